@@ -1,0 +1,48 @@
+#pragma once
+// The environment a result was measured in (STORE-1): enough to tell two machines, kernels,
+// builds or CPU governors apart when comparing results.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace trackiq {
+
+struct GpuInfo {
+  std::string id;      // "gpu0"
+  std::string name;
+  std::string driver;
+  std::uint64_t memory_bytes = 0;
+};
+
+struct Environment {
+  std::string hostname;
+  std::string cpu_model;
+  std::uint32_t cpu_logical = 0;   // online logical CPUs
+  std::uint32_t cpu_physical = 0;  // distinct (package, core) pairs; 0 when unknown
+  std::string cpu_governor;        // "performance", or "not available: <why>"
+  std::optional<double> cpu_max_freq_mhz;
+  std::uint64_t memory_total_bytes = 0;
+  std::string os;      // PRETTY_NAME from /etc/os-release
+  std::string kernel;  // uname -r
+  std::string arch;    // uname -m
+  // NVIDIA GPUs; empty with gpu_probe saying why when none could be probed.
+  std::vector<GpuInfo> gpus;
+  std::string gpu_probe;
+  std::string trackiq_version;
+  std::string compiler;    // e.g. "GCC 12.2.0"
+  std::string build_type;  // CMake build type of trackiq itself
+  bool debug_build = false;  // true when trackiq itself is unoptimised: numbers are suspect
+  std::string sanitizers;    // empty, or e.g. "address,undefined"
+  // Stable hash of the hardware fields (CPU model, counts, memory, GPUs): the key that
+  // groups results "on the same hardware". Hex, 16 chars.
+  std::string hardware_fingerprint;
+};
+
+// Reads /proc, /sys and uname. Never throws for a missing file: the field says why instead.
+Environment capture_environment();
+
+// FNV-1a 64-bit of the text, as 16 hex digits. Stable across builds and platforms.
+std::string stable_hash_hex(std::string_view text);
+
+}  // namespace trackiq

@@ -1,0 +1,67 @@
+#pragma once
+// Exact statistics over int64 nanosecond samples (SPEC §0.2–0.3).
+//
+// Percentiles use linear interpolation between closest ranks — numpy's default
+// (`method="linear"`), pandas' `quantile` default — so users can cross-check:
+//   rank = p/100 * (n - 1);  value = x[floor(rank)] + frac(rank) * (x[ceil(rank)] - x[floor(rank)])
+// Standard deviation is the population std (ddof = 0) unless a name says otherwise.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace trackiq {
+
+struct Percentile {
+  double p = 0;      // in [0, 100]
+  double value = 0;  // same unit as the samples
+};
+
+struct SampleSummary {
+  std::uint64_t count = 0;
+  std::int64_t min = 0;
+  std::int64_t max = 0;
+  double mean = 0;
+  double std = 0;  // population standard deviation
+  double cv = 0;   // std / mean; 0 when mean == 0
+  std::vector<Percentile> percentiles;
+};
+
+// The percentiles every latency summary carries: p50, p90, p95, p99, p99.9.
+std::span<const double> standard_percentiles() noexcept;
+
+// Exact percentiles of `samples` (any order; not modified). `ps` in [0, 100], any order;
+// the result is in the order of `ps`. Empty samples → InputError. O(n) expected time:
+// one copy, then successive nth_element over shrinking ranges.
+std::vector<Percentile> exact_percentiles(std::span<const std::int64_t> samples,
+                                          std::span<const double> ps);
+
+// Same, but `scratch` is reordered in place (no copy): for callers that own the buffer.
+std::vector<Percentile> exact_percentiles_inplace(std::span<std::int64_t> scratch,
+                                                  std::span<const double> ps);
+
+// count, min, max, mean, population std, CV and the requested percentiles, exactly.
+// Mean and variance are accumulated in long double from the exact integers.
+SampleSummary summarize(std::span<const std::int64_t> samples,
+                        std::span<const double> ps = standard_percentiles());
+
+// Welford's online mean/variance, for streams that are not kept.
+class RunningStats {
+ public:
+  void add(double x) noexcept;
+  void merge(const RunningStats& other) noexcept;
+  std::uint64_t count() const noexcept { return n_; }
+  double mean() const noexcept { return n_ ? mean_ : 0.0; }
+  double variance_population() const noexcept { return n_ ? m2_ / static_cast<double>(n_) : 0.0; }
+  double variance_sample() const noexcept { return n_ > 1 ? m2_ / static_cast<double>(n_ - 1) : 0.0; }
+  double min() const noexcept { return min_; }
+  double max() const noexcept { return max_; }
+
+ private:
+  std::uint64_t n_ = 0;
+  double mean_ = 0;
+  double m2_ = 0;
+  double min_ = 0;
+  double max_ = 0;
+};
+
+}  // namespace trackiq

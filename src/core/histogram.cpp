@@ -1,0 +1,238 @@
+#include "trackiq/core/histogram.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "trackiq/core/error.hpp"
+#include "varint.hpp"
+
+namespace trackiq {
+
+Histogram::Histogram(std::int64_t lowest, std::int64_t highest, int significant_digits)
+    : lowest_(lowest), highest_(highest), digits_(significant_digits) {
+  if (lowest < 1) throw InputError("histogram: lowest trackable value must be >= 1");
+  if (significant_digits < 1 || significant_digits > 5)
+    throw InputError("histogram: significant digits must be in [1, 5]");
+  if (highest < 2 * lowest) throw InputError("histogram: highest must be >= 2 * lowest");
+
+  const std::int64_t single_unit_limit = 2 * static_cast<std::int64_t>(std::pow(10, significant_digits));
+  const int sub_bucket_count_magnitude =
+      static_cast<int>(std::ceil(std::log2(static_cast<double>(single_unit_limit))));
+  sub_bucket_half_count_magnitude_ = std::max(sub_bucket_count_magnitude, 1) - 1;
+  unit_magnitude_ = static_cast<int>(std::floor(std::log2(static_cast<double>(lowest))));
+  sub_bucket_count_ = std::int64_t{1} << (sub_bucket_half_count_magnitude_ + 1);
+  sub_bucket_half_count_ = sub_bucket_count_ / 2;
+  sub_bucket_mask_ = static_cast<std::uint64_t>(sub_bucket_count_ - 1) << unit_magnitude_;
+  if (unit_magnitude_ + sub_bucket_half_count_magnitude_ > 61)
+    throw InputError("histogram: lowest value and digits exceed the 64-bit range");
+
+  std::int64_t smallest_untrackable = sub_bucket_count_ << unit_magnitude_;
+  int buckets = 1;
+  while (smallest_untrackable <= highest) {
+    if (smallest_untrackable > std::numeric_limits<std::int64_t>::max() / 2) {
+      ++buckets;
+      break;
+    }
+    smallest_untrackable <<= 1;
+    ++buckets;
+  }
+  bucket_count_ = buckets;
+  counts_.assign(static_cast<std::size_t>((bucket_count_ + 1) * sub_bucket_half_count_), 0);
+  // Trim indices past highest_equivalent(highest) so out-of-range values are rejected.
+  const std::size_t last = counts_index_for(highest) + 1;
+  counts_.resize(std::min(last, counts_.size()));
+}
+
+Histogram Histogram::for_latency_ns() { return Histogram(1, 3'600'000'000'000LL, 3); }
+
+std::int64_t Histogram::value_from_index(std::size_t index) const noexcept {
+  auto bucket = static_cast<int>(static_cast<std::int64_t>(index) >> sub_bucket_half_count_magnitude_) - 1;
+  std::int64_t sub = static_cast<std::int64_t>(index) & (sub_bucket_half_count_ - 1);
+  sub += sub_bucket_half_count_;
+  if (bucket < 0) {
+    sub -= sub_bucket_half_count_;
+    bucket = 0;
+  }
+  return sub << (bucket + unit_magnitude_);
+}
+
+std::int64_t Histogram::range_size(std::int64_t value) const noexcept {
+  const auto v = static_cast<std::uint64_t>(value);
+  const int bucket = bucket_index(v);
+  const auto sub = static_cast<std::int64_t>(v >> (bucket + unit_magnitude_));
+  const int adjusted = sub >= sub_bucket_count_ ? bucket + 1 : bucket;
+  return std::int64_t{1} << (unit_magnitude_ + adjusted);
+}
+
+std::int64_t Histogram::lowest_equivalent(std::int64_t value) const noexcept {
+  const auto v = static_cast<std::uint64_t>(value);
+  const int bucket = bucket_index(v);
+  const auto sub = static_cast<std::int64_t>(v >> (bucket + unit_magnitude_));
+  return sub << (bucket + unit_magnitude_);
+}
+
+std::int64_t Histogram::highest_equivalent(std::int64_t value) const noexcept {
+  return lowest_equivalent(value) + range_size(value) - 1;
+}
+
+std::int64_t Histogram::median_equivalent(std::int64_t value) const noexcept {
+  return lowest_equivalent(value) + (range_size(value) >> 1);
+}
+
+void Histogram::merge(const Histogram& other) {
+  if (other.lowest_ != lowest_ || other.highest_ != highest_ || other.digits_ != digits_)
+    throw InputError("histogram: cannot merge histograms with different ranges or digits");
+  const std::size_t n = counts_.size();
+  std::uint64_t* __restrict dst = counts_.data();
+  const std::uint64_t* __restrict src = other.counts_.data();
+  for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
+  total_ += other.total_;
+  out_of_range_ += other.out_of_range_;
+}
+
+void Histogram::reset() noexcept {
+  std::fill(counts_.begin(), counts_.end(), 0);
+  total_ = 0;
+  out_of_range_ = 0;
+}
+
+std::int64_t Histogram::min() const noexcept {
+  for (std::size_t i = 0; i < counts_.size(); ++i)
+    if (counts_[i]) return lowest_equivalent(value_from_index(i));
+  return 0;
+}
+
+std::int64_t Histogram::max() const noexcept {
+  for (std::size_t i = counts_.size(); i-- > 0;)
+    if (counts_[i]) return highest_equivalent(value_from_index(i));
+  return 0;
+}
+
+double Histogram::mean() const noexcept {
+  if (total_ == 0) return 0;
+  long double sum = 0;
+  for (std::size_t i = 0; i < counts_.size(); ++i)
+    if (counts_[i])
+      sum += static_cast<long double>(median_equivalent(value_from_index(i))) * counts_[i];
+  return static_cast<double>(sum / static_cast<long double>(total_));
+}
+
+double Histogram::stddev() const noexcept {
+  if (total_ == 0) return 0;
+  const long double m = mean();
+  long double ss = 0;
+  for (std::size_t i = 0; i < counts_.size(); ++i) {
+    if (!counts_[i]) continue;
+    const long double d = static_cast<long double>(median_equivalent(value_from_index(i))) - m;
+    ss += d * d * counts_[i];
+  }
+  return static_cast<double>(std::sqrt(ss / static_cast<long double>(total_)));
+}
+
+double Histogram::value_at_percentile(double p) const {
+  if (!(p >= 0.0 && p <= 100.0)) throw InputError("percentile must be in [0, 100]");
+  if (total_ == 0) return 0;
+  const double rank = p / 100.0 * static_cast<double>(total_ - 1);
+  const auto k = static_cast<std::uint64_t>(std::floor(rank));
+  const double frac = rank - static_cast<double>(k);
+  // Find the buckets holding order statistics k and k+1 (0-based).
+  std::uint64_t seen = 0;
+  double lower = 0, upper = 0;
+  bool have_lower = false;
+  for (std::size_t i = 0; i < counts_.size(); ++i) {
+    if (!counts_[i]) continue;
+    seen += counts_[i];
+    const double mid = static_cast<double>(median_equivalent(value_from_index(i)));
+    if (!have_lower && seen > k) {
+      lower = mid;
+      have_lower = true;
+    }
+    if (seen > k + 1 || (have_lower && k + 1 >= total_)) {
+      upper = mid;
+      break;
+    }
+  }
+  return lower + frac * (upper - lower);
+}
+
+std::vector<Histogram::Bucket> Histogram::nonempty_buckets() const {
+  std::vector<Bucket> out;
+  for (std::size_t i = 0; i < counts_.size(); ++i) {
+    if (!counts_[i]) continue;
+    const std::int64_t v = value_from_index(i);
+    out.push_back({lowest_equivalent(v), highest_equivalent(v), counts_[i]});
+  }
+  return out;
+}
+
+bool Histogram::operator==(const Histogram& o) const noexcept {
+  return lowest_ == o.lowest_ && highest_ == o.highest_ && digits_ == o.digits_ &&
+         total_ == o.total_ && out_of_range_ == o.out_of_range_ && counts_ == o.counts_;
+}
+
+// Encoding: "TQH1:" + base64( varint lowest, varint highest, varint digits,
+// varint out_of_range, varint counts_len, then zig-zag counts/zero-runs ).
+std::string Histogram::encode() const {
+  std::string bytes;
+  varint::put_unsigned(bytes, static_cast<std::uint64_t>(lowest_));
+  varint::put_unsigned(bytes, static_cast<std::uint64_t>(highest_));
+  varint::put_unsigned(bytes, static_cast<std::uint64_t>(digits_));
+  varint::put_unsigned(bytes, out_of_range_);
+  // Only up to the last non-empty bucket; decode pads the rest with zeros.
+  std::size_t used = counts_.size();
+  while (used > 0 && counts_[used - 1] == 0) --used;
+  varint::put_unsigned(bytes, used);
+  for (std::size_t i = 0; i < used;) {
+    if (counts_[i] == 0) {
+      std::size_t run = 0;
+      while (i < used && counts_[i] == 0) ++run, ++i;
+      varint::put_signed(bytes, -static_cast<std::int64_t>(run));
+    } else {
+      if (counts_[i] > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        throw Error("histogram: count too large to encode");
+      varint::put_signed(bytes, static_cast<std::int64_t>(counts_[i]));
+      ++i;
+    }
+  }
+  return "TQH1:" + varint::base64_encode(bytes);
+}
+
+Histogram Histogram::decode(std::string_view text) {
+  constexpr std::string_view kPrefix = "TQH1:";
+  if (text.substr(0, kPrefix.size()) != kPrefix)
+    throw InputError("histogram: encoding does not start with 'TQH1:'");
+  const std::string bytes = varint::base64_decode(text.substr(kPrefix.size()));
+  varint::Reader r(bytes);
+  const std::uint64_t lowest = r.get_unsigned();
+  const std::uint64_t highest = r.get_unsigned();
+  const std::uint64_t digits = r.get_unsigned();
+  if (lowest > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
+      highest > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) || digits > 5)
+    throw InputError("histogram: parameters out of range");
+  Histogram h(static_cast<std::int64_t>(lowest), static_cast<std::int64_t>(highest),
+              static_cast<int>(digits));
+  h.out_of_range_ = r.get_unsigned();
+  const std::uint64_t used = r.get_unsigned();
+  if (used > h.counts_.size()) throw InputError("histogram: more buckets than the range allows");
+  std::size_t i = 0;
+  while (i < used) {
+    const std::int64_t v = r.get_signed();
+    if (v < 0) {
+      const auto run = static_cast<std::uint64_t>(-(v + 1)) + 1;
+      if (run > used - i) throw InputError("histogram: zero run past the last bucket");
+      i += run;
+    } else if (v == 0) {
+      throw InputError("histogram: zero count outside a run");
+    } else {
+      h.counts_[i++] = static_cast<std::uint64_t>(v);
+      if (h.total_ > std::numeric_limits<std::uint64_t>::max() - static_cast<std::uint64_t>(v))
+        throw InputError("histogram: total count overflows");
+      h.total_ += static_cast<std::uint64_t>(v);
+    }
+  }
+  if (!r.at_end()) throw InputError("histogram: trailing bytes after the last bucket");
+  return h;
+}
+
+}  // namespace trackiq

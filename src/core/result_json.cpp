@@ -1,0 +1,422 @@
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "trackiq/core/error.hpp"
+#include "trackiq/core/result.hpp"
+
+namespace trackiq {
+
+using Json = nlohmann::ordered_json;
+
+std::string_view to_string(ValueKind k) noexcept {
+  switch (k) {
+    case ValueKind::kMeasured: return "measured";
+    case ValueKind::kDerived: return "derived";
+    case ValueKind::kEstimated: return "estimated";
+  }
+  return "measured";
+}
+
+std::optional<double> Result::metric_value(std::string_view name) const {
+  for (const auto& m : metrics)
+    if (m.name == name) return m.value;
+  return std::nullopt;
+}
+
+std::string new_run_id() {
+  std::random_device rd;
+  std::uniform_int_distribution<std::uint32_t> d;
+  std::uint32_t w[4] = {d(rd), d(rd), d(rd), d(rd)};
+  w[1] = (w[1] & 0xffff0fffU) | 0x00004000U;  // version 4
+  w[2] = (w[2] & 0x3fffffffU) | 0x80000000U;  // variant 10
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:04x}{:08x}", w[0], w[1] >> 16, w[1] & 0xffff,
+                     w[2] >> 16, w[2] & 0xffff, w[3]);
+}
+
+namespace {
+
+Json optional_json(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
+
+Json summary_json(const SampleSummary& s) {
+  Json j;
+  j["count"] = s.count;
+  j["min"] = s.min;
+  j["max"] = s.max;
+  j["mean"] = s.mean;
+  j["std"] = s.std;
+  j["cv"] = s.cv;
+  Json ps = Json::array();
+  for (const auto& p : s.percentiles) ps.push_back({{"p", p.p}, {"value", p.value}});
+  j["percentiles"] = ps;
+  return j;
+}
+
+Json environment_json(const Environment& e) {
+  Json gpus = Json::array();
+  for (const auto& g : e.gpus)
+    gpus.push_back({{"id", g.id}, {"name", g.name}, {"driver", g.driver}, {"memory_bytes", g.memory_bytes}});
+  return Json{
+      {"hostname", e.hostname},
+      {"hardware_fingerprint", e.hardware_fingerprint},
+      {"cpu",
+       {{"model", e.cpu_model},
+        {"logical_cpus", e.cpu_logical},
+        {"physical_cores", e.cpu_physical},
+        {"governor", e.cpu_governor},
+        {"max_freq_mhz", optional_json(e.cpu_max_freq_mhz)}}},
+      {"memory_total_bytes", e.memory_total_bytes},
+      {"os", e.os},
+      {"kernel", e.kernel},
+      {"arch", e.arch},
+      {"gpus", gpus},
+      {"gpu_probe", e.gpu_probe},
+      {"build",
+       {{"trackiq_version", e.trackiq_version},
+        {"compiler", e.compiler},
+        {"build_type", e.build_type},
+        {"debug_build", e.debug_build},
+        {"sanitizers", e.sanitizers}}},
+  };
+}
+
+Json tensors_json(const std::vector<TensorSpec>& ts) {
+  Json a = Json::array();
+  for (const auto& t : ts) a.push_back({{"name", t.name}, {"shape", t.shape}, {"dtype", t.dtype}});
+  return a;
+}
+
+Json workload_json(const WorkloadDescriptor& w) {
+  Json j{{"backend", w.backend},     {"model", w.model},         {"model_hash", w.model_hash},
+         {"batch_size", w.batch_size}, {"precision", w.precision}, {"device", w.device},
+         {"threads", w.threads},     {"inputs", tensors_json(w.inputs)},
+         {"outputs", tensors_json(w.outputs)}, {"flops_per_query", optional_json(w.flops_per_query)},
+         {"synthetic", w.synthetic}};
+  j["options"] = Json::object();
+  for (const auto& [k, v] : w.options) j["options"][k] = v;
+  return j;
+}
+
+Json scenario_json(const ScenarioSettings& s) {
+  auto opt_u = [](const std::optional<std::uint64_t>& v) { return v ? Json(*v) : Json(nullptr); };
+  auto opt_i = [](const std::optional<std::int64_t>& v) { return v ? Json(*v) : Json(nullptr); };
+  return Json{{"name", s.name},
+              {"warmup_iterations", s.warmup_iterations},
+              {"warmup_ns", s.warmup_ns},
+              {"iterations", opt_u(s.iterations)},
+              {"duration_ns", opt_i(s.duration_ns)},
+              {"max_duration_ns", opt_i(s.max_duration_ns)},
+              {"seed", s.seed},
+              {"qps", optional_json(s.qps)},
+              {"samples_per_query", s.samples_per_query},
+              {"workers", s.workers}};
+}
+
+}  // namespace
+
+std::string to_json(const Result& r, int indent) {
+  Json j;
+  j["schema_version"] = r.schema_version;
+  j["tool"] = {{"name", r.tool}, {"version", r.tool_version}};
+  j["run_id"] = r.run_id;
+  j["started_at"] = r.started_at;
+  j["finished_at"] = r.finished_at;
+  j["environment"] = environment_json(r.environment);
+  Json labels{{"product", r.labels.product},
+              {"version", r.labels.version},
+              {"branch", r.labels.branch},
+              {"commit", r.labels.commit},
+              {"ci", r.labels.ci},
+              {"extra", Json::object()}};
+  for (const auto& [k, v] : r.labels.extra) labels["extra"][k] = v;
+  j["labels"] = labels;
+  j["workload"] = workload_json(r.workload);
+  j["scenario"] = scenario_json(r.scenario);
+  j["throughput_method"] = r.throughput_method;
+  Json metrics = Json::object();
+  for (const auto& m : r.metrics) {
+    const MetricDef& def = metric(m.name);
+    metrics[m.name] = {{"value", m.value},
+                       {"unit", def.unit},
+                       {"direction", to_string(def.direction)},
+                       {"kind", to_string(m.kind)}};
+  }
+  j["metrics"] = metrics;
+  if (r.latency) {
+    const auto& l = *r.latency;
+    j["latency"] = {{"unit", "ns"},
+                    {"measured_from", l.measured_from},
+                    {"summary", summary_json(l.summary_ns)},
+                    {"histogram",
+                     {{"lowest", l.histogram.lowest()},
+                      {"highest", l.histogram.highest()},
+                      {"significant_digits", l.histogram.significant_digits()},
+                      {"count", l.histogram.count()},
+                      {"encoding", l.histogram.encode()}}},
+                    {"samples_ns", l.samples_ns}};
+  } else {
+    j["latency"] = nullptr;
+  }
+  Json tsum = Json::object();
+  for (const auto& [k, v] : r.telemetry.summary) tsum[k] = v;
+  j["telemetry"] = {{"available", r.telemetry.available}, {"reason", r.telemetry.reason}, {"summary", tsum}};
+  Json slo = Json::array();
+  for (const auto& s : r.slo)
+    slo.push_back({{"metric", s.metric},
+                   {"op", s.op},
+                   {"limit", s.limit},
+                   {"measured", optional_json(s.measured)},
+                   {"verdict", s.pass ? "PASS" : "FAIL"}});
+  j["slo"] = slo;
+  Json by_class = Json::object();
+  for (const auto& [k, v] : r.errors.by_class) by_class[k] = v;
+  j["errors"] = {{"total", r.errors.total}, {"by_class", by_class}, {"examples", r.errors.examples}};
+  j["warnings"] = r.warnings;
+  // dump() formats numbers with the "C" conventions regardless of the global locale.
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+namespace {
+
+// Maps a byte offset of `text` to a 1-based line number.
+std::uint64_t line_of(std::string_view text, std::size_t byte) {
+  byte = std::min(byte, text.size());
+  std::uint64_t line = 1;
+  for (std::size_t i = 0; i < byte; ++i)
+    if (text[i] == '\n') ++line;
+  return line;
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string origin) : origin_(std::move(origin)) {}
+
+  [[noreturn]] void fail(const std::string& path, const std::string& what) const {
+    throw InputError(origin_, 0, path + ": " + what);
+  }
+  const Json& field(const Json& obj, const char* key, const std::string& path) const {
+    if (!obj.is_object()) fail(path, "expected an object");
+    auto it = obj.find(key);
+    if (it == obj.end()) fail(path, std::string("missing field '") + key + "'");
+    return *it;
+  }
+  template <typename T>
+  T get(const Json& obj, const char* key, const std::string& path) const {
+    const Json& v = field(obj, key, path);
+    try {
+      return v.get<T>();
+    } catch (const nlohmann::json::exception&) {
+      fail(path + "." + key, "wrong type");
+    }
+  }
+  template <typename T>
+  std::optional<T> get_opt(const Json& obj, const char* key, const std::string& path) const {
+    const Json& v = field(obj, key, path);
+    if (v.is_null()) return std::nullopt;
+    try {
+      return v.get<T>();
+    } catch (const nlohmann::json::exception&) {
+      fail(path + "." + key, "wrong type");
+    }
+  }
+
+ private:
+  std::string origin_;
+};
+
+std::vector<TensorSpec> read_tensors(const Reader& rd, const Json& a, const std::string& path) {
+  if (!a.is_array()) rd.fail(path, "expected an array");
+  std::vector<TensorSpec> out;
+  for (const auto& t : a) {
+    out.push_back({rd.get<std::string>(t, "name", path), rd.get<std::vector<std::int64_t>>(t, "shape", path),
+                   rd.get<std::string>(t, "dtype", path)});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result result_from_json(std::string_view text, std::string_view origin) {
+  Json j;
+  try {
+    j = Json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    // nlohmann prefixes "[json.exception.parse_error.101] parse error at line L, column C: ".
+    const auto colon = what.find(": ", what.find("parse error"));
+    throw InputError(std::string(origin), line_of(text, e.byte > 0 ? e.byte - 1 : 0),
+                     "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
+  }
+  const Reader rd{std::string(origin)};
+  Result r;
+  r.schema_version = rd.get<std::string>(j, "schema_version", "$");
+  if (r.schema_version.substr(0, r.schema_version.find('.')) !=
+      kResultSchemaVersion.substr(0, kResultSchemaVersion.find('.')))
+    rd.fail("$.schema_version", "unsupported schema version " + r.schema_version + " (this trackiq reads " +
+                                    std::string(kResultSchemaVersion) + ")");
+  const Json& tool = rd.field(j, "tool", "$");
+  r.tool = rd.get<std::string>(tool, "name", "$.tool");
+  r.tool_version = rd.get<std::string>(tool, "version", "$.tool");
+  r.run_id = rd.get<std::string>(j, "run_id", "$");
+  r.started_at = rd.get<std::string>(j, "started_at", "$");
+  r.finished_at = rd.get<std::string>(j, "finished_at", "$");
+
+  const Json& env = rd.field(j, "environment", "$");
+  auto& e = r.environment;
+  e.hostname = rd.get<std::string>(env, "hostname", "$.environment");
+  e.hardware_fingerprint = rd.get<std::string>(env, "hardware_fingerprint", "$.environment");
+  const Json& cpu = rd.field(env, "cpu", "$.environment");
+  e.cpu_model = rd.get<std::string>(cpu, "model", "$.environment.cpu");
+  e.cpu_logical = rd.get<std::uint32_t>(cpu, "logical_cpus", "$.environment.cpu");
+  e.cpu_physical = rd.get<std::uint32_t>(cpu, "physical_cores", "$.environment.cpu");
+  e.cpu_governor = rd.get<std::string>(cpu, "governor", "$.environment.cpu");
+  e.cpu_max_freq_mhz = rd.get_opt<double>(cpu, "max_freq_mhz", "$.environment.cpu");
+  e.memory_total_bytes = rd.get<std::uint64_t>(env, "memory_total_bytes", "$.environment");
+  e.os = rd.get<std::string>(env, "os", "$.environment");
+  e.kernel = rd.get<std::string>(env, "kernel", "$.environment");
+  e.arch = rd.get<std::string>(env, "arch", "$.environment");
+  for (const auto& g : rd.field(env, "gpus", "$.environment"))
+    e.gpus.push_back({rd.get<std::string>(g, "id", "$.environment.gpus"), rd.get<std::string>(g, "name", "$.environment.gpus"),
+                      rd.get<std::string>(g, "driver", "$.environment.gpus"),
+                      rd.get<std::uint64_t>(g, "memory_bytes", "$.environment.gpus")});
+  e.gpu_probe = rd.get<std::string>(env, "gpu_probe", "$.environment");
+  const Json& build = rd.field(env, "build", "$.environment");
+  e.trackiq_version = rd.get<std::string>(build, "trackiq_version", "$.environment.build");
+  e.compiler = rd.get<std::string>(build, "compiler", "$.environment.build");
+  e.build_type = rd.get<std::string>(build, "build_type", "$.environment.build");
+  e.debug_build = rd.get<bool>(build, "debug_build", "$.environment.build");
+  e.sanitizers = rd.get<std::string>(build, "sanitizers", "$.environment.build");
+
+  const Json& labels = rd.field(j, "labels", "$");
+  r.labels.product = rd.get<std::string>(labels, "product", "$.labels");
+  r.labels.version = rd.get<std::string>(labels, "version", "$.labels");
+  r.labels.branch = rd.get<std::string>(labels, "branch", "$.labels");
+  r.labels.commit = rd.get<std::string>(labels, "commit", "$.labels");
+  r.labels.ci = rd.get<bool>(labels, "ci", "$.labels");
+  r.labels.extra = rd.get<std::map<std::string, std::string>>(labels, "extra", "$.labels");
+
+  const Json& w = rd.field(j, "workload", "$");
+  auto& wd = r.workload;
+  wd.backend = rd.get<std::string>(w, "backend", "$.workload");
+  wd.model = rd.get<std::string>(w, "model", "$.workload");
+  wd.model_hash = rd.get<std::string>(w, "model_hash", "$.workload");
+  wd.batch_size = rd.get<std::uint32_t>(w, "batch_size", "$.workload");
+  wd.precision = rd.get<std::string>(w, "precision", "$.workload");
+  wd.device = rd.get<std::string>(w, "device", "$.workload");
+  wd.threads = rd.get<std::uint32_t>(w, "threads", "$.workload");
+  wd.inputs = read_tensors(rd, rd.field(w, "inputs", "$.workload"), "$.workload.inputs");
+  wd.outputs = read_tensors(rd, rd.field(w, "outputs", "$.workload"), "$.workload.outputs");
+  wd.flops_per_query = rd.get_opt<double>(w, "flops_per_query", "$.workload");
+  wd.synthetic = rd.get<bool>(w, "synthetic", "$.workload");
+  wd.options = rd.get<std::map<std::string, std::string>>(w, "options", "$.workload");
+
+  const Json& s = rd.field(j, "scenario", "$");
+  auto& sc = r.scenario;
+  sc.name = rd.get<std::string>(s, "name", "$.scenario");
+  sc.warmup_iterations = rd.get<std::uint64_t>(s, "warmup_iterations", "$.scenario");
+  sc.warmup_ns = rd.get<std::int64_t>(s, "warmup_ns", "$.scenario");
+  sc.iterations = rd.get_opt<std::uint64_t>(s, "iterations", "$.scenario");
+  sc.duration_ns = rd.get_opt<std::int64_t>(s, "duration_ns", "$.scenario");
+  sc.max_duration_ns = rd.get_opt<std::int64_t>(s, "max_duration_ns", "$.scenario");
+  sc.seed = rd.get<std::uint64_t>(s, "seed", "$.scenario");
+  sc.qps = rd.get_opt<double>(s, "qps", "$.scenario");
+  sc.samples_per_query = rd.get<std::uint32_t>(s, "samples_per_query", "$.scenario");
+  sc.workers = rd.get<std::uint32_t>(s, "workers", "$.scenario");
+  r.throughput_method = rd.get<std::string>(j, "throughput_method", "$");
+
+  const Json& metrics = rd.field(j, "metrics", "$");
+  if (!metrics.is_object()) rd.fail("$.metrics", "expected an object");
+  for (const auto& [name, m] : metrics.items()) {
+    const MetricDef* def = find_metric(name);
+    if (!def) rd.fail("$.metrics." + name, "unknown metric (not in the metric registry)");
+    const std::string path = "$.metrics." + name;
+    if (rd.get<std::string>(m, "unit", path) != def->unit) rd.fail(path, "unit differs from the registry");
+    if (rd.get<std::string>(m, "direction", path) != to_string(def->direction))
+      rd.fail(path, "direction differs from the registry");
+    const auto kind = rd.get<std::string>(m, "kind", path);
+    ValueKind k = ValueKind::kMeasured;
+    if (kind == "derived") k = ValueKind::kDerived;
+    else if (kind == "estimated") k = ValueKind::kEstimated;
+    else if (kind != "measured") rd.fail(path + ".kind", "must be measured, derived or estimated");
+    r.metrics.push_back({name, rd.get<double>(m, "value", path), k});
+  }
+
+  const Json& lat = rd.field(j, "latency", "$");
+  if (!lat.is_null()) {
+    LatencyData l;
+    l.measured_from = rd.get<std::string>(lat, "measured_from", "$.latency");
+    const Json& sum = rd.field(lat, "summary", "$.latency");
+    l.summary_ns.count = rd.get<std::uint64_t>(sum, "count", "$.latency.summary");
+    l.summary_ns.min = rd.get<std::int64_t>(sum, "min", "$.latency.summary");
+    l.summary_ns.max = rd.get<std::int64_t>(sum, "max", "$.latency.summary");
+    l.summary_ns.mean = rd.get<double>(sum, "mean", "$.latency.summary");
+    l.summary_ns.std = rd.get<double>(sum, "std", "$.latency.summary");
+    l.summary_ns.cv = rd.get<double>(sum, "cv", "$.latency.summary");
+    for (const auto& p : rd.field(sum, "percentiles", "$.latency.summary"))
+      l.summary_ns.percentiles.push_back(
+          {rd.get<double>(p, "p", "$.latency.summary.percentiles"), rd.get<double>(p, "value", "$.latency.summary.percentiles")});
+    const Json& h = rd.field(lat, "histogram", "$.latency");
+    try {
+      l.histogram = Histogram::decode(rd.get<std::string>(h, "encoding", "$.latency.histogram"));
+    } catch (const InputError& err) {
+      rd.fail("$.latency.histogram.encoding", err.what());
+    }
+    l.samples_ns = rd.get<std::vector<std::int64_t>>(lat, "samples_ns", "$.latency");
+    r.latency = std::move(l);
+  }
+
+  const Json& tel = rd.field(j, "telemetry", "$");
+  r.telemetry.available = rd.get<bool>(tel, "available", "$.telemetry");
+  r.telemetry.reason = rd.get<std::string>(tel, "reason", "$.telemetry");
+  r.telemetry.summary = rd.get<std::map<std::string, double>>(tel, "summary", "$.telemetry");
+
+  for (const auto& v : rd.field(j, "slo", "$")) {
+    SloVerdict sv;
+    sv.metric = rd.get<std::string>(v, "metric", "$.slo");
+    sv.op = rd.get<std::string>(v, "op", "$.slo");
+    sv.limit = rd.get<double>(v, "limit", "$.slo");
+    sv.measured = rd.get_opt<double>(v, "measured", "$.slo");
+    sv.pass = rd.get<std::string>(v, "verdict", "$.slo") == "PASS";
+    r.slo.push_back(sv);
+  }
+  const Json& errs = rd.field(j, "errors", "$");
+  r.errors.total = rd.get<std::uint64_t>(errs, "total", "$.errors");
+  r.errors.by_class = rd.get<std::map<std::string, std::uint64_t>>(errs, "by_class", "$.errors");
+  r.errors.examples = rd.get<std::vector<std::string>>(errs, "examples", "$.errors");
+  r.warnings = rd.get<std::vector<std::string>>(j, "warnings", "$");
+  return r;
+}
+
+void write_file_atomic(const std::string& path, std::string_view text) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  std::error_code ec;
+  if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
+  if (ec) throw Error(fmt::format("{}: cannot create directory: {}", path, ec.message()));
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw Error(fmt::format("{}: write failed", path));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw Error(fmt::format("{}: cannot rename into place: {}", path, why));
+  }
+}
+
+}  // namespace trackiq
