@@ -1,0 +1,175 @@
+// cmd:"COMMAND ARGS": one process per query, timed from spawn to exit. The command line is
+// split like a POSIX shell splits words (quotes and backslashes), but no shell runs unless
+// the user writes one (cmd:"sh -c '...'"). stdout is discarded; the tail of stderr is kept
+// for the error message of a failing query.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "backends.hpp"
+#include "trackiq/core/error.hpp"
+
+extern char** environ;
+
+namespace trackiq::workload {
+
+// Splits a command line into argv: whitespace separates words; '...' is literal; "..." allows
+// \" \\ \$ \` escapes; a backslash outside quotes escapes the next character.
+std::vector<std::string> split_command_line(const std::string& line) {
+  std::vector<std::string> args;
+  std::string cur;
+  bool in_word = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '\'') {
+      const auto end = line.find('\'', i + 1);
+      if (end == std::string::npos) throw InputError("cmd: unterminated single quote in: " + line);
+      cur += line.substr(i + 1, end - i - 1);
+      i = end;
+      in_word = true;
+    } else if (c == '"') {
+      ++i;
+      for (; i < line.size() && line[i] != '"'; ++i) {
+        if (line[i] == '\\' && i + 1 < line.size() && std::strchr("\"\\$`", line[i + 1])) ++i;
+        cur += line[i];
+      }
+      if (i >= line.size()) throw InputError("cmd: unterminated double quote in: " + line);
+      in_word = true;
+    } else if (c == '\\') {
+      if (i + 1 >= line.size()) throw InputError("cmd: trailing backslash in: " + line);
+      cur += line[++i];
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) args.push_back(std::move(cur));
+      cur.clear();
+      in_word = false;
+    } else {
+      cur += c;
+      in_word = true;
+    }
+  }
+  if (in_word) args.push_back(std::move(cur));
+  return args;
+}
+
+namespace {
+
+constexpr std::size_t kStderrTail = 512;
+
+std::string resolve_executable(const std::string& name) {
+  namespace fs = std::filesystem;
+  if (name.find('/') != std::string::npos) {
+    if (::access(name.c_str(), X_OK) != 0) throw InputError(name, 0, "not an executable file");
+    return name;
+  }
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    const auto end = std::min(p.find(':', start), p.size());
+    const std::string dir = end > start ? p.substr(start, end - start) : ".";
+    const std::string candidate = dir + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0 && !fs::is_directory(candidate)) return candidate;
+    start = end + 1;
+  }
+  throw InputError(fmt::format("cmd: '{}' not found on PATH", name));
+}
+
+class CommandWorkload final : public Workload {
+ public:
+  explicit CommandWorkload(const WorkloadOptions& o) {
+    desc_.backend = "cmd";
+    desc_.model = o.spec.substr(4);
+    desc_.batch_size = o.batch_size;
+    desc_.precision = o.precision;
+    desc_.device = o.device;
+    desc_.threads = o.threads;
+    require_one_of("precision", o.precision, {"fp32"}, "cmd");
+    require_one_of("device", o.device, {"cpu"}, "cmd");
+    if (!o.shapes.empty()) throw InputError("cmd: --shape does not apply to external commands");
+    argv_ = split_command_line(desc_.model);
+    if (argv_.empty()) throw InputError("cmd: needs a command, e.g. cmd:\"./infer --model m.onnx\"");
+    exe_ = resolve_executable(argv_[0]);
+  }
+
+  void prepare(std::uint32_t) override {
+    argv_c_.clear();
+    for (auto& a : argv_) argv_c_.push_back(a.data());
+    argv_c_.push_back(nullptr);
+    // No validation run: a command may have side effects, and its failures are counted.
+  }
+
+  InferOutcome infer(std::uint32_t) noexcept override {
+    int err_pipe[2];
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) return {false, "spawn", std::strerror(errno)};
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+    pid_t pid = 0;
+    const int rc = ::posix_spawn(&pid, exe_.c_str(), &actions, nullptr, argv_c_.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(err_pipe[1]);
+    if (rc != 0) {
+      ::close(err_pipe[0]);
+      return {false, "spawn", fmt::format("cannot start {}: {}", exe_, std::strerror(rc))};
+    }
+    // Drain stderr until EOF (the child and its descendants closed it), keeping the tail.
+    char buf[4096];
+    char tail[kStderrTail];
+    std::size_t tail_len = 0;
+    for (;;) {
+      const ssize_t n = ::read(err_pipe[0], buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      const auto m = static_cast<std::size_t>(n);
+      if (m >= kStderrTail) {
+        std::memcpy(tail, buf + m - kStderrTail, kStderrTail);
+        tail_len = kStderrTail;
+      } else {
+        const std::size_t keep = std::min(tail_len, kStderrTail - m);
+        std::memmove(tail, tail + tail_len - keep, keep);
+        std::memcpy(tail + keep, buf, m);
+        tail_len = keep + m;
+      }
+    }
+    ::close(err_pipe[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) return {false, "wait", std::strerror(errno)};
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+    std::string stderr_tail(tail, tail_len);
+    while (!stderr_tail.empty() && (stderr_tail.back() == '\n' || stderr_tail.back() == '\r')) stderr_tail.pop_back();
+    if (WIFSIGNALED(status))
+      return {false, "signal", fmt::format("killed by signal {} ({}); stderr: {}", WTERMSIG(status),
+                                           strsignal(WTERMSIG(status)), stderr_tail)};
+    return {false, "exit_status", fmt::format("exit status {}; stderr: {}", WEXITSTATUS(status), stderr_tail)};
+  }
+
+  const WorkloadDescriptor& descriptor() const noexcept override { return desc_; }
+
+ private:
+  WorkloadDescriptor desc_;
+  std::vector<std::string> argv_;
+  std::vector<char*> argv_c_;
+  std::string exe_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_command_workload(const WorkloadOptions& options) {
+  return std::make_unique<CommandWorkload>(options);
+}
+
+}  // namespace trackiq::workload

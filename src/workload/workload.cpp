@@ -1,0 +1,108 @@
+// The backend table: which prefixes exist, whether this build has them, and the factory.
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "backends.hpp"
+#include "trackiq/core/error.hpp"
+
+namespace trackiq::workload {
+
+void require_one_of(const std::string& what, const std::string& value, const std::vector<std::string>& supported,
+                    const std::string& backend) {
+  if (std::find(supported.begin(), supported.end(), value) != supported.end()) return;
+  throw InputError(fmt::format("{} '{}' is not supported by the {} backend (supported: {})", what, value, backend,
+                               fmt::join(supported, ", ")));
+}
+
+ShapeOverride parse_shape(const std::string& text) {
+  ShapeOverride s;
+  std::string dims = text;
+  const auto colon = text.rfind(':');
+  if (colon != std::string::npos) {
+    s.name = text.substr(0, colon);
+    dims = text.substr(colon + 1);
+    if (s.name.empty()) throw InputError(fmt::format("--shape '{}': empty input name before ':'", text));
+  }
+  if (dims.empty()) throw InputError(fmt::format("--shape '{}': no dimensions (expected e.g. 1x3x224x224)", text));
+  std::size_t start = 0;
+  while (start <= dims.size()) {
+    const auto end = std::min(dims.find('x', start), dims.size());
+    const std::string_view part(dims.data() + start, end - start);
+    std::int64_t v = 0;
+    const auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || v < 1)
+      throw InputError(fmt::format("--shape '{}': '{}' is not a dimension >= 1 (expected e.g. 1x3x224x224)", text,
+                                   std::string(part)));
+    s.dims.push_back(v);
+    start = end + 1;
+    if (end == dims.size()) break;
+  }
+  return s;
+}
+
+std::string format_shape(const std::vector<std::int64_t>& dims) { return fmt::format("{}", fmt::join(dims, "x")); }
+
+std::vector<std::string> builtin_models() { return {"mlp", "cnn", "transformer"}; }
+
+std::string hash_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, "cannot read (no such file or no permission)");
+  std::uint64_t h = 1469598103934665603ULL;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      h ^= static_cast<unsigned char>(buf[i]);
+      h *= 1099511628211ULL;
+    }
+  }
+  return fmt::format("{:016x}", h);
+}
+
+std::vector<BackendInfo> backends() {
+  std::vector<BackendInfo> out;
+#ifdef TRACKIQ_HAVE_TORCH
+  out.push_back({"builtin:", true, "", {"fp32", "bf16"}, {"cpu"}, "built-in reference models (LibTorch C++ API): mlp, cnn, transformer"});
+  out.push_back({"torch:", true, "", {"fp32", "bf16"}, {"cpu"}, "TorchScript model file (LibTorch); inputs from --shape"});
+#else
+  out.push_back({"builtin:", false, "this trackiq was built without LibTorch (TRACKIQ_WITH_TORCH=OFF)", {}, {}, "built-in reference models"});
+  out.push_back({"torch:", false, "this trackiq was built without LibTorch (TRACKIQ_WITH_TORCH=OFF)", {}, {}, "TorchScript model file"});
+#endif
+#ifdef TRACKIQ_HAVE_OPENCV
+  out.push_back({"onnx:", true, "", {"fp32"}, {"cpu"}, "ONNX model file (OpenCV DNN); shapes from the model, --shape for dynamic dims"});
+#else
+  out.push_back({"onnx:", false, "this trackiq was built without OpenCV DNN (TRACKIQ_WITH_OPENCV=OFF)", {}, {}, "ONNX model file"});
+#endif
+  out.push_back({"cmd:", true, "", {"fp32"}, {"cpu"}, "external command, one process per query, timed spawn to exit"});
+  out.push_back({"synthetic", true, "", {"fp32"}, {"cpu"}, "synthetic service times for demos and tests (labelled synthetic)"});
+  return out;
+}
+
+std::unique_ptr<Workload> make_workload(const WorkloadOptions& o) {
+  if (o.batch_size < 1) throw InputError("--batch-size must be >= 1");
+  if (o.threads < 1) throw InputError("--threads must be >= 1");
+  const auto starts = [&](const char* p) { return o.spec.rfind(p, 0) == 0; };
+  const char* prefix = nullptr;
+  if (starts("builtin:")) prefix = "builtin:";
+  else if (starts("torch:")) prefix = "torch:";
+  else if (starts("onnx:")) prefix = "onnx:";
+  else if (starts("cmd:")) return make_command_workload(o);
+  else if (o.spec == "synthetic" || starts("synthetic:")) return make_synthetic_workload(o);
+  else
+    throw InputError(fmt::format("unknown workload '{}' (expected builtin:NAME, torch:PATH, onnx:PATH, cmd:COMMAND or synthetic)",
+                                 o.spec));
+  for (const auto& b : backends()) {
+    if (b.prefix == prefix && !b.available) throw NotAvailableError(fmt::format("{} backend: {}", prefix, b.reason));
+  }
+#ifdef TRACKIQ_HAVE_TORCH
+  if (starts("builtin:") || starts("torch:")) return make_torch_workload(o);
+#endif
+#ifdef TRACKIQ_HAVE_OPENCV
+  if (starts("onnx:")) return make_onnx_workload(o);
+#endif
+  throw NotAvailableError(fmt::format("{} backend is not in this build", prefix));
+}
+
+}  // namespace trackiq::workload
