@@ -1,0 +1,90 @@
+#pragma once
+// The benchmark runner (RUN-2, RUN-3): warmup, stopping rules and MLPerf-style scenarios over a
+// Workload, producing exact per-query records and from them the canonical Result.
+//
+//   trackiq::runner::RunSettings s;
+//   s.scenario = trackiq::runner::Scenario::kServer;
+//   s.qps = 50;  s.duration_ns = 10'000'000'000;
+//   auto rec = trackiq::runner::run_scenario(*workload, s, {});
+//   trackiq::Result r = trackiq::runner::make_result(*workload, s, rec, trackiq::capture_environment(), {});
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trackiq/core/result.hpp"
+#include "trackiq/workload/workload.hpp"
+
+namespace trackiq::runner {
+
+enum class Scenario {
+  kSingleStream,  // closed loop, one query in flight
+  kMultiStream,   // closed loop, each query carries samples_per_query samples
+  kServer,        // Poisson arrivals at qps, latency from the scheduled time
+  kOffline,       // all samples available at once: workers run back to back, throughput
+};
+std::string_view to_string(Scenario s) noexcept;
+// "single-stream" | "multi-stream" | "server" | "offline"; InputError listing them otherwise.
+Scenario parse_scenario(std::string_view text);
+
+struct RunSettings {
+  Scenario scenario = Scenario::kSingleStream;
+  std::uint64_t warmup_iterations = 0;  // per worker
+  std::int64_t warmup_ns = 0;           // per worker; both given: both are met
+  // Stopping (MLPerf rule): with both, run until the minimum count AND the minimum duration are
+  // met; max_duration_ns is a hard stop in every case. At least one of the first two is needed.
+  std::optional<std::uint64_t> iterations;
+  std::optional<std::int64_t> duration_ns;
+  std::optional<std::int64_t> max_duration_ns;
+  std::uint64_t seed = 0;
+  std::optional<double> qps;           // server: target arrival rate (queries/s)
+  std::uint32_t samples_per_query = 1;  // multi-stream
+  std::uint32_t workers = 1;            // server/offline: concurrent workers (others: 1)
+  bool include_samples_in_result = false;  // copy per-query latencies into Result::latency
+};
+
+// Validates a combination (qps only with server, workers only with server/offline, ...).
+void validate(const RunSettings& s);
+
+// One query. Times are ns relative to the start of the measured phase (monotonic clock).
+struct QueryRecord {
+  std::uint64_t index = 0;
+  std::int64_t scheduled_ns = 0;  // server: the scheduled issue time; otherwise == start_ns
+  std::int64_t start_ns = 0;
+  std::int64_t end_ns = 0;
+  std::uint32_t worker = 0;
+  bool ok = true;
+};
+
+struct RunRecording {
+  std::vector<QueryRecord> queries;  // sorted by index
+  ErrorSummary errors;
+  std::uint64_t warmup_queries = 0;
+  bool hit_max_duration = false;  // the hard stop ended the run before its minimums were met
+  std::vector<std::int64_t> schedule_ns;  // server: the whole pre-generated schedule
+  std::string started_at;
+  std::string finished_at;
+};
+
+// Live progress for a display; read from another thread while a run goes on.
+struct Progress {
+  std::atomic<std::uint64_t> issued{0};
+  std::atomic<bool> measuring{false};
+};
+
+// Prepares the workload for the scenario's workers, warms up and measures. Blocks until done.
+// Workload failures are counted in RunRecording::errors, never thrown.
+RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress* progress = nullptr);
+
+// The canonical result: exact latency statistics and histogram, throughput, scenario checks.
+Result make_result(const workload::Workload& w, const RunSettings& s, const RunRecording& rec,
+                   const Environment& env, const Labels& labels);
+
+// Per-query CSV for pandas: query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok.
+// latency_ns is end - scheduled (server) or end - start. Written atomically.
+void write_samples_csv(const RunRecording& rec, Scenario scenario, const std::string& path);
+
+}  // namespace trackiq::runner

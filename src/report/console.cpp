@@ -1,0 +1,96 @@
+#include "trackiq/report/console.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace trackiq::report {
+namespace {
+
+std::string num(double v) {
+  const double a = std::fabs(v);
+  if (a < 1e15 && v == std::floor(v)) return fmt::format("{:.0f}", v);
+  if (a != 0 && (a >= 1e6 || a < 1e-3)) return fmt::format("{:.4g}", v);
+  if (a >= 1000) return fmt::format("{:.0f}", v);
+  if (a >= 100) return fmt::format("{:.1f}", v);
+  if (a >= 10) return fmt::format("{:.2f}", v);
+  return fmt::format("{:.3f}", v);
+}
+
+void row(std::string& out, std::string_view label, const Result& r, std::string_view metric_name) {
+  const auto v = r.metric_value(metric_name);
+  if (!v) return;
+  const auto& def = metric(metric_name);
+  fmt::format_to(std::back_inserter(out), "  {:<24} {:>12} {}\n", label, num(*v), def.unit == "1" ? "" : def.unit);
+}
+
+template <typename... T>
+void append(std::string& out, fmt::format_string<T...> format, T&&... args) {
+  fmt::format_to(std::back_inserter(out), format, std::forward<T>(args)...);
+}
+
+}  // namespace
+
+std::string render_console(const Result& r) {
+  std::string out;
+  const auto& w = r.workload;
+  append(out, "TrackIQ {} — run {}\n", r.tool_version, r.run_id);
+  if (w.synthetic) append(out, "*** SYNTHETIC WORKLOAD: these numbers do not measure a model ***\n");
+  append(out, "workload   {}:{}  batch {}  {}  {}  threads {}\n", w.backend, w.model, w.batch_size, w.precision, w.device,
+      w.threads);
+  for (const auto& in : w.inputs) {
+    append(out, "  input    {} [{}] {}\n", in.name, fmt::join(in.shape, "x"), in.dtype);
+  }
+  for (const auto& o : w.outputs) {
+    append(out, "  output   {} [{}] {}\n", o.name, fmt::join(o.shape, "x"), o.dtype);
+  }
+  const auto& s = r.scenario;
+  append(out, "scenario   {}", s.name);
+  if (s.qps) append(out, "  target {} q/s", num(*s.qps));
+  if (s.workers > 1) append(out, "  workers {}", s.workers);
+  if (s.samples_per_query > 1) append(out, "  samples/query {}", s.samples_per_query);
+  append(out, "  seed {}\n", s.seed);
+  append(out, "machine    {} ({} logical CPUs), {}, kernel {}\n", r.environment.cpu_model, r.environment.cpu_logical,
+      r.environment.os, r.environment.kernel);
+  if (r.latency) {
+    append(out, "\nlatency (from {}, {} queries)\n", r.latency->measured_from == "scheduled" ? "scheduled time" : "issue",
+        r.latency->summary_ns.count);
+    row(out, "p50", r, "latency_p50_ms");
+    row(out, "p90", r, "latency_p90_ms");
+    row(out, "p95", r, "latency_p95_ms");
+    row(out, "p99", r, "latency_p99_ms");
+    row(out, "p99.9", r, "latency_p99_9_ms");
+    row(out, "mean", r, "latency_mean_ms");
+    row(out, "std", r, "latency_std_ms");
+    row(out, "cv", r, "latency_cv");
+    row(out, "min", r, "latency_min_ms");
+    row(out, "max", r, "latency_max_ms");
+  }
+  append(out, "\nthroughput\n");
+  row(out, "samples/s", r, "throughput_samples_per_s");
+  row(out, "queries/s", r, "throughput_queries_per_s");
+  row(out, "achieved GFLOP/s", r, "achieved_gflops");
+  row(out, "target q/s", r, "qps_target");
+  row(out, "scheduled q/s", r, "qps_scheduled");
+  row(out, "achieved q/s", r, "qps_achieved");
+  row(out, "measured time", r, "wall_time_s");
+  row(out, "errors", r, "errors_total");
+  if (!r.slo.empty()) {
+    append(out, "\nchecks\n");
+    for (const auto& v : r.slo) {
+      append(out, "  {:<4} {} {} {} (measured {})\n", v.pass ? "PASS" : "FAIL", v.metric, v.op, num(v.limit),
+          v.measured ? num(*v.measured) : std::string("not measured"));
+    }
+  }
+  if (r.errors.total > 0) {
+    append(out, "\nerrors: {}\n", r.errors.total);
+    for (const auto& [k, n] : r.errors.by_class) append(out, "  {}: {}\n", k, n);
+    for (const auto& e : r.errors.examples) append(out, "  e.g. {}\n", e);
+  }
+  append(out, "telemetry  {}\n", r.telemetry.available ? "collected" : r.telemetry.reason);
+  for (const auto& wmsg : r.warnings) append(out, "warning: {}\n", wmsg);
+  return out;
+}
+
+}  // namespace trackiq::report

@@ -1,0 +1,348 @@
+#include "trackiq/runner/runner.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "trackiq/core/clock.hpp"
+#include "trackiq/core/error.hpp"
+#include "trackiq/runner/schedule.hpp"
+
+namespace trackiq::runner {
+
+std::string_view to_string(Scenario s) noexcept {
+  switch (s) {
+    case Scenario::kSingleStream: return "single-stream";
+    case Scenario::kMultiStream: return "multi-stream";
+    case Scenario::kServer: return "server";
+    case Scenario::kOffline: return "offline";
+  }
+  return "single-stream";
+}
+
+Scenario parse_scenario(std::string_view t) {
+  if (t == "single-stream") return Scenario::kSingleStream;
+  if (t == "multi-stream") return Scenario::kMultiStream;
+  if (t == "server") return Scenario::kServer;
+  if (t == "offline") return Scenario::kOffline;
+  throw InputError(fmt::format("unknown scenario '{}' (expected single-stream, multi-stream, server or offline)", t));
+}
+
+void validate(const RunSettings& s) {
+  if (!s.iterations && !s.duration_ns) throw InputError("give --iterations, --duration or both");
+  if (s.iterations && *s.iterations == 0) throw InputError("--iterations must be >= 1");
+  if (s.duration_ns && *s.duration_ns <= 0) throw InputError("--duration must be > 0");
+  if (s.max_duration_ns && *s.max_duration_ns <= 0) throw InputError("--max-duration must be > 0");
+  if (s.workers < 1) throw InputError("--workers must be >= 1");
+  if (s.samples_per_query < 1) throw InputError("--samples-per-query must be >= 1");
+  if (s.scenario == Scenario::kServer) {
+    if (!s.qps) throw InputError("the server scenario needs --qps (target queries per second)");
+    if (!(*s.qps > 0) || !std::isfinite(*s.qps)) throw InputError("--qps must be a positive number");
+  } else if (s.qps) {
+    throw InputError(fmt::format("--qps applies to the server scenario only (scenario is {})", to_string(s.scenario)));
+  }
+  if (s.workers > 1 && s.scenario != Scenario::kServer && s.scenario != Scenario::kOffline)
+    throw InputError(fmt::format("--workers applies to the server and offline scenarios ({} keeps one query in flight)",
+                                 to_string(s.scenario)));
+  if (s.samples_per_query > 1 && s.scenario != Scenario::kMultiStream)
+    throw InputError("--samples-per-query applies to the multi-stream scenario only");
+}
+
+namespace {
+
+// Decides whether one more query may be issued. Immutable during a run: shared by workers.
+struct StopRule {
+  std::optional<std::uint64_t> min_count;
+  std::optional<std::int64_t> min_ns;
+  std::optional<std::int64_t> max_ns;
+
+  bool may_issue(std::uint64_t index, std::int64_t elapsed_ns) const noexcept {
+    if (max_ns && elapsed_ns >= *max_ns) return false;
+    const bool count_met = !min_count || index >= *min_count;
+    const bool time_met = !min_ns || elapsed_ns >= *min_ns;
+    if (min_count && min_ns) return !(count_met && time_met);
+    if (min_count) return !count_met;
+    return !time_met;
+  }
+};
+
+// State owned by one worker thread during a run; merged after join.
+struct WorkerLog {
+  std::vector<QueryRecord> records;
+  std::map<std::string, std::uint64_t> errors_by_class;
+  std::vector<std::string> error_examples;
+  std::uint64_t errors = 0;
+
+  void failed(const workload::InferOutcome& o) {
+    ++errors;
+    ++errors_by_class[o.error_class.empty() ? "error" : o.error_class];
+    if (error_examples.size() < 5 &&
+        std::find(error_examples.begin(), error_examples.end(), o.message) == error_examples.end())
+      error_examples.push_back(o.message);
+  }
+};
+
+void warm_up(workload::Workload& w, const RunSettings& s, std::uint32_t worker, WorkerLog& log,
+             std::uint64_t& count) {
+  const std::int64_t start = now_ns();
+  for (std::uint64_t i = 0;; ++i) {
+    const bool count_met = i >= s.warmup_iterations;
+    const bool time_met = now_ns() - start >= s.warmup_ns;
+    if (count_met && time_met) break;
+    const auto outcome = w.infer(worker);
+    if (!outcome.ok) log.failed(outcome);
+    ++count;
+  }
+}
+
+}  // namespace
+
+RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress* progress) {
+  validate(s);
+  const std::uint32_t workers =
+      (s.scenario == Scenario::kServer || s.scenario == Scenario::kOffline) ? s.workers : 1;
+  w.prepare(workers);
+
+  RunRecording rec;
+  rec.started_at = utc_timestamp_now();
+  std::vector<WorkerLog> logs(workers);
+
+  // Warmup: every worker warms its own state in parallel; failures there are not counted.
+  {
+    std::vector<std::uint64_t> counts(workers, 0);
+    std::vector<WorkerLog> warm_logs(workers);
+    std::vector<std::thread> threads;
+    for (std::uint32_t i = 0; i < workers; ++i)
+      threads.emplace_back([&, i] { warm_up(w, s, i, warm_logs[i], counts[i]); });
+    for (auto& t : threads) t.join();
+    for (auto c : counts) rec.warmup_queries += c;
+  }
+
+  const StopRule rule{s.iterations, s.duration_ns, s.max_duration_ns};
+  std::atomic<std::uint64_t> next{0};
+  const bool server = s.scenario == Scenario::kServer;
+  if (server) {
+    // Enough arrivals for both minimums; the hard stop may cut it short.
+    const std::uint64_t cap = 200'000'000;
+    rec.schedule_ns = poisson_schedule(*s.qps, s.seed, s.iterations.value_or(1), s.duration_ns.value_or(0), cap);
+  }
+  // Reserve enough records that the record path does not allocate in the common case.
+  std::size_t expect = 4096;
+  if (s.iterations) expect = std::max<std::size_t>(expect, *s.iterations / workers + 16);
+  if (server) expect = rec.schedule_ns.size() / workers + 16;
+  expect = std::min<std::size_t>(expect, std::size_t{1} << 22);
+  for (auto& l : logs) l.records.reserve(expect);
+
+  // Give threads time to start so the first scheduled query is not late because of us.
+  const std::int64_t t0 = now_ns() + (server ? 2'000'000 : 0);
+  if (progress) progress->measuring.store(true);
+
+  auto closed_loop = [&](std::uint32_t worker) {
+    WorkerLog& log = logs[worker];
+    for (;;) {
+      const std::uint64_t i = next.fetch_add(1, std::memory_order_relaxed);
+      const std::int64_t start = now_ns();
+      if (!rule.may_issue(i, start - t0)) break;
+      const auto outcome = w.infer(worker);
+      const std::int64_t end = now_ns();
+      log.records.push_back({i, start - t0, start - t0, end - t0, worker, outcome.ok});
+      if (!outcome.ok) [[unlikely]] log.failed(outcome);
+      if (progress) progress->issued.store(i + 1, std::memory_order_relaxed);
+    }
+  };
+  auto scheduled = [&](std::uint32_t worker) {
+    WorkerLog& log = logs[worker];
+    const auto& sched = rec.schedule_ns;
+    for (;;) {
+      const std::uint64_t i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= sched.size()) break;
+      const std::int64_t due = sched[i];
+      if (s.max_duration_ns && due >= *s.max_duration_ns) break;
+      // A free worker waits for the query's time; a busy one starts late, and the queueing
+      // delay counts in the latency (measured from `due`): no coordinated omission.
+      const auto due_tp = TimePoint(Nanoseconds(t0 + due));
+      if (Clock::now() < due_tp) std::this_thread::sleep_until(due_tp);
+      const std::int64_t start = now_ns();
+      if (s.max_duration_ns && start - t0 >= *s.max_duration_ns) break;
+      const auto outcome = w.infer(worker);
+      const std::int64_t end = now_ns();
+      log.records.push_back({i, due, start - t0, end - t0, worker, outcome.ok});
+      if (!outcome.ok) [[unlikely]] log.failed(outcome);
+      if (progress) progress->issued.store(i + 1, std::memory_order_relaxed);
+    }
+  };
+
+  auto body = [&](std::uint32_t worker) { server ? scheduled(worker) : closed_loop(worker); };
+  std::vector<std::thread> threads;
+  for (std::uint32_t i = 1; i < workers; ++i) threads.emplace_back(body, i);
+  body(0);  // the calling thread is worker 0
+  for (auto& t : threads) t.join();
+  if (progress) progress->measuring.store(false);
+  rec.finished_at = utc_timestamp_now();
+
+  for (auto& l : logs) {
+    rec.queries.insert(rec.queries.end(), l.records.begin(), l.records.end());
+    rec.errors.total += l.errors;
+    for (const auto& [k, v] : l.errors_by_class) rec.errors.by_class[k] += v;
+    for (const auto& e : l.error_examples)
+      if (rec.errors.examples.size() < 10 &&
+          std::find(rec.errors.examples.begin(), rec.errors.examples.end(), e) == rec.errors.examples.end())
+        rec.errors.examples.push_back(e);
+  }
+  std::sort(rec.queries.begin(), rec.queries.end(),
+            [](const QueryRecord& a, const QueryRecord& b) { return a.index < b.index; });
+
+  // Did the hard stop end the run before its minimums?
+  if (s.max_duration_ns) {
+    const std::uint64_t n = rec.queries.size();
+    const std::int64_t last = rec.queries.empty() ? 0 : rec.queries.back().end_ns;
+    const bool count_short = s.iterations && n < *s.iterations;
+    const bool time_short = s.duration_ns && last < *s.duration_ns;
+    const bool schedule_short = server && n < rec.schedule_ns.size();
+    rec.hit_max_duration = count_short || time_short || schedule_short;
+  }
+  return rec;
+}
+
+namespace {
+
+void add_metric(Result& r, const char* name, double v, ValueKind k = ValueKind::kMeasured) {
+  r.metrics.push_back({name, v, k});
+}
+
+}  // namespace
+
+Result make_result(const workload::Workload& w, const RunSettings& s, const RunRecording& rec, const Environment& env,
+                   const Labels& labels) {
+  Result r;
+  r.tool_version = env.trackiq_version;
+  r.run_id = new_run_id();
+  r.started_at = rec.started_at;
+  r.finished_at = rec.finished_at;
+  r.environment = env;
+  r.labels = labels;
+  r.workload = w.descriptor();
+  r.scenario.name = std::string(to_string(s.scenario));
+  r.scenario.warmup_iterations = s.warmup_iterations;
+  r.scenario.warmup_ns = s.warmup_ns;
+  r.scenario.iterations = s.iterations;
+  r.scenario.duration_ns = s.duration_ns;
+  r.scenario.max_duration_ns = s.max_duration_ns;
+  r.scenario.seed = s.seed;
+  r.scenario.qps = s.qps;
+  r.scenario.samples_per_query = s.samples_per_query;
+  r.scenario.workers = (s.scenario == Scenario::kServer || s.scenario == Scenario::kOffline) ? s.workers : 1;
+  r.errors = rec.errors;
+  r.telemetry.available = false;
+  r.telemetry.reason = "not available: telemetry collectors are not part of this build yet";
+
+  const bool server = s.scenario == Scenario::kServer;
+  std::vector<std::int64_t> latencies;
+  latencies.reserve(rec.queries.size());
+  std::int64_t first_start = INT64_MAX, first_sched = INT64_MAX, last_end = INT64_MIN;
+  LatencyData lat;
+  lat.measured_from = server ? "scheduled" : "issue";
+  for (const auto& q : rec.queries) {
+    if (!q.ok) continue;
+    const std::int64_t l = q.end_ns - (server ? q.scheduled_ns : q.start_ns);
+    latencies.push_back(l);
+    lat.histogram.record(l);
+    first_start = std::min(first_start, q.start_ns);
+    first_sched = std::min(first_sched, q.scheduled_ns);
+    last_end = std::max(last_end, q.end_ns);
+  }
+  const std::uint64_t ok = latencies.size();
+  const std::uint64_t issued = rec.queries.size();
+  const double samples_per_query = static_cast<double>(w.descriptor().batch_size);
+
+  if (ok > 0) {
+    lat.summary_ns = summarize(latencies);
+    const auto& sm = lat.summary_ns;
+    add_metric(r, "latency_min_ms", static_cast<double>(sm.min) / 1e6);
+    add_metric(r, "latency_mean_ms", sm.mean / 1e6);
+    add_metric(r, "latency_max_ms", static_cast<double>(sm.max) / 1e6);
+    add_metric(r, "latency_std_ms", sm.std / 1e6);
+    add_metric(r, "latency_cv", sm.cv, ValueKind::kDerived);
+    const char* names[] = {"latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms", "latency_p99_9_ms"};
+    for (std::size_t i = 0; i < sm.percentiles.size() && i < 5; ++i) add_metric(r, names[i], sm.percentiles[i].value / 1e6);
+    if (s.include_samples_in_result) lat.samples_ns = latencies;
+    r.latency = std::move(lat);
+  } else {
+    r.warnings.push_back("no query completed successfully: no latency statistics");
+  }
+
+  double measured_ns = 0;
+  double qps = 0;
+  if (ok > 0 && server) {
+    measured_ns = static_cast<double>(last_end - first_sched);
+    qps = ok > 1 && measured_ns > 0 ? static_cast<double>(ok - 1) / (measured_ns / 1e9) : 0;
+    r.throughput_method = "(completed queries - 1) / (last completion - first scheduled issue)";
+  } else if (ok > 0) {
+    measured_ns = static_cast<double>(last_end - first_start);
+    qps = measured_ns > 0 ? static_cast<double>(ok) / (measured_ns / 1e9) : 0;
+    r.throughput_method = "completed queries / (last completion - first issue)";
+  }
+  add_metric(r, "queries_total", static_cast<double>(ok));
+  add_metric(r, "samples_total", static_cast<double>(ok) * samples_per_query, ValueKind::kDerived);
+  add_metric(r, "wall_time_s", measured_ns / 1e9);
+  add_metric(r, "throughput_queries_per_s", qps, ValueKind::kDerived);
+  add_metric(r, "throughput_samples_per_s", qps * samples_per_query, ValueKind::kDerived);
+  add_metric(r, "errors_total", static_cast<double>(rec.errors.total));
+  add_metric(r, "error_rate", issued ? static_cast<double>(rec.errors.total) / static_cast<double>(issued) : 0.0,
+             ValueKind::kDerived);
+  if (const auto& f = w.descriptor().flops_per_query; f && ok > 0 && measured_ns > 0) {
+    add_metric(r, "achieved_gflops", *f * qps / 1e9, ValueKind::kDerived);
+  }
+
+  if (server) {
+    add_metric(r, "qps_target", *s.qps);
+    const auto& sch = rec.schedule_ns;
+    // The offered rate of the part of the schedule that was issued.
+    const std::size_t n_issued = std::max<std::size_t>(issued, 1);
+    const double span = n_issued > 1 ? static_cast<double>(sch[n_issued - 1] - sch[0]) : 0;
+    const double scheduled_qps = span > 0 ? static_cast<double>(n_issued - 1) / (span / 1e9) : *s.qps;
+    add_metric(r, "qps_scheduled", scheduled_qps, ValueKind::kDerived);
+    add_metric(r, "qps_achieved", qps, ValueKind::kDerived);
+    // MLPerf-style validity: completions kept pace with the offered schedule (within 5%).
+    SloVerdict v;
+    v.metric = "qps_achieved";
+    v.op = ">=";
+    v.limit = 0.95 * scheduled_qps;
+    v.measured = qps;
+    v.pass = ok > 1 && qps >= v.limit;
+    r.slo.push_back(v);
+    if (!v.pass)
+      r.warnings.push_back(fmt::format("target QPS not achieved: {:.1f} queries/s completed against {:.1f} offered; "
+                                       "latency includes queueing",
+                                       qps, scheduled_qps));
+  }
+  if (r.workload.synthetic)
+    r.warnings.push_back("synthetic workload: these numbers measure a stand-in, not a model");
+  if (env.debug_build)
+    r.warnings.push_back("trackiq itself is an unoptimised (debug) build: its overhead may distort the numbers");
+  if (!env.sanitizers.empty())
+    r.warnings.push_back("trackiq is built with sanitizers (" + env.sanitizers + "): timings are distorted");
+  if (rec.hit_max_duration)
+    r.warnings.push_back("--max-duration stopped the run before its minimum count/duration was reached");
+  if (rec.errors.total > 0)
+    r.warnings.push_back(fmt::format("{} of {} queries failed (see errors)", rec.errors.total, issued));
+  return r;
+}
+
+void write_samples_csv(const RunRecording& rec, Scenario scenario, const std::string& path) {
+  std::string out = "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok\n";
+  out.reserve(out.size() + rec.queries.size() * 64);
+  const bool server = scenario == Scenario::kServer;
+  for (const auto& q : rec.queries) {
+    const std::int64_t lat = q.end_ns - (server ? q.scheduled_ns : q.start_ns);
+    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{}\n", q.index, q.worker, q.scheduled_ns, q.start_ns,
+                   q.end_ns, lat, q.ok ? 1 : 0);
+  }
+  write_file_atomic(path, out);
+}
+
+}  // namespace trackiq::runner
