@@ -1,0 +1,55 @@
+# TrackIQ developer entry points. `make run` and `make test` work on a fresh Debian 12 machine
+# (as root): each installs what is missing (scripts/setup.sh), builds, then runs.
+BUILD      ?= build
+JOBS       ?= 2
+BUILD_TYPE ?= Release
+CMAKE_ARGS ?=
+TRACKIQ    := $(BUILD)/bin/trackiq
+
+.PHONY: setup configure build run test test-asan test-tsan fuzz bench format clean
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
+
+configure: setup $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job on the built-in default workload: builtin:cnn, single-stream, ~10 s.
+run: build
+	$(TRACKIQ) run
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# Unit tests of the code that does not link LibTorch/OpenCV, under ASan+UBSan.
+test-asan: setup
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRACKIQ_SANITIZE=address,undefined \
+	  -DTRACKIQ_WITH_TORCH=OFF -DTRACKIQ_WITH_OPENCV=OFF -DTRACKIQ_BUILD_BENCH=OFF
+	cmake --build build-asan -j $(JOBS)
+	ctest --test-dir build-asan --output-on-failure -j $(JOBS) -L unit
+
+# The threaded runner and its tests under ThreadSanitizer.
+test-tsan: setup
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRACKIQ_SANITIZE=thread \
+	  -DTRACKIQ_WITH_TORCH=OFF -DTRACKIQ_WITH_OPENCV=OFF -DTRACKIQ_BUILD_BENCH=OFF
+	cmake --build build-tsan -j $(JOBS)
+	ctest --test-dir build-tsan --output-on-failure -j 1 -L threads
+
+# libFuzzer targets (clang), each run briefly: FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 30
+fuzz: setup
+	bash tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
+
+bench: build
+	bash bench/run_benchmarks.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz

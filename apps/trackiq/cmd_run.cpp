@@ -1,0 +1,251 @@
+// trackiq run: benchmark a workload in an MLPerf-style scenario and write the canonical result.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "trackiq/core/clock.hpp"
+#include "trackiq/core/environment.hpp"
+#include "trackiq/core/error.hpp"
+#include "trackiq/report/console.hpp"
+#include "trackiq/runner/runner.hpp"
+
+namespace trackiq::cli {
+namespace {
+
+struct RunFlags {
+  std::string workload = "builtin:cnn";
+  std::string scenario = "single-stream";
+  std::string warmup = "1s";
+  std::optional<std::uint64_t> iterations;
+  std::string duration;
+  std::string max_duration;
+  std::uint32_t batch_size = 0;  // 0: not given
+  std::uint32_t threads = 0;     // 0: logical CPUs
+  std::string precision = "fp32";
+  std::string device = "cpu";
+  std::uint64_t seed = 0;
+  std::optional<double> qps;
+  std::uint32_t samples_per_query = 0;
+  std::uint32_t workers = 1;
+  std::vector<std::string> shapes;
+  std::optional<std::uint32_t> seq_len;
+  std::string json_path;
+  std::string samples_csv;
+  std::string results_dir;
+  bool include_samples = false;
+  std::vector<std::string> labels;
+  bool quiet = false;
+  bool no_progress = false;
+};
+
+std::int64_t duration_flag(const std::string& flag, const std::string& value) {
+  const auto ns = parse_duration_ns(value);
+  if (!ns || *ns <= 0)
+    throw InputError(fmt::format("{} '{}': not a duration (e.g. 500ms, 10s, 2m; plain numbers are seconds)", flag, value));
+  return *ns;
+}
+
+std::string default_results_dir() {
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/trackiq/results";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/trackiq/results";
+  return ".trackiq/results";
+}
+
+Labels parse_labels(const std::vector<std::string>& items) {
+  Labels l;
+  for (const auto& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError(fmt::format("--label '{}': expected KEY=VALUE (keys product, version, branch, commit, or any)", item));
+    const std::string k = item.substr(0, eq), v = item.substr(eq + 1);
+    if (k == "product") l.product = v;
+    else if (k == "version") l.version = v;
+    else if (k == "branch") l.branch = v;
+    else if (k == "commit") l.commit = v;
+    else l.extra[k] = v;
+  }
+  const char* ci = std::getenv("CI");
+  l.ci = ci && *ci && std::string_view(ci) != "false" && std::string_view(ci) != "0";
+  return l;
+}
+
+// Draws a progress bar on stderr (a terminal only) for runs that last more than ~2 s.
+class ProgressBar {
+ public:
+  ProgressBar(const runner::Progress& p, const runner::RunSettings& s) : p_(p), s_(s) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~ProgressBar() {
+    stop_.store(true);
+    thread_.join();
+    if (drawn_) std::fputs("\r\033[K", stderr);
+  }
+
+ private:
+  void loop() {
+    const auto start = Clock::now();
+    TimePoint measure_start{};
+    while (!stop_.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (!p_.measuring.load()) continue;
+      if (measure_start == TimePoint{}) measure_start = Clock::now();
+      if (Clock::now() - start < std::chrono::seconds(2)) continue;
+      const double elapsed = std::chrono::duration<double>(Clock::now() - measure_start).count();
+      const auto issued = p_.issued.load(std::memory_order_relaxed);
+      double frac = 0;
+      if (s_.duration_ns) frac = elapsed / (static_cast<double>(*s_.duration_ns) / 1e9);
+      if (s_.iterations) {
+        const double f = static_cast<double>(issued) / static_cast<double>(*s_.iterations);
+        frac = s_.duration_ns ? std::min(frac, f) : f;
+      }
+      frac = std::clamp(frac, 0.0, 1.0);
+      const int width = 30;
+      const int filled = static_cast<int>(frac * width);
+      fmt::print(stderr, "\r[{}{}] {:3.0f}%  {:.1f} s  {} queries", std::string(static_cast<std::size_t>(filled), '#'),
+                 std::string(static_cast<std::size_t>(width - filled), '.'), frac * 100, elapsed, issued);
+      std::fflush(stderr);
+      drawn_ = true;
+    }
+  }
+  const runner::Progress& p_;
+  const runner::RunSettings& s_;
+  std::atomic<bool> stop_{false};
+  bool drawn_ = false;
+  std::thread thread_;
+};
+
+int run_command(const RunFlags& f) {
+  runner::RunSettings s;
+  s.scenario = runner::parse_scenario(f.scenario);
+  // --warmup: a count ("20") or a duration ("2s", "500ms").
+  if (!f.warmup.empty() && f.warmup.find_first_not_of("0123456789") == std::string::npos) {
+    s.warmup_iterations = std::stoull(f.warmup);
+  } else {
+    s.warmup_ns = duration_flag("--warmup", f.warmup);
+  }
+  s.iterations = f.iterations;
+  if (!f.duration.empty()) s.duration_ns = duration_flag("--duration", f.duration);
+  if (!f.max_duration.empty()) s.max_duration_ns = duration_flag("--max-duration", f.max_duration);
+  if (!s.iterations && !s.duration_ns) s.duration_ns = 10'000'000'000LL;  // default: about 10 s
+  s.seed = f.seed;
+  s.qps = f.qps;
+  s.workers = f.workers;
+  s.include_samples_in_result = f.include_samples;
+
+  workload::WorkloadOptions wo;
+  wo.spec = f.workload;
+  wo.precision = f.precision;
+  wo.device = f.device;
+  wo.seed = f.seed;
+  wo.seq_len = f.seq_len;
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  wo.threads = f.threads ? f.threads : static_cast<std::uint32_t>(std::max(1L, cpus));
+  wo.batch_size = f.batch_size ? f.batch_size : 1;
+  if (s.scenario == runner::Scenario::kMultiStream) {
+    // A multi-stream query carries samples_per_query samples: the workload's batch.
+    s.samples_per_query = f.samples_per_query ? f.samples_per_query : 8;
+    if (f.batch_size && f.batch_size != s.samples_per_query)
+      throw InputError("multi-stream: --batch-size and --samples-per-query differ; a query's samples form its batch");
+    wo.batch_size = s.samples_per_query;
+  } else if (f.samples_per_query) {
+    s.samples_per_query = f.samples_per_query;  // validate() rejects it with a clear message
+  }
+  for (const auto& shape : f.shapes) wo.shapes.push_back(workload::parse_shape(shape));
+  runner::validate(s);
+  const Labels labels = parse_labels(f.labels);
+
+  auto w = workload::make_workload(wo);
+  runner::Progress progress;
+  runner::RunRecording rec;
+  {
+    std::unique_ptr<ProgressBar> bar;
+    if (!f.quiet && !f.no_progress && ::isatty(STDERR_FILENO)) bar = std::make_unique<ProgressBar>(progress, s);
+    rec = runner::run_scenario(*w, s, &progress);
+  }
+  const Result result = runner::make_result(*w, s, rec, capture_environment(), labels);
+  const std::string text = to_json(result);
+
+  const std::string dir = f.results_dir.empty() ? default_results_dir() : f.results_dir;
+  const std::string stored = dir + "/" + result.run_id + ".json";
+  write_file_atomic(stored, text);
+  if (!f.json_path.empty()) write_file_atomic(f.json_path, text);
+  if (!f.samples_csv.empty()) runner::write_samples_csv(rec, s.scenario, f.samples_csv);
+
+  if (!f.quiet) {
+    std::cout << report::render_console(result);
+    std::cout << "\nresult     " << stored << "\n";
+    if (!f.json_path.empty()) std::cout << "json       " << f.json_path << "\n";
+    if (!f.samples_csv.empty()) std::cout << "samples    " << f.samples_csv << "\n";
+  }
+  for (const auto& v : result.slo)
+    if (!v.pass) return kExitCheckFailed;
+  return kExitOk;
+}
+
+}  // namespace
+
+Action setup_run(CLI::App& sub) {
+  auto f = std::make_shared<RunFlags>();
+  sub.description(
+      "Benchmark a workload in an MLPerf-style scenario: exact latency percentiles, throughput and\n"
+      "achieved GFLOP/s (built-in models). Writes the canonical result JSON to the results directory.\n"
+      "With no arguments: builtin:cnn, single-stream, ~10 s.\n\n"
+      "Examples:\n"
+      "  trackiq run\n"
+      "  trackiq run builtin:transformer --seq-len 256 --iterations 50\n"
+      "  trackiq run onnx:model.onnx --shape input:1x3x224x224 --duration 30s --json r.json\n"
+      "  trackiq run torch:model.pt --shape 2x16x24 --precision bf16\n"
+      "  trackiq run cmd:\"./infer --image cat.jpg\" --iterations 20\n"
+      "  trackiq run builtin:mlp --scenario server --qps 200 --workers 2 --duration 20s\n"
+      "  trackiq run builtin:cnn --scenario multi-stream --samples-per-query 8\n"
+      "  trackiq run synthetic:dist=lognormal,mean=2ms,cv=0.3 --scenario offline --workers 4");
+  sub.add_option("workload,--workload,-w", f->workload,
+                 "builtin:mlp|cnn|transformer, torch:PATH (TorchScript), onnx:PATH, cmd:\"COMMAND ARGS\" "
+                 "(one process per query, no shell), synthetic[:dist=constant|exponential|lognormal,mean=1ms,"
+                 "cv=0.5,mode=sleep|spin,fail_every=N] (labelled synthetic)")
+      ->capture_default_str();
+  sub.add_option("--scenario,-s", f->scenario,
+                 "single-stream (closed loop, one query in flight), multi-stream (closed loop, N samples per "
+                 "query), server (Poisson arrivals at --qps, latency from the scheduled time), offline (workers "
+                 "back to back, throughput)")
+      ->capture_default_str();
+  sub.add_option("--warmup", f->warmup, "Warmup per worker before measuring: a count (20) or a duration (2s)")
+      ->capture_default_str();
+  sub.add_option("--iterations,-n", f->iterations, "Minimum number of measured queries");
+  sub.add_option("--duration,-d", f->duration,
+                 "Minimum measured duration (500ms, 10s, 2m). With --iterations: run until both are met "
+                 "(MLPerf rule). Default when neither is given: 10s");
+  sub.add_option("--max-duration", f->max_duration, "Hard stop for the measured phase, whatever the minimums");
+  sub.add_option("--batch-size,-b", f->batch_size, "Samples per query (default 1)");
+  sub.add_option("--threads,-t", f->threads, "Intra-op threads of the engine (default: logical CPUs)");
+  sub.add_option("--precision", f->precision, "fp32, or bf16 (LibTorch backends, via CPU autocast)")->capture_default_str();
+  sub.add_option("--device", f->device, "Device (cpu)")->capture_default_str();
+  sub.add_option("--seed", f->seed, "Seed of weights, inputs and the server schedule (logged in the result)")
+      ->capture_default_str();
+  sub.add_option("--qps", f->qps, "Server scenario: target queries per second");
+  sub.add_option("--samples-per-query", f->samples_per_query, "Multi-stream scenario: samples per query (default 8)");
+  sub.add_option("--workers", f->workers, "Server/offline scenarios: concurrent workers")->capture_default_str();
+  sub.add_option("--shape", f->shapes,
+                 "Input shape: 2x16x24 (positional) or NAME:1x3x224x224; repeatable. Required for torch: "
+                 "(TorchScript has no shapes); sets dynamic dims for onnx:");
+  sub.add_option("--seq-len", f->seq_len, "Sequence length of builtin:transformer (default 128)");
+  sub.add_option("--json", f->json_path, "Also write the canonical result JSON to FILE");
+  sub.add_option("--samples-csv", f->samples_csv,
+                 "Write per-query records to FILE: query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok");
+  sub.add_flag("--include-samples", f->include_samples, "Put every per-query latency into the result JSON");
+  sub.add_option("--results-dir", f->results_dir,
+                 "Where results are kept (default $XDG_DATA_HOME/trackiq/results or ~/.local/share/trackiq/results)");
+  sub.add_option("--label", f->labels, "KEY=VALUE label (product, version, branch, commit, or any); repeatable");
+  sub.add_flag("--quiet,-q", f->quiet, "Print nothing on success");
+  sub.add_flag("--no-progress", f->no_progress, "No progress bar (it shows only on a terminal anyway)");
+  return [f] { return run_command(*f); };
+}
+
+}  // namespace trackiq::cli
