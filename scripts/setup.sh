@@ -12,6 +12,8 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-jsonschema python3-torch python3-onnx
+  # a comma-decimal locale, to test locale-independent number formatting
+  locales
 )
 
 missing=()
@@ -20,7 +22,15 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
+ensure_test_locale() {
+  if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+    echo "setup: generating the de_DE.UTF-8 locale (for locale-independence tests)" >&2
+    localedef -i de_DE -f UTF-8 de_DE.UTF-8 || echo "setup: could not generate de_DE.UTF-8; that test will skip" >&2
+  fi
+}
+
 if [[ ${#missing[@]} -eq 0 ]]; then
+  ensure_test_locale
   exit 0
 fi
 
@@ -33,4 +43,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+ensure_test_locale
 echo "setup: done" >&2

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "trackiq/core/hash.hpp"
 #include "trackiq/core/version.hpp"
 
 namespace trackiq {
@@ -75,15 +76,6 @@ std::string read_os_pretty_name() {
 }
 
 }  // namespace
-
-std::string stable_hash_hex(std::string_view text) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return fmt::format("{:016x}", h);
-}
 
 Environment capture_environment() {
   Environment env;

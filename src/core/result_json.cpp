@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -144,6 +145,10 @@ std::string to_json(const Result& r, int indent) {
   Json metrics = Json::object();
   for (const auto& m : r.metrics) {
     const MetricDef& def = metric(m.name);
+    // Programming errors, caught before they reach a file: JSON has no NaN, and a name twice
+    // would silently keep one value.
+    if (!std::isfinite(m.value)) throw Error("metric " + m.name + " is not a finite number");
+    if (metrics.contains(m.name)) throw Error("metric " + m.name + " appears twice in one result");
     metrics[m.name] = {{"value", m.value},
                        {"unit", def.unit},
                        {"direction", to_string(def.direction)},
@@ -207,6 +212,12 @@ class Reader {
     auto it = obj.find(key);
     if (it == obj.end()) fail(path, std::string("missing field '") + key + "'");
     return *it;
+  }
+  void require_one_of(const std::string& value, std::initializer_list<const char*> allowed,
+                      const std::string& path) const {
+    for (const char* a : allowed)
+      if (value == a) return;
+    fail(path, "unexpected value '" + value + "'");
   }
   template <typename T>
   T get(const Json& obj, const char* key, const std::string& path) const {
@@ -306,6 +317,7 @@ Result result_from_json(std::string_view text, std::string_view origin) {
   const Json& w = rd.field(j, "workload", "$");
   auto& wd = r.workload;
   wd.backend = rd.get<std::string>(w, "backend", "$.workload");
+  rd.require_one_of(wd.backend, {"builtin", "torch", "onnx", "cmd", "synthetic"}, "$.workload.backend");
   wd.model = rd.get<std::string>(w, "model", "$.workload");
   wd.model_hash = rd.get<std::string>(w, "model_hash", "$.workload");
   wd.batch_size = rd.get<std::uint32_t>(w, "batch_size", "$.workload");
@@ -321,6 +333,7 @@ Result result_from_json(std::string_view text, std::string_view origin) {
   const Json& s = rd.field(j, "scenario", "$");
   auto& sc = r.scenario;
   sc.name = rd.get<std::string>(s, "name", "$.scenario");
+  rd.require_one_of(sc.name, {"single-stream", "multi-stream", "server", "offline"}, "$.scenario.name");
   sc.warmup_iterations = rd.get<std::uint64_t>(s, "warmup_iterations", "$.scenario");
   sc.warmup_ns = rd.get<std::int64_t>(s, "warmup_ns", "$.scenario");
   sc.iterations = rd.get_opt<std::uint64_t>(s, "iterations", "$.scenario");
@@ -353,6 +366,7 @@ Result result_from_json(std::string_view text, std::string_view origin) {
   if (!lat.is_null()) {
     LatencyData l;
     l.measured_from = rd.get<std::string>(lat, "measured_from", "$.latency");
+    rd.require_one_of(l.measured_from, {"issue", "scheduled"}, "$.latency.measured_from");
     const Json& sum = rd.field(lat, "summary", "$.latency");
     l.summary_ns.count = rd.get<std::uint64_t>(sum, "count", "$.latency.summary");
     l.summary_ns.min = rd.get<std::int64_t>(sum, "min", "$.latency.summary");
@@ -369,6 +383,12 @@ Result result_from_json(std::string_view text, std::string_view origin) {
     } catch (const InputError& err) {
       rd.fail("$.latency.histogram.encoding", err.what());
     }
+    // The plain fields beside the encoding must agree with it.
+    if (rd.get<std::int64_t>(h, "lowest", "$.latency.histogram") != l.histogram.lowest() ||
+        rd.get<std::int64_t>(h, "highest", "$.latency.histogram") != l.histogram.highest() ||
+        rd.get<int>(h, "significant_digits", "$.latency.histogram") != l.histogram.significant_digits() ||
+        rd.get<std::uint64_t>(h, "count", "$.latency.histogram") != l.histogram.count())
+      rd.fail("$.latency.histogram", "lowest/highest/significant_digits/count disagree with the encoding");
     l.samples_ns = rd.get<std::vector<std::int64_t>>(lat, "samples_ns", "$.latency");
     r.latency = std::move(l);
   }
@@ -382,9 +402,12 @@ Result result_from_json(std::string_view text, std::string_view origin) {
     SloVerdict sv;
     sv.metric = rd.get<std::string>(v, "metric", "$.slo");
     sv.op = rd.get<std::string>(v, "op", "$.slo");
+    rd.require_one_of(sv.op, {"<=", ">="}, "$.slo.op");
     sv.limit = rd.get<double>(v, "limit", "$.slo");
     sv.measured = rd.get_opt<double>(v, "measured", "$.slo");
-    sv.pass = rd.get<std::string>(v, "verdict", "$.slo") == "PASS";
+    const auto verdict = rd.get<std::string>(v, "verdict", "$.slo");
+    rd.require_one_of(verdict, {"PASS", "FAIL"}, "$.slo.verdict");
+    sv.pass = verdict == "PASS";
     r.slo.push_back(sv);
   }
   const Json& errs = rd.field(j, "errors", "$");

@@ -2,6 +2,7 @@
 // model (read by onnx_graph.cpp); --shape sets dynamic dims or overrides.
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/dnn.hpp>
 
 #include <filesystem>
@@ -52,6 +53,8 @@ class OnnxWorkload final : public Workload {
     require_one_of("precision", o.precision, {"fp32"}, "onnx");
     require_one_of("device", o.device, {"cpu"}, "onnx");
     if (desc_.model.empty()) throw InputError("onnx: needs a path: onnx:PATH/TO/model.onnx");
+    // OpenCV logs importer failures itself; we report them once, condensed, as InputError.
+    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   }
 
   void prepare(std::uint32_t workers) override {
@@ -182,7 +185,12 @@ class OnnxWorkload final : public Workload {
     }
     // Samples per query follow the first input's leading dim (it may come from --shape).
     const auto& first = desc_.inputs.front().shape;
-    if (!first.empty()) desc_.batch_size = static_cast<std::uint32_t>(first[0]);
+    if (!first.empty()) {
+      if (given[0] && options_.batch_size != 1 && first[0] != options_.batch_size)
+        throw InputError(path, 0, fmt::format("--batch-size {} contradicts --shape {} (leading dim {})", options_.batch_size,
+                                              format_shape(first), first[0]));
+      desc_.batch_size = static_cast<std::uint32_t>(first[0]);
+    }
   }
 
   static std::string example_shape(const OnnxInput& in, std::uint32_t batch) {

@@ -213,7 +213,9 @@ class TorchWorkload final : public Workload {
       record_outputs(out);
     } catch (const c10::Error& e) {
       throw InputError(fmt::format("{}:{}: inference failed: {}", desc_.backend, desc_.model,
-                                   e.what_without_backtrace()));
+                                   condense(e.what_without_backtrace())));
+    } catch (const std::exception& e) {  // TorchScript interpreter errors (torch::jit::JITException)
+      throw InputError(fmt::format("{}:{}: inference failed: {}", desc_.backend, desc_.model, condense(e.what())));
     }
   }
 
@@ -224,9 +226,9 @@ class TorchWorkload final : public Workload {
       forward(worker);
       return {};
     } catch (const c10::Error& e) {
-      return {false, "exception", e.what_without_backtrace()};
+      return {false, "exception", condense(e.what_without_backtrace())};
     } catch (const std::exception& e) {
-      return {false, "exception", e.what()};
+      return {false, "exception", condense(e.what())};
     }
   }
 
@@ -309,9 +311,24 @@ class TorchWorkload final : public Workload {
       if (!shapes[slot].empty()) throw InputError(desc_.model, 0, fmt::format("input '{}' has two --shape values", names[slot]));
       shapes[slot] = s.dims;
     }
+    // Samples per query: the leading dim of the first input.
+    if (!shapes.empty() && !shapes[0].empty()) {
+      if (options_.batch_size != 1 && shapes[0][0] != options_.batch_size)
+        throw InputError(desc_.model, 0, fmt::format("--batch-size {} contradicts --shape {} (leading dim {})",
+                                                     options_.batch_size, format_shape(shapes[0]), shapes[0][0]));
+      desc_.batch_size = static_cast<std::uint32_t>(shapes[0][0]);
+    }
   }
 
   static std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+  // TorchScript errors carry a Python-style traceback; keep the final "RuntimeError: ..." line.
+  static std::string condense(const std::string& what) {
+    const auto pos = what.rfind("Error: ");
+    if (pos == std::string::npos) return first_line(what);
+    const auto start = what.rfind('\n', pos);
+    return first_line(what.substr(start == std::string::npos ? 0 : start + 1));
+  }
 
   c10::IValue forward(std::uint32_t worker) {
     auto& in = inputs_[worker];

@@ -7,6 +7,7 @@
 
 #include "backends.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/core/hash.hpp"
 
 namespace trackiq::workload {
 
@@ -50,15 +51,10 @@ std::vector<std::string> builtin_models() { return {"mlp", "cnn", "transformer"}
 std::string hash_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, 0, "cannot read (no such file or no permission)");
-  std::uint64_t h = 1469598103934665603ULL;
+  Fnv1a64 h;
   char buf[1 << 16];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    for (std::streamsize i = 0; i < in.gcount(); ++i) {
-      h ^= static_cast<unsigned char>(buf[i]);
-      h *= 1099511628211ULL;
-    }
-  }
-  return fmt::format("{:016x}", h);
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) h.update({buf, static_cast<std::size_t>(in.gcount())});
+  return h.hex();
 }
 
 std::vector<BackendInfo> backends() {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "trackiq/core/hash.hpp"
+
 namespace trackiq {
 
 struct GpuInfo {
@@ -41,8 +43,5 @@ struct Environment {
 
 // Reads /proc, /sys and uname. Never throws for a missing file: the field says why instead.
 Environment capture_environment();
-
-// FNV-1a 64-bit of the text, as 16 hex digits. Stable across builds and platforms.
-std::string stable_hash_hex(std::string_view text);
 
 }  // namespace trackiq
