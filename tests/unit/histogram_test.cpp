@@ -1,0 +1,179 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "trackiq/core/error.hpp"
+#include "trackiq/core/histogram.hpp"
+#include "trackiq/core/stats.hpp"
+
+namespace trackiq {
+namespace {
+
+TEST(Histogram, CoversOneNanosecondToOneHourAtThreeDigits) {
+  Histogram h = Histogram::for_latency_ns();
+  EXPECT_TRUE(h.record(1));
+  EXPECT_TRUE(h.record(3'600'000'000'000));
+  EXPECT_EQ(h.count(), 2u);
+  EXPECT_EQ(h.out_of_range(), 0u);
+}
+
+TEST(Histogram, CountsOutOfRangeValuesSeparately) {
+  Histogram h(1, 1'000'000, 2);
+  EXPECT_FALSE(h.record(-5));
+  EXPECT_FALSE(h.record(h.highest_equivalent(1'000'000) + 1));
+  EXPECT_FALSE(h.record(INT64_MAX));
+  EXPECT_TRUE(h.record(999'999));
+  EXPECT_EQ(h.count(), 1u);
+  EXPECT_EQ(h.out_of_range(), 3u);
+}
+
+TEST(Histogram, BucketWidthStaysWithinSignificantDigits) {
+  for (int d = 1; d <= 5; ++d) {
+    Histogram h(1, 3'600'000'000'000, d);
+    const double resolution = std::pow(10.0, -d);
+    std::mt19937_64 rng(static_cast<std::uint64_t>(d));
+    for (int i = 0; i < 20000; ++i) {
+      const auto v = static_cast<std::int64_t>(rng() % 3'600'000'000'000ULL) >> (rng() % 40);
+      const std::int64_t lo = h.lowest_equivalent(v), hi = h.highest_equivalent(v);
+      ASSERT_LE(lo, v);
+      ASSERT_GE(hi, v);
+      ASSERT_LE(static_cast<double>(hi - lo + 1), std::max(1.0, static_cast<double>(v) * resolution))
+          << "d=" << d << " v=" << v;
+    }
+  }
+}
+
+TEST(Histogram, SmallIntegersAreExact) {
+  Histogram h = Histogram::for_latency_ns();
+  for (std::int64_t v = 0; v < 2048; ++v) {
+    ASSERT_EQ(h.lowest_equivalent(v), v);
+    ASSERT_EQ(h.highest_equivalent(v), v);
+  }
+}
+
+TEST(Histogram, RejectsInvalidParameters) {
+  EXPECT_THROW(Histogram(0, 100, 3), InputError);
+  EXPECT_THROW(Histogram(1, 100, 0), InputError);
+  EXPECT_THROW(Histogram(1, 100, 6), InputError);
+  EXPECT_THROW(Histogram(10, 15, 3), InputError);
+}
+
+// Percentile error bound: |approx - exact| <= 0.5 * 10^-d * (value at the upper closest rank).
+void expect_percentiles_within_bound(const std::vector<std::int64_t>& xs, int digits, const char* what) {
+  Histogram h(1, 3'600'000'000'000, digits);
+  for (auto v : xs) h.record(v);
+  std::vector<std::int64_t> sorted = xs;
+  std::sort(sorted.begin(), sorted.end());
+  const double ps[] = {0, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100};
+  const auto exact = exact_percentiles(xs, ps);
+  for (std::size_t i = 0; i < std::size(ps); ++i) {
+    const double rank = ps[i] / 100.0 * static_cast<double>(sorted.size() - 1);
+    const auto upper = sorted[std::min(static_cast<std::size_t>(std::ceil(rank)), sorted.size() - 1)];
+    const double bound = 0.5 * std::pow(10.0, -digits) * static_cast<double>(upper) + 1e-9;
+    EXPECT_LE(std::fabs(h.value_at_percentile(ps[i]) - exact[i].value), bound)
+        << what << " digits=" << digits << " p=" << ps[i];
+  }
+  EXPECT_NEAR(h.mean(), summarize(xs).mean, 0.5 * std::pow(10.0, -digits) * summarize(xs).mean);
+}
+
+TEST(Histogram, PercentileErrorStaysWithinBoundForUniformData) {
+  std::mt19937_64 rng(1);
+  std::uniform_int_distribution<std::int64_t> d(1'000, 50'000'000);
+  std::vector<std::int64_t> xs(100'000);
+  for (auto& v : xs) v = d(rng);
+  for (int digits : {1, 2, 3, 4}) expect_percentiles_within_bound(xs, digits, "uniform");
+}
+
+TEST(Histogram, PercentileErrorStaysWithinBoundForLogNormalData) {
+  std::mt19937_64 rng(2);
+  std::lognormal_distribution<double> d(std::log(2e6), 1.0);
+  std::vector<std::int64_t> xs(100'000);
+  for (auto& v : xs) v = static_cast<std::int64_t>(d(rng));
+  for (int digits : {1, 2, 3, 4}) expect_percentiles_within_bound(xs, digits, "lognormal");
+}
+
+TEST(Histogram, PercentileErrorStaysWithinBoundForBimodalData) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> fast(1e6, 5e4), slow(40e6, 2e6);
+  std::vector<std::int64_t> xs(50'000);
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    xs[i] = static_cast<std::int64_t>(std::max(1.0, (i % 10 < 7) ? fast(rng) : slow(rng)));
+  for (int digits : {2, 3, 5}) expect_percentiles_within_bound(xs, digits, "bimodal");
+}
+
+TEST(Histogram, MergeEqualsRecordingEverythingInOne) {
+  std::mt19937_64 rng(4);
+  std::lognormal_distribution<double> d(14.0, 1.5);
+  Histogram all = Histogram::for_latency_ns();
+  std::vector<Histogram> parts(8, Histogram::for_latency_ns());
+  for (int i = 0; i < 80'000; ++i) {
+    const auto v = static_cast<std::int64_t>(d(rng));
+    all.record(v);
+    parts[static_cast<std::size_t>(i) % 8].record(v);
+  }
+  all.record(-1);
+  parts[3].record(-1);
+  Histogram merged = Histogram::for_latency_ns();
+  for (const auto& p : parts) merged.merge(p);
+  EXPECT_TRUE(merged == all);
+  EXPECT_EQ(merged.value_at_percentile(99), all.value_at_percentile(99));
+  EXPECT_THROW(merged.merge(Histogram(1, 1000, 3)), InputError);
+}
+
+TEST(Histogram, EncodingRoundTripsLosslessly) {
+  std::mt19937_64 rng(5);
+  std::lognormal_distribution<double> d(12.0, 2.0);
+  for (int digits : {1, 3, 5}) {
+    Histogram h(1, 3'600'000'000'000, digits);
+    for (int i = 0; i < 5000; ++i) h.record(static_cast<std::int64_t>(d(rng)), 1 + rng() % 3);
+    h.record(-3);
+    const std::string enc = h.encode();
+    EXPECT_EQ(enc.rfind("TQH1:", 0), 0u);
+    const Histogram back = Histogram::decode(enc);
+    EXPECT_TRUE(back == h) << "digits=" << digits;
+    EXPECT_EQ(back.nonempty_buckets().size(), h.nonempty_buckets().size());
+  }
+  const Histogram empty = Histogram::for_latency_ns();
+  EXPECT_TRUE(Histogram::decode(empty.encode()) == empty);
+}
+
+TEST(Histogram, EncodingIsCompact) {
+  Histogram h = Histogram::for_latency_ns();
+  std::mt19937_64 rng(6);
+  std::normal_distribution<double> d(5e6, 2e5);
+  for (int i = 0; i < 100'000; ++i) h.record(static_cast<std::int64_t>(d(rng)));
+  // ~33k count slots, a few hundred of them used.
+  EXPECT_LT(h.encode().size(), 4096u);
+}
+
+TEST(Histogram, DecodeRejectsCorruptInput) {
+  Histogram h = Histogram::for_latency_ns();
+  h.record(1000);
+  const std::string good = h.encode();
+  EXPECT_THROW(Histogram::decode("garbage"), InputError);
+  EXPECT_THROW(Histogram::decode("TQH1:!!!!"), InputError);
+  EXPECT_THROW(Histogram::decode("TQH1:AAA"), InputError);                  // bad length
+  EXPECT_THROW(Histogram::decode(good.substr(0, good.size() - 4)), InputError);  // truncated
+  EXPECT_THROW(Histogram::decode("TQH1:"), InputError);                     // no parameters
+}
+
+TEST(Histogram, MeanAndStdApproximateTheExactValues) {
+  std::mt19937_64 rng(8);
+  std::normal_distribution<double> d(1e6, 1e5);
+  std::vector<std::int64_t> xs(50'000);
+  Histogram h = Histogram::for_latency_ns();
+  for (auto& v : xs) {
+    v = static_cast<std::int64_t>(d(rng));
+    h.record(v);
+  }
+  const auto s = summarize(xs);
+  EXPECT_NEAR(h.mean(), s.mean, s.mean * 1e-3);
+  EXPECT_NEAR(h.stddev(), s.std, s.std * 1e-2);
+  EXPECT_LE(h.min(), s.min);
+  EXPECT_GE(h.max(), s.max);
+}
+
+}  // namespace
+}  // namespace trackiq

@@ -1,0 +1,178 @@
+#include <gtest/gtest.h>
+
+#include <clocale>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "trackiq/core/error.hpp"
+#include "trackiq/core/result.hpp"
+
+namespace trackiq {
+namespace {
+
+Result sample_result() {
+  Result r;
+  r.tool_version = "0.1.0";
+  r.run_id = new_run_id();
+  r.started_at = "2026-11-23T17:52:07.123Z";
+  r.finished_at = "2026-11-23T17:52:17.456Z";
+  r.environment = capture_environment();
+  r.labels.product = "detector";
+  r.labels.version = "1.2.3";
+  r.labels.extra["team"] = "edge";
+  r.workload.backend = "onnx";
+  r.workload.model = "model.onnx";
+  r.workload.model_hash = "0123456789abcdef";
+  r.workload.batch_size = 4;
+  r.workload.inputs = {{"input", {4, 3, 224, 224}, "float32"}};
+  r.workload.outputs = {{"logits", {4, 1000}, "float32"}};
+  r.workload.flops_per_query = 1.5e9;
+  r.workload.options["seq_len"] = "128";
+  r.scenario.name = "server";
+  r.scenario.qps = 12.5;
+  r.scenario.iterations = 100;
+  r.scenario.duration_ns = 10'000'000'000;
+  r.scenario.seed = 42;
+  r.throughput_method = "completed queries / (last completion - first issue)";
+  r.metrics = {{"latency_p99_ms", 12.345678901234, ValueKind::kMeasured},
+               {"throughput_samples_per_s", 1234.5, ValueKind::kDerived},
+               {"power_avg_w", 7.25, ValueKind::kEstimated}};
+  LatencyData l;
+  l.measured_from = "scheduled";
+  std::vector<std::int64_t> xs{1'000'000, 2'000'000, 3'500'000, 120'000'000};
+  l.summary_ns = summarize(xs);
+  for (auto x : xs) l.histogram.record(x);
+  l.samples_ns = xs;
+  r.latency = l;
+  r.telemetry.reason = "not available: test";
+  r.slo = {{"latency_p99_ms", "<=", 20.0, 12.3, true}, {"power_avg_w", "<=", 5.0, std::nullopt, false}};
+  r.errors.total = 2;
+  r.errors.by_class["timeout"] = 2;
+  r.errors.examples = {"timed out after 5 s"};
+  r.warnings = {"synthetic"};
+  return r;
+}
+
+TEST(ResultJson, RoundTripsEveryField) {
+  const Result r = sample_result();
+  const std::string text = to_json(r);
+  const Result back = result_from_json(text, "mem.json");
+  EXPECT_EQ(to_json(back), text);
+  EXPECT_EQ(back.run_id, r.run_id);
+  EXPECT_EQ(back.labels.extra.at("team"), "edge");
+  EXPECT_EQ(back.workload.inputs[0].shape, (std::vector<std::int64_t>{4, 3, 224, 224}));
+  EXPECT_EQ(back.scenario.qps, 12.5);
+  EXPECT_FALSE(back.scenario.max_duration_ns.has_value());
+  EXPECT_DOUBLE_EQ(*back.metric_value("latency_p99_ms"), 12.345678901234);
+  EXPECT_EQ(back.metrics[2].kind, ValueKind::kEstimated);
+  ASSERT_TRUE(back.latency.has_value());
+  EXPECT_TRUE(back.latency->histogram == r.latency->histogram);
+  EXPECT_EQ(back.latency->samples_ns, r.latency->samples_ns);
+  EXPECT_FALSE(back.slo[1].measured.has_value());
+  EXPECT_FALSE(back.slo[1].pass);
+}
+
+TEST(ResultJson, CarriesUnitAndDirectionFromTheRegistry) {
+  const std::string text = to_json(sample_result());
+  EXPECT_NE(text.find(R"("throughput_samples_per_s": {
+      "value": 1234.5,
+      "unit": "1/s",
+      "direction": "higher",
+      "kind": "derived")"),
+            std::string::npos)
+      << text;
+}
+
+TEST(ResultJson, NumbersIgnoreACommaDecimalLocale) {
+  const char* found = nullptr;
+  for (const char* name : {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "de_DE"}) {
+    if (std::setlocale(LC_ALL, name)) {
+      found = name;
+      break;
+    }
+  }
+  if (!found) GTEST_SKIP() << "no comma-decimal locale installed (scripts/setup.sh generates de_DE.UTF-8)";
+  std::locale::global(std::locale(found));
+  const std::string text = to_json(sample_result());
+  std::setlocale(LC_ALL, "C");
+  std::locale::global(std::locale::classic());
+  EXPECT_NE(text.find("\"value\": 1234.5"), std::string::npos);
+  EXPECT_EQ(text.find("1234,5"), std::string::npos);
+}
+
+TEST(ResultJson, MalformedJsonNamesFileAndLine) {
+  const std::string text = "{\n  \"schema_version\": \"1.0\",\n  \"tool\": {,\n}\n";
+  try {
+    result_from_json(text, "bad.json");
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.origin(), "bad.json");
+    EXPECT_EQ(e.line(), 3u);
+    EXPECT_EQ(std::string(e.what()).rfind("bad.json:3: invalid JSON", 0), 0u) << e.what();
+  }
+}
+
+TEST(ResultJson, RejectsMissingFieldsUnknownMetricsAndForeignVersions) {
+  const std::string good = to_json(sample_result());
+  auto expect_error = [&](std::string text, const std::string& needle) {
+    try {
+      result_from_json(text, "r.json");
+      ADD_FAILURE() << "accepted: " << needle;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  auto replace = [&](const std::string& from, const std::string& to) {
+    std::string t = good;
+    const auto pos = t.find(from);
+    EXPECT_NE(pos, std::string::npos) << from;
+    return t.replace(pos, from.size(), to);
+  };
+  expect_error(replace("\"run_id\"", "\"run_ident\""), "missing field 'run_id'");
+  expect_error(replace("\"latency_p99_ms\": {", "\"latency_p42_ms\": {"), "unknown metric");
+  expect_error(replace("\"schema_version\": \"1.0\"", "\"schema_version\": \"2.0\""), "unsupported schema version");
+  expect_error(replace("\"direction\": \"higher\"", "\"direction\": \"lower\""), "direction differs");
+  expect_error(replace("\"encoding\": \"TQH1:", "\"encoding\": \"XXX1:"), "histogram");
+  expect_error(replace("\"batch_size\": 4", "\"batch_size\": \"four\""), "wrong type");
+  expect_error(replace("\"name\": \"server\"", "\"name\": \"batch\""), "$.scenario.name: unexpected value 'batch'");
+  expect_error(replace("\"significant_digits\": 3", "\"significant_digits\": 2"), "disagree with the encoding");
+  expect_error(replace("\"verdict\": \"PASS\"", "\"verdict\": \"OK\""), "$.slo.verdict");
+}
+
+TEST(ResultJson, RefusesToWriteNonFiniteOrDuplicateMetrics) {
+  Result r = sample_result();
+  r.metrics.push_back({"latency_p50_ms", std::nan(""), ValueKind::kMeasured});
+  EXPECT_THROW(to_json(r), Error);
+  r.metrics.back().value = 1.0;
+  r.metrics.push_back({"latency_p50_ms", 2.0, ValueKind::kMeasured});
+  EXPECT_THROW(to_json(r), Error);
+}
+
+TEST(WriteFileAtomic, ReplacesWholeFilesAndCreatesDirectories) {
+  const auto dir = std::filesystem::temp_directory_path() / ("trackiq_atomic_" + new_run_id());
+  const std::string path = (dir / "sub" / "r.json").string();
+  write_file_atomic(path, "first");
+  write_file_atomic(path, "second");
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), "second");
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "sub")) files += e.is_regular_file();
+  EXPECT_EQ(files, 1u) << "no temp file may remain";
+  std::filesystem::remove_all(dir);
+  EXPECT_THROW(write_file_atomic("/proc/trackiq-cannot-write/x.json", "x"), Error);
+}
+
+TEST(RunId, IsAUuidV4) {
+  const std::string id = new_run_id();
+  ASSERT_EQ(id.size(), 36u);
+  EXPECT_EQ(id[14], '4');
+  EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos);
+  EXPECT_NE(new_run_id(), id);
+}
+
+}  // namespace
+}  // namespace trackiq

@@ -1,0 +1,134 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "trackiq/core/error.hpp"
+#include "trackiq/core/stats.hpp"
+
+namespace trackiq {
+namespace {
+
+// Reference: numpy.percentile(x, p) with the default 'linear' method, from a sorted copy.
+double reference_percentile(std::vector<std::int64_t> x, double p) {
+  std::sort(x.begin(), x.end());
+  const double rank = p / 100.0 * static_cast<double>(x.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(rank));
+  const auto hi = std::min(lo + 1, x.size() - 1);
+  return static_cast<double>(x[lo]) + (rank - static_cast<double>(lo)) * static_cast<double>(x[hi] - x[lo]);
+}
+
+TEST(ExactPercentiles, MatchNumpyKnownAnswers) {
+  // numpy.percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [0, 25, 50, 90, 99, 100])
+  //   -> [1.0, 3.25, 5.5, 9.1, 9.91, 10.0]
+  const std::vector<std::int64_t> x{7, 3, 10, 1, 5, 9, 2, 8, 4, 6};
+  const double ps[] = {0, 25, 50, 90, 99, 100};
+  const auto r = exact_percentiles(x, ps);
+  const double expected[] = {1.0, 3.25, 5.5, 9.1, 9.91, 10.0};
+  for (std::size_t i = 0; i < 6; ++i) {
+    EXPECT_DOUBLE_EQ(r[i].p, ps[i]);
+    EXPECT_NEAR(r[i].value, expected[i], 1e-12) << "p" << ps[i];
+  }
+}
+
+TEST(ExactPercentiles, SingleSampleIsEveryPercentile) {
+  const std::vector<std::int64_t> x{42};
+  const double ps[] = {0, 50, 99.9, 100};
+  for (const auto& p : exact_percentiles(x, ps)) EXPECT_EQ(p.value, 42.0);
+}
+
+TEST(ExactPercentiles, AgreeWithSortingReferenceOnRandomData) {
+  std::mt19937_64 rng(7);
+  std::lognormal_distribution<double> lat(13.0, 0.8);
+  for (int trial = 0; trial < 20; ++trial) {
+    const std::size_t n = 1 + rng() % 5000;
+    std::vector<std::int64_t> x(n);
+    for (auto& v : x) v = static_cast<std::int64_t>(lat(rng));
+    if (trial % 4 == 0)  // heavy ties
+      for (auto& v : x) v = v % 7;
+    // Unsorted, repeated and descending requests exercise the incremental selection.
+    const double ps[] = {99.9, 50, 0, 100, 90, 50, 95, 99, 1, 33.3};
+    const auto got = exact_percentiles(x, ps);
+    for (std::size_t i = 0; i < std::size(ps); ++i)
+      ASSERT_DOUBLE_EQ(got[i].value, reference_percentile(x, ps[i])) << "n=" << n << " p=" << ps[i];
+  }
+}
+
+TEST(ExactPercentiles, DoNotModifyTheInput) {
+  std::vector<std::int64_t> x{5, 1, 4, 2, 3};
+  const auto copy = x;
+  exact_percentiles(x, standard_percentiles());
+  EXPECT_EQ(x, copy);
+}
+
+TEST(ExactPercentiles, RejectEmptyInputAndOutOfRangeP) {
+  const std::vector<std::int64_t> empty;
+  const std::vector<std::int64_t> one{1};
+  const double bad_low[] = {-1};
+  const double bad_high[] = {100.5};
+  const double nan[] = {std::nan("")};
+  EXPECT_THROW(exact_percentiles(empty, standard_percentiles()), InputError);
+  EXPECT_THROW(exact_percentiles(one, bad_low), InputError);
+  EXPECT_THROW(exact_percentiles(one, bad_high), InputError);
+  EXPECT_THROW(exact_percentiles(one, nan), InputError);
+}
+
+TEST(Summarize, MatchesKnownPopulationStatistics) {
+  // numpy: mean 5.0, std (ddof=0) 2.0 for [2, 4, 4, 4, 5, 5, 7, 9]
+  const std::vector<std::int64_t> x{2, 4, 4, 4, 5, 5, 7, 9};
+  const SampleSummary s = summarize(x);
+  EXPECT_EQ(s.count, 8u);
+  EXPECT_EQ(s.min, 2);
+  EXPECT_EQ(s.max, 9);
+  EXPECT_DOUBLE_EQ(s.mean, 5.0);
+  EXPECT_DOUBLE_EQ(s.std, 2.0);
+  EXPECT_DOUBLE_EQ(s.cv, 0.4);
+  ASSERT_EQ(s.percentiles.size(), 5u);
+  EXPECT_DOUBLE_EQ(s.percentiles[0].value, 4.5);  // numpy.percentile(x, 50)
+}
+
+TEST(Summarize, IsExactForLargeNanosecondValues) {
+  // Values near 1 hour in ns: a double accumulator would lose the +1s.
+  const std::int64_t base = 3'600'000'000'000;
+  std::vector<std::int64_t> x;
+  for (int i = 0; i < 1000; ++i) x.push_back(base + (i % 2));
+  const SampleSummary s = summarize(x);
+  EXPECT_DOUBLE_EQ(s.mean, static_cast<double>(base) + 0.5);
+  EXPECT_NEAR(s.std, 0.5, 1e-6);
+}
+
+TEST(Summarize, EmptyInputGivesZeroCount) {
+  const SampleSummary s = summarize(std::vector<std::int64_t>{});
+  EXPECT_EQ(s.count, 0u);
+  EXPECT_TRUE(s.percentiles.empty());
+}
+
+TEST(RunningStats, AgreesWithTwoPassAndMergesLikeOneStream) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> d(100.0, 15.0);
+  std::vector<double> xs(10'000);
+  for (auto& v : xs) v = d(rng);
+  RunningStats all, a, b;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    all.add(xs[i]);
+    (i < 3'000 ? a : b).add(xs[i]);
+  }
+  a.merge(b);
+  double mean = 0;
+  for (double v : xs) mean += v;
+  mean /= static_cast<double>(xs.size());
+  double ss = 0;
+  for (double v : xs) ss += (v - mean) * (v - mean);
+  EXPECT_NEAR(all.mean(), mean, 1e-9);
+  EXPECT_NEAR(all.variance_population(), ss / static_cast<double>(xs.size()), 1e-6);
+  EXPECT_NEAR(all.variance_sample(), ss / static_cast<double>(xs.size() - 1), 1e-6);
+  EXPECT_EQ(a.count(), all.count());
+  EXPECT_NEAR(a.mean(), all.mean(), 1e-9);
+  EXPECT_NEAR(a.variance_population(), all.variance_population(), 1e-6);
+  EXPECT_EQ(a.min(), all.min());
+  EXPECT_EQ(a.max(), all.max());
+}
+
+}  // namespace
+}  // namespace trackiq
