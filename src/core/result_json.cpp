@@ -6,7 +6,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
+#include <type_traits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -200,6 +202,15 @@ std::uint64_t line_of(std::string_view text, std::size_t byte) {
   return line;
 }
 
+template <typename T>
+struct is_vector : std::false_type {};
+template <typename T>
+struct is_vector<std::vector<T>> : std::true_type {};
+template <typename T>
+struct is_string_map : std::false_type {};
+template <typename T>
+struct is_string_map<std::map<std::string, T>> : std::true_type {};
+
 class Reader {
  public:
   explicit Reader(std::string origin) : origin_(std::move(origin)) {}
@@ -221,21 +232,50 @@ class Reader {
   }
   template <typename T>
   T get(const Json& obj, const char* key, const std::string& path) const {
-    const Json& v = field(obj, key, path);
-    try {
-      return v.get<T>();
-    } catch (const nlohmann::json::exception&) {
-      fail(path + "." + key, "wrong type");
-    }
+    return convert<T>(field(obj, key, path), path + "." + key);
   }
   template <typename T>
   std::optional<T> get_opt(const Json& obj, const char* key, const std::string& path) const {
     const Json& v = field(obj, key, path);
     if (v.is_null()) return std::nullopt;
-    try {
+    return convert<T>(v, path + "." + key);
+  }
+
+  // Strict conversion: the JSON type must match and integers must fit (nlohmann's own get<>
+  // casts a double to an integer, which is undefined behaviour when out of range).
+  template <typename T>
+  T convert(const Json& v, const std::string& path) const {
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!v.is_boolean()) fail(path, "expected true or false");
+      return v.get<bool>();
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (!v.is_string()) fail(path, "expected a string");
+      return v.get<std::string>();
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (!v.is_number()) fail(path, "expected a number");
       return v.get<T>();
-    } catch (const nlohmann::json::exception&) {
-      fail(path + "." + key, "wrong type");
+    } else if constexpr (std::is_integral_v<T>) {
+      if (v.is_number_unsigned()) {
+        const auto u = v.get<std::uint64_t>();
+        if (u > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) fail(path, "integer out of range");
+        return static_cast<T>(u);
+      }
+      if (!v.is_number_integer()) fail(path, "expected an integer");
+      const auto i = v.get<std::int64_t>();
+      if (i < static_cast<std::int64_t>(std::numeric_limits<T>::min())) fail(path, "integer out of range");
+      return static_cast<T>(i);
+    } else if constexpr (is_vector<T>::value) {
+      if (!v.is_array()) fail(path, "expected an array");
+      T out;
+      for (std::size_t i = 0; i < v.size(); ++i)
+        out.push_back(convert<typename T::value_type>(v[i], path + "[" + std::to_string(i) + "]"));
+      return out;
+    } else {
+      static_assert(is_string_map<T>::value, "unsupported type");
+      if (!v.is_object()) fail(path, "expected an object");
+      T out;
+      for (const auto& [k, item] : v.items()) out.emplace(k, convert<typename T::mapped_type>(item, path + "." + k));
+      return out;
     }
   }
 
@@ -265,6 +305,11 @@ Result result_from_json(std::string_view text, std::string_view origin) {
     const auto colon = what.find(": ", what.find("parse error"));
     throw InputError(std::string(origin), line_of(text, e.byte > 0 ? e.byte - 1 : 0),
                      "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
+  } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range: a number too large for a double
+    std::string what = e.what();
+    const auto bracket = what.find("] ");
+    throw InputError(std::string(origin), 0,
+                     "invalid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
   const Reader rd{std::string(origin)};
   Result r;

@@ -114,6 +114,11 @@ TEST(ResultJson, MalformedJsonNamesFileAndLine) {
   }
 }
 
+TEST(ResultJson, RejectsNumbersBeyondDoubleRange) {
+  // Found by the result_json fuzzer: nlohmann reports this as out_of_range, not parse_error.
+  EXPECT_THROW(result_from_json("{\"schema_version\": 1e4976}", "big.json"), InputError);
+}
+
 TEST(ResultJson, RejectsMissingFieldsUnknownMetricsAndForeignVersions) {
   const std::string good = to_json(sample_result());
   auto expect_error = [&](std::string text, const std::string& needle) {
@@ -135,7 +140,10 @@ TEST(ResultJson, RejectsMissingFieldsUnknownMetricsAndForeignVersions) {
   expect_error(replace("\"schema_version\": \"1.0\"", "\"schema_version\": \"2.0\""), "unsupported schema version");
   expect_error(replace("\"direction\": \"higher\"", "\"direction\": \"lower\""), "direction differs");
   expect_error(replace("\"encoding\": \"TQH1:", "\"encoding\": \"XXX1:"), "histogram");
-  expect_error(replace("\"batch_size\": 4", "\"batch_size\": \"four\""), "wrong type");
+  expect_error(replace("\"batch_size\": 4", "\"batch_size\": \"four\""), "$.workload.batch_size: expected an integer");
+  expect_error(replace("\"batch_size\": 4", "\"batch_size\": 1.1e117"), "$.workload.batch_size: expected an integer");
+  expect_error(replace("\"batch_size\": 4", "\"batch_size\": 5000000000"), "integer out of range");
+  expect_error(replace("\"batch_size\": 4", "\"batch_size\": -4"), "integer out of range");
   expect_error(replace("\"name\": \"server\"", "\"name\": \"batch\""), "$.scenario.name: unexpected value 'batch'");
   expect_error(replace("\"significant_digits\": 3", "\"significant_digits\": 2"), "disagree with the encoding");
   expect_error(replace("\"verdict\": \"PASS\"", "\"verdict\": \"OK\""), "$.slo.verdict");
