@@ -4,6 +4,11 @@ target_compile_options(trackiq_warnings INTERFACE -Wall -Wextra -Werror -Wno-mis
 if(TRACKIQ_SANITIZE)
   target_compile_options(trackiq_warnings INTERFACE -fsanitize=${TRACKIQ_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(trackiq_warnings INTERFACE -fsanitize=${TRACKIQ_SANITIZE})
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # GCC 12 reports false maybe-uninitialized warnings inside libstdc++ (std::regex,
+    # std::function) when sanitizers change inlining.
+    target_compile_options(trackiq_warnings INTERFACE -Wno-maybe-uninitialized)
+  endif()
 endif()
 
 # trackiq_add_library(NAME module SOURCES ... DEPS ...) defines trackiq_<module> with alias trackiq::<module>.
