@@ -55,6 +55,35 @@ TEST(ExactPercentiles, AgreeWithSortingReferenceOnRandomData) {
   }
 }
 
+TEST(ExactPercentiles, BucketSelectIsExactOnLargeAwkwardData) {
+  // Above the small-input threshold: negatives, one huge outlier, heavy ties, sorted input.
+  std::mt19937_64 rng(11);
+  std::lognormal_distribution<double> lat(14.0, 1.2);
+  std::vector<std::vector<std::int64_t>> sets;
+  std::vector<std::int64_t> a(120'000);
+  for (auto& v : a) v = static_cast<std::int64_t>(lat(rng)) - 2'000'000;  // some negative
+  a[77] = INT64_MAX / 2;
+  a[78] = INT64_MIN / 2;
+  sets.push_back(a);
+  std::vector<std::int64_t> ties(60'000);
+  for (auto& v : ties) v = static_cast<std::int64_t>(rng() % 3) * 1'000'000'000;
+  sets.push_back(ties);
+  std::vector<std::int64_t> sorted(50'000);
+  for (std::size_t i = 0; i < sorted.size(); ++i) sorted[i] = static_cast<std::int64_t>(i * i);
+  sets.push_back(sorted);
+  sets.push_back(std::vector<std::int64_t>(10'000, 42));
+  const double ps[] = {0, 0.1, 25, 50, 90, 95, 99, 99.9, 99.99, 100, 50};
+  for (const auto& x : sets) {
+    const auto got = exact_percentiles(x, ps);
+    std::vector<std::int64_t> scratch = x;
+    const auto by_selection = exact_percentiles_inplace(scratch, ps);
+    for (std::size_t i = 0; i < std::size(ps); ++i) {
+      ASSERT_DOUBLE_EQ(got[i].value, reference_percentile(x, ps[i])) << "n=" << x.size() << " p=" << ps[i];
+      ASSERT_DOUBLE_EQ(by_selection[i].value, got[i].value);
+    }
+  }
+}
+
 TEST(ExactPercentiles, DoNotModifyTheInput) {
   std::vector<std::int64_t> x{5, 1, 4, 2, 3};
   const auto copy = x;

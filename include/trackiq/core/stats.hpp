@@ -30,12 +30,13 @@ struct SampleSummary {
 std::span<const double> standard_percentiles() noexcept;
 
 // Exact percentiles of `samples` (any order; not modified). `ps` in [0, 100], any order;
-// the result is in the order of `ps`. Empty samples → InputError. O(n) expected time:
-// one copy, then successive nth_element over shrinking ranges.
+// the result is in the order of `ps`. Empty samples → InputError. O(n) without copying the
+// input: three passes (minimum, log-linear bucket counts, gather of the few buckets that hold
+// the needed ranks), then selection inside those buckets.
 std::vector<Percentile> exact_percentiles(std::span<const std::int64_t> samples,
                                           std::span<const double> ps);
 
-// Same, but `scratch` is reordered in place (no copy): for callers that own the buffer.
+// Same result by successive nth_element over `scratch`, which is reordered in place.
 std::vector<Percentile> exact_percentiles_inplace(std::span<std::int64_t> scratch,
                                                   std::span<const double> ps);
 
