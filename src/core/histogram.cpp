@@ -83,10 +83,13 @@ std::int64_t Histogram::median_equivalent(std::int64_t value) const noexcept {
 void Histogram::merge(const Histogram& other) {
   if (other.lowest_ != lowest_ || other.highest_ != highest_ || other.digits_ != digits_)
     throw InputError("histogram: cannot merge histograms with different ranges or digits");
-  const std::size_t n = counts_.size();
-  std::uint64_t* __restrict dst = counts_.data();
-  const std::uint64_t* __restrict src = other.counts_.data();
-  for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
+  if (other.lo_index_ <= other.hi_index_) {
+    std::uint64_t* __restrict dst = counts_.data();
+    const std::uint64_t* __restrict src = other.counts_.data();
+    for (std::size_t i = other.lo_index_; i <= other.hi_index_; ++i) dst[i] += src[i];
+    lo_index_ = std::min(lo_index_, other.lo_index_);
+    hi_index_ = std::max(hi_index_, other.hi_index_);
+  }
   total_ += other.total_;
   out_of_range_ += other.out_of_range_;
 }
@@ -95,18 +98,16 @@ void Histogram::reset() noexcept {
   std::fill(counts_.begin(), counts_.end(), 0);
   total_ = 0;
   out_of_range_ = 0;
+  lo_index_ = SIZE_MAX;
+  hi_index_ = 0;
 }
 
 std::int64_t Histogram::min() const noexcept {
-  for (std::size_t i = 0; i < counts_.size(); ++i)
-    if (counts_[i]) return lowest_equivalent(value_from_index(i));
-  return 0;
+  return total_ ? lowest_equivalent(value_from_index(lo_index_)) : 0;
 }
 
 std::int64_t Histogram::max() const noexcept {
-  for (std::size_t i = counts_.size(); i-- > 0;)
-    if (counts_[i]) return highest_equivalent(value_from_index(i));
-  return 0;
+  return total_ ? highest_equivalent(value_from_index(hi_index_)) : 0;
 }
 
 double Histogram::mean() const noexcept {
@@ -225,6 +226,8 @@ Histogram Histogram::decode(std::string_view text) {
     } else if (v == 0) {
       throw InputError("histogram: zero count outside a run");
     } else {
+      h.lo_index_ = std::min(h.lo_index_, i);
+      h.hi_index_ = std::max(h.hi_index_, i);
       h.counts_[i++] = static_cast<std::uint64_t>(v);
       if (h.total_ > std::numeric_limits<std::uint64_t>::max() - static_cast<std::uint64_t>(v))
         throw InputError("histogram: total count overflows");

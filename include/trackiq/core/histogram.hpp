@@ -8,6 +8,7 @@
 //
 // Thread-safety: none inside. Give each recording thread its own Histogram and merge()
 // them when reading (the record path has no lock, allocation or I/O).
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -36,6 +37,8 @@ class Histogram {
     }
     counts_[index] += count;
     total_ += count;
+    lo_index_ = std::min(lo_index_, index);  // branch-free (cmov): bounds merge() and reads
+    hi_index_ = std::max(hi_index_, index);
     return true;
   }
 
@@ -112,6 +115,9 @@ class Histogram {
   std::vector<std::uint64_t> counts_;
   std::uint64_t total_ = 0;
   std::uint64_t out_of_range_ = 0;
+  // Range of counts_ that may be non-zero: [lo_index_, hi_index_]; empty when lo > hi.
+  std::size_t lo_index_ = SIZE_MAX;
+  std::size_t hi_index_ = 0;
 };
 
 }  // namespace trackiq
