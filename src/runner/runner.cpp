@@ -72,7 +72,19 @@ struct StopRule {
 
 // State owned by one worker thread during a run; merged after join.
 struct WorkerLog {
+  // Pre-sized (pages touched) before measuring; `used` entries are valid. Grows only when a
+  // run outlasts the estimate.
   std::vector<QueryRecord> records;
+  std::size_t used = 0;
+
+  void add(const QueryRecord& r) {
+    if (used < records.size()) [[likely]] {
+      records[used++] = r;
+    } else {
+      records.push_back(r);
+      used = records.size();
+    }
+  }
   std::map<std::string, std::uint64_t> errors_by_class;
   std::vector<std::string> error_examples;
   std::uint64_t errors = 0;
@@ -134,8 +146,8 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
   std::size_t expect = 4096;
   if (s.iterations) expect = std::max<std::size_t>(expect, *s.iterations / workers + 16);
   if (server) expect = rec.schedule_ns.size() / workers + 16;
-  expect = std::min<std::size_t>(expect, std::size_t{1} << 22);
-  for (auto& l : logs) l.records.reserve(expect);
+  expect = std::min<std::size_t>(expect, std::size_t{1} << 20);
+  for (auto& l : logs) l.records.resize(expect);  // value-initialised: pages touched now, not while measuring
 
   // Give threads time to start so the first scheduled query is not late because of us.
   const std::int64_t t0 = now_ns() + (server ? 2'000'000 : 0);
@@ -149,7 +161,7 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
       if (!rule.may_issue(i, start - t0)) break;
       const auto outcome = w.infer(worker);
       const std::int64_t end = now_ns();
-      log.records.push_back({i, start - t0, start - t0, end - t0, worker, outcome.ok});
+      log.add({i, start - t0, start - t0, end - t0, worker, outcome.ok});
       if (!outcome.ok) [[unlikely]] log.failed(outcome);
       if (progress) progress->issued.store(i + 1, std::memory_order_relaxed);
     }
@@ -170,7 +182,7 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
       if (s.max_duration_ns && start - t0 >= *s.max_duration_ns) break;
       const auto outcome = w.infer(worker);
       const std::int64_t end = now_ns();
-      log.records.push_back({i, due, start - t0, end - t0, worker, outcome.ok});
+      log.add({i, due, start - t0, end - t0, worker, outcome.ok});
       if (!outcome.ok) [[unlikely]] log.failed(outcome);
       if (progress) progress->issued.store(i + 1, std::memory_order_relaxed);
     }
@@ -184,8 +196,10 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
   if (progress) progress->measuring.store(false);
   rec.finished_at = utc_timestamp_now();
 
+  for (auto& l : logs) l.records.resize(l.used);
+  if (logs.size() == 1) rec.queries = std::move(logs[0].records);  // already in index order
   for (auto& l : logs) {
-    rec.queries.insert(rec.queries.end(), l.records.begin(), l.records.end());
+    if (logs.size() > 1) rec.queries.insert(rec.queries.end(), l.records.begin(), l.records.end());
     rec.errors.total += l.errors;
     for (const auto& [k, v] : l.errors_by_class) rec.errors.by_class[k] += v;
     for (const auto& e : l.error_examples)
@@ -193,8 +207,9 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
           std::find(rec.errors.examples.begin(), rec.errors.examples.end(), e) == rec.errors.examples.end())
         rec.errors.examples.push_back(e);
   }
-  std::sort(rec.queries.begin(), rec.queries.end(),
-            [](const QueryRecord& a, const QueryRecord& b) { return a.index < b.index; });
+  if (logs.size() > 1)
+    std::sort(rec.queries.begin(), rec.queries.end(),
+              [](const QueryRecord& a, const QueryRecord& b) { return a.index < b.index; });
 
   // Did the hard stop end the run before its minimums?
   if (s.max_duration_ns) {
