@@ -26,13 +26,13 @@ struct RunFlags {
   std::optional<std::uint64_t> iterations;
   std::string duration;
   std::string max_duration;
-  std::uint32_t batch_size = 0;  // 0: not given
-  std::uint32_t threads = 0;     // 0: logical CPUs
+  std::optional<std::uint32_t> batch_size;
+  std::optional<std::uint32_t> threads;  // default: logical CPUs
   std::string precision = "fp32";
   std::string device = "cpu";
   std::uint64_t seed = 0;
   std::optional<double> qps;
-  std::uint32_t samples_per_query = 0;
+  std::optional<std::uint32_t> samples_per_query;
   std::uint32_t workers = 1;
   std::vector<std::string> shapes;
   std::optional<std::uint32_t> seq_len;
@@ -126,7 +126,11 @@ int run_command(const RunFlags& f) {
   s.scenario = runner::parse_scenario(f.scenario);
   // --warmup: a count ("20") or a duration ("2s", "500ms").
   if (!f.warmup.empty() && f.warmup.find_first_not_of("0123456789") == std::string::npos) {
-    s.warmup_iterations = std::stoull(f.warmup);
+    try {
+      s.warmup_iterations = std::stoull(f.warmup);
+    } catch (const std::out_of_range&) {
+      throw InputError(fmt::format("--warmup '{}': count too large", f.warmup));
+    }
   } else {
     s.warmup_ns = duration_flag("--warmup", f.warmup);
   }
@@ -146,16 +150,16 @@ int run_command(const RunFlags& f) {
   wo.seed = f.seed;
   wo.seq_len = f.seq_len;
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  wo.threads = f.threads ? f.threads : static_cast<std::uint32_t>(std::max(1L, cpus));
-  wo.batch_size = f.batch_size ? f.batch_size : 1;
+  wo.threads = f.threads.value_or(static_cast<std::uint32_t>(std::max(1L, cpus)));
+  wo.batch_size = f.batch_size.value_or(1);
   if (s.scenario == runner::Scenario::kMultiStream) {
     // A multi-stream query carries samples_per_query samples: the workload's batch.
-    s.samples_per_query = f.samples_per_query ? f.samples_per_query : 8;
-    if (f.batch_size && f.batch_size != s.samples_per_query)
+    s.samples_per_query = f.samples_per_query.value_or(8);
+    if (f.batch_size && *f.batch_size != s.samples_per_query)
       throw InputError("multi-stream: --batch-size and --samples-per-query differ; a query's samples form its batch");
     wo.batch_size = s.samples_per_query;
   } else if (f.samples_per_query) {
-    s.samples_per_query = f.samples_per_query;  // validate() rejects it with a clear message
+    s.samples_per_query = *f.samples_per_query;  // validate() rejects it with a clear message
   }
   for (const auto& shape : f.shapes) wo.shapes.push_back(workload::parse_shape(shape));
   runner::validate(s);

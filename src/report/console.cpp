@@ -71,7 +71,6 @@ std::string render_console(const Result& r) {
   row(out, "samples/s", r, "throughput_samples_per_s");
   row(out, "queries/s", r, "throughput_queries_per_s");
   row(out, "achieved GFLOP/s", r, "achieved_gflops");
-  row(out, "target q/s", r, "qps_target");
   row(out, "scheduled q/s", r, "qps_scheduled");
   row(out, "achieved q/s", r, "qps_achieved");
   row(out, "measured time", r, "wall_time_s");

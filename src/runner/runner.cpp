@@ -35,6 +35,9 @@ Scenario parse_scenario(std::string_view t) {
 void validate(const RunSettings& s) {
   if (!s.iterations && !s.duration_ns) throw InputError("give --iterations, --duration or both");
   if (s.iterations && *s.iterations == 0) throw InputError("--iterations must be >= 1");
+  if (s.iterations && *s.iterations > kMaxQueriesPerRun)
+    throw InputError(fmt::format("--iterations {} is more than the {} queries one run keeps exactly", *s.iterations,
+                                 kMaxQueriesPerRun));
   if (s.duration_ns && *s.duration_ns <= 0) throw InputError("--duration must be > 0");
   if (s.max_duration_ns && *s.max_duration_ns <= 0) throw InputError("--max-duration must be > 0");
   if (s.workers < 1) throw InputError("--workers must be >= 1");
@@ -59,9 +62,11 @@ struct StopRule {
   std::optional<std::uint64_t> min_count;
   std::optional<std::int64_t> min_ns;
   std::optional<std::int64_t> max_ns;
+  std::uint64_t max_count;  // the per-run record limit
 
   bool may_issue(std::uint64_t index, std::int64_t elapsed_ns) const noexcept {
     if (max_ns && elapsed_ns >= *max_ns) return false;
+    if (index >= max_count) return false;
     const bool count_met = !min_count || index >= *min_count;
     const bool time_met = !min_ns || elapsed_ns >= *min_ns;
     if (min_count && min_ns) return !(count_met && time_met);
@@ -117,37 +122,55 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
   validate(s);
   const std::uint32_t workers =
       (s.scenario == Scenario::kServer || s.scenario == Scenario::kOffline) ? s.workers : 1;
-  w.prepare(workers);
-
+  const bool server = s.scenario == Scenario::kServer;
   RunRecording rec;
+  if (server) {
+    // Enough arrivals for both minimums; the hard stop may cut it short.
+    rec.schedule_ns = poisson_schedule(*s.qps, s.seed, s.iterations.value_or(1), s.duration_ns.value_or(0),
+                                       kMaxQueriesPerRun);
+    const bool complete = rec.schedule_ns.size() >= s.iterations.value_or(1) &&
+                          rec.schedule_ns.back() >= s.duration_ns.value_or(0);
+    if (!complete)
+      throw InputError(fmt::format("--qps {} for the requested duration/iterations needs more than {} queries, "
+                                   "the most one run keeps exactly",
+                                   *s.qps, kMaxQueriesPerRun));
+  }
   rec.started_at = utc_timestamp_now();
+  w.prepare(workers);
   std::vector<WorkerLog> logs(workers);
 
   // Warmup: every worker warms its own state in parallel; failures there are not counted.
+  std::int64_t warm_ns = 0;
   {
     std::vector<std::uint64_t> counts(workers, 0);
     std::vector<WorkerLog> warm_logs(workers);
     std::vector<std::thread> threads;
+    const std::int64_t warm_start = now_ns();
     for (std::uint32_t i = 0; i < workers; ++i)
       threads.emplace_back([&, i] { warm_up(w, s, i, warm_logs[i], counts[i]); });
     for (auto& t : threads) t.join();
+    warm_ns = now_ns() - warm_start;
     for (auto c : counts) rec.warmup_queries += c;
   }
 
-  const StopRule rule{s.iterations, s.duration_ns, s.max_duration_ns};
+  const StopRule rule{s.iterations, s.duration_ns, s.max_duration_ns, kMaxQueriesPerRun};
   std::atomic<std::uint64_t> next{0};
-  const bool server = s.scenario == Scenario::kServer;
+  // Size each worker's record buffer for the expected query count (from the iterations, the
+  // schedule, or the warmup's rate over the duration) so the record path does not allocate.
+  std::uint64_t expected = s.iterations.value_or(0);
   if (server) {
-    // Enough arrivals for both minimums; the hard stop may cut it short.
-    const std::uint64_t cap = 200'000'000;
-    rec.schedule_ns = poisson_schedule(*s.qps, s.seed, s.iterations.value_or(1), s.duration_ns.value_or(0), cap);
+    expected = rec.schedule_ns.size();
+  } else if (s.duration_ns) {
+    const double rate = rec.warmup_queries > 0 && warm_ns > 0
+                            ? static_cast<double>(rec.warmup_queries) / static_cast<double>(warm_ns)
+                            : 4096.0 / static_cast<double>(*s.duration_ns);
+    expected = std::max<std::uint64_t>(
+        expected, static_cast<std::uint64_t>(1.25 * rate * static_cast<double>(*s.duration_ns)) + 1024);
   }
-  // Reserve enough records that the record path does not allocate in the common case.
-  std::size_t expect = 4096;
-  if (s.iterations) expect = std::max<std::size_t>(expect, *s.iterations / workers + 16);
-  if (server) expect = rec.schedule_ns.size() / workers + 16;
-  expect = std::min<std::size_t>(expect, std::size_t{1} << 20);
-  for (auto& l : logs) l.records.resize(expect);  // value-initialised: pages touched now, not while measuring
+  expected = std::min<std::uint64_t>(expected, kMaxQueriesPerRun);
+  const std::size_t per_worker =
+      workers == 1 ? expected + 16 : std::min<std::size_t>(expected, expected / workers * 3 / 2 + 1024);
+  for (auto& l : logs) l.records.resize(per_worker);  // value-initialised: pages touched now, not while measuring
 
   // Give threads time to start so the first scheduled query is not late because of us.
   const std::int64_t t0 = now_ns() + (server ? 2'000'000 : 0);
@@ -220,6 +243,7 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
     const bool schedule_short = server && n < rec.schedule_ns.size();
     rec.hit_max_duration = count_short || time_short || schedule_short;
   }
+  rec.hit_query_limit = !server && rec.queries.size() + rec.errors.total >= kMaxQueriesPerRun;
   return rec;
 }
 
@@ -308,21 +332,17 @@ Result make_result(const workload::Workload& w, const RunSettings& s, const RunR
   add_metric(r, "errors_total", static_cast<double>(rec.errors.total));
   add_metric(r, "error_rate", issued ? static_cast<double>(rec.errors.total) / static_cast<double>(issued) : 0.0,
              ValueKind::kDerived);
-  // Without a completed query there is no throughput to report (a 0 would read as a regression).
-  if (ok > 0) {
+  // Without completed queries there is no throughput to report (a 0 would read as a
+  // regression); an arrival-rate run needs two completions to define a rate.
+  if (ok > (server ? 1u : 0u)) {
     add_metric(r, "wall_time_s", measured_ns / 1e9);
     add_metric(r, "throughput_queries_per_s", qps, ValueKind::kDerived);
-    // Server: (completed samples - 1) / (last completion - first issue), per the metric's definition.
-    const double samples = static_cast<double>(ok) * samples_per_query;
-    add_metric(r, "throughput_samples_per_s",
-               server ? (measured_ns > 0 ? (samples - 1) / (measured_ns / 1e9) : 0) : qps * samples_per_query,
-               ValueKind::kDerived);
+    add_metric(r, "throughput_samples_per_s", qps * samples_per_query, ValueKind::kDerived);
     if (const auto& f = w.descriptor().flops_per_query; f && measured_ns > 0)
       add_metric(r, "achieved_gflops", *f * qps / 1e9, ValueKind::kDerived);
   }
 
   if (server) {
-    add_metric(r, "qps_target", *s.qps);
     const auto& sch = rec.schedule_ns;
     // The offered rate of the part of the schedule that was issued.
     const std::size_t n_issued = std::max<std::size_t>(issued, 1);
@@ -334,16 +354,18 @@ Result make_result(const workload::Workload& w, const RunSettings& s, const RunR
     // when it does not.
     const double completion_span = ok > 1 ? static_cast<double>(last_end - first_end) : 0;
     const double achieved = completion_span > 0 ? static_cast<double>(ok - 1) / (completion_span / 1e9) : 0;
-    add_metric(r, "qps_achieved", achieved, ValueKind::kDerived);
+    if (completion_span > 0) add_metric(r, "qps_achieved", achieved, ValueKind::kDerived);
     // MLPerf-style validity: completions kept pace with the offered schedule (within 5%).
     SloVerdict v;
     v.metric = "qps_achieved";
     v.op = ">=";
     v.limit = 0.95 * scheduled_qps;
-    v.measured = achieved;
-    v.pass = ok > 1 && achieved >= v.limit;
+    if (completion_span > 0) v.measured = achieved;
+    v.pass = v.measured && achieved >= v.limit;
     r.slo.push_back(v);
-    if (!v.pass)
+    if (!v.measured)
+      r.warnings.push_back("fewer than two queries completed: the achieved rate is not known");
+    else if (!v.pass)
       r.warnings.push_back(fmt::format("target QPS not achieved: {:.1f} queries/s completed against {:.1f} offered; "
                                        "latency includes queueing",
                                        achieved, scheduled_qps));
@@ -356,6 +378,8 @@ Result make_result(const workload::Workload& w, const RunSettings& s, const RunR
     r.warnings.push_back("trackiq is built with sanitizers (" + env.sanitizers + "): timings are distorted");
   if (rec.hit_max_duration)
     r.warnings.push_back("--max-duration stopped the run before its minimum count/duration was reached");
+  if (rec.hit_query_limit)
+    r.warnings.push_back(fmt::format("the run stopped at {} queries, the most one run keeps exactly", kMaxQueriesPerRun));
   if (rec.errors.total > 0)
     r.warnings.push_back(fmt::format("{} of {} queries failed (see errors)", rec.errors.total, issued));
   return r;

@@ -110,7 +110,7 @@ class CommandWorkload final : public Workload {
 
   InferOutcome infer(std::uint32_t) noexcept override {
     int err_pipe[2];
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) return {false, "spawn", std::strerror(errno)};
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) return {false, "spawn", strerrordesc_np(errno)};
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -122,7 +122,7 @@ class CommandWorkload final : public Workload {
     ::close(err_pipe[1]);
     if (rc != 0) {
       ::close(err_pipe[0]);
-      return {false, "spawn", fmt::format("cannot start {}: {}", exe_, std::strerror(rc))};
+      return {false, "spawn", fmt::format("cannot start {}: {}", exe_, strerrordesc_np(rc))};
     }
     // Drain stderr until EOF (the child and its descendants closed it), keeping the tail.
     char buf[4096];
@@ -146,14 +146,14 @@ class CommandWorkload final : public Workload {
     ::close(err_pipe[0]);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0) {
-      if (errno != EINTR) return {false, "wait", std::strerror(errno)};
+      if (errno != EINTR) return {false, "wait", strerrordesc_np(errno)};
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
     std::string stderr_tail(tail, tail_len);
     while (!stderr_tail.empty() && (stderr_tail.back() == '\n' || stderr_tail.back() == '\r')) stderr_tail.pop_back();
     if (WIFSIGNALED(status))
       return {false, "signal", fmt::format("killed by signal {} ({}); stderr: {}", WTERMSIG(status),
-                                           strsignal(WTERMSIG(status)), stderr_tail)};
+                                           sigdescr_np(WTERMSIG(status)), stderr_tail)};
     return {false, "exit_status", fmt::format("exit status {}; stderr: {}", WEXITSTATUS(status), stderr_tail)};
   }
 

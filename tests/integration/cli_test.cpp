@@ -120,6 +120,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"missing_executable", {"run", "cmd:/nonexistent/infer", "-n", "1"}, "/nonexistent/infer"},
         BadInput{"unknown_flag", {"run", "--frobnicate"}, "frobnicate"},
         BadInput{"not_a_number", {"run", "-n", "many"}, "many"},
+        BadInput{"zero_batch", {"run", "builtin:mlp", "-b", "0", "-n", "1"}, "--batch-size must be >= 1"},
+        BadInput{"zero_threads", {"run", "builtin:mlp", "--threads", "0", "-n", "1"}, "--threads must be >= 1"},
+        BadInput{"huge_warmup", {"run", "builtin:mlp", "--warmup", "99999999999999999999999", "-n", "1"}, "--warmup"},
         BadInput{"no_command", {}, "subcommand"}),
     [](const auto& info) { return info.param.name; });
 

@@ -30,7 +30,7 @@ TEST(MetricRegistry, DeclaresDirectionsExplicitly) {
   EXPECT_EQ(metric("inferences_per_j").direction, Direction::kHigherIsBetter);
   EXPECT_EQ(metric("energy_per_inference_j").direction, Direction::kLowerIsBetter);
   EXPECT_EQ(metric("goodput_req_per_s").direction, Direction::kHigherIsBetter);
-  EXPECT_EQ(metric("qps_target").direction, Direction::kNeutral);
+  EXPECT_EQ(metric("qps_scheduled").direction, Direction::kNeutral);
   EXPECT_EQ(metric("errors_total").direction, Direction::kLowerIsBetter);
 }
 

@@ -195,6 +195,28 @@ TEST(Errors, AllFailingQueriesGiveNoLatencyButAResult) {
   EXPECT_EQ(metric(r.result, "errors_total"), 3);
 }
 
+TEST(Server, OneCompletedQueryDefinesNoRateAndFailsItsCheck) {
+  RunSettings s;
+  s.scenario = Scenario::kServer;
+  s.qps = 10;
+  s.iterations = 1;
+  const RunOutcome r = run("synthetic:mean=0", s);
+  EXPECT_FALSE(r.result.metric_value("throughput_queries_per_s").has_value());
+  EXPECT_FALSE(r.result.metric_value("qps_achieved").has_value());
+  ASSERT_EQ(r.result.slo.size(), 1u);
+  EXPECT_FALSE(r.result.slo[0].measured.has_value());
+  EXPECT_FALSE(r.result.slo[0].pass);
+}
+
+TEST(Server, RejectsASchedulePastTheQueryLimitUpFront) {
+  RunSettings s;
+  s.scenario = Scenario::kServer;
+  s.qps = 1e9;
+  s.duration_ns = 1'000'000'000;
+  auto w = workload::make_workload({.spec = "synthetic:mean=0"});
+  EXPECT_THROW(run_scenario(*w, s), InputError);
+}
+
 TEST(Validate, RejectsContradictorySettings) {
   auto msg = [](RunSettings s) {
     try {
@@ -222,6 +244,9 @@ TEST(Validate, RejectsContradictorySettings) {
   spq.iterations = 1;
   spq.samples_per_query = 3;
   EXPECT_NE(msg(spq).find("multi-stream"), std::string::npos);
+  RunSettings too_many;
+  too_many.iterations = kMaxQueriesPerRun + 1;
+  EXPECT_NE(msg(too_many).find("queries one run keeps exactly"), std::string::npos);
   EXPECT_THROW(parse_scenario("batch"), InputError);
   EXPECT_EQ(parse_scenario("offline"), Scenario::kOffline);
 }

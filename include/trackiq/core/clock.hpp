@@ -28,7 +28,7 @@ inline std::int64_t to_ns(TimePoint t) noexcept {
 std::string format_duration_ns(double ns);
 
 // Parses "250ms", "2s", "1.5m", "100us", "30" (seconds when no unit) into ns.
-// Units: ns, us, ms, s, m, h. Returns nullopt on malformed or negative input.
+// Units: ns, us, ms, s, m (or min), h. Returns nullopt on malformed or negative input.
 std::optional<std::int64_t> parse_duration_ns(std::string_view text);
 
 // Wall-clock time as ISO-8601 UTC ("2026-11-23T17:52:07.123Z"), for labelling results only.

@@ -30,6 +30,10 @@ std::string_view to_string(Scenario s) noexcept;
 // "single-stream" | "multi-stream" | "server" | "offline"; InputError listing them otherwise.
 Scenario parse_scenario(std::string_view text);
 
+// The most queries one run records exactly (40 bytes each: ~640 MB). A run that reaches it
+// stops with a warning; --iterations or a server schedule above it is rejected up front.
+inline constexpr std::uint64_t kMaxQueriesPerRun = 16'000'000;
+
 struct RunSettings {
   Scenario scenario = Scenario::kSingleStream;
   std::uint64_t warmup_iterations = 0;  // per worker
@@ -64,6 +68,7 @@ struct RunRecording {
   ErrorSummary errors;
   std::uint64_t warmup_queries = 0;
   bool hit_max_duration = false;  // the hard stop ended the run before its minimums were met
+  bool hit_query_limit = false;   // the run stopped at kMaxQueriesPerRun
   std::vector<std::int64_t> schedule_ns;  // server: the whole pre-generated schedule
   std::string started_at;
   std::string finished_at;
