@@ -20,6 +20,23 @@ std::unique_ptr<Workload> make_synthetic_workload(const WorkloadOptions& options
 // without expansions. InputError on an unterminated quote.
 std::vector<std::string> split_command_line(const std::string& line);
 
+// Assigns --shape values to a model's inputs, by name or else by position: per input, the
+// override given for it or nullptr. InputError (origin = model path) for an unknown name, more
+// values than inputs, or two values for one input.
+std::vector<const ShapeOverride*> match_shapes(const std::vector<ShapeOverride>& shapes,
+                                               const std::vector<std::string>& input_names,
+                                               const std::string& origin);
+
+// Samples per query from the first input's leading dim; InputError when an explicit
+// --batch-size (other than the default 1) contradicts it.
+std::uint32_t batch_from_shape(const std::vector<std::int64_t>& first_input, std::uint32_t batch_size,
+                               const std::string& origin);
+
+// The descriptor fields every backend fills the same way, after checking precision and device
+// against what the backend supports.
+WorkloadDescriptor base_descriptor(const WorkloadOptions& o, const std::string& backend, const std::string& model,
+                                   const std::vector<std::string>& precisions);
+
 // Throws InputError listing `supported` when `value` is not among them.
 void require_one_of(const std::string& what, const std::string& value,
                     const std::vector<std::string>& supported, const std::string& backend);

@@ -87,14 +87,7 @@ std::string resolve_executable(const std::string& name) {
 class CommandWorkload final : public Workload {
  public:
   explicit CommandWorkload(const WorkloadOptions& o) {
-    desc_.backend = "cmd";
-    desc_.model = o.spec.substr(4);
-    desc_.batch_size = o.batch_size;
-    desc_.precision = o.precision;
-    desc_.device = o.device;
-    desc_.threads = o.threads;
-    require_one_of("precision", o.precision, {"fp32"}, "cmd");
-    require_one_of("device", o.device, {"cpu"}, "cmd");
+    desc_ = base_descriptor(o, "cmd", o.spec.substr(4), {"fp32"});
     if (!o.shapes.empty()) throw InputError("cmd: --shape does not apply to external commands");
     argv_ = split_command_line(desc_.model);
     if (argv_.empty()) throw InputError("cmd: needs a command, e.g. cmd:\"./infer --model m.onnx\"");

@@ -43,15 +43,8 @@ std::string condense_opencv_error(const std::string& what) {
 
 class OnnxWorkload final : public Workload {
  public:
-  explicit OnnxWorkload(const WorkloadOptions& o) : options_(o) {
-    desc_.backend = "onnx";
-    desc_.model = o.spec.substr(5);
-    desc_.batch_size = o.batch_size;
-    desc_.precision = o.precision;
-    desc_.device = o.device;
-    desc_.threads = o.threads;
-    require_one_of("precision", o.precision, {"fp32"}, "onnx");
-    require_one_of("device", o.device, {"cpu"}, "onnx");
+  explicit OnnxWorkload(const WorkloadOptions& o)
+      : options_(o), desc_(base_descriptor(o, "onnx", o.spec.substr(5), {"fp32"})) {
     if (desc_.model.empty()) throw InputError("onnx: needs a path: onnx:PATH/TO/model.onnx");
     // OpenCV logs importer failures itself; we report them once, condensed, as InputError.
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
@@ -129,22 +122,7 @@ class OnnxWorkload final : public Workload {
     if (graph.inputs.empty()) throw InputError(path, 0, "the graph has no inputs");
     std::vector<std::string> names;
     for (const auto& in : graph.inputs) names.push_back(in.name);
-    std::vector<const ShapeOverride*> given(graph.inputs.size(), nullptr);
-    for (std::size_t i = 0; i < options_.shapes.size(); ++i) {
-      const auto& s = options_.shapes[i];
-      std::size_t slot = i;
-      if (!s.name.empty()) {
-        auto it = std::find(names.begin(), names.end(), s.name);
-        if (it == names.end())
-          throw InputError(path, 0, fmt::format("--shape names '{}', but the model's inputs are ({})", s.name,
-                                                fmt::join(names, ", ")));
-        slot = static_cast<std::size_t>(it - names.begin());
-      } else if (slot >= names.size()) {
-        throw InputError(path, 0, fmt::format("{} --shape values for {} input(s)", options_.shapes.size(), names.size()));
-      }
-      if (given[slot]) throw InputError(path, 0, fmt::format("input '{}' has two --shape values", names[slot]));
-      given[slot] = &s;
-    }
+    const auto given = match_shapes(options_.shapes, names, path);
     desc_.inputs.clear();
     for (std::size_t i = 0; i < graph.inputs.size(); ++i) {
       const auto& in = graph.inputs[i];
@@ -184,13 +162,7 @@ class OnnxWorkload final : public Workload {
       desc_.inputs.push_back({in.name, dims, "float32"});
     }
     // Samples per query follow the first input's leading dim (it may come from --shape).
-    const auto& first = desc_.inputs.front().shape;
-    if (!first.empty()) {
-      if (given[0] && options_.batch_size != 1 && first[0] != options_.batch_size)
-        throw InputError(path, 0, fmt::format("--batch-size {} contradicts --shape {} (leading dim {})", options_.batch_size,
-                                              format_shape(first), first[0]));
-      desc_.batch_size = static_cast<std::uint32_t>(first[0]);
-    }
+    desc_.batch_size = batch_from_shape(desc_.inputs.front().shape, options_.batch_size, path);
   }
 
   static std::string example_shape(const OnnxInput& in, std::uint32_t batch) {

@@ -21,15 +21,8 @@ namespace {
 class SyntheticWorkload final : public Workload {
  public:
   explicit SyntheticWorkload(const WorkloadOptions& o) : seed_(o.seed) {
-    desc_.backend = "synthetic";
-    desc_.model = "synthetic";
-    desc_.batch_size = o.batch_size;
-    desc_.precision = o.precision;
-    desc_.device = o.device;
-    desc_.threads = o.threads;
+    desc_ = base_descriptor(o, "synthetic", "synthetic", {"fp32"});
     desc_.synthetic = true;
-    require_one_of("precision", o.precision, {"fp32"}, "synthetic");
-    require_one_of("device", o.device, {"cpu"}, "synthetic");
     const auto colon = o.spec.find(':');
     if (colon != std::string::npos) parse(o.spec.substr(colon + 1));
     desc_.options = {{"dist", dist_},

@@ -159,17 +159,11 @@ class AutocastScope {
 
 class TorchWorkload final : public Workload {
  public:
-  explicit TorchWorkload(const WorkloadOptions& o) : options_(o) {
-    const bool builtin = o.spec.rfind("builtin:", 0) == 0;
-    desc_.backend = builtin ? "builtin" : "torch";
-    desc_.model = o.spec.substr(o.spec.find(':') + 1);
-    desc_.batch_size = o.batch_size;
-    desc_.precision = o.precision;
-    desc_.device = o.device;
-    desc_.threads = o.threads;
-    require_one_of("precision", o.precision, {"fp32", "bf16"}, desc_.backend);
-    require_one_of("device", o.device, {"cpu"}, desc_.backend);
-    if (builtin) {
+  explicit TorchWorkload(const WorkloadOptions& o)
+      : options_(o),
+        desc_(base_descriptor(o, o.spec.rfind("builtin:", 0) == 0 ? "builtin" : "torch",
+                              o.spec.substr(o.spec.find(':') + 1), {"fp32", "bf16"})) {
+    if (desc_.backend == "builtin") {
       const auto names = builtin_models();
       if (std::find(names.begin(), names.end(), desc_.model) == names.end())
         throw InputError(fmt::format("builtin:{}: unknown built-in model (available: {})", desc_.model,
@@ -297,27 +291,14 @@ class TorchWorkload final : public Workload {
                        fmt::format("TorchScript carries no input shapes: forward({}) needs {} --shape value(s), "
                                    "got {} (e.g. {})",
                                    fmt::join(names, ", "), names.size(), options_.shapes.size(), example));
-    shapes.assign(names.size(), {});
-    for (std::size_t i = 0; i < options_.shapes.size(); ++i) {
-      const auto& s = options_.shapes[i];
-      std::size_t slot = i;
-      if (!s.name.empty()) {
-        auto it = std::find(names.begin(), names.end(), s.name);
-        if (it == names.end())
-          throw InputError(desc_.model, 0,
-                           fmt::format("--shape names '{}', but forward() takes ({})", s.name, fmt::join(names, ", ")));
-        slot = static_cast<std::size_t>(it - names.begin());
-      }
-      if (!shapes[slot].empty()) throw InputError(desc_.model, 0, fmt::format("input '{}' has two --shape values", names[slot]));
-      shapes[slot] = s.dims;
+    shapes.clear();
+    const auto given = match_shapes(options_.shapes, names, desc_.model);
+    for (std::size_t i = 0; i < given.size(); ++i) {
+      if (!given[i]) throw InputError(desc_.model, 0, fmt::format("input '{}' has no --shape value", names[i]));
+      shapes.push_back(given[i]->dims);
     }
     // Samples per query: the leading dim of the first input.
-    if (!shapes.empty() && !shapes[0].empty()) {
-      if (options_.batch_size != 1 && shapes[0][0] != options_.batch_size)
-        throw InputError(desc_.model, 0, fmt::format("--batch-size {} contradicts --shape {} (leading dim {})",
-                                                     options_.batch_size, format_shape(shapes[0]), shapes[0][0]));
-      desc_.batch_size = static_cast<std::uint32_t>(shapes[0][0]);
-    }
+    if (!shapes.empty()) desc_.batch_size = batch_from_shape(shapes[0], options_.batch_size, desc_.model);
   }
 
   static std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }

@@ -18,6 +18,49 @@ void require_one_of(const std::string& what, const std::string& value, const std
                                fmt::join(supported, ", ")));
 }
 
+std::vector<const ShapeOverride*> match_shapes(const std::vector<ShapeOverride>& shapes,
+                                               const std::vector<std::string>& names, const std::string& origin) {
+  std::vector<const ShapeOverride*> given(names.size(), nullptr);
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    const auto& s = shapes[i];
+    std::size_t slot = i;
+    if (!s.name.empty()) {
+      auto it = std::find(names.begin(), names.end(), s.name);
+      if (it == names.end())
+        throw InputError(origin, 0, fmt::format("--shape names '{}', but the inputs are ({})", s.name, fmt::join(names, ", ")));
+      slot = static_cast<std::size_t>(it - names.begin());
+    } else if (slot >= names.size()) {
+      throw InputError(origin, 0, fmt::format("{} --shape values for {} input(s)", shapes.size(), names.size()));
+    }
+    if (given[slot]) throw InputError(origin, 0, fmt::format("input '{}' has two --shape values", names[slot]));
+    given[slot] = &s;
+  }
+  return given;
+}
+
+std::uint32_t batch_from_shape(const std::vector<std::int64_t>& first, std::uint32_t batch_size,
+                               const std::string& origin) {
+  if (first.empty()) return batch_size;
+  if (batch_size != 1 && first[0] != batch_size)
+    throw InputError(origin, 0, fmt::format("--batch-size {} contradicts --shape {} (leading dim {})", batch_size,
+                                            format_shape(first), first[0]));
+  return static_cast<std::uint32_t>(first[0]);
+}
+
+WorkloadDescriptor base_descriptor(const WorkloadOptions& o, const std::string& backend, const std::string& model,
+                                   const std::vector<std::string>& precisions) {
+  require_one_of("precision", o.precision, precisions, backend);
+  require_one_of("device", o.device, {"cpu"}, backend);
+  WorkloadDescriptor d;
+  d.backend = backend;
+  d.model = model;
+  d.batch_size = o.batch_size;
+  d.precision = o.precision;
+  d.device = o.device;
+  d.threads = o.threads;
+  return d;
+}
+
 ShapeOverride parse_shape(const std::string& text) {
   ShapeOverride s;
   std::string dims = text;
