@@ -101,7 +101,7 @@ Environment capture_environment() {
     env.kernel = u.release;
     env.arch = u.machine;
   }
-  env.gpu_probe = "not available: GPU probing arrives with the telemetry collectors (NVML)";
+  env.gpu_probe = "not available: not probed here (telemetry::describe_gpus probes NVML)";
   env.trackiq_version = std::string(version());
 #if defined(__clang__)
   env.compiler = fmt::format("Clang {}.{}.{}", __clang_major__, __clang_minor__, __clang_patchlevel__);
@@ -113,12 +113,16 @@ Environment capture_environment() {
   env.build_type = std::string(build_type());
   env.debug_build = !is_optimized_build();
   env.sanitizers = std::string(sanitizers());
+  update_fingerprint(env);
+  return env;
+}
+
+void update_fingerprint(Environment& env) {
   std::ostringstream key;
   key << env.cpu_model << '|' << env.cpu_logical << '|' << env.cpu_physical << '|'
       << env.memory_total_bytes / (1024 * 1024 * 256) << '|' << env.arch;
   for (const auto& g : env.gpus) key << '|' << g.name << '|' << g.memory_bytes;
   env.hardware_fingerprint = stable_hash_hex(key.str());
-  return env;
 }
 
 }  // namespace trackiq

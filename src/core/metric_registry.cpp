@@ -42,6 +42,7 @@ constexpr MetricDef kMetrics[] = {
     {"rss_peak_bytes", "B", D::kLowerIsBetter, "VmHWM of the workload process"},
     {"samples_total", "1", D::kNeutral, "Samples completed successfully in the measured phase: queries x batch size (a query's samples)"},
     {"temperature_max_c", "°C", D::kLowerIsBetter, "Max over all thermal zones in the measured phase"},
+    {"throttle_events_total", "1", D::kLowerIsBetter, "Times a GPU entered a throttled state (clock event reasons other than idle/app settings) in the measured phase"},
     {"throughput_queries_per_s", "1/s", D::kHigherIsBetter, "Server scenario: (completed queries - 1) / (last completion - first issue); other scenarios: completed queries / (last completion - first issue)"},
     {"throughput_samples_per_s", "1/s", D::kHigherIsBetter, "throughput_queries_per_s x batch size (samples per query)"},
     {"tpot_ms", "ms", D::kLowerIsBetter, "Time per output token: (E2E - TTFT) / (N_out - 1), N_out >= 2"},

@@ -183,7 +183,7 @@ std::string to_json(const Result& r, int indent) {
                    {"op", s.op},
                    {"limit", s.limit},
                    {"measured", optional_json(s.measured)},
-                   {"verdict", s.pass ? "PASS" : "FAIL"}});
+                   {"verdict", !s.measured ? "NOT_MEASURED" : s.pass ? "PASS" : "FAIL"}});
   j["slo"] = slo;
   Json by_class = Json::object();
   for (const auto& [k, v] : r.errors.by_class) by_class[k] = v;
@@ -453,7 +453,9 @@ Result result_from_json(std::string_view text, std::string_view origin) {
     sv.limit = rd.get<double>(v, "limit", "$.slo");
     sv.measured = rd.get_opt<double>(v, "measured", "$.slo");
     const auto verdict = rd.get<std::string>(v, "verdict", "$.slo");
-    rd.require_one_of(verdict, {"PASS", "FAIL"}, "$.slo.verdict");
+    rd.require_one_of(verdict, {"PASS", "FAIL", "NOT_MEASURED"}, "$.slo.verdict");
+    if ((verdict == "NOT_MEASURED") != !sv.measured)
+      rd.fail("$.slo.verdict", "NOT_MEASURED exactly when measured is null");
     sv.pass = verdict == "PASS";
     r.slo.push_back(sv);
   }

@@ -42,6 +42,10 @@ struct Environment {
 };
 
 // Reads /proc, /sys and uname. Never throws for a missing file: the field says why instead.
+// GPUs are left to the telemetry module (telemetry::describe_gpus), which owns NVML.
 Environment capture_environment();
+
+// Recomputes hardware_fingerprint from the hardware fields (after gpus changed).
+void update_fingerprint(Environment& env);
 
 }  // namespace trackiq
