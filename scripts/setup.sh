@@ -7,11 +7,11 @@ packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries
-  nlohmann-json3-dev libcli11-dev libfmt-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev
   libtorch-dev libopencv-dnn-dev libopencv-core-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy python3-jsonschema python3-torch python3-onnx
+  python3 python3-numpy python3-jsonschema python3-torch python3-onnx python3-psutil
   # a comma-decimal locale, to test locale-independent number formatting
   locales
 )

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -13,8 +14,12 @@
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/environment.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/core/metric_registry.hpp"
 #include "trackiq/report/console.hpp"
+#include "trackiq/runner/profile.hpp"
 #include "trackiq/runner/runner.hpp"
+#include "trackiq/telemetry/devices.hpp"
+#include "trackiq/telemetry/summary.hpp"
 
 namespace trackiq::cli {
 namespace {
@@ -43,6 +48,15 @@ struct RunFlags {
   std::vector<std::string> labels;
   bool quiet = false;
   bool no_progress = false;
+  std::string collectors = "all";
+  std::string telemetry_interval = "100ms";
+  bool no_telemetry = false;
+  std::string telemetry_csv;
+  std::string tegrastats_log;
+  std::string profile;
+  std::string profiles_dir;
+  bool validate_only = false;
+  std::set<std::string> given;  // long names of the flags the user gave (they override a profile)
 };
 
 std::int64_t duration_flag(const std::string& flag, const std::string& value) {
@@ -56,6 +70,17 @@ std::string default_results_dir() {
   if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/trackiq/results";
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/trackiq/results";
   return ".trackiq/results";
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto end = std::min(text.find(',', start), text.size());
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
 }
 
 Labels parse_labels(const std::vector<std::string>& items) {
@@ -121,7 +146,76 @@ class ProgressBar {
   std::thread thread_;
 };
 
-int run_command(const RunFlags& f) {
+// Fills the flags the user did not give from the profile's run settings.
+void apply_profile(const runner::Profile& p, RunFlags& f) {
+  auto unset = [&](const char* flag) { return !f.given.count(flag); };
+  auto to_u32 = [&](const std::string& key, const std::string& v) {
+    try {
+      return static_cast<std::uint32_t>(std::stoul(v));
+    } catch (const std::exception&) {
+      throw InputError(p.path, 0, fmt::format("run.{} '{}' is not a count", key, v));
+    }
+  };
+  for (const auto& [k, v] : p.run) {
+    if (k == "workload" && unset("--workload")) f.workload = v;
+    else if (k == "scenario" && unset("--scenario")) f.scenario = v;
+    else if (k == "warmup" && unset("--warmup")) f.warmup = v;
+    else if (k == "duration" && unset("--duration")) f.duration = v;
+    else if (k == "max_duration" && unset("--max-duration")) f.max_duration = v;
+    else if (k == "iterations" && unset("--iterations")) f.iterations = to_u32(k, v);
+    else if (k == "batch_size" && unset("--batch-size")) f.batch_size = to_u32(k, v);
+    else if (k == "threads" && unset("--threads")) f.threads = to_u32(k, v);
+    else if (k == "precision" && unset("--precision")) f.precision = v;
+    else if (k == "qps" && unset("--qps")) {
+      try {
+        f.qps = std::stod(v);
+      } catch (const std::exception&) {
+        throw InputError(p.path, 0, fmt::format("run.qps '{}' is not a number", v));
+      }
+    } else if (k == "samples_per_query" && unset("--samples-per-query")) f.samples_per_query = to_u32(k, v);
+    else if (k == "workers" && unset("--workers")) f.workers = to_u32(k, v);
+    else if (k == "collectors" && unset("--collectors")) f.collectors = v;
+    else if (k == "seq_len" && unset("--seq-len")) f.seq_len = to_u32(k, v);
+  }
+}
+
+void print_profile(const runner::Profile& p) {
+  fmt::print("profile    {} ({})\n  {}\n", p.name, p.path, p.description);
+  for (const auto& [k, v] : p.run) fmt::print("  run.{:<18} {}\n", k, v);
+  for (const auto& c : p.constraints) {
+    const auto& def = metric(c.metric);
+    fmt::print("  constraint {:<26} {} {} {}\n", c.metric, c.op, c.limit, def.unit == "1" ? "" : def.unit);
+  }
+}
+
+int run_command(RunFlags f) {
+  std::optional<runner::Profile> profile;
+  if (!f.profile.empty()) {
+    profile = runner::find_profile(f.profile, f.profiles_dir);
+    apply_profile(*profile, f);
+  }
+  if (f.validate_only) {
+    if (!profile) throw InputError("--validate-only needs --profile");
+    print_profile(*profile);
+    // Which constraints this machine can measure.
+    telemetry::CollectorOptions co;
+    co.tegrastats_log = f.tegrastats_log;
+    telemetry::Sampler probe(telemetry::make_collectors({"all"}, co), {});
+    const auto measurable = telemetry::measurable_metrics(probe.channels());
+    const auto& from_telemetry = telemetry::telemetry_metric_names();
+    bool ok = true;
+    for (const auto& c : profile->constraints) {
+      const bool needs_telemetry =
+          std::find(from_telemetry.begin(), from_telemetry.end(), c.metric) != from_telemetry.end();
+      const bool can = !needs_telemetry || std::find(measurable.begin(), measurable.end(), c.metric) != measurable.end();
+      fmt::print("  check      {:<26} {}\n", c.metric,
+                 can ? "measurable here" : "NOT MEASURED here: no collector available here provides it");
+      ok = ok && can;
+    }
+    for (const auto& u : probe.unavailable()) fmt::print("  telemetry  {}\n", u);
+    fmt::print("profile {} is valid{}\n", profile->name, ok ? "" : "; some constraints cannot be measured here");
+    return kExitOk;
+  }
   runner::RunSettings s;
   s.scenario = runner::parse_scenario(f.scenario);
   // --warmup: a count ("20") or a duration ("2s", "500ms").
@@ -142,6 +236,14 @@ int run_command(const RunFlags& f) {
   s.qps = f.qps;
   s.workers = f.workers;
   s.include_samples_in_result = f.include_samples;
+  if (f.no_telemetry) {
+    s.collectors.clear();
+    if (!f.telemetry_csv.empty()) throw InputError("--telemetry-csv needs telemetry (drop --no-telemetry)");
+  } else {
+    s.collectors = split_list(f.collectors);
+    s.telemetry_interval_ns = duration_flag("--telemetry-interval", f.telemetry_interval);
+    s.collector_options.tegrastats_log = f.tegrastats_log;
+  }
 
   workload::WorkloadOptions wo;
   wo.spec = f.workload;
@@ -173,7 +275,13 @@ int run_command(const RunFlags& f) {
     if (!f.quiet && !f.no_progress && ::isatty(STDERR_FILENO)) bar = std::make_unique<ProgressBar>(progress, s);
     rec = runner::run_scenario(*w, s, &progress);
   }
-  const Result result = runner::make_result(*w, s, rec, capture_environment(), labels);
+  Environment env = capture_environment();
+  telemetry::describe_gpus(env, s.collector_options.nvml_library);
+  Result result = runner::make_result(*w, s, rec, env, labels);
+  if (profile) {
+    for (auto& v : runner::check_constraints(*profile, result)) result.slo.push_back(v);
+    result.labels.extra["profile"] = profile->name;
+  }
   const std::string text = to_json(result);
 
   const std::string dir = f.results_dir.empty() ? default_results_dir() : f.results_dir;
@@ -181,15 +289,17 @@ int run_command(const RunFlags& f) {
   write_file_atomic(stored, text);
   if (!f.json_path.empty()) write_file_atomic(f.json_path, text);
   if (!f.samples_csv.empty()) runner::write_samples_csv(rec, s.scenario, f.samples_csv);
+  if (!f.telemetry_csv.empty()) runner::write_telemetry_csv(rec, f.telemetry_csv);
 
   if (!f.quiet) {
     std::cout << report::render_console(result);
     std::cout << "\nresult     " << stored << "\n";
     if (!f.json_path.empty()) std::cout << "json       " << f.json_path << "\n";
     if (!f.samples_csv.empty()) std::cout << "samples    " << f.samples_csv << "\n";
+    if (!f.telemetry_csv.empty()) std::cout << "telemetry  " << f.telemetry_csv << "\n";
   }
   for (const auto& v : result.slo)
-    if (!v.pass) return kExitCheckFailed;
+    if (v.measured && !v.pass) return kExitCheckFailed;  // NOT MEASURED is shown, not failed
   return kExitOk;
 }
 
@@ -209,7 +319,9 @@ Action setup_run(CLI::App& sub) {
       "  trackiq run cmd:\"./infer --image cat.jpg\" --iterations 20\n"
       "  trackiq run builtin:mlp --scenario server --qps 200 --workers 2 --duration 20s\n"
       "  trackiq run builtin:cnn --scenario multi-stream --samples-per-query 8\n"
-      "  trackiq run synthetic:dist=lognormal,mean=2ms,cv=0.3 --scenario offline --workers 4");
+      "  trackiq run synthetic:dist=lognormal,mean=2ms,cv=0.3 --scenario offline --workers 4\n"
+      "  trackiq run builtin:cnn --profile ci_smoke\n"
+      "  trackiq run --profile automotive_safety --validate-only");
   sub.add_option("workload,--workload,-w", f->workload,
                  "builtin:mlp|cnn|transformer, torch:PATH (TorchScript), onnx:PATH, cmd:\"COMMAND ARGS\" "
                  "(one process per query, no shell), synthetic[:dist=constant|exponential|lognormal,mean=1ms,"
@@ -247,9 +359,31 @@ Action setup_run(CLI::App& sub) {
   sub.add_option("--results-dir", f->results_dir,
                  "Where results are kept (default $XDG_DATA_HOME/trackiq/results or ~/.local/share/trackiq/results)");
   sub.add_option("--label", f->labels, "KEY=VALUE label (product, version, branch, commit, or any); repeatable");
+  sub.add_option("--collectors", f->collectors,
+                 "Telemetry collectors sampled during the measured phase, comma-separated: cpu, memory, "
+                 "process, thermal, power, cgroup, psi, nvml, tegrastats, or all (unavailable ones are listed "
+                 "with the reason)")
+      ->capture_default_str();
+  sub.add_option("--telemetry-interval", f->telemetry_interval, "Telemetry sampling interval")->capture_default_str();
+  sub.add_flag("--no-telemetry", f->no_telemetry, "Sample no telemetry");
+  sub.add_option("--telemetry-csv", f->telemetry_csv,
+                 "Write the telemetry series to FILE (t_ns relative to the measured phase, as in --samples-csv)");
+  sub.add_option("--tegrastats-log", f->tegrastats_log, "Replay a tegrastats log as the tegrastats collector");
+  sub.add_option("--profile", f->profile,
+                 "Apply a profile's run settings (flags you give win) and check its constraints: PASS, FAIL or "
+                 "NOT MEASURED each; exit 1 when one fails (see trackiq profiles list)");
+  sub.add_option("--profiles-dir", f->profiles_dir, "User profile directory (default ~/.config/trackiq/profiles)");
+  sub.add_flag("--validate-only", f->validate_only,
+               "With --profile: check the profile and say which constraints this machine can measure; run nothing");
   sub.add_flag("--quiet,-q", f->quiet, "Print nothing on success");
   sub.add_flag("--no-progress", f->no_progress, "No progress bar (it shows only on a terminal anyway)");
-  return [f] { return run_command(*f); };
+  return [f, &sub] {
+    RunFlags flags = *f;
+    for (const CLI::Option* o : sub.get_options())
+      if (o->count() > 0)
+        for (const auto& ln : o->get_lnames()) flags.given.insert("--" + ln);
+    return run_command(flags);
+  };
 }
 
 }  // namespace trackiq::cli

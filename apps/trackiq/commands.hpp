@@ -27,5 +27,9 @@ struct Command {
 Action setup_run(CLI::App& sub);
 Action setup_backends(CLI::App& sub);
 Action setup_metrics(CLI::App& sub);
+Action setup_devices(CLI::App& sub);
+Action setup_monitor(CLI::App& sub);
+Action setup_profiles(CLI::App& sub);
+Action setup_analyze(CLI::App& sub);
 
 }  // namespace trackiq::cli

@@ -14,6 +14,10 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"run", "Benchmark a workload (built-in model, TorchScript, ONNX, command) in a scenario", setup_run},
+    {"profiles", "List and show run profiles (settings + SLO constraints)", setup_profiles},
+    {"devices", "List CPUs, memory, NVIDIA GPUs and Jetson/DRIVE boards, with stable ids", setup_devices},
+    {"monitor", "Sample system telemetry at a fixed interval, streaming CSV or JSONL", setup_monitor},
+    {"analyze", "Analyse existing data: tegrastats logs", setup_analyze},
     {"backends", "List workload backends, and why any is not available in this build", setup_backends},
     {"metrics", "List the metric registry: name, unit, direction, definition", setup_metrics},
 };

@@ -22,6 +22,10 @@ void row(std::string& out, std::string_view label, const Result& r, std::string_
   const auto v = r.metric_value(metric_name);
   if (!v) return;
   const auto& def = metric(metric_name);
+  if (def.unit == "B") {
+    fmt::format_to(std::back_inserter(out), "  {:<24} {:>12} MiB\n", label, num(*v / (1024.0 * 1024.0)));
+    return;
+  }
   fmt::format_to(std::back_inserter(out), "  {:<24} {:>12} {}\n", label, num(*v), def.unit == "1" ? "" : def.unit);
 }
 
@@ -78,8 +82,9 @@ std::string render_console(const Result& r) {
   if (!r.slo.empty()) {
     append(out, "\nchecks\n");
     for (const auto& v : r.slo) {
-      append(out, "  {:<4} {} {} {} (measured {})\n", v.pass ? "PASS" : "FAIL", v.metric, v.op, num(v.limit),
-          v.measured ? num(*v.measured) : std::string("not measured"));
+      const char* verdict = !v.measured ? "NOT MEASURED" : v.pass ? "PASS" : "FAIL";
+      append(out, "  {:<12} {:<26} {} {:>10}   measured {}\n", verdict, v.metric, v.op, num(v.limit),
+             v.measured ? num(*v.measured) : std::string("-"));
     }
   }
   if (r.errors.total > 0) {
@@ -87,7 +92,24 @@ std::string render_console(const Result& r) {
     for (const auto& [k, n] : r.errors.by_class) append(out, "  {}: {}\n", k, n);
     for (const auto& e : r.errors.examples) append(out, "  e.g. {}\n", e);
   }
-  append(out, "telemetry  {}\n", r.telemetry.available ? "collected" : r.telemetry.reason);
+  if (r.telemetry.available) {
+    append(out, "\ntelemetry ({} samples)\n", r.telemetry.summary.count("samples") ? r.telemetry.summary.at("samples") : 0.0);
+    row(out, "cpu avg", r, "cpu_util_avg_pct");
+    row(out, "cpu max", r, "cpu_util_max_pct");
+    row(out, "rss peak", r, "rss_peak_bytes");
+    row(out, "gpu util avg", r, "gpu_util_avg_pct");
+    row(out, "gpu memory peak", r, "gpu_memory_peak_bytes");
+    row(out, "temperature max", r, "temperature_max_c");
+    row(out, "power avg", r, "power_avg_w");
+    row(out, "power peak", r, "power_peak_w");
+    row(out, "energy", r, "energy_j");
+    row(out, "energy/inference", r, "energy_per_inference_j");
+    row(out, "inferences/J", r, "inferences_per_j");
+    row(out, "throttle events", r, "throttle_events_total");
+    if (!r.telemetry.reason.empty()) append(out, "  unavailable: {}\n", r.telemetry.reason);
+  } else {
+    append(out, "telemetry  {}\n", r.telemetry.reason);
+  }
   for (const auto& wmsg : r.warnings) append(out, "warning: {}\n", wmsg);
   return out;
 }

@@ -11,6 +11,7 @@
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/runner/schedule.hpp"
+#include "trackiq/telemetry/summary.hpp"
 
 namespace trackiq::runner {
 
@@ -136,6 +137,13 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
                                    *s.qps, kMaxQueriesPerRun));
   }
   rec.started_at = utc_timestamp_now();
+  std::unique_ptr<telemetry::Sampler> sampler;
+  if (!s.collectors.empty()) {
+    telemetry::SamplerOptions so;
+    so.interval_ns = s.telemetry_interval_ns;
+    sampler = std::make_unique<telemetry::Sampler>(telemetry::make_collectors(s.collectors, s.collector_options), so);
+    rec.telemetry_unavailable = sampler->unavailable();
+  }
   w.prepare(workers);
   std::vector<WorkerLog> logs(workers);
 
@@ -172,8 +180,10 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
       workers == 1 ? expected + 16 : std::min<std::size_t>(expected, expected / workers * 3 / 2 + 1024);
   for (auto& l : logs) l.records.resize(per_worker);  // value-initialised: pages touched now, not while measuring
 
+  if (sampler) sampler->start();
   // Give threads time to start so the first scheduled query is not late because of us.
   const std::int64_t t0 = now_ns() + (server ? 2'000'000 : 0);
+  rec.t0_ns = t0;
   if (progress) progress->measuring.store(true);
 
   auto closed_loop = [&](std::uint32_t worker) {
@@ -216,6 +226,11 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
   for (std::uint32_t i = 1; i < workers; ++i) threads.emplace_back(body, i);
   body(0);  // the calling thread is worker 0
   for (auto& t : threads) t.join();
+  if (sampler) {
+    sampler->stop();
+    rec.telemetry = sampler->series();
+    rec.sampler_cpu_s = sampler->thread_cpu_s();
+  }
   if (progress) progress->measuring.store(false);
   rec.finished_at = utc_timestamp_now();
 
@@ -253,6 +268,30 @@ void add_metric(Result& r, const char* name, double v, ValueKind k = ValueKind::
   r.metrics.push_back({name, v, k});
 }
 
+void add_telemetry(Result& r, const RunRecording& rec, std::uint64_t inferences) {
+  if (!rec.telemetry) {
+    r.telemetry.available = false;
+    r.telemetry.reason = "not sampled: telemetry was turned off for this run";
+    return;
+  }
+  const auto& series = *rec.telemetry;
+  r.telemetry.available = series.width() > 0 && series.rows_taken > 0;
+  std::string reason;
+  for (const auto& u : rec.telemetry_unavailable) reason += (reason.empty() ? "" : "; ") + u;
+  if (!r.telemetry.available && reason.empty()) reason = "no telemetry sample was taken (the run was too short)";
+  r.telemetry.reason = reason;
+  const auto summary = telemetry::summarize_series(series, inferences);
+  for (const auto& m : summary.metrics)
+    r.metrics.push_back({m.name, m.value, m.derived ? ValueKind::kDerived : ValueKind::kMeasured});
+  r.telemetry.summary = summary.channel_stats;
+  r.telemetry.summary["samples"] = static_cast<double>(series.rows_taken);
+  r.telemetry.summary["late_ticks"] = static_cast<double>(series.late_ticks);
+  r.telemetry.summary["interval_ms"] = series.rows() > 1 ? static_cast<double>(series.t_ns.back() - series.t_ns.front()) /
+                                                                static_cast<double>(series.rows() - 1) / 1e6
+                                                          : 0.0;
+  r.telemetry.summary["sampler_cpu_s"] = rec.sampler_cpu_s;
+}
+
 }  // namespace
 
 Result make_result(const workload::Workload& w, const RunSettings& s, const RunRecording& rec, const Environment& env,
@@ -276,8 +315,6 @@ Result make_result(const workload::Workload& w, const RunSettings& s, const RunR
   r.scenario.samples_per_query = s.samples_per_query;
   r.scenario.workers = (s.scenario == Scenario::kServer || s.scenario == Scenario::kOffline) ? s.workers : 1;
   r.errors = rec.errors;
-  r.telemetry.available = false;
-  r.telemetry.reason = "not available: telemetry collectors are not part of this build yet";
 
   const bool server = s.scenario == Scenario::kServer;
   std::vector<std::int64_t> latencies;
@@ -370,6 +407,7 @@ Result make_result(const workload::Workload& w, const RunSettings& s, const RunR
                                        "latency includes queueing",
                                        achieved, scheduled_qps));
   }
+  add_telemetry(r, rec, ok * static_cast<std::uint64_t>(samples_per_query));
   if (r.workload.synthetic)
     r.warnings.push_back("synthetic workload: these numbers measure a stand-in, not a model");
   if (env.debug_build)
@@ -383,6 +421,11 @@ Result make_result(const workload::Workload& w, const RunSettings& s, const RunR
   if (rec.errors.total > 0)
     r.warnings.push_back(fmt::format("{} of {} queries failed (see errors)", rec.errors.total, issued));
   return r;
+}
+
+void write_telemetry_csv(const RunRecording& rec, const std::string& path) {
+  if (!rec.telemetry) throw InputError("--telemetry-csv: this run sampled no telemetry");
+  telemetry::write_series_csv(*rec.telemetry, rec.t0_ns, path);
 }
 
 void write_samples_csv(const RunRecording& rec, Scenario scenario, const std::string& path) {

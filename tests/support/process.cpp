@@ -5,7 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -34,7 +38,23 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+namespace {
+ProcessResult run(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env, int after_ms,
+                  int signal, double* elapsed_ms);
+}
+
 ProcessResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env) {
+  return run(argv, extra_env, -1, 0, nullptr);
+}
+
+ProcessResult run_process_signalled(const std::vector<std::string>& argv, int after_ms, int signal,
+                                    double* elapsed_ms) {
+  return run(argv, {}, after_ms, signal, elapsed_ms);
+}
+
+namespace {
+ProcessResult run(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env, int after_ms,
+                  int signal, double* elapsed_ms) {
   TempDir io;
   const std::string out_path = io.file("stdout"), err_path = io.file("stderr");
   posix_spawn_file_actions_t actions;
@@ -55,14 +75,22 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::vecto
   const int rc = ::posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error(std::string("cannot run ") + argv[0] + ": " + std::strerror(rc));
+  const auto start = std::chrono::steady_clock::now();
+  if (after_ms >= 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(after_ms));
+    ::kill(pid, signal);
+  }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
   }
+  if (elapsed_ms)
+    *elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   ProcessResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = read_file(out_path);
   r.err = read_file(err_path);
   return r;
 }
+}  // namespace
 
 }  // namespace trackiq::test

@@ -14,6 +14,11 @@ struct ProcessResult {
 // Runs argv[0] (PATH lookup) with stdin from /dev/null; extra_env entries are "K=V".
 ProcessResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
 
+// Like run_process, but sends `signal` to the child `after_ms` milliseconds after it starts.
+// `elapsed_ms` receives the time from start to exit.
+ProcessResult run_process_signalled(const std::vector<std::string>& argv, int after_ms, int signal,
+                                    double* elapsed_ms = nullptr);
+
 // A fresh empty directory under the system temp dir, removed by the destructor.
 class TempDir {
  public:

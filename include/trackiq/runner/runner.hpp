@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "trackiq/core/result.hpp"
+#include "trackiq/telemetry/collector.hpp"
+#include "trackiq/telemetry/sampler.hpp"
 #include "trackiq/workload/workload.hpp"
 
 namespace trackiq::runner {
@@ -48,6 +50,10 @@ struct RunSettings {
   std::uint32_t samples_per_query = 1;  // multi-stream
   std::uint32_t workers = 1;            // server/offline: concurrent workers (others: 1)
   bool include_samples_in_result = false;  // copy per-query latencies into Result::latency
+  // Telemetry sampled during the measured phase (TEL-5); empty list = no telemetry.
+  std::vector<std::string> collectors = {"all"};
+  std::int64_t telemetry_interval_ns = 100'000'000;
+  telemetry::CollectorOptions collector_options;
 };
 
 // Validates a combination (qps only with server, workers only with server/offline, ...).
@@ -72,6 +78,11 @@ struct RunRecording {
   std::vector<std::int64_t> schedule_ns;  // server: the whole pre-generated schedule
   std::string started_at;
   std::string finished_at;
+  std::int64_t t0_ns = 0;  // monotonic start of the measured phase: query and telemetry times are relative to it
+  // Telemetry of the measured phase (absent when no collector was asked for).
+  std::optional<telemetry::Series> telemetry;
+  std::vector<std::string> telemetry_unavailable;  // "name: not available: why"
+  double sampler_cpu_s = 0;                        // CPU time of the sampler thread
 };
 
 // Live progress for a display; read from another thread while a run goes on.
@@ -87,6 +98,10 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
 // The canonical result: exact latency statistics and histogram, throughput, scenario checks.
 Result make_result(const workload::Workload& w, const RunSettings& s, const RunRecording& rec,
                    const Environment& env, const Labels& labels);
+
+// Telemetry series as CSV (t_ns relative to the measured phase, as in the samples CSV, so the
+// two align by time). InputError when the run sampled no telemetry.
+void write_telemetry_csv(const RunRecording& rec, const std::string& path);
 
 // Per-query CSV for pandas: query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok.
 // latency_ns is end - scheduled (server) or end - start. Written atomically.
