@@ -2,10 +2,11 @@
 """Summarises one bench/run_benchmarks.sh invocation against the SPEC §4 targets.
 
 Reads, from RESULTS_DIR, the Google Benchmark JSON files (histogram_bench.json,
-percentile_bench.json, runner_null_bench.json; run with --benchmark_repetitions and
---benchmark_report_aggregates_only, so each benchmark has a `median` aggregate) and
-numpy_percentile.json from bench/numpy_percentile.py of the same invocation. Prints a table of
-medians, targets and verdicts, and the numpy / trackiq time ratios.
+percentile_bench.json, runner_null_bench.json, sampler_bench.json; run with
+--benchmark_repetitions and --benchmark_report_aggregates_only, so each benchmark has a `median`
+aggregate), numpy_percentile.json from bench/numpy_percentile.py and psutil_sampler.json from
+bench/psutil_sampler.py of the same invocation. Prints a table of medians, targets and verdicts,
+the numpy / trackiq time ratios and the psutil / trackiq sampler CPU ratios.
 
 Exit status: 0 when every benchmark ran (a missed target is reported, not an error), 1 when a
 result is missing or a benchmark reported an error.
@@ -50,6 +51,64 @@ def get(meds, name, path):
     return meds[name]
 
 
+# SPEC §4 / TEL-2: the sampler at 100 ms uses at most this % of one core.
+SAMPLER_CORE_PCT_TARGET = 1.0
+
+
+def load_sampler(d):
+    """The sampler figures: trackiq medians from sampler_bench.json, psutil's from
+    psutil_sampler.json (raises Missing, naming the file and what to install, when absent)."""
+    bench_path = os.path.join(d, "sampler_bench.json")
+    ps_path = os.path.join(d, "psutil_sampler.json")
+    doc = load(bench_path)
+    if not os.path.exists(ps_path):
+        raise Missing(f"{ps_path} not found (bench/psutil_sampler.py did not run: "
+                      "is python3-psutil installed for /usr/bin/python3?)")
+    ps = load(ps_path)
+    meds = medians(doc, bench_path)
+    paced = get(meds, "BM_Sampler100ms/iterations:1/real_time", bench_path)
+    tight = get(meds, "BM_SampleAllCollectors", bench_path)
+    per = {name.split("/", 1)[1]: e["cpu_ns_per_sample"] / 1e3
+           for name, e in meds.items() if name.startswith("BM_SampleCollector/")}
+    by_case = {(r["case"], r["set"]): r for r in ps.get("results", [])}
+    for key in (("tight", "full"), ("tight", "psutil"), ("interval100ms", "full")):
+        if key not in by_case:
+            raise Missing(f"{ps_path}: no result for case={key[0]} set={key[1]}")
+    ctx = doc.get("context", {})
+    return {
+        "collectors": ctx.get("collectors", "?"),
+        "unavailable": [u.split(":", 1)[0] for u in ctx.get("collectors_unavailable", "").split("; ") if u],
+        "channels": int(paced["channels"]),
+        "samples": paced["samples"],
+        "late_ticks": paced["late_ticks"],
+        "cpu_us": paced["cpu_us_per_sample"],
+        "core_pct": paced["core_pct"],
+        "process_core_pct": paced["process_core_pct"],
+        "tight_us": tight["cpu_ns_per_sample"] / 1e3,
+        "per_collector_us": per,
+        "ps": by_case,
+        "ps_version": ps.get("psutil_version", "?"),
+    }
+
+
+def print_sampler(s):
+    ps_tight, ps_tight_only = s["ps"][("tight", "full")], s["ps"][("tight", "psutil")]
+    ps_paced = s["ps"][("interval100ms", "full")]
+    print(f"telemetry sampler (TEL-2), collectors {s['collectors']} ({s['channels']} channels); "
+          f"not available here: {', '.join(s['unavailable']) or 'none'}")
+    print(f"  at 100 ms, 3 s: sampler thread {s['cpu_us']:.1f} us CPU/sample = {s['core_pct']:.3f} % of one core "
+          f"(whole process {s['process_core_pct']:.3f} %; {s['samples']:.0f} samples, {s['late_ticks']:.0f} late)")
+    print(f"  psutil {s['ps_version']}, same metrics, same rate: {ps_paced['cpu_us_per_sample']:.1f} us CPU/sample "
+          f"= {ps_paced['core_pct']:.3f} % of one core")
+    print(f"  tight loop, CPU per sample: trackiq {s['tight_us']:.1f} us; psutil {ps_tight['cpu_us_per_sample']:.1f} us "
+          f"(psutil calls alone, without cgroup/psi: {ps_tight_only['cpu_us_per_sample']:.1f} us)")
+    if s["per_collector_us"]:
+        print("  trackiq per collector, tight loop: " +
+              ", ".join(f"{k} {v:.1f} us" for k, v in s["per_collector_us"].items()))
+    print(f"ratio psutil / trackiq CPU, at 100 ms  : {ps_paced['core_pct'] / s['core_pct']:.2f}  (> 1 means TrackIQ is cheaper)")
+    print(f"ratio psutil / trackiq CPU, tight loop : {ps_tight['cpu_us_per_sample'] / s['tight_us']:.2f}")
+
+
 def fmt_ns(ns):
     if ns < 1e3:
         return f"{ns:.2f} ns"
@@ -89,6 +148,7 @@ def main(argv):
         for case in ("p99", "standard5"):
             if case not in numpy_ms:
                 raise Missing(f"{paths['numpy_percentile']}: no result for case {case}")
+        sampler = load_sampler(d)
     except Missing as e:
         print(f"summarize_benchmarks: error: {e}", file=sys.stderr)
         return 1
@@ -114,6 +174,8 @@ def main(argv):
     for case in ("p99", "standard5"):
         row(labels[case], fmt_ns(ours[case]), f"< numpy {numpy_ms[case]:.1f} ms",
             ours[case] < numpy_ms[case] * 1e6)
+    row("sampler at 100 ms, all collectors", f"{sampler['core_pct']:.3f} %",
+        f"<= {SAMPLER_CORE_PCT_TARGET:g} % of one core", sampler["core_pct"] <= SAMPLER_CORE_PCT_TARGET)
     w = max(len(r[0]) for r in rows)
     print(f"{'benchmark':<{w}}  {'median':>10}  {'target':<20}  verdict")
     for what, value, target, verdict in rows:
@@ -131,6 +193,8 @@ def main(argv):
     print(f"  latency p50 / p99            {null_run['latency_p50_ns']:.0f} ns / {null_run['latency_p99_ns']:.0f} ns")
     print(f"  whole run_scenario / queries {null_run['s_per_query_all'] * 1e9:.1f} ns")
     print(f"  now_ns() {fmt_ns(now)}; null infer() alone {fmt_ns(infer)}")
+    print()
+    print_sampler(sampler)
     return 0
 
 

@@ -1,0 +1,157 @@
+// Telemetry sampler overhead (SPEC TEL-2, §4: "telemetry sampler at 100 ms: <= 1 % of one core"
+// with every collector available here). bench/psutil_sampler.py reads the same metrics with
+// python3-psutil at the same rate; bench/run_benchmarks.sh runs both and prints the ratio. See
+// docs/performance.md §4.
+//
+// Benchmarks (the collector set is make_collectors({"all"}) filtered to available(); the
+// available and unavailable collectors are printed to stderr at start-up and recorded in the
+// JSON context as "collectors" and "collectors_unavailable"):
+//
+//   BM_SampleAllCollectors  every available collector's sample() once per iteration, in a tight
+//                           loop (what one Sampler tick reads, without the row bookkeeping).
+//                           cpu_ns_per_sample: this thread's CPU time (CLOCK_THREAD_CPUTIME_ID,
+//                           user + system, so the kernel's work producing /proc text counts)
+//                           per iteration. Google Benchmark's own cpu_time is the same clock.
+//   BM_SampleCollector/NAME the same for one collector, to see where the time goes.
+//   BM_Sampler100ms         the real Sampler at its default 100 ms interval for 3 s, with every
+//                           available collector. Counters (one iteration per repetition):
+//                             samples             rows the sampler took
+//                             cpu_us_per_sample   Sampler::thread_cpu_s() / samples
+//                             core_pct            thread_cpu_s / wall_s * 100: % of one core
+//                             process_core_pct    the whole process's CPU time over the same
+//                                                 window / wall * 100 (adds thread start/join
+//                                                 and the idle benchmark thread)
+//                             late_ticks          ticks skipped because a sample ran late
+//                             channels            values per row
+#include <benchmark/benchmark.h>
+#include <time.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "trackiq/core/clock.hpp"
+#include "trackiq/telemetry/collector.hpp"
+#include "trackiq/telemetry/sampler.hpp"
+
+namespace {
+
+namespace tel = trackiq::telemetry;
+
+constexpr std::int64_t kIntervalNs = 100'000'000;  // the sampler's default
+constexpr auto kSamplerRun = std::chrono::seconds(3);
+
+double cpu_ns(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+// Every collector, created the way the Sampler receives them (unavailable ones included).
+std::vector<std::unique_ptr<tel::Collector>> all_collectors() { return tel::make_collectors({"all"}, {}); }
+
+// The available collectors; only the one named `only` when it is not empty.
+std::vector<std::unique_ptr<tel::Collector>> available_collectors(const std::string& only = {}) {
+  std::vector<std::unique_ptr<tel::Collector>> out;
+  for (auto& c : all_collectors()) {
+    if (!c->available()) continue;
+    if (!only.empty() && c->name() != only) continue;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// Tight loop over the given collectors' sample(); one iteration = one row.
+void sample_loop(benchmark::State& state, std::vector<std::unique_ptr<tel::Collector>> cs) {
+  std::size_t width = 0;
+  for (const auto& c : cs) width += c->channels().size();
+  std::vector<double> row(width);
+  for (const auto& c : cs) {  // untimed first sample: CPU/PSI/cgroup deltas need a previous one
+    c->sample(trackiq::now_ns(), std::span<double>(row.data(), c->channels().size()));
+  }
+  const double cpu0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+  for (auto _ : state) {
+    const std::int64_t now = trackiq::now_ns();
+    std::size_t off = 0;
+    for (const auto& c : cs) {
+      const std::size_t w = c->channels().size();
+      c->sample(now, std::span<double>(row.data() + off, w));
+      off += w;
+    }
+    benchmark::DoNotOptimize(row.data());
+    benchmark::ClobberMemory();
+  }
+  const double cpu1 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+  using benchmark::Counter;
+  state.counters["cpu_ns_per_sample"] = Counter(cpu1 - cpu0, Counter::kAvgIterations);
+  state.counters["channels"] = static_cast<double>(width);
+  state.counters["collectors"] = static_cast<double>(cs.size());
+}
+
+void BM_SampleAllCollectors(benchmark::State& state) { sample_loop(state, available_collectors()); }
+BENCHMARK(BM_SampleAllCollectors)->Unit(benchmark::kMicrosecond);
+
+void BM_Sampler100ms(benchmark::State& state) {
+  double cpu_s = 0, wall_s = 0, proc_cpu_s = 0;
+  std::uint64_t rows = 0, late = 0;
+  std::size_t width = 0;
+  for (auto _ : state) {
+    tel::Sampler sampler(all_collectors(), {.interval_ns = kIntervalNs});
+    width = sampler.channels().size();
+    const double p0 = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+    const std::int64_t t0 = trackiq::now_ns();
+    sampler.start();
+    std::this_thread::sleep_for(kSamplerRun);
+    sampler.stop();
+    const std::int64_t t1 = trackiq::now_ns();
+    const double p1 = cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
+    cpu_s += sampler.thread_cpu_s();
+    wall_s += static_cast<double>(t1 - t0) / 1e9;
+    proc_cpu_s += (p1 - p0) / 1e9;
+    rows += sampler.series().rows_taken;
+    late += sampler.series().late_ticks;
+  }
+  if (rows == 0) {
+    state.SkipWithError("the sampler took no samples");
+    return;
+  }
+  const double n = static_cast<double>(rows);
+  state.counters["samples"] = n / static_cast<double>(state.iterations());
+  state.counters["cpu_us_per_sample"] = cpu_s / n * 1e6;
+  state.counters["core_pct"] = cpu_s / wall_s * 100.0;
+  state.counters["process_core_pct"] = proc_cpu_s / wall_s * 100.0;
+  state.counters["late_ticks"] = static_cast<double>(late);
+  state.counters["channels"] = static_cast<double>(width);
+}
+BENCHMARK(BM_Sampler100ms)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// One benchmark per available collector, and the collector lists in stderr and the JSON context.
+[[maybe_unused]] const bool registered = [] {
+  std::string avail, unavail;
+  for (const auto& c : all_collectors()) {
+    const std::string name(c->name());
+    if (c->available()) {
+      avail += (avail.empty() ? "" : ",") + name;
+      std::string chans;
+      for (const auto& ch : c->channels()) chans += (chans.empty() ? "" : " ") + ch.name;
+      std::fprintf(stderr, "sampler_bench: %-10s %zu channels: %s\n", name.c_str(), c->channels().size(),
+                   chans.c_str());
+      benchmark::RegisterBenchmark(("BM_SampleCollector/" + name).c_str(),
+                                   [name](benchmark::State& st) { sample_loop(st, available_collectors(name)); })
+          ->Unit(benchmark::kMicrosecond);
+    } else {
+      unavail += (unavail.empty() ? "" : "; ") + name + ": " + c->reason();
+      std::fprintf(stderr, "sampler_bench: %-10s %s\n", name.c_str(), c->reason().c_str());
+    }
+  }
+  benchmark::AddCustomContext("collectors", avail);
+  benchmark::AddCustomContext("collectors_unavailable", unavail);
+  return true;
+}();
+
+}  // namespace
