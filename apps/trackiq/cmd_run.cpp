@@ -18,6 +18,7 @@
 #include "trackiq/report/console.hpp"
 #include "trackiq/runner/profile.hpp"
 #include "trackiq/runner/runner.hpp"
+#include "trackiq/store/store.hpp"
 #include "trackiq/telemetry/devices.hpp"
 #include "trackiq/telemetry/summary.hpp"
 
@@ -43,7 +44,10 @@ struct RunFlags {
   std::optional<std::uint32_t> seq_len;
   std::string json_path;
   std::string samples_csv;
-  std::string results_dir;
+  std::string store;
+  bool no_store = false;
+  std::string product;
+  std::string version_label;
   bool include_samples = false;
   std::vector<std::string> labels;
   bool quiet = false;
@@ -66,11 +70,6 @@ std::int64_t duration_flag(const std::string& flag, const std::string& value) {
   return *ns;
 }
 
-std::string default_results_dir() {
-  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/trackiq/results";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/trackiq/results";
-  return ".trackiq/results";
-}
 
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
@@ -80,6 +79,18 @@ std::vector<std::string> split_list(const std::string& text) {
     if (end > start) out.push_back(text.substr(start, end - start));
     start = end + 1;
   }
+  return out;
+}
+
+// The first line a git command prints, or "" when git or the repository is missing.
+std::string git_output(const char* command) {
+  std::string cmd = std::string(command) + " 2>/dev/null";
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return {};
+  char buf[256] = {};
+  std::string out = std::fgets(buf, sizeof buf, p) ? buf : "";
+  ::pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   return out;
 }
 
@@ -96,8 +107,18 @@ Labels parse_labels(const std::vector<std::string>& items) {
     else if (k == "commit") l.commit = v;
     else l.extra[k] = v;
   }
-  const char* ci = std::getenv("CI");
-  l.ci = ci && *ci && std::string_view(ci) != "false" && std::string_view(ci) != "0";
+  // CI systems set one of these; a run without them is local (CMP-3 ignores local runs).
+  for (const char* var : {"CI", "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "BUILDKITE", "CIRCLECI", "TF_BUILD",
+                          "TEAMCITY_VERSION", "DRONE"}) {
+    const char* v = std::getenv(var);
+    if (v && *v && std::string_view(v) != "false" && std::string_view(v) != "0") l.ci = true;
+  }
+  // The working directory's git commit and branch, when it is a repository and none was given.
+  if (l.commit.empty()) l.commit = git_output("git rev-parse HEAD");
+  if (l.branch.empty()) {
+    l.branch = git_output("git rev-parse --abbrev-ref HEAD");
+    if (l.branch == "HEAD") l.branch.clear();  // detached
+  }
   return l;
 }
 
@@ -265,9 +286,16 @@ int run_command(RunFlags f) {
   }
   for (const auto& shape : f.shapes) wo.shapes.push_back(workload::parse_shape(shape));
   runner::validate(s);
-  const Labels labels = parse_labels(f.labels);
+  Labels labels = parse_labels(f.labels);
+  if (!f.product.empty()) labels.product = f.product;
+  if (!f.version_label.empty()) labels.version = f.version_label;
+  // The store keeps the exact samples; the JSON copy has them only with --include-samples.
+  s.include_samples_in_result = true;
 
   auto w = workload::make_workload(wo);
+  // Open the store before measuring, so a bad --store fails now, not after the run.
+  std::unique_ptr<store::Store> st;
+  if (!f.no_store) st = store::open_store(f.store);
   runner::Progress progress;
   runner::RunRecording rec;
   {
@@ -282,18 +310,19 @@ int run_command(RunFlags f) {
     for (auto& v : runner::check_constraints(*profile, result)) result.slo.push_back(v);
     result.labels.extra["profile"] = profile->name;
   }
-  const std::string text = to_json(result);
-
-  const std::string dir = f.results_dir.empty() ? default_results_dir() : f.results_dir;
-  const std::string stored = dir + "/" + result.run_id + ".json";
-  write_file_atomic(stored, text);
-  if (!f.json_path.empty()) write_file_atomic(f.json_path, text);
+  if (st) st->save(result);
+  if (!f.json_path.empty()) {
+    Result copy = result;
+    if (!f.include_samples && copy.latency) copy.latency->samples_ns.clear();
+    write_file_atomic(f.json_path, to_json(copy));
+  }
   if (!f.samples_csv.empty()) runner::write_samples_csv(rec, s.scenario, f.samples_csv);
   if (!f.telemetry_csv.empty()) runner::write_telemetry_csv(rec, f.telemetry_csv);
 
   if (!f.quiet) {
     std::cout << report::render_console(result);
-    std::cout << "\nresult     " << stored << "\n";
+    if (st) std::cout << "\nstored     run " << result.run_id << " in " << st->location() << "\n";
+    else std::cout << "\nrun        " << result.run_id << " (not stored: --no-store)\n";
     if (!f.json_path.empty()) std::cout << "json       " << f.json_path << "\n";
     if (!f.samples_csv.empty()) std::cout << "samples    " << f.samples_csv << "\n";
     if (!f.telemetry_csv.empty()) std::cout << "telemetry  " << f.telemetry_csv << "\n";
@@ -309,7 +338,8 @@ Action setup_run(CLI::App& sub) {
   auto f = std::make_shared<RunFlags>();
   sub.description(
       "Benchmark a workload in an MLPerf-style scenario: exact latency percentiles, throughput and\n"
-      "achieved GFLOP/s (built-in models). Writes the canonical result JSON to the results directory.\n"
+      "achieved GFLOP/s (built-in models). Saves the run, with its exact latency samples, to the results\n"
+      "store (trackiq runs list), and prints the run id.\n"
       "With no arguments: builtin:cnn, single-stream, ~10 s.\n\n"
       "Examples:\n"
       "  trackiq run\n"
@@ -355,9 +385,13 @@ Action setup_run(CLI::App& sub) {
   sub.add_option("--json", f->json_path, "Also write the canonical result JSON to FILE");
   sub.add_option("--samples-csv", f->samples_csv,
                  "Write per-query records to FILE: query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok");
-  sub.add_flag("--include-samples", f->include_samples, "Put every per-query latency into the result JSON");
-  sub.add_option("--results-dir", f->results_dir,
-                 "Where results are kept (default $XDG_DATA_HOME/trackiq/results or ~/.local/share/trackiq/results)");
+  sub.add_flag("--include-samples", f->include_samples,
+               "Put every per-query latency into the --json file too (the store always keeps them)");
+  sub.add_option("--store", f->store,
+                 "Results store: a SQLite file (default $TRACKIQ_STORE, else ~/.local/share/trackiq/trackiq.db)");
+  sub.add_flag("--no-store", f->no_store, "Do not save the run to the store");
+  sub.add_option("--product", f->product, "Product label (same as --label product=...)");
+  sub.add_option("--version", f->version_label, "Version label of what is measured (same as --label version=...)");
   sub.add_option("--label", f->labels, "KEY=VALUE label (product, version, branch, commit, or any); repeatable");
   sub.add_option("--collectors", f->collectors,
                  "Telemetry collectors sampled during the measured phase, comma-separated: cpu, memory, "

@@ -31,5 +31,6 @@ Action setup_devices(CLI::App& sub);
 Action setup_monitor(CLI::App& sub);
 Action setup_profiles(CLI::App& sub);
 Action setup_analyze(CLI::App& sub);
+Action setup_runs(CLI::App& sub);
 
 }  // namespace trackiq::cli

@@ -19,9 +19,9 @@ const std::string kModels = TRACKIQ_TEST_MODELS;
 
 ProcessResult trackiq(std::vector<std::string> args, const TempDir& dir) {
   args.insert(args.begin(), kBin);
-  if (args.size() > 1 && args[1] == "run") {
-    args.push_back("--results-dir");
-    args.push_back(dir.file("results"));
+  if (args.size() > 1 && (args[1] == "run" || args[1] == "runs")) {
+    args.push_back("--store");
+    args.push_back(dir.file("store.db"));
   }
   return run_process(args);
 }
@@ -40,10 +40,17 @@ TEST(CliRun, WritesAResultJsonAndSamplesCsvForABuiltinModel) {
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n  p99\s+[0-9.]+ ms\n)"))) << r.out;
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(achieved GFLOP/s\s+[0-9.]+ GFLOP/s)"))) << r.out;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(result\s+(\S+\.json))"))) << r.out;
-  EXPECT_EQ(read_file(m[1].str()), read_file(dir.file("r.json")));
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(stored\s+run ([0-9a-f-]{36}) in )"))) << r.out;
   expect_schema_valid(dir.file("r.json"));
   const std::string json = read_file(dir.file("r.json"));
+  EXPECT_NE(json.find(m[1].str()), std::string::npos);
+  EXPECT_NE(json.find("\"samples_ns\": []"), std::string::npos) << "samples only with --include-samples";
+  // The store keeps the run with its exact samples.
+  const auto exported = trackiq({"runs", "export", m[1].str().substr(0, 8), "-o", dir.file("e.json")}, dir);
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  expect_schema_valid(dir.file("e.json"));
+  const std::string e = read_file(dir.file("e.json"));
+  EXPECT_EQ(e.find("\"samples_ns\": []"), std::string::npos);
   EXPECT_NE(json.find("\"product\": \"demo\""), std::string::npos);
   const std::string csv = read_file(dir.file("s.csv"));
   EXPECT_EQ(csv.rfind("query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok\n", 0), 0u);
@@ -100,8 +107,11 @@ TEST_P(CliBadInput, ExitsWithCode2AndNamesTheProblem) {
   const auto r = trackiq(args, dir);
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find(GetParam().message), std::string::npos) << "stderr: " << r.err;
-  // Nothing half-written: no result was stored.
-  EXPECT_FALSE(std::filesystem::exists(dir.file("results")));
+  // Nothing half-written: no run was stored.
+  if (std::filesystem::exists(dir.file("store.db"))) {
+    const auto runs = trackiq({"runs", "list", "--json"}, dir);
+    EXPECT_EQ(runs.out, "[]\n");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -158,7 +168,7 @@ TEST(CliRun, HelpDocumentsEveryFlag) {
   for (const char* flag : {"--scenario", "--warmup", "--iterations", "--duration", "--max-duration", "--batch-size",
                            "--threads", "--precision", "--device", "--seed", "--qps", "--samples-per-query",
                            "--workers", "--shape", "--seq-len", "--json", "--samples-csv", "--include-samples",
-                           "--results-dir", "--label", "--quiet", "--no-progress", "Examples:"}) {
+                           "--store", "--no-store", "--product", "--version", "--label", "--quiet", "--no-progress", "Examples:"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   }
 }
@@ -320,7 +330,7 @@ TEST(CliProfiles, ListShowAndValidateOnly) {
   const auto v = trackiq({"run", "--profile", "automotive_safety", "--validate-only"}, dir);
   EXPECT_EQ(v.exit_code, 0) << v.err;
   EXPECT_NE(v.out.find("profile automotive_safety is valid"), std::string::npos) << v.out;
-  EXPECT_FALSE(std::filesystem::exists(dir.file("results"))) << "--validate-only runs nothing";
+  EXPECT_FALSE(std::filesystem::exists(dir.file("store.db"))) << "--validate-only runs nothing";
   const auto unknown = trackiq({"run", "--profile", "warp9", "--validate-only"}, dir);
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_NE(unknown.err.find("unknown profile 'warp9'"), std::string::npos);
@@ -336,6 +346,31 @@ TEST(CliAnalyze, TegrastatsLogsGetAHealthRating) {
   const auto missing = trackiq({"analyze", "tegrastats", "--log", dir.file("none.log")}, dir);
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("none.log"), std::string::npos) << missing.err;
+}
+
+TEST(CliRuns, ListShowAndRemoveStoredRuns) {
+  TempDir dir;
+  for (const char* product : {"detector", "speech"}) {
+    const auto r = trackiq({"run", "synthetic:mean=0", "-n", "20", "--warmup", "0", "--no-telemetry", "--product", product,
+                            "--label", "team=edge"},
+                           dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  const auto all = trackiq({"runs", "list"}, dir);
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(lines_of(all.out).size(), 3u) << all.out;  // header and 2 runs
+  const auto det = trackiq({"runs", "list", "--product", "detector", "--json"}, dir);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(det.out, m, std::regex(R"re("run_id": "([0-9a-f-]{36})")re"))) << det.out;
+  EXPECT_EQ(det.out.find("speech"), std::string::npos);
+  const auto show = trackiq({"runs", "show", m[1].str().substr(0, 6)}, dir);
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find(m[1].str()), std::string::npos);
+  const auto rm = trackiq({"runs", "rm", m[1].str()}, dir);
+  EXPECT_EQ(rm.exit_code, 0) << rm.err;
+  const auto again = trackiq({"runs", "show", m[1].str()}, dir);
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("no run"), std::string::npos) << again.err;
 }
 
 TEST(Cli, PrintsVersionBackendsAndTheMetricRegistry) {

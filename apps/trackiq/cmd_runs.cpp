@@ -1,0 +1,104 @@
+// trackiq runs list|show|export|rm: the results store (STORE-3).
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "trackiq/core/error.hpp"
+#include "trackiq/report/console.hpp"
+#include "trackiq/store/store.hpp"
+
+namespace trackiq::cli {
+
+Action setup_runs(CLI::App& sub) {
+  struct Flags {
+    std::string action;
+    std::string id;
+    std::string store;
+    std::string product, hardware, since, until, output;
+    std::vector<std::string> labels;
+    std::size_t limit = 50;
+    bool json = false;
+  };
+  auto f = std::make_shared<Flags>();
+  sub.description(
+      "The results store: every trackiq run, with its metrics and exact latency samples.\n\n"
+      "  list     newest first; filters: --product, --hardware (fingerprint prefix), --label k=v, --since, --until\n"
+      "  show ID  the run's summary (ID may be a unique prefix of the run id)\n"
+      "  export ID  the canonical result JSON, with every latency sample (-o FILE, default stdout)\n"
+      "  rm ID    delete the run\n\n"
+      "Examples:\n"
+      "  trackiq runs list --product detector --since 2026-11-01\n"
+      "  trackiq runs show 3f2a\n"
+      "  trackiq runs export 3f2a -o run.json\n"
+      "  trackiq runs rm 3f2a");
+  sub.add_option("action", f->action, "list, show, export or rm")->required()->check(CLI::IsMember({"list", "show", "export", "rm"}));
+  sub.add_option("id", f->id, "Run id or a unique prefix (show, export, rm)");
+  sub.add_option("--store", f->store, "Results store (default $TRACKIQ_STORE, else ~/.local/share/trackiq/trackiq.db)");
+  sub.add_option("--product", f->product, "list: only this product");
+  sub.add_option("--hardware", f->hardware, "list: only this hardware fingerprint (or prefix)");
+  sub.add_option("--label", f->labels, "list: only runs with label KEY=VALUE; repeatable");
+  sub.add_option("--since", f->since, "list: started at or after (ISO-8601, e.g. 2026-11-01)");
+  sub.add_option("--until", f->until, "list: started before");
+  sub.add_option("--limit", f->limit, "list: at most N runs (0 = all)")->capture_default_str();
+  sub.add_option("--output,-o", f->output, "export: write to FILE");
+  sub.add_flag("--json", f->json, "list/show: print JSON");
+  return [f] {
+    auto st = store::open_store(f->store);
+    if (f->action != "list" && f->id.empty()) throw InputError(fmt::format("runs {}: which run? (trackiq runs list)", f->action));
+    if (f->action == "list") {
+      store::RunFilter filter;
+      if (!f->product.empty()) filter.product = f->product;
+      if (!f->hardware.empty()) filter.hardware = f->hardware;
+      if (!f->since.empty()) filter.since = f->since;
+      if (!f->until.empty()) filter.until = f->until;
+      filter.limit = f->limit;
+      for (const auto& l : f->labels) {
+        const auto eq = l.find('=');
+        if (eq == std::string::npos || eq == 0) throw InputError(fmt::format("--label '{}': expected KEY=VALUE", l));
+        filter.labels.emplace_back(l.substr(0, eq), l.substr(eq + 1));
+      }
+      const auto runs = st->list(filter);
+      if (f->json) {
+        nlohmann::ordered_json a = nlohmann::ordered_json::array();
+        for (const auto& r : runs)
+          a.push_back({{"run_id", r.run_id}, {"started_at", r.started_at}, {"product", r.product}, {"version", r.version},
+                       {"branch", r.branch}, {"commit", r.commit}, {"ci", r.ci},
+                       {"hardware_fingerprint", r.hardware_fingerprint}, {"hostname", r.hostname},
+                       {"workload", r.workload}, {"scenario", r.scenario}, {"samples", r.samples}});
+        std::cout << a.dump(2) << "\n";
+        return kExitOk;
+      }
+      fmt::print("{:<36}  {:<24}  {:<14} {:<10} {:<16} {:<24} {:<13} {:>8}\n", "run", "started (UTC)", "product",
+                 "version", "hardware", "workload", "scenario", "samples");
+      for (const auto& r : runs)
+        fmt::print("{:<36}  {:<24}  {:<14} {:<10} {:<16} {:<24} {:<13} {:>8}{}\n", r.run_id, r.started_at,
+                   r.product.empty() ? "-" : r.product, r.version.empty() ? "-" : r.version, r.hardware_fingerprint,
+                   r.workload.size() > 24 ? r.workload.substr(0, 21) + "..." : r.workload, r.scenario, r.samples,
+                   r.ci ? "  ci" : "");
+      if (runs.empty()) fmt::print("(no runs in {})\n", st->location());
+      return kExitOk;
+    }
+    if (f->action == "rm") {
+      fmt::print("removed run {}\n", st->remove(f->id));
+      return kExitOk;
+    }
+    Result r = st->load(f->id);
+    if (f->action == "export") {
+      const std::string text = to_json(r);
+      if (f->output.empty()) std::cout << text;
+      else write_file_atomic(f->output, text);
+      return kExitOk;
+    }
+    if (f->json) {
+      if (r.latency) r.latency->samples_ns.clear();
+      std::cout << to_json(r);
+    } else {
+      std::cout << report::render_console(r);
+    }
+    return kExitOk;
+  };
+}
+
+}  // namespace trackiq::cli

@@ -1,0 +1,65 @@
+#pragma once
+// The results store (STORE-2, STORE-3): every run, its metrics (unit and direction from the
+// registry), its exact latency samples and histogram, queried by product, hardware, label and
+// time. SQLite by default (one file, WAL); PostgreSQL for teams is a later backend behind the
+// same interface. Writes are one transaction per run: a run is stored whole or not at all.
+//
+//   auto store = trackiq::store::open_store("");            // default file
+//   store->save(result);
+//   for (const auto& r : store->list({.product = "detector"})) ...
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trackiq/core/result.hpp"
+
+namespace trackiq::store {
+
+struct RunSummary {
+  std::string run_id;
+  std::string started_at;
+  std::string product, version, branch, commit;
+  bool ci = false;
+  std::string hardware_fingerprint;
+  std::string hostname;
+  std::string workload;  // "backend:model"
+  std::string scenario;
+  std::uint64_t samples = 0;  // exact latency samples kept
+};
+
+struct RunFilter {
+  std::optional<std::string> product;
+  std::optional<std::string> hardware;  // fingerprint (or a prefix of it)
+  std::vector<std::pair<std::string, std::string>> labels;  // each must match (extra labels)
+  std::optional<std::string> since;  // ISO-8601 UTC, inclusive
+  std::optional<std::string> until;  // ISO-8601 UTC, exclusive
+  std::size_t limit = 50;            // newest first; 0 = all
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Stores the result with its exact latency samples (Result::latency->samples_ns) in one
+  // transaction. Error on failure, and then nothing of the run is stored.
+  virtual void save(const Result& r) = 0;
+  // The run whose id is `id` or starts with `id` (>= 4 characters); InputError when none or
+  // several match. Samples are included.
+  virtual Result load(const std::string& id) = 0;
+  virtual std::vector<RunSummary> list(const RunFilter& filter) = 0;
+  // Removes a run (and its metrics and samples). InputError when no run matches.
+  virtual std::string remove(const std::string& id) = 0;
+  // Where the store lives, for messages.
+  virtual std::string location() const = 0;
+};
+
+// `location`: "" → TRACKIQ_STORE, else $XDG_DATA_HOME/trackiq/trackiq.db (~/.local/share/...);
+// a path → SQLite; postgresql://... → NotAvailableError until that backend exists.
+std::unique_ptr<Store> open_store(const std::string& location);
+std::string default_store_location();
+
+// The current schema version that open_store() migrates SQLite files to.
+int schema_version();
+
+}  // namespace trackiq::store
