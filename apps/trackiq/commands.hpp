@@ -32,5 +32,6 @@ Action setup_monitor(CLI::App& sub);
 Action setup_profiles(CLI::App& sub);
 Action setup_analyze(CLI::App& sub);
 Action setup_runs(CLI::App& sub);
+Action setup_baseline(CLI::App& sub);
 
 }  // namespace trackiq::cli

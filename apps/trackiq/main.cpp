@@ -15,6 +15,7 @@ namespace {
 constexpr Command kCommands[] = {
     {"run", "Benchmark a workload (built-in model, TorchScript, ONNX, command) in a scenario", setup_run},
     {"runs", "List, show, export and remove stored runs", setup_runs},
+    {"baseline", "Save, list and remove named baselines (per hardware)", setup_baseline},
     {"profiles", "List and show run profiles (settings + SLO constraints)", setup_profiles},
     {"devices", "List CPUs, memory, NVIDIA GPUs and Jetson/DRIVE boards, with stable ids", setup_devices},
     {"monitor", "Sample system telemetry at a fixed interval, streaming CSV or JSONL", setup_monitor},

@@ -308,6 +308,61 @@ class SqliteStore final : public Store {
     return run_id;
   }
 
+  BaselineInfo save_baseline(const std::string& name, const std::string& run) override {
+    if (name.empty() || name.find_first_of(" \t\n/") != std::string::npos)
+      throw InputError(fmt::format("baseline name '{}': use letters, digits, '-', '_' or '.'", name));
+    std::string run_id;
+    if (run.empty()) {
+      Stmt q(db_, "SELECT run_id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1");
+      if (!q.step()) throw InputError(fmt::format("no runs in {} to save as a baseline", location()));
+      run_id = q.text(0);
+    } else {
+      run_id = resolve(run);
+    }
+    Transaction tx(db_);
+    Stmt ins(db_,
+             "INSERT INTO baselines (name, hardware_fingerprint, run, created_at) "
+             "SELECT ?1, hardware_fingerprint, id, ?2 FROM runs WHERE run_id = ?3 "
+             "ON CONFLICT (name, hardware_fingerprint) DO UPDATE SET run = excluded.run, created_at = excluded.created_at");
+    ins.bind(1, name).bind(2, utc_timestamp_now()).bind(3, run_id).run();
+    tx.commit();
+    for (auto& b : list_baselines())
+      if (b.name == name && b.run_id == run_id) return b;
+    throw Error("baseline was not saved");
+  }
+
+  std::vector<BaselineInfo> list_baselines() override {
+    Stmt q(db_,
+           "SELECT b.name, b.hardware_fingerprint, r.run_id, b.created_at, r.product, r.version "
+           "FROM baselines b JOIN runs r ON r.id = b.run ORDER BY b.name, b.hardware_fingerprint");
+    std::vector<BaselineInfo> out;
+    while (q.step()) out.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5)});
+    return out;
+  }
+
+  BaselineInfo find_baseline(const std::string& name, const std::string& hardware) override {
+    std::vector<BaselineInfo> match;
+    for (auto& b : list_baselines())
+      if (b.name == name && (hardware.empty() || b.hardware_fingerprint == hardware)) match.push_back(b);
+    if (match.empty()) {
+      throw InputError(hardware.empty() ? fmt::format("no baseline '{}' in {}", name, location())
+                                        : fmt::format("no baseline '{}' for hardware {} in {}", name, hardware, location()));
+    }
+    if (match.size() > 1)
+      throw InputError(fmt::format("baseline '{}' exists for {} hardware fingerprints: say which", name, match.size()));
+    return match[0];
+  }
+
+  std::size_t remove_baseline(const std::string& name, const std::string& hardware) override {
+    Transaction tx(db_);
+    Stmt d(db_, "DELETE FROM baselines WHERE name = ?1 AND (?2 = '' OR hardware_fingerprint = ?2)");
+    d.bind(1, name).bind(2, hardware).run();
+    const auto n = static_cast<std::size_t>(sqlite3_changes(db_.get()));
+    tx.commit();
+    if (n == 0) throw InputError(fmt::format("no baseline '{}' in {}", name, location()));
+    return n;
+  }
+
   std::string location() const override { return db_.path(); }
 
  private:

@@ -19,7 +19,7 @@ const std::string kModels = TRACKIQ_TEST_MODELS;
 
 ProcessResult trackiq(std::vector<std::string> args, const TempDir& dir) {
   args.insert(args.begin(), kBin);
-  if (args.size() > 1 && (args[1] == "run" || args[1] == "runs")) {
+  if (args.size() > 1 && (args[1] == "run" || args[1] == "runs" || args[1] == "baseline")) {
     args.push_back("--store");
     args.push_back(dir.file("store.db"));
   }
@@ -371,6 +371,21 @@ TEST(CliRuns, ListShowAndRemoveStoredRuns) {
   const auto again = trackiq({"runs", "show", m[1].str()}, dir);
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.err.find("no run"), std::string::npos) << again.err;
+}
+
+TEST(CliBaseline, SaveListRemove) {
+  TempDir dir;
+  ASSERT_EQ(trackiq({"run", "synthetic:mean=0", "-n", "5", "--warmup", "0", "--no-telemetry"}, dir).exit_code, 0);
+  const auto save = trackiq({"baseline", "save", "main"}, dir);
+  ASSERT_EQ(save.exit_code, 0) << save.err;
+  EXPECT_TRUE(std::regex_search(save.out, std::regex(R"(baseline main -> run [0-9a-f-]{36} \(hardware [0-9a-f]{16}\))")))
+      << save.out;
+  const auto list = trackiq({"baseline", "list"}, dir);
+  EXPECT_NE(list.out.find("main"), std::string::npos);
+  EXPECT_EQ(trackiq({"baseline", "rm", "main"}, dir).exit_code, 0);
+  const auto again = trackiq({"baseline", "rm", "main"}, dir);
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("no baseline 'main'"), std::string::npos);
 }
 
 TEST(Cli, PrintsVersionBackendsAndTheMetricRegistry) {

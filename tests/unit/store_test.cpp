@@ -157,6 +157,30 @@ TEST(SqliteStore, MigratesOnceAndRefusesANewerSchema) {
   }
 }
 
+TEST(SqliteStore, BaselinesArePerHardwareAndReplaceable) {
+  TempStore t;
+  auto st = open_store(t.path());
+  const Result a = make_result("detector", "2026-11-01T10:00:00.000Z");
+  const Result b = make_result("detector", "2026-11-02T10:00:00.000Z");
+  const Result other = make_result("other-hw", "2026-11-03T10:00:00.000Z");
+  st->save(a);
+  st->save(b);
+  st->save(other);
+  EXPECT_EQ(st->save_baseline("main", a.run_id.substr(0, 8)).run_id, a.run_id);
+  EXPECT_EQ(st->save_baseline("main", b.run_id).run_id, b.run_id) << "same name, same hardware: replaced";
+  EXPECT_EQ(st->save_baseline("main", other.run_id).hardware_fingerprint, "ffffffffffffffff");
+  EXPECT_EQ(st->list_baselines().size(), 2u);
+  EXPECT_EQ(st->find_baseline("main", "0123456789abcdef").run_id, b.run_id);
+  EXPECT_THROW(st->find_baseline("main", ""), InputError) << "two hardware fingerprints: ambiguous";
+  EXPECT_THROW(st->find_baseline("release", ""), InputError);
+  EXPECT_EQ(st->save_baseline("latest", "").run_id, other.run_id) << "no run given: the newest";
+  EXPECT_THROW(st->save_baseline("bad name", ""), InputError);
+  EXPECT_EQ(st->remove_baseline("main", ""), 2u);
+  EXPECT_THROW(st->remove_baseline("main", ""), InputError);
+  st->remove(other.run_id);
+  EXPECT_TRUE(st->list_baselines().empty()) << "a baseline goes with its run";
+}
+
 TEST(SqliteStore, PostgresqlIsNotAvailableYetAndSaysSo) {
   EXPECT_THROW(open_store("postgresql://localhost/trackiq"), NotAvailableError);
 }

@@ -38,6 +38,14 @@ struct RunFilter {
   std::size_t limit = 50;            // newest first; 0 = all
 };
 
+struct BaselineInfo {
+  std::string name;
+  std::string hardware_fingerprint;  // baselines are per hardware (CMP-2)
+  std::string run_id;
+  std::string created_at;
+  std::string product, version;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -50,6 +58,16 @@ class Store {
   virtual std::vector<RunSummary> list(const RunFilter& filter) = 0;
   // Removes a run (and its metrics and samples). InputError when no run matches.
   virtual std::string remove(const std::string& id) = 0;
+  // Baselines (CMP-2): NAME points at a run, per hardware fingerprint of that run; saving the
+  // same NAME on the same hardware replaces it. `run` is an id or prefix, or "" for the newest run.
+  virtual BaselineInfo save_baseline(const std::string& name, const std::string& run) = 0;
+  virtual std::vector<BaselineInfo> list_baselines() = 0;
+  // The run of baseline NAME for `hardware` (a fingerprint), or for the only hardware it has
+  // when `hardware` is empty; InputError when missing or ambiguous.
+  virtual BaselineInfo find_baseline(const std::string& name, const std::string& hardware) = 0;
+  // Removes NAME on every hardware (or only `hardware`); returns how many were removed.
+  virtual std::size_t remove_baseline(const std::string& name, const std::string& hardware) = 0;
+
   // Where the store lives, for messages.
   virtual std::string location() const = 0;
 };
