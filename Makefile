@@ -29,14 +29,14 @@ test: build
 # Unit tests of the code that does not link LibTorch/OpenCV, under ASan+UBSan.
 test-asan: setup
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRACKIQ_SANITIZE=address,undefined \
-	  -DTRACKIQ_WITH_TORCH=OFF -DTRACKIQ_WITH_OPENCV=OFF -DTRACKIQ_BUILD_BENCH=OFF
+	  -DTRACKIQ_WITH_TORCH=OFF -DTRACKIQ_WITH_OPENCV=OFF -DTRACKIQ_BUILD_BENCH=OFF -DTRACKIQ_BUILD_APPS=OFF
 	cmake --build build-asan -j $(JOBS)
 	ctest --test-dir build-asan --output-on-failure --no-tests=error -j $(JOBS) -L 'unit|threads'
 
 # The threaded runner and its tests under ThreadSanitizer.
 test-tsan: setup
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRACKIQ_SANITIZE=thread \
-	  -DTRACKIQ_WITH_TORCH=OFF -DTRACKIQ_WITH_OPENCV=OFF -DTRACKIQ_BUILD_BENCH=OFF
+	  -DTRACKIQ_WITH_TORCH=OFF -DTRACKIQ_WITH_OPENCV=OFF -DTRACKIQ_BUILD_BENCH=OFF -DTRACKIQ_BUILD_APPS=OFF
 	cmake --build build-tsan -j $(JOBS)
 	ctest --test-dir build-tsan --output-on-failure --no-tests=error -j 1 -L threads
 

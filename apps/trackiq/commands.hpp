@@ -33,5 +33,6 @@ Action setup_profiles(CLI::App& sub);
 Action setup_analyze(CLI::App& sub);
 Action setup_runs(CLI::App& sub);
 Action setup_baseline(CLI::App& sub);
+Action setup_compare(CLI::App& sub);
 
 }  // namespace trackiq::cli

@@ -15,6 +15,7 @@ namespace {
 constexpr Command kCommands[] = {
     {"run", "Benchmark a workload (built-in model, TorchScript, ONNX, command) in a scenario", setup_run},
     {"runs", "List, show, export and remove stored runs", setup_runs},
+    {"compare", "Compare two runs: change, significance, severity, PASS/WARN/BLOCK (exit 1 on BLOCK)", setup_compare},
     {"baseline", "Save, list and remove named baselines (per hardware)", setup_baseline},
     {"profiles", "List and show run profiles (settings + SLO constraints)", setup_profiles},
     {"devices", "List CPUs, memory, NVIDIA GPUs and Jetson/DRIVE boards, with stable ids", setup_devices},

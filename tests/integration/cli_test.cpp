@@ -19,7 +19,7 @@ const std::string kModels = TRACKIQ_TEST_MODELS;
 
 ProcessResult trackiq(std::vector<std::string> args, const TempDir& dir) {
   args.insert(args.begin(), kBin);
-  if (args.size() > 1 && (args[1] == "run" || args[1] == "runs" || args[1] == "baseline")) {
+  if (args.size() > 1 && (args[1] == "run" || args[1] == "runs" || args[1] == "baseline" || args[1] == "compare")) {
     args.push_back("--store");
     args.push_back(dir.file("store.db"));
   }
@@ -386,6 +386,70 @@ TEST(CliBaseline, SaveListRemove) {
   const auto again = trackiq({"baseline", "rm", "main"}, dir);
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.err.find("no baseline 'main'"), std::string::npos);
+}
+
+std::string stored_id(const ProcessResult& r) {
+  std::smatch m;
+  EXPECT_TRUE(std::regex_search(r.out, m, std::regex(R"(stored\s+run ([0-9a-f-]{36}) in )"))) << r.out << r.err;
+  return m.size() > 1 ? m[1].str() : "";
+}
+
+TEST(CliCompare, ARunAgainstItselfPassesAndAPlanted30PercentSlowdownBlocks) {
+  TempDir dir;
+  auto run = [&](const char* spec) {
+    return stored_id(trackiq({"run", spec, "-n", "400", "--warmup", "20", "--no-telemetry"}, dir));
+  };
+  const std::string a = run("synthetic:dist=lognormal,mean=2ms,cv=0.3");
+  const std::string slow = run("synthetic:dist=lognormal,mean=2.6ms,cv=0.3");
+  // A run against its own exported file: identical samples, PASS. (Two separate runs of the
+  // same configuration are compared in compare_test with known distributions: on a shared
+  // machine their tails really do differ from run to run.)
+  ASSERT_EQ(trackiq({"runs", "export", a, "-o", dir.file("a.json")}, dir).exit_code, 0);
+  const auto same = trackiq({"compare", a, dir.file("a.json")}, dir);
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  EXPECT_NE(same.out.find("verdict: PASS"), std::string::npos) << same.out;
+  const auto worse = trackiq({"compare", a, slow}, dir);
+  EXPECT_EQ(worse.exit_code, 1) << worse.out << worse.err;
+  EXPECT_NE(worse.out.find("verdict: BLOCK"), std::string::npos);
+  EXPECT_TRUE(std::regex_search(worse.out, std::regex(R"(latency_p50_ms .* high\s+BLOCK)"))) << worse.out;
+  // A baseline name works as a side, and so does a result file.
+  ASSERT_EQ(trackiq({"baseline", "save", "main", a}, dir).exit_code, 0);
+  ASSERT_EQ(trackiq({"runs", "export", slow, "-o", dir.file("slow.json")}, dir).exit_code, 0);
+  const auto md = trackiq({"compare", "main", dir.file("slow.json"), "--markdown"}, dir);
+  EXPECT_EQ(md.exit_code, 1);
+  EXPECT_NE(md.out.find("| latency_p50_ms |"), std::string::npos) << md.out;
+}
+
+TEST(CliCompare, AutoPicksTheTwoNewestCiRunsWithDifferentVersions) {
+  TempDir dir;
+  auto run_ci = [&](const char* version, const char* mean) {
+    const auto r = run_process({kBin, "run", std::string("synthetic:dist=lognormal,cv=0.3,mean=") + mean, "-n", "300",
+                                "--warmup", "10", "--no-telemetry", "--product", "detector", "--version", version,
+                                "--store", dir.file("store.db")},
+                               {"CI=true"});
+    return stored_id(r);
+  };
+  const std::string v1 = run_ci("1.0", "2ms");
+  const std::string v2 = run_ci("1.1", "2.6ms");
+  // A local run is never picked.
+  ASSERT_EQ(trackiq({"run", "synthetic", "-n", "5", "--no-telemetry", "--product", "detector", "--version", "9"}, dir).exit_code, 0);
+  const auto r = trackiq({"compare", "--auto", "--product", "detector"}, dir);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("auto: current " + v2), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("baseline " + v1), std::string::npos) << r.err;
+  const auto none = trackiq({"compare", "--auto", "--product", "speech"}, dir);
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("no CI runs of product 'speech'"), std::string::npos) << none.err;
+}
+
+TEST(CliCompare, BadUsageExitsWith2) {
+  TempDir dir;
+  EXPECT_EQ(trackiq({"compare", "onlyone"}, dir).exit_code, 2);
+  const auto t = trackiq({"compare", "a", "b", "--threshold", "latency_p99_ms=lots"}, dir);
+  EXPECT_EQ(t.exit_code, 2);
+  EXPECT_NE(t.err.find("--threshold 'latency_p99_ms=lots'"), std::string::npos) << t.err;
+  const auto u = trackiq({"compare", "nosuchbaseline", "alsonot"}, dir);
+  EXPECT_EQ(u.exit_code, 2) << u.err;
 }
 
 TEST(Cli, PrintsVersionBackendsAndTheMetricRegistry) {
