@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
@@ -33,17 +34,6 @@ struct MonitorFlags {
   bool quiet = false;
 };
 
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto end = std::min(text.find(',', start), text.size());
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 int monitor(const MonitorFlags& f) {
   const auto duration = parse_duration_ns(f.duration);
   if (!duration || *duration <= 0) throw InputError(fmt::format("--duration '{}': not a duration (e.g. 30s)", f.duration));
@@ -60,7 +50,7 @@ int monitor(const MonitorFlags& f) {
   co.root = f.root;
   co.pid = f.pid;
   co.tegrastats_log = f.tegrastats_log;
-  auto collectors = telemetry::make_collectors(split(f.collectors), co);
+  auto collectors = telemetry::make_collectors(split_list(f.collectors), co);
 
   std::FILE* out = stdout;
   if (!f.output.empty()) {

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/environment.hpp"
@@ -70,17 +71,6 @@ std::int64_t duration_flag(const std::string& flag, const std::string& value) {
   return *ns;
 }
 
-
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto end = std::min(text.find(',', start), text.size());
-    if (end > start) out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 // The first line a git command prints, or "" when git or the repository is missing.
 std::string git_output(const char* command) {

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "paths.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/telemetry/collector.hpp"
 
@@ -24,10 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string under(const std::string& root, const std::string& abs) {
-  if (root.empty() || root == "/") return abs;
-  return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + abs;
-}
 
 // Reads a whole small file into `buf`; returns the bytes read, or -1 (missing, EACCES, EINVAL
 // from a gated sensor, ...). No allocation.

@@ -6,16 +6,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "paths.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/telemetry/nvml.hpp"
 
 namespace trackiq::telemetry {
 namespace {
 
-std::string under(const std::string& root, const std::string& abs) {
-  if (root.empty() || root == "/") return abs;
-  return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + abs;
-}
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\0' || s.back() == '\r')) s.pop_back();

@@ -431,8 +431,12 @@ TEST(CliCompare, AutoPicksTheTwoNewestCiRunsWithDifferentVersions) {
   };
   const std::string v1 = run_ci("1.0", "2ms");
   const std::string v2 = run_ci("1.1", "2.6ms");
-  // A local run is never picked.
-  ASSERT_EQ(trackiq({"run", "synthetic", "-n", "5", "--no-telemetry", "--product", "detector", "--version", "9"}, dir).exit_code, 0);
+  // A local run is never picked (CI=false: the test itself may be running in CI).
+  ASSERT_EQ(run_process({kBin, "run", "synthetic", "-n", "5", "--no-telemetry", "--product", "detector", "--version", "9",
+                         "--store", dir.file("store.db")},
+                        {"CI=false"})
+                .exit_code,
+            0);
   const auto r = trackiq({"compare", "--auto", "--product", "detector"}, dir);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.err.find("auto: current " + v2), std::string::npos) << r.err;

@@ -65,8 +65,15 @@ ProcessResult run(const std::vector<std::string>& argv, const std::vector<std::s
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // extra_env entries replace inherited variables of the same name.
   std::vector<std::string> env_store;
-  for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
+  for (char** e = environ; *e; ++e) {
+    const std::string entry(*e);
+    const std::string key = entry.substr(0, entry.find('=') + 1);
+    bool overridden = false;
+    for (const auto& x : extra_env) overridden |= x.rfind(key, 0) == 0;
+    if (!overridden) env_store.push_back(entry);
+  }
   for (const auto& e : extra_env) env_store.push_back(e);
   std::vector<char*> env;
   for (auto& e : env_store) env.push_back(e.data());

@@ -11,7 +11,8 @@ struct ProcessResult {
   std::string err;
 };
 
-// Runs argv[0] (PATH lookup) with stdin from /dev/null; extra_env entries are "K=V".
+// Runs argv[0] (PATH lookup) with stdin from /dev/null; extra_env entries are "K=V" and replace
+// inherited variables of the same name.
 ProcessResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
 
 // Like run_process, but sends `signal` to the child `after_ms` milliseconds after it starts.
