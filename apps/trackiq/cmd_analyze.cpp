@@ -20,7 +20,7 @@ Action setup_analyze(CLI::App& sub) {
   auto f = std::make_shared<Flags>();
   sub.require_subcommand(1);
   CLI::App* teg = sub.add_subcommand("tegrastats", "Utilisation, memory pressure, throttling, power and health from a tegrastats log");
-  teg->description(
+  teg->footer(
       "Analyse a tegrastats log (any Jetson/DRIVE board, JetPack 4-7): CPU/GPU/EMC utilisation, RAM\n"
       "pressure (>= 90 % used), thermal zones reaching --throttle-temp, input-rail power and energy, and\n"
       "a health rating (healthy, warning, critical) with the reasons. Malformed lines are skipped and\n"

@@ -12,7 +12,7 @@ Action setup_baseline(CLI::App& sub) {
     std::string action, name, run, store, hardware;
   };
   auto f = std::make_shared<Flags>();
-  sub.description(
+  sub.footer(
       "Baselines: a name that points at a stored run, kept per hardware fingerprint, so `main` on one\n"
       "machine and `main` on another are different references. Saving a name again on the same\n"
       "hardware moves it to the new run.\n\n"

@@ -121,7 +121,7 @@ int compare(const CompareFlags& f) {
 
 Action setup_compare(CLI::App& sub) {
   auto f = std::make_shared<CompareFlags>();
-  sub.description(
+  sub.footer(
       "Compare two runs metric by metric: change %, direction from the metric registry, a threshold, a\n"
       "Mann-Whitney U test and a seeded bootstrap CI (median, p99) on the raw latency samples, severity\n"
       "(moderate >= threshold, severe >= 50 %, critical >= 100 %), confidence, and a verdict:\n"

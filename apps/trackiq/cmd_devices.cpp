@@ -14,7 +14,7 @@ Action setup_devices(CLI::App& sub) {
     std::string root = "/";
   };
   auto f = std::make_shared<Flags>();
-  sub.description(
+  sub.footer(
       "List CPUs, memory, NVIDIA GPUs (through NVML, when a driver is installed) and Jetson/DRIVE boards\n"
       "(from /etc/nv_tegra_release), with stable ids: cpu0, mem0, gpu0…, jetson0. What cannot be probed says\n"
       "why; nothing is guessed.\n\n"

@@ -104,7 +104,7 @@ int monitor(const MonitorFlags& f) {
 
 Action setup_monitor(CLI::App& sub) {
   auto f = std::make_shared<MonitorFlags>();
-  sub.description(
+  sub.footer(
       "Sample system telemetry at a fixed interval (absolute schedule, monotonic timestamps) and stream\n"
       "each row as it is taken: CSV (t_ns, then one column per channel; empty = no value) or JSONL\n"
       "(null = no value). Ctrl-C stops cleanly with the file complete. Collectors that are not available\n"

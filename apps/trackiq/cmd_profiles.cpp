@@ -15,7 +15,7 @@ Action setup_profiles(CLI::App& sub) {
     std::string dir;
   };
   auto f = std::make_shared<Flags>();
-  sub.description(
+  sub.footer(
       "Run profiles: YAML files with run settings and SLO constraints (p99 latency, throughput, power,\n"
       "temperature, memory...). Shipped: automotive_safety, edge_max_perf, edge_low_power, ci_smoke; user\n"
       "profiles in ~/.config/trackiq/profiles (or --profiles-dir) shadow shipped ones of the same name.\n\n"

@@ -326,7 +326,7 @@ int run_command(RunFlags f) {
 
 Action setup_run(CLI::App& sub) {
   auto f = std::make_shared<RunFlags>();
-  sub.description(
+  sub.footer(
       "Benchmark a workload in an MLPerf-style scenario: exact latency percentiles, throughput and\n"
       "achieved GFLOP/s (built-in models). Saves the run, with its exact latency samples, to the results\n"
       "store (trackiq runs list), and prints the run id.\n"

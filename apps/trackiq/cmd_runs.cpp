@@ -22,7 +22,7 @@ Action setup_runs(CLI::App& sub) {
     bool json = false;
   };
   auto f = std::make_shared<Flags>();
-  sub.description(
+  sub.footer(
       "The results store: every trackiq run, with its metrics and exact latency samples.\n\n"
       "  list     newest first; filters: --product, --hardware (fingerprint prefix), --label k=v, --since, --until\n"
       "  show ID  the run's summary (ID may be a unique prefix of the run id)\n"
