@@ -37,8 +37,10 @@ Action setup_devices(CLI::App& sub) {
     fmt::print("mem0     {:.1f} GiB\n", static_cast<double>(e.memory_total_bytes) / (1024.0 * 1024 * 1024));
     if (e.gpus.empty()) fmt::print("gpu      {}\n", e.gpu_probe);
     for (const auto& g : e.gpus)
-      fmt::print("{:<8} {} ({:.1f} GiB), driver {}\n", g.id, g.name,
-                 static_cast<double>(g.memory_bytes) / (1024.0 * 1024 * 1024), g.driver);
+      fmt::print("{:<8} {} ({}), {}, driver {}\n", g.id, g.name,
+                 g.memory_bytes ? fmt::format("{:.1f} GiB", static_cast<double>(g.memory_bytes) / (1024.0 * 1024 * 1024))
+                                : std::string("memory not reported"),
+                 g.uuid, g.driver);
     if (r.jetsons.empty()) fmt::print("jetson   {}\n", r.jetson_probe);
     for (const auto& j : r.jetsons)
       fmt::print("{:<8} {} (L4T {}, board {})\n", j.id, j.model.empty() ? "Jetson/DRIVE" : j.model, j.l4t, j.board);

@@ -68,7 +68,7 @@ Json summary_json(const SampleSummary& s) {
 Json environment_json(const Environment& e) {
   Json gpus = Json::array();
   for (const auto& g : e.gpus)
-    gpus.push_back({{"id", g.id}, {"name", g.name}, {"driver", g.driver}, {"memory_bytes", g.memory_bytes}});
+    gpus.push_back({{"id", g.id}, {"name", g.name}, {"uuid", g.uuid}, {"driver", g.driver}, {"memory_bytes", g.memory_bytes}});
   return Json{
       {"hostname", e.hostname},
       {"hardware_fingerprint", e.hardware_fingerprint},
@@ -344,7 +344,8 @@ Result result_from_json(std::string_view text, std::string_view origin) {
   for (const auto& g : rd.field(env, "gpus", "$.environment"))
     e.gpus.push_back({rd.get<std::string>(g, "id", "$.environment.gpus"), rd.get<std::string>(g, "name", "$.environment.gpus"),
                       rd.get<std::string>(g, "driver", "$.environment.gpus"),
-                      rd.get<std::uint64_t>(g, "memory_bytes", "$.environment.gpus")});
+                      rd.get<std::uint64_t>(g, "memory_bytes", "$.environment.gpus"),
+                      rd.get<std::string>(g, "uuid", "$.environment.gpus")});
   e.gpu_probe = rd.get<std::string>(env, "gpu_probe", "$.environment");
   const Json& build = rd.field(env, "build", "$.environment");
   e.trackiq_version = rd.get<std::string>(build, "trackiq_version", "$.environment.build");

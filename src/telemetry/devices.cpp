@@ -57,7 +57,7 @@ void describe_gpus(Environment& env, const std::string& nvml_library) {
     env.gpu_probe = probe.reason.rfind("not available", 0) == 0 ? probe.reason : "not available: " + probe.reason;
   } else {
     for (const auto& d : probe.devices)
-      env.gpus.push_back({d.id, d.name, probe.driver_version, d.memory_total_bytes.value_or(0)});
+      env.gpus.push_back({d.id, d.name, probe.driver_version, d.memory_total_bytes.value_or(0), d.uuid});
     env.gpu_probe = probe.devices.empty() ? "NVML " + probe.driver_version + ": no GPU found"
                                           : "NVML, driver " + probe.driver_version;
   }
@@ -102,7 +102,7 @@ std::string devices_json(const DeviceReport& r) {
   j["memory"] = {{"id", "mem0"}, {"total_bytes", e.memory_total_bytes}};
   Json gpus = Json::array();
   for (const auto& g : e.gpus)
-    gpus.push_back({{"id", g.id}, {"name", g.name}, {"driver", g.driver}, {"memory_bytes", g.memory_bytes}});
+    gpus.push_back({{"id", g.id}, {"name", g.name}, {"uuid", g.uuid}, {"driver", g.driver}, {"memory_bytes", g.memory_bytes}});
   j["gpus"] = gpus;
   j["gpu_probe"] = e.gpu_probe;
   Json jetsons = Json::array();

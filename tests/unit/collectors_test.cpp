@@ -11,6 +11,7 @@
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/telemetry/collector.hpp"
+#include "trackiq/telemetry/devices.hpp"
 
 namespace trackiq::telemetry {
 namespace {
@@ -269,6 +270,31 @@ TEST(Collectors, ReadTheRealProcOfThisMachine) {
   EXPECT_LE(value_of(*cs[0], cpu, "cpu.util_pct"), 100.0);
   const auto mem = sample(*cs[1], now_ns());
   EXPECT_GT(value_of(*cs[1], mem, "mem.total_bytes"), 64e6);
+}
+
+TEST(Devices, DescribeGpusFromNvmlWithTheirUuidsAndChangeTheFingerprint) {
+  Environment env = capture_environment();
+  const std::string cpu_only = env.hardware_fingerprint;
+  ::setenv("FAKE_NVML_GPUS", "2", 1);
+  describe_gpus(env, TRACKIQ_FAKE_NVML);
+  ::unsetenv("FAKE_NVML_GPUS");
+  ASSERT_EQ(env.gpus.size(), 2u) << env.gpu_probe;
+  EXPECT_EQ(env.gpus[0].id, "gpu0");
+  EXPECT_FALSE(env.gpus[0].uuid.empty());
+  EXPECT_NE(env.gpus[0].uuid, env.gpus[1].uuid);
+  EXPECT_NE(env.hardware_fingerprint, cpu_only);
+  EXPECT_NE(env.gpu_probe.find("NVML"), std::string::npos);
+  Environment none = capture_environment();
+  describe_gpus(none, "libnvidia-ml-does-not-exist.so.1");
+  EXPECT_TRUE(none.gpus.empty());
+  EXPECT_EQ(none.gpu_probe.rfind("not available: ", 0), 0u) << none.gpu_probe;
+}
+
+TEST(Devices, ParsesJetsonReleaseLinesAndRejectsOthers) {
+  const auto j = parse_nv_tegra_release("# R36 (release), REVISION: 3.0, GCID: 36923193, BOARD: generic, EABI: aarch64\n", "f");
+  EXPECT_EQ(j.l4t, "R36.3.0");
+  EXPECT_EQ(j.board, "generic");
+  EXPECT_THROW(parse_nv_tegra_release("Ubuntu 22.04\n", "f"), InputError);
 }
 
 TEST(Collectors, UnknownNamesAreInputErrorsAndAllMeansEvery) {

@@ -14,7 +14,8 @@ struct GpuInfo {
   std::string id;      // "gpu0"
   std::string name;
   std::string driver;
-  std::uint64_t memory_bytes = 0;
+  std::uint64_t memory_bytes = 0;  // 0 when the driver does not report it (unified memory)
+  std::string uuid;                // "GPU-8f6b..." as NVML reports it
 };
 
 struct Environment {
