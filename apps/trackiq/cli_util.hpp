@@ -2,7 +2,12 @@
 // Small helpers shared by the subcommands.
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <fmt/format.h>
+
+#include "trackiq/core/error.hpp"
 
 namespace trackiq::cli {
 
@@ -16,6 +21,13 @@ inline std::vector<std::string> split_list(const std::string& text) {
     start = end + 1;
   }
   return out;
+}
+
+// "KEY=VALUE" -> {KEY, VALUE}; InputError naming `flag` when there is no '=' or no key.
+inline std::pair<std::string, std::string> key_value(const std::string& item, const char* flag) {
+  const auto eq = item.find('=');
+  if (eq == std::string::npos || eq == 0) throw InputError(fmt::format("{} '{}': expected KEY=VALUE", flag, item));
+  return {item.substr(0, eq), item.substr(eq + 1)};
 }
 
 }  // namespace trackiq::cli

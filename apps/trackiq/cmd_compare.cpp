@@ -22,10 +22,6 @@ struct CompareFlags {
   std::uint64_t seed = 42;
 };
 
-bool looks_like_id(const std::string& s) {
-  return s.size() >= 4 && s.find_first_not_of("0123456789abcdef-") == std::string::npos;
-}
-
 // A side is a result JSON file, a run id (or prefix) in the store, or a baseline name.
 Result resolve(const std::string& what, store::Store* st, const std::string& hardware) {
   if (std::filesystem::is_regular_file(what)) {
@@ -35,7 +31,7 @@ Result resolve(const std::string& what, store::Store* st, const std::string& har
     return result_from_json(ss.str(), what);
   }
   if (!st) throw InputError(fmt::format("'{}' is not a file", what));
-  if (looks_like_id(what)) {
+  if (store::is_run_id_prefix(what)) {
     try {
       return st->load(what);
     } catch (const InputError&) {

@@ -87,10 +87,7 @@ std::string git_output(const char* command) {
 Labels parse_labels(const std::vector<std::string>& items) {
   Labels l;
   for (const auto& item : items) {
-    const auto eq = item.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw InputError(fmt::format("--label '{}': expected KEY=VALUE (keys product, version, branch, commit, or any)", item));
-    const std::string k = item.substr(0, eq), v = item.substr(eq + 1);
+    const auto [k, v] = key_value(item, "--label");
     if (k == "product") l.product = v;
     else if (k == "version") l.version = v;
     else if (k == "branch") l.branch = v;

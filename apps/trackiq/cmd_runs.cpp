@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/report/console.hpp"
@@ -54,11 +55,7 @@ Action setup_runs(CLI::App& sub) {
       if (!f->since.empty()) filter.since = f->since;
       if (!f->until.empty()) filter.until = f->until;
       filter.limit = f->limit;
-      for (const auto& l : f->labels) {
-        const auto eq = l.find('=');
-        if (eq == std::string::npos || eq == 0) throw InputError(fmt::format("--label '{}': expected KEY=VALUE", l));
-        filter.labels.emplace_back(l.substr(0, eq), l.substr(eq + 1));
-      }
+      for (const auto& l : f->labels) filter.labels.push_back(key_value(l, "--label"));
       const auto runs = st->list(filter);
       if (f->json) {
         nlohmann::ordered_json a = nlohmann::ordered_json::array();

@@ -182,7 +182,7 @@ class Transaction {
 };
 
 std::string checked_id(const std::string& id) {
-  if (id.size() < 4 || id.find_first_not_of("0123456789abcdef-") != std::string::npos)
+  if (!is_run_id_prefix(id))
     throw InputError(fmt::format("'{}' is not a run id (at least 4 characters of 0-9, a-f and '-')", id));
   return id;
 }
@@ -410,6 +410,10 @@ class SqliteStore final : public Store {
 };
 
 }  // namespace
+
+bool is_run_id_prefix(const std::string& text) noexcept {
+  return text.size() >= 4 && text.find_first_not_of("0123456789abcdef-") == std::string::npos;
+}
 
 int schema_version() { return static_cast<int>(std::size(kMigrations)); }
 

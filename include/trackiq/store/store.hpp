@@ -77,6 +77,10 @@ class Store {
 std::unique_ptr<Store> open_store(const std::string& location);
 std::string default_store_location();
 
+// Whether `text` can name a stored run: at least 4 characters of 0-9, a-f and '-' (a run id or
+// a prefix of one). Anything else is never looked up.
+bool is_run_id_prefix(const std::string& text) noexcept;
+
 // The current schema version that open_store() migrates SQLite files to.
 int schema_version();
 
