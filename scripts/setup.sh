@@ -7,10 +7,12 @@ packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries
-  nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev sqlite3
+  nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpqxx-dev
   libtorch-dev libopencv-dnn-dev libopencv-core-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the PostgreSQL store tests start their own server (initdb in a temp dir)
+  postgresql-15
   python3 python3-numpy python3-jsonschema python3-torch python3-onnx python3-psutil
   # a comma-decimal locale, to test locale-independent number formatting
   locales

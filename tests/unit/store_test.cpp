@@ -1,15 +1,20 @@
-// The SQLite store with real files: round trips, filters, migrations, atomicity, and two
-// processes writing at once.
+// The results store against both backends with the same tests: a real SQLite file, and a real
+// PostgreSQL 15 server started by the CTest fixture "postgres" (tests/support/postgres.sh) — round
+// trips, filters, migrations, atomicity, and two processes writing at once.
 #include <gtest/gtest.h>
 
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <random>
 
+#include "store/sql.hpp"
+#include "support/postgres.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/store/store.hpp"
 
@@ -18,11 +23,38 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempStore {
-  TempStore() : dir(fs::temp_directory_path() / ("trackiq_store_" + new_run_id())) { fs::create_directories(dir); }
-  ~TempStore() { fs::remove_all(dir); }
-  std::string path() const { return (dir / "trackiq.db").string(); }
-  fs::path dir;
+// A fresh, empty store for one test: a new SQLite file, or a new PostgreSQL database.
+class TempStore {
+ public:
+  explicit TempStore(const std::string& backend) : backend_(backend) {
+    if (backend == "sqlite") {
+      dir_ = fs::temp_directory_path() / ("trackiq_store_" + new_run_id().substr(0, 8));
+      fs::create_directories(dir_);
+      location_ = (dir_ / "trackiq.db").string();
+    } else {
+      pg_ = std::make_unique<test::TempPostgresDb>();
+      location_ = pg_->url();
+    }
+  }
+  ~TempStore() {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  const std::string& path() const { return location_; }
+  // A raw connection for looking under the store's interface.
+  std::unique_ptr<sql::Connection> raw() const {
+    return backend_ == "sqlite" ? sql::open_sqlite(location_) : sql::open_postgres(location_);
+  }
+  std::int64_t count(const std::string& table) const { return raw()->query("SELECT COUNT(*) FROM " + table).at(0).integer(0); }
+
+ private:
+  std::string backend_, location_;
+  fs::path dir_;
+  std::unique_ptr<test::TempPostgresDb> pg_;
+};
+
+class Store : public ::testing::TestWithParam<std::string> {
+ protected:
+  TempStore t{GetParam()};
 };
 
 Result make_result(const std::string& product, const std::string& started_at, std::size_t samples = 100) {
@@ -53,8 +85,7 @@ Result make_result(const std::string& product, const std::string& started_at, st
   return r;
 }
 
-TEST(SqliteStore, RoundTripsAResultWithItsExactSamples) {
-  TempStore t;
+TEST_P(Store, RoundTripsAResultWithItsExactSamples) {
   auto st = open_store(t.path());
   const Result r = make_result("detector", "2026-11-01T10:00:00.000Z", 1000);
   st->save(r);
@@ -69,8 +100,7 @@ TEST(SqliteStore, RoundTripsAResultWithItsExactSamples) {
   EXPECT_EQ(open_store(t.path())->list({}).size(), 1u);
 }
 
-TEST(SqliteStore, ListsNewestFirstWithFilters) {
-  TempStore t;
+TEST_P(Store, ListsNewestFirstWithFilters) {
   auto st = open_store(t.path());
   st->save(make_result("detector", "2026-11-01T10:00:00.000Z"));
   st->save(make_result("detector", "2026-11-03T10:00:00.000Z"));
@@ -89,8 +119,7 @@ TEST(SqliteStore, ListsNewestFirstWithFilters) {
   EXPECT_TRUE(st->list({.product = "x' OR '1'='1"}).empty());
 }
 
-TEST(SqliteStore, ResolvesIdPrefixesAndRefusesAmbiguityAndJunk) {
-  TempStore t;
+TEST_P(Store, ResolvesIdPrefixesAndRefusesAmbiguityAndJunk) {
   auto st = open_store(t.path());
   const Result r = make_result("detector", "2026-11-01T10:00:00.000Z");
   st->save(r);
@@ -108,28 +137,17 @@ TEST(SqliteStore, ResolvesIdPrefixesAndRefusesAmbiguityAndJunk) {
   }
 }
 
-TEST(SqliteStore, RemovingARunRemovesItsMetricsAndSamples) {
-  TempStore t;
+TEST_P(Store, RemovingARunRemovesItsMetricsAndSamples) {
   auto st = open_store(t.path());
   const Result r = make_result("detector", "2026-11-01T10:00:00.000Z");
   st->save(r);
   EXPECT_EQ(st->remove(r.run_id), r.run_id);
   EXPECT_TRUE(st->list({}).empty());
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(t.path().c_str(), &db), SQLITE_OK);
-  for (const char* table : {"metrics", "samples", "run_labels"}) {
-    sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(db, (std::string("SELECT COUNT(*) FROM ") + table).c_str(), -1, &s, nullptr);
-    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-    EXPECT_EQ(sqlite3_column_int(s, 0), 0) << table;
-    sqlite3_finalize(s);
-  }
-  sqlite3_close(db);
+  for (const char* table : {"runs", "metrics", "samples", "run_labels", "telemetry"}) EXPECT_EQ(t.count(table), 0) << table;
   EXPECT_THROW(st->remove(r.run_id), InputError);
 }
 
-TEST(SqliteStore, AFailedSaveLeavesNothingBehind) {
-  TempStore t;
+TEST_P(Store, AFailedSaveLeavesNothingBehind) {
   auto st = open_store(t.path());
   const Result r = make_result("detector", "2026-11-01T10:00:00.000Z");
   st->save(r);
@@ -141,14 +159,11 @@ TEST(SqliteStore, AFailedSaveLeavesNothingBehind) {
   EXPECT_EQ(runs[0].product, "detector");
 }
 
-TEST(SqliteStore, MigratesOnceAndRefusesANewerSchema) {
-  TempStore t;
+TEST_P(Store, MigratesOnceAndRefusesANewerSchema) {
   open_store(t.path());
   open_store(t.path());  // idempotent
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(t.path().c_str(), &db), SQLITE_OK);
-  sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (999, 'future')", nullptr, nullptr, nullptr);
-  sqlite3_close(db);
+  EXPECT_EQ(t.count("schema_migrations"), schema_version());
+  t.raw()->query("INSERT INTO schema_migrations VALUES (999, 'future')");
   try {
     open_store(t.path());
     FAIL() << "opened a store from the future";
@@ -157,8 +172,7 @@ TEST(SqliteStore, MigratesOnceAndRefusesANewerSchema) {
   }
 }
 
-TEST(SqliteStore, BaselinesArePerHardwareAndReplaceable) {
-  TempStore t;
+TEST_P(Store, BaselinesArePerHardwareAndReplaceable) {
   auto st = open_store(t.path());
   const Result a = make_result("detector", "2026-11-01T10:00:00.000Z");
   const Result b = make_result("detector", "2026-11-02T10:00:00.000Z");
@@ -181,8 +195,51 @@ TEST(SqliteStore, BaselinesArePerHardwareAndReplaceable) {
   EXPECT_TRUE(st->list_baselines().empty()) << "a baseline goes with its run";
 }
 
-TEST(SqliteStore, PostgresqlIsNotAvailableYetAndSaysSo) {
-  EXPECT_THROW(open_store("postgresql://localhost/trackiq"), NotAvailableError);
+TEST_P(Store, SavesAnImportAllOrNothing) {
+  auto st = open_store(t.path());
+  std::vector<Result> batch = {make_result("detector", "2026-11-01T10:00:00.000Z"),
+                               make_result("detector", "2026-11-02T10:00:00.000Z")};
+  st->save_all(batch);
+  EXPECT_EQ(st->list({}).size(), 2u);
+  batch = {make_result("speech", "2026-11-03T10:00:00.000Z"), make_result("speech", "2026-11-04T10:00:00.000Z")};
+  batch[1].run_id = batch[0].run_id;  // the second run fails after the first was written
+  EXPECT_THROW(st->save_all(batch), Error);
+  EXPECT_EQ(st->list({}).size(), 2u) << "the first run of the failed batch was rolled back";
+  EXPECT_TRUE(st->list({.product = "speech"}).empty());
+}
+
+TEST_P(Store, KeepsTheTelemetrySeriesWithNoValueGaps) {
+  auto st = open_store(t.path());
+  Result r = make_result("detector", "2026-11-01T10:00:00.000Z");
+  TelemetrySeries ts;
+  ts.names = {"cpu.util_pct", "gpu0.power_w"};
+  ts.units = {"%", "W"};
+  ts.t_ns = {0, 100'000'000, 200'000'000};
+  ts.values = {12.5, 250.25, 13.0, std::numeric_limits<double>::quiet_NaN(), 0.1 + 0.2, 1e-300};
+  r.telemetry.available = true;
+  r.telemetry.series = ts;
+  st->save(r);
+  const Result back = st->load(r.run_id);
+  ASSERT_TRUE(back.telemetry.series);
+  EXPECT_TRUE(*back.telemetry.series == ts) << "bit-exact values, NaN kept as no value";
+  EXPECT_TRUE(std::isnan(back.telemetry.series->values[3]));
+  EXPECT_EQ(t.count("telemetry"), 1);
+  // A run without telemetry loads without a series.
+  const Result plain = make_result("detector", "2026-11-02T10:00:00.000Z");
+  st->save(plain);
+  EXPECT_FALSE(st->load(plain.run_id).telemetry.series);
+}
+
+TEST_P(Store, KeepsExtremeSampleValuesExactly) {
+  auto st = open_store(t.path());
+  Result r = make_result("detector", "2026-11-01T10:00:00.000Z", 3);
+  r.latency->samples_ns = {0, 1, std::numeric_limits<std::int64_t>::max(), -1, 255, 256};
+  r.metrics = {{"latency_p99_ms", 0.1 + 0.2}};
+  st->save(r);
+  const Result back = st->load(r.run_id);
+  EXPECT_EQ(back.latency->samples_ns, r.latency->samples_ns);
+  EXPECT_EQ(*back.metric_value("latency_p99_ms"), 0.1 + 0.2) << "doubles round-trip exactly";
+  EXPECT_EQ(t.raw()->query("SELECT value FROM metrics").at(0).real(0), 0.1 + 0.2);
 }
 
 // Runs `body` in a child process; returns its exit status.
@@ -199,8 +256,7 @@ pid_t spawn(const std::function<int()>& body) {
   return pid;
 }
 
-TEST(SqliteStore, TwoProcessesWritingAtOnceLoseNothing) {
-  TempStore t;
+TEST_P(Store, TwoProcessesWritingAtOnceLoseNothing) {
   open_store(t.path());  // create and migrate first
   auto writer = [&](const char* product) {
     return spawn([&, product] {
@@ -220,8 +276,7 @@ TEST(SqliteStore, TwoProcessesWritingAtOnceLoseNothing) {
   EXPECT_EQ(st->list({.product = "speech", .limit = 0}).size(), 200u);
 }
 
-TEST(SqliteStore, AWriterKilledMidWriteLeavesNoPartialRun) {
-  TempStore t;
+TEST_P(Store, AWriterKilledMidWriteLeavesNoPartialRun) {
   open_store(t.path());
   const pid_t w = spawn([&] {
     auto st = open_store(t.path());
@@ -240,6 +295,29 @@ TEST(SqliteStore, AWriterKilledMidWriteLeavesNoPartialRun) {
     const Result r = st->load(s.run_id);
     EXPECT_EQ(r.metrics.size(), 2u);
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Store, ::testing::Values("sqlite", "postgresql"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
+TEST(PostgresStore, AnUnreachableServerIsAClearErrorWithoutThePassword) {
+  try {
+    // Port 1 on loopback: nothing listens there.
+    open_store("postgresql://someone:s3cret@127.0.0.1:1/trackiq?connect_timeout=5");
+    FAIL() << "connected to nothing";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("cannot connect to the PostgreSQL store"), std::string::npos) << what;
+    EXPECT_EQ(what.find("s3cret"), std::string::npos) << "the password leaked: " << what;
+  }
+}
+
+TEST(PostgresStore, RedactsPasswordsInLocations) {
+  EXPECT_EQ(sql::redact_url("postgresql://u:pw@h:5/db"), "postgresql://u:***@h:5/db");
+  EXPECT_EQ(sql::redact_url("postgresql://u@h/db?password=pw&sslmode=require"),
+            "postgresql://u@h/db?password=***&sslmode=require");
+  EXPECT_EQ(sql::redact_url("postgresql://h/db"), "postgresql://h/db");
+  EXPECT_EQ(sql::redact_url("/tmp/a:b@c/store.db"), "/tmp/a:b@c/store.db");
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 #pragma once
 // The results store (STORE-2, STORE-3): every run, its metrics (unit and direction from the
-// registry), its exact latency samples and histogram, queried by product, hardware, label and
-// time. SQLite by default (one file, WAL); PostgreSQL for teams is a later backend behind the
-// same interface. Writes are one transaction per run: a run is stored whole or not at all.
+// registry), its exact latency samples and histogram, its telemetry series, queried by product,
+// hardware, label and time. SQLite by default (one file, WAL); PostgreSQL (postgresql://...) for
+// teams sharing history, with the same tables and queries. Writes are one transaction per run (or
+// per import): a run is stored whole or not at all.
 //
 //   auto store = trackiq::store::open_store("");            // default file
 //   store->save(result);
@@ -49,11 +50,14 @@ struct BaselineInfo {
 class Store {
  public:
   virtual ~Store() = default;
-  // Stores the result with its exact latency samples (Result::latency->samples_ns) in one
-  // transaction. Error on failure, and then nothing of the run is stored.
+  // Stores the result with its exact latency samples (Result::latency->samples_ns) and telemetry
+  // series (Result::telemetry.series) in one transaction. Error on failure, and then nothing of
+  // the run is stored.
   virtual void save(const Result& r) = 0;
+  // Stores several runs in one transaction (an import): all of them or none.
+  virtual void save_all(const std::vector<Result>& runs) = 0;
   // The run whose id is `id` or starts with `id` (>= 4 characters); InputError when none or
-  // several match. Samples are included.
+  // several match. Samples and the telemetry series are included.
   virtual Result load(const std::string& id) = 0;
   virtual std::vector<RunSummary> list(const RunFilter& filter) = 0;
   // Removes a run (and its metrics and samples). InputError when no run matches.
@@ -73,7 +77,8 @@ class Store {
 };
 
 // `location`: "" → TRACKIQ_STORE, else $XDG_DATA_HOME/trackiq/trackiq.db (~/.local/share/...);
-// a path → SQLite; postgresql://... → NotAvailableError until that backend exists.
+// a path → SQLite; postgresql://... or postgres://... → PostgreSQL (a libpq URL; the password is
+// never shown in messages). Error when the file cannot be opened or the server not reached.
 std::unique_ptr<Store> open_store(const std::string& location);
 std::string default_store_location();
 
@@ -81,7 +86,7 @@ std::string default_store_location();
 // a prefix of one). Anything else is never looked up.
 bool is_run_id_prefix(const std::string& text) noexcept;
 
-// The current schema version that open_store() migrates SQLite files to.
+// The current schema version that open_store() migrates stores to (both backends).
 int schema_version();
 
 }  // namespace trackiq::store

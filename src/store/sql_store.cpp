@@ -1,0 +1,434 @@
+// The results store over the SQL layer: one implementation of every query for SQLite and
+// PostgreSQL; only the table definitions differ by dialect. Prepared statements only; one
+// transaction per run (or per import).
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sql.hpp"
+#include "trackiq/core/clock.hpp"
+#include "trackiq/core/error.hpp"
+#include "trackiq/store/store.hpp"
+
+namespace trackiq::store {
+namespace {
+
+using sql::Blob;
+using sql::Connection;
+using sql::Dialect;
+using sql::Param;
+using sql::Row;
+using sql::Transaction;
+
+// Migrations, applied in order, each in its own transaction; never edit a released one. The two
+// dialects keep the same version numbers and the same tables; only the column types differ.
+struct Migration {
+  const char* sqlite;
+  const char* postgres;
+};
+constexpr Migration kMigrations[] = {
+    // 1: runs, labels, metrics, samples, baselines.
+    {R"sql(
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL UNIQUE,
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  product TEXT NOT NULL,
+  version TEXT NOT NULL,
+  branch TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  ci INTEGER NOT NULL,
+  hardware_fingerprint TEXT NOT NULL,
+  hostname TEXT NOT NULL,
+  backend TEXT NOT NULL,
+  model TEXT NOT NULL,
+  scenario TEXT NOT NULL,
+  result_json TEXT NOT NULL
+);
+CREATE INDEX runs_by_product ON runs (product, hardware_fingerprint, started_at);
+CREATE INDEX runs_by_time ON runs (started_at);
+CREATE TABLE run_labels (
+  run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run, key)
+);
+CREATE TABLE metrics (
+  run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value REAL NOT NULL,
+  unit TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  PRIMARY KEY (run, name)
+);
+CREATE TABLE samples (
+  run INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  count INTEGER NOT NULL,
+  latency_ns BLOB NOT NULL,
+  histogram TEXT NOT NULL
+);
+CREATE TABLE baselines (
+  name TEXT NOT NULL,
+  hardware_fingerprint TEXT NOT NULL,
+  run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (name, hardware_fingerprint)
+);
+)sql",
+     R"sql(
+CREATE TABLE runs (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run_id TEXT NOT NULL UNIQUE,
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  product TEXT NOT NULL,
+  version TEXT NOT NULL,
+  branch TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  ci INTEGER NOT NULL,
+  hardware_fingerprint TEXT NOT NULL,
+  hostname TEXT NOT NULL,
+  backend TEXT NOT NULL,
+  model TEXT NOT NULL,
+  scenario TEXT NOT NULL,
+  result_json TEXT NOT NULL
+);
+CREATE INDEX runs_by_product ON runs (product, hardware_fingerprint, started_at);
+CREATE INDEX runs_by_time ON runs (started_at);
+CREATE TABLE run_labels (
+  run BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (run, key)
+);
+CREATE TABLE metrics (
+  run BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  unit TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  PRIMARY KEY (run, name)
+);
+CREATE TABLE samples (
+  run BIGINT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  count BIGINT NOT NULL,
+  latency_ns BYTEA NOT NULL,
+  histogram TEXT NOT NULL
+);
+CREATE TABLE baselines (
+  name TEXT NOT NULL,
+  hardware_fingerprint TEXT NOT NULL,
+  run BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (name, hardware_fingerprint)
+);
+)sql"},
+    // 2: telemetry series (channels as JSON, times and values as little-endian 8-byte arrays).
+    {R"sql(
+CREATE TABLE telemetry (
+  run INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  row_count INTEGER NOT NULL,
+  channels TEXT NOT NULL,
+  t_ns BLOB NOT NULL,
+  channel_values BLOB NOT NULL
+);
+)sql",
+     R"sql(
+CREATE TABLE telemetry (
+  run BIGINT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  row_count BIGINT NOT NULL,
+  channels TEXT NOT NULL,
+  t_ns BYTEA NOT NULL,
+  channel_values BYTEA NOT NULL
+);
+)sql"},
+};
+
+// 8-byte little-endian arrays, whatever the host.
+template <typename T>
+std::string pack(const std::vector<T>& v) {
+  static_assert(sizeof(T) == 8);
+  std::string out(v.size() * 8, '\0');
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &v[i], 8);
+    for (int b = 0; b < 8; ++b) out[i * 8 + static_cast<std::size_t>(b)] = static_cast<char>((bits >> (8 * b)) & 0xff);
+  }
+  return out;
+}
+
+template <typename T>
+std::vector<T> unpack(const std::string& bytes, const std::string& what) {
+  if (bytes.size() % 8 != 0) throw Error(fmt::format("store: {} has {} bytes, not a multiple of 8", what, bytes.size()));
+  std::vector<T> out(bytes.size() / 8);
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    std::uint64_t bits = 0;
+    for (int b = 7; b >= 0; --b) bits = (bits << 8) | p[i * 8 + static_cast<std::size_t>(b)];
+    std::memcpy(&out[i], &bits, 8);
+  }
+  return out;
+}
+
+std::string checked_id(const std::string& id) {
+  if (!is_run_id_prefix(id))
+    throw InputError(fmt::format("'{}' is not a run id (at least 4 characters of 0-9, a-f and '-')", id));
+  return id;
+}
+
+class SqlStore final : public Store {
+ public:
+  explicit SqlStore(std::unique_ptr<Connection> db) : db_(std::move(db)) { migrate(); }
+
+  void save(const Result& r) override { save_all({r}); }
+
+  void save_all(const std::vector<Result>& runs) override {
+    Transaction tx(*db_);
+    for (const auto& r : runs) insert(r);
+    tx.commit();
+  }
+
+  Result load(const std::string& id) override {
+    const std::string run_id = resolve(id);
+    const auto rows = db_->query(
+        "SELECT r.result_json, s.latency_ns, t.channels, t.t_ns, t.channel_values FROM runs r "
+        "LEFT JOIN samples s ON s.run = r.id LEFT JOIN telemetry t ON t.run = r.id WHERE r.run_id = ?1",
+        {run_id});
+    if (rows.empty()) throw InputError(fmt::format("no run {} in {}", run_id, location()));
+    const Row& q = rows[0];
+    Result r = result_from_json(q.text(0), location() + ":" + run_id);
+    if (r.latency) r.latency->samples_ns = unpack<std::int64_t>(q.text(1), "latency samples of " + run_id);
+    if (!q.is_null(2)) {
+      TelemetrySeries ts;
+      for (const auto& c : nlohmann::json::parse(q.text(2))) {
+        ts.names.push_back(c.at("name").get<std::string>());
+        ts.units.push_back(c.at("unit").get<std::string>());
+      }
+      ts.t_ns = unpack<std::int64_t>(q.text(3), "telemetry times of " + run_id);
+      ts.values = unpack<double>(q.text(4), "telemetry values of " + run_id);
+      if (ts.values.size() != ts.rows() * ts.width())
+        throw Error(fmt::format("store: telemetry of {} has {} values for {} rows x {} channels", run_id,
+                                ts.values.size(), ts.rows(), ts.width()));
+      r.telemetry.series = std::move(ts);
+    }
+    return r;
+  }
+
+  std::vector<RunSummary> list(const RunFilter& f) override {
+    std::string sql =
+        "SELECT r.run_id, r.started_at, r.product, r.version, r.branch, r.commit_sha, r.ci, r.hardware_fingerprint, "
+        "r.hostname, r.backend || ':' || r.model, r.scenario, COALESCE(s.count, 0) "
+        "FROM runs r LEFT JOIN samples s ON s.run = r.id WHERE 1 = 1";
+    std::vector<Param> params;
+    auto param = [&](const std::string& v) {
+      params.emplace_back(v);
+      return fmt::format("CAST(?{} AS TEXT)", params.size());
+    };
+    if (f.product) sql += " AND r.product = " + param(*f.product);
+    if (f.hardware) {
+      const std::string p = param(*f.hardware);
+      sql += " AND substr(r.hardware_fingerprint, 1, length(" + p + ")) = " + p;
+    }
+    if (f.since) sql += " AND r.started_at >= " + param(*f.since);
+    if (f.until) sql += " AND r.started_at < " + param(*f.until);
+    for (const auto& [k, v] : f.labels) {
+      const std::string kp = param(k);
+      const std::string vp = param(v);
+      sql += " AND EXISTS (SELECT 1 FROM run_labels l WHERE l.run = r.id AND l.key = " + kp + " AND l.value = " + vp + ")";
+    }
+    sql += " ORDER BY r.started_at DESC, r.id DESC";
+    if (f.limit) sql += fmt::format(" LIMIT {}", f.limit);
+    std::vector<RunSummary> out;
+    for (const Row& q : db_->query(sql, params)) {
+      RunSummary s;
+      s.run_id = q.text(0);
+      s.started_at = q.text(1);
+      s.product = q.text(2);
+      s.version = q.text(3);
+      s.branch = q.text(4);
+      s.commit = q.text(5);
+      s.ci = q.integer(6) != 0;
+      s.hardware_fingerprint = q.text(7);
+      s.hostname = q.text(8);
+      s.workload = q.text(9);
+      s.scenario = q.text(10);
+      s.samples = static_cast<std::uint64_t>(q.integer(11));
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  std::string remove(const std::string& id) override {
+    const std::string run_id = resolve(id);
+    Transaction tx(*db_);
+    db_->query("DELETE FROM runs WHERE run_id = ?1", {run_id});
+    tx.commit();
+    return run_id;
+  }
+
+  BaselineInfo save_baseline(const std::string& name, const std::string& run) override {
+    if (name.empty() || name.find_first_of(" \t\n/") != std::string::npos)
+      throw InputError(fmt::format("baseline name '{}': use letters, digits, '-', '_' or '.'", name));
+    std::string run_id;
+    if (run.empty()) {
+      const auto rows = db_->query("SELECT run_id FROM runs ORDER BY started_at DESC, id DESC LIMIT 1");
+      if (rows.empty()) throw InputError(fmt::format("no runs in {} to save as a baseline", location()));
+      run_id = rows[0].text(0);
+    } else {
+      run_id = resolve(run);
+    }
+    Transaction tx(*db_);
+    db_->query(
+        "INSERT INTO baselines (name, hardware_fingerprint, run, created_at) "
+        "SELECT CAST(?1 AS TEXT), hardware_fingerprint, id, CAST(?2 AS TEXT) FROM runs WHERE run_id = ?3 "
+        "ON CONFLICT (name, hardware_fingerprint) DO UPDATE SET run = excluded.run, created_at = excluded.created_at",
+        {name, utc_timestamp_now(), run_id});
+    tx.commit();
+    for (auto& b : list_baselines())
+      if (b.name == name && b.run_id == run_id) return b;
+    throw Error("baseline was not saved");
+  }
+
+  std::vector<BaselineInfo> list_baselines() override {
+    std::vector<BaselineInfo> out;
+    for (const Row& q : db_->query("SELECT b.name, b.hardware_fingerprint, r.run_id, b.created_at, r.product, r.version "
+                                   "FROM baselines b JOIN runs r ON r.id = b.run ORDER BY b.name, b.hardware_fingerprint"))
+      out.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5)});
+    return out;
+  }
+
+  BaselineInfo find_baseline(const std::string& name, const std::string& hardware) override {
+    std::vector<BaselineInfo> match;
+    for (auto& b : list_baselines())
+      if (b.name == name && (hardware.empty() || b.hardware_fingerprint == hardware)) match.push_back(b);
+    if (match.empty()) {
+      throw InputError(hardware.empty() ? fmt::format("no baseline '{}' in {}", name, location())
+                                        : fmt::format("no baseline '{}' for hardware {} in {}", name, hardware, location()));
+    }
+    if (match.size() > 1)
+      throw InputError(fmt::format("baseline '{}' exists for {} hardware fingerprints: say which", name, match.size()));
+    return match[0];
+  }
+
+  std::size_t remove_baseline(const std::string& name, const std::string& hardware) override {
+    Transaction tx(*db_);
+    const auto gone = db_->query(
+        "DELETE FROM baselines WHERE name = ?1 AND (CAST(?2 AS TEXT) = '' OR hardware_fingerprint = ?2) RETURNING name",
+        {name, hardware});
+    tx.commit();
+    if (gone.empty()) throw InputError(fmt::format("no baseline '{}' in {}", name, location()));
+    return gone.size();
+  }
+
+  std::string location() const override { return db_->location(); }
+
+ private:
+  void insert(const Result& r) {
+    Result stored = r;
+    std::vector<std::int64_t> samples;
+    std::string histogram;
+    if (stored.latency) {
+      samples = std::move(stored.latency->samples_ns);
+      stored.latency->samples_ns.clear();  // kept once, as a blob
+      histogram = stored.latency->histogram.encode();
+    }
+    std::optional<TelemetrySeries> series = std::move(stored.telemetry.series);
+    stored.telemetry.series.reset();  // kept once, in its own table
+    const std::string json = to_json(stored, -1);
+    const auto id_rows = db_->query(
+        "INSERT INTO runs (run_id, started_at, finished_at, product, version, branch, commit_sha, ci, "
+        "hardware_fingerprint, hostname, backend, model, scenario, result_json) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+        {r.run_id, r.started_at, r.finished_at, r.labels.product, r.labels.version, r.labels.branch, r.labels.commit,
+         std::int64_t{r.labels.ci}, r.environment.hardware_fingerprint, r.environment.hostname, r.workload.backend,
+         r.workload.model, r.scenario.name, json});
+    const std::int64_t run = id_rows.at(0).integer(0);
+    for (const auto& [k, v] : r.labels.extra)
+      db_->query("INSERT INTO run_labels (run, key, value) VALUES (?1, ?2, ?3)", {run, k, v});
+    for (const auto& mv : r.metrics) {
+      const MetricDef& def = metric(mv.name);
+      db_->query("INSERT INTO metrics (run, name, value, unit, direction, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 {run, mv.name, mv.value, std::string(def.unit), std::string(to_string(def.direction)),
+                  std::string(to_string(mv.kind))});
+    }
+    if (r.latency) {
+      db_->query("INSERT INTO samples (run, count, latency_ns, histogram) VALUES (?1, ?2, ?3, ?4)",
+                 {run, static_cast<std::int64_t>(samples.size()), Blob{pack(samples)}, histogram});
+    }
+    if (series) {
+      if (series->units.size() != series->width() || series->values.size() != series->rows() * series->width())
+        throw Error("telemetry series: channel, unit and value counts disagree");
+      nlohmann::json channels = nlohmann::json::array();
+      for (std::size_t c = 0; c < series->width(); ++c)
+        channels.push_back({{"name", series->names[c]}, {"unit", series->units[c]}});
+      db_->query("INSERT INTO telemetry (run, row_count, channels, t_ns, channel_values) VALUES (?1, ?2, ?3, ?4, ?5)",
+                 {run, static_cast<std::int64_t>(series->rows()), channels.dump(), Blob{pack(series->t_ns)},
+                  Blob{pack(series->values)}});
+    }
+  }
+
+  void migrate() {
+    db_->exec_script(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    const auto current_version = [&] {
+      return db_->query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").at(0).integer(0);
+    };
+    const auto known = static_cast<std::int64_t>(std::size(kMigrations));
+    const std::int64_t current = current_version();
+    if (current > known)
+      throw Error(fmt::format("{}: store schema version {} is newer than this trackiq ({}); upgrade trackiq",
+                              location(), current, known));
+    for (std::int64_t v = current; v < known; ++v) {
+      Transaction tx(*db_);
+      db_->lock_for_migration();
+      // Another process may have migrated while we waited for the lock.
+      if (current_version() > v) continue;
+      const Migration& m = kMigrations[v];
+      db_->exec_script(db_->dialect() == Dialect::kSqlite ? m.sqlite : m.postgres);
+      db_->query("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", {v + 1, utc_timestamp_now()});
+      tx.commit();
+    }
+  }
+
+  std::string resolve(const std::string& id) {
+    checked_id(id);
+    const auto rows =
+        db_->query("SELECT run_id FROM runs WHERE substr(run_id, 1, length(CAST(?1 AS TEXT))) = ?1 LIMIT 2", {id});
+    if (rows.empty()) throw InputError(fmt::format("no run '{}' in {}", id, location()));
+    if (rows.size() > 1) throw InputError(fmt::format("run id '{}' is ambiguous in {}: give more characters", id, location()));
+    return rows[0].text(0);
+  }
+
+  std::unique_ptr<Connection> db_;
+};
+
+bool is_postgres_url(const std::string& s) {
+  return s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0;
+}
+
+}  // namespace
+
+bool is_run_id_prefix(const std::string& text) noexcept {
+  return text.size() >= 4 && text.find_first_not_of("0123456789abcdef-") == std::string::npos;
+}
+
+int schema_version() { return static_cast<int>(std::size(kMigrations)); }
+
+std::string default_store_location() {
+  if (const char* s = std::getenv("TRACKIQ_STORE"); s && *s) return s;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/trackiq/trackiq.db";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/trackiq/trackiq.db";
+  return ".trackiq/trackiq.db";
+}
+
+std::unique_ptr<Store> open_store(const std::string& location) {
+  const std::string where = location.empty() ? default_store_location() : location;
+  return std::make_unique<SqlStore>(is_postgres_url(where) ? sql::open_postgres(where) : sql::open_sqlite(where));
+}
+
+}  // namespace trackiq::store

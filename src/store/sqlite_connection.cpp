@@ -1,0 +1,110 @@
+// SQLite side of the SQL layer: one file, WAL, a busy timeout so concurrent writers wait for each
+// other instead of failing, foreign keys on.
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "sql.hpp"
+#include "trackiq/core/error.hpp"
+
+namespace trackiq::store::sql {
+namespace {
+
+class SqliteConnection final : public Connection {
+ public:
+  explicit SqliteConnection(const std::string& path) : path_(path) {
+    const std::filesystem::path p(path);
+    std::error_code ec;
+    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+      const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw Error(fmt::format("{}: cannot open the store: {}", path, why));
+    }
+    sqlite3_busy_timeout(db_, 30'000);
+    sqlite3_extended_result_codes(db_, 1);
+    exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  }
+  ~SqliteConnection() override { sqlite3_close(db_); }
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  Dialect dialect() const noexcept override { return Dialect::kSqlite; }
+
+  void exec_script(const std::string& sql) override {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      const std::string why = err ? err : "unknown error";
+      sqlite3_free(err);
+      throw Error(fmt::format("{}: {}", path_, why));
+    }
+  }
+
+  std::vector<Row> query(const std::string& sql, const std::vector<Param>& params) override {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK)
+      fail("prepare failed");
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const int at = static_cast<int>(i + 1);
+      int rc = SQLITE_OK;
+      if (const auto* s = std::get_if<std::string>(&params[i]))
+        rc = sqlite3_bind_text64(raw, at, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
+      else if (const auto* n = std::get_if<std::int64_t>(&params[i]))
+        rc = sqlite3_bind_int64(raw, at, *n);
+      else if (const auto* d = std::get_if<double>(&params[i]))
+        rc = sqlite3_bind_double(raw, at, *d);
+      else
+        rc = sqlite3_bind_blob64(raw, at, std::get<Blob>(params[i]).bytes.data(), std::get<Blob>(params[i]).bytes.size(),
+                                 SQLITE_STATIC);
+      if (rc != SQLITE_OK) fail("bind failed");
+    }
+    std::vector<Row> rows;
+    for (;;) {
+      const int rc = sqlite3_step(raw);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) fail("statement failed");
+      const int n = sqlite3_column_count(raw);
+      std::vector<std::optional<std::string>> cols(static_cast<std::size_t>(n));
+      for (int c = 0; c < n; ++c) {
+        switch (sqlite3_column_type(raw, c)) {
+          case SQLITE_NULL: break;
+          case SQLITE_INTEGER: cols[static_cast<std::size_t>(c)] = std::to_string(sqlite3_column_int64(raw, c)); break;
+          case SQLITE_FLOAT:  // shortest text that reads back to the same double
+            cols[static_cast<std::size_t>(c)] = fmt::format("{}", sqlite3_column_double(raw, c));
+            break;
+          default: {
+            const auto* p = static_cast<const char*>(sqlite3_column_blob(raw, c));
+            cols[static_cast<std::size_t>(c)] = std::string(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(raw, c)));
+          }
+        }
+      }
+      rows.emplace_back(std::move(cols));
+    }
+    return rows;
+  }
+
+  void begin() override { exec_script("BEGIN IMMEDIATE"); }
+  void commit() override { exec_script("COMMIT"); }
+  void rollback() noexcept override { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+  void lock_for_migration() override {}  // BEGIN IMMEDIATE already holds the only write lock
+  std::string location() const override { return path_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(fmt::format("{}: {}: {}", path_, what, sqlite3_errmsg(db_)));
+  }
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Connection> open_sqlite(const std::string& path) { return std::make_unique<SqliteConnection>(path); }
+
+}  // namespace trackiq::store::sql
