@@ -301,6 +301,7 @@ int run_command(RunFlags f) {
   if (!f.json_path.empty()) {
     Result copy = result;
     if (!f.include_samples && copy.latency) copy.latency->samples_ns.clear();
+    if (!f.include_samples) copy.telemetry.series.reset();
     write_file_atomic(f.json_path, to_json(copy));
   }
   if (!f.samples_csv.empty()) runner::write_samples_csv(rec, s.scenario, f.samples_csv);

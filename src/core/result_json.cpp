@@ -37,6 +37,13 @@ std::optional<double> Result::metric_value(std::string_view name) const {
   return std::nullopt;
 }
 
+bool TelemetrySeries::operator==(const TelemetrySeries& o) const {
+  if (names != o.names || units != o.units || t_ns != o.t_ns || values.size() != o.values.size()) return false;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!(values[i] == o.values[i] || (std::isnan(values[i]) && std::isnan(o.values[i])))) return false;
+  return true;
+}
+
 std::string new_run_id() {
   std::random_device rd;
   std::uniform_int_distribution<std::uint32_t> d;
@@ -177,6 +184,22 @@ std::string to_json(const Result& r, int indent) {
   Json tsum = Json::object();
   for (const auto& [k, v] : r.telemetry.summary) tsum[k] = v;
   j["telemetry"] = {{"available", r.telemetry.available}, {"reason", r.telemetry.reason}, {"summary", tsum}};
+  if (const auto& ts = r.telemetry.series) {
+    if (ts->units.size() != ts->width() || ts->values.size() != ts->rows() * ts->width())
+      throw Error("telemetry series: channel, unit and value counts disagree");
+    Json channels = Json::array();
+    for (std::size_t c = 0; c < ts->width(); ++c) channels.push_back({{"name", ts->names[c]}, {"unit", ts->units[c]}});
+    Json rows = Json::array();
+    for (std::size_t i = 0; i < ts->rows(); ++i) {
+      Json row = Json::array();
+      for (std::size_t c = 0; c < ts->width(); ++c) {
+        const double v = ts->values[i * ts->width() + c];
+        row.push_back(std::isfinite(v) ? Json(v) : Json(nullptr));  // JSON has no NaN: null = no value
+      }
+      rows.push_back(std::move(row));
+    }
+    j["telemetry"]["series"] = {{"channels", channels}, {"t_ns", ts->t_ns}, {"values", rows}};
+  }
   Json slo = Json::array();
   for (const auto& s : r.slo)
     slo.push_back({{"metric", s.metric},
@@ -445,6 +468,29 @@ Result result_from_json(std::string_view text, std::string_view origin) {
   r.telemetry.available = rd.get<bool>(tel, "available", "$.telemetry");
   r.telemetry.reason = rd.get<std::string>(tel, "reason", "$.telemetry");
   r.telemetry.summary = rd.get<std::map<std::string, double>>(tel, "summary", "$.telemetry");
+  if (tel.contains("series")) {
+    const Json& sj = tel["series"];
+    TelemetrySeries ts;
+    for (const auto& c : rd.field(sj, "channels", "$.telemetry.series")) {
+      ts.names.push_back(rd.get<std::string>(c, "name", "$.telemetry.series.channels"));
+      ts.units.push_back(rd.get<std::string>(c, "unit", "$.telemetry.series.channels"));
+    }
+    ts.t_ns = rd.get<std::vector<std::int64_t>>(sj, "t_ns", "$.telemetry.series");
+    const Json& rows = rd.field(sj, "values", "$.telemetry.series");
+    if (!rows.is_array() || rows.size() != ts.t_ns.size())
+      rd.fail("$.telemetry.series.values", "needs one row per t_ns entry");
+    ts.values.reserve(ts.rows() * ts.width());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const std::string path = "$.telemetry.series.values[" + std::to_string(i) + "]";
+      if (!rows[i].is_array() || rows[i].size() != ts.width()) rd.fail(path, "needs one value per channel");
+      for (const auto& v : rows[i]) {
+        if (v.is_null()) ts.values.push_back(std::numeric_limits<double>::quiet_NaN());
+        else if (v.is_number()) ts.values.push_back(v.get<double>());
+        else rd.fail(path, "values are numbers or null");
+      }
+    }
+    r.telemetry.series = std::move(ts);
+  }
 
   for (const auto& v : rd.field(j, "slo", "$")) {
     SloVerdict sv;

@@ -268,7 +268,7 @@ void add_metric(Result& r, const char* name, double v, ValueKind k = ValueKind::
   r.metrics.push_back({name, v, k});
 }
 
-void add_telemetry(Result& r, const RunRecording& rec, std::uint64_t inferences) {
+void add_telemetry(Result& r, const RunRecording& rec, std::uint64_t inferences, bool keep_series) {
   if (!rec.telemetry) {
     r.telemetry.available = false;
     r.telemetry.reason = "not sampled: telemetry was turned off for this run";
@@ -290,6 +290,17 @@ void add_telemetry(Result& r, const RunRecording& rec, std::uint64_t inferences)
                                                                 static_cast<double>(series.rows() - 1) / 1e6
                                                           : 0.0;
   r.telemetry.summary["sampler_cpu_s"] = rec.sampler_cpu_s;
+  if (keep_series && series.width() > 0 && series.rows() > 0) {
+    TelemetrySeries ts;
+    for (const auto& c : series.channels) {
+      ts.names.push_back(c.name);
+      ts.units.push_back(c.unit);
+    }
+    ts.t_ns.reserve(series.rows());
+    for (const auto t : series.t_ns) ts.t_ns.push_back(t - rec.t0_ns);
+    ts.values = series.values;
+    r.telemetry.series = std::move(ts);
+  }
 }
 
 }  // namespace
@@ -407,7 +418,7 @@ Result make_result(const workload::Workload& w, const RunSettings& s, const RunR
                                        "latency includes queueing",
                                        achieved, scheduled_qps));
   }
-  add_telemetry(r, rec, ok * static_cast<std::uint64_t>(samples_per_query));
+  add_telemetry(r, rec, ok * static_cast<std::uint64_t>(samples_per_query), s.include_samples_in_result);
   if (r.workload.synthetic)
     r.warnings.push_back("synthetic workload: these numbers measure a stand-in, not a model");
   if (env.debug_build)

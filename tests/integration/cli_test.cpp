@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "support/postgres.hpp"
 #include "support/process.hpp"
 
 namespace trackiq::test {
@@ -271,6 +272,14 @@ TEST(CliRun, CarriesTelemetryAlignedWithTheLatencySamples) {
   EXPECT_NE(json.find("\"available\": true"), std::string::npos);
   EXPECT_EQ(json.find("\"power_avg_w\""), std::string::npos) << "no power sensor here: no power metric, not a zero";
   expect_schema_valid(dir.file("r.json"));
+  EXPECT_EQ(json.find("\"series\""), std::string::npos) << "the series goes into --json only with --include-samples";
+  // With --include-samples the file carries the series too, and stays schema-valid.
+  const auto full = trackiq({"run", "builtin:mlp", "-d", "0.5s", "--warmup", "1", "--threads", "1", "--json",
+                             dir.file("full.json"), "--include-samples"},
+                            dir);
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_NE(read_file(dir.file("full.json")).find("\"series\""), std::string::npos);
+  expect_schema_valid(dir.file("full.json"));
   // Both CSVs count time from the start of the measured phase.
   const auto samples = lines_of(read_file(dir.file("s.csv")));
   const auto tel = lines_of(read_file(dir.file("t.csv")));
@@ -444,6 +453,43 @@ TEST(CliCompare, AutoPicksTheTwoNewestCiRunsWithDifferentVersions) {
   const auto none = trackiq({"compare", "--auto", "--product", "speech"}, dir);
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_NE(none.err.find("no CI runs of product 'speech'"), std::string::npos) << none.err;
+}
+
+TEST(CliStore, ThePostgresqlStoreServesRunsBaselinesAndCompare) {
+  TempDir dir;
+  const TempPostgresDb pg;
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), kBin);
+    args.push_back("--store");
+    args.push_back(pg.url());
+    return run_process(args);
+  };
+  auto run = [&](const char* spec) {
+    const auto r = cli({"run", spec, "-n", "400", "--warmup", "20", "--product", "detector"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("in " + pg.url()), std::string::npos) << "says where it stored the run: " << r.out;
+    return stored_id(r);
+  };
+  const std::string a = run("synthetic:dist=lognormal,mean=2ms,cv=0.3");
+  const std::string slow = run("synthetic:dist=lognormal,mean=2.6ms,cv=0.3");
+  const auto list = cli({"runs", "list", "--product", "detector", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find(a), std::string::npos);
+  EXPECT_NE(list.out.find(slow), std::string::npos);
+  // The exported run carries its exact samples and its telemetry series from PostgreSQL.
+  ASSERT_EQ(cli({"runs", "export", a, "-o", dir.file("a.json")}).exit_code, 0);
+  std::ifstream in(dir.file("a.json"));
+  const std::string exported((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(exported.find("\"samples_ns\": ["), std::string::npos);
+  EXPECT_NE(exported.find("\"series\": {"), std::string::npos) << "telemetry series kept";
+  const auto same = cli({"compare", a, dir.file("a.json")});
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  ASSERT_EQ(cli({"baseline", "save", "main", a}).exit_code, 0);
+  const auto worse = cli({"compare", "main", slow});
+  EXPECT_EQ(worse.exit_code, 1) << worse.out << worse.err;
+  EXPECT_TRUE(std::regex_search(worse.out, std::regex(R"(latency_p50_ms .* high\s+BLOCK)"))) << worse.out;
+  EXPECT_EQ(cli({"runs", "rm", slow}).exit_code, 0);
+  EXPECT_EQ(cli({"runs", "show", slow}).exit_code, 2);
 }
 
 TEST(CliCompare, BadUsageExitsWith2) {

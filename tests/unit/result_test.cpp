@@ -74,6 +74,34 @@ TEST(ResultJson, RoundTripsEveryField) {
   EXPECT_FALSE(back.slo[1].pass);
 }
 
+TEST(ResultJson, RoundTripsATelemetrySeriesWithGaps) {
+  Result r = sample_result();
+  TelemetrySeries ts;
+  ts.names = {"cpu.util_pct", "thermal.cpu.temp_c"};
+  ts.units = {"%", "°C"};
+  ts.t_ns = {-5'000'000, 95'000'000};
+  ts.values = {33.5, std::nan(""), 0.1 + 0.2, 61.0};
+  r.telemetry.series = ts;
+  const std::string text = to_json(r, -1);
+  EXPECT_NE(text.find("[33.5,null]"), std::string::npos) << "NaN is written as null";
+  const Result back = result_from_json(text, "mem.json");
+  ASSERT_TRUE(back.telemetry.series);
+  EXPECT_TRUE(*back.telemetry.series == ts);
+  EXPECT_EQ(to_json(back, -1), text);
+  // A row with the wrong number of values is refused with its path.
+  std::string bad = text;
+  bad.replace(bad.find("[33.5,null]"), 11, "[33.5]");
+  try {
+    result_from_json(bad, "bad.json");
+    FAIL() << "accepted a short row";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("$.telemetry.series.values[0]"), std::string::npos) << e.what();
+  }
+  // Writing refuses a series whose sizes disagree rather than write a file readers reject.
+  r.telemetry.series->values.pop_back();
+  EXPECT_THROW(to_json(r), Error);
+}
+
 TEST(ResultJson, CarriesUnitAndDirectionFromTheRegistry) {
   const std::string text = to_json(sample_result());
   EXPECT_NE(text.find(R"("throughput_samples_per_s": {

@@ -78,10 +78,24 @@ struct LatencyData {
   std::vector<std::int64_t> samples_ns;  // optional per-query data (empty unless requested)
 };
 
+// The telemetry samples of the measured phase: one row per sample, one column per channel.
+// Kept whenever the run keeps its latency samples (the store always does).
+struct TelemetrySeries {
+  std::vector<std::string> names;  // "cpu.util_pct", "gpu0.power_w", ...
+  std::vector<std::string> units;  // per channel: "%", "W", "°C", "B", ...
+  std::vector<std::int64_t> t_ns;  // relative to the start of the measured phase (as samples_ns times)
+  std::vector<double> values;      // t_ns.size() x names.size(), row-major; NaN = no value
+
+  std::size_t width() const noexcept { return names.size(); }
+  std::size_t rows() const noexcept { return t_ns.size(); }
+  bool operator==(const TelemetrySeries& o) const;  // NaN equals NaN here
+};
+
 struct TelemetryBlock {
   bool available = false;
   std::string reason;  // why not, when !available
   std::map<std::string, double> summary;
+  std::optional<TelemetrySeries> series;
 };
 
 struct SloVerdict {

@@ -49,7 +49,7 @@ struct RunSettings {
   std::optional<double> qps;           // server: target arrival rate (queries/s)
   std::uint32_t samples_per_query = 1;  // multi-stream
   std::uint32_t workers = 1;            // server/offline: concurrent workers (others: 1)
-  bool include_samples_in_result = false;  // copy per-query latencies into Result::latency
+  bool include_samples_in_result = false;  // copy per-query latencies and the telemetry series into Result
   // Telemetry sampled during the measured phase (TEL-5); empty list = no telemetry.
   std::vector<std::string> collectors = {"all"};
   std::int64_t telemetry_interval_ns = 100'000'000;
