@@ -47,6 +47,7 @@ fuzz: setup
 
 bench: build
 	bash bench/run_benchmarks.sh $(BUILD)
+	bash bench/store_compare_bench.sh $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

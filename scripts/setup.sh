@@ -13,7 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # the PostgreSQL store tests start their own server (initdb in a temp dir)
   postgresql-15
-  python3 python3-numpy python3-jsonschema python3-torch python3-onnx python3-psutil
+  python3 python3-numpy python3-scipy python3-jsonschema python3-torch python3-onnx python3-psutil
   # a comma-decimal locale, to test locale-independent number formatting
   locales
 )

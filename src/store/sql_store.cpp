@@ -120,6 +120,8 @@ CREATE TABLE samples (
   latency_ns BYTEA NOT NULL,
   histogram TEXT NOT NULL
 );
+-- Samples barely compress and pglz on megabytes costs more than it saves: store them as they are.
+ALTER TABLE samples ALTER COLUMN latency_ns SET STORAGE EXTERNAL;
 CREATE TABLE baselines (
   name TEXT NOT NULL,
   hardware_fingerprint TEXT NOT NULL,
@@ -146,6 +148,8 @@ CREATE TABLE telemetry (
   t_ns BYTEA NOT NULL,
   channel_values BYTEA NOT NULL
 );
+ALTER TABLE telemetry ALTER COLUMN t_ns SET STORAGE EXTERNAL;
+ALTER TABLE telemetry ALTER COLUMN channel_values SET STORAGE EXTERNAL;
 )sql"},
 };
 
