@@ -11,6 +11,11 @@
 
 namespace trackiq::cli {
 
+// The --store flag's help, the same for every command that opens the store.
+inline constexpr const char* kStoreHelp =
+    "Results store: a SQLite file or a postgresql://user:pass@host:port/db URL "
+    "(default $TRACKIQ_STORE, else ~/.local/share/trackiq/trackiq.db)";
+
 // "a,b,,c" -> {"a", "b", "c"}: comma-separated flag values, empty items dropped.
 inline std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;

@@ -1,6 +1,7 @@
 // trackiq baseline save|list|rm: named reference runs, per hardware fingerprint (CMP-2).
 #include <fmt/format.h>
 
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/store/store.hpp"
@@ -25,7 +26,7 @@ Action setup_baseline(CLI::App& sub) {
   sub.add_option("name", f->name, "Baseline name (save, rm)");
   sub.add_option("run", f->run, "save: run id or prefix (default: the newest run)");
   sub.add_option("--hardware", f->hardware, "rm: only on this hardware fingerprint");
-  sub.add_option("--store", f->store, "Results store (default $TRACKIQ_STORE, else ~/.local/share/trackiq/trackiq.db)");
+  sub.add_option("--store", f->store, cli::kStoreHelp);
   return [f] {
     auto st = store::open_store(f->store);
     if (f->action == "list") {

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "trackiq/analysis/compare.hpp"
 #include "trackiq/core/error.hpp"
@@ -139,7 +140,7 @@ Action setup_compare(CLI::App& sub) {
   sub.add_option("--product", f->product, "--auto: the product");
   sub.add_option("--hardware", f->hardware, "Hardware fingerprint for --auto or for resolving a baseline name");
   sub.add_option("--seed", f->seed, "Bootstrap seed")->capture_default_str();
-  sub.add_option("--store", f->store, "Results store (default $TRACKIQ_STORE, else ~/.local/share/trackiq/trackiq.db)");
+  sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_flag("--json", f->json, "Print JSON");
   sub.add_flag("--markdown", f->markdown, "Print a Markdown table (for PR comments)");
   return [f] { return compare(*f); };

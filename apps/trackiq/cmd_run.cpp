@@ -375,8 +375,7 @@ Action setup_run(CLI::App& sub) {
                  "Write per-query records to FILE: query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok");
   sub.add_flag("--include-samples", f->include_samples,
                "Put every per-query latency into the --json file too (the store always keeps them)");
-  sub.add_option("--store", f->store,
-                 "Results store: a SQLite file (default $TRACKIQ_STORE, else ~/.local/share/trackiq/trackiq.db)");
+  sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_flag("--no-store", f->no_store, "Do not save the run to the store");
   sub.add_option("--product", f->product, "Product label (same as --label product=...)");
   sub.add_option("--version", f->version_label, "Version label of what is measured (same as --label version=...)");

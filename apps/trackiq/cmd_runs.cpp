@@ -36,7 +36,7 @@ Action setup_runs(CLI::App& sub) {
       "  trackiq runs rm 3f2a");
   sub.add_option("action", f->action, "list, show, export or rm")->required()->check(CLI::IsMember({"list", "show", "export", "rm"}));
   sub.add_option("id", f->id, "Run id or a unique prefix (show, export, rm)");
-  sub.add_option("--store", f->store, "Results store (default $TRACKIQ_STORE, else ~/.local/share/trackiq/trackiq.db)");
+  sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_option("--product", f->product, "list: only this product");
   sub.add_option("--hardware", f->hardware, "list: only this hardware fingerprint (or prefix)");
   sub.add_option("--label", f->labels, "list: only runs with label KEY=VALUE; repeatable");
