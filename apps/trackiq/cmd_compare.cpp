@@ -1,13 +1,11 @@
 // trackiq compare BASELINE CURRENT: regression gate with statistics on the raw samples (CMP-1..3).
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "report_io.hpp"
 #include "trackiq/analysis/compare.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/store/store.hpp"
@@ -20,28 +18,9 @@ struct CompareFlags {
   std::vector<std::string> thresholds;
   std::optional<double> latency_pct, throughput_pct, p99_pct;
   bool automatic = false, json = false, markdown = false;
+  std::string report_path, report_format, title;
   std::uint64_t seed = 42;
 };
-
-// A side is a result JSON file, a run id (or prefix) in the store, or a baseline name.
-Result resolve(const std::string& what, store::Store* st, const std::string& hardware) {
-  if (std::filesystem::is_regular_file(what)) {
-    std::ifstream in(what);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return result_from_json(ss.str(), what);
-  }
-  if (!st) throw InputError(fmt::format("'{}' is not a file", what));
-  if (store::is_run_id_prefix(what)) {
-    try {
-      return st->load(what);
-    } catch (const InputError&) {
-      // not a run id after all: try it as a baseline name below
-    }
-  }
-  const auto b = st->find_baseline(what, hardware);
-  return st->load(b.run_id);
-}
 
 int compare(const CompareFlags& f) {
   analysis::CompareOptions o;
@@ -101,16 +80,23 @@ int compare(const CompareFlags& f) {
     base = st->load(older->run_id);
   } else {
     if (f.baseline.empty() || f.current.empty()) throw InputError("compare needs BASELINE and CURRENT (or --auto --product P)");
-    const bool need_store = !std::filesystem::is_regular_file(f.baseline) || !std::filesystem::is_regular_file(f.current);
-    if (need_store) st = store::open_store(f.store);
-    cur = resolve(f.current, st.get(), f.hardware);
-    base = resolve(f.baseline, st.get(), f.hardware.empty() ? cur.environment.hardware_fingerprint : f.hardware);
+    if (needs_store(f.baseline) || needs_store(f.current)) st = store::open_store(f.store);
+    cur = resolve_run(f.current, st.get(), f.hardware);
+    base = resolve_run(f.baseline, st.get(), f.hardware.empty() ? cur.environment.hardware_fingerprint : f.hardware);
   }
 
+  if (!f.report_path.empty()) report_format(f.report_format, f.report_path);  // a bad format fails before the work
   const auto c = analysis::compare_results(base, cur, o);
+  report::ReportInput in;
+  in.title = f.title.empty() ? fmt::format("compare {} -> {}", base.run_id.substr(0, 8), cur.run_id.substr(0, 8)) : f.title;
+  in.comparison = c;
   if (f.json) std::cout << analysis::comparison_json(c);
-  else if (f.markdown) std::cout << analysis::render_comparison_markdown(c);
-  else std::cout << analysis::render_comparison_table(c);
+  else if (f.markdown || !f.report_path.empty()) {
+    in.runs = {base, cur};
+    if (f.markdown) std::cout << report::render_markdown(in);
+    if (!f.report_path.empty()) write_report(in, f.report_format, f.report_path);
+  }
+  if (!f.json && !f.markdown) std::cout << analysis::render_comparison_table(c);
   return c.verdict == analysis::Verdict::kBlock ? kExitCheckFailed : kExitOk;
 }
 
@@ -129,7 +115,8 @@ Action setup_compare(CLI::App& sub) {
       "Examples:\n"
       "  trackiq compare main 3f2a\n"
       "  trackiq compare before.json after.json --threshold latency_p99_ms=15% --markdown\n"
-      "  trackiq compare --auto --product detector");
+      "  trackiq compare --auto --product detector\n"
+      "  trackiq compare main 3f2a --report compare.xml        # JUnit for CI (also .md, .json, .csv)");
   sub.add_option("baseline", f->baseline, "Baseline: file, run id or baseline name");
   sub.add_option("current", f->current, "Current: file, run id or baseline name");
   sub.add_option("--threshold", f->thresholds, "METRIC=PCT, e.g. latency_p99_ms=10%; repeatable");
@@ -142,7 +129,10 @@ Action setup_compare(CLI::App& sub) {
   sub.add_option("--seed", f->seed, "Bootstrap seed")->capture_default_str();
   sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_flag("--json", f->json, "Print JSON");
-  sub.add_flag("--markdown", f->markdown, "Print a Markdown table (for PR comments)");
+  sub.add_flag("--markdown", f->markdown, "Print the Markdown report, verdict first (for PR comments)");
+  sub.add_option("--report", f->report_path, "Also write a report FILE: format from --report-format or the extension");
+  sub.add_option("--report-format", f->report_format, "md, junit, json or csv");
+  sub.add_option("--title", f->title, "Report title");
   return [f] { return compare(*f); };
 }
 

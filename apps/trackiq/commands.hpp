@@ -34,5 +34,6 @@ Action setup_analyze(CLI::App& sub);
 Action setup_runs(CLI::App& sub);
 Action setup_baseline(CLI::App& sub);
 Action setup_compare(CLI::App& sub);
+Action setup_report(CLI::App& sub);
 
 }  // namespace trackiq::cli

@@ -17,6 +17,7 @@ constexpr Command kCommands[] = {
     {"runs", "List, show, export and remove stored runs", setup_runs},
     {"compare", "Compare two runs: change, significance, severity, PASS/WARN/BLOCK (exit 1 on BLOCK)", setup_compare},
     {"baseline", "Save, list and remove named baselines (per hardware)", setup_baseline},
+    {"report", "Write a report of one or more runs: Markdown, JUnit XML, JSON or CSV", setup_report},
     {"profiles", "List and show run profiles (settings + SLO constraints)", setup_profiles},
     {"devices", "List CPUs, memory, NVIDIA GPUs and Jetson/DRIVE boards, with stable ids", setup_devices},
     {"monitor", "Sample system telemetry at a fixed interval, streaming CSV or JSONL", setup_monitor},

@@ -177,20 +177,6 @@ std::string render_comparison_table(const Comparison& c) {
   return out;
 }
 
-std::string render_comparison_markdown(const Comparison& c) {
-  std::string out = fmt::format("### TrackIQ comparison: **{}**\n\nbaseline `{}` → current `{}`\n\n", to_string(c.verdict),
-                                c.baseline_run, c.current_run);
-  for (const auto& n : c.notes) out += "> " + n + "\n";
-  if (!c.notes.empty()) out += "\n";
-  out += "| metric | baseline | current | change | limit | severity | confidence | verdict |\n";
-  out += "|---|---:|---:|---:|---:|---|---|---|\n";
-  for (const auto& m : c.metrics)
-    out += fmt::format("| {} | {:.4g} {} | {:.4g} {} | {:+.1f} % | {:.0f} % | {} | {} | {} |\n", m.name, m.baseline,
-                       m.unit, m.current, m.unit, m.change_pct, m.threshold_pct, m.severity, m.confidence,
-                       to_string(m.verdict));
-  return out;
-}
-
 std::string comparison_json(const Comparison& c) {
   using Json = nlohmann::ordered_json;
   auto num = [](double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); };

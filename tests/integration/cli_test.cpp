@@ -20,7 +20,8 @@ const std::string kModels = TRACKIQ_TEST_MODELS;
 
 ProcessResult trackiq(std::vector<std::string> args, const TempDir& dir) {
   args.insert(args.begin(), kBin);
-  if (args.size() > 1 && (args[1] == "run" || args[1] == "runs" || args[1] == "baseline" || args[1] == "compare")) {
+  if (args.size() > 1 &&
+      (args[1] == "run" || args[1] == "runs" || args[1] == "baseline" || args[1] == "compare" || args[1] == "report")) {
     args.push_back("--store");
     args.push_back(dir.file("store.db"));
   }
@@ -490,6 +491,49 @@ TEST(CliStore, ThePostgresqlStoreServesRunsBaselinesAndCompare) {
   EXPECT_TRUE(std::regex_search(worse.out, std::regex(R"(latency_p50_ms .* high\s+BLOCK)"))) << worse.out;
   EXPECT_EQ(cli({"runs", "rm", slow}).exit_code, 0);
   EXPECT_EQ(cli({"runs", "show", slow}).exit_code, 2);
+}
+
+TEST(CliReport, WritesMarkdownJunitJsonAndCsvFromRunsAndComparisons) {
+  TempDir dir;
+  const std::string a = stored_id(trackiq({"run", "synthetic:dist=lognormal,mean=1ms,cv=0.2", "-n", "300", "--warmup", "10",
+                                           "--no-telemetry", "--product", "detector"},
+                                          dir));
+  const std::string b = stored_id(trackiq({"run", "synthetic:dist=lognormal,mean=1.4ms,cv=0.2", "-n", "300", "--warmup",
+                                           "10", "--no-telemetry", "--product", "detector"},
+                                          dir));
+  const auto md = trackiq({"report", a, b, "--title", "two runs"}, dir);
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_EQ(md.out.rfind("## ", 0), 0u) << "verdict first: " << md.out;
+  EXPECT_NE(md.out.find("synthetic workload"), std::string::npos) << "synthetic runs are flagged";
+  EXPECT_NE(md.out.find("| `" + a.substr(0, 8) + "` | detector |"), std::string::npos) << md.out;
+  for (const char* ext : {"xml", "json", "csv", "md"}) {
+    const std::string file = dir.file(std::string("r.") + ext);
+    const auto r = trackiq({"report", a, "-o", file}, dir);
+    EXPECT_EQ(r.exit_code, 0) << ext << ": " << r.err;
+    EXPECT_NE(r.out.find("report  " + file), std::string::npos) << r.out;
+  }
+  // Real parsers accept what we wrote.
+  const auto xml = run_process({"/usr/bin/python3", "-c",
+                                "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
+                                "print(r.tag, r.get('tests'), r.get('failures'))",
+                                dir.file("r.xml")});
+  EXPECT_EQ(xml.out, "testsuites 1 0\n") << xml.err;
+  const auto js = run_process({"/usr/bin/python3", "-c",
+                               "import sys, json; d = json.load(open(sys.argv[1])); print(d['executive_summary']['decision'])",
+                               dir.file("r.json")});
+  EXPECT_EQ(js.out, "APPROVE\n") << js.err;
+  // A comparison report: the regression is a JUnit failure with its numbers.
+  const auto cmp = trackiq({"compare", a, b, "--report", dir.file("c.xml")}, dir);
+  EXPECT_EQ(cmp.exit_code, 1) << cmp.out << cmp.err;
+  const std::string cx = read_file(dir.file("c.xml"));
+  EXPECT_NE(cx.find("<failure message=\"latency_p50_ms: "), std::string::npos) << cx;
+  // Formats that are not built say so; unknown ones are usage errors; nothing is written.
+  const auto html = trackiq({"report", a, "-o", dir.file("r.html")}, dir);
+  EXPECT_EQ(html.exit_code, 2);
+  EXPECT_NE(html.err.find("HTML reports are not built yet"), std::string::npos) << html.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("r.html")));
+  EXPECT_EQ(trackiq({"report", a, "--format", "docx"}, dir).exit_code, 2);
+  EXPECT_EQ(trackiq({"report", "ffffffff"}, dir).exit_code, 2);
 }
 
 TEST(CliCompare, BadUsageExitsWith2) {

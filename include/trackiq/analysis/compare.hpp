@@ -72,7 +72,6 @@ struct Comparison {
 Comparison compare_results(const Result& baseline, const Result& current, const CompareOptions& options = {});
 
 std::string render_comparison_table(const Comparison& c);
-std::string render_comparison_markdown(const Comparison& c);
 std::string comparison_json(const Comparison& c);
 
 }  // namespace trackiq::analysis

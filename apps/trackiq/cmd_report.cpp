@@ -1,0 +1,61 @@
+// trackiq report RUN [RUN...]: one report model, rendered as Markdown, JUnit XML, JSON or CSV
+// (REP-1), with the rule-based executive summary (REP-4).
+#include <fmt/format.h>
+
+#include "cli_util.hpp"
+#include "commands.hpp"
+#include "report_io.hpp"
+#include "trackiq/core/error.hpp"
+
+namespace trackiq::cli {
+namespace {
+
+struct ReportFlags {
+  std::vector<std::string> runs;
+  std::string format, output, title, store, hardware;
+};
+
+int report_runs(const ReportFlags& f) {
+  if (f.runs.empty()) throw InputError("report needs at least one RUN (a result file, run id or baseline name)");
+  const std::string format = report_format(f.format, f.output);  // a bad format fails before any work
+  std::unique_ptr<store::Store> st;
+  for (const auto& r : f.runs)
+    if (needs_store(r)) st = store::open_store(f.store);
+  report::ReportInput in;
+  in.title = f.title.empty() ? "TrackIQ report" : f.title;
+  for (const auto& r : f.runs) in.runs.push_back(resolve_run(r, st.get(), f.hardware));
+  write_report(in, format, f.output);
+  if (!f.output.empty() && f.output != "-") {
+    const auto es = report::executive_summary(in);
+    fmt::print("{}: {}\nreport  {}\n", report::to_string(es.decision), es.headline, f.output);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Action setup_report(CLI::App& sub) {
+  auto f = std::make_shared<ReportFlags>();
+  sub.footer(
+      "Render one or more runs from one report model: an executive summary first (APPROVE or BLOCK, with\n"
+      "ranked findings: failed SLOs, failed queries, unstable or bimodal latency, throttling, CPU\n"
+      "saturation, memory pressure), then the runs and their SLO checks. No statistics are recomputed.\n"
+      "Formats: md (GitHub Markdown, <= 65 000 characters, long tables cut with a note), junit (a\n"
+      "testsuite per run, a testcase per SLO), json, csv (a row per run and metric). For a comparison\n"
+      "report use `trackiq compare A B --report FILE`. HTML and PDF are not built yet.\n"
+      "The exit code is 0 whenever the report was written (gate with `compare` or `run --profile`).\n\n"
+      "Each RUN is a result JSON file, a stored run id (or prefix), or a baseline name.\n\n"
+      "Examples:\n"
+      "  trackiq report 3f2a                                  # Markdown to stdout\n"
+      "  trackiq report 3f2a 9c1d main -o runs.md --title 'nightly, edge boxes'\n"
+      "  trackiq report result.json --format junit -o junit.xml");
+  sub.add_option("runs", f->runs, "Runs: files, run ids or baseline names")->required();
+  sub.add_option("--format", f->format, "md, junit, json or csv (default: from the -o extension, else md)");
+  sub.add_option("-o,--output", f->output, "Write to FILE (atomically) instead of stdout");
+  sub.add_option("--title", f->title, "Report title");
+  sub.add_option("--hardware", f->hardware, "Hardware fingerprint for resolving baseline names");
+  sub.add_option("--store", f->store, cli::kStoreHelp);
+  return [f] { return report_runs(*f); };
+}
+
+}  // namespace trackiq::cli

@@ -1,0 +1,65 @@
+#include "report_io.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "trackiq/core/error.hpp"
+
+namespace trackiq::cli {
+
+bool needs_store(const std::string& what) { return !std::filesystem::is_regular_file(what); }
+
+Result resolve_run(const std::string& what, store::Store* st, const std::string& hardware) {
+  if (std::filesystem::is_regular_file(what)) {
+    std::ifstream in(what);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return result_from_json(ss.str(), what);
+  }
+  if (!st) throw InputError(fmt::format("'{}' is not a file", what));
+  if (store::is_run_id_prefix(what)) {
+    try {
+      return st->load(what);
+    } catch (const InputError&) {
+      // not a run id after all: try it as a baseline name below
+    }
+  }
+  const auto b = st->find_baseline(what, hardware);
+  return st->load(b.run_id);
+}
+
+std::string report_format(const std::string& format, const std::string& path) {
+  std::string f = format;
+  if (f.empty()) {
+    const std::string ext = std::filesystem::path(path).extension().string();
+    if (ext == ".md" || ext == ".markdown") f = "md";
+    else if (ext == ".xml") f = "junit";
+    else if (ext == ".json") f = "json";
+    else if (ext == ".csv") f = "csv";
+    else if (ext == ".html" || ext == ".htm") f = "html";
+    else if (ext == ".pdf") f = "pdf";
+    else if (path.empty() || path == "-") f = "md";
+    else throw InputError(fmt::format("{}: cannot tell the report format from the extension; give --format md|junit|json|csv", path));
+  }
+  if (f == "html" || f == "pdf")
+    throw NotAvailableError(fmt::format("{} reports are not built yet (Markdown, JUnit, JSON and CSV are)", f == "html" ? "HTML" : "PDF"));
+  if (f != "md" && f != "junit" && f != "json" && f != "csv")
+    throw InputError(fmt::format("report format '{}': use md, junit, json or csv", f));
+  return f;
+}
+
+void write_report(const report::ReportInput& in, const std::string& format, const std::string& path) {
+  const std::string f = report_format(format, path);
+  const std::string text = f == "md"      ? report::render_markdown(in)
+                           : f == "junit" ? report::render_junit(in)
+                           : f == "json"  ? report::render_json(in)
+                                          : report::render_csv(in);
+  if (path.empty() || path == "-") std::cout << text;
+  else write_file_atomic(path, text);
+}
+
+}  // namespace trackiq::cli

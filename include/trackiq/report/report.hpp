@@ -1,0 +1,69 @@
+#pragma once
+// One report model, many renderers (REP-1), and the rule-based executive summary (REP-4).
+// Renderers format what the results and the comparison already hold: none of them computes a
+// statistic of its own. The executive summary applies fixed rules to the same model.
+//
+//   trackiq::report::ReportInput in{.title = "nightly", .runs = {base, cur}, .comparison = cmp};
+//   std::string md = trackiq::report::render_markdown(in);   // verdict first, fits a PR comment
+//   std::string xml = trackiq::report::render_junit(in);     // one testcase per SLO / metric
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trackiq/analysis/compare.hpp"
+#include "trackiq/core/result.hpp"
+
+namespace trackiq::report {
+
+struct ReportInput {
+  std::string title = "TrackIQ report";
+  std::vector<Result> runs;  // for a comparison: {baseline, current}
+  std::optional<analysis::Comparison> comparison;
+};
+
+enum class Decision { kApprove, kBlock };
+std::string_view to_string(Decision d) noexcept;  // "APPROVE", "BLOCK"
+
+struct Finding {
+  std::string severity;  // "critical", "high", "medium", "low" (rank order)
+  std::string category;  // "regression", "slo", "errors", "instability", "telemetry", "comparability"
+  std::string run_id;    // the run it is about; "" for the comparison as a whole
+  std::string text;      // one line with the numbers
+  bool blocking = false;
+};
+
+struct ExecutiveSummary {
+  Decision decision = Decision::kApprove;
+  std::string headline;
+  std::vector<Finding> findings;  // blocking first, then by severity
+};
+
+// The rules (docs/metrics.md, "Executive summary"):
+//  - a compared metric with verdict BLOCK blocks (severity from the comparison: critical,
+//    severe → high, moderate → medium); WARN is a low, non-blocking finding;
+//  - a failed SLO blocks (high); an SLO that could not be measured is low;
+//  - failed queries: error rate > 1 % blocks (high), otherwise medium;
+//  - instability: latency CV > 0.5 (medium); bimodal latency — two separated modes in the log
+//    histogram of the raw samples, each with >= 10 % of them (medium);
+//  - telemetry: throttle events (medium; high when p99 > 2 x p50, the tail the throttling can
+//    explain), CPU saturation (average >= 90 %), memory pressure (PSI memory "some" >= 10 %);
+//  - a comparison across hardware fingerprints, or without raw samples, is noted (medium/low).
+ExecutiveSummary executive_summary(const ReportInput& in);
+
+// Whether the samples have two separated modes (the instability rule above).
+bool is_bimodal(const std::vector<std::int64_t>& samples_ns);
+
+// GitHub-flavoured Markdown, verdict first. At most `max_chars` characters: long tables are
+// cut, with a note saying how many rows were left out.
+std::string render_markdown(const ReportInput& in, std::size_t max_chars = 65'000);
+// JUnit XML: a <testsuite> per run (a testcase per SLO, or one "completed without errors" case)
+// and one per comparison (a testcase per compared metric; BLOCK = failure), failures with numbers.
+std::string render_junit(const ReportInput& in);
+// RFC 4180 CSV: one row per run and metric, then one row per compared metric.
+std::string render_csv(const ReportInput& in);
+// JSON: title, the executive summary, every run (canonical result JSON without raw samples or
+// series) and the comparison.
+std::string render_json(const ReportInput& in);
+
+}  // namespace trackiq::report

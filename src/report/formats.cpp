@@ -1,0 +1,276 @@
+// Markdown, JUnit XML, CSV and JSON renderers of one report model (REP-1). Each formats what
+// the results and the comparison hold; the executive summary comes from executive_summary().
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "trackiq/report/report.hpp"
+
+namespace trackiq::report {
+namespace {
+
+std::string g(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : std::string("-"); }
+std::string short_id(const std::string& id) { return id.substr(0, 8); }
+// A unit after a number: none for dimensionless metrics.
+std::string unit_suffix(const std::string& unit) { return unit == "1" || unit.empty() ? "" : " " + unit; }
+
+std::string opt_metric(const Result& r, std::string_view name) {
+  const auto v = r.metric_value(name);
+  return v ? g(*v) : std::string("-");
+}
+
+// Markdown table cells: no raw '|' or newline.
+std::string cell(std::string s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n' || c == '\r') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+struct Table {
+  std::string header;  // "| a | b |\n|---|---|\n"
+  std::vector<std::string> rows;
+  std::string render(std::size_t limit) const {
+    std::string out = header;
+    for (std::size_t i = 0; i < rows.size() && i < limit; ++i) out += rows[i];
+    if (rows.size() > limit)
+      out += fmt::format("\n_… {} more rows not shown (the report is kept under the PR comment limit); "
+                         "the JSON and CSV reports have every row._\n",
+                         rows.size() - limit);
+    return out;
+  }
+};
+
+std::string slo_verdict(const SloVerdict& s) { return !s.measured ? "NOT MEASURED" : s.pass ? "PASS" : "FAIL"; }
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 forbids most control characters, even escaped.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') out += ' ';
+        else out += c;
+    }
+  }
+  return out;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string(); }
+
+}  // namespace
+
+std::string render_markdown(const ReportInput& in, std::size_t max_chars) {
+  const ExecutiveSummary es = executive_summary(in);
+  const bool block = es.decision == Decision::kBlock;
+  std::string head = fmt::format("## {} {} — {}\n\n{}\n\n", block ? "❌" : "✅", to_string(es.decision), cell(in.title),
+                                 es.headline);
+
+  Table findings{"### Findings\n\n| # | severity | kind | finding |\n|---:|---|---|---|\n", {}};
+  for (std::size_t i = 0; i < es.findings.size(); ++i) {
+    const auto& f = es.findings[i];
+    findings.rows.push_back(fmt::format("| {} | {}{} | {} | {} |\n", i + 1, f.severity, f.blocking ? " (blocking)" : "",
+                                        f.category, cell(f.text)));
+  }
+
+  Table cmp{"", {}};
+  if (in.comparison) {
+    const auto& c = *in.comparison;
+    cmp.header = fmt::format(
+        "### Comparison: **{}**\n\nbaseline `{}` → current `{}`{}\n\n"
+        "| metric | baseline | current | change | limit | severity | confidence | verdict |\n"
+        "|---|---:|---:|---:|---:|---|---|---|\n",
+        analysis::to_string(c.verdict), c.baseline_run, c.current_run,
+        c.same_hardware ? "" : " — **different hardware**");
+    for (const auto& m : c.metrics)
+      cmp.rows.push_back(fmt::format("| {} | {}{} | {}{} | {:+.1f} % | {:.0f} % | {} | {} | {} |\n", m.name, g(m.baseline),
+                                     unit_suffix(m.unit), g(m.current), unit_suffix(m.unit), m.change_pct, m.threshold_pct, m.severity, m.confidence,
+                                     analysis::to_string(m.verdict)));
+  }
+
+  Table runs{"### Runs\n\n| run | product | version | workload | scenario | p50 ms | p99 ms | throughput /s | errors | SLOs |\n"
+             "|---|---|---|---|---|---:|---:|---:|---:|---|\n",
+             {}};
+  for (const auto& r : in.runs) {
+    std::size_t pass = 0, fail = 0, unmeasured = 0;
+    for (const auto& s : r.slo) (!s.measured ? unmeasured : s.pass ? pass : fail) += 1;
+    const std::string slos = r.slo.empty() ? "-" : fmt::format("{} pass, {} fail, {} not measured", pass, fail, unmeasured);
+    runs.rows.push_back(fmt::format("| `{}` | {} | {} | {}:{}{} | {} | {} | {} | {} | {} | {} |\n", short_id(r.run_id),
+                                    cell(r.labels.product), cell(r.labels.version), cell(r.workload.backend),
+                                    cell(r.workload.model), r.workload.synthetic ? " (synthetic)" : "", r.scenario.name, opt_metric(r, "latency_p50_ms"),
+                                    opt_metric(r, "latency_p99_ms"), opt_metric(r, "throughput_samples_per_s"),
+                                    r.errors.total, slos));
+  }
+
+  Table slo{"### SLO checks\n\n| run | metric | limit | measured | verdict |\n|---|---|---|---:|---|\n", {}};
+  for (const auto& r : in.runs)
+    for (const auto& s : r.slo)
+      slo.rows.push_back(fmt::format("| `{}` | {} | {} {} | {} | {} |\n", short_id(r.run_id), s.metric, s.op, g(s.limit),
+                                     s.measured ? g(*s.measured) : std::string("-"), slo_verdict(s)));
+
+  auto assemble = [&](std::size_t limit) {
+    std::string out = head;
+    if (!findings.rows.empty()) out += findings.render(limit) + "\n";
+    if (in.comparison) out += cmp.render(limit) + "\n";
+    if (!runs.rows.empty()) out += runs.render(limit) + "\n";
+    if (!slo.rows.empty()) out += slo.render(limit) + "\n";
+    return out;
+  };
+  std::size_t limit = std::max({findings.rows.size(), cmp.rows.size(), runs.rows.size(), slo.rows.size()});
+  std::string out = assemble(limit);
+  while (out.size() > max_chars && limit > 0) {
+    limit /= 2;
+    out = assemble(limit);
+  }
+  if (out.size() > max_chars) {  // even the header is too long (a huge title): cut on a UTF-8 boundary
+    std::size_t cut = max_chars;
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) --cut;
+    out.resize(cut);
+  }
+  return out;
+}
+
+std::string render_junit(const ReportInput& in) {
+  std::string suites;
+  std::size_t all_tests = 0, all_failures = 0;
+  for (const auto& r : in.runs) {
+    std::string cases;
+    std::size_t tests = 0, failures = 0, skipped = 0;
+    const std::string classname = fmt::format("trackiq.{}.{}", r.labels.product.empty() ? "run" : r.labels.product,
+                                              r.scenario.name);
+    for (const auto& s : r.slo) {
+      ++tests;
+      std::string body;
+      if (!s.measured) {
+        ++skipped;
+        body = "<skipped message=\"not measured in this run\"/>";
+      } else if (!s.pass) {
+        ++failures;
+        const std::string msg = fmt::format("{} = {}, limit {} {}", s.metric, g(*s.measured), s.op, g(s.limit));
+        body = fmt::format("<failure message=\"{}\" type=\"slo\">{}</failure>", xml_escape(msg), xml_escape(msg));
+      }
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\"{}\n", xml_escape(classname),
+                           xml_escape(fmt::format("{} {} {}", s.metric, s.op, g(s.limit))),
+                           body.empty() ? "/>" : ">" + body + "</testcase>");
+    }
+    // Every run is at least one test: it completed without failed queries.
+    ++tests;
+    if (r.errors.total > 0) {
+      ++failures;
+      const std::string msg = fmt::format("{} failed queries", r.errors.total);
+      std::string detail = msg;
+      for (const auto& [k, n] : r.errors.by_class) detail += fmt::format("\n{}: {}", k, n);
+      for (const auto& e : r.errors.examples) detail += "\ne.g. " + e;
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"completed without errors\"><failure message=\"{}\" "
+                           "type=\"errors\">{}</failure></testcase>\n",
+                           xml_escape(classname), xml_escape(msg), xml_escape(detail));
+    } else {
+      cases += fmt::format("    <testcase classname=\"{}\" name=\"completed without errors\"/>\n", xml_escape(classname));
+    }
+    suites += fmt::format(
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" timestamp=\"{}\">\n"
+        "    <properties>\n"
+        "      <property name=\"run_id\" value=\"{}\"/>\n"
+        "      <property name=\"workload\" value=\"{}\"/>\n"
+        "      <property name=\"hardware_fingerprint\" value=\"{}\"/>\n"
+        "    </properties>\n{}  </testsuite>\n",
+        xml_escape(fmt::format("run {} {}:{} {}", short_id(r.run_id), r.workload.backend, r.workload.model,
+                               r.scenario.name)),
+        tests, failures, skipped, xml_escape(r.started_at.substr(0, 19)), xml_escape(r.run_id),
+        xml_escape(r.workload.backend + ":" + r.workload.model), xml_escape(r.environment.hardware_fingerprint), cases);
+    all_tests += tests;
+    all_failures += failures;
+  }
+  if (in.comparison) {
+    const auto& c = *in.comparison;
+    std::string cases;
+    std::size_t failures = 0;
+    for (const auto& m : c.metrics) {
+      const std::string numbers =
+          fmt::format("{}: {} → {}{} ({:+.2f} %, threshold {:.0f} %{}, severity {}, confidence {}): {}", m.name,
+                      g(m.baseline), g(m.current), unit_suffix(m.unit), m.change_pct, m.threshold_pct,
+                      m.p_value ? fmt::format(", p = {:.3g}", *m.p_value) : std::string(), m.severity, m.confidence,
+                      m.reason);
+      std::string body;
+      if (m.verdict == analysis::Verdict::kBlock) {
+        ++failures;
+        body = fmt::format("><failure message=\"{}\" type=\"regression\">{}</failure></testcase>", xml_escape(numbers),
+                           xml_escape(numbers));
+      } else {
+        body = fmt::format("><system-out>{}{}</system-out></testcase>",
+                           m.verdict == analysis::Verdict::kWarn ? "WARN: " : "", xml_escape(numbers));
+      }
+      cases += fmt::format("    <testcase classname=\"trackiq.compare\" name=\"{}\"{}\n", xml_escape(m.name), body);
+    }
+    suites += fmt::format(
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n{}  </testsuite>\n",
+        xml_escape(fmt::format("compare {} -> {}", short_id(c.baseline_run), short_id(c.current_run))),
+        c.metrics.size(), failures, cases);
+    all_tests += c.metrics.size();
+    all_failures += failures;
+  }
+  return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\">\n{}"
+                     "</testsuites>\n",
+                     xml_escape(in.title), all_tests, all_failures, suites);
+}
+
+std::string render_csv(const ReportInput& in) {
+  std::string out = "record,run_id,product,version,workload,scenario,metric,value,unit,direction,kind,baseline,current,"
+                    "change_pct,threshold_pct,p_value,severity,confidence,verdict\r\n";
+  for (const auto& r : in.runs) {
+    for (const auto& m : r.metrics) {
+      const auto& def = metric(m.name);
+      out += fmt::format("metric,{},{},{},{},{},{},{},{},{},{},,,,,,,,\r\n", r.run_id, csv_field(r.labels.product),
+                         csv_field(r.labels.version), csv_field(r.workload.backend + ":" + r.workload.model),
+                         r.scenario.name, m.name, csv_number(m.value), csv_field(std::string(def.unit)),
+                         to_string(def.direction), to_string(m.kind));
+    }
+  }
+  if (in.comparison) {
+    for (const auto& m : in.comparison->metrics)
+      out += fmt::format("comparison,{},,,,,{},,{},{},,{},{},{},{},{},{},{},{}\r\n", in.comparison->current_run, m.name,
+                         csv_field(m.unit), to_string(m.direction), csv_number(m.baseline), csv_number(m.current),
+                         csv_number(m.change_pct), csv_number(m.threshold_pct),
+                         m.p_value ? csv_number(*m.p_value) : std::string(), m.severity, m.confidence,
+                         analysis::to_string(m.verdict));
+  }
+  return out;
+}
+
+std::string render_json(const ReportInput& in) {
+  using Json = nlohmann::ordered_json;
+  const ExecutiveSummary es = executive_summary(in);
+  Json findings = Json::array();
+  for (const auto& f : es.findings)
+    findings.push_back({{"severity", f.severity}, {"category", f.category}, {"run_id", f.run_id}, {"text", f.text},
+                        {"blocking", f.blocking}});
+  Json runs = Json::array();
+  for (Result r : in.runs) {
+    if (r.latency) r.latency->samples_ns.clear();  // the data files carry samples; the report does not
+    r.telemetry.series.reset();
+    runs.push_back(Json::parse(to_json(r, -1)));
+  }
+  Json j{{"title", in.title},
+         {"executive_summary", {{"decision", to_string(es.decision)}, {"headline", es.headline}, {"findings", findings}}},
+         {"runs", runs},
+         {"comparison", in.comparison ? Json::parse(analysis::comparison_json(*in.comparison)) : Json(nullptr)}};
+  return j.dump(2) + "\n";
+}
+
+}  // namespace trackiq::report

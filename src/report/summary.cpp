@@ -1,0 +1,161 @@
+// The rule-based executive summary (REP-4): APPROVE / BLOCK with ranked findings, from the
+// results and comparison as they are. Rules are documented in report.hpp and docs/metrics.md.
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "trackiq/report/report.hpp"
+
+namespace trackiq::report {
+namespace {
+
+int severity_rank(const std::string& s) {
+  if (s == "critical") return 0;
+  if (s == "high") return 1;
+  if (s == "medium") return 2;
+  return 3;
+}
+
+std::string short_id(const std::string& id) { return id.substr(0, 8); }
+
+std::string g(double v) { return fmt::format("{:.4g}", v); }
+
+void run_findings(const Result& r, std::vector<Finding>& out) {
+  const std::string id = short_id(r.run_id);
+  if (r.workload.synthetic)
+    out.push_back({"medium", "comparability", r.run_id,
+                   fmt::format("run {}: a synthetic workload: its numbers do not measure a model", id), false});
+  for (const auto& s : r.slo) {
+    if (!s.measured) {
+      out.push_back({"low", "slo", r.run_id, fmt::format("run {}: SLO {} {} {} not measured", id, s.metric, s.op, g(s.limit)),
+                     false});
+    } else if (!s.pass) {
+      out.push_back({"high", "slo", r.run_id,
+                     fmt::format("run {}: SLO {} {} {} failed: measured {}", id, s.metric, s.op, g(s.limit), g(*s.measured)),
+                     true});
+    }
+  }
+  if (r.errors.total > 0) {
+    const double ok = r.latency ? static_cast<double>(r.latency->summary_ns.count) : 0.0;
+    const double rate = static_cast<double>(r.errors.total) / (ok + static_cast<double>(r.errors.total));
+    const bool blocks = rate > 0.01;
+    out.push_back({blocks ? "high" : "medium", "errors", r.run_id,
+                   fmt::format("run {}: {} failed queries ({:.2f} % of all){}", id, r.errors.total, rate * 100,
+                               r.errors.examples.empty() ? "" : ", e.g. " + r.errors.examples.front()),
+                   blocks});
+  }
+  if (const auto cv = r.metric_value("latency_cv"); cv && *cv > 0.5)
+    out.push_back({"medium", "instability", r.run_id, fmt::format("run {}: unstable latency, CV {:.2f} (> 0.5)", id, *cv), false});
+  if (r.latency && is_bimodal(r.latency->samples_ns))
+    out.push_back({"medium", "instability", r.run_id,
+                   fmt::format("run {}: bimodal latency: two separated modes in the raw samples", id), false});
+  const auto p50 = r.metric_value("latency_p50_ms"), p99 = r.metric_value("latency_p99_ms");
+  if (const auto th = r.metric_value("throttle_events_total"); th && *th > 0) {
+    const bool tail = p50 && p99 && *p50 > 0 && *p99 > 2 * *p50;
+    out.push_back({tail ? "high" : "medium", "telemetry", r.run_id,
+                   tail ? fmt::format("run {}: {} throttle events while p99 was {}x p50: throttling can explain the tail", id,
+                                      g(*th), g(*p99 / *p50))
+                        : fmt::format("run {}: {} throttle events during the run", id, g(*th)),
+                   false});
+  }
+  if (const auto cpu = r.metric_value("cpu_util_avg_pct"); cpu && *cpu >= 90)
+    out.push_back({"medium", "telemetry", r.run_id,
+                   fmt::format("run {}: CPU saturated (average {:.0f} %): latency may include waiting for a core", id, *cpu),
+                   false});
+  if (const auto it = r.telemetry.summary.find("psi.memory.some_pct.max"); it != r.telemetry.summary.end() && it->second >= 10)
+    out.push_back({"medium", "telemetry", r.run_id,
+                   fmt::format("run {}: memory pressure: tasks stalled on memory up to {:.0f} % of the time (PSI)", id,
+                               it->second),
+                   false});
+}
+
+void comparison_findings(const analysis::Comparison& c, std::vector<Finding>& out) {
+  if (!c.same_hardware)
+    out.push_back({"medium", "comparability", "",
+                   "baseline and current ran on different hardware: differences may be the machine, not the change", false});
+  if (!c.samples_used)
+    out.push_back({"low", "comparability", "", "no raw samples on both sides: thresholds only, no significance test", false});
+  for (const auto& m : c.metrics) {
+    if (m.verdict == analysis::Verdict::kPass) continue;
+    const bool block = m.verdict == analysis::Verdict::kBlock;
+    std::string sev = "low";
+    if (block) sev = m.severity == "critical" ? "critical" : m.severity == "severe" ? "high" : "medium";
+    std::string stats = m.p_value ? fmt::format(", p = {:.2g}", *m.p_value) : std::string();
+    const std::string unit = m.unit == "1" ? "" : " " + m.unit;
+    out.push_back({sev, "regression", c.current_run,
+                   fmt::format("{} {} {:+.1f} % ({} → {}{}; threshold {:.0f} %{}, confidence {}){}", m.name,
+                               block ? "regressed" : "changed", m.change_pct, g(m.baseline), g(m.current), unit,
+                               m.threshold_pct, stats, m.confidence, block ? "" : ": " + m.reason),
+                   block});
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(Decision d) noexcept { return d == Decision::kBlock ? "BLOCK" : "APPROVE"; }
+
+bool is_bimodal(const std::vector<std::int64_t>& samples_ns) {
+  // A log-spaced histogram of the central 99 % (outliers would stretch the bins), smoothed over
+  // three bins; bimodal when two local maxima each hold >= 10 % of the samples in their basin
+  // and the valley between them is below half the lower peak.
+  if (samples_ns.size() < 200) return false;
+  std::vector<double> logs;
+  logs.reserve(samples_ns.size());
+  for (const auto v : samples_ns)
+    if (v > 0) logs.push_back(std::log(static_cast<double>(v)));
+  if (logs.size() < 200) return false;
+  std::sort(logs.begin(), logs.end());
+  const double lo = logs[logs.size() / 200], hi = logs[logs.size() - 1 - logs.size() / 200];
+  if (!(hi - lo > 1e-9)) return false;
+  constexpr int kBins = 40;
+  std::vector<double> h(kBins, 0);
+  for (const double x : logs) {
+    if (x < lo || x > hi) continue;
+    h[std::min(kBins - 1, static_cast<int>((x - lo) / (hi - lo) * kBins))] += 1;
+  }
+  std::vector<double> s(kBins, 0);
+  for (int i = 0; i < kBins; ++i)
+    s[i] = (h[std::max(0, i - 1)] + h[i] + h[std::min(kBins - 1, i + 1)]) / 3.0;
+  std::vector<int> peaks;
+  for (int i = 0; i < kBins; ++i) {
+    const double left = i > 0 ? s[i - 1] : -1, right = i + 1 < kBins ? s[i + 1] : -1;
+    if (s[i] > left && s[i] >= right) peaks.push_back(i);
+  }
+  const double total = static_cast<double>(logs.size());
+  for (std::size_t a = 0; a < peaks.size(); ++a) {
+    for (std::size_t b = a + 1; b < peaks.size(); ++b) {
+      const int pa = peaks[a], pb = peaks[b];
+      const int valley = static_cast<int>(std::min_element(s.begin() + pa, s.begin() + pb + 1) - s.begin());
+      if (s[valley] >= 0.5 * std::min(s[pa], s[pb])) continue;
+      double left_mass = 0, right_mass = 0;
+      for (int i = 0; i <= valley; ++i) left_mass += h[i];
+      for (int i = valley + 1; i < kBins; ++i) right_mass += h[i];
+      if (left_mass >= 0.1 * total && right_mass >= 0.1 * total) return true;
+    }
+  }
+  return false;
+}
+
+ExecutiveSummary executive_summary(const ReportInput& in) {
+  ExecutiveSummary es;
+  if (in.comparison) comparison_findings(*in.comparison, es.findings);
+  for (const auto& r : in.runs) run_findings(r, es.findings);
+  std::stable_sort(es.findings.begin(), es.findings.end(), [](const Finding& a, const Finding& b) {
+    if (a.blocking != b.blocking) return a.blocking;
+    return severity_rank(a.severity) < severity_rank(b.severity);
+  });
+  const auto blocking = static_cast<std::size_t>(
+      std::count_if(es.findings.begin(), es.findings.end(), [](const Finding& f) { return f.blocking; }));
+  es.decision = blocking > 0 ? Decision::kBlock : Decision::kApprove;
+  if (blocking > 0) {
+    es.headline = fmt::format("{} blocking finding{}: {}", blocking, blocking == 1 ? "" : "s", es.findings.front().text);
+  } else {
+    std::string what = in.comparison ? "no significant regression beyond its threshold" : "no failed SLO";
+    es.headline = fmt::format("{}, no blocking error rate; {} other finding{}", what, es.findings.size(),
+                              es.findings.size() == 1 ? "" : "s");
+  }
+  return es;
+}
+
+}  // namespace trackiq::report

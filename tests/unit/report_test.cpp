@@ -1,0 +1,220 @@
+// Report renderers (REP-1) and the executive summary rules (REP-4). Golden files live in
+// tests/golden/; after an intended change, regenerate them with
+//   TRACKIQ_UPDATE_GOLDEN=1 build/bin/report_test
+// and review the diff.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "trackiq/analysis/compare.hpp"
+#include "trackiq/core/stats.hpp"
+#include "trackiq/report/report.hpp"
+
+namespace trackiq::report {
+namespace {
+
+const std::string kGolden = TRACKIQ_GOLDEN_DIR;
+
+// A fixed run: log-normal latencies from a seed, so every number in the goldens is reproducible.
+Result fixed_run(const std::string& id, double median_ms, std::uint64_t seed, std::size_t n = 400) {
+  Result r;
+  r.tool_version = "0.1.0";
+  r.run_id = id;
+  r.started_at = "2026-11-20T08:00:00.000Z";
+  r.finished_at = "2026-11-20T08:00:10.000Z";
+  r.environment.hostname = "bench-01";
+  r.environment.hardware_fingerprint = "0123456789abcdef";
+  r.labels.product = "detector";
+  r.labels.version = "1.4";
+  r.workload.backend = "onnx";
+  r.workload.model = "resnet50.onnx";
+  r.scenario.name = "single-stream";
+  std::mt19937_64 rng(seed);
+  std::lognormal_distribution<double> d(std::log(median_ms * 1e6), 0.2);
+  LatencyData l;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto v = static_cast<std::int64_t>(d(rng));
+    l.samples_ns.push_back(v);
+    l.histogram.record(v);
+  }
+  l.summary_ns = summarize(l.samples_ns);
+  auto pct = [&](double p) {
+    for (const auto& q : l.summary_ns.percentiles)
+      if (q.p == p) return q.value / 1e6;
+    return 0.0;
+  };
+  r.metrics = {{"latency_mean_ms", l.summary_ns.mean / 1e6},
+               {"latency_p50_ms", pct(50)},
+               {"latency_p99_ms", pct(99)},
+               {"latency_cv", l.summary_ns.cv, ValueKind::kDerived},
+               {"throughput_samples_per_s", 1e3 / (l.summary_ns.mean / 1e6), ValueKind::kDerived}};
+  r.latency = std::move(l);
+  return r;
+}
+
+std::string read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void expect_golden(const std::string& name, const std::string& text) {
+  const std::string path = kGolden + "/" + name;
+  if (const char* u = std::getenv("TRACKIQ_UPDATE_GOLDEN"); u && std::string(u) == "1") {
+    std::ofstream(path, std::ios::binary) << text;
+    return;
+  }
+  EXPECT_EQ(text, read(path)) << "differs from " << path << " (TRACKIQ_UPDATE_GOLDEN=1 rewrites it)";
+}
+
+ReportInput single_run_input() {
+  Result r = fixed_run("11111111-1111-4111-8111-111111111111", 4.0, 7);
+  r.slo = {{"latency_p99_ms", "<=", 7.0, *r.metric_value("latency_p99_ms"), *r.metric_value("latency_p99_ms") <= 7.0},
+           {"power_avg_w", "<=", 30.0, std::nullopt, false},
+           {"throughput_samples_per_s", ">=", 300.0, *r.metric_value("throughput_samples_per_s"), false}};
+  r.errors.total = 2;
+  r.errors.by_class["timeout"] = 2;
+  r.errors.examples = {"query 17: timed out after 1 s <slow & steady>"};
+  return {"nightly | edge", {r}, std::nullopt};
+}
+
+ReportInput comparison_input() {
+  const Result base = fixed_run("22222222-2222-4222-8222-222222222222", 4.0, 1);
+  const Result cur = fixed_run("33333333-3333-4333-8333-333333333333", 5.2, 2);  // 30 % slower
+  analysis::CompareOptions o;
+  o.seed = 42;
+  return {"compare 1.4 -> 1.5", {base, cur}, analysis::compare_results(base, cur, o)};
+}
+
+TEST(ReportGolden, SingleRunInEveryFormat) {
+  const auto in = single_run_input();
+  expect_golden("single_run.md", render_markdown(in));
+  expect_golden("single_run.xml", render_junit(in));
+  expect_golden("single_run.csv", render_csv(in));
+  expect_golden("single_run.json", render_json(in));
+}
+
+TEST(ReportGolden, ComparisonInEveryFormat) {
+  const auto in = comparison_input();
+  expect_golden("comparison.md", render_markdown(in));
+  expect_golden("comparison.xml", render_junit(in));
+  expect_golden("comparison.csv", render_csv(in));
+  expect_golden("comparison.json", render_json(in));
+}
+
+TEST(ExecutiveSummary, AFailedSloAndAnErrorRateAbove1PercentBlock) {
+  const auto es = executive_summary(single_run_input());
+  EXPECT_EQ(es.decision, Decision::kBlock);
+  ASSERT_GE(es.findings.size(), 2u);
+  EXPECT_TRUE(es.findings[0].blocking);
+  EXPECT_EQ(es.findings[0].category, "slo");
+  EXPECT_NE(es.findings[0].text.find("throughput_samples_per_s >= 300 failed"), std::string::npos) << es.findings[0].text;
+  // 2 failures in 402 queries = 0.50 %: reported, not blocking.
+  bool errors_seen = false;
+  for (const auto& f : es.findings)
+    if (f.category == "errors") {
+      errors_seen = true;
+      EXPECT_FALSE(f.blocking);
+      EXPECT_NE(f.text.find("0.50 %"), std::string::npos) << f.text;
+    }
+  EXPECT_TRUE(errors_seen);
+  // The SLO that could not be measured is a low finding, after the blocking ones.
+  EXPECT_EQ(es.findings.back().severity, "low");
+  EXPECT_NE(es.findings.back().text.find("power_avg_w"), std::string::npos);
+}
+
+TEST(ExecutiveSummary, ApprovesACleanRunAndBlocksA30PercentRegression) {
+  ReportInput clean{"clean", {fixed_run("44444444-4444-4444-8444-444444444444", 4.0, 3)}, std::nullopt};
+  EXPECT_EQ(executive_summary(clean).decision, Decision::kApprove);
+  EXPECT_TRUE(executive_summary(clean).findings.empty());
+  const auto es = executive_summary(comparison_input());
+  EXPECT_EQ(es.decision, Decision::kBlock);
+  EXPECT_EQ(es.findings[0].category, "regression");
+  EXPECT_TRUE(es.findings[0].blocking);
+}
+
+TEST(ExecutiveSummary, ErrorRatesAbove1PercentBlock) {
+  Result r = fixed_run("55555555-5555-4555-8555-555555555555", 4.0, 4, 100);
+  r.errors.total = 2;  // 2 of 102 = 1.96 %
+  const auto es = executive_summary({"t", {r}, std::nullopt});
+  EXPECT_EQ(es.decision, Decision::kBlock);
+  EXPECT_EQ(es.findings[0].category, "errors");
+  EXPECT_EQ(es.findings[0].severity, "high");
+}
+
+TEST(ExecutiveSummary, TelemetryExplainsTheTailAndFlagsSaturation) {
+  Result r = fixed_run("66666666-6666-4666-8666-666666666666", 4.0, 5);
+  r.metrics.push_back({"throttle_events_total", 3});
+  r.metrics.push_back({"cpu_util_avg_pct", 97});
+  r.telemetry.summary["psi.memory.some_pct.max"] = 25;
+  for (auto& m : r.metrics)
+    if (m.name == "latency_p99_ms") m.value = 3 * *r.metric_value("latency_p50_ms");
+  const auto es = executive_summary({"t", {r}, std::nullopt});
+  EXPECT_EQ(es.decision, Decision::kApprove) << "telemetry explains; it does not block";
+  ASSERT_EQ(es.findings.size(), 3u);
+  EXPECT_EQ(es.findings[0].severity, "high");
+  EXPECT_NE(es.findings[0].text.find("throttling can explain the tail"), std::string::npos);
+  EXPECT_NE(es.findings[1].text.find("CPU saturated (average 97 %)"), std::string::npos);
+  EXPECT_NE(es.findings[2].text.find("memory pressure"), std::string::npos);
+}
+
+std::vector<std::int64_t> lognormal(std::size_t n, double median_ns, double sigma, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::lognormal_distribution<double> d(std::log(median_ns), sigma);
+  std::vector<std::int64_t> v(n);
+  for (auto& x : v) x = static_cast<std::int64_t>(d(rng));
+  return v;
+}
+
+TEST(Bimodality, FindsTwoSeparatedModesAndNotASkewedTail) {
+  auto mix = lognormal(5000, 2e6, 0.1, 1);
+  const auto slow = lognormal(5000, 8e6, 0.1, 2);
+  mix.insert(mix.end(), slow.begin(), slow.end());
+  EXPECT_TRUE(is_bimodal(mix));
+  EXPECT_FALSE(is_bimodal(lognormal(10000, 2e6, 0.5, 3))) << "one skewed mode";
+  EXPECT_FALSE(is_bimodal(lognormal(10000, 2e6, 0.05, 4))) << "one narrow mode";
+  auto rare = lognormal(9700, 2e6, 0.1, 5);
+  const auto few = lognormal(300, 8e6, 0.1, 6);  // 3 %: outliers, not a second mode
+  rare.insert(rare.end(), few.begin(), few.end());
+  EXPECT_FALSE(is_bimodal(rare));
+  EXPECT_FALSE(is_bimodal({1, 2, 3})) << "too few samples to say";
+}
+
+TEST(Markdown, StaysUnderThePrCommentLimitAndSaysWhatWasCut) {
+  ReportInput many{"a long night", {}, std::nullopt};
+  for (int i = 0; i < 2000; ++i) {
+    Result r = fixed_run(fmt::format("{:08x}-0000-4000-8000-000000000000", i), 4.0, 9, 50);
+    r.labels.product = "product-with-a-rather-long-name-" + std::to_string(i);
+    many.runs.push_back(std::move(r));
+  }
+  const std::string md = render_markdown(many);
+  EXPECT_LE(md.size(), 65'000u);
+  EXPECT_EQ(md.rfind("## ✅ APPROVE", 0), 0u) << "verdict first";
+  EXPECT_NE(md.find("more rows not shown"), std::string::npos);
+  EXPECT_EQ(render_markdown(many, 100'000'000).find("more rows not shown"), std::string::npos);
+}
+
+TEST(Junit, EscapesXmlAndCountsFailures) {
+  const std::string xml = render_junit(single_run_input());
+  EXPECT_NE(xml.find("&lt;slow &amp; steady&gt;"), std::string::npos);
+  EXPECT_EQ(xml.find("<slow"), std::string::npos);
+  // Three SLO cases + "completed without errors"; the throughput SLO and the errors fail.
+  EXPECT_NE(xml.find("tests=\"4\" failures=\"2\" errors=\"0\" skipped=\"1\""), std::string::npos) << xml;
+}
+
+TEST(Csv, QuotesFieldsThatNeedIt) {
+  auto in = single_run_input();
+  in.runs[0].labels.product = "det, \"v2\"";
+  const std::string csv = render_csv(in);
+  EXPECT_NE(csv.find(",\"det, \"\"v2\"\"\","), std::string::npos) << csv;
+}
+
+}  // namespace
+}  // namespace trackiq::report
