@@ -35,5 +35,6 @@ Action setup_runs(CLI::App& sub);
 Action setup_baseline(CLI::App& sub);
 Action setup_compare(CLI::App& sub);
 Action setup_report(CLI::App& sub);
+Action setup_import(CLI::App& sub);
 
 }  // namespace trackiq::cli

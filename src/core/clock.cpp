@@ -44,11 +44,18 @@ std::optional<std::int64_t> parse_duration_ns(std::string_view text) {
 }
 
 std::string utc_timestamp_now() {
-  const auto now = std::chrono::system_clock::now();
-  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now - secs).count();
-  const std::time_t t = std::chrono::system_clock::to_time_t(secs);
+  return utc_timestamp_from_unix_ns(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+std::string utc_timestamp_from_unix_ns(std::int64_t unix_ns) {
+  std::int64_t secs = unix_ns / 1'000'000'000;
+  std::int64_t ms = (unix_ns % 1'000'000'000) / 1'000'000;
+  if (ms < 0) {  // before 1970: floor, not truncate
+    ms += 1000;
+    secs -= 1;
+  }
+  const std::time_t t = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&t, &tm);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,

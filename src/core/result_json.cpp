@@ -44,6 +44,19 @@ bool TelemetrySeries::operator==(const TelemetrySeries& o) const {
   return true;
 }
 
+void append_latency_metrics(std::vector<MetricValue>& out, const SampleSummary& sm) {
+  out.push_back({"latency_min_ms", static_cast<double>(sm.min) / 1e6});
+  out.push_back({"latency_mean_ms", sm.mean / 1e6});
+  out.push_back({"latency_max_ms", static_cast<double>(sm.max) / 1e6});
+  out.push_back({"latency_std_ms", sm.std / 1e6});
+  out.push_back({"latency_cv", sm.cv, ValueKind::kDerived});
+  for (const auto& q : sm.percentiles) {
+    const char* name = q.p == 50 ? "latency_p50_ms" : q.p == 90 ? "latency_p90_ms" : q.p == 95 ? "latency_p95_ms"
+                     : q.p == 99 ? "latency_p99_ms" : q.p == 99.9 ? "latency_p99_9_ms" : nullptr;
+    if (name) out.push_back({name, q.value / 1e6});
+  }
+}
+
 std::string new_run_id() {
   std::random_device rd;
   std::uniform_int_distribution<std::uint32_t> d;
@@ -388,7 +401,7 @@ Result result_from_json(std::string_view text, std::string_view origin) {
   const Json& w = rd.field(j, "workload", "$");
   auto& wd = r.workload;
   wd.backend = rd.get<std::string>(w, "backend", "$.workload");
-  rd.require_one_of(wd.backend, {"builtin", "torch", "onnx", "cmd", "synthetic"}, "$.workload.backend");
+  rd.require_one_of(wd.backend, {"builtin", "torch", "onnx", "cmd", "synthetic", "import"}, "$.workload.backend");
   wd.model = rd.get<std::string>(w, "model", "$.workload");
   wd.model_hash = rd.get<std::string>(w, "model_hash", "$.workload");
   wd.batch_size = rd.get<std::uint32_t>(w, "batch_size", "$.workload");

@@ -60,6 +60,10 @@ std::string render_console(const Result& r) {
   if (r.latency) {
     append(out, "\nlatency (from {}, {} queries)\n", r.latency->measured_from == "scheduled" ? "scheduled time" : "issue",
         r.latency->summary_ns.count);
+  } else if (r.metric_value("latency_mean_ms") || r.metric_value("latency_p50_ms")) {
+    append(out, "\nlatency (summary statistics only: no raw samples)\n");
+  }
+  if (r.latency || r.metric_value("latency_mean_ms") || r.metric_value("latency_p50_ms")) {
     row(out, "p50", r, "latency_p50_ms");
     row(out, "p90", r, "latency_p90_ms");
     row(out, "p95", r, "latency_p95_ms");

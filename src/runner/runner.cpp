@@ -347,14 +347,7 @@ Result make_result(const workload::Workload& w, const RunSettings& s, const RunR
 
   if (ok > 0) {
     lat.summary_ns = summarize(latencies);
-    const auto& sm = lat.summary_ns;
-    add_metric(r, "latency_min_ms", static_cast<double>(sm.min) / 1e6);
-    add_metric(r, "latency_mean_ms", sm.mean / 1e6);
-    add_metric(r, "latency_max_ms", static_cast<double>(sm.max) / 1e6);
-    add_metric(r, "latency_std_ms", sm.std / 1e6);
-    add_metric(r, "latency_cv", sm.cv, ValueKind::kDerived);
-    const char* names[] = {"latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms", "latency_p99_9_ms"};
-    for (std::size_t i = 0; i < sm.percentiles.size() && i < 5; ++i) add_metric(r, names[i], sm.percentiles[i].value / 1e6);
+    append_latency_metrics(r.metrics, lat.summary_ns);
     if (s.include_samples_in_result) lat.samples_ns = latencies;
     r.latency = std::move(lat);
   } else {

@@ -10,7 +10,9 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTRACKIQ_WITH_TORCH=OFF -DTRACKIQ_WITH_OPENCV=OFF -DTRACKIQ_BUILD_TESTS=OFF \
   -DTRACKIQ_BUILD_BENCH=OFF -DTRACKIQ_BUILD_APPS=OFF >/dev/null
 cmake --build "$build" -j "${JOBS:-2}"
-for target in onnx_graph_fuzz histogram_decode_fuzz result_json_fuzz cli_values_fuzz tegrastats_fuzz; do
+# The targets are listed once, in tests/fuzz/CMakeLists.txt, which writes them to fuzz_targets.txt.
+mapfile -t targets <"$build/fuzz_targets.txt"
+for target in "${targets[@]}"; do
   work=$build/corpus/$target
   mkdir -p "$work"
   seeds=$root/tests/fuzz/corpus/$target

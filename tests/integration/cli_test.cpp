@@ -21,7 +21,8 @@ const std::string kModels = TRACKIQ_TEST_MODELS;
 ProcessResult trackiq(std::vector<std::string> args, const TempDir& dir) {
   args.insert(args.begin(), kBin);
   if (args.size() > 1 &&
-      (args[1] == "run" || args[1] == "runs" || args[1] == "baseline" || args[1] == "compare" || args[1] == "report")) {
+      (args[1] == "run" || args[1] == "runs" || args[1] == "baseline" || args[1] == "compare" || args[1] == "report" ||
+       args[1] == "import")) {
     args.push_back("--store");
     args.push_back(dir.file("store.db"));
   }
@@ -534,6 +535,84 @@ TEST(CliReport, WritesMarkdownJunitJsonAndCsvFromRunsAndComparisons) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("r.html")));
   EXPECT_EQ(trackiq({"report", a, "--format", "docx"}, dir).exit_code, 2);
   EXPECT_EQ(trackiq({"report", "ffffffff"}, dir).exit_code, 2);
+}
+
+TEST(CliImport, ImportsEveryFormatIntoTheStoreAndComparesImportedSamples) {
+  TempDir dir;
+  const std::string data = TRACKIQ_TESTDATA;
+  struct Case {
+    const char* file;
+    const char* format;
+    std::size_t runs;
+  };
+  for (const Case& c : {Case{"google-benchmark/arrow_tensor-conversion_repetitions3_aggregates.json", "gbench", 2},
+                        Case{"hyperfine/sleep0.3_runs5_export-json.json", "hyperfine", 1},
+                        Case{"pytest-benchmark/pytest-benchmark-4.0.0_with_machine_info_and_data_conbench.json",
+                             "pytest-benchmark", 2},
+                        Case{"mlperf-loadgen/resnet50_Server_ESC8000_H200x8_mlperf_log_summary.txt", "mlperf", 1}}) {
+    const auto r = trackiq({"import", data + "/" + c.file, "--format", c.format, "--product", "imported", "--json"}, dir);
+    ASSERT_EQ(r.exit_code, 0) << c.file << ": " << r.err;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '{'), static_cast<long>(c.runs)) << r.out;
+  }
+  const auto list = trackiq({"runs", "list", "--product", "imported", "--json"}, dir);
+  EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '{'), 6) << list.out;
+  // Two imports of the same hyperfine file: compare runs its statistics on the raw samples.
+  auto hyperfine_id = [&] {
+    const auto r = trackiq({"import", data + "/hyperfine/sleep0.3_runs5_export-json.json", "--format", "hyperfine"}, dir);
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(r.out, m, std::regex(R"(\n([0-9a-f-]{36}) +5 +sleep 0.3)"))) << r.out;
+    return m.size() > 1 ? m[1].str() : "";
+  };
+  const std::string h1 = hyperfine_id(), h2 = hyperfine_id();
+  const auto cmp = trackiq({"compare", h1, h2, "--json"}, dir);
+  EXPECT_EQ(cmp.exit_code, 0) << cmp.out << cmp.err;
+  EXPECT_NE(cmp.out.find("\"samples_used\": true"), std::string::npos) << cmp.out;
+  // Summary-only imports (MLPerf) compare by threshold, and say so.
+  const auto show = trackiq({"runs", "list", "--json"}, dir);
+  EXPECT_NE(show.out.find("import:LWIS_Server"), std::string::npos);
+}
+
+TEST(CliImport, ABadFileIsFileLineAndStoresNothing) {
+  TempDir dir;
+  const std::string csv = dir.file("lat.csv");
+  std::ofstream(csv) << "t,lat\n1,2.0\n2,3.5\n3,oops\n";
+  const auto bad = trackiq({"import", csv, "--format", "csv", "--map", "latency_ms=lat"}, dir);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(csv + ":4: column 'lat': 'oops' is not a number"), std::string::npos) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("store.db"))) << "the file is parsed before the store is opened";
+  EXPECT_EQ(trackiq({"import", csv, "--format", "xlsx"}, dir).exit_code, 2);
+  EXPECT_EQ(trackiq({"import", csv, "--format", "csv"}, dir).exit_code, 2) << "csv needs --map";
+  std::ofstream(csv) << "t,lat\n1,2.0\n2,3.5\n";
+  const auto good = trackiq({"import", csv, "--format", "csv", "--map", "latency_ms=lat"}, dir);
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+}
+
+TEST(CliImport, AnImportKilledMidWayLeavesNoPartialRun) {
+  TempDir dir;
+  const std::string csv = dir.file("big.csv");
+  constexpr int kRows = 1'500'000;
+  {
+    std::ofstream out(csv);
+    out << "i,lat\n";
+    for (int i = 0; i < kRows; ++i) out << i << ',' << (1.0 + (i % 1000) * 0.001) << '\n';
+  }
+  for (const int after_ms : {150, 500, 900, 1300, 1800}) {
+    const auto r = run_process_signalled({kBin, "import", csv, "--format", "csv", "--map", "latency_ms=lat", "--store",
+                                          dir.file("store.db")},
+                                         after_ms, SIGKILL);
+    (void)r;
+  }
+  // Whatever was killed where: every run in the store is whole.
+  const auto list = trackiq({"runs", "list", "--json", "--limit", "0"}, dir);
+  if (std::filesystem::exists(dir.file("store.db"))) {
+    ASSERT_EQ(list.exit_code, 0) << list.err;
+    std::size_t runs = 0;
+    for (std::size_t at = list.out.find("\"samples\": "); at != std::string::npos; at = list.out.find("\"samples\": ", at + 1)) {
+      ++runs;
+      EXPECT_EQ(list.out.compare(at + 11, 7, "1500000"), 0) << list.out.substr(at, 30);
+    }
+    RecordProperty("complete_runs", static_cast<int>(runs));
+  }
 }
 
 TEST(CliCompare, BadUsageExitsWith2) {

@@ -33,5 +33,7 @@ std::optional<std::int64_t> parse_duration_ns(std::string_view text);
 
 // Wall-clock time as ISO-8601 UTC ("2026-11-23T17:52:07.123Z"), for labelling results only.
 std::string utc_timestamp_now();
+// The same format for a time given as ns since the Unix epoch (millisecond precision).
+std::string utc_timestamp_from_unix_ns(std::int64_t unix_ns);
 
 }  // namespace trackiq

@@ -135,6 +135,10 @@ struct Result {
   std::optional<double> metric_value(std::string_view name) const;
 };
 
+// The latency metrics of a summary in ns: latency_min/mean/max/std_ms, latency_cv (derived) and
+// the standard percentiles latency_p50/p90/p95/p99/p99_9_ms, appended to `out`.
+void append_latency_metrics(std::vector<MetricValue>& out, const SampleSummary& summary_ns);
+
 // A new random run id (UUID v4 text).
 std::string new_run_id();
 

@@ -1,0 +1,85 @@
+// trackiq import FILE --format F: other tools' results into the store (STORE-4).
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_util.hpp"
+#include "commands.hpp"
+#include "trackiq/core/error.hpp"
+#include "trackiq/importers/importers.hpp"
+#include "trackiq/store/store.hpp"
+
+namespace trackiq::cli {
+namespace {
+
+struct ImportFlags {
+  std::string file, format, store, product, version;
+  std::vector<std::string> maps, labels;
+  bool json = false;
+};
+
+int import_runs(const ImportFlags& f) {
+  importers::ImportOptions o;
+  o.product = f.product;
+  o.version = f.version;
+  for (const auto& l : f.labels) o.labels.insert(key_value(l, "--label"));
+  for (const auto& m : f.maps) o.map.push_back(key_value(m, "--map"));
+  const auto format = importers::parse_import_format(f.format);
+  // The whole file is parsed before the store is touched; then one transaction stores it all.
+  const auto runs = importers::import_file(f.file, format, o);
+  auto st = store::open_store(f.store);
+  st->save_all(runs);
+  if (f.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : runs)
+      out.push_back({{"run_id", r.run_id},
+                     {"benchmark", r.workload.model},
+                     {"samples", r.latency ? r.latency->samples_ns.size() : 0},
+                     {"metrics", r.metrics.size()}});
+    std::cout << out.dump(2) << "\n";
+  } else {
+    fmt::print("imported {} run{} from {} ({}) into {}\n", runs.size(), runs.size() == 1 ? "" : "s", f.file, f.format,
+               st->location());
+    fmt::print("{:<36}  {:>8}  {}\n", "run id", "samples", "benchmark");
+    for (const auto& r : runs)
+      fmt::print("{:<36}  {:>8}  {}\n", r.run_id, r.latency ? r.latency->samples_ns.size() : 0, r.workload.model);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Action setup_import(CLI::App& sub) {
+  auto f = std::make_shared<ImportFlags>();
+  sub.footer(
+      "Import another tool's results as runs in the store: one run per benchmark in the file, with its\n"
+      "raw samples where the file has them (so `trackiq compare` tests significance on them), else the\n"
+      "file's summary statistics (compare then uses thresholds only, and says so).\n"
+      "  gbench            Google Benchmark JSON: repetitions become samples (each the mean time per\n"
+      "                    iteration of one repetition); aggregates only → mean/median/stddev\n"
+      "  hyperfine         hyperfine --export-json: `times` become samples; non-zero exits are errors\n"
+      "  pytest-benchmark  --benchmark-json: stats.data become samples; else min/max/mean/stddev/median\n"
+      "  mlperf            LoadGen mlperf_log_summary.txt or mlperf_log_detail.txt: scenario, samples/s,\n"
+      "                    latency min/mean/max/p50/p90/p95/p99/p99.9 (one run)\n"
+      "  csv               a header row; --map latency_ms=COLUMN makes samples (latency_ns|us|ms|s), and\n"
+      "                    --map METRIC=COLUMN stores the column's mean as a registry metric\n"
+      "A bad file gives file:line: what (exit 2) and nothing is stored: the file is parsed whole first,\n"
+      "then saved in one transaction. Runs are labelled imported_from, source and benchmark.\n\n"
+      "Examples:\n"
+      "  trackiq import bench.json --format gbench --product arrow --version 9.0\n"
+      "  trackiq import hyperfine.json --format hyperfine --label host=ci-7\n"
+      "  trackiq import mlperf_log_summary.txt --format mlperf --product resnet50\n"
+      "  trackiq import requests.csv --format csv --map latency_ms=duration --map throughput_queries_per_s=rps");
+  sub.add_option("file", f->file, "The file to import")->required();
+  sub.add_option("--format", f->format, "gbench, hyperfine, pytest-benchmark, mlperf or csv")->required();
+  sub.add_option("--map", f->maps, "csv: METRIC=COLUMN; repeatable");
+  sub.add_option("--product", f->product, "Product label");
+  sub.add_option("--version", f->version, "Version label");
+  sub.add_option("--label", f->labels, "KEY=VALUE label; repeatable");
+  sub.add_option("--store", f->store, cli::kStoreHelp);
+  sub.add_flag("--json", f->json, "Print the imported runs as JSON");
+  return [f] { return import_runs(*f); };
+}
+
+}  // namespace trackiq::cli

@@ -1,0 +1,35 @@
+// libFuzzer target: every importer must turn any bytes into runs or an InputError — never a
+// crash, a hang or another exception — and what it accepts must be self-consistent. The first
+// byte picks the format; the rest is the file.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "trackiq/core/error.hpp"
+#include "trackiq/importers/importers.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  using trackiq::importers::ImportFormat;
+  const ImportFormat formats[] = {ImportFormat::kGbench, ImportFormat::kHyperfine, ImportFormat::kPytestBenchmark,
+                                  ImportFormat::kMlperf, ImportFormat::kCsv};
+  const ImportFormat f = formats[data[0] % 5];
+  const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
+  trackiq::importers::ImportOptions o;
+  o.imported_at = "2026-01-01T00:00:00.000Z";
+  o.map = {{"latency_ms", "lat"}, {"throughput_queries_per_s", "rps"}};
+  try {
+    const auto runs = trackiq::importers::import_text(text, "fuzz", f, o);
+    for (const auto& r : runs) {
+      if (r.metrics.empty()) std::abort();  // an accepted run carries something
+      for (const auto& m : r.metrics)
+        if (!std::isfinite(m.value)) std::abort();
+      if (r.latency && r.latency->samples_ns.size() != r.latency->summary_ns.count) std::abort();
+      (void)trackiq::to_json(r);  // and it serialises (a non-finite value would throw Error)
+    }
+  } catch (const trackiq::InputError&) {
+  }
+  return 0;
+}
