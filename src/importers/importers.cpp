@@ -16,6 +16,7 @@
 
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/core/hash.hpp"
 #include "trackiq/core/stats.hpp"
 #include "trackiq/core/version.hpp"
 
@@ -52,6 +53,18 @@ class JsonDoc {
       at += needle.size();
     }
   }
+  // The line of "key": at or after the start of `line` (the entry's line), for errors about
+  // that key's value; `line` itself when the key is not found there.
+  std::uint64_t key_line(std::uint64_t line, const char* key) const {
+    std::size_t off = 0;
+    for (std::uint64_t l = 1; l < line && off != std::string_view::npos; ++l) {
+      off = text_.find('\n', off);
+      if (off != std::string_view::npos) ++off;
+    }
+    if (off == std::string_view::npos) return line;
+    const auto at = text_.find("\"" + std::string(key) + "\"", off);
+    return at == std::string_view::npos ? line : line_at(text_, at);
+  }
   const Json& field(const Json& obj, const char* key, std::uint64_t line, const std::string& path) const {
     if (!obj.is_object()) fail(line, path + ": expected an object");
     const auto it = obj.find(key);
@@ -60,9 +73,9 @@ class JsonDoc {
   }
   double number(const Json& obj, const char* key, std::uint64_t line, const std::string& path) const {
     const Json& v = field(obj, key, line, path);
-    if (!v.is_number()) fail(line, fmt::format("{}.{}: expected a number, got {}", path, key, v.type_name()));
+    if (!v.is_number()) fail(key_line(line, key), fmt::format("{}.{}: expected a number, got {}", path, key, v.type_name()));
     const double d = v.get<double>();
-    if (!std::isfinite(d)) fail(line, fmt::format("{}.{}: not a finite number", path, key));
+    if (!std::isfinite(d)) fail(key_line(line, key), fmt::format("{}.{}: not a finite number", path, key));
     return d;
   }
   std::optional<double> opt_number(const Json& obj, const char* key, std::uint64_t line, const std::string& path) const {
@@ -71,7 +84,7 @@ class JsonDoc {
   }
   std::string string(const Json& obj, const char* key, std::uint64_t line, const std::string& path) const {
     const Json& v = field(obj, key, line, path);
-    if (!v.is_string()) fail(line, fmt::format("{}.{}: expected a string, got {}", path, key, v.type_name()));
+    if (!v.is_string()) fail(key_line(line, key), fmt::format("{}.{}: expected a string, got {}", path, key, v.type_name()));
     return v.get<std::string>();
   }
   std::string opt_string(const Json& obj, const char* key) const {
@@ -127,6 +140,13 @@ const std::string& fingerprint_of_nothing() {
     return e.hardware_fingerprint;
   }();
   return f;
+}
+
+// A file that names the host but not the CPU (Google Benchmark): hardware is keyed by host name
+// and CPU count, so runs from one machine group together; documented in `trackiq import --help`.
+void fingerprint_from_host(Environment& env) {
+  if (env.cpu_model.empty() && !env.hostname.empty())
+    env.hardware_fingerprint = stable_hash_hex(fmt::format("host:{}|cpus:{}", env.hostname, env.cpu_logical));
 }
 
 struct Context {
@@ -217,17 +237,21 @@ std::vector<Result> import_gbench(std::string_view text, Context& c) {
   }
   c.env.hostname = doc.opt_string(ctx, "host_name");
   if (const auto n = doc.opt_number(ctx, "num_cpus", 1, "$.context")) c.env.cpu_logical = to_count<std::uint32_t>(*n, c.origin, 1, "$.context.num_cpus");
-  if (const auto mhz = doc.opt_number(ctx, "mhz_per_cpu", 1, "$.context")) c.env.cpu_max_freq_mhz = *mhz;
-  c.env.build_type = doc.opt_string(ctx, "library_build_type");
-  if (!c.env.hostname.empty()) c.env.cpu_model = "unknown CPU of host " + c.env.hostname;
+  // mhz_per_cpu is what the library read (a timer rate on some machines) and library_build_type
+  // is Google Benchmark's own build: labels, not our environment fields.
+  std::map<std::string, std::string> context_labels;
+  if (const auto mhz = doc.opt_number(ctx, "mhz_per_cpu", 1, "$.context")) context_labels["gbench_mhz_per_cpu"] = fmt::format("{}", *mhz);
+  if (const auto bt = doc.opt_string(ctx, "library_build_type"); !bt.empty()) context_labels["gbench_library_build_type"] = bt;
   update_fingerprint(c.env);
+  fingerprint_from_host(c.env);
 
   struct Group {
     std::string name;
     std::uint64_t line = 1;
     std::vector<std::int64_t> samples;
     std::map<std::string, double> aggregates;  // mean, median, stddev, cv → ns (cv as is)
-    std::optional<double> items_per_second;
+    std::uint64_t aggregate_repetitions = 0;    // n behind the aggregates
+    std::vector<double> items_per_second;       // per repetition
     std::uint64_t errors = 0;
     std::string error_message;
     std::uint64_t iterations = 0;
@@ -239,10 +263,27 @@ std::vector<Result> import_gbench(std::string_view text, Context& c) {
     const std::string path = fmt::format("$.benchmarks[{}]", i);
     const std::string name = doc.string(b, "name", line, path);
     std::string run_name = doc.opt_string(b, "run_name");
+    std::string type = doc.opt_string(b, "run_type");
+    std::string aggregate = doc.opt_string(b, "aggregate_name");
+    if (type.empty()) {
+      // Files before Google Benchmark 1.5 have no run_type: aggregates are named <run>_mean,
+      // _median, _stddev, _cv after their repetitions.
+      for (const char* suffix : {"_mean", "_median", "_stddev", "_cv"}) {
+        const std::string sfx = suffix;
+        if (name.size() > sfx.size() && name.ends_with(sfx)) {
+          const std::string base = name.substr(0, name.size() - sfx.size());
+          if (std::any_of(groups.begin(), groups.end(), [&](const auto& g) { return g.name == base; })) {
+            type = "aggregate";
+            aggregate = sfx.substr(1);
+            run_name = base;
+          }
+        }
+      }
+    }
     if (run_name.empty()) run_name = name;
     auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.name == run_name; });
     if (it == groups.end()) {
-      groups.push_back({run_name, line, {}, {}, {}, 0, {}, 0});
+      groups.push_back({run_name, line, {}, {}, 0, {}, 0, {}, 0});
       it = groups.end() - 1;
     }
     if (b.contains("error_occurred") && b.at("error_occurred").is_boolean() && b.at("error_occurred").get<bool>()) {
@@ -251,12 +292,13 @@ std::vector<Result> import_gbench(std::string_view text, Context& c) {
       continue;
     }
     const double scale = unit_to_ns(doc.string(b, "time_unit", line, path), doc, line, path);
-    const std::string type = doc.opt_string(b, "run_type");
     if (type == "aggregate") {
-      const std::string agg = doc.string(b, "aggregate_name", line, path);
+      const std::string agg = aggregate.empty() ? doc.string(b, "aggregate_name", line, path) : aggregate;
       const double v = doc.number(b, "real_time", line, path);
       // _cv rows carry a ratio in real_time (aggregate_unit "percentage"); the others are times.
       it->aggregates[agg] = agg == "cv" ? v : v * scale;
+      if (const auto n = doc.opt_number(b, "repetitions", line, path))
+        it->aggregate_repetitions = to_count<std::uint32_t>(*n, c.origin, line, path + ".repetitions");
       continue;
     }
     if (!type.empty() && type != "iteration") doc.fail(line, fmt::format("{}.run_type: unknown '{}'", path, type));
@@ -265,8 +307,9 @@ std::vector<Result> import_gbench(std::string_view text, Context& c) {
     it->samples.push_back(to_ns(real, scale, c.origin, line));
     it->iterations += to_count<std::uint32_t>(doc.opt_number(b, "iterations", line, path).value_or(0), c.origin, line,
                                               path + ".iterations");  // per repetition; < 2^32 in practice
-    if (const auto ips = doc.opt_number(b, "items_per_second", line, path)) it->items_per_second = ips;
+    if (const auto ips = doc.opt_number(b, "items_per_second", line, path)) it->items_per_second.push_back(*ips);
   }
+  if (groups.empty()) doc.fail(doc.line_of_key("benchmarks", 0), "$.benchmarks: no benchmarks in the file");
   std::vector<Result> out;
   for (auto& g : groups) {
     Result r = new_run(c, g.name);
@@ -282,9 +325,21 @@ std::vector<Result> import_gbench(std::string_view text, Context& c) {
     if (!r.latency) {
       if (auto a = g.aggregates.find("mean"); a != g.aggregates.end()) set_metric(r, "latency_mean_ms", a->second / 1e6);
       if (auto a = g.aggregates.find("median"); a != g.aggregates.end()) set_metric(r, "latency_p50_ms", a->second / 1e6);
-      if (auto a = g.aggregates.find("stddev"); a != g.aggregates.end()) set_metric(r, "latency_std_ms", a->second / 1e6);
+      // Google Benchmark's stddev divides by n - 1; the registry's latency_std_ms is the
+      // population one: scaled by sqrt((n - 1) / n) when n is known, else not imported.
+      if (auto a = g.aggregates.find("stddev"); a != g.aggregates.end() && g.aggregate_repetitions >= 2) {
+        const double n = static_cast<double>(g.aggregate_repetitions);
+        r.metrics.push_back({"latency_std_ms", a->second / 1e6 * std::sqrt((n - 1) / n), ValueKind::kDerived});
+      }
     }
-    if (g.items_per_second) set_metric(r, "throughput_samples_per_s", *g.items_per_second);
+    // items_per_second counts whatever the benchmark calls an item (bytes, rows, ...): kept as a
+    // label (the mean over repetitions), not mapped to a throughput metric with another meaning.
+    if (!g.items_per_second.empty()) {
+      double sum = 0;
+      for (const double v : g.items_per_second) sum += v;
+      r.labels.extra["gbench_items_per_second"] = fmt::format("{}", sum / static_cast<double>(g.items_per_second.size()));
+    }
+    for (const auto& [k, v] : context_labels) r.labels.extra[k] = v;
     if (g.iterations) r.scenario.iterations = g.iterations;
     if (g.errors) {
       r.errors.total = g.errors;
@@ -318,8 +373,10 @@ std::vector<Result> import_hyperfine(std::string_view text, Context& c) {
     for (std::size_t k = 0; k < times.size(); ++k) {
       if (!times[k].is_number() || !std::isfinite(times[k].get<double>()) || times[k].get<double>() < 0)
         doc.fail(line, fmt::format("{}.times[{}]: expected a non-negative number of seconds", path, k));
-      if (codes && k < codes->size() && (*codes)[k].is_number_integer() && (*codes)[k].get<long long>() != 0) {
-        ++failed;  // hyperfine --ignore-failure: a failed command's time is not a latency sample
+      // hyperfine -i: a non-zero exit, or null (killed by a signal), is a failure, not a sample.
+      if (codes && k < codes->size() &&
+          ((*codes)[k].is_null() || ((*codes)[k].is_number_integer() && (*codes)[k].get<long long>() != 0))) {
+        ++failed;
         continue;
       }
       samples.push_back(to_ns(times[k].get<double>(), 1e9, c.origin, line));
@@ -361,9 +418,9 @@ std::vector<Result> import_pytest(std::string_view text, Context& c) {
       if (cpu.contains("count") && cpu.at("count").is_number_integer()) c.env.cpu_logical = cpu.at("count").get<std::uint32_t>();
     }
     if (c.env.cpu_model.empty()) c.env.cpu_model = doc.opt_string(mi, "processor");
-    if (c.env.cpu_model.empty() && !c.env.hostname.empty()) c.env.cpu_model = "unknown CPU of host " + c.env.hostname;
   }
   update_fingerprint(c.env);
+  fingerprint_from_host(c.env);
   std::string commit, branch;
   if (root.contains("commit_info") && root.at("commit_info").is_object()) {
     commit = doc.opt_string(root.at("commit_info"), "id");
@@ -395,12 +452,18 @@ std::vector<Result> import_pytest(std::string_view text, Context& c) {
       set_metric(r, "latency_min_ms", doc.number(st, "min", line, sp) * 1e3);
       set_metric(r, "latency_max_ms", doc.number(st, "max", line, sp) * 1e3);
       set_metric(r, "latency_mean_ms", doc.number(st, "mean", line, sp) * 1e3);
-      set_metric(r, "latency_std_ms", doc.number(st, "stddev", line, sp) * 1e3);
       set_metric(r, "latency_p50_ms", doc.number(st, "median", line, sp) * 1e3);
       r.warnings.push_back("no per-round data in the file (--benchmark-save-data): summary statistics only");
-      r.scenario.iterations = to_count<std::uint32_t>(doc.number(st, "rounds", line, sp), c.origin, line, sp + ".rounds");
+      const auto rounds = to_count<std::uint32_t>(doc.number(st, "rounds", line, sp), c.origin, line, sp + ".rounds");
+      r.scenario.iterations = rounds;
+      // pytest-benchmark's stddev divides by n - 1; latency_std_ms is the population one.
+      if (rounds >= 2) {
+        const double n = rounds;
+        r.metrics.push_back({"latency_std_ms", doc.number(st, "stddev", line, sp) * 1e3 * std::sqrt((n - 1) / n), ValueKind::kDerived});
+      }
     }
-    if (const auto ops = doc.opt_number(st, "ops", line, sp)) set_metric(r, "throughput_queries_per_s", *ops);
+    // ops = 1 / mean: sequential calls per second, derived from the mean.
+    if (const auto ops = doc.opt_number(st, "ops", line, sp)) r.metrics.push_back({"throughput_queries_per_s", *ops, ValueKind::kDerived});
     out.push_back(std::move(r));
   }
   return out;
@@ -438,6 +501,8 @@ std::vector<Result> import_mlperf(std::string_view text, Context& c) {
   Result r = new_run(c, "mlperf");
   std::string scenario, sut, validity;
   std::uint64_t scenario_line = 1;
+  std::optional<double> target_qps;
+  std::uint32_t samples_per_query = 1;
   std::istringstream in{std::string(text)};
   std::string raw;
   std::uint64_t line = 0;
@@ -484,6 +549,10 @@ std::vector<Result> import_mlperf(std::string_view text, Context& c) {
       }
       continue;
     }
+    if (const auto w = raw.find(" warnings encountered"); w != std::string::npos && w > 0) {
+      r.labels.extra["mlperf_warnings"] = raw.substr(0, w);
+      continue;
+    }
     const auto colon = raw.find(':');
     if (colon == std::string::npos) continue;  // banners, blank lines, prose
     auto trim = [](std::string s) {
@@ -507,9 +576,11 @@ std::vector<Result> import_mlperf(std::string_view text, Context& c) {
     } else if (key == "Scheduled samples per second") {
       set_metric(r, "qps_scheduled", parse_number(value, c.origin, line, key));
     } else if (key == "target_qps") {
-      r.scenario.qps = parse_number(value, c.origin, line, key);
+      target_qps = parse_number(value, c.origin, line, key);
+      r.labels.extra["mlperf_target_qps"] = value;
     } else if (key == "samples_per_query") {
-      r.scenario.samples_per_query = to_count<std::uint32_t>(parse_number(value, c.origin, line, key), c.origin, line, key);
+      samples_per_query = to_count<std::uint32_t>(parse_number(value, c.origin, line, key), c.origin, line, key);
+
     } else if (key.ends_with(" latency (ns)")) {
       std::string what = trim(key.substr(0, key.size() - 13));
       if (what.ends_with(" percentile")) what.resize(what.size() - 11);
@@ -520,6 +591,10 @@ std::vector<Result> import_mlperf(std::string_view text, Context& c) {
   if (!any) throw InputError(c.origin, line ? line : 1, "not an MLPerf LoadGen summary or detail log (no 'Scenario' line, no :::MLLOG)");
   if (scenario.empty()) throw InputError(c.origin, 1, "no scenario in the log");
   r.scenario.name = mlperf_scenario(scenario, c.origin, scenario_line);
+  // As in our results: a target rate only for the server scenario, samples per query only for
+  // multi-stream (the other scenarios' values stay in the mlperf_* labels).
+  if (r.scenario.name == "server") r.scenario.qps = target_qps;
+  if (r.scenario.name == "multi-stream") r.scenario.samples_per_query = samples_per_query;
   r.workload.model = sut.empty() ? "mlperf" : sut;
   r.labels.extra["benchmark"] = r.workload.model;
   r.labels.extra["mlperf_scenario"] = scenario;

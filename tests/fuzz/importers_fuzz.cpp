@@ -27,7 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (const auto& m : r.metrics)
         if (!std::isfinite(m.value)) std::abort();
       if (r.latency && r.latency->samples_ns.size() != r.latency->summary_ns.count) std::abort();
-      (void)trackiq::to_json(r);  // and it serialises (a non-finite value would throw Error)
+      // It serialises, and reads back as the same document (what the store does with it).
+      const std::string json = trackiq::to_json(r);
+      if (trackiq::to_json(trackiq::result_from_json(json, "fuzz")) != json) std::abort();
     }
   } catch (const trackiq::InputError&) {
   }

@@ -580,6 +580,11 @@ TEST(CliImport, ABadFileIsFileLineAndStoresNothing) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find(csv + ":4: column 'lat': 'oops' is not a number"), std::string::npos) << bad.err;
   EXPECT_FALSE(std::filesystem::exists(dir.file("store.db"))) << "the file is parsed before the store is opened";
+  // With a store that has runs: still nothing added.
+  ASSERT_EQ(trackiq({"run", "synthetic:mean=0", "-n", "5", "--no-telemetry"}, dir).exit_code, 0);
+  const auto before = trackiq({"runs", "list", "--json"}, dir).out;
+  EXPECT_EQ(trackiq({"import", csv, "--format", "csv", "--map", "latency_ms=lat"}, dir).exit_code, 2);
+  EXPECT_EQ(trackiq({"runs", "list", "--json"}, dir).out, before);
   EXPECT_EQ(trackiq({"import", csv, "--format", "xlsx"}, dir).exit_code, 2);
   EXPECT_EQ(trackiq({"import", csv, "--format", "csv"}, dir).exit_code, 2) << "csv needs --map";
   std::ofstream(csv) << "t,lat\n1,2.0\n2,3.5\n";

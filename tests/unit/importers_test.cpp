@@ -46,7 +46,9 @@ TEST(ImportGbench, RepetitionsBecomeSamplesAndTheContextDescribesTheMachine) {
   ASSERT_TRUE(r.latency);
   EXPECT_EQ(r.latency->samples_ns, (std::vector<std::int64_t>{88573, 87653, 89333}));
   EXPECT_NEAR(metric_of(r, "latency_p50_ms"), 0.088573, 1e-12) << "the median of the three repetitions";
-  EXPECT_GT(metric_of(r, "throughput_samples_per_s"), 4.8e8) << "items_per_second of the last repetition";
+  EXPECT_FALSE(r.metric_value("throughput_samples_per_s")) << "items are the benchmark's own unit (bytes here)";
+  EXPECT_EQ(r.labels.extra.at("gbench_items_per_second"), "488719840.85010594") << "the mean over the repetitions";
+  EXPECT_EQ(r.labels.extra.at("gbench_mhz_per_cpu"), "24") << "a label, not the CPU frequency";
   EXPECT_EQ(r.started_at, "2022-09-02T21:11:56.000Z") << "16:11:56-05:00 in UTC";
   EXPECT_EQ(r.environment.hostname, "snork.local");
   EXPECT_EQ(r.environment.cpu_logical, 10u);
@@ -55,6 +57,7 @@ TEST(ImportGbench, RepetitionsBecomeSamplesAndTheContextDescribesTheMachine) {
   EXPECT_EQ(r.labels.extra.at("source"), "arrow_tensor-conversion_repetitions3_aggregates.json");
   EXPECT_EQ(r.workload.backend, "import");
   EXPECT_EQ(r.environment.hardware_fingerprint, runs[1].environment.hardware_fingerprint);
+  EXPECT_TRUE(r.environment.cpu_model.empty()) << "the file names no CPU; nothing is invented";
   EXPECT_EQ(runs[1].latency->samples_ns[0], 90967);
 }
 
@@ -65,6 +68,31 @@ TEST(ImportGbench, OneRepetitionIsAMeanNotADistribution) {
   EXPECT_NEAR(metric_of(runs[0], "latency_mean_ms"), 1.864165, 1e-9);  // 1864164.754616974 ns, rounded to 1 ns
   EXPECT_EQ(runs[0].scenario.iterations, 379u);
   EXPECT_EQ(runs[4].workload.model, "benchmark_get_computation_graph_series_parallel_decomposition/inception_v3");
+}
+
+TEST(ImportGbench, AggregatesOnlyGiveThePopulationStdAndOldFilesTheirAggregates) {
+  // Old Google Benchmark (no run_type): "_mean/_median/_stddev" rows follow their repetitions.
+  const std::string old_style = R"({"context": {"host_name": "h", "num_cpus": 2},
+ "benchmarks": [
+  {"name": "BM_a", "iterations": 10, "real_time": 100, "cpu_time": 100, "time_unit": "ns"},
+  {"name": "BM_a", "iterations": 10, "real_time": 110, "cpu_time": 110, "time_unit": "ns"},
+  {"name": "BM_a", "iterations": 10, "real_time": 120, "cpu_time": 120, "time_unit": "ns"},
+  {"name": "BM_a_mean", "iterations": 10, "real_time": 110, "cpu_time": 110, "time_unit": "ns"},
+  {"name": "BM_a_stddev", "iterations": 10, "real_time": 10, "cpu_time": 10, "time_unit": "ns"}]})";
+  const auto old_runs = import_text(old_style, "old.json", ImportFormat::kGbench, {});
+  ASSERT_EQ(old_runs.size(), 1u) << "aggregate rows are not runs";
+  EXPECT_EQ(old_runs[0].latency->samples_ns, (std::vector<std::int64_t>{100, 110, 120}));
+  // Aggregates only (--benchmark_report_aggregates_only): stddev (n - 1) → population.
+  const std::string aggregates = R"({"context": {},
+ "benchmarks": [
+  {"name": "BM_b_mean", "run_name": "BM_b", "run_type": "aggregate", "aggregate_name": "mean", "repetitions": 3, "real_time": 110, "time_unit": "us"},
+  {"name": "BM_b_stddev", "run_name": "BM_b", "run_type": "aggregate", "aggregate_name": "stddev", "repetitions": 3, "real_time": 10, "time_unit": "us"}]})";
+  const auto agg = import_text(aggregates, "agg.json", ImportFormat::kGbench, {});
+  ASSERT_EQ(agg.size(), 1u);
+  EXPECT_DOUBLE_EQ(metric_of(agg[0], "latency_mean_ms"), 0.110);
+  EXPECT_NEAR(metric_of(agg[0], "latency_std_ms"), 0.010 * std::sqrt(2.0 / 3.0), 1e-15);
+  expect_input_error([&] { import_text("{\"context\": {},\n\"benchmarks\": []}", "e.json", ImportFormat::kGbench, {}); },
+                     "e.json:2", "no benchmarks");
 }
 
 TEST(ImportHyperfine, TimesBecomeSamplesInNanoseconds) {
@@ -79,6 +107,13 @@ TEST(ImportHyperfine, TimesBecomeSamplesInNanoseconds) {
   EXPECT_NEAR(metric_of(r, "latency_mean_ms"), 312.441386, 1e-6) << "hyperfine's mean";
   EXPECT_EQ(r.labels.extra.at("hyperfine_user_s"), "0.00182732");
   EXPECT_FALSE(r.warnings.empty()) << "the file does not describe the machine";
+}
+
+TEST(ImportHyperfine, KilledOrFailedCommandsAreErrorsNotSamples) {
+  const auto runs = import_text(R"({"results": [{"command": "x", "times": [0.1, 0.2, 0.3], "exit_codes": [0, null, 2]}]})",
+                                "h.json", ImportFormat::kHyperfine, {});
+  EXPECT_EQ(runs[0].latency->samples_ns, (std::vector<std::int64_t>{100'000'000}));
+  EXPECT_EQ(runs[0].errors.total, 2u);
 }
 
 TEST(ImportPytestBenchmark, PerRoundDataBecomesSamplesAndMachineInfoTheEnvironment) {
@@ -100,6 +135,7 @@ TEST(ImportPytestBenchmark, WithoutDataItKeepsTheStatistics) {
   EXPECT_FALSE(runs[1].latency);
   EXPECT_NEAR(metric_of(runs[1], "latency_p50_ms"), 4.66900019091554e-3, 1e-15);
   EXPECT_NEAR(metric_of(runs[1], "throughput_queries_per_s"), 199918.94825554205, 1e-6);
+  EXPECT_FALSE(runs[1].metric_value("latency_std_ms") && runs[1].scenario.iterations < 2);
   EXPECT_EQ(runs[1].started_at, "2026-10-07T15:55:43.798Z");
 }
 
@@ -115,6 +151,7 @@ TEST(ImportMlperf, SummaryAndDetailLogsGiveTheSameNumbers) {
   EXPECT_DOUBLE_EQ(metric_of(s, "latency_p99_ms"), 6.203603);
   EXPECT_DOUBLE_EQ(metric_of(s, "latency_p99_9_ms"), 9.541584);
   EXPECT_DOUBLE_EQ(*s.scenario.qps, 540000);
+  EXPECT_EQ(s.labels.extra.at("mlperf_warnings"), "9");
   EXPECT_EQ(s.labels.extra.at("mlperf_result_validity"), "VALID");
   for (const char* m : {"latency_min_ms", "latency_max_ms", "latency_mean_ms", "latency_p50_ms", "latency_p90_ms",
                         "latency_p95_ms", "latency_p99_ms", "latency_p99_9_ms", "qps_scheduled"})
@@ -122,6 +159,8 @@ TEST(ImportMlperf, SummaryAndDetailLogsGiveTheSameNumbers) {
   EXPECT_EQ(detail[0].started_at, "2025-02-19T07:12:52.000Z");
   const auto offline = load("mlperf-loadgen/resnet50_Offline_ESC8000_H200x8_mlperf_log_summary.txt", ImportFormat::kMlperf);
   EXPECT_EQ(offline[0].scenario.name, "offline");
+  EXPECT_FALSE(offline[0].scenario.qps) << "a target rate belongs to the server scenario only";
+  EXPECT_EQ(offline[0].scenario.samples_per_query, 1u);
   EXPECT_DOUBLE_EQ(metric_of(offline[0], "throughput_samples_per_s"), 680738);
 }
 
@@ -151,6 +190,12 @@ TEST(ImportErrors, NameTheFileAndLineAndReturnNothing) {
                     "h.json", ImportFormat::kHyperfine, {});
       },
       "h.json:3", "$.results[1].times[1]");
+  expect_input_error(
+      [&] {
+        import_text("{\"context\": {},\n \"benchmarks\": [\n  {\"name\": \"a\",\n   \"time_unit\": \"ns\",\n   \"real_time\": \"fast\"}]}",
+                    "g.json", ImportFormat::kGbench, {});
+      },
+      "g.json:5", "real_time: expected a number");  // the line of the bad key, not of the entry
   expect_input_error(
       [&] {
         import_text("{\"context\": {},\n \"benchmarks\": [\n  {\"name\": \"a\", \"real_time\": 1, \"time_unit\": \"ns\"},\n"
