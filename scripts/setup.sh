@@ -7,7 +7,7 @@ packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries
-  nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpqxx-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpqxx-dev libboost-dev
   libtorch-dev libopencv-dnn-dev libopencv-core-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev

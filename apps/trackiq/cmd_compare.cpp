@@ -19,6 +19,7 @@ struct CompareFlags {
   std::optional<double> latency_pct, throughput_pct, p99_pct;
   bool automatic = false, json = false, markdown = false;
   std::string report_path, report_format, title;
+  LlmFlags llm;
   std::uint64_t seed = 42;
 };
 
@@ -93,6 +94,7 @@ int compare(const CompareFlags& f) {
   if (f.json) std::cout << analysis::comparison_json(c);
   else if (f.markdown || !f.report_path.empty()) {
     in.runs = {base, cur};
+    add_narrative(in, f.llm);
     if (f.markdown) std::cout << report::render_markdown(in);
     if (!f.report_path.empty()) write_report(in, f.report_format, f.report_path);
   }
@@ -133,6 +135,7 @@ Action setup_compare(CLI::App& sub) {
   sub.add_option("--report", f->report_path, "Also write a report FILE: format from --report-format or the extension");
   sub.add_option("--report-format", f->report_format, "md, junit, json or csv");
   sub.add_option("--title", f->title, "Report title");
+  f->llm.add_to(sub);
   return [f] { return compare(*f); };
 }
 

@@ -13,6 +13,7 @@ namespace {
 struct ReportFlags {
   std::vector<std::string> runs;
   std::string format, output, title, store, hardware;
+  LlmFlags llm;
 };
 
 int report_runs(const ReportFlags& f) {
@@ -24,6 +25,7 @@ int report_runs(const ReportFlags& f) {
   report::ReportInput in;
   in.title = f.title.empty() ? "TrackIQ report" : f.title;
   for (const auto& r : f.runs) in.runs.push_back(resolve_run(r, st.get(), f.hardware));
+  add_narrative(in, f.llm);
   write_report(in, format, f.output);
   if (!f.output.empty() && f.output != "-") {
     const auto es = report::executive_summary(in);
@@ -43,18 +45,23 @@ Action setup_report(CLI::App& sub) {
       "Formats: md (GitHub Markdown, <= 65 000 characters, long tables cut with a note), junit (a\n"
       "testsuite per run, a testcase per SLO), json, csv (a row per run and metric). For a comparison\n"
       "report use `trackiq compare A B --report FILE`. HTML and PDF are not built yet.\n"
+      "--llm sends the structured findings (no raw samples) to an OpenAI-compatible chat endpoint and\n"
+      "adds its narrative under a heading naming the model (Markdown, JSON); if it fails or times out\n"
+      "the report says what failed and is otherwise complete.\n"
       "The exit code is 0 whenever the report was written (gate with `compare` or `run --profile`).\n\n"
       "Each RUN is a result JSON file, a stored run id (or prefix), or a baseline name.\n\n"
       "Examples:\n"
       "  trackiq report 3f2a                                  # Markdown to stdout\n"
       "  trackiq report 3f2a 9c1d main -o runs.md --title 'nightly, edge boxes'\n"
-      "  trackiq report result.json --format junit -o junit.xml");
+      "  trackiq report result.json --format junit -o junit.xml\n"
+      "  trackiq report 3f2a --llm http://localhost:11434/v1 --model llama3.1:8b -o report.md");
   sub.add_option("runs", f->runs, "Runs: files, run ids or baseline names")->required();
   sub.add_option("--format", f->format, "md, junit, json or csv (default: from the -o extension, else md)");
   sub.add_option("-o,--output", f->output, "Write to FILE (atomically) instead of stdout");
   sub.add_option("--title", f->title, "Report title");
   sub.add_option("--hardware", f->hardware, "Hardware fingerprint for resolving baseline names");
   sub.add_option("--store", f->store, cli::kStoreHelp);
+  f->llm.add_to(sub);
   return [f] { return report_runs(*f); };
 }
 

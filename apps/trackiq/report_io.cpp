@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
 
 namespace trackiq::cli {
@@ -50,6 +51,25 @@ std::string report_format(const std::string& format, const std::string& path) {
   if (f != "md" && f != "junit" && f != "json" && f != "csv")
     throw InputError(fmt::format("report format '{}': use md, junit, json or csv", f));
   return f;
+}
+
+void LlmFlags::add_to(CLI::App& sub) {
+  sub.add_option("--llm", url,
+                 "OpenAI-compatible endpoint for a narrative of the findings, e.g. http://localhost:11434/v1 (Ollama)");
+  sub.add_option("--model", model, "Model for --llm");
+  sub.add_option("--llm-timeout", timeout, "Give up on the narrative after this long")->capture_default_str();
+}
+
+void add_narrative(report::ReportInput& in, const LlmFlags& llm) {
+  if (llm.url.empty()) return;
+  if (llm.model.empty()) throw InputError("--llm needs --model NAME");
+  const auto t = parse_duration_ns(llm.timeout);
+  if (!t || *t < 1'000'000) throw InputError(fmt::format("--llm-timeout '{}': expected a duration such as 30s", llm.timeout));
+  report::LlmOptions o{llm.url, llm.model, static_cast<int>(std::min<std::int64_t>(*t / 1'000'000, 3'600'000))};
+  in.narrative = report::request_narrative(in, report::executive_summary(in), o);
+  if (!in.narrative->error.empty())
+    fmt::print(stderr, "trackiq: LLM narrative not available ({}): {}; the rule-based summary is complete\n", llm.model,
+               in.narrative->error);
 }
 
 void write_report(const report::ReportInput& in, const std::string& format, const std::string& path) {

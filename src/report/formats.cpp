@@ -124,9 +124,18 @@ std::string render_markdown(const ReportInput& in, std::size_t max_chars) {
       slo.rows.push_back(fmt::format("| `{}` | {} | {} {} | {} | {} |\n", short_id(r.run_id), s.metric, s.op, g(s.limit),
                                      s.measured ? g(*s.measured) : std::string("-"), slo_verdict(s)));
 
+  std::string narrative;
+  if (in.narrative) {
+    const auto& n = *in.narrative;
+    narrative = n.error.empty()
+                    ? fmt::format("### Narrative by {} (LLM-written from the findings; the findings are the source)\n\n{}\n\n",
+                                  cell(n.model), n.text)
+                    : fmt::format("> LLM narrative ({}) not available: {}\n\n", cell(n.model), cell(n.error));
+  }
   auto assemble = [&](std::size_t limit) {
     std::string out = head;
     if (!findings.rows.empty()) out += findings.render(limit) + "\n";
+    out += narrative;
     if (in.comparison) out += cmp.render(limit) + "\n";
     if (!runs.rows.empty()) out += runs.render(limit) + "\n";
     if (!slo.rows.empty()) out += slo.render(limit) + "\n";
@@ -270,6 +279,8 @@ std::string render_json(const ReportInput& in) {
          {"executive_summary", {{"decision", to_string(es.decision)}, {"headline", es.headline}, {"findings", findings}}},
          {"runs", runs},
          {"comparison", in.comparison ? Json::parse(analysis::comparison_json(*in.comparison)) : Json(nullptr)}};
+  if (in.narrative)
+    j["executive_summary"]["narrative"] = {{"model", in.narrative->model}, {"text", in.narrative->text}, {"error", in.narrative->error}};
   return j.dump(2) + "\n";
 }
 

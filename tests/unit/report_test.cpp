@@ -4,8 +4,15 @@
 // and review the diff.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <thread>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -214,6 +221,71 @@ TEST(Csv, QuotesFieldsThatNeedIt) {
   in.runs[0].labels.product = "det, \"v2\"";
   const std::string csv = render_csv(in);
   EXPECT_NE(csv.find(",\"det, \"\"v2\"\"\","), std::string::npos) << csv;
+}
+
+// tests/support/openai_stub.py as a real process on a free loopback port.
+class OpenAiStub {
+ public:
+  OpenAiStub() : dir_(std::filesystem::temp_directory_path() / ("trackiq_stub_" + new_run_id().substr(0, 8))) {
+    std::filesystem::create_directories(dir_);
+    const std::string port_file = (dir_ / "port").string(), log = (dir_ / "requests.jsonl").string();
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execl("/usr/bin/python3", "python3", TRACKIQ_OPENAI_STUB, port_file.c_str(), log.c_str(), nullptr);
+      ::_exit(127);
+    }
+    for (int i = 0; i < 200 && !std::filesystem::exists(port_file); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    port_ = read(port_file);
+  }
+  ~OpenAiStub() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+    std::filesystem::remove_all(dir_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + port_ + "/v1"; }
+  std::string requests() const { return read((dir_ / "requests.jsonl").string()); }
+
+ private:
+  std::filesystem::path dir_;
+  pid_t pid_ = -1;
+  std::string port_;
+};
+
+TEST(LlmNarrative, SendsTheFindingsAndInsertsTheAnswerUnderTheModelsName) {
+  OpenAiStub stub;
+  auto in = comparison_input();
+  const auto es = executive_summary(in);
+  in.narrative = request_narrative(in, es, {stub.url(), "ok", 10'000});
+  EXPECT_EQ(in.narrative->error, "");
+  EXPECT_EQ(in.narrative->text, fmt::format("Stub narrative: decision BLOCK with {} findings.", es.findings.size()));
+  const std::string sent = stub.requests();
+  EXPECT_NE(sent.find("\"path\": \"/v1/chat/completions\""), std::string::npos) << sent;
+  EXPECT_NE(sent.find("latency_p50_ms"), std::string::npos) << "the findings travel";
+  EXPECT_EQ(sent.find("samples_ns"), std::string::npos) << "raw samples do not";
+  const std::string md = render_markdown(in);
+  EXPECT_NE(md.find("### Narrative by ok (LLM-written"), std::string::npos) << md;
+  EXPECT_LT(md.find("### Findings"), md.find("### Narrative")) << "the rule-based findings come first";
+  EXPECT_NE(render_json(in).find("\"text\": \"Stub narrative: decision BLOCK"), std::string::npos);
+}
+
+TEST(LlmNarrative, FailuresLeaveTheRuleBasedSummaryAndSayWhatFailed) {
+  OpenAiStub stub;
+  const auto in = comparison_input();
+  const auto es = executive_summary(in);
+  const auto slow = request_narrative(in, es, {stub.url(), "slow", 300});
+  EXPECT_EQ(slow.text, "");
+  EXPECT_EQ(slow.error, "no answer within 300 ms");
+  EXPECT_NE(request_narrative(in, es, {stub.url(), "error", 10'000}).error.find("HTTP 500"), std::string::npos);
+  EXPECT_NE(request_narrative(in, es, {stub.url(), "garbage", 10'000}).error.find("not JSON"), std::string::npos);
+  EXPECT_NE(request_narrative(in, es, {stub.url(), "empty", 10'000}).error.find("no choices[0].message.content"),
+            std::string::npos);
+  EXPECT_NE(request_narrative(in, es, {"http://127.0.0.1:1/v1", "ok", 10'000}).error.find("refused"), std::string::npos);
+  EXPECT_NE(request_narrative(in, es, {"https://example.com/v1", "ok", 10'000}).error.find("https"), std::string::npos);
+  auto with_failure = in;
+  with_failure.narrative = slow;
+  const std::string md = render_markdown(with_failure);
+  EXPECT_NE(md.find("> LLM narrative (slow) not available: no answer within 300 ms"), std::string::npos) << md;
+  EXPECT_NE(md.find("### Comparison: **BLOCK**"), std::string::npos) << "the report is otherwise complete";
 }
 
 }  // namespace

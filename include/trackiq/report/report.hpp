@@ -16,10 +16,19 @@
 
 namespace trackiq::report {
 
+// An LLM's narrative of the findings (REP-4, optional). The rule-based summary never depends on
+// it: when the request fails, `error` says what failed and the report says so.
+struct Narrative {
+  std::string model;
+  std::string text;   // empty when the request failed
+  std::string error;  // what failed, when it did
+};
+
 struct ReportInput {
   std::string title = "TrackIQ report";
   std::vector<Result> runs;  // for a comparison: {baseline, current}
   std::optional<analysis::Comparison> comparison;
+  std::optional<Narrative> narrative;
 };
 
 enum class Decision { kApprove, kBlock };
@@ -53,6 +62,21 @@ ExecutiveSummary executive_summary(const ReportInput& in);
 
 // Whether the samples have two separated modes (the instability rule above).
 bool is_bimodal(const std::vector<std::int64_t>& samples_ns);
+
+struct LlmOptions {
+  std::string url;    // an OpenAI-compatible base, e.g. http://localhost:11434/v1 (Ollama)
+  std::string model;  // e.g. "llama3.1:8b"
+  int timeout_ms = 60'000;
+};
+
+// Sends the structured findings (decision, headline, findings, compared metrics, run summaries —
+// no raw samples) to `<url>/chat/completions` and returns the model's narrative. Never throws:
+// a refused connection, a timeout, an HTTP error or a malformed answer comes back in
+// Narrative::error. Plain http:// only (https:// is refused with a message).
+Narrative request_narrative(const ReportInput& in, const ExecutiveSummary& summary, const LlmOptions& options);
+
+// The JSON document sent to the model (also what the tests check).
+std::string narrative_prompt_json(const ReportInput& in, const ExecutiveSummary& summary);
 
 // GitHub-flavoured Markdown, verdict first. At most `max_chars` characters: long tables are
 // cut, with a note saying how many rows were left out.
