@@ -21,7 +21,8 @@ build: configure
 
 # The main job on the built-in default workload: builtin:cnn, single-stream, ~10 s.
 run: build
-	$(TRACKIQ) run
+	@mkdir -p $(BUILD)/run
+	$(TRACKIQ) run --json $(BUILD)/run/result.json --report $(BUILD)/run/report.md
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure --no-tests=error -j $(JOBS)

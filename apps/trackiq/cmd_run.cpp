@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli_util.hpp"
+#include "report_io.hpp"
 #include "commands.hpp"
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/environment.hpp"
@@ -44,6 +45,7 @@ struct RunFlags {
   std::vector<std::string> shapes;
   std::optional<std::uint32_t> seq_len;
   std::string json_path;
+  std::string report_path;
   std::string samples_csv;
   std::string store;
   bool no_store = false;
@@ -202,6 +204,7 @@ int run_command(RunFlags f) {
     profile = runner::find_profile(f.profile, f.profiles_dir);
     apply_profile(*profile, f);
   }
+  if (!f.report_path.empty()) report_format("", f.report_path);  // a bad extension fails before measuring
   if (f.validate_only) {
     if (!profile) throw InputError("--validate-only needs --profile");
     print_profile(*profile);
@@ -306,12 +309,19 @@ int run_command(RunFlags f) {
   }
   if (!f.samples_csv.empty()) runner::write_samples_csv(rec, s.scenario, f.samples_csv);
   if (!f.telemetry_csv.empty()) runner::write_telemetry_csv(rec, f.telemetry_csv);
+  if (!f.report_path.empty()) {
+    report::ReportInput in;
+    in.title = fmt::format("{}:{} {}", result.workload.backend, result.workload.model, result.scenario.name);
+    in.runs = {result};
+    write_report(in, "", f.report_path);
+  }
 
   if (!f.quiet) {
     std::cout << report::render_console(result);
     if (st) std::cout << "\nstored     run " << result.run_id << " in " << st->location() << "\n";
     else std::cout << "\nrun        " << result.run_id << " (not stored: --no-store)\n";
     if (!f.json_path.empty()) std::cout << "json       " << f.json_path << "\n";
+    if (!f.report_path.empty()) std::cout << "report     " << f.report_path << "\n";
     if (!f.samples_csv.empty()) std::cout << "samples    " << f.samples_csv << "\n";
     if (!f.telemetry_csv.empty()) std::cout << "telemetry  " << f.telemetry_csv << "\n";
   }
@@ -371,6 +381,8 @@ Action setup_run(CLI::App& sub) {
                  "(TorchScript has no shapes); sets dynamic dims for onnx:");
   sub.add_option("--seq-len", f->seq_len, "Sequence length of builtin:transformer (default 128)");
   sub.add_option("--json", f->json_path, "Also write the canonical result JSON to FILE");
+  sub.add_option("--report", f->report_path,
+                 "Also write a report of the run to FILE (.md, .xml JUnit, .json or .csv; see trackiq report)");
   sub.add_option("--samples-csv", f->samples_csv,
                  "Write per-query records to FILE: query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok");
   sub.add_flag("--include-samples", f->include_samples,

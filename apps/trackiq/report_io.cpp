@@ -44,7 +44,7 @@ std::string report_format(const std::string& format, const std::string& path) {
     else if (ext == ".html" || ext == ".htm") f = "html";
     else if (ext == ".pdf") f = "pdf";
     else if (path.empty() || path == "-") f = "md";
-    else throw InputError(fmt::format("{}: cannot tell the report format from the extension; give --format md|junit|json|csv", path));
+    else throw InputError(fmt::format("{}: cannot tell the report format from the extension (use .md, .xml, .json or .csv)", path));
   }
   if (f == "html" || f == "pdf")
     throw NotAvailableError(fmt::format("{} reports are not built yet (Markdown, JUnit, JSON and CSV are)", f == "html" ? "HTML" : "PDF"));

@@ -534,6 +534,12 @@ TEST(CliReport, WritesMarkdownJunitJsonAndCsvFromRunsAndComparisons) {
   EXPECT_NE(html.err.find("HTML reports are not built yet"), std::string::npos) << html.err;
   EXPECT_FALSE(std::filesystem::exists(dir.file("r.html")));
   EXPECT_EQ(trackiq({"report", a, "--format", "docx"}, dir).exit_code, 2);
+  // `run --report` writes the report of the run it just made (what `make run` uses).
+  const auto run = trackiq({"run", "synthetic:mean=0", "-n", "5", "--no-telemetry", "--report", dir.file("run.xml")}, dir);
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("report     " + dir.file("run.xml")), std::string::npos) << run.out;
+  EXPECT_NE(read_file(dir.file("run.xml")).find("name=\"completed without errors\""), std::string::npos);
+  EXPECT_EQ(trackiq({"run", "synthetic:mean=0", "-n", "5", "--report", dir.file("run.docx")}, dir).exit_code, 2);
   EXPECT_EQ(trackiq({"report", "ffffffff"}, dir).exit_code, 2);
 }
 
