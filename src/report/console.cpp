@@ -55,8 +55,15 @@ std::string render_console(const Result& r) {
   if (s.workers > 1) append(out, "  workers {}", s.workers);
   if (s.samples_per_query > 1) append(out, "  samples/query {}", s.samples_per_query);
   append(out, "  seed {}\n", s.seed);
-  append(out, "machine    {} ({} logical CPUs), {}, kernel {}\n", r.environment.cpu_model, r.environment.cpu_logical,
-      r.environment.os, r.environment.kernel);
+  {
+    // Say only what is known (imported runs often know little about their machine).
+    const auto& e = r.environment;
+    std::string machine = e.cpu_model.empty() ? (e.hostname.empty() ? "not recorded" : "host " + e.hostname) : e.cpu_model;
+    if (e.cpu_logical) machine += fmt::format(" ({} logical CPUs)", e.cpu_logical);
+    if (!e.os.empty()) machine += ", " + e.os;
+    if (!e.kernel.empty()) machine += ", kernel " + e.kernel;
+    append(out, "machine    {}\n", machine);
+  }
   if (r.latency) {
     append(out, "\nlatency (from {}, {} queries)\n", r.latency->measured_from == "scheduled" ? "scheduled time" : "issue",
         r.latency->summary_ns.count);
