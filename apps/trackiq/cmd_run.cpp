@@ -303,7 +303,10 @@ int run_command(RunFlags f) {
   if (st) st->save(result);
   if (!f.json_path.empty()) {
     Result copy = result;
-    if (!f.include_samples && copy.latency) copy.latency->samples_ns.clear();
+    if (!f.include_samples && copy.latency) {
+      copy.latency->samples_ns.clear();
+      copy.latency->sample_end_ns.clear();
+    }
     if (!f.include_samples) copy.telemetry.series.reset();
     write_file_atomic(f.json_path, to_json(copy));
   }

@@ -89,7 +89,10 @@ Action setup_runs(CLI::App& sub) {
       return kExitOk;
     }
     if (f->json) {
-      if (r.latency) r.latency->samples_ns.clear();
+      if (r.latency) {
+        r.latency->samples_ns.clear();
+        r.latency->sample_end_ns.clear();
+      }
       std::cout << to_json(r);
     } else {
       std::cout << report::render_console(r);

@@ -191,6 +191,10 @@ std::string to_json(const Result& r, int indent) {
                       {"count", l.histogram.count()},
                       {"encoding", l.histogram.encode()}}},
                     {"samples_ns", l.samples_ns}};
+    if (!l.sample_end_ns.empty()) {
+      if (l.sample_end_ns.size() != l.samples_ns.size()) throw Error("latency: sample_end_ns and samples_ns differ in length");
+      j["latency"]["sample_end_ns"] = l.sample_end_ns;
+    }
   } else {
     j["latency"] = nullptr;
   }
@@ -474,6 +478,11 @@ Result result_from_json(std::string_view text, std::string_view origin) {
         rd.get<std::uint64_t>(h, "count", "$.latency.histogram") != l.histogram.count())
       rd.fail("$.latency.histogram", "lowest/highest/significant_digits/count disagree with the encoding");
     l.samples_ns = rd.get<std::vector<std::int64_t>>(lat, "samples_ns", "$.latency");
+    if (lat.contains("sample_end_ns")) {
+      l.sample_end_ns = rd.get<std::vector<std::int64_t>>(lat, "sample_end_ns", "$.latency");
+      if (l.sample_end_ns.size() != l.samples_ns.size())
+        rd.fail("$.latency.sample_end_ns", "needs one entry per samples_ns entry");
+    }
     r.latency = std::move(l);
   }
 

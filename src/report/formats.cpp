@@ -271,7 +271,10 @@ std::string render_json(const ReportInput& in) {
                         {"blocking", f.blocking}});
   Json runs = Json::array();
   for (Result r : in.runs) {
-    if (r.latency) r.latency->samples_ns.clear();  // the data files carry samples; the report does not
+    if (r.latency) {  // the data files carry samples; the report does not
+      r.latency->samples_ns.clear();
+      r.latency->sample_end_ns.clear();
+    }
     r.telemetry.series.reset();
     runs.push_back(Json::parse(to_json(r, -1)));
   }

@@ -21,6 +21,65 @@ std::string short_id(const std::string& id) { return id.substr(0, 8); }
 
 std::string g(double v) { return fmt::format("{:.4g}", v); }
 
+// Do the slowest queries line up with a machine state? For each state (CPU saturated:
+// cpu.util_pct >= 90; GPU throttled: any gpuN.throttled >= 1), the share of the samples above p99
+// that completed while the state held, against the share of the run's telemetry rows in that
+// state. A sample completing at t belongs to the first telemetry row at or after t (utilisation
+// is measured over the interval that ends at a row).
+void tail_coincidence(const Result& r, std::vector<Finding>& out) {
+  if (!r.latency || !r.telemetry.series) return;
+  const auto& l = *r.latency;
+  const auto& ts = *r.telemetry.series;
+  const auto p99 = r.metric_value("latency_p99_ms");
+  if (!p99 || l.samples_ns.size() < 100 || l.sample_end_ns.size() != l.samples_ns.size() || ts.rows() < 5) return;
+  auto column = [&](const std::string& name) -> long {
+    for (std::size_t c = 0; c < ts.width(); ++c)
+      if (ts.names[c] == name) return static_cast<long>(c);
+    return -1;
+  };
+  struct State {
+    const char* what;
+    std::vector<bool> on;  // per telemetry row
+  };
+  std::vector<State> states;
+  if (const long cpu = column("cpu.util_pct"); cpu >= 0) {
+    State st{"CPU saturation (cpu.util_pct >= 90)", std::vector<bool>(ts.rows())};
+    for (std::size_t i = 0; i < ts.rows(); ++i) st.on[i] = ts.at(i, static_cast<std::size_t>(cpu)) >= 90;
+    states.push_back(std::move(st));
+  }
+  {
+    State st{"GPU throttling (gpuN.throttled)", std::vector<bool>(ts.rows())};
+    bool any = false;
+    for (std::size_t c = 0; c < ts.width(); ++c) {
+      if (ts.names[c].rfind("gpu", 0) != 0 || !ts.names[c].ends_with(".throttled")) continue;
+      any = true;
+      for (std::size_t i = 0; i < ts.rows(); ++i) st.on[i] = st.on[i] || ts.at(i, c) >= 1;
+    }
+    if (any) states.push_back(std::move(st));
+  }
+  const double threshold_ns = *p99 * 1e6;
+  for (const auto& st : states) {
+    const double time_share =
+        static_cast<double>(std::count(st.on.begin(), st.on.end(), true)) / static_cast<double>(ts.rows());
+    std::size_t tail = 0, tail_on = 0;
+    for (std::size_t i = 0; i < l.samples_ns.size(); ++i) {
+      if (static_cast<double>(l.samples_ns[i]) <= threshold_ns) continue;
+      const auto row = std::lower_bound(ts.t_ns.begin(), ts.t_ns.end(), l.sample_end_ns[i]);
+      if (row == ts.t_ns.end()) continue;  // after the last telemetry sample: unknown
+      ++tail;
+      if (st.on[static_cast<std::size_t>(row - ts.t_ns.begin())]) ++tail_on;
+    }
+    if (tail < 5) continue;
+    const double tail_share = static_cast<double>(tail_on) / static_cast<double>(tail);
+    if (tail_share >= 0.5 && tail_share >= 2 * time_share)
+      out.push_back({"high", "telemetry", r.run_id,
+                     fmt::format("run {}: the p99 tail coincides with {}: {:.0f} % of the queries slower than p99 "
+                                 "completed in it, which covered {:.0f} % of the run",
+                                 short_id(r.run_id), st.what, tail_share * 100, time_share * 100),
+                     false});
+  }
+}
+
 void run_findings(const Result& r, std::vector<Finding>& out) {
   const std::string id = short_id(r.run_id);
   if (r.workload.synthetic)
@@ -59,6 +118,7 @@ void run_findings(const Result& r, std::vector<Finding>& out) {
                         : fmt::format("run {}: {} throttle events during the run", id, g(*th)),
                    false});
   }
+  tail_coincidence(r, out);
   if (const auto cpu = r.metric_value("cpu_util_avg_pct"); cpu && *cpu >= 90)
     out.push_back({"medium", "telemetry", r.run_id,
                    fmt::format("run {}: CPU saturated (average {:.0f} %): latency may include waiting for a core", id, *cpu),

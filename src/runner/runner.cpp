@@ -348,7 +348,12 @@ Result make_result(const workload::Workload& w, const RunSettings& s, const RunR
   if (ok > 0) {
     lat.summary_ns = summarize(latencies);
     append_latency_metrics(r.metrics, lat.summary_ns);
-    if (s.include_samples_in_result) lat.samples_ns = latencies;
+    if (s.include_samples_in_result) {
+      lat.samples_ns = latencies;
+      lat.sample_end_ns.reserve(latencies.size());
+      for (const auto& q : rec.queries)
+        if (q.ok) lat.sample_end_ns.push_back(q.end_ns);  // same order as `latencies`
+    }
     r.latency = std::move(lat);
   } else {
     r.warnings.push_back("no query completed successfully: no latency statistics");

@@ -151,6 +151,9 @@ CREATE TABLE telemetry (
 ALTER TABLE telemetry ALTER COLUMN t_ns SET STORAGE EXTERNAL;
 ALTER TABLE telemetry ALTER COLUMN channel_values SET STORAGE EXTERNAL;
 )sql"},
+    // 3: when each sample completed (NULL when not recorded), to line samples up with telemetry.
+    {"ALTER TABLE samples ADD COLUMN end_ns BLOB;",
+     "ALTER TABLE samples ADD COLUMN end_ns BYTEA; ALTER TABLE samples ALTER COLUMN end_ns SET STORAGE EXTERNAL;"},
 };
 
 // 8-byte little-endian arrays, whatever the host.
@@ -200,13 +203,16 @@ class SqlStore final : public Store {
   Result load(const std::string& id) override {
     const std::string run_id = resolve(id);
     const auto rows = db_->query(
-        "SELECT r.result_json, s.latency_ns, t.channels, t.t_ns, t.channel_values FROM runs r "
+        "SELECT r.result_json, s.latency_ns, t.channels, t.t_ns, t.channel_values, s.end_ns FROM runs r "
         "LEFT JOIN samples s ON s.run = r.id LEFT JOIN telemetry t ON t.run = r.id WHERE r.run_id = ?1",
         {run_id});
     if (rows.empty()) throw InputError(fmt::format("no run {} in {}", run_id, location()));
     const Row& q = rows[0];
     Result r = result_from_json(q.text(0), location() + ":" + run_id);
-    if (r.latency) r.latency->samples_ns = unpack<std::int64_t>(q.text(1), "latency samples of " + run_id);
+    if (r.latency) {
+      r.latency->samples_ns = unpack<std::int64_t>(q.text(1), "latency samples of " + run_id);
+      if (!q.is_null(5)) r.latency->sample_end_ns = unpack<std::int64_t>(q.text(5), "sample end times of " + run_id);
+    }
     if (!q.is_null(2)) {
       TelemetrySeries ts;
       for (const auto& c : nlohmann::json::parse(q.text(2))) {
@@ -334,11 +340,13 @@ class SqlStore final : public Store {
  private:
   void insert(const Result& r) {
     Result stored = r;
-    std::vector<std::int64_t> samples;
+    std::vector<std::int64_t> samples, end_times;
     std::string histogram;
     if (stored.latency) {
       samples = std::move(stored.latency->samples_ns);
       stored.latency->samples_ns.clear();  // kept once, as a blob
+      end_times = std::move(stored.latency->sample_end_ns);
+      stored.latency->sample_end_ns.clear();
       histogram = stored.latency->histogram.encode();
     }
     std::optional<TelemetrySeries> series = std::move(stored.telemetry.series);
@@ -361,8 +369,15 @@ class SqlStore final : public Store {
                   std::string(to_string(mv.kind))});
     }
     if (r.latency) {
-      db_->query("INSERT INTO samples (run, count, latency_ns, histogram) VALUES (?1, ?2, ?3, ?4)",
-                 {run, static_cast<std::int64_t>(samples.size()), Blob{pack(samples)}, histogram});
+      if (!end_times.empty() && end_times.size() != samples.size())
+        throw Error("latency: sample_end_ns and samples_ns differ in length");
+      if (end_times.empty()) {
+        db_->query("INSERT INTO samples (run, count, latency_ns, histogram) VALUES (?1, ?2, ?3, ?4)",
+                   {run, static_cast<std::int64_t>(samples.size()), Blob{pack(samples)}, histogram});
+      } else {
+        db_->query("INSERT INTO samples (run, count, latency_ns, histogram, end_ns) VALUES (?1, ?2, ?3, ?4, ?5)",
+                   {run, static_cast<std::int64_t>(samples.size()), Blob{pack(samples)}, histogram, Blob{pack(end_times)}});
+      }
     }
     if (series) {
       if (series->units.size() != series->width() || series->values.size() != series->rows() * series->width())

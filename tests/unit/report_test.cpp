@@ -172,6 +172,37 @@ TEST(ExecutiveSummary, TelemetryExplainsTheTailAndFlagsSaturation) {
   EXPECT_NE(es.findings[2].text.find("memory pressure"), std::string::npos);
 }
 
+TEST(ExecutiveSummary, FindsTheP99TailThatLinesUpWithCpuSaturation) {
+  Result r = fixed_run("77777777-7777-4777-8777-777777777777", 4.0, 8, 1000);
+  // Queries complete every 10 ms; telemetry every 100 ms, CPU saturated in 1 row of 10.
+  auto& l = *r.latency;
+  l.sample_end_ns.clear();
+  for (std::size_t i = 0; i < l.samples_ns.size(); ++i) l.sample_end_ns.push_back(static_cast<std::int64_t>(i + 1) * 10'000'000);
+  TelemetrySeries ts;
+  ts.names = {"cpu.util_pct"};
+  ts.units = {"%"};
+  for (int k = 1; k <= 101; ++k) {
+    ts.t_ns.push_back(k * 100'000'000LL);
+    ts.values.push_back(k % 10 == 3 ? 97.0 : 30.0);  // rows 3, 13, 23, ...: saturated
+  }
+  r.telemetry.series = ts;
+  const double p99_ns = *r.metric_value("latency_p99_ms") * 1e6;
+  // Move every slow sample into a saturated interval (210 ms < t <= 300 ms is row 3's).
+  std::size_t moved = 0;
+  for (std::size_t i = 0; i < l.samples_ns.size(); ++i)
+    if (static_cast<double>(l.samples_ns[i]) > p99_ns) l.sample_end_ns[i] = 250'000'000 + 1000'000'000LL * static_cast<std::int64_t>(moved++ % 9);
+  ASSERT_GE(moved, 5u);
+  auto es = executive_summary({"t", {r}, std::nullopt});
+  ASSERT_FALSE(es.findings.empty());
+  EXPECT_NE(es.findings[0].text.find("the p99 tail coincides with CPU saturation"), std::string::npos) << es.findings[0].text;
+  EXPECT_NE(es.findings[0].text.find("100 % of the queries slower than p99"), std::string::npos) << es.findings[0].text;
+  EXPECT_NE(es.findings[0].text.find("covered 10 % of the run"), std::string::npos) << es.findings[0].text;
+  // Slow queries spread like the rest: no finding.
+  for (std::size_t i = 0; i < l.samples_ns.size(); ++i) l.sample_end_ns[i] = static_cast<std::int64_t>(i + 1) * 10'000'000;
+  es = executive_summary({"t", {r}, std::nullopt});
+  for (const auto& f : es.findings) EXPECT_EQ(f.text.find("coincides"), std::string::npos) << f.text;
+}
+
 std::vector<std::int64_t> lognormal(std::size_t n, double median_ns, double sigma, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::lognormal_distribution<double> d(std::log(median_ns), sigma);

@@ -81,6 +81,7 @@ Result make_result(const std::string& product, const std::string& started_at, st
     l.histogram.record(v);
   }
   l.summary_ns = summarize(l.samples_ns);
+  for (std::size_t i = 0; i < l.samples_ns.size(); ++i) l.sample_end_ns.push_back(static_cast<std::int64_t>(i) * 1000 + 7);
   r.latency = l;
   return r;
 }
@@ -93,6 +94,7 @@ TEST_P(Store, RoundTripsAResultWithItsExactSamples) {
   EXPECT_EQ(back.run_id, r.run_id);
   ASSERT_TRUE(back.latency);
   EXPECT_EQ(back.latency->samples_ns, r.latency->samples_ns);
+  EXPECT_EQ(back.latency->sample_end_ns, r.latency->sample_end_ns);
   EXPECT_TRUE(back.latency->histogram == r.latency->histogram);
   EXPECT_EQ(back.labels.extra.at("team"), "vision");
   EXPECT_DOUBLE_EQ(*back.metric_value("latency_p99_ms"), 12.5);
@@ -234,10 +236,12 @@ TEST_P(Store, KeepsExtremeSampleValuesExactly) {
   auto st = open_store(t.path());
   Result r = make_result("detector", "2026-11-01T10:00:00.000Z", 3);
   r.latency->samples_ns = {0, 1, std::numeric_limits<std::int64_t>::max(), -1, 255, 256};
+  r.latency->sample_end_ns.clear();  // not recorded (as for imports): stored as NULL
   r.metrics = {{"latency_p99_ms", 0.1 + 0.2}};
   st->save(r);
   const Result back = st->load(r.run_id);
   EXPECT_EQ(back.latency->samples_ns, r.latency->samples_ns);
+  EXPECT_TRUE(back.latency->sample_end_ns.empty());
   EXPECT_EQ(*back.metric_value("latency_p99_ms"), 0.1 + 0.2) << "doubles round-trip exactly";
   EXPECT_EQ(t.raw()->query("SELECT value FROM metrics").at(0).real(0), 0.1 + 0.2);
 }

@@ -76,6 +76,9 @@ struct LatencyData {
   SampleSummary summary_ns;             // exact, over successful queries
   Histogram histogram = Histogram::for_latency_ns();
   std::vector<std::int64_t> samples_ns;  // optional per-query data (empty unless requested)
+  // When each sample completed, in ns from the start of the measured phase (the origin of
+  // telemetry.series.t_ns), in the order of samples_ns; empty when not recorded (imports).
+  std::vector<std::int64_t> sample_end_ns;
 };
 
 // The telemetry samples of the measured phase: one row per sample, one column per channel.
@@ -88,6 +91,7 @@ struct TelemetrySeries {
 
   std::size_t width() const noexcept { return names.size(); }
   std::size_t rows() const noexcept { return t_ns.size(); }
+  double at(std::size_t row, std::size_t channel) const noexcept { return values[row * width() + channel]; }
   bool operator==(const TelemetrySeries& o) const;  // NaN equals NaN here
 };
 
