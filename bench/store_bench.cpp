@@ -101,13 +101,19 @@ std::string store_location(const std::string& backend) {
   return path;
 }
 
-void BM_SaveRun1M(benchmark::State& state, const std::string& backend) {
+// The store for `backend`, or null (the benchmark then reports why it skipped).
+std::unique_ptr<trackiq::store::Store> bench_store(benchmark::State& state, const std::string& backend) {
   const std::string where = store_location(backend);
   if (where.empty()) {
     state.SkipWithError("TRACKIQ_BENCH_POSTGRES is not set (bench/store_compare_bench.sh sets it)");
-    return;
+    return nullptr;
   }
-  auto st = trackiq::store::open_store(where);
+  return trackiq::store::open_store(where);
+}
+
+void BM_SaveRun1M(benchmark::State& state, const std::string& backend) {
+  auto st = bench_store(state, backend);
+  if (!st) return;
   trackiq::Result r = base();
   for (auto _ : state) {
     state.PauseTiming();
@@ -121,12 +127,8 @@ BENCHMARK_CAPTURE(BM_SaveRun1M, sqlite, std::string("sqlite"))->Unit(benchmark::
 BENCHMARK_CAPTURE(BM_SaveRun1M, postgresql, std::string("postgresql"))->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
 void BM_LoadRun1M(benchmark::State& state, const std::string& backend) {
-  const std::string where = store_location(backend);
-  if (where.empty()) {
-    state.SkipWithError("TRACKIQ_BENCH_POSTGRES is not set (bench/store_compare_bench.sh sets it)");
-    return;
-  }
-  auto st = trackiq::store::open_store(where);
+  auto st = bench_store(state, backend);
+  if (!st) return;
   trackiq::Result r = base();
   r.run_id = trackiq::new_run_id();
   st->save(r);

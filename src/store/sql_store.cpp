@@ -22,17 +22,18 @@ using sql::Param;
 using sql::Row;
 using sql::Transaction;
 
-// Migrations, applied in order, each in its own transaction; never edit a released one. The two
-// dialects keep the same version numbers and the same tables; only the column types differ.
+// Migrations, applied in order, each in its own transaction; never edit a released one. Both
+// dialects keep the same version numbers and the same tables, written once: {pk}, {int}, {real}
+// and {blob} become each dialect's types (dialect_sql), and `postgres_only` adds storage settings.
 struct Migration {
-  const char* sqlite;
-  const char* postgres;
+  const char* tables;
+  const char* postgres_only;
 };
 constexpr Migration kMigrations[] = {
     // 1: runs, labels, metrics, samples, baselines.
     {R"sql(
 CREATE TABLE runs (
-  id INTEGER PRIMARY KEY,
+  id {pk},
   run_id TEXT NOT NULL UNIQUE,
   started_at TEXT NOT NULL,
   finished_at TEXT NOT NULL,
@@ -51,110 +52,67 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_product ON runs (product, hardware_fingerprint, started_at);
 CREATE INDEX runs_by_time ON runs (started_at);
 CREATE TABLE run_labels (
-  run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  run {int} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   key TEXT NOT NULL,
   value TEXT NOT NULL,
   PRIMARY KEY (run, key)
 );
 CREATE TABLE metrics (
-  run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  run {int} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   name TEXT NOT NULL,
-  value REAL NOT NULL,
+  value {real} NOT NULL,
   unit TEXT NOT NULL,
   direction TEXT NOT NULL,
   kind TEXT NOT NULL,
   PRIMARY KEY (run, name)
 );
 CREATE TABLE samples (
-  run INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
-  count INTEGER NOT NULL,
-  latency_ns BLOB NOT NULL,
+  run {int} PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  count {int} NOT NULL,
+  latency_ns {blob} NOT NULL,
   histogram TEXT NOT NULL
 );
 CREATE TABLE baselines (
   name TEXT NOT NULL,
   hardware_fingerprint TEXT NOT NULL,
-  run INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  run {int} NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   created_at TEXT NOT NULL,
   PRIMARY KEY (name, hardware_fingerprint)
 );
 )sql",
-     R"sql(
-CREATE TABLE runs (
-  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  run_id TEXT NOT NULL UNIQUE,
-  started_at TEXT NOT NULL,
-  finished_at TEXT NOT NULL,
-  product TEXT NOT NULL,
-  version TEXT NOT NULL,
-  branch TEXT NOT NULL,
-  commit_sha TEXT NOT NULL,
-  ci INTEGER NOT NULL,
-  hardware_fingerprint TEXT NOT NULL,
-  hostname TEXT NOT NULL,
-  backend TEXT NOT NULL,
-  model TEXT NOT NULL,
-  scenario TEXT NOT NULL,
-  result_json TEXT NOT NULL
-);
-CREATE INDEX runs_by_product ON runs (product, hardware_fingerprint, started_at);
-CREATE INDEX runs_by_time ON runs (started_at);
-CREATE TABLE run_labels (
-  run BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-  key TEXT NOT NULL,
-  value TEXT NOT NULL,
-  PRIMARY KEY (run, key)
-);
-CREATE TABLE metrics (
-  run BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-  name TEXT NOT NULL,
-  value DOUBLE PRECISION NOT NULL,
-  unit TEXT NOT NULL,
-  direction TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  PRIMARY KEY (run, name)
-);
-CREATE TABLE samples (
-  run BIGINT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
-  count BIGINT NOT NULL,
-  latency_ns BYTEA NOT NULL,
-  histogram TEXT NOT NULL
-);
--- Samples barely compress and pglz on megabytes costs more than it saves: store them as they are.
-ALTER TABLE samples ALTER COLUMN latency_ns SET STORAGE EXTERNAL;
-CREATE TABLE baselines (
-  name TEXT NOT NULL,
-  hardware_fingerprint TEXT NOT NULL,
-  run BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-  created_at TEXT NOT NULL,
-  PRIMARY KEY (name, hardware_fingerprint)
-);
-)sql"},
+     // Samples barely compress and pglz on megabytes costs more than it saves: store them as they are.
+     "ALTER TABLE samples ALTER COLUMN latency_ns SET STORAGE EXTERNAL;"},
     // 2: telemetry series (channels as JSON, times and values as little-endian 8-byte arrays).
     {R"sql(
 CREATE TABLE telemetry (
-  run INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
-  row_count INTEGER NOT NULL,
+  run {int} PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+  row_count {int} NOT NULL,
   channels TEXT NOT NULL,
-  t_ns BLOB NOT NULL,
-  channel_values BLOB NOT NULL
+  t_ns {blob} NOT NULL,
+  channel_values {blob} NOT NULL
 );
 )sql",
-     R"sql(
-CREATE TABLE telemetry (
-  run BIGINT PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
-  row_count BIGINT NOT NULL,
-  channels TEXT NOT NULL,
-  t_ns BYTEA NOT NULL,
-  channel_values BYTEA NOT NULL
-);
-ALTER TABLE telemetry ALTER COLUMN t_ns SET STORAGE EXTERNAL;
-ALTER TABLE telemetry ALTER COLUMN channel_values SET STORAGE EXTERNAL;
-)sql"},
+     "ALTER TABLE telemetry ALTER COLUMN t_ns SET STORAGE EXTERNAL;"
+     "ALTER TABLE telemetry ALTER COLUMN channel_values SET STORAGE EXTERNAL;"},
     // 3: when each sample completed (NULL when not recorded), to line samples up with telemetry.
-    {"ALTER TABLE samples ADD COLUMN end_ns BLOB;",
-     "ALTER TABLE samples ADD COLUMN end_ns BYTEA; ALTER TABLE samples ALTER COLUMN end_ns SET STORAGE EXTERNAL;"},
+    {"ALTER TABLE samples ADD COLUMN end_ns {blob};", "ALTER TABLE samples ALTER COLUMN end_ns SET STORAGE EXTERNAL;"},
 };
+
+// A migration's statements for one dialect.
+std::string dialect_sql(const Migration& m, Dialect d) {
+  const bool pg = d == Dialect::kPostgres;
+  std::string out = m.tables;
+  const std::pair<const char*, const char*> types[] = {
+      {"{pk}", pg ? "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "INTEGER PRIMARY KEY"},
+      {"{int}", pg ? "BIGINT" : "INTEGER"},
+      {"{real}", pg ? "DOUBLE PRECISION" : "REAL"},
+      {"{blob}", pg ? "BYTEA" : "BLOB"}};
+  for (const auto& [token, type] : types)
+    for (auto at = out.find(token); at != std::string::npos; at = out.find(token, at))
+      out.replace(at, std::strlen(token), type);
+  if (pg) out += m.postgres_only;
+  return out;
+}
 
 // 8-byte little-endian arrays, whatever the host.
 template <typename T>
@@ -408,7 +366,7 @@ class SqlStore final : public Store {
       // Another process may have migrated while we waited for the lock.
       if (current_version() > v) continue;
       const Migration& m = kMigrations[v];
-      db_->exec_script(db_->dialect() == Dialect::kSqlite ? m.sqlite : m.postgres);
+      db_->exec_script(dialect_sql(m, db_->dialect()));
       db_->query("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", {v + 1, utc_timestamp_now()});
       tx.commit();
     }
