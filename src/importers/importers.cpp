@@ -38,6 +38,14 @@ class JsonDoc {
       root_ = Json::parse(text_);
     } catch (const Json::parse_error& e) {
       throw InputError(origin_, line_at(text_, e.byte == 0 ? 0 : e.byte - 1), std::string("not valid JSON: ") + e.what());
+    } catch (const Json::exception& e) {  // e.g. out_of_range 406: "number overflow parsing '8e841'"
+      const std::string what = e.what();
+      std::uint64_t line = 1;
+      if (const auto q = what.find("parsing '"); q != std::string::npos) {
+        const std::string token = what.substr(q + 9, what.find('\'', q + 9) - (q + 9));
+        if (const auto at = text_.find(token); !token.empty() && at != std::string_view::npos) line = line_at(text_, at);
+      }
+      throw InputError(origin_, line, "not valid JSON: " + what);
     }
   }
   const Json& root() const { return root_; }
@@ -515,7 +523,7 @@ std::vector<Result> import_mlperf(std::string_view text, Context& c) {
       Json j;
       try {
         j = Json::parse(raw.substr(9));
-      } catch (const Json::parse_error& e) {
+      } catch (const Json::exception& e) {  // parse_error, or out_of_range for a number too large
         throw InputError(c.origin, line, std::string("bad :::MLLOG JSON: ") + e.what());
       }
       if (!j.is_object() || !j.contains("key") || !j.at("key").is_string() || !j.contains("value"))

@@ -160,7 +160,7 @@ Narrative request_narrative(const ReportInput& in, const ExecutiveSummary& es, c
     Json j;
     try {
       j = Json::parse(answer);
-    } catch (const Json::parse_error&) {
+    } catch (const Json::exception&) {  // parse_error, or out_of_range for a number too large
       throw Error(fmt::format("the answer is not JSON: {}", answer.substr(0, 120)));
     }
     if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array() || j["choices"].empty() ||

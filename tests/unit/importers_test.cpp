@@ -208,6 +208,9 @@ TEST(ImportErrors, NameTheFileAndLineAndReturnNothing) {
   expect_input_error([&] { import_text("Scenario : Sideways\nSamples per second: 5\n", "m.txt", ImportFormat::kMlperf, {}); },
                      "m.txt:1", "unknown MLPerf scenario");
   expect_input_error([&] { import_text("hello\n", "m.txt", ImportFormat::kMlperf, {}); }, "m.txt:1", "not an MLPerf");
+  expect_input_error([&] { import_text("{\"results\": [\n {\"command\": \"a\", \"times\": [8e841]}]}", "big.json",
+                                       ImportFormat::kHyperfine, {}); },
+                     "big.json:2", "number overflow");  // found by importers_fuzz
   EXPECT_THROW(parse_import_format("xlsx"), InputError);
 }
 
