@@ -350,8 +350,15 @@ class SqlStore final : public Store {
   }
 
   void migrate() {
-    db_->exec_script(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    {
+      // Under the migration lock: PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a
+      // concurrent one (two processes opening a fresh database at once both try to create it).
+      Transaction tx(*db_);
+      db_->lock_for_migration();
+      db_->exec_script(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+      tx.commit();
+    }
     const auto current_version = [&] {
       return db_->query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").at(0).integer(0);
     };

@@ -280,6 +280,26 @@ TEST_P(Store, TwoProcessesWritingAtOnceLoseNothing) {
   EXPECT_EQ(st->list({.product = "speech", .limit = 0}).size(), 200u);
 }
 
+TEST_P(Store, ProcessesOpeningAFreshStoreAtOnceAllSucceed) {
+  // Two CI jobs starting on an empty database: both create and migrate it at the same moment.
+  for (int round = 0; round < 3; ++round) {
+    TempStore fresh{GetParam()};
+    std::vector<pid_t> pids;
+    for (int i = 0; i < 4; ++i)
+      pids.push_back(spawn([&] {
+        open_store(fresh.path())->save(make_result("detector", "2026-11-01T10:00:00.000Z", 10));
+        return 0;
+      }));
+    for (const pid_t p : pids) {
+      int status = 0;
+      ::waitpid(p, &status, 0);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "round " << round;
+    }
+    EXPECT_EQ(open_store(fresh.path())->list({.limit = 0}).size(), 4u);
+    EXPECT_EQ(fresh.count("schema_migrations"), schema_version());
+  }
+}
+
 TEST_P(Store, AWriterKilledMidWriteLeavesNoPartialRun) {
   open_store(t.path());
   const pid_t w = spawn([&] {
