@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <unordered_map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -30,7 +31,8 @@ std::uint64_t line_at(std::string_view text, std::size_t byte) {
 }
 
 // JSON input with error positions: nlohmann's DOM has no positions, so an entry's line is found
-// from the n-th occurrence of its key in the text (good enough to point a person at it).
+// from the n-th occurrence of its key in the text (good enough to point a person at it). The line
+// starts and each key's occurrences are indexed once, so a file of many entries stays linear.
 class JsonDoc {
  public:
   JsonDoc(std::string_view text, std::string origin) : text_(text), origin_(std::move(origin)) {
@@ -47,31 +49,28 @@ class JsonDoc {
       }
       throw InputError(origin_, line, "not valid JSON: " + what);
     }
+    line_starts_.push_back(0);
+    for (std::size_t i = 0; i < text_.size(); ++i)
+      if (text_[i] == '\n') line_starts_.push_back(i + 1);
   }
   const Json& root() const { return root_; }
   [[noreturn]] void fail(std::uint64_t line, const std::string& what) const { throw InputError(origin_, line, what); }
   // Line of the n-th (0-based) occurrence of "key": in the text; 1 when not found.
   std::uint64_t line_of_key(const std::string& key, std::size_t nth) const {
-    const std::string needle = "\"" + key + "\"";
-    std::size_t at = 0;
-    for (std::size_t i = 0;; ++i) {
-      at = text_.find(needle, at);
-      if (at == std::string_view::npos) return 1;
-      if (i == nth) return line_at(text_, at);
-      at += needle.size();
+    auto [it, fresh] = key_offsets_.try_emplace(key);
+    if (fresh) {
+      const std::string needle = "\"" + key + "\"";
+      for (auto at = text_.find(needle); at != std::string_view::npos; at = text_.find(needle, at + needle.size()))
+        it->second.push_back(at);
     }
+    return nth < it->second.size() ? line_of_offset(it->second[nth]) : 1;
   }
   // The line of "key": at or after the start of `line` (the entry's line), for errors about
   // that key's value; `line` itself when the key is not found there.
   std::uint64_t key_line(std::uint64_t line, const char* key) const {
-    std::size_t off = 0;
-    for (std::uint64_t l = 1; l < line && off != std::string_view::npos; ++l) {
-      off = text_.find('\n', off);
-      if (off != std::string_view::npos) ++off;
-    }
-    if (off == std::string_view::npos) return line;
-    const auto at = text_.find("\"" + std::string(key) + "\"", off);
-    return at == std::string_view::npos ? line : line_at(text_, at);
+    if (line == 0 || line > line_starts_.size()) return line;
+    const auto at = text_.find("\"" + std::string(key) + "\"", line_starts_[line - 1]);
+    return at == std::string_view::npos ? line : line_of_offset(at);
   }
   const Json& field(const Json& obj, const char* key, std::uint64_t line, const std::string& path) const {
     if (!obj.is_object()) fail(line, path + ": expected an object");
@@ -101,9 +100,15 @@ class JsonDoc {
   }
 
  private:
+  std::uint64_t line_of_offset(std::size_t at) const {
+    return static_cast<std::uint64_t>(std::upper_bound(line_starts_.begin(), line_starts_.end(), at) - line_starts_.begin());
+  }
+
   std::string_view text_;
   std::string origin_;
   Json root_;
+  std::vector<std::size_t> line_starts_;                                     // offset of each line
+  mutable std::map<std::string, std::vector<std::size_t>> key_offsets_;  // "key": occurrences
 };
 
 // ISO-8601 with any offset → UTC "YYYY-MM-DDTHH:MM:SS.mmmZ"; "" when it does not parse or lies
@@ -264,10 +269,11 @@ std::vector<Result> import_gbench(std::string_view text, Context& c) {
     std::string error_message;
     std::uint64_t iterations = 0;
   };
-  std::vector<Group> groups;
+  std::vector<Group> groups;                          // in file order
+  std::unordered_map<std::string, std::size_t> group_of;  // run name -> index in groups
   for (std::size_t i = 0; i < benches.size(); ++i) {
     const Json& b = benches[i];
-    const std::uint64_t line = doc.line_of_key("name", i + 0) > 1 ? doc.line_of_key("name", i) : 1;
+    const std::uint64_t line = doc.line_of_key("name", i);
     const std::string path = fmt::format("$.benchmarks[{}]", i);
     const std::string name = doc.string(b, "name", line, path);
     std::string run_name = doc.opt_string(b, "run_name");
@@ -280,7 +286,7 @@ std::vector<Result> import_gbench(std::string_view text, Context& c) {
         const std::string sfx = suffix;
         if (name.size() > sfx.size() && name.ends_with(sfx)) {
           const std::string base = name.substr(0, name.size() - sfx.size());
-          if (std::any_of(groups.begin(), groups.end(), [&](const auto& g) { return g.name == base; })) {
+          if (group_of.contains(base)) {
             type = "aggregate";
             aggregate = sfx.substr(1);
             run_name = base;
@@ -289,11 +295,9 @@ std::vector<Result> import_gbench(std::string_view text, Context& c) {
       }
     }
     if (run_name.empty()) run_name = name;
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.name == run_name; });
-    if (it == groups.end()) {
-      groups.push_back({run_name, line, {}, {}, 0, {}, 0, {}, 0});
-      it = groups.end() - 1;
-    }
+    const auto [slot, fresh] = group_of.try_emplace(run_name, groups.size());
+    if (fresh) groups.push_back({run_name, line, {}, {}, 0, {}, 0, {}, 0});
+    Group* it = &groups[slot->second];
     if (b.contains("error_occurred") && b.at("error_occurred").is_boolean() && b.at("error_occurred").get<bool>()) {
       ++it->errors;
       if (it->error_message.empty()) it->error_message = doc.opt_string(b, "error_message");
@@ -437,7 +441,8 @@ std::vector<Result> import_pytest(std::string_view text, Context& c) {
   std::vector<Result> out;
   for (std::size_t i = 0; i < benches.size(); ++i) {
     const Json& b = benches[i];
-    const std::uint64_t line = doc.line_of_key("fullname", i) > 1 ? doc.line_of_key("fullname", i) : doc.line_of_key("name", i);
+    std::uint64_t line = doc.line_of_key("fullname", i);
+    if (line == 1) line = doc.line_of_key("name", i);
     const std::string path = fmt::format("$.benchmarks[{}]", i);
     std::string name = doc.opt_string(b, "fullname");
     if (name.empty()) name = doc.string(b, "name", line, path);
@@ -668,14 +673,13 @@ std::vector<Result> import_csv(std::string_view text, Context& c) {
     std::size_t index;
     double to_ns = 0;  // latency samples: scale to ns; 0 = a registry metric (mean of the column)
     std::vector<double> values;
-    std::vector<std::uint64_t> lines;
   };
   std::vector<Col> cols;
   for (const auto& [m, col] : c.opts.map) {
     const auto it = std::find(header.begin(), header.end(), col);
     if (it == header.end())
       throw InputError(c.origin, n, fmt::format("--map {}={}: no column '{}' in the header", m, col, col));
-    Col cl{m, static_cast<std::size_t>(it - header.begin()), 0, {}, {}};
+    Col cl{m, static_cast<std::size_t>(it - header.begin()), 0, {}};
     if (m == "latency_ns") cl.to_ns = 1;
     else if (m == "latency_us") cl.to_ns = 1e3;
     else if (m == "latency_ms") cl.to_ns = 1e6;
@@ -686,7 +690,7 @@ std::vector<Result> import_csv(std::string_view text, Context& c) {
   }
   if (std::count_if(cols.begin(), cols.end(), [](const Col& x) { return x.to_ns > 0; }) > 1)
     throw InputError("--map: only one latency column can become the samples");
-  std::uint64_t rows = 0;
+  std::vector<std::uint64_t> row_lines;  // the file line of each data row, for errors
   while (std::getline(in, raw)) {
     ++n;
     if (!raw.empty() && raw.back() == '\r') raw.pop_back();
@@ -702,18 +706,17 @@ std::vector<Result> import_csv(std::string_view text, Context& c) {
         throw InputError(c.origin, n, fmt::format("column '{}': '{}' is not a number", header[col.index], v));
       if (col.to_ns > 0 && d < 0) throw InputError(c.origin, n, fmt::format("column '{}': negative latency", header[col.index]));
       col.values.push_back(d);
-      col.lines.push_back(n);
     }
-    ++rows;
+    row_lines.push_back(n);
   }
-  if (rows == 0) throw InputError(c.origin, n, "no data rows after the header");
+  if (row_lines.empty()) throw InputError(c.origin, n, "no data rows after the header");
   Result r = new_run(c, std::filesystem::path(c.origin).stem().string());
   for (const auto& col : cols) {
     if (col.to_ns > 0) {
       std::vector<std::int64_t> samples;
       samples.reserve(col.values.size());
       for (std::size_t i = 0; i < col.values.size(); ++i)
-        samples.push_back(to_ns(col.values[i], col.to_ns, c.origin, col.lines[i]));
+        samples.push_back(to_ns(col.values[i], col.to_ns, c.origin, row_lines[i]));
       set_samples(r, std::move(samples));
     }
   }
