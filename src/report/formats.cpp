@@ -5,15 +5,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "text.hpp"
 #include "trackiq/report/report.hpp"
 
 namespace trackiq::report {
 namespace {
 
-std::string g(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : std::string("-"); }
-std::string short_id(const std::string& id) { return id.substr(0, 8); }
-// A unit after a number: none for dimensionless metrics.
-std::string unit_suffix(const std::string& unit) { return unit == "1" || unit.empty() ? "" : " " + unit; }
+using text::g;
+using text::short_id;
+using text::unit_suffix;
 
 std::string opt_metric(const Result& r, std::string_view name) {
   const auto v = r.metric_value(name);

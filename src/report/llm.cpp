@@ -49,7 +49,7 @@ Url parse_http_url(const std::string& url) {
   if (u.port.empty() || u.port.find_first_not_of("0123456789") != std::string::npos)
     throw InputError(fmt::format("--llm '{}': bad port", url));
   // A base URL (…/v1) gets the chat endpoint appended; a full endpoint is used as it is.
-  if (u.path.size() < 17 || u.path.compare(u.path.size() - 17, 17, "/chat/completions") != 0) {
+  if (!u.path.ends_with("/chat/completions")) {
     if (u.path.back() == '/') u.path.pop_back();
     u.path += "/chat/completions";
   }

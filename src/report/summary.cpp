@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "text.hpp"
 #include "trackiq/report/report.hpp"
 
 namespace trackiq::report {
@@ -17,9 +18,10 @@ int severity_rank(const std::string& s) {
   return 3;
 }
 
-std::string short_id(const std::string& id) { return id.substr(0, 8); }
+using text::g;
+using text::short_id;
+using text::unit_suffix;
 
-std::string g(double v) { return fmt::format("{:.4g}", v); }
 
 // Do the slowest queries line up with a machine state? For each state (CPU saturated:
 // cpu.util_pct >= 90; GPU throttled: any gpuN.throttled >= 1), the share of the samples above p99
@@ -142,10 +144,9 @@ void comparison_findings(const analysis::Comparison& c, std::vector<Finding>& ou
     std::string sev = "low";
     if (block) sev = m.severity == "critical" ? "critical" : m.severity == "severe" ? "high" : "medium";
     std::string stats = m.p_value ? fmt::format(", p = {:.2g}", *m.p_value) : std::string();
-    const std::string unit = m.unit == "1" ? "" : " " + m.unit;
     out.push_back({sev, "regression", c.current_run,
                    fmt::format("{} {} {:+.1f} % ({} → {}{}; threshold {:.0f} %{}, confidence {}){}", m.name,
-                               block ? "regressed" : "changed", m.change_pct, g(m.baseline), g(m.current), unit,
+                               block ? "regressed" : "changed", m.change_pct, g(m.baseline), g(m.current), unit_suffix(m.unit),
                                m.threshold_pct, stats, m.confidence, block ? "" : ": " + m.reason),
                    block});
   }
@@ -165,8 +166,12 @@ bool is_bimodal(const std::vector<std::int64_t>& samples_ns) {
   for (const auto v : samples_ns)
     if (v > 0) logs.push_back(std::log(static_cast<double>(v)));
   if (logs.size() < 200) return false;
-  std::sort(logs.begin(), logs.end());
-  const double lo = logs[logs.size() / 200], hi = logs[logs.size() - 1 - logs.size() / 200];
+  // The 0.5th and 99.5th order statistics by selection (O(n)), not a sort of a million samples.
+  const std::size_t cut = logs.size() / 200;
+  std::nth_element(logs.begin(), logs.begin() + static_cast<std::ptrdiff_t>(cut), logs.end());
+  const double lo = logs[cut];
+  std::nth_element(logs.begin() + static_cast<std::ptrdiff_t>(cut), logs.end() - 1 - static_cast<std::ptrdiff_t>(cut), logs.end());
+  const double hi = logs[logs.size() - 1 - cut];
   if (!(hi - lo > 1e-9)) return false;
   constexpr int kBins = 40;
   std::vector<double> h(kBins, 0);
