@@ -1,5 +1,7 @@
 // trackiq report RUN [RUN...]: one report model, rendered as Markdown, JUnit XML, JSON or CSV
 // (REP-1), with the rule-based executive summary (REP-4).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "cli_util.hpp"
@@ -20,8 +22,7 @@ int report_runs(const ReportFlags& f) {
   if (f.runs.empty()) throw InputError("report needs at least one RUN (a result file, run id or baseline name)");
   const std::string format = report_format(f.format, f.output);  // a bad format fails before any work
   std::unique_ptr<store::Store> st;
-  for (const auto& r : f.runs)
-    if (needs_store(r)) st = store::open_store(f.store);
+  if (std::any_of(f.runs.begin(), f.runs.end(), needs_store)) st = store::open_store(f.store);
   report::ReportInput in;
   in.title = f.title.empty() ? "TrackIQ report" : f.title;
   for (const auto& r : f.runs) in.runs.push_back(resolve_run(r, st.get(), f.hardware));
