@@ -14,6 +14,19 @@ constexpr double kStandard[] = {50.0, 90.0, 95.0, 99.0, 99.9};
 
 std::span<const double> standard_percentiles() noexcept { return kStandard; }
 
+RankInterval percentile_ci_ranks(std::uint64_t n, double p, double z) {
+  if (n == 0) throw InputError("percentile confidence interval of an empty sample set");
+  if (!(p >= 0.0 && p <= 100.0) || !(z >= 0.0)) throw InputError("percentile confidence interval: p must be in [0, 100], z >= 0");
+  const double q = p / 100.0;
+  const double nd = static_cast<double>(n);
+  const double centre = nd * q;
+  const double half = z * std::sqrt(nd * q * (1.0 - q));
+  const double last = nd - 1.0;
+  const double lo = std::clamp(std::floor(centre - half), 0.0, last);
+  const double hi = std::clamp(std::ceil(centre + half), 0.0, last);
+  return {static_cast<std::size_t>(lo), static_cast<std::size_t>(hi)};
+}
+
 std::vector<Percentile> exact_percentiles_inplace(std::span<std::int64_t> data,
                                                   std::span<const double> ps) {
   if (data.empty()) throw InputError("percentile of an empty sample set");

@@ -159,5 +159,39 @@ TEST(RunningStats, AgreesWithTwoPassAndMergesLikeOneStream) {
   EXPECT_EQ(a.max(), all.max());
 }
 
+TEST(PercentileCiRanks, CoversTheTruePercentileAboutNinetyFivePercentOfTheTime) {
+  // Uniform(0, 1) samples: the true p-th percentile is p / 100. The interval is distribution-free,
+  // so its coverage must be close to 95 % for any p not too near the ends.
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (const double p : {50.0, 90.0, 99.0}) {
+    int covered = 0;
+    const int trials = 2000;
+    std::vector<double> x(1000);
+    for (int t = 0; t < trials; ++t) {
+      for (double& v : x) v = u(rng);
+      std::sort(x.begin(), x.end());
+      const RankInterval r = percentile_ci_ranks(x.size(), p);
+      if (x[r.lo] <= p / 100.0 && p / 100.0 <= x[r.hi]) ++covered;
+    }
+    const double coverage = static_cast<double>(covered) / trials;
+    EXPECT_GT(coverage, 0.92) << "p" << p;
+    EXPECT_LT(coverage, 0.985) << "p" << p;
+  }
+}
+
+TEST(PercentileCiRanks, ClampsAtTheEndsAndRejectsBadInput) {
+  const RankInterval one = percentile_ci_ranks(1, 50.0);
+  EXPECT_EQ(one.lo, 0u);
+  EXPECT_EQ(one.hi, 0u);
+  const RankInterval top = percentile_ci_ranks(10, 100.0);
+  EXPECT_EQ(top.hi, 9u);
+  const RankInterval mid = percentile_ci_ranks(100, 50.0);  // 50 ± 1.96·5 → [40, 60]
+  EXPECT_EQ(mid.lo, 40u);
+  EXPECT_EQ(mid.hi, 60u);
+  EXPECT_THROW(percentile_ci_ranks(0, 50.0), InputError);
+  EXPECT_THROW(percentile_ci_ranks(10, 101.0), InputError);
+}
+
 }  // namespace
 }  // namespace trackiq

@@ -5,6 +5,7 @@
 // (`method="linear"`), pandas' `quantile` default — so users can cross-check:
 //   rank = p/100 * (n - 1);  value = x[floor(rank)] + frac(rank) * (x[ceil(rank)] - x[floor(rank)])
 // Standard deviation is the population std (ddof = 0) unless a name says otherwise.
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -44,6 +45,17 @@ std::vector<Percentile> exact_percentiles_inplace(std::span<std::int64_t> scratc
 // Mean and variance are accumulated in long double from the exact integers.
 SampleSummary summarize(std::span<const std::int64_t> samples,
                         std::span<const double> ps = standard_percentiles());
+
+// Distribution-free confidence interval of the p-th percentile (p in [0, 100]) of n samples:
+// 0-based ranks into the sorted samples, lo = floor(np − z·√(np(1−p))) and
+// hi = ceil(np + z·√(np(1−p))), clamped to [0, n−1] — the order-statistic interval with the
+// normal approximation of Binomial(n, p) (Conover, Practical Nonparametric Statistics, §3.2).
+// z = 1.96: 95 %. n must be > 0 (InputError otherwise).
+struct RankInterval {
+  std::size_t lo = 0;
+  std::size_t hi = 0;
+};
+RankInterval percentile_ci_ranks(std::uint64_t n, double p, double z = 1.959963984540054);
 
 // Welford's online mean/variance, for streams that are not kept.
 class RunningStats {
