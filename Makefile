@@ -19,10 +19,15 @@ configure: setup $(BUILD)/build.ninja
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job on the built-in default workload: builtin:cnn, single-stream, ~10 s.
+# The main job on the built-in default workload: builtin:cnn, single-stream, ~10 s; then its HTML
+# report (with report_data.json/.csv beside it) and a Markdown one.
 run: build
 	@mkdir -p $(BUILD)/run
-	$(TRACKIQ) run --json $(BUILD)/run/result.json --report $(BUILD)/run/report.md
+	$(TRACKIQ) run --json $(BUILD)/run/result.json --include-samples --report $(BUILD)/run/report.html
+	$(TRACKIQ) report $(BUILD)/run/result.json -o $(BUILD)/run/report.md
+	@echo "result       $(BUILD)/run/result.json"
+	@echo "HTML report  $(BUILD)/run/report.html  (opens offline in any browser)"
+	@echo "Markdown     $(BUILD)/run/report.md"
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure --no-tests=error -j $(JOBS)

@@ -8,6 +8,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries
   nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpqxx-dev libboost-dev
+  # the HTML report's front end (npm ci in web/), its browser tests and PDF printing
+  nodejs chromium poppler-utils
   libtorch-dev libopencv-dnn-dev libopencv-core-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -17,6 +19,8 @@ packages=(
   # a comma-decimal locale, to test locale-independent number formatting
   locales
 )
+# npm: Debian's package, unless a Node.js that bundles its own npm (NodeSource) is installed.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -18,7 +18,7 @@ struct CompareFlags {
   std::vector<std::string> thresholds;
   std::optional<double> latency_pct, throughput_pct, p99_pct;
   bool automatic = false, json = false, markdown = false;
-  std::string report_path, report_format, title;
+  std::string report_path, report_format, title, theme = "light";
   LlmFlags llm;
   std::uint64_t seed = 42;
 };
@@ -96,7 +96,7 @@ int compare(const CompareFlags& f) {
     in.runs = {base, cur};
     add_narrative(in, f.llm);
     if (f.markdown) std::cout << report::render_markdown(in);
-    if (!f.report_path.empty()) write_report(in, f.report_format, f.report_path);
+    if (!f.report_path.empty()) write_report(in, f.report_format, f.report_path, f.theme);
   }
   if (!f.json && !f.markdown) std::cout << analysis::render_comparison_table(c);
   return c.verdict == analysis::Verdict::kBlock ? kExitCheckFailed : kExitOk;
@@ -118,7 +118,7 @@ Action setup_compare(CLI::App& sub) {
       "  trackiq compare main 3f2a\n"
       "  trackiq compare before.json after.json --threshold latency_p99_ms=15% --markdown\n"
       "  trackiq compare --auto --product detector\n"
-      "  trackiq compare main 3f2a --report compare.xml        # JUnit for CI (also .md, .json, .csv)");
+      "  trackiq compare main 3f2a --report compare.xml        # JUnit for CI (also .html, .pdf, .md, .json, .csv)");
   sub.add_option("baseline", f->baseline, "Baseline: file, run id or baseline name");
   sub.add_option("current", f->current, "Current: file, run id or baseline name");
   sub.add_option("--threshold", f->thresholds, "METRIC=PCT, e.g. latency_p99_ms=10%; repeatable");
@@ -133,8 +133,9 @@ Action setup_compare(CLI::App& sub) {
   sub.add_flag("--json", f->json, "Print JSON");
   sub.add_flag("--markdown", f->markdown, "Print the Markdown report, verdict first (for PR comments)");
   sub.add_option("--report", f->report_path, "Also write a report FILE: format from --report-format or the extension");
-  sub.add_option("--report-format", f->report_format, "md, junit, json or csv");
+  sub.add_option("--report-format", f->report_format, "html, pdf, md, junit, json or csv");
   sub.add_option("--title", f->title, "Report title");
+  add_theme_option(sub, f->theme);
   f->llm.add_to(sub);
   return [f] { return compare(*f); };
 }

@@ -14,7 +14,7 @@ namespace {
 
 struct ReportFlags {
   std::vector<std::string> runs;
-  std::string format, output, title, store, hardware;
+  std::string format, output, title, store, hardware, theme = "light";
   LlmFlags llm;
 };
 
@@ -27,7 +27,7 @@ int report_runs(const ReportFlags& f) {
   in.title = f.title.empty() ? "TrackIQ report" : f.title;
   for (const auto& r : f.runs) in.runs.push_back(resolve_run(r, st.get(), f.hardware));
   add_narrative(in, f.llm);
-  write_report(in, format, f.output);
+  write_report(in, format, f.output, f.theme);
   if (!f.output.empty() && f.output != "-") {
     const auto es = report::executive_summary(in);
     fmt::print("{}: {}\nreport  {}\n", report::to_string(es.decision), es.headline, f.output);
@@ -43,9 +43,13 @@ Action setup_report(CLI::App& sub) {
       "Render one or more runs from one report model: an executive summary first (APPROVE or BLOCK, with\n"
       "ranked findings: failed SLOs, failed queries, unstable or bimodal latency, throttling, CPU\n"
       "saturation, memory pressure), then the runs and their SLO checks. No statistics are recomputed.\n"
-      "Formats: md (GitHub Markdown, <= 65 000 characters, long tables cut with a note), junit (a\n"
-      "testsuite per run, a testcase per SLO), json, csv (a row per run and metric). For a comparison\n"
-      "report use `trackiq compare A B --report FILE`. HTML and PDF are not built yet.\n"
+      "Formats: html (one self-contained interactive page that works offline: verdict and SLO badges,\n"
+      "summary cards, latency histogram, CDF, box plot, latency over time with telemetry overlays and\n"
+      "throttling marks, trade-off and cross-run charts, environment; NAME_data.json and NAME_data.csv\n"
+      "are written beside it), pdf (that page printed by headless Chromium), md (GitHub Markdown,\n"
+      "<= 65 000 characters, long tables cut with a note), junit (a testsuite per run, a testcase per\n"
+      "SLO), json, csv (a row per run and metric). For a comparison report use\n"
+      "`trackiq compare A B --report FILE`.\n"
       "--llm sends the structured findings (no raw samples) to an OpenAI-compatible chat endpoint and\n"
       "adds its narrative under a heading naming the model (Markdown, JSON); if it fails or times out\n"
       "the report says what failed and is otherwise complete.\n"
@@ -55,11 +59,14 @@ Action setup_report(CLI::App& sub) {
       "  trackiq report 3f2a                                  # Markdown to stdout\n"
       "  trackiq report 3f2a 9c1d main -o runs.md --title 'nightly, edge boxes'\n"
       "  trackiq report result.json --format junit -o junit.xml\n"
+      "  trackiq report 3f2a 9c1d -o runs.html --theme dark     # + runs_data.json, runs_data.csv\n"
+      "  trackiq report 3f2a -o run.pdf                         # needs Debian's chromium\n"
       "  trackiq report 3f2a --llm http://localhost:11434/v1 --model llama3.1:8b -o report.md");
   sub.add_option("runs", f->runs, "Runs: files, run ids or baseline names")->required();
-  sub.add_option("--format", f->format, "md, junit, json or csv (default: from the -o extension, else md)");
+  sub.add_option("--format", f->format, "html, pdf, md, junit, json or csv (default: from the -o extension, else md)");
   sub.add_option("-o,--output", f->output, "Write to FILE (atomically) instead of stdout");
   sub.add_option("--title", f->title, "Report title");
+  add_theme_option(sub, f->theme);
   sub.add_option("--hardware", f->hardware, "Hardware fingerprint for resolving baseline names");
   sub.add_option("--store", f->store, cli::kStoreHelp);
   f->llm.add_to(sub);

@@ -46,6 +46,7 @@ struct RunFlags {
   std::optional<std::uint32_t> seq_len;
   std::string json_path;
   std::string report_path;
+  std::string theme = "light";
   std::string samples_csv;
   std::string store;
   bool no_store = false;
@@ -316,7 +317,7 @@ int run_command(RunFlags f) {
     report::ReportInput in;
     in.title = fmt::format("{}:{} {}", result.workload.backend, result.workload.model, result.scenario.name);
     in.runs = {result};
-    write_report(in, "", f.report_path);
+    write_report(in, "", f.report_path, f.theme);
   }
 
   if (!f.quiet) {
@@ -385,7 +386,8 @@ Action setup_run(CLI::App& sub) {
   sub.add_option("--seq-len", f->seq_len, "Sequence length of builtin:transformer (default 128)");
   sub.add_option("--json", f->json_path, "Also write the canonical result JSON to FILE");
   sub.add_option("--report", f->report_path,
-                 "Also write a report of the run to FILE (.md, .xml JUnit, .json or .csv; see trackiq report)");
+                 "Also write a report of the run to FILE (.html, .pdf, .md, .xml JUnit, .json or .csv; see trackiq report)");
+  add_theme_option(sub, f->theme);
   sub.add_option("--samples-csv", f->samples_csv,
                  "Write per-query records to FILE: query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok");
   sub.add_flag("--include-samples", f->include_samples,

@@ -18,7 +18,7 @@ constexpr Command kCommands[] = {
     {"compare", "Compare two runs: change, significance, severity, PASS/WARN/BLOCK (exit 1 on BLOCK)", setup_compare},
     {"import", "Import results of Google Benchmark, hyperfine, pytest-benchmark, MLPerf LoadGen or CSV", setup_import},
     {"baseline", "Save, list and remove named baselines (per hardware)", setup_baseline},
-    {"report", "Write a report of one or more runs: Markdown, JUnit XML, JSON or CSV", setup_report},
+    {"report", "Write a report of one or more runs: HTML, PDF, Markdown, JUnit XML, JSON or CSV", setup_report},
     {"profiles", "List and show run profiles (settings + SLO constraints)", setup_profiles},
     {"devices", "List CPUs, memory, NVIDIA GPUs and Jetson/DRIVE boards, with stable ids", setup_devices},
     {"monitor", "Sample system telemetry at a fixed interval, streaming CSV or JSONL", setup_monitor},

@@ -9,6 +9,7 @@
 
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/report/html.hpp"
 
 namespace trackiq::cli {
 
@@ -44,12 +45,12 @@ std::string report_format(const std::string& format, const std::string& path) {
     else if (ext == ".html" || ext == ".htm") f = "html";
     else if (ext == ".pdf") f = "pdf";
     else if (path.empty() || path == "-") f = "md";
-    else throw InputError(fmt::format("{}: cannot tell the report format from the extension (use .md, .xml, .json or .csv)", path));
+    else throw InputError(fmt::format("{}: cannot tell the report format from the extension (use .html, .pdf, .md, .xml, .json or .csv)", path));
   }
-  if (f == "html" || f == "pdf")
-    throw NotAvailableError(fmt::format("{} reports are not built yet (Markdown, JUnit, JSON and CSV are)", f == "html" ? "HTML" : "PDF"));
-  if (f != "md" && f != "junit" && f != "json" && f != "csv")
-    throw InputError(fmt::format("report format '{}': use md, junit, json or csv", f));
+  if (f != "md" && f != "junit" && f != "json" && f != "csv" && f != "html" && f != "pdf")
+    throw InputError(fmt::format("report format '{}': use html, pdf, md, junit, json or csv", f));
+  if (f == "pdf" && (path.empty() || path == "-")) throw InputError("a PDF report needs a file: -o FILE.pdf");
+  if (f == "pdf") report::require_chromium();  // before any work, not after a long run
   return f;
 }
 
@@ -72,8 +73,35 @@ void add_narrative(report::ReportInput& in, const LlmFlags& llm) {
                in.narrative->error);
 }
 
-void write_report(const report::ReportInput& in, const std::string& format, const std::string& path) {
+void add_theme_option(CLI::App& sub, std::string& theme) {
+  sub.add_option("--theme", theme, "HTML/PDF report: the initial theme, light or dark (the page has a switch)")
+      ->check(CLI::IsMember({"light", "dark"}))
+      ->capture_default_str();
+}
+
+std::string data_file_path(const std::string& report_path, std::string_view suffix) {
+  const std::filesystem::path p(report_path);
+  return (p.parent_path() / (p.stem().string() + "_data" + std::string(suffix))).string();
+}
+
+void write_report(const report::ReportInput& in, const std::string& format, const std::string& path,
+                  const std::string& theme) {
   const std::string f = report_format(format, path);
+  if (f == "html" || f == "pdf") {
+    const report::HtmlReport h = report::render_html(in, {.theme = theme});
+    if (f == "pdf") {
+      report::print_pdf(h.html, path);
+      return;
+    }
+    if (path.empty() || path == "-") {
+      std::cout << h.html;
+      return;
+    }
+    write_file_atomic(data_file_path(path, ".json"), h.data_json);
+    write_file_atomic(data_file_path(path, ".csv"), h.data_csv);
+    write_file_atomic(path, h.html);
+    return;
+  }
   const std::string text = f == "md"      ? report::render_markdown(in)
                            : f == "junit" ? report::render_junit(in)
                            : f == "json"  ? report::render_json(in)

@@ -1,6 +1,7 @@
 #pragma once
 // Shared by `compare` and `report`: naming a run on the command line, and writing a report.
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -18,8 +19,9 @@ Result resolve_run(const std::string& what, store::Store* st, const std::string&
 // Whether `what` needs the store (it is not an existing file).
 bool needs_store(const std::string& what);
 
-// The report formats: "md", "junit", "json", "csv" ("html" and "pdf" are refused as not built
-// yet). `format` empty → from the extension of `path` (.md, .xml, .json, .csv).
+// The report formats: "html", "pdf", "md", "junit", "json", "csv". `format` empty → from the
+// extension of `path` (.html, .pdf, .md, .xml, .json, .csv). A PDF needs a file and Chromium:
+// both are checked here, so a long run is not wasted on a report that cannot be written.
 std::string report_format(const std::string& format, const std::string& path);
 
 // --llm URL --model NAME --llm-timeout DURATION, shared by `report` and `compare --report`.
@@ -32,7 +34,15 @@ struct LlmFlags {
 // attached too, and said on stderr: the rule-based report is written either way).
 void add_narrative(report::ReportInput& in, const LlmFlags& llm);
 
-// Renders `in` and writes it atomically to `path` ("" or "-" = stdout).
-void write_report(const report::ReportInput& in, const std::string& format, const std::string& path);
+// --theme light|dark for the HTML and PDF reports.
+void add_theme_option(CLI::App& sub, std::string& theme);
+
+// "out/report.html" → "out/report_data.json" (suffix ".json") or "out/report_data.csv".
+std::string data_file_path(const std::string& report_path, std::string_view suffix);
+
+// Renders `in` and writes it atomically to `path` ("" or "-" = stdout). An HTML report also
+// writes its data beside it (data_file_path); a PDF is the HTML printed by headless Chromium.
+void write_report(const report::ReportInput& in, const std::string& format, const std::string& path,
+                  const std::string& theme = "light");
 
 }  // namespace trackiq::cli

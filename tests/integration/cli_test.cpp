@@ -18,15 +18,15 @@ namespace {
 const std::string kBin = TRACKIQ_BIN;
 const std::string kModels = TRACKIQ_TEST_MODELS;
 
-ProcessResult trackiq(std::vector<std::string> args, const TempDir& dir) {
+ProcessResult trackiq(std::vector<std::string> args, const TempDir& dir, const std::vector<std::string>& env = {}) {
   args.insert(args.begin(), kBin);
   if (args.size() > 1 &&
       (args[1] == "run" || args[1] == "runs" || args[1] == "baseline" || args[1] == "compare" || args[1] == "report" ||
-       args[1] == "import")) {
+       args[1] == "import" || args[1] == "load")) {
     args.push_back("--store");
     args.push_back(dir.file("store.db"));
   }
-  return run_process(args);
+  return run_process(args, env);
 }
 
 void expect_schema_valid(const std::string& json_path) {
@@ -528,11 +528,19 @@ TEST(CliReport, WritesMarkdownJunitJsonAndCsvFromRunsAndComparisons) {
   EXPECT_EQ(cmp.exit_code, 1) << cmp.out << cmp.err;
   const std::string cx = read_file(dir.file("c.xml"));
   EXPECT_NE(cx.find("<failure message=\"latency_p50_ms: "), std::string::npos) << cx;
-  // Formats that are not built say so; unknown ones are usage errors; nothing is written.
-  const auto html = trackiq({"report", a, "-o", dir.file("r.html")}, dir);
-  EXPECT_EQ(html.exit_code, 2);
-  EXPECT_NE(html.err.find("HTML reports are not built yet"), std::string::npos) << html.err;
-  EXPECT_FALSE(std::filesystem::exists(dir.file("r.html")));
+  // HTML: the page and its data files beside it (the browser test opens such pages).
+  const auto html = trackiq({"report", a, b, "-o", dir.file("r.html"), "--theme", "dark"}, dir);
+  EXPECT_EQ(html.exit_code, 0) << html.err;
+  EXPECT_NE(read_file(dir.file("r.html")).find("data-theme=\"dark\""), std::string::npos);
+  EXPECT_EQ(read_file(dir.file("r_data.csv")).substr(0, 24), "run_id,chart,series,x,y\n");
+  EXPECT_NE(read_file(dir.file("r_data.json")).find("\"charts\""), std::string::npos);
+  EXPECT_EQ(trackiq({"report", a, "-o", dir.file("t.html"), "--theme", "blue"}, dir).exit_code, 2);
+  // A PDF without Chromium says what is missing, before any work; unknown formats are usage
+  // errors; nothing is written.
+  const auto pdf = trackiq({"report", a, "-o", dir.file("r.pdf")}, dir, {"TRACKIQ_CHROMIUM=/nonexistent/chromium"});
+  EXPECT_EQ(pdf.exit_code, 2);
+  EXPECT_NE(pdf.err.find("Chromium"), std::string::npos) << pdf.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("r.pdf")));
   EXPECT_EQ(trackiq({"report", a, "--format", "docx"}, dir).exit_code, 2);
   // `run --report` writes the report of the run it just made (what `make run` uses).
   const auto run = trackiq({"run", "synthetic:mean=0", "-n", "5", "--no-telemetry", "--report", dir.file("run.xml")}, dir);
