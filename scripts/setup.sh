@@ -7,7 +7,7 @@ packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries
-  nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpqxx-dev libboost-dev
+  nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpqxx-dev libboost-dev libssl-dev
   # the HTML report's front end (npm ci in web/), its browser tests and PDF printing
   nodejs chromium poppler-utils
   libtorch-dev libopencv-dnn-dev libopencv-core-dev
@@ -18,6 +18,8 @@ packages=(
   python3 python3-numpy python3-scipy python3-jsonschema python3-torch python3-onnx python3-psutil
   # a comma-decimal locale, to test locale-independent number formatting
   locales
+  # the load generator's benchmark against wrk (bench/load_vs_wrk.sh)
+  nginx-light wrk
 )
 # npm: Debian's package, unless a Node.js that bundles its own npm (NodeSource) is installed.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -36,5 +36,6 @@ Action setup_baseline(CLI::App& sub);
 Action setup_compare(CLI::App& sub);
 Action setup_report(CLI::App& sub);
 Action setup_import(CLI::App& sub);
+Action setup_load(CLI::App& sub);
 
 }  // namespace trackiq::cli

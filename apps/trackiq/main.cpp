@@ -16,6 +16,7 @@ constexpr Command kCommands[] = {
     {"run", "Benchmark a workload (built-in model, TorchScript, ONNX, command) in a scenario", setup_run},
     {"runs", "List, show, export and remove stored runs", setup_runs},
     {"compare", "Compare two runs: change, significance, severity, PASS/WARN/BLOCK (exit 1 on BLOCK)", setup_compare},
+    {"load", "Load an HTTP server (open or closed loop, LLM streaming metrics, sweeps) and measure it", setup_load},
     {"import", "Import results of Google Benchmark, hyperfine, pytest-benchmark, MLPerf LoadGen or CSV", setup_import},
     {"baseline", "Save, list and remove named baselines (per hardware)", setup_baseline},
     {"report", "Write a report of one or more runs: HTML, PDF, Markdown, JUnit XML, JSON or CSV", setup_report},

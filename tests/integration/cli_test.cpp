@@ -2,15 +2,20 @@
 // against the JSON Schema in docs/schema/.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 #include "support/postgres.hpp"
 #include "support/process.hpp"
+#include "support/ref_server_process.hpp"
 
 namespace trackiq::test {
 namespace {
@@ -549,6 +554,163 @@ TEST(CliReport, WritesMarkdownJunitJsonAndCsvFromRunsAndComparisons) {
   EXPECT_NE(read_file(dir.file("run.xml")).find("name=\"completed without errors\""), std::string::npos);
   EXPECT_EQ(trackiq({"run", "synthetic:mean=0", "-n", "5", "--report", dir.file("run.docx")}, dir).exit_code, 2);
   EXPECT_EQ(trackiq({"report", "ffffffff"}, dir).exit_code, 2);
+}
+
+// --- trackiq load, against the reference server (tests/support/ref_server.cpp) ---------------
+
+std::string load_metric_json(const std::string& path, const std::string& name) {
+  const auto r = run_process({"/usr/bin/python3", "-c",
+                              "import sys, json; d = json.load(open(sys.argv[1])); d = d if isinstance(d, dict) else d[0]; "
+                              "print(d['metrics'][sys.argv[2]]['value'])",
+                              path, name});
+  return r.out;
+}
+
+TEST(CliLoad, ClosedLoopWritesASchemaValidResultEveryRequestAndStoresIt) {
+  TempDir dir;
+  RefServer server;
+  ASSERT_TRUE(server.ok());
+  const auto r = trackiq({"load", server.url("/small"), "--concurrency", "4", "--threads", "2", "--requests", "400",
+                          "--json", dir.file("load.json"), "--requests-jsonl", dir.file("req.jsonl"), "--product", "edge"},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Successful requests:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("stored     run "), std::string::npos);
+  expect_schema_valid(dir.file("load.json"));
+  EXPECT_EQ(load_metric_json(dir.file("load.json"), "queries_total"), "400.0\n");
+  const std::string jl = read_file(dir.file("req.jsonl"));
+  EXPECT_EQ(std::count(jl.begin(), jl.end(), '\n'), 400);
+  EXPECT_NE(jl.find("\"status\":200"), std::string::npos);
+  const auto list = trackiq({"runs", "list"}, dir);
+  EXPECT_NE(list.out.find("load"), std::string::npos) << list.out;
+}
+
+TEST(CliLoad, StreamingChatMatchesTheServersTimingUnderVllmNames) {
+  TempDir dir;
+  RefServer server({"--ttft-ms", "30", "--itl-ms", "6", "--tokens", "10"});
+  ASSERT_TRUE(server.ok());
+  std::ofstream(dir.file("prompts.jsonl")) << "{\"prompt\": \"one two\"}\n{\"prompt\": \"three four five\"}\n";
+  const auto r = trackiq({"load", server.url("/"), "--api", "openai-chat", "--model", "m", "--dataset", dir.file("prompts.jsonl"),
+                          "--concurrency", "2", "--requests", "50", "--slo", "ttft=200ms", "--slo-percentile", "90",
+                          "--json", dir.file("llm.json")},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Time to First Token"), std::string::npos) << r.out;
+  expect_schema_valid(dir.file("llm.json"));
+  EXPECT_NEAR(std::stod(load_metric_json(dir.file("llm.json"), "median_ttft_ms")), 30.0, 2.0);
+  EXPECT_NEAR(std::stod(load_metric_json(dir.file("llm.json"), "median_tpot_ms")), 6.0, 2.0);
+  EXPECT_NEAR(std::stod(load_metric_json(dir.file("llm.json"), "output_throughput")),
+              10.0 * std::stod(load_metric_json(dir.file("llm.json"), "request_throughput")), 1.0);
+  EXPECT_GT(std::stod(load_metric_json(dir.file("llm.json"), "request_goodput")), 0.0);
+}
+
+TEST(CliLoad, ARateSweepGivesOneResultPerPointAndASummaryTable) {
+  TempDir dir;
+  RefServer server;
+  ASSERT_TRUE(server.ok());
+  const auto r = trackiq({"load", server.url("/small"), "--rate", "50,100", "--arrival", "constant", "--duration", "1s",
+                          "--json", dir.file("sweep.json")},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("rate=50"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("achieved/s"), std::string::npos) << r.out;
+  const auto n = run_process({"/usr/bin/python3", "-c",
+                              "import sys, json; d = json.load(open(sys.argv[1])); "
+                              "print(len(d), [round(x['metrics']['request_rate_target']['value']) for x in d])",
+                              dir.file("sweep.json")});
+  EXPECT_EQ(n.out, "2 [50, 100]\n") << n.err;
+}
+
+TEST(CliLoad, AMisbehavingServerGivesCountedErrorsAndMaxErrorRateAPartialResult) {
+  TempDir dir;
+  RefServer server;
+  ASSERT_TRUE(server.ok());
+  const auto reset = trackiq({"load", server.url("/reset"), "--concurrency", "2", "--requests", "20", "--no-store"}, dir);
+  EXPECT_EQ(reset.exit_code, 0) << reset.err;
+  EXPECT_NE(reset.out.find("Errors: reset"), std::string::npos) << reset.out;
+  const auto bad = trackiq({"load", server.url("/status/503"), "--concurrency", "2", "--duration", "20s", "--max-error-rate",
+                            "0.2", "--json", dir.file("partial.json")},
+                           dir);
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+  EXPECT_NE(bad.out.find("partial result"), std::string::npos) << bad.out;
+  EXPECT_NE(read_file(dir.file("partial.json")).find("partial result"), std::string::npos);
+}
+
+TEST(CliLoad, PercentileSlosAreEarlyStoppingVerdicts) {
+  TempDir dir;
+  RefServer server({"--ttft-ms", "20", "--itl-ms", "2", "--tokens", "4"});
+  ASSERT_TRUE(server.ok());
+  const std::vector<std::string> base{"load", server.url("/"), "--api", "openai-chat", "--model", "m", "--concurrency", "4",
+                                      "--no-store", "--slo-percentile", "90"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return trackiq(a, dir);
+  };
+  // 60 requests all within 200 ms: p90 is confirmed (44 suffice at 99 %).
+  const auto pass = with({"--requests", "60", "--slo", "ttft=200ms"});
+  EXPECT_EQ(pass.exit_code, 0) << pass.out << pass.err;
+  EXPECT_NE(pass.out.find("PASS"), std::string::npos) << pass.out;
+  // 20 requests are too few to confirm p90, however fast they were.
+  const auto few = with({"--requests", "20", "--slo", "ttft=200ms"});
+  EXPECT_EQ(few.exit_code, 1) << few.out;
+  // Every TTFT (~20 ms) is above 5 ms: FAIL.
+  const auto fail = with({"--requests", "60", "--slo", "ttft=5ms"});
+  EXPECT_EQ(fail.exit_code, 1) << fail.out;
+  EXPECT_NE(fail.out.find("FAIL"), std::string::npos) << fail.out;
+}
+
+// https: a throwaway self-signed certificate served by `openssl s_server -www` (HTTP/1.0, the
+// connection closes after each answer). Verified by default: the unknown issuer is a connect
+// error; --insecure accepts it.
+TEST(CliLoad, HttpsVerifiesTheCertificateUnlessInsecure) {
+  TempDir dir;
+  const auto gen = run_process({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+                                "-keyout", dir.file("key.pem"), "-out", dir.file("cert.pem")});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  int port = 0;
+  pid_t pid = -1;
+  for (int attempt = 0; attempt < 5 && pid < 0; ++attempt) {
+    port = 20000 + static_cast<int>(::getpid() % 20000) + attempt * 7;
+    pid = ::fork();
+    if (pid == 0) {
+      const int null = ::open("/dev/null", O_RDWR);
+      ::dup2(null, 0);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+      const std::string accept = std::to_string(port), cert = dir.file("cert.pem"), key = dir.file("key.pem");
+      ::execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", accept.c_str(), "-cert", cert.c_str(), "-key",
+               key.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    int st = 0;
+    if (::waitpid(pid, &st, WNOHANG) == pid) pid = -1;  // the port was taken: try another
+  }
+  ASSERT_GT(pid, 0);
+  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/";
+  const auto ok = trackiq({"load", url, "--insecure", "--concurrency", "1", "--requests", "5", "--no-store",
+                           "--json", dir.file("tls.json")}, dir);
+  const auto verified = trackiq({"load", url, "--concurrency", "1", "--requests", "2", "--no-store"}, dir);
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_EQ(load_metric_json(dir.file("tls.json"), "queries_total"), "5.0\n") << ok.out;
+  EXPECT_NE(verified.out.find("Errors: connect"), std::string::npos) << verified.out;
+  EXPECT_NE(verified.out.find("certificate"), std::string::npos) << verified.out;
+}
+
+TEST(CliLoad, BadInputIsExit2WithFileAndLine) {
+  TempDir dir;
+  EXPECT_EQ(trackiq({"load", "ftp://x/", "--no-store"}, dir).exit_code, 2);
+  EXPECT_EQ(trackiq({"load", "http://127.0.0.1:9/", "--rate", "0", "--no-store"}, dir).exit_code, 2);
+  EXPECT_EQ(trackiq({"load", "http://127.0.0.1:9/", "--rate", "5", "--concurrency", "2", "--no-store"}, dir).exit_code, 2);
+  std::ofstream(dir.file("bad.jsonl")) << "{\"prompt\": \"ok\"}\nnot json\n";
+  const auto r = trackiq({"load", "http://127.0.0.1:9/", "--api", "openai-chat", "--model", "m", "--dataset",
+                          dir.file("bad.jsonl"), "--no-store"},
+                         dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.jsonl:2:"), std::string::npos) << r.err;
 }
 
 TEST(CliImport, ImportsEveryFormatIntoTheStoreAndComparesImportedSamples) {

@@ -1,0 +1,439 @@
+// trackiq load URL: the open-loop / closed-loop HTTP load generator (LOAD-1…LOAD-7).
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_util.hpp"
+#include "commands.hpp"
+#include "trackiq/core/clock.hpp"
+#include "trackiq/core/error.hpp"
+#include "trackiq/load/engine.hpp"
+#include "trackiq/load/load_result.hpp"
+#include "trackiq/load/schedule.hpp"
+#include "trackiq/store/store.hpp"
+
+namespace trackiq::cli {
+namespace {
+
+struct LoadFlags {
+  std::string url, method, body, dataset, dataset_order = "round-robin", api = "generic", model, trace;
+  std::vector<std::string> headers, labels;
+  int max_tokens = 128;
+  unsigned connections = 0, threads = 1;
+  std::vector<unsigned> concurrency;
+  std::vector<double> rates;
+  std::string arrival = "poisson";
+  double burstiness = 1.0, time_scale = 1.0;
+  std::string duration = "10s", warmup = "0s", timeout = "30s", slo;
+  double slo_percentile = 99;
+  std::optional<std::uint64_t> requests;
+  std::uint64_t seed = 0;
+  std::optional<double> max_error_rate;
+  bool insecure = false, no_store = false, no_early_stop = false;
+  std::string json_path, requests_jsonl, store, product, version;
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, "cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::int64_t duration_flag(const std::string& text, const char* flag, bool allow_zero = false) {
+  const auto d = parse_duration_ns(text);
+  if (!d || *d < 0 || (!allow_zero && *d == 0)) throw InputError(fmt::format("{} '{}': expected a duration such as 30s", flag, text));
+  return *d;
+}
+
+// The dataset's rows as flat string maps: JSON Lines (objects; non-string values as JSON text)
+// or CSV with a header.
+std::vector<std::map<std::string, std::string>> read_dataset(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, 0, "cannot open the dataset");
+  std::vector<std::map<std::string, std::string>> rows;
+  std::string line;
+  std::size_t lineno = 0;
+  std::vector<std::string> header;
+  const bool csv = path.ends_with(".csv");
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    if (csv) {
+      std::vector<std::string> f(1);
+      bool q = false;
+      for (std::size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (q && c == '"' && i + 1 < line.size() && line[i + 1] == '"') f.back() += '"', ++i;
+        else if (c == '"') q = !q;
+        else if (c == ',' && !q) f.emplace_back();
+        else f.back() += c;
+      }
+      if (q) throw InputError(path, lineno, "unterminated quoted field");
+      if (header.empty()) {
+        header = f;
+        continue;
+      }
+      if (f.size() != header.size())
+        throw InputError(path, lineno, fmt::format("{} fields, the header has {}", f.size(), header.size()));
+      std::map<std::string, std::string> row;
+      for (std::size_t i = 0; i < f.size(); ++i) row[header[i]] = f[i];
+      rows.push_back(std::move(row));
+    } else {
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(line);
+      } catch (const nlohmann::json::exception& e) {
+        throw InputError(path, lineno, fmt::format("not JSON: {}", e.what()));
+      }
+      if (!j.is_object()) throw InputError(path, lineno, "expected a JSON object per line");
+      std::map<std::string, std::string> row;
+      for (auto& [k, v] : j.items()) row[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      rows.push_back(std::move(row));
+    }
+  }
+  if (rows.empty()) throw InputError(path, lineno, "the dataset has no rows");
+  return rows;
+}
+
+// {{name}} → the row's value. Unknown names are an error (a typo would otherwise send "{{prmpt}}").
+std::string fill_template(const std::string& tmpl, const std::map<std::string, std::string>& row, const std::string& origin) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < tmpl.size()) {
+    const auto open = tmpl.find("{{", i);
+    if (open == std::string::npos) {
+      out.append(tmpl, i);
+      break;
+    }
+    const auto close = tmpl.find("}}", open + 2);
+    if (close == std::string::npos) throw InputError(origin, 0, "unterminated {{ in the template");
+    out.append(tmpl, i, open - i);
+    std::string name = tmpl.substr(open + 2, close - open - 2);
+    while (!name.empty() && name.front() == ' ') name.erase(0, 1);
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    const auto it = row.find(name);
+    if (it == row.end()) throw InputError(origin, 0, fmt::format("template variable '{}' is not a column of the dataset", name));
+    out += it->second;
+    i = close + 2;
+  }
+  return out;
+}
+
+std::string openai_body(const LoadFlags& f, const std::string& prompt) {
+  nlohmann::ordered_json j{{"model", f.model}};
+  if (f.api == "openai-chat") j["messages"] = nlohmann::json::array({{{"role", "user"}, {"content", prompt}}});
+  else j["prompt"] = prompt;
+  j["max_tokens"] = f.max_tokens;
+  j["stream"] = true;
+  j["stream_options"] = {{"include_usage", true}};
+  return j.dump();
+}
+
+struct Plan {
+  load::Url url;
+  std::vector<std::string> requests;
+  bool sse = false;
+};
+
+// The serialised requests: one per dataset row (in the order --dataset-order asks), or one.
+Plan build_plan(const LoadFlags& f, const std::vector<load::TraceEntry>* trace) {
+  Plan p;
+  p.url = load::parse_url(f.url);
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const auto& h : f.headers) {
+    const auto colon = h.find(':');
+    if (colon == std::string::npos || colon == 0) throw InputError(fmt::format("--header '{}': expected 'Name: value'", h));
+    std::string v = h.substr(colon + 1);
+    while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+    headers.emplace_back(h.substr(0, colon), v);
+  }
+  std::string method = f.method;
+  std::string body_template = f.body;
+  if (!body_template.empty() && body_template.front() == '@') body_template = read_text(body_template.substr(1));
+  std::vector<std::map<std::string, std::string>> rows;
+  if (!f.dataset.empty()) rows = read_dataset(f.dataset);
+  if (f.dataset_order != "round-robin" && f.dataset_order != "random")
+    throw InputError(fmt::format("--dataset-order '{}': use round-robin or random", f.dataset_order));
+  if (f.dataset_order == "random" && !rows.empty()) {
+    std::mt19937_64 rng(f.seed);
+    for (std::size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[rng() % i]);
+  }
+  const auto has_header = [&](std::string_view name) {
+    for (const auto& [k, v] : headers)
+      if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) { return std::tolower(a) == b; }))
+        return true;
+    return false;
+  };
+  if (f.api == "openai-chat" || f.api == "openai-completions") {
+    if (f.model.empty()) throw InputError(fmt::format("--api {} needs --model NAME", f.api));
+    p.sse = true;
+    if (method.empty()) method = "POST";
+    if (p.url.target == "/")
+      p.url.target = f.api == "openai-chat" ? "/v1/chat/completions" : "/v1/completions";
+    if (!has_header("content-type")) headers.emplace_back("Content-Type", "application/json");
+    if (!has_header("accept")) headers.emplace_back("Accept", "text/event-stream");
+    const auto prompt_of = [&](const std::map<std::string, std::string>& row) {
+      for (const char* k : {"prompt", "input", "text", "question"})
+        if (const auto it = row.find(k); it != row.end()) return it->second;
+      throw InputError(f.dataset, 0, "each row needs a 'prompt' (or input, text, question) field");
+    };
+    if (trace) {
+      for (const auto& e : *trace)
+        p.requests.push_back(load::make_request(p.url, method, headers,
+                                                openai_body(f, e.input ? *e.input : rows.empty() ? "Hello" : prompt_of(rows[p.requests.size() % rows.size()]))));
+    } else if (!rows.empty()) {
+      for (const auto& row : rows) p.requests.push_back(load::make_request(p.url, method, headers, openai_body(f, prompt_of(row))));
+    } else {
+      p.requests.push_back(load::make_request(p.url, method, headers,
+                                              openai_body(f, "Write a short story about a lighthouse keeper.")));
+    }
+    return p;
+  }
+  if (f.api == "kserve") {
+    if (f.model.empty()) throw InputError("--api kserve needs --model NAME");
+    if (body_template.empty()) throw InputError("--api kserve needs --body (the v2 inference request JSON, or @file)");
+    if (method.empty()) method = "POST";
+    if (p.url.target == "/") p.url.target = "/v2/models/" + f.model + "/infer";
+    if (!has_header("content-type")) headers.emplace_back("Content-Type", "application/json");
+  } else if (f.api != "generic") {
+    throw InputError(fmt::format("--api '{}': use generic, openai-chat, openai-completions or kserve", f.api));
+  }
+  if (method.empty()) method = body_template.empty() ? "GET" : "POST";
+  if (trace) {
+    for (const auto& e : *trace)
+      p.requests.push_back(load::make_request(p.url, method, headers, e.input ? *e.input : body_template));
+  } else if (!rows.empty()) {
+    for (const auto& row : rows)
+      p.requests.push_back(load::make_request(p.url, method, headers, fill_template(body_template, row, f.dataset)));
+  } else {
+    p.requests.push_back(load::make_request(p.url, method, headers, body_template));
+  }
+  return p;
+}
+
+Labels make_labels(const LoadFlags& f) {
+  Labels l;
+  for (const auto& kv : f.labels) {
+    const auto [k, v] = key_value(kv, "--label");
+    if (k == "product") l.product = v;
+    else if (k == "version") l.version = v;
+    else if (k == "branch") l.branch = v;
+    else if (k == "commit") l.commit = v;
+    else l.extra[k] = v;
+  }
+  if (!f.product.empty()) l.product = f.product;
+  if (!f.version.empty()) l.version = f.version;
+  return l;
+}
+
+int load_run(const LoadFlags& f) {
+  if (!f.rates.empty() && !f.concurrency.empty()) throw InputError("give either --rate (open loop) or --concurrency (closed loop), not both");
+  if (!f.trace.empty() && (!f.rates.empty() || !f.concurrency.empty()))
+    throw InputError("--trace sets the arrivals itself: do not combine it with --rate or --concurrency");
+  if (f.max_error_rate && (*f.max_error_rate < 0 || *f.max_error_rate > 1))
+    throw InputError("--max-error-rate must be a fraction in [0, 1], e.g. 0.05");
+  const std::int64_t duration = duration_flag(f.duration, "--duration");
+  const std::int64_t warmup = duration_flag(f.warmup, "--warmup", true);
+  const std::int64_t timeout = duration_flag(f.timeout, "--timeout");
+  load::LlmSlo slo;
+  if (!f.slo.empty()) slo = load::parse_llm_slo(f.slo);
+  if (f.slo_percentile != 90 && f.slo_percentile != 95 && f.slo_percentile != 99)
+    throw InputError("--slo-percentile must be 90, 95 or 99");
+  std::vector<load::TraceEntry> trace;
+  if (!f.trace.empty()) trace = load::read_trace(f.trace, f.time_scale);
+  const Plan plan = build_plan(f, f.trace.empty() ? nullptr : &trace);
+  if (!f.arrival.empty() && f.rates.empty() && f.trace.empty() && f.arrival != "poisson")
+    throw InputError("--arrival applies to the open loop: give --rate R");
+  const load::ArrivalKind arrival = load::parse_arrival(f.arrival);
+
+  std::unique_ptr<store::Store> st;
+  if (!f.no_store) st = store::open_store(f.store);
+  const Labels labels = make_labels(f);
+
+  // The points: one per rate or concurrency (a single point when neither is a list).
+  struct Point {
+    std::optional<double> rate;
+    unsigned concurrency = 0;
+  };
+  std::vector<Point> points;
+  if (!f.trace.empty()) points.push_back({0.0, 0});
+  else if (!f.rates.empty())
+    for (const double r : f.rates) points.push_back({r, 0});
+  else if (!f.concurrency.empty())
+    for (const unsigned c : f.concurrency) points.push_back({std::nullopt, c});
+  else points.push_back({std::nullopt, f.connections ? f.connections : 10});
+
+  std::vector<load::LoadPoint> done;
+  nlohmann::ordered_json all = nlohmann::json::array();
+  std::string stop_note;
+  int exit_code = kExitOk;
+  for (const Point& pt : points) {
+    load::EngineOptions o;
+    o.url = plan.url;
+    o.requests = plan.requests;
+    o.sse = plan.sse;
+    o.wav = !plan.sse;
+    o.threads = f.threads;
+    o.timeout_ns = timeout;
+    o.warmup_ns = warmup;
+    o.insecure_tls = f.insecure;
+    o.max_error_rate = f.max_error_rate;
+    o.duration_ns = warmup + duration;
+    o.max_requests = f.requests;
+    std::string arrival_name;
+    if (!f.trace.empty()) {
+      for (const auto& e : trace) o.schedule_ns.push_back(e.t_ns);
+      o.connections = std::max(f.connections ? f.connections : 64u, f.threads);
+      arrival_name = "trace";
+    } else if (pt.rate) {
+      o.schedule_ns = load::arrival_schedule({arrival, *pt.rate, f.burstiness, f.seed}, warmup + duration, f.requests);
+      // Enough connections for the rate at a generous latency, unless given.
+      o.connections = std::max(f.connections ? f.connections : 256u, f.threads);
+      arrival_name = f.arrival;
+    } else {
+      o.connections = std::max(pt.concurrency, f.threads);
+    }
+    const std::string started = utc_timestamp_now();
+    const load::EngineOutcome out = load::run_engine(o);
+    load::LoadPointOptions po;
+    po.url = f.url;
+    po.api = f.api;
+    po.model = f.model;
+    po.rate = pt.rate;
+    if (!f.trace.empty()) po.rate.reset();
+    po.concurrency = pt.rate ? 0 : o.connections;
+    po.connections = o.connections;
+    po.threads = o.threads;
+    po.duration_ns = duration;
+    po.warmup_ns = warmup;
+    po.seed = f.seed;
+    po.arrival = arrival_name;
+    po.slo = slo;
+    po.slo_percentile = f.slo_percentile;
+    load::LoadPoint p = load::summarize_point(out, po);
+    p.result.started_at = started;
+    p.result.finished_at = utc_timestamp_now();
+    p.result.labels = labels;
+    if (points.size() > 1) p.result.labels.extra["sweep_point"] = pt.rate ? fmt::format("rate={}", *pt.rate) : fmt::format("concurrency={}", pt.concurrency);
+    if (p.partial || p.slo_failed) exit_code = kExitCheckFailed;
+    std::cout << (points.size() > 1 ? fmt::format("\n{}\n", p.result.labels.extra["sweep_point"]) : std::string()) << load::render_point(p);
+    if (st) {
+      st->save(p.result);
+      std::cout << "stored     run " << p.result.run_id << " in " << st->location() << "\n";
+    }
+    if (!f.requests_jsonl.empty()) {
+      std::string path = f.requests_jsonl;
+      if (points.size() > 1) path += "." + std::to_string(done.size());
+      write_file_atomic(path, load::requests_jsonl(out));
+    }
+    all.push_back(nlohmann::ordered_json::parse(to_json(p.result)));
+    done.push_back(std::move(p));
+    // Saturation (LOAD-5): the server no longer keeps up, or p99 grows while throughput does not.
+    if (points.size() > 1 && !f.no_early_stop) {
+      const load::LoadPoint& cur = done.back();
+      if (pt.rate && cur.achieved_rate < 0.9 * cur.target_rate) {
+        stop_note = fmt::format("stopped the sweep: achieved {:.1f} req/s < 90 % of the target {:.1f}", cur.achieved_rate, cur.target_rate);
+        break;
+      }
+      if (done.size() >= 2) {
+        const load::LoadPoint& prev = done[done.size() - 2];
+        const auto p99 = [](const load::LoadPoint& x) { return x.result.metric_value("latency_p99_ms").value_or(0); };
+        if (p99(cur) > 1.5 * p99(prev) && cur.achieved_rate < 1.05 * prev.achieved_rate) {
+          stop_note = fmt::format("stopped the sweep: p99 grew {:.1f}x while throughput did not ({:.1f} → {:.1f} req/s)",
+                                  p99(cur) / std::max(1e-9, p99(prev)), prev.achieved_rate, cur.achieved_rate);
+          break;
+        }
+      }
+    }
+    if (p.partial) break;
+  }
+  if (points.size() > 1) {
+    std::cout << fmt::format("\n{:<18}{:>12}{:>12}{:>12}{:>12}{:>10}{:>8}\n", "point", "target/s", "achieved/s", "p50 ms", "p99 ms",
+                             "errors", "stable");
+    for (const auto& p : done)
+      std::cout << fmt::format("{:<18}{:>12.1f}{:>12.1f}{:>12.3f}{:>12.3f}{:>10}{:>8}\n", p.result.labels.extra.at("sweep_point"),
+                               p.target_rate, p.achieved_rate, p.result.metric_value("latency_p50_ms").value_or(NAN),
+                               p.result.metric_value("latency_p99_ms").value_or(NAN), p.result.errors.total,
+                               p.window_rates.empty() ? "-" : p.stable ? "yes" : "no");
+    if (!stop_note.empty()) std::cout << stop_note << "\n";
+  }
+  if (!f.json_path.empty())
+    write_file_atomic(f.json_path, (points.size() == 1 ? all[0].dump(2) : all.dump(2)) + "\n");
+  return exit_code;
+}
+
+}  // namespace
+
+Action setup_load(CLI::App& sub) {
+  auto f = std::make_shared<LoadFlags>();
+  sub.footer(
+      "Load an HTTP server and measure it (LOAD-1..7). Closed loop: --concurrency C keeps C requests in\n"
+      "flight (one per connection). Open loop: --rate R sends at pre-generated absolute times (--arrival\n"
+      "constant|poisson|gamma, --burstiness k, --seed), whatever the server does; latency is then measured\n"
+      "from the scheduled time (coordinated-omission free) and the schedule lag is reported. --trace FILE\n"
+      "replays arrivals (JSONL {\"timestamp\": ms, \"input\": ...} or CSV with a timestamp column).\n"
+      "Sweeps: --rate 5,10,20 or --concurrency 1,2,4,8 give one result per point and a summary table, and\n"
+      "stop early when the server saturates (achieved < 90 % of the target, or p99 x1.5 with flat throughput).\n"
+      "APIs: generic (any --method, --header, --body @file with {{column}} from --dataset rows),\n"
+      "openai-chat / openai-completions (streaming with usage; TTFT, TPOT, ITL, E2EL under vLLM's names;\n"
+      "--dataset rows need a 'prompt'), kserve (POST /v2/models/M/infer with --body). WAV responses give a\n"
+      "real-time factor. Errors are counted by class (connect, reset, closed, timeout, http_status,\n"
+      "malformed, stream_error, protocol) with an example; --max-error-rate stops early and marks the\n"
+      "result partial (exit 1). --slo limits are verdicts at --slo-percentile with MLPerf's early stopping:\n"
+      "PASS only when k requests over the limit out of n confirm the percentile at 99 % confidence, so a\n"
+      "short lucky run cannot pass (exit 1 otherwise). Each point is saved to the store (scenario 'load')\n"
+      "unless --no-store. Exit codes: 0 ok, 1 partial or an SLO not confirmed, 2 bad input.\n\n"
+      "Examples:\n"
+      "  trackiq load http://127.0.0.1:8080/ --concurrency 64 --threads 2 --duration 10s\n"
+      "  trackiq load http://127.0.0.1:8080/ --rate 20000 --arrival constant --threads 2\n"
+      "  trackiq load http://localhost:8000 --api openai-chat --model llama --dataset prompts.jsonl \\\n"
+      "      --rate 2,4,8 --slo ttft=200ms,tpot=50ms --json sweep.json\n"
+      "  trackiq load https://api.example/v2/models/resnet/infer --api kserve --model resnet --body @req.json\n"
+      "  trackiq load http://tts:9000/speak --method POST --body @say.json --concurrency 4   # RTF for WAV");
+  sub.add_option("url", f->url, "Target URL: http[s]://host[:port]/path")->required();
+  sub.add_option("--method", f->method, "HTTP method (default GET, POST with a body)");
+  sub.add_option("--header", f->headers, "'Name: value'; repeatable");
+  sub.add_option("--body", f->body, "Request body, or @FILE; {{column}} is filled from --dataset rows");
+  sub.add_option("--dataset", f->dataset, "JSONL (objects) or .csv with a header: rows for {{column}} or prompts");
+  sub.add_option("--dataset-order", f->dataset_order, "round-robin or random (seeded)")->capture_default_str();
+  sub.add_option("--api", f->api, "generic, openai-chat, openai-completions or kserve")->capture_default_str();
+  sub.add_option("--model", f->model, "Served model name (OpenAI, KServe)");
+  sub.add_option("--max-tokens", f->max_tokens, "OpenAI: max_tokens per request")->capture_default_str();
+  sub.add_option("--connections", f->connections, "Connections (closed loop: = concurrency; open loop: pool, default 256)");
+  sub.add_option("--threads", f->threads, "Client threads, each with its own event loop and connections")->capture_default_str();
+  sub.add_option("--concurrency", f->concurrency, "Closed loop: requests in flight; a list sweeps, e.g. 1,2,4,8")->delimiter(',');
+  sub.add_option("--rate", f->rates, "Open loop: requests per second; a list sweeps, e.g. 5,10,20")->delimiter(',');
+  sub.add_option("--arrival", f->arrival, "constant, poisson or gamma")->capture_default_str();
+  sub.add_option("--burstiness", f->burstiness, "Gamma shape k (1 = Poisson, < 1 burstier)")->capture_default_str();
+  sub.add_option("--trace", f->trace, "Replay arrivals from FILE (JSONL or CSV, timestamps in ms)");
+  sub.add_option("--time-scale", f->time_scale, "Trace replay: multiply the trace's times (2 = half speed)")->capture_default_str();
+  sub.add_option("--duration", f->duration, "Measured duration per point")->capture_default_str();
+  sub.add_option("--requests", f->requests, "At most this many requests per point (including warm-up)");
+  sub.add_option("--warmup", f->warmup, "Warm-up before measuring (not counted)")->capture_default_str();
+  sub.add_option("--timeout", f->timeout, "Per-request timeout")->capture_default_str();
+  sub.add_option("--seed", f->seed, "Seed of the arrival schedule and of --dataset-order random")->capture_default_str();
+  sub.add_option("--slo", f->slo,
+                 "Latency SLOs, e.g. ttft=200ms,tpot=50ms,e2el=2s: goodput counts requests meeting all of them, and each "
+                 "is checked at --slo-percentile with MLPerf's early-stopping rule (exit 1 when one is not confirmed)");
+  sub.add_option("--slo-percentile", f->slo_percentile, "Percentile the --slo limits apply to: 90, 95 or 99")->capture_default_str();
+  sub.add_option("--max-error-rate", f->max_error_rate, "Stop when failed / finished requests exceed this fraction (after 50)");
+  sub.add_flag("--no-early-stop", f->no_early_stop, "Sweeps: run every point even when the server saturates");
+  sub.add_flag("--insecure", f->insecure, "https: do not verify the server's certificate");
+  sub.add_option("--json", f->json_path, "Write the canonical result (a sweep: an array, one per point) to FILE");
+  sub.add_option("--requests-jsonl", f->requests_jsonl, "Write every request's timestamps to FILE (a sweep: FILE.N)");
+  sub.add_option("--product", f->product, "Product label");
+  sub.add_option("--version", f->version, "Version label");
+  sub.add_option("--label", f->labels, "KEY=VALUE label; repeatable");
+  sub.add_option("--store", f->store, cli::kStoreHelp);
+  sub.add_flag("--no-store", f->no_store, "Do not save the results to the store");
+  return [f] { return load_run(*f); };
+}
+
+}  // namespace trackiq::cli

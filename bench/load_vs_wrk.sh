@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# `trackiq load` against wrk (LOAD-7): Debian's nginx on a loopback port serves a 13-byte file;
+# wrk and trackiq load run alternately with the same connections, threads and duration, ROUNDS
+# times each; prints each round and the medians, and the ratio trackiq / wrk of requests/s.
+# Then an open-loop point at RATE req/s: achieved rate, p99 schedule lag, client CPU per request.
+#   bench/load_vs_wrk.sh [TRACKIQ]     env: ROUNDS=5 DURATION=5 CONNECTIONS=64 THREADS=2 RATE=20000
+set -euo pipefail
+trackiq=${1:-build/bin/trackiq}
+rounds=${ROUNDS:-5}
+duration=${DURATION:-5}
+connections=${CONNECTIONS:-64}
+threads=${THREADS:-2}
+rate=${RATE:-20000}
+command -v nginx >/dev/null || { echo "nginx not found (apt-get install nginx-light)" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 2; }
+
+tmp=$(mktemp -d)
+trap '[[ -f $tmp/nginx.pid ]] && kill "$(cat "$tmp/nginx.pid")" 2>/dev/null; rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/www"
+printf 'hello, world\n' > "$tmp/www/small.txt"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$tmp/nginx.conf" <<CONF
+worker_processes 1;
+pid $tmp/nginx.pid;
+error_log $tmp/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  open_file_cache max=16;
+  client_body_temp_path $tmp; proxy_temp_path $tmp; fastcgi_temp_path $tmp; uwsgi_temp_path $tmp; scgi_temp_path $tmp;
+  server { listen 127.0.0.1:$port; root $tmp/www; }
+}
+CONF
+nginx -c "$tmp/nginx.conf" -p "$tmp"
+url="http://127.0.0.1:$port/small.txt"
+for _ in $(seq 50); do curl -sf "$url" >/dev/null && break; sleep 0.1; done
+
+metric() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(next(m['value'] for n,m in d['metrics'].items() if n==sys.argv[2]))" "$@"; }
+wrk_rps=()
+tq_rps=()
+echo "nginx on $url; $connections connections, $threads threads, ${duration}s per run, $rounds rounds"
+for i in $(seq "$rounds"); do
+  w=$(wrk -t"$threads" -c"$connections" -d"${duration}s" "$url" | awk '/Requests\/sec/ {print $2}')
+  "$trackiq" load "$url" --concurrency "$connections" --threads "$threads" --duration "${duration}s" --no-store \
+    --json "$tmp/tq.json" > "$tmp/tq.txt"
+  t=$(metric "$tmp/tq.json" request_throughput)
+  cpu=$(metric "$tmp/tq.json" client_cpu_pct)
+  wrk_rps+=("$w")
+  tq_rps+=("$t")
+  printf 'round %d: wrk %10.0f req/s   trackiq %10.0f req/s (client CPU %.0f %%)   ratio %.3f\n' "$i" "$w" "$t" "$cpu" \
+    "$(python3 -c "print($t/$w)")"
+done
+python3 - "${wrk_rps[*]}" "${tq_rps[*]}" <<'PY'
+import statistics, sys
+w = [float(x) for x in sys.argv[1].split()]
+t = [float(x) for x in sys.argv[2].split()]
+ratios = [b / a for a, b in zip(w, t)]
+print(f"median: wrk {statistics.median(w):.0f} req/s, trackiq {statistics.median(t):.0f} req/s; "
+      f"ratio of medians {statistics.median(t) / statistics.median(w):.3f}, median of round ratios {statistics.median(ratios):.3f}")
+PY
+
+"$trackiq" load "$url" --rate "$rate" --arrival constant --threads "$threads" --duration "${duration}s" --no-store \
+  --json "$tmp/open.json" > "$tmp/open.txt"
+printf 'open loop at %s req/s: achieved %.0f req/s, p99 schedule lag %.3f ms, late sends %.2f %%, client CPU %.1f us/request\n' \
+  "$rate" "$(metric "$tmp/open.json" request_throughput)" "$(metric "$tmp/open.json" schedule_lag_p99_ms)" \
+  "$(python3 -c "print(100*$(metric "$tmp/open.json" late_send_fraction))")" \
+  "$(python3 -c "print(1000*$(metric "$tmp/open.json" client_cpu_per_request_ms))")"

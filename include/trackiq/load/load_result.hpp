@@ -1,0 +1,65 @@
+#pragma once
+// From the engine's per-request records to the canonical result of a `trackiq load` point
+// (scenario "load"): request latency (exact samples), throughput, schedule lag, client CPU,
+// errors by class, LLM metrics under vLLM's names, and the warnings of LOAD-2 (the client as the
+// bottleneck) and LOAD-5 (stability).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trackiq/core/result.hpp"
+#include "trackiq/load/engine.hpp"
+#include "trackiq/load/llm_metrics.hpp"
+
+namespace trackiq::load {
+
+struct LoadPointOptions {
+  std::string url;
+  std::string api = "generic";  // generic, openai-chat, openai-completions, kserve
+  std::string model;            // the served model (OpenAI / KServe), if any
+  std::optional<double> rate;   // open loop: the target rate
+  unsigned concurrency = 0;     // closed loop: connections in use
+  unsigned connections = 0;
+  unsigned threads = 0;
+  std::int64_t duration_ns = 0;
+  std::int64_t warmup_ns = 0;
+  std::uint64_t seed = 0;
+  std::string arrival;  // constant / poisson / gamma / trace; "" for the closed loop
+  LlmSlo slo;
+  double slo_percentile = 99;  // the percentile each SLO limit applies to (90, 95 or 99)
+};
+
+// MLPerf LoadGen's early-stopping rule for a percentile SLO: with k of n requests over the
+// latency limit, "the p-th percentile is within the limit" is confirmed at `confidence` when
+// P(X <= k) <= 1 - confidence for X ~ Binomial(n, 1 - p/100) — a one-sided test that the true
+// tail fraction beyond the limit is at most 1 - p/100, so a short run cannot pass by luck.
+bool early_stopping_pass(std::uint64_t n, std::uint64_t k, double percentile, double confidence = 0.99);
+
+struct LoadPoint {
+  Result result;                      // the canonical result of this point
+  std::optional<LlmRunMetrics> llm;   // OpenAI APIs
+  double target_rate = 0;             // open loop: requests / schedule span (0 closed loop)
+  double achieved_rate = 0;           // completed requests / D
+  double late_fraction = 0;           // sends > 1 ms behind schedule
+  double client_busy_max = 0;         // the busiest engine thread: CPU / wall
+  bool client_bottleneck = false;     // busiest thread > 50 % or > 1 % of sends late
+  std::vector<double> window_rates;   // completions per second in each of 10 windows of the run
+  bool stable = false;                // the last 3 windows within ±10 % of their mean (perf_analyzer)
+  bool partial = false;               // stopped early (--max-error-rate)
+  bool slo_failed = false;            // an SLO verdict in result.slo failed
+};
+
+// Builds the point. Warm-up requests are left out of every statistic. Latency samples are from
+// the schedule in the open loop (coordinated-omission free; measured_from "scheduled") and from
+// the send in the closed loop (where the two are the same).
+LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& options);
+
+// One JSON object per request (JSON Lines): every timestamp (ns, relative to the run's start),
+// status, bytes, error class; with LLM records also the output events' times and token counts.
+std::string requests_jsonl(const EngineOutcome& out);
+
+// A console summary in the layout of vLLM's benchmark_serving (one block per point).
+std::string render_point(const LoadPoint& p);
+
+}  // namespace trackiq::load

@@ -1,0 +1,823 @@
+// The HTTP/1.1 load engine: see engine.hpp for the model. One Worker per thread, each with its
+// own io_context, connections and records; a Conn runs one request at a time (no pipelining).
+#include "trackiq/load/engine.hpp"
+
+#include <sys/resource.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <fmt/format.h>
+
+#include "trackiq/core/clock.hpp"
+#include "trackiq/core/error.hpp"
+#include "trackiq/load/openai_stream.hpp"
+#include "trackiq/load/sse.hpp"
+
+namespace trackiq::load {
+namespace {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+
+constexpr std::size_t kReadBuffer = 64 * 1024;
+constexpr std::size_t kWavHeadBytes = 4096;
+constexpr std::int64_t kLateNs = 1'000'000;
+constexpr std::uint64_t kMinFinishedForErrorRate = 50;
+
+std::int64_t thread_cpu_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+double process_cpu_s() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+Clock::time_point to_time_point(std::int64_t ns) { return Clock::time_point(std::chrono::nanoseconds(ns)); }
+
+// What all threads share: read-mostly, no lock.
+struct Shared {
+  const EngineOptions& o;
+  std::vector<tcp::endpoint> endpoints;
+  std::int64_t t0 = 0;
+  std::atomic<bool> stop{false};
+  std::atomic<std::uint64_t> issued{0};  // closed loop with max_requests
+  std::atomic<std::uint64_t> finished{0}, failed{0};  // only with max_error_rate
+  std::atomic<bool> stop_reason_set{false};
+  std::string stop_reason;  // written once, by the thread that set stop_reason_set
+};
+
+class Worker;
+
+// The response parser: hands status and body bytes (de-chunked) to its connection.
+class Parser final : public http::basic_parser<false> {
+ public:
+  using string_view = boost::beast::string_view;
+  explicit Parser(class Conn& c) : conn_(c) {
+    header_limit(64 * 1024);
+    body_limit(std::numeric_limits<std::uint64_t>::max());  // audio and long streams (1.74 mishandles boost::none)
+  }
+  int status = 0;
+
+ private:
+  void on_request_impl(http::verb, string_view, string_view, int, error_code&) override {}
+  void on_response_impl(int code, string_view, int, error_code&) override { status = code; }
+  void on_field_impl(http::field, string_view, string_view, error_code&) override {}
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
+  std::size_t on_body_impl(string_view body, error_code& ec) override;
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code& ec) override { return on_body_impl(body, ec); }
+  void on_finish_impl(error_code&) override {}
+
+  class Conn& conn_;
+};
+
+class Conn {
+ public:
+  Conn(Worker& w, net::io_context& io, ssl::context* tls_ctx, const std::string& sni);
+  void start(std::size_t record);  // runs one request
+  void open_now();                 // connects synchronously, before the run; failures are left to start()
+  void abort(ErrorClass error, std::string message);  // from the timeout sweep
+  void close();
+  void on_body(std::string_view body);
+
+  bool busy = false;
+  std::int64_t t_started = 0;  // when start() took the request (the timeout counts from here)
+
+ private:
+  using Stream = ssl::stream<tcp::socket>;
+  void connect();
+  void send();
+  void read();
+  void on_read(const error_code& ec, std::size_t n);
+  void complete(std::int64_t t);
+  void fail(ErrorClass error, std::string message);
+  void done();
+  RequestRecord& rec();
+  LlmRequestRecord* llm();
+  template <class Buffers, class Handler>
+  void async_write(const Buffers& b, Handler&& h);
+  template <class Buffers, class Handler>
+  void async_read_some(const Buffers& b, Handler&& h);
+
+  Worker& w_;
+  net::io_context& io_;
+  ssl::context* tls_ctx_;
+  std::string sni_;
+  std::unique_ptr<tcp::socket> sock_;
+  std::unique_ptr<Stream> tls_;
+  bool connected_ = false;
+  std::uint64_t gen_ = 0;  // bumped by close(): handlers of an older generation do nothing
+  std::size_t record_ = 0;
+  std::string buf_;
+  std::size_t beg_ = 0, end_ = 0;
+  std::optional<Parser> parser_;
+  SseReader sse_;
+  std::vector<SseEvent> events_;
+  std::string wav_head_;
+  std::int64_t t_read_ = 0;  // the clock reading of the read being parsed
+};
+
+class Worker {
+ public:
+  Worker(Shared& s, unsigned id, unsigned connections, std::vector<std::uint64_t> due);
+  void run();
+
+  Shared& s;
+  const EngineOptions& o;
+  unsigned id;
+  // Only this worker's thread ever touches its io_context (sockets are opened by the main thread
+  // before the worker starts), so Asio's internal locking is switched off.
+  net::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
+  std::unique_ptr<ssl::context> tls_ctx;
+  std::vector<std::unique_ptr<Conn>> conns;
+  std::vector<Conn*> idle;
+  std::vector<RequestRecord> records;
+  std::vector<LlmRequestRecord> llm;
+  std::map<std::string, std::string> examples;
+  double busy = 0;
+  std::uint64_t not_sent = 0;
+
+  void finished(Conn& c, const RequestRecord& r);
+  void note_error(ErrorClass e, const std::string& message) {
+    examples.try_emplace(std::string(to_string(e)), message);
+  }
+
+ private:
+  void next_closed(Conn& c);
+  void on_due();
+  void dispatch(std::size_t record);
+  void sweep();
+  std::size_t new_record(std::uint64_t index, std::int64_t t_sched, bool warmup);
+  bool finished_all() const;
+
+  std::vector<std::uint64_t> due_;  // open loop: this thread's request numbers, in schedule order
+  std::size_t next_due_ = 0;
+  std::deque<std::size_t> queue_;   // open loop: due records waiting for a connection
+  std::uint64_t closed_count_ = 0;  // closed loop: requests this thread started
+  net::steady_timer due_timer_{io};
+  net::steady_timer sweep_timer_{io};
+  bool stopping_ = false;
+};
+
+// --- Conn -------------------------------------------------------------------------------------
+
+std::size_t Parser::on_body_impl(string_view body, error_code&) {
+  conn_.on_body(std::string_view(body.data(), body.size()));
+  return body.size();
+}
+
+Conn::Conn(Worker& w, net::io_context& io, ssl::context* tls_ctx, const std::string& sni)
+    : w_(w), io_(io), tls_ctx_(tls_ctx), sni_(sni), sse_(w.o.max_sse_event_bytes) {
+  buf_.resize(kReadBuffer);
+}
+
+RequestRecord& Conn::rec() { return w_.records[record_]; }
+LlmRequestRecord* Conn::llm() { return w_.o.sse ? &w_.llm[record_] : nullptr; }
+
+template <class Buffers, class Handler>
+void Conn::async_write(const Buffers& b, Handler&& h) {
+  if (tls_) net::async_write(*tls_, b, std::forward<Handler>(h));
+  else net::async_write(*sock_, b, std::forward<Handler>(h));
+}
+
+template <class Buffers, class Handler>
+void Conn::async_read_some(const Buffers& b, Handler&& h) {
+  if (tls_) tls_->async_read_some(b, std::forward<Handler>(h));
+  else sock_->async_read_some(b, std::forward<Handler>(h));
+}
+
+void Conn::close() {
+  ++gen_;
+  connected_ = false;
+  error_code ignored;
+  if (tls_) {
+    tls_->lowest_layer().close(ignored);
+    tls_.reset();
+  } else if (sock_) {
+    sock_->close(ignored);
+  }
+  sock_.reset();
+}
+
+void Conn::open_now() {
+  close();
+  error_code ec;
+  if (tls_ctx_) {
+    tls_ = std::make_unique<Stream>(io_, *tls_ctx_);
+    if (!SSL_set_tlsext_host_name(tls_->native_handle(), sni_.c_str())) return close();
+    if (!w_.o.insecure_tls) tls_->set_verify_callback(ssl::host_name_verification(sni_));
+    net::connect(tls_->next_layer(), w_.s.endpoints, ec);
+    if (!ec) tls_->next_layer().set_option(tcp::no_delay(true), ec);
+    if (!ec) tls_->handshake(ssl::stream_base::client, ec);
+  } else {
+    sock_ = std::make_unique<tcp::socket>(io_);
+    net::connect(*sock_, w_.s.endpoints, ec);
+    if (!ec) sock_->set_option(tcp::no_delay(true), ec);
+    if (!ec) sock_->non_blocking(true, ec);
+  }
+  if (ec) return close();
+  connected_ = true;
+}
+
+void Conn::start(std::size_t record) {
+  busy = true;
+  record_ = record;
+  parser_.reset();
+  t_started = now_ns();
+  if (connected_) send();
+  else connect();
+}
+
+void Conn::connect() {
+  close();
+  const std::uint64_t gen = gen_;
+  if (tls_ctx_) {
+    tls_ = std::make_unique<Stream>(io_, *tls_ctx_);
+    if (!SSL_set_tlsext_host_name(tls_->native_handle(), sni_.c_str())) {
+      fail(ErrorClass::connect, "TLS: cannot set the server name");
+      return;
+    }
+    if (!w_.o.insecure_tls) tls_->set_verify_callback(ssl::host_name_verification(sni_));
+  } else {
+    sock_ = std::make_unique<tcp::socket>(io_);
+  }
+  tcp::socket& s = tls_ ? tls_->next_layer() : *sock_;
+  net::async_connect(s, w_.s.endpoints, [this, gen](const error_code& ec, const tcp::endpoint&) {
+    if (gen != gen_) return;
+    if (ec) {
+      fail(ErrorClass::connect, fmt::format("connect to {}:{}: {}", w_.o.url.host, w_.o.url.port, ec.message()));
+      return;
+    }
+    error_code ignored;
+    (tls_ ? tls_->next_layer() : *sock_).set_option(tcp::no_delay(true), ignored);
+    if (!tls_) {
+      sock_->non_blocking(true, ignored);
+      connected_ = true;
+      send();
+      return;
+    }
+    tls_->async_handshake(ssl::stream_base::client, [this, gen](const error_code& hec) {
+      if (gen != gen_) return;
+      if (hec) {
+        fail(ErrorClass::connect, fmt::format("TLS handshake with {}: {}", w_.o.url.host, hec.message()));
+        return;
+      }
+      connected_ = true;
+      send();
+    });
+  });
+}
+
+void Conn::send() {
+  RequestRecord& r = rec();
+  const std::string& bytes = w_.o.requests[r.index % w_.o.requests.size()];
+  r.t_send_ns = now_ns();
+  if (LlmRequestRecord* l = llm()) l->t_send_ns = r.t_send_ns;
+  parser_.emplace(*this);
+  if (bytes.compare(0, 5, "HEAD ") == 0) parser_->skip(true);
+  beg_ = end_ = 0;
+  wav_head_.clear();
+  const std::uint64_t gen = gen_;
+  const auto on_written = [this, gen](const error_code& ec, std::size_t) {
+    if (gen != gen_) return;
+    if (ec) {
+      // A kept-alive connection the server closed while idle fails here or at the first read.
+      fail(ec == net::error::connection_reset || ec == net::error::broken_pipe ? ErrorClass::reset : ErrorClass::closed,
+           fmt::format("write: {}", ec.message()));
+      return;
+    }
+    read();
+  };
+  if (tls_) {
+    async_write(net::buffer(bytes), on_written);
+    return;
+  }
+  // Plain TCP: write at once on the non-blocking socket (a request nearly always fits the socket
+  // buffer), and only fall back to the reactor for what did not fit.
+  std::size_t written = 0;
+  error_code ec;
+  while (written < bytes.size()) {
+    const std::size_t n = sock_->write_some(net::buffer(bytes.data() + written, bytes.size() - written), ec);
+    if (ec) break;
+    written += n;
+  }
+  if (ec == net::error::would_block || ec == net::error::try_again) {
+    net::async_write(*sock_, net::buffer(bytes.data() + written, bytes.size() - written), on_written);
+    return;
+  }
+  on_written(ec, written);
+}
+
+void Conn::read() {
+  if (end_ == buf_.size()) {  // a header larger than the buffer: make room
+    if (beg_ > 0) {
+      std::memmove(buf_.data(), buf_.data() + beg_, end_ - beg_);
+      end_ -= beg_;
+      beg_ = 0;
+    } else {
+      buf_.resize(buf_.size() * 2);
+    }
+  }
+  const std::uint64_t gen = gen_;
+  if (tls_) {
+    async_read_some(net::buffer(buf_.data() + end_, buf_.size() - end_), [this, gen](const error_code& ec, std::size_t n) {
+      if (gen != gen_) return;
+      on_read(ec, n);
+    });
+    return;
+  }
+  // Plain TCP: wait for readability, then read without blocking. An async_read_some would first
+  // try a read that, right after the request went out, nearly always finds nothing (one wasted
+  // system call per request); wrk reads only when epoll says so, and so does this.
+  sock_->async_wait(tcp::socket::wait_read, [this, gen](const error_code& wec) {
+    if (gen != gen_) return;
+    if (wec) {
+      on_read(wec, 0);
+      return;
+    }
+    error_code ec;
+    const std::size_t n = sock_->read_some(net::buffer(buf_.data() + end_, buf_.size() - end_), ec);
+    if (ec == net::error::would_block || ec == net::error::try_again) {
+      read();  // spurious readiness
+      return;
+    }
+    on_read(ec, n);
+  });
+}
+
+void Conn::on_body(std::string_view body) {
+  RequestRecord& r = rec();
+  r.response_bytes += body.size();
+  if (w_.o.wav && wav_head_.size() < kWavHeadBytes)
+    wav_head_.append(body.substr(0, std::min(body.size(), kWavHeadBytes - wav_head_.size())));
+  if (LlmRequestRecord* l = llm()) {
+    events_.clear();
+    sse_.feed(body, t_read_, events_);
+    for (const SseEvent& e : events_) record_stream_event(*l, classify_openai_event(e), e.t_ns);
+  }
+}
+
+void Conn::on_read(const error_code& ec, std::size_t n) {
+  const std::int64_t t = now_ns();
+  t_read_ = t;
+  RequestRecord& r = rec();
+  if (n > 0 && r.t_first_byte_ns == 0) {
+    r.t_first_byte_ns = t;
+    if (LlmRequestRecord* l = llm()) l->t_first_byte_ns = t;
+  }
+  end_ += n;
+  if (ec) {
+    if (ec == net::error::eof || ec == ssl::error::stream_truncated) {
+      error_code pec;
+      if (parser_->got_some()) parser_->put_eof(pec);  // a body delimited by the end of the connection
+      if (!pec && parser_->is_done()) {
+        connected_ = false;
+        complete(t);
+        return;
+      }
+      fail(ErrorClass::closed, r.t_first_byte_ns ? "the server closed the connection mid-response"
+                                                 : "the server closed the connection without a response");
+      return;
+    }
+    fail(ec == net::error::connection_reset ? ErrorClass::reset : ErrorClass::closed, fmt::format("read: {}", ec.message()));
+    return;
+  }
+  while (beg_ < end_ && !parser_->is_done()) {
+    error_code pec;
+    const std::size_t used = parser_->put(net::buffer(buf_.data() + beg_, end_ - beg_), pec);
+    beg_ += used;
+    if (pec == http::error::need_more) break;
+    if (pec) {
+      std::string excerpt = printable_excerpt(std::string_view(buf_.data(), std::min<std::size_t>(end_, 80)), 80);
+      fail(ErrorClass::malformed, fmt::format("not an HTTP/1.1 response ({}): {}", pec.message(), excerpt));
+      return;
+    }
+    if (used == 0) break;
+  }
+  if (parser_->is_done()) {
+    complete(t);
+    return;
+  }
+  if (beg_ == end_) beg_ = end_ = 0;
+  read();
+}
+
+void Conn::complete(std::int64_t t) {
+  RequestRecord& r = rec();
+  r.t_done_ns = t;
+  r.status = static_cast<std::uint16_t>(parser_->status);
+  const bool keep = parser_->keep_alive() && connected_;
+  if (w_.o.wav) {
+    if (const auto d = wav_duration_s(wav_head_, r.response_bytes)) r.audio_s = *d;
+  }
+  if (LlmRequestRecord* l = llm()) {
+    record_stream_end(*l, sse_.finish(), t);
+    if (!l->ok && r.error == ErrorClass::none) {
+      r.error = l->error_class == "stream_error" ? ErrorClass::stream_error : ErrorClass::protocol;
+      w_.note_error(r.error, l->error_message);
+    }
+  }
+  if (r.status >= 400 && r.error == ErrorClass::none) {
+    r.error = ErrorClass::http_status;
+    w_.note_error(r.error, fmt::format("HTTP {}", r.status));
+    if (LlmRequestRecord* l = llm()) l->fail("http_status", fmt::format("HTTP {}", r.status));
+  }
+  if (!keep) close();
+  beg_ = end_ = 0;
+  done();
+}
+
+void Conn::fail(ErrorClass error, std::string message) {
+  RequestRecord& r = rec();
+  r.error = error;
+  r.t_done_ns = now_ns();
+  if (parser_) r.status = static_cast<std::uint16_t>(parser_->status);
+  parser_.reset();
+  if (LlmRequestRecord* l = llm()) {
+    l->fail(std::string(to_string(error)), message);
+    l->t_done_ns = r.t_done_ns;
+  }
+  w_.note_error(error, message);
+  sse_.reset();
+  close();
+  done();
+}
+
+void Conn::abort(ErrorClass error, std::string message) { fail(error, std::move(message)); }
+
+void Conn::done() {
+  busy = false;
+  w_.finished(*this, rec());
+}
+
+// --- Worker -----------------------------------------------------------------------------------
+
+Worker::Worker(Shared& shared, unsigned id_, unsigned connections, std::vector<std::uint64_t> due)
+    : s(shared), o(shared.o), id(id_), due_(std::move(due)) {
+  if (o.url.tls()) {
+    tls_ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+    if (o.insecure_tls) {
+      tls_ctx->set_verify_mode(ssl::verify_none);
+    } else {
+      tls_ctx->set_default_verify_paths();
+      tls_ctx->set_verify_mode(ssl::verify_peer);
+    }
+  }
+  for (unsigned i = 0; i < connections; ++i)
+    conns.push_back(std::make_unique<Conn>(*this, io, tls_ctx.get(), o.url.host));
+  records.reserve(o.schedule_ns.empty() ? 1024 : due_.size());
+  if (o.sse) llm.reserve(records.capacity());
+}
+
+std::size_t Worker::new_record(std::uint64_t index, std::int64_t t_sched, bool warmup) {
+  RequestRecord r;
+  r.index = index;
+  r.t_sched_ns = t_sched;
+  r.warmup = warmup;
+  records.push_back(r);
+  if (o.sse) {
+    llm.emplace_back();
+    llm.back().t_sched_ns = t_sched;
+  }
+  return records.size() - 1;
+}
+
+void Worker::run() {
+  const std::int64_t cpu0 = thread_cpu_ns();
+  const std::int64_t wall0 = now_ns();
+  if (o.schedule_ns.empty()) {
+    // Closed loop: every connection starts at t0.
+    due_timer_.expires_at(to_time_point(s.t0));
+    due_timer_.async_wait([this](const error_code& ec) {
+      if (ec) return;
+      for (auto& c : conns) next_closed(*c);
+    });
+  } else {
+    for (auto& c : conns) idle.push_back(c.get());
+    on_due();
+  }
+  sweep();
+  io.run();
+  busy = static_cast<double>(thread_cpu_ns() - cpu0) / static_cast<double>(std::max<std::int64_t>(1, now_ns() - wall0));
+}
+
+void Worker::next_closed(Conn& c) {
+  const std::int64_t t = now_ns();
+  if (s.stop.load(std::memory_order_relaxed) || t >= s.t0 + o.duration_ns) return;
+  if (o.max_requests && s.issued.fetch_add(1, std::memory_order_relaxed) >= *o.max_requests) return;
+  // Request numbers interleave the threads, so the dataset is used round-robin overall.
+  const std::uint64_t index = closed_count_++ * std::max(1u, o.threads) + id;
+  c.start(new_record(index, t, t < s.t0 + o.warmup_ns));
+}
+
+void Worker::on_due() {
+  const std::int64_t t = now_ns();
+  while (next_due_ < due_.size()) {
+    const std::uint64_t i = due_[next_due_];
+    const std::int64_t due = s.t0 + o.schedule_ns[i];
+    if (due > t) break;
+    ++next_due_;
+    const std::size_t rec = new_record(i, due, o.schedule_ns[i] < o.warmup_ns);
+    if (s.stop.load(std::memory_order_relaxed)) {
+      ++not_sent;
+      continue;
+    }
+    dispatch(rec);
+  }
+  if (next_due_ < due_.size()) {
+    due_timer_.expires_at(to_time_point(s.t0 + o.schedule_ns[due_[next_due_]]));
+    due_timer_.async_wait([this](const error_code& ec) {
+      if (!ec) on_due();
+    });
+  }
+}
+
+void Worker::dispatch(std::size_t record) {
+  if (idle.empty()) {
+    queue_.push_back(record);
+    return;
+  }
+  Conn* c = idle.back();
+  idle.pop_back();
+  c->start(record);
+}
+
+void Worker::finished(Conn& c, const RequestRecord& r) {
+  if (o.max_error_rate && !r.warmup) {
+    const std::uint64_t f = s.finished.fetch_add(1, std::memory_order_relaxed) + 1;
+    const std::uint64_t e = s.failed.fetch_add(r.error != ErrorClass::none ? 1 : 0, std::memory_order_relaxed) +
+                            (r.error != ErrorClass::none ? 1 : 0);
+    if (f >= kMinFinishedForErrorRate && static_cast<double>(e) / static_cast<double>(f) > *o.max_error_rate &&
+        !s.stop.exchange(true)) {
+      if (!s.stop_reason_set.exchange(true))
+        s.stop_reason = fmt::format("error rate {:.1f} % after {} requests is above --max-error-rate {:.1f} %",
+                                    100.0 * static_cast<double>(e) / static_cast<double>(f), f, 100.0 * *o.max_error_rate);
+    }
+  }
+  if (o.schedule_ns.empty()) {
+    next_closed(c);
+  } else if (!queue_.empty()) {
+    const std::size_t next = queue_.front();
+    queue_.pop_front();
+    if (s.stop.load(std::memory_order_relaxed)) {
+      not_sent += 1 + queue_.size();
+      queue_.clear();
+      idle.push_back(&c);
+    } else {
+      c.start(next);
+    }
+  } else {
+    idle.push_back(&c);
+  }
+}
+
+bool Worker::finished_all() const {
+  for (const auto& c : conns)
+    if (c->busy) return false;
+  if (o.schedule_ns.empty()) {
+    const bool out_of_time = now_ns() >= s.t0 + o.duration_ns;
+    const bool out_of_requests = o.max_requests && s.issued.load(std::memory_order_relaxed) >= *o.max_requests;
+    return now_ns() >= s.t0 && (out_of_time || out_of_requests || s.stop.load(std::memory_order_relaxed));
+  }
+  return (next_due_ == due_.size() || s.stop.load(std::memory_order_relaxed)) && queue_.empty();
+}
+
+// Every 5 ms: time out requests past their deadline, and end the thread when all is done.
+void Worker::sweep() {
+  const std::int64_t t = now_ns();
+  for (auto& c : conns)
+    if (c->busy && t - c->t_started > o.timeout_ns)
+      c->abort(ErrorClass::timeout, fmt::format("no complete response within {}", format_duration_ns(static_cast<double>(o.timeout_ns))));
+  if (s.stop.load(std::memory_order_relaxed) && !o.schedule_ns.empty()) {
+    while (next_due_ < due_.size()) {  // the rest of the schedule is not sent
+      const std::uint64_t i = due_[next_due_++];
+      new_record(i, s.t0 + o.schedule_ns[i], o.schedule_ns[i] < o.warmup_ns);
+      ++not_sent;
+    }
+    not_sent += queue_.size();
+    queue_.clear();
+    due_timer_.cancel();
+  }
+  if (finished_all()) {
+    due_timer_.cancel();
+    for (auto& c : conns) c->close();
+    return;  // no more work: io.run() returns
+  }
+  sweep_timer_.expires_after(std::chrono::milliseconds(5));
+  sweep_timer_.async_wait([this](const error_code& ec) {
+    if (!ec) sweep();
+  });
+}
+
+}  // namespace
+
+// --- public -----------------------------------------------------------------------------------
+
+std::string_view to_string(ErrorClass c) noexcept {
+  switch (c) {
+    case ErrorClass::none: return "none";
+    case ErrorClass::connect: return "connect";
+    case ErrorClass::reset: return "reset";
+    case ErrorClass::closed: return "closed";
+    case ErrorClass::timeout: return "timeout";
+    case ErrorClass::http_status: return "http_status";
+    case ErrorClass::malformed: return "malformed";
+    case ErrorClass::stream_error: return "stream_error";
+    case ErrorClass::protocol: return "protocol";
+  }
+  return "unknown";
+}
+
+std::string Url::host_header() const {
+  const bool default_port = (scheme == "http" && port == "80") || (scheme == "https" && port == "443");
+  const std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return default_port ? h : h + ":" + port;
+}
+
+Url parse_url(std::string_view text) {
+  Url u;
+  const auto bad = [&](std::string_view why) { return InputError(fmt::format("URL '{}': {}", text, why)); };
+  const auto sep = text.find("://");
+  if (sep == std::string_view::npos) throw bad("expected http://host[:port]/path or https://...");
+  u.scheme = std::string(text.substr(0, sep));
+  std::transform(u.scheme.begin(), u.scheme.end(), u.scheme.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (u.scheme != "http" && u.scheme != "https") throw bad("the scheme must be http or https");
+  std::string_view rest = text.substr(sep + 3);
+  const auto path_at = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, path_at);
+  std::string_view target = path_at == std::string_view::npos ? std::string_view("/") : rest.substr(path_at);
+  if (const auto hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
+  if (target.empty() || target.front() == '?') u.target = "/" + std::string(target);
+  else u.target = std::string(target);
+  if (authority.find('@') != std::string_view::npos) throw bad("user:password@ is not supported (use --header Authorization: ...)");
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) throw bad("unterminated [IPv6] host");
+    u.host = std::string(authority.substr(1, close - 1));
+    authority = authority.substr(close + 1);
+    if (!authority.empty() && authority.front() != ':') throw bad("junk after the [IPv6] host");
+    if (!authority.empty()) u.port = std::string(authority.substr(1));
+  } else {
+    const auto colon = authority.rfind(':');
+    u.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) u.port = std::string(authority.substr(colon + 1));
+  }
+  if (u.host.empty()) throw bad("no host");
+  if (u.port.empty()) u.port = u.tls() ? "443" : "80";
+  if (u.port.find_first_not_of("0123456789") != std::string::npos || u.port.size() > 5 || std::stoi(u.port) == 0 ||
+      std::stoi(u.port) > 65535)
+    throw bad("the port must be a number from 1 to 65535");
+  return u;
+}
+
+std::string make_request(const Url& url, std::string_view method,
+                         const std::vector<std::pair<std::string, std::string>>& headers, std::string_view body) {
+  const auto has = [&](std::string_view name) {
+    return std::any_of(headers.begin(), headers.end(), [&](const auto& h) {
+      return h.first.size() == name.size() &&
+             std::equal(h.first.begin(), h.first.end(), name.begin(),
+                        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); });
+    });
+  };
+  std::string r = fmt::format("{} {} HTTP/1.1\r\n", method, url.target);
+  if (!has("host")) r += fmt::format("Host: {}\r\n", url.host_header());
+  if (!has("user-agent")) r += "User-Agent: trackiq-load\r\n";
+  if (!has("connection")) r += "Connection: keep-alive\r\n";
+  for (const auto& [k, v] : headers) {
+    if (k.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)
+      throw InputError(fmt::format("header '{}': names and values cannot contain line breaks", k));
+    r += fmt::format("{}: {}\r\n", k, v);
+  }
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
+    if (!has("content-length")) r += fmt::format("Content-Length: {}\r\n", body.size());
+  r += "\r\n";
+  r += body;
+  return r;
+}
+
+std::optional<double> wav_duration_s(std::string_view head, std::uint64_t total_bytes) {
+  const auto u32 = [&](std::size_t at) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(head[at])) |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(head[at + 1])) << 8 |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(head[at + 2])) << 16 |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(head[at + 3])) << 24;
+  };
+  const auto u16 = [&](std::size_t at) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(head[at])) |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(head[at + 1])) << 8;
+  };
+  if (head.size() < 12 || head.substr(0, 4) != "RIFF" || head.substr(8, 4) != "WAVE") return std::nullopt;
+  std::uint32_t byte_rate = 0;
+  for (std::size_t at = 12; at + 8 <= head.size();) {
+    const std::string_view id = head.substr(at, 4);
+    const std::uint32_t size = u32(at + 4);
+    if (id == "fmt ") {
+      if (at + 8 + 16 > head.size()) return std::nullopt;
+      const std::uint32_t format = u16(at + 8);
+      if (format != 1 && format != 3 && format != 0xFFFE) return std::nullopt;  // PCM, float, extensible
+      byte_rate = u32(at + 8 + 8);
+    } else if (id == "data") {
+      if (byte_rate == 0) return std::nullopt;
+      std::uint64_t data = size;
+      const std::uint64_t available = total_bytes > at + 8 ? total_bytes - (at + 8) : 0;
+      if (size == 0 || size == 0xFFFFFFFFu) data = available;  // streamed: the size was not known
+      return static_cast<double>(data) / static_cast<double>(byte_rate);
+    }
+    at += 8 + size + (size & 1);  // chunks are word-aligned
+    if (size > head.size()) break;
+  }
+  return std::nullopt;
+}
+
+EngineOutcome run_engine(const EngineOptions& o) {
+  if (o.requests.empty()) throw InputError("the load engine needs at least one request");
+  if (o.threads == 0 || o.connections == 0) throw InputError("--threads and --connections must be at least 1");
+  if (o.connections < o.threads) throw InputError("--connections must be at least --threads (each thread needs one)");
+  if (o.timeout_ns <= 0) throw InputError("--timeout must be positive");
+  Shared s{o};
+  {
+    net::io_context io;
+    tcp::resolver resolver(io);
+    error_code ec;
+    const auto results = resolver.resolve(o.url.host, o.url.port, ec);
+    if (ec) throw NotAvailableError(fmt::format("cannot resolve {}: {}", o.url.host, ec.message()));
+    for (const auto& r : results) s.endpoints.push_back(r.endpoint());
+  }
+  std::vector<std::vector<std::uint64_t>> due(o.threads);
+  for (std::uint64_t i = 0; i < o.schedule_ns.size(); ++i) due[i % o.threads].push_back(i);
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (unsigned t = 0; t < o.threads; ++t)
+    workers.push_back(std::make_unique<Worker>(s, t, o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0),
+                                               std::move(due[t])));
+  // Open every connection before the clock starts, as wrk does: connection setup is not part of
+  // the first requests' latency. A connection that fails here is retried by its first request.
+  for (auto& w : workers)
+    for (auto& c : w->conns) c->open_now();
+  const double cpu0 = process_cpu_s();
+  s.t0 = now_ns() + 20'000'000;  // every thread is running by then
+  std::vector<std::thread> threads;
+  for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
+  for (auto& t : threads) t.join();
+
+  EngineOutcome out;
+  out.start_ns = s.t0;
+  out.client_cpu_s = process_cpu_s() - cpu0;
+  out.stopped_early = s.stop.load();
+  out.stop_reason = s.stop_reason;
+  std::size_t total = 0;
+  for (auto& w : workers) total += w->records.size();
+  out.records.reserve(total);
+  if (o.sse) out.llm.reserve(total);
+  for (auto& w : workers) {
+    out.thread_busy.push_back(w->busy);
+    out.not_sent += w->not_sent;
+    for (auto& [k, v] : w->examples) out.error_examples.try_emplace(k, v);
+    for (std::size_t i = 0; i < w->records.size(); ++i) {
+      out.records.push_back(w->records[i]);
+      if (o.sse) out.llm.push_back(std::move(w->llm[i]));
+    }
+  }
+  // Request-number order; the permutation is applied to both vectors.
+  std::vector<std::size_t> order(out.records.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return out.records[a].index < out.records[b].index; });
+  std::vector<RequestRecord> records;
+  records.reserve(order.size());
+  std::vector<LlmRequestRecord> llm;
+  for (const std::size_t i : order) {
+    records.push_back(out.records[i]);
+    if (o.sse) llm.push_back(std::move(out.llm[i]));
+  }
+  out.records = std::move(records);
+  out.llm = std::move(llm);
+  for (const RequestRecord& r : out.records) {
+    if (r.error != ErrorClass::none && !r.warmup) ++out.errors_by_class[std::string(to_string(r.error))];
+    out.end_ns = std::max(out.end_ns, r.t_done_ns);
+  }
+  return out;
+}
+
+}  // namespace trackiq::load

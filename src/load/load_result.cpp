@@ -1,0 +1,309 @@
+#include "trackiq/load/load_result.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "trackiq/core/clock.hpp"
+#include "trackiq/core/environment.hpp"
+#include "trackiq/core/metric_registry.hpp"
+#include "trackiq/core/stats.hpp"
+
+namespace trackiq::load {
+namespace {
+
+constexpr std::int64_t kLateNs = 1'000'000;
+constexpr int kWindows = 10;
+
+void add(std::vector<MetricValue>& m, const char* name, double v, ValueKind k = ValueKind::kMeasured) {
+  if (std::isfinite(v)) m.push_back({name, v, k});
+}
+
+double log_binomial_pmf(std::uint64_t n, std::uint64_t i, double q) {
+  const double nd = static_cast<double>(n), id = static_cast<double>(i);
+  return std::lgamma(nd + 1) - std::lgamma(id + 1) - std::lgamma(nd - id + 1) + id * std::log(q) + (nd - id) * std::log1p(-q);
+}
+
+// The early-stopping verdict of one SLO over per-request values (ns): the observed percentile
+// and whether the limit is confirmed.
+SloVerdict percentile_slo(const char* metric, const std::vector<std::int64_t>& values, std::int64_t limit_ns, double p) {
+  SloVerdict v;
+  v.metric = metric;
+  v.op = "<=";
+  v.limit = static_cast<double>(limit_ns) / 1e6;
+  if (values.empty()) return v;  // not measured
+  v.measured = exact_percentiles(values, std::vector<double>{p})[0].value / 1e6;
+  const auto k = static_cast<std::uint64_t>(std::count_if(values.begin(), values.end(), [&](std::int64_t x) { return x > limit_ns; }));
+  v.pass = early_stopping_pass(values.size(), k, p);
+  return v;
+}
+
+}  // namespace
+
+bool early_stopping_pass(std::uint64_t n, std::uint64_t k, double percentile, double confidence) {
+  if (n == 0 || k >= n) return false;
+  const double q = 1.0 - percentile / 100.0;  // the tail fraction allowed beyond the limit
+  if (q <= 0) return false;  // p100 cannot be confirmed from a sample
+  // P(X <= k), summed in log space from the mode side for stability; terms beyond k do not count.
+  double cdf = 0;
+  for (std::uint64_t i = 0; i <= k; ++i) cdf += std::exp(log_binomial_pmf(n, i, q));
+  return cdf <= 1.0 - confidence;
+}
+
+LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
+  LoadPoint p;
+  Result& r = p.result;
+  r.run_id = new_run_id();
+  r.environment = capture_environment();
+  r.tool_version = r.environment.trackiq_version;
+  r.workload.backend = "http";
+  r.workload.model = o.model.empty() ? o.url : o.model;
+  r.workload.device = "remote";
+  r.workload.threads = o.threads;
+  r.workload.options["url"] = o.url;
+  r.workload.options["api"] = o.api;
+  r.workload.options["connections"] = std::to_string(o.connections);
+  if (!o.arrival.empty()) r.workload.options["arrival"] = o.arrival;
+  r.scenario.name = "load";
+  r.scenario.warmup_ns = o.warmup_ns;
+  r.scenario.duration_ns = o.duration_ns;
+  r.scenario.seed = o.seed;
+  r.scenario.qps = o.rate;
+  r.scenario.workers = o.rate ? o.connections : o.concurrency;
+  const bool open_loop = o.rate.has_value() || o.arrival == "trace";
+
+  // The measured requests: everything due after the warm-up.
+  std::vector<std::int64_t> lat_send, lat_sched, lag, end_times;
+  std::uint64_t due = 0, sent = 0, completed = 0, late = 0;
+  std::int64_t first_send = 0, last_done = 0, first_sched = 0, last_sched = 0;
+  double rtf_sum = 0;
+  std::uint64_t rtf_n = 0;
+  for (const RequestRecord& q : out.records) {
+    if (q.warmup) continue;
+    ++due;
+    if (first_sched == 0 || q.t_sched_ns < first_sched) first_sched = q.t_sched_ns;
+    last_sched = std::max(last_sched, q.t_sched_ns);
+    if (q.t_send_ns == 0) continue;
+    ++sent;
+    if (first_send == 0 || q.t_send_ns < first_send) first_send = q.t_send_ns;
+    lag.push_back(q.t_send_ns - q.t_sched_ns);
+    if (q.t_send_ns - q.t_sched_ns > kLateNs) ++late;
+    if (q.error != ErrorClass::none) continue;
+    ++completed;
+    last_done = std::max(last_done, q.t_done_ns);
+    lat_send.push_back(q.t_done_ns - q.t_send_ns);
+    lat_sched.push_back(q.t_done_ns - q.t_sched_ns);
+    end_times.push_back(q.t_done_ns);
+    if (q.audio_s > 0) {
+      rtf_sum += static_cast<double>(q.t_done_ns - q.t_send_ns) / 1e9 / q.audio_s;
+      ++rtf_n;
+    }
+  }
+  const std::int64_t d_ns = last_done > first_send ? last_done - first_send : 0;
+  p.achieved_rate = d_ns > 0 ? static_cast<double>(completed) / (static_cast<double>(d_ns) / 1e9) : 0;
+  if (open_loop && due > 1 && last_sched > first_sched)
+    p.target_rate = static_cast<double>(due - 1) / (static_cast<double>(last_sched - first_sched) / 1e9);
+  else if (o.rate)
+    p.target_rate = *o.rate;
+  p.late_fraction = sent ? static_cast<double>(late) / static_cast<double>(sent) : 0;
+  for (const double b : out.thread_busy) p.client_busy_max = std::max(p.client_busy_max, b);
+  p.client_bottleneck = p.client_busy_max > 0.5 || (open_loop && p.late_fraction > 0.01);
+  p.partial = out.stopped_early;
+
+  const std::vector<std::int64_t>& primary = open_loop ? lat_sched : lat_send;
+  auto& m = r.metrics;
+  if (!primary.empty()) {
+    LatencyData l;
+    l.measured_from = open_loop ? "scheduled" : "issue";
+    l.summary_ns = summarize(primary);
+    for (const std::int64_t v : primary) l.histogram.record(v);
+    l.samples_ns = primary;
+    l.sample_end_ns.reserve(end_times.size());
+    for (const std::int64_t t : end_times) l.sample_end_ns.push_back(t - out.start_ns - o.warmup_ns);
+    append_latency_metrics(m, l.summary_ns);
+    r.latency = std::move(l);
+  }
+  add(m, "queries_total", static_cast<double>(completed));
+  add(m, "errors_total", static_cast<double>(sent - completed + out.not_sent));
+  if (due) add(m, "error_rate", static_cast<double>(due - completed) / static_cast<double>(due), ValueKind::kDerived);
+  if (d_ns > 0) {
+    add(m, "wall_time_s", static_cast<double>(d_ns) / 1e9);
+    add(m, "request_throughput", p.achieved_rate, ValueKind::kDerived);
+    add(m, "throughput_queries_per_s", p.achieved_rate, ValueKind::kDerived);
+  }
+  if (open_loop) {
+    add(m, "request_rate_target", p.target_rate, ValueKind::kDerived);
+    if (!lag.empty()) {
+      const double p99 = exact_percentiles(lag, std::vector<double>{99.0})[0].value;
+      add(m, "schedule_lag_p99_ms", p99 / 1e6);
+    }
+    add(m, "late_send_fraction", p.late_fraction, ValueKind::kDerived);
+  }
+  const double wall_s = out.end_ns > out.start_ns ? static_cast<double>(out.end_ns - out.start_ns) / 1e9 : 0;
+  if (wall_s > 0) add(m, "client_cpu_pct", 100.0 * out.client_cpu_s / wall_s, ValueKind::kDerived);
+  if (sent) add(m, "client_cpu_per_request_ms", out.client_cpu_s * 1e3 / static_cast<double>(sent), ValueKind::kDerived);
+  if (rtf_n) add(m, "rtf_mean", rtf_sum / static_cast<double>(rtf_n), ValueKind::kDerived);
+
+  if (!out.llm.empty()) {
+    std::vector<LlmRequestRecord> measured;
+    for (std::size_t i = 0; i < out.records.size(); ++i)
+      if (!out.records[i].warmup && out.records[i].t_send_ns != 0) measured.push_back(out.llm[i]);
+    LlmMetricsOptions lo;
+    lo.slo = o.slo;
+    p.llm = compute_llm_metrics(measured, lo);
+    for (const auto& [name, value] : to_flat_map(*p.llm)) {
+      static constexpr const char* kKept[] = {"request_throughput", "output_throughput", "total_token_throughput",
+                                              "request_goodput", "max_concurrent_requests"};
+      const bool family = name.ends_with("_ms") && (name.rfind("mean_", 0) == 0 || name.rfind("median_", 0) == 0 ||
+                                                    name.rfind("std_", 0) == 0 || name.rfind("p90_", 0) == 0 ||
+                                                    name.rfind("p95_", 0) == 0 || name.rfind("p99_", 0) == 0);
+      const bool kept = std::find(std::begin(kKept), std::end(kKept), name) != std::end(kKept);
+      if (!family && !kept) continue;
+      if (!find_metric(name)) continue;  // e.g. ttft_reasoning: in the flat JSON, not the registry
+      if (name == "request_throughput") continue;  // already there, from every request
+      m.push_back({name, value, name.ends_with("_ms") ? ValueKind::kMeasured : ValueKind::kDerived});
+    }
+    if (p.llm->output_tokens_estimated_requests > 0)
+      r.warnings.push_back(fmt::format("{} requests had no usage.completion_tokens: their output tokens are estimated "
+                                       "as the count of content events",
+                                       p.llm->output_tokens_estimated_requests));
+  }
+
+  // Throughput in 10 windows of the run, for the stability check (perf_analyzer: the last three
+  // measurement windows within ±10 % of their mean).
+  if (d_ns > 0 && end_times.size() >= 30) {
+    p.window_rates.assign(kWindows, 0.0);
+    const double w = static_cast<double>(d_ns) / kWindows;
+    for (const std::int64_t t : end_times) {
+      const auto i = std::min<std::int64_t>(kWindows - 1, static_cast<std::int64_t>(static_cast<double>(t - first_send) / w));
+      p.window_rates[static_cast<std::size_t>(std::max<std::int64_t>(0, i))] += 1.0;
+    }
+    for (double& x : p.window_rates) x /= w / 1e9;
+    const double mean = (p.window_rates[7] + p.window_rates[8] + p.window_rates[9]) / 3.0;
+    p.stable = mean > 0 && std::all_of(p.window_rates.begin() + 7, p.window_rates.end(),
+                                       [&](double x) { return std::fabs(x - mean) <= 0.1 * mean; });
+  }
+
+  // Percentile SLOs with MLPerf's early-stopping verdict (LOAD-5): e2el on every request (from
+  // the schedule in the open loop); ttft and tpot on streamed requests.
+  if (!o.slo.empty()) {
+    const double sp = o.slo_percentile;
+    const std::string tag = fmt::format("p{:g}", sp);
+    if (o.slo.e2el_ns) r.slo.push_back(percentile_slo((tag + "_e2el_ms").c_str(), primary, *o.slo.e2el_ns, sp));
+    if (!out.llm.empty() && (o.slo.ttft_ns || o.slo.tpot_ns)) {
+      std::vector<std::int64_t> ttft, tpot;
+      for (std::size_t i = 0; i < out.records.size(); ++i) {
+        if (out.records[i].warmup || !out.llm[i].ok || out.llm[i].events.empty()) continue;
+        const LlmRequestMetrics rm = request_metrics(out.llm[i]);
+        ttft.push_back(open_loop ? rm.ttft_sched_ns : rm.ttft_ns);
+        if (rm.tpot_ps) tpot.push_back(*rm.tpot_ps / 1000);
+      }
+      if (o.slo.ttft_ns) r.slo.push_back(percentile_slo((tag + "_ttft_ms").c_str(), ttft, *o.slo.ttft_ns, sp));
+      if (o.slo.tpot_ns) r.slo.push_back(percentile_slo((tag + "_tpot_ms").c_str(), tpot, *o.slo.tpot_ns, sp));
+    }
+    for (const SloVerdict& v : r.slo) p.slo_failed = p.slo_failed || !v.pass;
+  }
+
+  r.errors.total = sent - completed + out.not_sent;
+  for (const auto& [k, v] : out.errors_by_class) r.errors.by_class[k] = v;
+  if (out.not_sent) r.errors.by_class["not_sent"] = out.not_sent;
+  for (const auto& [k, v] : out.error_examples) r.errors.examples.push_back(k + ": " + v);
+  if (p.partial) r.warnings.push_back("partial result: " + out.stop_reason);
+  if (p.client_bottleneck)
+    r.warnings.push_back(fmt::format("the load generator may be the bottleneck: busiest thread {:.0f} % busy, {:.1f} % of "
+                                     "sends more than 1 ms late (limits: 50 %, 1 %); add --threads or machines",
+                                     100 * p.client_busy_max, 100 * p.late_fraction));
+  if (open_loop && p.target_rate > 0 && p.achieved_rate < 0.9 * p.target_rate)
+    r.warnings.push_back(fmt::format("achieved {:.1f} req/s is below 90 % of the target {:.1f} req/s: the server (or client) "
+                                     "is saturated",
+                                     p.achieved_rate, p.target_rate));
+  r.throughput_method = "completed requests / (last completion - first send)";
+  return p;
+}
+
+std::string requests_jsonl(const EngineOutcome& out) {
+  std::string s;
+  const auto rel = [&](std::int64_t t) { return t ? nlohmann::json(t - out.start_ns) : nlohmann::json(nullptr); };
+  for (std::size_t i = 0; i < out.records.size(); ++i) {
+    const RequestRecord& q = out.records[i];
+    nlohmann::ordered_json j{{"request", q.index},
+                             {"warmup", q.warmup},
+                             {"scheduled_ns", rel(q.t_sched_ns)},
+                             {"sent_ns", rel(q.t_send_ns)},
+                             {"first_byte_ns", rel(q.t_first_byte_ns)},
+                             {"done_ns", rel(q.t_done_ns)},
+                             {"status", q.status},
+                             {"bytes", q.response_bytes},
+                             {"error", q.error == ErrorClass::none ? nlohmann::json(nullptr) : nlohmann::json(to_string(q.error))}};
+    if (q.audio_s >= 0) j["audio_s"] = q.audio_s;
+    if (!out.llm.empty()) {
+      const LlmRequestRecord& l = out.llm[i];
+      nlohmann::json ev = nlohmann::json::array();
+      for (const OutputEvent& e : l.events) ev.push_back({rel(e.t_ns), e.tokens});
+      j["output_events"] = ev;  // [time, tokens (0 = unknown)]
+      if (l.usage_prompt_tokens) j["prompt_tokens"] = *l.usage_prompt_tokens;
+      if (l.usage_completion_tokens) j["completion_tokens"] = *l.usage_completion_tokens;
+      if (!l.ok) j["error_message"] = l.error_message;
+    }
+    s += j.dump() + "\n";
+  }
+  return s;
+}
+
+std::string render_point(const LoadPoint& p) {
+  const Result& r = p.result;
+  std::string s;
+  const auto line = [&](std::string_view k, const std::string& v) { s += fmt::format("{:<40}{:>14}\n", k, v); };
+  const auto num = [](double v, int prec = 2) { return fmt::format("{:.{}f}", v, prec); };
+  s += fmt::format("{:=^54}\n", " Load Result ");
+  line("Successful requests:", fmt::format("{}", static_cast<std::uint64_t>(r.metric_value("queries_total").value_or(0))));
+  line("Failed requests:", fmt::format("{}", r.errors.total));
+  if (const auto w = r.metric_value("wall_time_s")) line("Benchmark duration (s):", num(*w));
+  if (p.target_rate > 0) line("Target request rate (req/s):", num(p.target_rate));
+  line("Request throughput (req/s):", num(p.achieved_rate));
+  if (p.llm) {
+    line("Total input tokens:", fmt::format("{}", p.llm->total_input_tokens));
+    line("Total generated tokens:", fmt::format("{}{}", p.llm->total_output_tokens,
+                                                 p.llm->output_tokens_estimated_requests ? " (estimated)" : ""));
+    line("Output token throughput (tok/s):", num(p.llm->output_throughput));
+    line("Total token throughput (tok/s):", num(p.llm->total_token_throughput));
+    if (p.llm->has_slo) line("Request goodput (req/s):", num(p.llm->request_goodput));
+    line("Max concurrent requests:", fmt::format("{}", p.llm->max_concurrent_requests));
+    const auto block = [&](const char* title, const char* key, const LlmLatencySummary& l) {
+      if (l.count == 0) return;
+      s += fmt::format("{:-^54}\n", std::string(" ") + title + " ");
+      line(fmt::format("Mean {} (ms):", key), num(l.mean_ms));
+      line(fmt::format("Median {} (ms):", key), num(l.median_ms));
+      for (const auto& q : l.percentiles) line(fmt::format("P{:g} {} (ms):", q.p, key), num(q.value));
+    };
+    block("Time to First Token", "TTFT", p.llm->ttft);
+    block("Time per Output Token (excl. 1st token)", "TPOT", p.llm->tpot);
+    block("Inter-token Latency", "ITL", p.llm->itl);
+    block("End-to-end Latency", "E2EL", p.llm->e2el);
+  } else if (r.latency) {
+    s += fmt::format("{:-^54}\n", r.latency->measured_from == "scheduled" ? " Latency (from the schedule) " : " Latency ");
+    const auto& sum = r.latency->summary_ns;
+    line("Mean (ms):", num(sum.mean / 1e6, 3));
+    for (const auto& q : sum.percentiles) line(fmt::format("P{:g} (ms):", q.p), num(q.value / 1e6, 3));
+    line("Max (ms):", num(static_cast<double>(sum.max) / 1e6, 3));
+  }
+  s += fmt::format("{:-^54}\n", " Client ");
+  if (const auto lag = r.metric_value("schedule_lag_p99_ms")) line("P99 schedule lag (ms):", num(*lag, 3));
+  if (p.target_rate > 0) line("Sends > 1 ms late (%):", num(100 * p.late_fraction));
+  if (const auto c = r.metric_value("client_cpu_pct")) line("Client CPU (% of a core):", num(*c, 1));
+  if (const auto c = r.metric_value("client_cpu_per_request_ms")) line("Client CPU per request (us):", num(*c * 1e3, 2));
+  if (const auto rtf = r.metric_value("rtf_mean")) line("Mean real-time factor:", num(*rtf, 4));
+  if (!p.window_rates.empty()) line("Stable (last 3 windows within 10 %):", p.stable ? "yes" : "no");
+  for (const SloVerdict& v : r.slo)
+    line(fmt::format("SLO {} <= {:g}:", v.metric, v.limit),
+         !v.measured ? "NOT MEASURED" : fmt::format("{} ({:.2f})", v.pass ? "PASS" : "FAIL", *v.measured));
+  for (const auto& [k, v] : r.errors.by_class) line(fmt::format("Errors: {}", k), fmt::format("{}", v));
+  for (const auto& e : r.errors.examples) s += fmt::format("  example  {}\n", e);
+  for (const auto& w : r.warnings) s += fmt::format("warning: {}\n", w);
+  s += fmt::format("{:=^54}\n", "");
+  return s;
+}
+
+}  // namespace trackiq::load

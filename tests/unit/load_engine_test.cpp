@@ -1,0 +1,342 @@
+// The load engine against the reference server (tests/support/ref_server.cpp) over loopback:
+// measured LLM timing against the server's configured ground truth, open/closed loop, and every
+// error class. Tolerances: p50 within 2 ms of the configured TTFT / gaps (loopback, shared VM).
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "trackiq/core/error.hpp"
+#include "trackiq/load/engine.hpp"
+#include "trackiq/load/load_result.hpp"
+#include "trackiq/load/schedule.hpp"
+#include "support/ref_server_process.hpp"
+
+namespace trackiq::load {
+namespace {
+
+using test::RefServer;
+
+std::string chat_body(int max_tokens) {
+  return R"({"model":"m","stream":true,"stream_options":{"include_usage":true},"max_tokens":)" + std::to_string(max_tokens) +
+         R"(,"messages":[{"role":"user","content":"one two three"}]})";
+}
+
+EngineOptions options_for(const std::string& url, std::string method = "GET", std::string body = "",
+                          std::vector<std::pair<std::string, std::string>> headers = {}) {
+  EngineOptions o;
+  o.url = parse_url(url);
+  if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+  o.requests = {make_request(o.url, method, headers, body)};
+  o.duration_ns = 60'000'000'000;
+  o.timeout_ns = 5'000'000'000;
+  return o;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? NAN : v[v.size() / 2];
+}
+
+TEST(LoadUrl, ParsesAndRejects) {
+  const Url u = parse_url("HTTP://example.com:8080/v1/x?y=1#frag");
+  EXPECT_EQ(u.scheme, "http");
+  EXPECT_EQ(u.host, "example.com");
+  EXPECT_EQ(u.port, "8080");
+  EXPECT_EQ(u.target, "/v1/x?y=1");
+  EXPECT_EQ(u.host_header(), "example.com:8080");
+  const Url s = parse_url("https://[::1]");
+  EXPECT_EQ(s.host, "::1");
+  EXPECT_EQ(s.port, "443");
+  EXPECT_EQ(s.target, "/");
+  EXPECT_EQ(s.host_header(), "[::1]");
+  EXPECT_EQ(parse_url("http://h?q").target, "/?q");
+  for (const char* bad : {"ftp://h/", "http://", "http://h:0/", "http://h:99999/", "h:80/", "http://u:p@h/", "http://[::1/"})
+    EXPECT_THROW(parse_url(bad), InputError) << bad;
+}
+
+TEST(LoadRequest, SerialisesHeadersAndBody) {
+  const Url u = parse_url("http://h:81/p");
+  const std::string r = make_request(u, "POST", {{"Content-Type", "application/json"}, {"host", "other"}}, "{}");
+  EXPECT_EQ(r.substr(0, 18), "POST /p HTTP/1.1\r\n");
+  EXPECT_EQ(r.find("Host: h:81"), std::string::npos) << "a given Host replaces the default";
+  EXPECT_NE(r.find("host: other\r\n"), std::string::npos);
+  EXPECT_NE(r.find("Content-Length: 2\r\n\r\n{}"), std::string::npos);
+  EXPECT_THROW(make_request(u, "GET", {{"X", "a\r\nInjected: 1"}}, ""), InputError);
+}
+
+TEST(LoadWav, DurationFromTheHeader) {
+  std::string h = "RIFF" + std::string(4, '\0') + "WAVEfmt ";
+  const auto le32 = [](std::uint32_t v) { return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)}; };
+  const auto le16 = [](std::uint16_t v) { return std::string{char(v), char(v >> 8)}; };
+  h += le32(16) + le16(1) + le16(1) + le32(16000) + le32(32000) + le16(2) + le16(16);
+  EXPECT_EQ(wav_duration_s(h + "data" + le32(64000), 44 + 64000), 2.0);
+  EXPECT_EQ(wav_duration_s(h + "data" + le32(0xFFFFFFFF), 44 + 16000), 0.5);  // streamed: from the bytes
+  EXPECT_FALSE(wav_duration_s("RIFF....WAVE", 12));
+  EXPECT_FALSE(wav_duration_s("hello, world\n", 13));
+}
+
+TEST(LoadSchedule, SeededRatesAndShapes) {
+  const auto a = arrival_schedule({ArrivalKind::poisson, 1000, 1, 7}, 10'000'000'000, std::nullopt);
+  EXPECT_EQ(a, arrival_schedule({ArrivalKind::poisson, 1000, 1, 7}, 10'000'000'000, std::nullopt));
+  EXPECT_NEAR(static_cast<double>(a.size()), 10'000, 400);  // ±4 sigma
+  const auto c = arrival_schedule({ArrivalKind::constant, 100, 1, 0}, 1'000'000'000, std::nullopt);
+  ASSERT_EQ(c.size(), 100u);
+  EXPECT_EQ(c[99], 990'000'000);
+  EXPECT_EQ(arrival_schedule({ArrivalKind::constant, 100, 1, 0}, 1'000'000'000, 10).size(), 10u);
+  // Gamma with k = 0.25: same mean rate, burstier (CV of the gaps = 1/sqrt(k) = 2).
+  const auto g = arrival_schedule({ArrivalKind::gamma, 1000, 0.25, 3}, 20'000'000'000, std::nullopt);
+  EXPECT_NEAR(static_cast<double>(g.size()), 20'000, 1'200);
+  double sum = 0, sq = 0;
+  for (std::size_t i = 1; i < g.size(); ++i) {
+    const double d = static_cast<double>(g[i] - g[i - 1]);
+    sum += d;
+    sq += d * d;
+  }
+  const double n = static_cast<double>(g.size() - 1), mean = sum / n;
+  EXPECT_NEAR(std::sqrt(sq / n - mean * mean) / mean, 2.0, 0.2);
+  EXPECT_THROW(arrival_schedule({ArrivalKind::poisson, 0, 1, 0}, 1, std::nullopt), InputError);
+  EXPECT_THROW(parse_arrival("uniform"), InputError);
+}
+
+TEST(LoadTrace, ReadsJsonlAndCsvAndSaysWhereItIsWrong) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto jsonl = (dir / "trackiq_trace_test.jsonl").string();
+  std::ofstream(jsonl) << "{\"timestamp\": 1000, \"input\": \"a\"}\n\n{\"timestamp\": 1500.5}\n";
+  const auto t = read_trace(jsonl, 2.0);
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].t_ns, 0);
+  EXPECT_EQ(t[1].t_ns, 1'001'000'000);
+  EXPECT_EQ(t[0].input, "a");
+  const auto csv = (dir / "trackiq_trace_test.csv").string();
+  std::ofstream(csv) << "input,timestamp\n\"x, y\",0\nz,10\n";
+  EXPECT_EQ(read_trace(csv)[1].t_ns, 10'000'000);
+  std::ofstream(jsonl) << "{\"timestamp\": 10}\n{\"timestamp\": 5}\n";
+  try {
+    read_trace(jsonl);
+    ADD_FAILURE();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("trackiq_trace_test.jsonl:2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LoadSlo, EarlyStoppingNeedsEnoughRequestsToConfirmAPercentile) {
+  // With no request over the limit, p90 is confirmed at 99 % from 44 requests (0.9^44 < 0.01),
+  // p99 from 459 (0.99^459 < 0.01) — MLPerf LoadGen's minimum query counts.
+  EXPECT_FALSE(early_stopping_pass(43, 0, 90));
+  EXPECT_TRUE(early_stopping_pass(44, 0, 90));
+  EXPECT_FALSE(early_stopping_pass(458, 0, 99));
+  EXPECT_TRUE(early_stopping_pass(459, 0, 99));
+  // 10 000 requests with 0.5 % over the limit confirm p99; 1.2 % over it do not.
+  EXPECT_TRUE(early_stopping_pass(10'000, 50, 99));
+  EXPECT_FALSE(early_stopping_pass(10'000, 120, 99));
+  EXPECT_FALSE(early_stopping_pass(0, 0, 99));
+}
+
+TEST(LoadEngine, ClosedLoopSendsExactlyTheRequestsAskedForOverKeepAlive) {
+  RefServer server;
+  ASSERT_TRUE(server.ok());
+  EngineOptions o = options_for(server.url("/small"));
+  o.threads = 2;
+  o.connections = 4;
+  o.max_requests = 2000;
+  const EngineOutcome out = run_engine(o);
+  ASSERT_EQ(out.records.size(), 2000u);
+  for (const RequestRecord& r : out.records) {
+    ASSERT_EQ(r.error, ErrorClass::none) << (out.error_examples.empty() ? "" : out.error_examples.begin()->second);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.response_bytes, 13u);
+    EXPECT_LE(r.t_send_ns, r.t_first_byte_ns);
+    EXPECT_LE(r.t_first_byte_ns, r.t_done_ns);
+  }
+  EXPECT_TRUE(out.errors_by_class.empty()) << (out.error_examples.empty() ? "" : out.error_examples.begin()->second);
+  EXPECT_EQ(out.thread_busy.size(), 2u);
+}
+
+TEST(LoadEngine, OpenLoopSendsOnScheduleAndMeasuresFromIt) {
+  RefServer server;
+  ASSERT_TRUE(server.ok());
+  EngineOptions o = options_for(server.url("/small"));
+  o.threads = 2;
+  o.connections = 8;
+  o.schedule_ns = arrival_schedule({ArrivalKind::constant, 200, 1, 0}, 1'000'000'000, std::nullopt);
+  const EngineOutcome out = run_engine(o);
+  ASSERT_EQ(out.records.size(), 200u);
+  std::vector<double> lag;
+  for (const RequestRecord& r : out.records) {
+    EXPECT_EQ(r.error, ErrorClass::none);
+    EXPECT_GE(r.t_send_ns, r.t_sched_ns) << "never sent before it is due";
+    lag.push_back(static_cast<double>(r.t_send_ns - r.t_sched_ns) / 1e6);
+    EXPECT_EQ(r.t_sched_ns - out.start_ns, o.schedule_ns[r.index]);
+  }
+  EXPECT_LT(median(lag), 2.0) << "ms behind schedule";
+  LoadPointOptions po;
+  po.url = server.url("/small");
+  po.rate = 200;
+  const LoadPoint p = summarize_point(out, po);
+  EXPECT_NEAR(p.target_rate, 200, 1);
+  EXPECT_EQ(p.result.latency->measured_from, "scheduled");
+  EXPECT_EQ(p.result.metric_value("queries_total"), 200);
+}
+
+// A slow server in the open loop: requests queue for the connections, and the latency from the
+// schedule shows the queueing that the latency from the send hides (coordinated omission).
+TEST(LoadEngine, OpenLoopLatencyFromTheScheduleIncludesQueueing) {
+  RefServer server;
+  ASSERT_TRUE(server.ok());
+  EngineOptions o = options_for(server.url("/sleep/50"));
+  o.connections = 1;
+  o.schedule_ns = arrival_schedule({ArrivalKind::constant, 40, 1, 0}, 500'000'000, std::nullopt);  // 20 requests
+  const EngineOutcome out = run_engine(o);
+  ASSERT_EQ(out.records.size(), 20u);
+  const RequestRecord& last = out.records.back();
+  const double from_send = static_cast<double>(last.t_done_ns - last.t_send_ns) / 1e6;
+  const double from_sched = static_cast<double>(last.t_done_ns - last.t_sched_ns) / 1e6;
+  EXPECT_LT(from_send, 80);
+  // 20 requests of 50 ms on one connection, due every 25 ms: the last waits ~475 ms.
+  EXPECT_GT(from_sched, 400);
+}
+
+TEST(LoadEngine, StreamingTimingMatchesTheServersGroundTruth) {
+  RefServer server({"--ttft-ms", "40", "--itl-ms", "8", "--tokens", "12"});
+  ASSERT_TRUE(server.ok());
+  for (const bool split : {false, true}) {
+    EngineOptions o = options_for(server.url("/v1/chat/completions"), "POST", chat_body(100),
+                                  {{"x-split-writes", split ? "1" : "0"}});
+    o.sse = true;
+    o.connections = 2;
+    o.max_requests = 16;
+    const EngineOutcome out = run_engine(o);
+    ASSERT_EQ(out.llm.size(), 16u);
+    std::vector<LlmRequestRecord> recs(out.llm.begin(), out.llm.end());
+    for (const auto& r : recs) {
+      ASSERT_TRUE(r.ok) << r.error_class << ": " << r.error_message;
+      EXPECT_TRUE(r.saw_done);
+      EXPECT_EQ(r.usage_completion_tokens, 12);
+      EXPECT_EQ(r.usage_prompt_tokens, 3);
+      EXPECT_EQ(r.events.size(), 12u) << "the role-only and usage chunks are not output";
+    }
+    const LlmRunMetrics m = compute_llm_metrics(recs);
+    EXPECT_NEAR(m.ttft.median_ms, 40.0, 2.0) << "split=" << split;
+    EXPECT_NEAR(m.tpot.median_ms, 8.0, 2.0) << "split=" << split;
+    EXPECT_NEAR(m.itl.median_ms, 8.0, 2.0) << "split=" << split;
+    EXPECT_NEAR(m.e2el.median_ms, 40.0 + 11 * 8.0, 3.0) << "split=" << split;
+    EXPECT_EQ(m.total_output_tokens, 16 * 12);
+    EXPECT_EQ(m.output_tokens_estimated_requests, 0u);
+  }
+}
+
+TEST(LoadEngine, SeveralTokensPerChunkSpreadThePerTokenItl) {
+  RefServer server({"--ttft-ms", "20", "--itl-ms", "12", "--tokens", "12", "--tokens-per-chunk", "3"});
+  ASSERT_TRUE(server.ok());
+  EngineOptions o = options_for(server.url("/v1/chat/completions"), "POST", chat_body(100));
+  o.sse = true;
+  o.max_requests = 6;
+  const EngineOutcome out = run_engine(o);
+  const LlmRunMetrics m = compute_llm_metrics(out.llm);
+  EXPECT_EQ(m.completed, 6u);
+  EXPECT_NEAR(m.itl.median_ms, 12.0, 2.0);
+  // 4 chunks: TPOT = 3 gaps * 12 ms / 11 tokens.
+  EXPECT_NEAR(m.tpot.median_ms, 36.0 / 11.0, 1.0);
+}
+
+TEST(LoadEngine, EveryErrorClassIsCountedAndTheRunGoesOn) {
+  RefServer server({"--ttft-ms", "5", "--itl-ms", "5"});
+  ASSERT_TRUE(server.ok());
+  struct Case {
+    std::string path, method;
+    bool sse;
+    ErrorClass expect;
+  };
+  const std::vector<Case> cases{
+      {"/status/503", "GET", false, ErrorClass::http_status}, {"/reset", "GET", false, ErrorClass::reset},
+      {"/close", "GET", false, ErrorClass::closed},           {"/malformed", "GET", false, ErrorClass::malformed},
+      {"/sleep/3000", "GET", false, ErrorClass::timeout},     {"/v1/stream-error", "POST", true, ErrorClass::stream_error},
+      {"/truncated", "POST", true, ErrorClass::closed},
+  };
+  for (const Case& c : cases) {
+    EngineOptions o = options_for(server.url(c.path), c.method, c.method == "POST" ? chat_body(4) : "");
+    o.sse = c.sse;
+    o.max_requests = 3;
+    o.timeout_ns = 300'000'000;
+    const EngineOutcome out = run_engine(o);
+    ASSERT_EQ(out.records.size(), 3u) << c.path;
+    for (const RequestRecord& r : out.records) EXPECT_EQ(r.error, c.expect) << c.path << ": " << to_string(r.error);
+    EXPECT_EQ(out.errors_by_class.at(std::string(to_string(c.expect))), 3u) << c.path;
+    EXPECT_FALSE(out.error_examples.at(std::string(to_string(c.expect))).empty());
+  }
+}
+
+TEST(LoadEngine, ARefusedConnectionIsAConnectError) {
+  // A port nobody listens on: bind one, note it, close it.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  EngineOptions o = options_for("http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/");
+  o.max_requests = 5;
+  const EngineOutcome out = run_engine(o);
+  ASSERT_EQ(out.records.size(), 5u);
+  EXPECT_EQ(out.errors_by_class.at("connect"), 5u);
+  EXPECT_NE(out.error_examples.at("connect").find("refused"), std::string::npos) << out.error_examples.at("connect");
+}
+
+TEST(LoadEngine, MaxErrorRateStopsEarlyAndMarksThePointPartial) {
+  RefServer server;
+  ASSERT_TRUE(server.ok());
+  EngineOptions o = options_for(server.url("/status/500"));
+  o.connections = 2;
+  o.duration_ns = 30'000'000'000;
+  o.max_error_rate = 0.1;
+  const auto t0 = std::chrono::steady_clock::now();
+  const EngineOutcome out = run_engine(o);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_TRUE(out.stopped_early);
+  EXPECT_NE(out.stop_reason.find("max-error-rate"), std::string::npos);
+  LoadPointOptions po;
+  po.url = "x";
+  const LoadPoint p = summarize_point(out, po);
+  EXPECT_TRUE(p.partial);
+  EXPECT_NE(p.result.warnings.front().find("partial"), std::string::npos);
+}
+
+TEST(LoadEngine, WavResponsesGiveTheAudioDurationAndKserveAnswers) {
+  RefServer server({"--ttft-ms", "10"});
+  ASSERT_TRUE(server.ok());
+  EngineOptions o = options_for(server.url("/wav?seconds=2"));
+  o.wav = true;
+  o.max_requests = 2;
+  const EngineOutcome out = run_engine(o);
+  for (const RequestRecord& r : out.records) EXPECT_DOUBLE_EQ(r.audio_s, 2.0);
+  LoadPointOptions po;
+  po.url = "x";
+  const LoadPoint p = summarize_point(out, po);
+  ASSERT_TRUE(p.result.metric_value("rtf_mean"));
+  EXPECT_GT(*p.result.metric_value("rtf_mean"), 0.004);  // >= 10 ms for 2 s of audio
+  EXPECT_LT(*p.result.metric_value("rtf_mean"), 0.5);
+
+  EngineOptions k = options_for(server.url("/v2/models/resnet/infer"), "POST", R"({"inputs":[]})");
+  k.max_requests = 2;
+  const EngineOutcome kout = run_engine(k);
+  for (const RequestRecord& r : kout.records) EXPECT_EQ(r.status, 200);
+}
+
+}  // namespace
+}  // namespace trackiq::load
