@@ -157,6 +157,7 @@ std::vector<TraceEntry> read_trace(const std::string& path, double time_scale) {
     if (ms < prev) throw InputError(path, lineno, fmt::format("timestamp {} is before the previous one ({})", ms, prev));
     if (out.empty()) t0 = ms;
     prev = ms;
+    if ((ms - t0) * 1e6 * time_scale > 9e18) throw InputError(path, lineno, "timestamp too far from the first (more than 285 years)");
     out.push_back({static_cast<std::int64_t>(std::llround((ms - t0) * 1e6 * time_scale)), std::move(input)});
   }
   if (out.empty()) throw InputError(path, lineno, "the trace has no arrivals");

@@ -200,7 +200,9 @@ Json tradeoff(const std::vector<Result>& runs) {
     std::sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     if (points.front().first == points.back().first) continue;  // does not vary
     Json pts = Json::array();
-    for (const auto& [x, r] : points) {
+    for (const auto& point : points) {
+      const double x = point.first;
+      const Result* r = point.second;  // not a structured binding: clang 14 cannot capture those
       const auto opt = [&](std::string_view m) { const auto v = r->metric_value(m); return v ? number(*v) : Json(nullptr); };
       pts.push_back({{"run_id", r->run_id}, {"label", run_label(*r)}, {"x", number(x)}, {"p50_ms", opt("latency_p50_ms")},
                      {"p99_ms", opt("latency_p99_ms")}, {"throughput", opt("throughput_samples_per_s")}});
