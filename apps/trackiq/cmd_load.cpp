@@ -51,12 +51,17 @@ std::int64_t duration_flag(const std::string& text, const char* flag, bool allow
   return *d;
 }
 
-// The dataset's rows as flat string maps: JSON Lines (objects; non-string values as JSON text)
-// or CSV with a header.
-std::vector<std::map<std::string, std::string>> read_dataset(const std::string& path) {
+// One dataset row: its fields as strings, and the line it came from (for errors).
+struct Row {
+  std::size_t line = 0;
+  std::map<std::string, std::string> fields;
+};
+
+// The dataset's rows: JSON Lines (objects; non-string values as JSON text) or CSV with a header.
+std::vector<Row> read_dataset(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path, 0, "cannot open the dataset");
-  std::vector<std::map<std::string, std::string>> rows;
+  std::vector<Row> rows;
   std::string line;
   std::size_t lineno = 0;
   std::vector<std::string> header;
@@ -82,8 +87,8 @@ std::vector<std::map<std::string, std::string>> read_dataset(const std::string& 
       }
       if (f.size() != header.size())
         throw InputError(path, lineno, fmt::format("{} fields, the header has {}", f.size(), header.size()));
-      std::map<std::string, std::string> row;
-      for (std::size_t i = 0; i < f.size(); ++i) row[header[i]] = f[i];
+      Row row{lineno, {}};
+      for (std::size_t i = 0; i < f.size(); ++i) row.fields[header[i]] = f[i];
       rows.push_back(std::move(row));
     } else {
       nlohmann::json j;
@@ -93,8 +98,8 @@ std::vector<std::map<std::string, std::string>> read_dataset(const std::string& 
         throw InputError(path, lineno, fmt::format("not JSON: {}", e.what()));
       }
       if (!j.is_object()) throw InputError(path, lineno, "expected a JSON object per line");
-      std::map<std::string, std::string> row;
-      for (auto& [k, v] : j.items()) row[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      Row row{lineno, {}};
+      for (auto& [k, v] : j.items()) row.fields[k] = v.is_string() ? v.get<std::string>() : v.dump();
       rows.push_back(std::move(row));
     }
   }
@@ -103,7 +108,7 @@ std::vector<std::map<std::string, std::string>> read_dataset(const std::string& 
 }
 
 // {{name}} → the row's value. Unknown names are an error (a typo would otherwise send "{{prmpt}}").
-std::string fill_template(const std::string& tmpl, const std::map<std::string, std::string>& row, const std::string& origin) {
+std::string fill_template(const std::string& tmpl, const Row& row, const std::string& origin) {
   std::string out;
   std::size_t i = 0;
   while (i < tmpl.size()) {
@@ -118,22 +123,38 @@ std::string fill_template(const std::string& tmpl, const std::map<std::string, s
     std::string name = tmpl.substr(open + 2, close - open - 2);
     while (!name.empty() && name.front() == ' ') name.erase(0, 1);
     while (!name.empty() && name.back() == ' ') name.pop_back();
-    const auto it = row.find(name);
-    if (it == row.end()) throw InputError(origin, 0, fmt::format("template variable '{}' is not a column of the dataset", name));
+    const auto it = row.fields.find(name);
+    if (it == row.fields.end())
+      throw InputError(origin, row.line, fmt::format("template variable '{}' is not a column of the dataset", name));
     out += it->second;
     i = close + 2;
   }
   return out;
 }
 
-std::string openai_body(const LoadFlags& f, const std::string& prompt) {
+// `origin` and `line` say where the prompt came from, for the error when it is not UTF-8.
+std::string openai_body(const LoadFlags& f, const std::string& prompt, const std::string& origin, std::size_t line) {
   nlohmann::ordered_json j{{"model", f.model}};
   if (f.api == "openai-chat") j["messages"] = nlohmann::json::array({{{"role", "user"}, {"content", prompt}}});
   else j["prompt"] = prompt;
   j["max_tokens"] = f.max_tokens;
   j["stream"] = true;
   j["stream_options"] = {{"include_usage", true}};
-  return j.dump();
+  try {
+    return j.dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw InputError(origin, line, "the prompt (or --model) is not valid UTF-8");
+  }
+}
+
+// A path segment: everything but RFC 3986 unreserved characters percent-encoded.
+std::string path_segment(const std::string& v) {
+  std::string out;
+  for (const unsigned char ch : v) {
+    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') out += static_cast<char>(ch);
+    else out += fmt::format("%{:02X}", ch);
+  }
+  return out;
 }
 
 struct Plan {
@@ -157,7 +178,7 @@ Plan build_plan(const LoadFlags& f, const std::vector<load::TraceEntry>* trace) 
   std::string method = f.method;
   std::string body_template = f.body;
   if (!body_template.empty() && body_template.front() == '@') body_template = read_text(body_template.substr(1));
-  std::vector<std::map<std::string, std::string>> rows;
+  std::vector<Row> rows;
   if (!f.dataset.empty()) rows = read_dataset(f.dataset);
   if (f.dataset_order != "round-robin" && f.dataset_order != "random")
     throw InputError(fmt::format("--dataset-order '{}': use round-robin or random", f.dataset_order));
@@ -179,20 +200,25 @@ Plan build_plan(const LoadFlags& f, const std::vector<load::TraceEntry>* trace) 
       p.url.target = f.api == "openai-chat" ? "/v1/chat/completions" : "/v1/completions";
     if (!has_header("content-type")) headers.emplace_back("Content-Type", "application/json");
     if (!has_header("accept")) headers.emplace_back("Accept", "text/event-stream");
-    const auto prompt_of = [&](const std::map<std::string, std::string>& row) {
+    const auto prompt_of = [&](const Row& row) {
       for (const char* k : {"prompt", "input", "text", "question"})
-        if (const auto it = row.find(k); it != row.end()) return it->second;
-      throw InputError(f.dataset, 0, "each row needs a 'prompt' (or input, text, question) field");
+        if (const auto it = row.fields.find(k); it != row.fields.end()) return it->second;
+      throw InputError(f.dataset, row.line, "each row needs a 'prompt' (or input, text, question) field");
     };
+    const auto body_of_row = [&](const Row& row) { return openai_body(f, prompt_of(row), f.dataset, row.line); };
     if (trace) {
-      for (const auto& e : *trace)
-        p.requests.push_back(load::make_request(p.url, method, headers,
-                                                openai_body(f, e.input ? *e.input : rows.empty() ? "Hello" : prompt_of(rows[p.requests.size() % rows.size()]))));
+      for (std::size_t i = 0; i < trace->size(); ++i) {
+        const auto& e = (*trace)[i];
+        const std::string body = e.input           ? openai_body(f, *e.input, f.trace, 0)
+                                 : rows.empty()    ? openai_body(f, "Hello", "--model", 0)
+                                                   : body_of_row(rows[i % rows.size()]);
+        p.requests.push_back(load::make_request(p.url, method, headers, body));
+      }
     } else if (!rows.empty()) {
-      for (const auto& row : rows) p.requests.push_back(load::make_request(p.url, method, headers, openai_body(f, prompt_of(row))));
+      for (const auto& row : rows) p.requests.push_back(load::make_request(p.url, method, headers, body_of_row(row)));
     } else {
-      p.requests.push_back(load::make_request(p.url, method, headers,
-                                              openai_body(f, "Write a short story about a lighthouse keeper.")));
+      p.requests.push_back(load::make_request(
+          p.url, method, headers, openai_body(f, "Write a short story about a lighthouse keeper.", "--model", 0)));
     }
     return p;
   }
@@ -200,7 +226,7 @@ Plan build_plan(const LoadFlags& f, const std::vector<load::TraceEntry>* trace) 
     if (f.model.empty()) throw InputError("--api kserve needs --model NAME");
     if (body_template.empty()) throw InputError("--api kserve needs --body (the v2 inference request JSON, or @file)");
     if (method.empty()) method = "POST";
-    if (p.url.target == "/") p.url.target = "/v2/models/" + f.model + "/infer";
+    if (p.url.target == "/") p.url.target = "/v2/models/" + path_segment(f.model) + "/infer";
     if (!has_header("content-type")) headers.emplace_back("Content-Type", "application/json");
   } else if (f.api != "generic") {
     throw InputError(fmt::format("--api '{}': use generic, openai-chat, openai-completions or kserve", f.api));
@@ -247,7 +273,10 @@ int load_run(const LoadFlags& f) {
   if (f.slo_percentile != 90 && f.slo_percentile != 95 && f.slo_percentile != 99)
     throw InputError("--slo-percentile must be 90, 95 or 99");
   std::vector<load::TraceEntry> trace;
-  if (!f.trace.empty()) trace = load::read_trace(f.trace, f.time_scale);
+  if (!f.trace.empty()) {
+    trace = load::read_trace(f.trace, f.time_scale);
+    if (f.requests && trace.size() > *f.requests) trace.resize(*f.requests);  // --requests caps a replay too
+  }
   const Plan plan = build_plan(f, f.trace.empty() ? nullptr : &trace);
   if (!f.arrival.empty() && f.rates.empty() && f.trace.empty() && f.arrival != "poisson")
     throw InputError("--arrival applies to the open loop: give --rate R");

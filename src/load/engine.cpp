@@ -15,6 +15,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -39,6 +40,7 @@ using boost::system::error_code;
 constexpr std::size_t kReadBuffer = 64 * 1024;
 constexpr std::size_t kWavHeadBytes = 4096;
 constexpr std::uint64_t kMinFinishedForErrorRate = 50;
+constexpr std::chrono::milliseconds kConnectBackoff{10};
 
 std::int64_t thread_cpu_ns() {
   timespec ts{};
@@ -97,17 +99,21 @@ class Conn {
  public:
   Conn(Worker& w, net::io_context& io, ssl::context* tls_ctx, const std::string& sni);
   void start(std::size_t record);  // runs one request
-  void open_now();                 // connects synchronously, before the run; failures are left to start()
+  // Opens the connection ahead of the run (connect(false)): a failure leaves it closed, and the
+  // first request connects again and reports what happens.
+  void preconnect() { connect(false); }
+  bool connected() const noexcept { return connected_; }
   void abort(ErrorClass error, std::string message);  // from the timeout sweep
   void close();
   void on_body(std::string_view body);
 
   bool busy = false;
-  std::int64_t t_started = 0;  // when start() took the request (the timeout counts from here)
+  std::int64_t t_started = 0;
+  net::steady_timer backoff;  // closed loop: the pause after a failed connect  // when start() took the request (the timeout counts from here)
 
  private:
   using Stream = ssl::stream<tcp::socket>;
-  void connect();
+  void connect(bool request = true);
   void send();
   void read();
   void on_read(const error_code& ec, std::size_t n);
@@ -125,9 +131,18 @@ class Conn {
   net::io_context& io_;
   ssl::context* tls_ctx_;
   std::string sni_;
-  std::unique_ptr<tcp::socket> sock_;
-  std::unique_ptr<Stream> tls_;
+  // Shared, and captured by every pending operation's handler (keeper()): closing a connection
+  // with a read in flight (a timeout) must not free the stream the cancelled operation still
+  // touches when its handler runs.
+  std::shared_ptr<tcp::socket> sock_;
+  std::shared_ptr<Stream> tls_;
+  std::shared_ptr<void> keeper() const {
+    if (tls_) return tls_;
+    return sock_;
+  }
   bool connected_ = false;
+  bool reused_ = false;   // the request started on a connection that was already open
+  bool retried_ = false;  // it was sent again after that connection turned out closed
   std::uint64_t gen_ = 0;  // bumped by close(): handlers of an older generation do nothing
   std::size_t record_ = 0;
   std::string buf_;
@@ -160,6 +175,7 @@ class Worker {
   std::uint64_t not_sent = 0;
 
   void finished(Conn& c, const RequestRecord& r);
+  void account(const RequestRecord& r);  // --max-error-rate bookkeeping
   void note_error(ErrorClass e, const std::string& message) {
     examples.try_emplace(std::string(to_string(e)), message);
   }
@@ -188,7 +204,7 @@ std::size_t Parser::on_body_impl(string_view body, error_code&) {
 }
 
 Conn::Conn(Worker& w, net::io_context& io, ssl::context* tls_ctx, const std::string& sni)
-    : w_(w), io_(io), tls_ctx_(tls_ctx), sni_(sni), sse_(w.o.max_sse_event_bytes) {
+    : backoff(io), w_(w), io_(io), tls_ctx_(tls_ctx), sni_(sni), sse_(w.o.max_sse_event_bytes) {
   buf_.resize(kReadBuffer);
 }
 
@@ -197,14 +213,16 @@ LlmRequestRecord* Conn::llm() { return w_.o.sse ? &w_.llm[record_] : nullptr; }
 
 template <class Buffers, class Handler>
 void Conn::async_write(const Buffers& b, Handler&& h) {
-  if (tls_) net::async_write(*tls_, b, std::forward<Handler>(h));
-  else net::async_write(*sock_, b, std::forward<Handler>(h));
+  auto kept = [k = keeper(), h = std::forward<Handler>(h)](const error_code& ec, std::size_t n) mutable { h(ec, n); };
+  if (tls_) net::async_write(*tls_, b, std::move(kept));
+  else net::async_write(*sock_, b, std::move(kept));
 }
 
 template <class Buffers, class Handler>
 void Conn::async_read_some(const Buffers& b, Handler&& h) {
-  if (tls_) tls_->async_read_some(b, std::forward<Handler>(h));
-  else sock_->async_read_some(b, std::forward<Handler>(h));
+  auto kept = [k = keeper(), h = std::forward<Handler>(h)](const error_code& ec, std::size_t n) mutable { h(ec, n); };
+  if (tls_) tls_->async_read_some(b, std::move(kept));
+  else sock_->async_read_some(b, std::move(kept));
 }
 
 void Conn::close() {
@@ -220,71 +238,63 @@ void Conn::close() {
   sock_.reset();
 }
 
-void Conn::open_now() {
-  close();
-  error_code ec;
-  if (tls_ctx_) {
-    tls_ = std::make_unique<Stream>(io_, *tls_ctx_);
-    if (!SSL_set_tlsext_host_name(tls_->native_handle(), sni_.c_str())) return close();
-    if (!w_.o.insecure_tls) tls_->set_verify_callback(ssl::host_name_verification(sni_));
-    net::connect(tls_->next_layer(), w_.s.endpoints, ec);
-    if (!ec) tls_->next_layer().set_option(tcp::no_delay(true), ec);
-    if (!ec) tls_->handshake(ssl::stream_base::client, ec);
-  } else {
-    sock_ = std::make_unique<tcp::socket>(io_);
-    net::connect(*sock_, w_.s.endpoints, ec);
-    if (!ec) sock_->set_option(tcp::no_delay(true), ec);
-    if (!ec) sock_->non_blocking(true, ec);
-  }
-  if (ec) return close();
-  connected_ = true;
-}
-
 void Conn::start(std::size_t record) {
   busy = true;
   record_ = record;
+  reused_ = connected_;
+  retried_ = false;
   parser_.reset();
   t_started = now_ns();
   if (connected_) send();
   else connect();
 }
 
-void Conn::connect() {
+void Conn::connect(bool request) {
   close();
   const std::uint64_t gen = gen_;
+  const auto failed = [this, request](ErrorClass e, std::string why) {
+    if (request) fail(e, std::move(why));
+    else close();  // a pre-connect: the first request connects again and reports what happens
+  };
+  const auto ready = [this, request] {
+    connected_ = true;
+    if (request) send();
+  };
   if (tls_ctx_) {
-    tls_ = std::make_unique<Stream>(io_, *tls_ctx_);
+    tls_ = std::make_shared<Stream>(io_, *tls_ctx_);
     if (!SSL_set_tlsext_host_name(tls_->native_handle(), sni_.c_str())) {
-      fail(ErrorClass::connect, "TLS: cannot set the server name");
+      // Posted, not called: a synchronous fail() would start the next request here, which would
+      // fail the same way, recursing.
+      net::post(io_, [gen, failed, this] {
+        if (gen == gen_) failed(ErrorClass::connect, "TLS: cannot set the server name");
+      });
       return;
     }
     if (!w_.o.insecure_tls) tls_->set_verify_callback(ssl::host_name_verification(sni_));
   } else {
-    sock_ = std::make_unique<tcp::socket>(io_);
+    sock_ = std::make_shared<tcp::socket>(io_);
   }
   tcp::socket& s = tls_ ? tls_->next_layer() : *sock_;
-  net::async_connect(s, w_.s.endpoints, [this, gen](const error_code& ec, const tcp::endpoint&) {
+  net::async_connect(s, w_.s.endpoints, [this, gen, failed, ready, k = keeper()](const error_code& ec, const tcp::endpoint&) {
     if (gen != gen_) return;
     if (ec) {
-      fail(ErrorClass::connect, fmt::format("connect to {}:{}: {}", w_.o.url.host, w_.o.url.port, ec.message()));
+      failed(ErrorClass::connect, fmt::format("connect to {}:{}: {}", w_.o.url.host, w_.o.url.port, ec.message()));
       return;
     }
     error_code ignored;
     (tls_ ? tls_->next_layer() : *sock_).set_option(tcp::no_delay(true), ignored);
     if (!tls_) {
       sock_->non_blocking(true, ignored);
-      connected_ = true;
-      send();
+      ready();
       return;
     }
-    tls_->async_handshake(ssl::stream_base::client, [this, gen](const error_code& hec) {
+    tls_->async_handshake(ssl::stream_base::client, [this, gen, failed, ready, k = keeper()](const error_code& hec) {
       if (gen != gen_) return;
       if (hec) {
-        fail(ErrorClass::connect, fmt::format("TLS handshake with {}: {}", w_.o.url.host, hec.message()));
+        failed(ErrorClass::connect, fmt::format("TLS handshake with {}: {}", w_.o.url.host, hec.message()));
         return;
       }
-      connected_ = true;
-      send();
+      ready();
     });
   });
 }
@@ -323,7 +333,7 @@ void Conn::send() {
     written += n;
   }
   if (ec == net::error::would_block || ec == net::error::try_again) {
-    net::async_write(*sock_, net::buffer(bytes.data() + written, bytes.size() - written), on_written);
+    async_write(net::buffer(bytes.data() + written, bytes.size() - written), on_written);
     return;
   }
   on_written(ec, written);
@@ -397,6 +407,9 @@ void Conn::on_read(const error_code& ec, std::size_t n) {
       return;
     }
     if (used == 0) break;
+    if (parser_->is_done() && parser_->status >= 100 && parser_->status < 200 && parser_->status != 101) {
+      parser_.emplace(*this);  // an interim response (100 Continue, 103 Early Hints): the real one follows
+    }
   }
   if (parser_->is_done()) {
     complete(t);
@@ -433,6 +446,15 @@ void Conn::complete(std::int64_t t) {
 
 void Conn::fail(ErrorClass error, std::string message) {
   RequestRecord& r = rec();
+  // A kept-alive connection the server closed while it sat idle (its keep-alive timeout) fails
+  // before any response byte: like browsers and HTTP libraries, send once more on a new
+  // connection rather than count the server's housekeeping as its failure.
+  if ((error == ErrorClass::closed || error == ErrorClass::reset) && reused_ && !retried_ && r.t_first_byte_ns == 0) {
+    retried_ = true;
+    reused_ = false;
+    connect();  // asynchronous: sends again (t_send restamped, t_sched kept) once connected
+    return;
+  }
   r.error = error;
   r.t_done_ns = now_ns();
   if (parser_) r.status = static_cast<std::uint16_t>(parser_->status);
@@ -525,6 +547,7 @@ void Worker::on_due() {
     if (due > t) break;
     ++next_due_;
     const std::size_t rec = new_record(i, due, o.schedule_ns[i] < o.warmup_ns);
+    records[rec].t_dispatch_ns = t;
     if (s.stop.load(std::memory_order_relaxed)) {
       ++not_sent;
       continue;
@@ -549,7 +572,7 @@ void Worker::dispatch(std::size_t record) {
   c->start(record);
 }
 
-void Worker::finished(Conn& c, const RequestRecord& r) {
+void Worker::account(const RequestRecord& r) {
   if (o.max_error_rate && !r.warmup) {
     const std::uint64_t f = s.finished.fetch_add(1, std::memory_order_relaxed) + 1;
     const std::uint64_t e = s.failed.fetch_add(r.error != ErrorClass::none ? 1 : 0, std::memory_order_relaxed) +
@@ -561,7 +584,20 @@ void Worker::finished(Conn& c, const RequestRecord& r) {
                                     100.0 * static_cast<double>(e) / static_cast<double>(f), f, 100.0 * *o.max_error_rate);
     }
   }
+}
+
+void Worker::finished(Conn& c, const RequestRecord& r) {
+  account(r);
   if (o.schedule_ns.empty()) {
+    if (r.error == ErrorClass::connect) {
+      // A server that refuses connections would otherwise get a new attempt (and this thread a
+      // new record) every few microseconds for the whole run.
+      c.backoff.expires_after(kConnectBackoff);
+      c.backoff.async_wait([this, &c](const error_code& ec) {
+        if (!ec) next_closed(c);
+      });
+      return;
+    }
     next_closed(c);
   } else if (!queue_.empty()) {
     const std::size_t next = queue_.front();
@@ -595,6 +631,22 @@ void Worker::sweep() {
   for (auto& c : conns)
     if (c->busy && t - c->t_started > o.timeout_ns)
       c->abort(ErrorClass::timeout, fmt::format("no complete response within {}", format_duration_ns(static_cast<double>(o.timeout_ns))));
+  // Open loop: a request still waiting for a connection after the timeout (from its due time)
+  // fails as a timeout too, so a hung server cannot hold the run long after its schedule.
+  while (!queue_.empty() && t - records[queue_.front()].t_sched_ns > o.timeout_ns) {
+    RequestRecord& r = records[queue_.front()];
+    queue_.pop_front();
+    r.error = ErrorClass::timeout;
+    r.t_done_ns = t;
+    const std::string why = fmt::format("waited {} for a free connection (all {} busy)",
+                                        format_duration_ns(static_cast<double>(o.timeout_ns)), conns.size());
+    if (o.sse) {
+      llm[static_cast<std::size_t>(&r - records.data())].fail("timeout", why);
+      llm[static_cast<std::size_t>(&r - records.data())].t_done_ns = t;
+    }
+    note_error(ErrorClass::timeout, why);
+    account(r);
+  }
   if (s.stop.load(std::memory_order_relaxed) && !o.schedule_ns.empty()) {
     while (next_due_ < due_.size()) {  // the rest of the schedule is not sent
       const std::uint64_t i = due_[next_due_++];
@@ -670,6 +722,11 @@ Url parse_url(std::string_view text) {
     if (colon != std::string_view::npos) u.port = std::string(authority.substr(colon + 1));
   }
   if (u.host.empty()) throw bad("no host");
+  const auto has_ctl_or_space = [](std::string_view v) {
+    return std::any_of(v.begin(), v.end(), [](char ch) { return static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f; });
+  };
+  if (has_ctl_or_space(u.host) || has_ctl_or_space(u.target))
+    throw bad("spaces and control characters must be percent-encoded");
   if (u.port.empty()) u.port = u.tls() ? "443" : "80";
   if (u.port.find_first_not_of("0123456789") != std::string::npos || u.port.size() > 5 || std::stoi(u.port) == 0 ||
       std::stoi(u.port) > 65535)
@@ -686,13 +743,20 @@ std::string make_request(const Url& url, std::string_view method,
                         [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); });
     });
   };
+  const auto token_char = [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || std::string_view("!#$%&'*+-.^_`|~").find(ch) != std::string_view::npos;
+  };
+  if (method.empty() || !std::all_of(method.begin(), method.end(), token_char))
+    throw InputError(fmt::format("--method '{}': not an HTTP method (RFC 9110 token)", method));
+  if (std::any_of(url.target.begin(), url.target.end(), [](char ch) { return static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f; }))
+    throw InputError(fmt::format("request target '{}': spaces and control characters must be percent-encoded", url.target));
   std::string r = fmt::format("{} {} HTTP/1.1\r\n", method, url.target);
   if (!has("host")) r += fmt::format("Host: {}\r\n", url.host_header());
   if (!has("user-agent")) r += "User-Agent: trackiq-load\r\n";
   if (!has("connection")) r += "Connection: keep-alive\r\n";
   for (const auto& [k, v] : headers) {
-    if (k.find_first_of("\r\n:") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)
-      throw InputError(fmt::format("header '{}': names and values cannot contain line breaks", k));
+    if (k.empty() || !std::all_of(k.begin(), k.end(), token_char) || v.find_first_of("\r\n") != std::string::npos)
+      throw InputError(fmt::format("header '{}': the name must be a token and the value one line", k));
     r += fmt::format("{}: {}\r\n", k, v);
   }
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
@@ -758,8 +822,16 @@ EngineOutcome run_engine(const EngineOptions& o) {
                                                std::move(due[t])));
   // Open every connection before the clock starts, as wrk does: connection setup is not part of
   // the first requests' latency. A connection that fails here is retried by its first request.
-  for (auto& w : workers)
-    for (auto& c : w->conns) c->open_now();
+  // Each worker's connections are opened concurrently on its io_context, run here on the main
+  // thread (the workers have not started: thread creation orders it before them), for at most
+  // the request timeout; those still unconnected are closed and retried by their first request.
+  for (auto& w : workers) {
+    for (auto& c : w->conns) c->preconnect();
+    w->io.run_for(std::chrono::nanoseconds(std::min<std::int64_t>(o.timeout_ns, 10'000'000'000)));
+    for (auto& c : w->conns)
+      if (!c->connected()) c->close();
+    w->io.restart();
+  }
   const double cpu0 = process_cpu_s();
   s.t0 = now_ns() + 20'000'000;  // every thread is running by then
   std::vector<std::thread> threads;

@@ -28,15 +28,18 @@ double log_binomial_pmf(std::uint64_t n, std::uint64_t i, double q) {
 
 // The early-stopping verdict of one SLO over per-request values (ns): the observed percentile
 // and whether the limit is confirmed.
-SloVerdict percentile_slo(const char* metric, const std::vector<std::int64_t>& values, std::int64_t limit_ns, double p) {
+// Failed requests (`failures`) count as over the limit: a run whose slow requests time out must
+// not pass on the fast ones alone.
+SloVerdict percentile_slo(const std::string& metric, const std::vector<std::int64_t>& values, std::int64_t limit_ns, double p,
+                          std::uint64_t failures) {
   SloVerdict v;
   v.metric = metric;
   v.op = "<=";
   v.limit = static_cast<double>(limit_ns) / 1e6;
-  if (values.empty()) return v;  // not measured
-  v.measured = exact_percentiles(values, std::vector<double>{p})[0].value / 1e6;
+  if (values.empty() && failures == 0) return v;  // not measured
+  if (!values.empty()) v.measured = exact_percentiles(values, std::vector<double>{p})[0].value / 1e6;
   const auto k = static_cast<std::uint64_t>(std::count_if(values.begin(), values.end(), [&](std::int64_t x) { return x > limit_ns; }));
-  v.pass = early_stopping_pass(values.size(), k, p);
+  v.pass = early_stopping_pass(values.size() + failures, k + failures, p);
   return v;
 }
 
@@ -48,8 +51,11 @@ bool early_stopping_pass(std::uint64_t n, std::uint64_t k, double percentile, do
   if (q <= 0) return false;  // p100 cannot be confirmed from a sample
   // P(X <= k), summed in log space from the mode side for stability; terms beyond k do not count.
   double cdf = 0;
-  for (std::uint64_t i = 0; i <= k; ++i) cdf += std::exp(log_binomial_pmf(n, i, q));
-  return cdf <= 1.0 - confidence;
+  for (std::uint64_t i = 0; i <= k; ++i) {
+    cdf += std::exp(log_binomial_pmf(n, i, q));
+    if (cdf > 1.0 - confidence) return false;  // the terms are positive: no need to sum the rest
+  }
+  return true;
 }
 
 LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
@@ -76,7 +82,7 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
 
   // The measured requests: everything due after the warm-up.
   std::vector<std::int64_t> lat_send, lat_sched, lag, end_times;
-  std::uint64_t due = 0, sent = 0, completed = 0, late = 0;
+  std::uint64_t due = 0, sent = 0, completed = 0, late = 0, dispatched = 0, loop_late = 0;
   std::int64_t first_send = 0, last_done = 0, first_sched = 0, last_sched = 0;
   double rtf_sum = 0;
   std::uint64_t rtf_n = 0;
@@ -85,6 +91,10 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
     ++due;
     if (first_sched == 0 || q.t_sched_ns < first_sched) first_sched = q.t_sched_ns;
     last_sched = std::max(last_sched, q.t_sched_ns);
+    if (q.t_dispatch_ns != 0) {
+      ++dispatched;
+      if (q.t_dispatch_ns - q.t_sched_ns > kLateNs) ++loop_late;
+    }
     if (q.t_send_ns == 0) continue;
     ++sent;
     if (first_send == 0 || q.t_send_ns < first_send) first_send = q.t_send_ns;
@@ -109,7 +119,10 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
     p.target_rate = *o.rate;
   p.late_fraction = sent ? static_cast<double>(late) / static_cast<double>(sent) : 0;
   for (const double b : out.thread_busy) p.client_busy_max = std::max(p.client_busy_max, b);
-  p.client_bottleneck = p.client_busy_max > 0.5 || (open_loop && p.late_fraction > 0.01);
+  // The client is the bottleneck when its threads are busy, or when its event loop itself takes
+  // up due requests late; a request waiting for a free connection is the server's queueing.
+  const double loop_late_fraction = dispatched ? static_cast<double>(loop_late) / static_cast<double>(dispatched) : 0;
+  p.client_bottleneck = p.client_busy_max > 0.5 || (open_loop && loop_late_fraction > 0.01);
   p.partial = out.stopped_early;
 
   const std::vector<std::int64_t>& primary = open_loop ? lat_sched : lat_send;
@@ -126,7 +139,7 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
     r.latency = std::move(l);
   }
   add(m, "queries_total", static_cast<double>(completed));
-  add(m, "errors_total", static_cast<double>(sent - completed + out.not_sent));
+  add(m, "errors_total", static_cast<double>(due - completed));
   if (due) add(m, "error_rate", static_cast<double>(due - completed) / static_cast<double>(due), ValueKind::kDerived);
   if (d_ns > 0) {
     add(m, "wall_time_s", static_cast<double>(d_ns) / 1e9);
@@ -191,7 +204,8 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
   if (!o.slo.empty()) {
     const double sp = o.slo_percentile;
     const std::string tag = fmt::format("p{:g}", sp);
-    if (o.slo.e2el_ns) r.slo.push_back(percentile_slo((tag + "_e2el_ms").c_str(), primary, *o.slo.e2el_ns, sp));
+    const std::uint64_t failures = due - completed;
+    if (o.slo.e2el_ns) r.slo.push_back(percentile_slo(tag + "_e2el_ms", primary, *o.slo.e2el_ns, sp, failures));
     if (!out.llm.empty() && (o.slo.ttft_ns || o.slo.tpot_ns)) {
       std::vector<std::int64_t> ttft, tpot;
       for (std::size_t i = 0; i < out.records.size(); ++i) {
@@ -200,21 +214,21 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
         ttft.push_back(open_loop ? rm.ttft_sched_ns : rm.ttft_ns);
         if (rm.tpot_ps) tpot.push_back(*rm.tpot_ps / 1000);
       }
-      if (o.slo.ttft_ns) r.slo.push_back(percentile_slo((tag + "_ttft_ms").c_str(), ttft, *o.slo.ttft_ns, sp));
-      if (o.slo.tpot_ns) r.slo.push_back(percentile_slo((tag + "_tpot_ms").c_str(), tpot, *o.slo.tpot_ns, sp));
+      if (o.slo.ttft_ns) r.slo.push_back(percentile_slo(tag + "_ttft_ms", ttft, *o.slo.ttft_ns, sp, failures));
+      if (o.slo.tpot_ns) r.slo.push_back(percentile_slo(tag + "_tpot_ms", tpot, *o.slo.tpot_ns, sp, failures));
     }
     for (const SloVerdict& v : r.slo) p.slo_failed = p.slo_failed || !v.pass;
   }
 
-  r.errors.total = sent - completed + out.not_sent;
+  r.errors.total = due - completed;  // failed (connect failures included) and never sent
   for (const auto& [k, v] : out.errors_by_class) r.errors.by_class[k] = v;
   if (out.not_sent) r.errors.by_class["not_sent"] = out.not_sent;
   for (const auto& [k, v] : out.error_examples) r.errors.examples.push_back(k + ": " + v);
   if (p.partial) r.warnings.push_back("partial result: " + out.stop_reason);
   if (p.client_bottleneck)
     r.warnings.push_back(fmt::format("the load generator may be the bottleneck: busiest thread {:.0f} % busy, {:.1f} % of "
-                                     "sends more than 1 ms late (limits: 50 %, 1 %); add --threads or machines",
-                                     100 * p.client_busy_max, 100 * p.late_fraction));
+                                     "due requests taken up more than 1 ms late (limits: 50 %, 1 %); add --threads or machines",
+                                     100 * p.client_busy_max, 100 * loop_late_fraction));
   if (open_loop && p.target_rate > 0 && p.achieved_rate < 0.9 * p.target_rate)
     r.warnings.push_back(fmt::format("achieved {:.1f} req/s is below 90 % of the target {:.1f} req/s: the server (or client) "
                                      "is saturated",

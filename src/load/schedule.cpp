@@ -80,6 +80,7 @@ std::vector<std::int64_t> arrival_schedule(const ArrivalOptions& o, std::int64_t
   if (!(o.rate > 0) || !std::isfinite(o.rate)) throw InputError("--rate must be a positive number of requests per second");
   if (!(o.burstiness > 0) || !std::isfinite(o.burstiness)) throw InputError("--burstiness must be a positive number");
   const double expected = o.rate * static_cast<double>(duration_ns) / 1e9;
+  if (max_count && *max_count > kMaxArrivals) throw InputError("--requests: at most 100 M requests per point");
   const std::uint64_t cap = max_count ? *max_count : kMaxArrivals;
   if (!max_count && expected > static_cast<double>(kMaxArrivals))
     throw InputError(fmt::format("--rate {} for this long is {:.3g} requests: more than 100 M (use --requests)", o.rate, expected));

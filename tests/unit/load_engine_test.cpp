@@ -188,6 +188,7 @@ TEST(LoadEngine, OpenLoopSendsOnScheduleAndMeasuresFromIt) {
   po.rate = 200;
   const LoadPoint p = summarize_point(out, po);
   EXPECT_NEAR(p.target_rate, 200, 1);
+  ASSERT_TRUE(p.result.latency) << "no request completed";
   EXPECT_EQ(p.result.latency->measured_from, "scheduled");
   EXPECT_EQ(p.result.metric_value("queries_total"), 200);
 }
@@ -296,6 +297,9 @@ TEST(LoadEngine, ARefusedConnectionIsAConnectError) {
   ASSERT_EQ(out.records.size(), 5u);
   EXPECT_EQ(out.errors_by_class.at("connect"), 5u);
   EXPECT_NE(out.error_examples.at("connect").find("refused"), std::string::npos) << out.error_examples.at("connect");
+  LoadPointOptions po;
+  po.url = "x";
+  EXPECT_EQ(summarize_point(out, po).result.errors.total, 5u) << "connect failures are failures";
 }
 
 TEST(LoadEngine, MaxErrorRateStopsEarlyAndMarksThePointPartial) {
@@ -315,6 +319,83 @@ TEST(LoadEngine, MaxErrorRateStopsEarlyAndMarksThePointPartial) {
   const LoadPoint p = summarize_point(out, po);
   EXPECT_TRUE(p.partial);
   EXPECT_NE(p.result.warnings.front().find("partial"), std::string::npos);
+}
+
+// A server that closes kept-alive connections behind the client's back (its idle timeout): the
+// next request on such a connection is sent again on a new one, not counted as a failure. And an
+// interim 103 response is not taken for the answer.
+TEST(LoadEngine, StaleKeepAliveConnectionsAreRetriedAndInterimResponsesSkipped) {
+  RefServer server({"--idle-close-ms", "30"}, TRACKIQ_IDLE_CLOSE_SERVER);
+  ASSERT_TRUE(server.ok());
+  for (const char* path : {"/", "/early"}) {
+    EngineOptions o = options_for(server.url(path));
+    o.connections = 1;
+    o.schedule_ns = arrival_schedule({ArrivalKind::constant, 10, 1, 0}, 500'000'000, std::nullopt);  // 100 ms apart
+    const EngineOutcome out = run_engine(o);
+    ASSERT_EQ(out.records.size(), 5u);
+    for (const RequestRecord& r : out.records) {
+      EXPECT_EQ(r.error, ErrorClass::none) << path << ": " << (out.error_examples.empty() ? "" : out.error_examples.begin()->second);
+      EXPECT_EQ(r.status, 200) << path;
+      EXPECT_EQ(r.response_bytes, 3u) << path;
+    }
+  }
+}
+
+TEST(LoadEngine, QueuedOpenLoopRequestsTimeOutInsteadOfHoldingTheRun) {
+  RefServer server;
+  ASSERT_TRUE(server.ok());
+  EngineOptions o = options_for(server.url("/sleep/5000"));
+  o.connections = 1;
+  o.timeout_ns = 300'000'000;
+  o.schedule_ns = arrival_schedule({ArrivalKind::constant, 50, 1, 0}, 200'000'000, std::nullopt);  // 10 requests
+  const auto t0 = std::chrono::steady_clock::now();
+  const EngineOutcome out = run_engine(o);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  ASSERT_EQ(out.records.size(), 10u);
+  EXPECT_EQ(out.errors_by_class.at("timeout"), 10u);
+  // One was in flight on the only connection; the others timed out still waiting for it.
+  EXPECT_GE(std::count_if(out.records.begin(), out.records.end(), [](const RequestRecord& r) { return r.t_send_ns == 0; }), 8);
+}
+
+TEST(LoadResult, FailedRequestsCountInErrorsAndAgainstTheSlo) {
+  EngineOutcome out;
+  out.start_ns = 1'000'000'000;
+  for (std::uint64_t i = 0; i < 110; ++i) {
+    RequestRecord r;
+    r.index = i;
+    r.t_sched_ns = r.t_send_ns = out.start_ns + static_cast<std::int64_t>(i) * 10'000'000;
+    r.t_done_ns = r.t_send_ns + 5'000'000;
+    r.status = 200;
+    if (i >= 100) {  // 10 failures: 5 refused before sending, 5 timed out
+      r.error = i < 105 ? ErrorClass::connect : ErrorClass::timeout;
+      if (i < 105) r.t_send_ns = 0;
+    }
+    out.records.push_back(r);
+  }
+  out.end_ns = out.records.back().t_done_ns;
+  LoadPointOptions po;
+  po.url = "x";
+  po.slo = parse_llm_slo("e2el=1s");
+  po.slo_percentile = 90;
+  const LoadPoint p = summarize_point(out, po);
+  EXPECT_EQ(p.result.errors.total, 10u);
+  EXPECT_EQ(p.result.metric_value("errors_total"), 10);
+  ASSERT_EQ(p.result.slo.size(), 1u);
+  // 100 fast requests alone would confirm p90 <= 1 s; with the 10 failures as over the limit
+  // (9 % of 110) the 99 % early-stopping bound cannot confirm it.
+  EXPECT_FALSE(p.result.slo[0].pass);
+  EXPECT_TRUE(p.slo_failed);
+  EXPECT_TRUE(early_stopping_pass(100, 0, 90));
+}
+
+TEST(LoadRequest, RejectsMethodsAndTargetsThatWouldBreakTheRequestLine) {
+  const Url u = parse_url("http://h/p");
+  EXPECT_THROW(make_request(u, "GE T", {}, ""), InputError);
+  EXPECT_THROW(make_request(u, "GET\r\nX: 1", {}, ""), InputError);
+  EXPECT_THROW(make_request(u, "GET", {{"Bad Name", "v"}}, ""), InputError);
+  EXPECT_THROW(parse_url("http://h/a b"), InputError);
+  EXPECT_THROW(parse_url("http://h/a\r\nHost: evil"), InputError);
+  EXPECT_NO_THROW(make_request(u, "PURGE", {{"X-Trace", "a b"}}, ""));
 }
 
 TEST(LoadEngine, WavResponsesGiveTheAudioDurationAndKserveAnswers) {

@@ -66,7 +66,8 @@ std::string_view to_string(ErrorClass c) noexcept;
 
 // What one request did. Times are trackiq::now_ns() readings; 0 = did not happen.
 struct RequestRecord {
-  std::int64_t t_sched_ns = 0;  // due (closed loop: the send time)
+  std::int64_t t_sched_ns = 0;     // due (closed loop: the send time)
+  std::int64_t t_dispatch_ns = 0;  // open loop: when the event loop took it up (before any wait for a connection)
   std::int64_t t_send_ns = 0;
   std::int64_t t_first_byte_ns = 0;
   std::int64_t t_done_ns = 0;
