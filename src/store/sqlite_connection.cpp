@@ -2,7 +2,9 @@
 // other instead of failing, foreign keys on.
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -27,9 +29,34 @@ class SqliteConnection final : public Connection {
     }
     sqlite3_busy_timeout(db_, 30'000);
     sqlite3_extended_result_codes(db_, 1);
-    exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    try {
+      enable_wal();
+      exec_script("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    } catch (...) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw;
+    }
   }
   ~SqliteConnection() override { sqlite3_close(db_); }
+
+  // Switching a new database file to WAL needs it alone for a moment, and SQLite returns
+  // SQLITE_BUSY for that without calling the busy handler: processes opening a fresh store at
+  // the same time (two CI jobs) would fail with "database is locked". Retry for up to 30 s.
+  void enable_wal() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (int attempt = 0;; ++attempt) {
+      char* err = nullptr;
+      const int rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL;", nullptr, nullptr, &err);
+      const std::string why = err ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      if (rc == SQLITE_OK) return;
+      const int primary = rc & 0xff;
+      if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || std::chrono::steady_clock::now() > deadline)
+        throw Error(fmt::format("{}: {}", path_, why));
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50, 1 << std::min(attempt, 6))));
+    }
+  }
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 

@@ -3,6 +3,8 @@
 // trips, filters, migrations, atomicity, and two processes writing at once.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -253,6 +255,8 @@ pid_t spawn(const std::function<int()>& body) {
     int rc = 1;
     try {
       rc = body();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "child %d: %s\n", static_cast<int>(::getpid()), e.what());  // shown by the failing test
     } catch (...) {
     }
     ::_exit(rc);
