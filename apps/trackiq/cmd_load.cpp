@@ -10,6 +10,7 @@
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "trackiq/core/clock.hpp"
+#include "trackiq/core/csv.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/load/engine.hpp"
 #include "trackiq/load/load_result.hpp"
@@ -71,16 +72,7 @@ std::vector<Row> read_dataset(const std::string& path) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     if (csv) {
-      std::vector<std::string> f(1);
-      bool q = false;
-      for (std::size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
-        if (q && c == '"' && i + 1 < line.size() && line[i + 1] == '"') f.back() += '"', ++i;
-        else if (c == '"') q = !q;
-        else if (c == ',' && !q) f.emplace_back();
-        else f.back() += c;
-      }
-      if (q) throw InputError(path, lineno, "unterminated quoted field");
+      const std::vector<std::string> f = split_csv_record(line, path, lineno);
       if (header.empty()) {
         header = f;
         continue;

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trackiq/core/clock.hpp"
+#include "trackiq/core/csv.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/hash.hpp"
 #include "trackiq/core/stats.hpp"
@@ -621,38 +622,6 @@ std::vector<Result> import_mlperf(std::string_view text, Context& c) {
 }
 
 // ---------------------------------------------------------------------------------------- CSV
-std::vector<std::string> csv_row(const std::string& line, const std::string& origin, std::uint64_t n) {
-  std::vector<std::string> out;
-  std::string field;
-  bool quoted = false, was_quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char ch = line[i];
-    if (quoted) {
-      if (ch == '"') {
-        if (i + 1 < line.size() && line[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        field += ch;
-      }
-    } else if (ch == '"' && field.empty() && !was_quoted) {
-      quoted = was_quoted = true;
-    } else if (ch == ',') {
-      out.push_back(std::move(field));
-      field.clear();
-      was_quoted = false;
-    } else {
-      field += ch;
-    }
-  }
-  if (quoted) throw InputError(origin, n, "unterminated quoted field");
-  out.push_back(std::move(field));
-  return out;
-}
-
 std::vector<Result> import_csv(std::string_view text, Context& c) {
   if (c.opts.map.empty())
     throw InputError("csv import needs --map METRIC=COLUMN (e.g. --map latency_ms=duration), at least one");
@@ -665,7 +634,7 @@ std::vector<Result> import_csv(std::string_view text, Context& c) {
     ++n;
     if (!raw.empty() && raw.back() == '\r') raw.pop_back();
     if (!raw.empty() && raw.rfind("\xEF\xBB\xBF", 0) == 0) raw.erase(0, 3);
-    if (!raw.empty()) header = csv_row(raw, c.origin, n);
+    if (!raw.empty()) header = split_csv_record(raw, c.origin, n);
   }
   if (header.empty()) throw InputError(c.origin, 1, "empty file: expected a header row");
   struct Col {
@@ -695,7 +664,7 @@ std::vector<Result> import_csv(std::string_view text, Context& c) {
     ++n;
     if (!raw.empty() && raw.back() == '\r') raw.pop_back();
     if (raw.empty()) continue;
-    const auto f = csv_row(raw, c.origin, n);
+    const auto f = split_csv_record(raw, c.origin, n);
     if (f.size() != header.size())
       throw InputError(c.origin, n, fmt::format("{} fields, the header has {}", f.size(), header.size()));
     for (auto& col : cols) {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "trackiq/core/csv.hpp"
 #include "trackiq/core/error.hpp"
 
 namespace trackiq::load {
@@ -46,24 +47,6 @@ std::string trim(std::string s) {
   std::size_t i = 0;
   while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
   return s.substr(i);
-}
-
-// One CSV record's fields (RFC 4180 quoting, no embedded newlines).
-std::vector<std::string> csv_fields(const std::string& line, const std::string& path, std::size_t lineno) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else out.back() += c;
-    } else if (c == '"') quoted = true;
-    else if (c == ',') out.emplace_back();
-    else if (c != '\r') out.back() += c;
-  }
-  if (quoted) throw InputError(path, lineno, "unterminated quoted field");
-  return out;
 }
 
 }  // namespace
@@ -119,7 +102,7 @@ std::vector<TraceEntry> read_trace(const std::string& path, double time_scale) {
     if (first && t.front() != '{') {  // a CSV header
       csv = true;
       first = false;
-      const auto h = csv_fields(t, path, lineno);
+      const auto h = split_csv_record(t, path, lineno);
       for (std::size_t i = 0; i < h.size(); ++i) {
         if (trim(h[i]) == "timestamp") ts_col = i;
         if (trim(h[i]) == "input") input_col = i;
@@ -129,7 +112,7 @@ std::vector<TraceEntry> read_trace(const std::string& path, double time_scale) {
     }
     first = false;
     if (csv) {
-      const auto f = csv_fields(line, path, lineno);
+      const auto f = split_csv_record(line, path, lineno);
       if (*ts_col >= f.size()) throw InputError(path, lineno, "missing the timestamp field");
       try {
         std::size_t used = 0;

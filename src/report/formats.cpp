@@ -11,9 +11,11 @@
 namespace trackiq::report {
 namespace {
 
+using text::csv_field;
 using text::g;
 using text::short_id;
 using text::unit_suffix;
+using text::xml_escape;
 
 std::string opt_metric(const Result& r, std::string_view name) {
   const auto v = r.metric_value(name);
@@ -46,31 +48,6 @@ struct Table {
 };
 
 std::string slo_verdict(const SloVerdict& s) { return !s.measured ? "NOT MEASURED" : s.pass ? "PASS" : "FAIL"; }
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // XML 1.0 forbids most control characters, even escaped.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') out += ' ';
-        else out += c;
-    }
-  }
-  return out;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string(); }
 

@@ -21,6 +21,7 @@ namespace trackiq::report {
 namespace {
 
 using Json = nlohmann::ordered_json;
+using text::csv_field;
 
 constexpr std::size_t kTimelineBuckets = 2000;
 constexpr std::size_t kCdfPoints = 1000;
@@ -255,27 +256,6 @@ std::string script_safe(const std::string& json) {
   return out;
 }
 
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (const char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 std::string csv_number(const Json& v) { return v.is_null() ? std::string() : v.dump(); }
 
 // The chart series in long form: run_id,chart,series,x,y.
@@ -374,7 +354,7 @@ HtmlReport render_html(const ReportInput& in, const HtmlOptions& options) {
       "<!doctype html>\n<html lang=\"en\" data-theme=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<meta name=\"generator\" content=\"trackiq\">\n<title>{}</title>\n<style>\n",
-      options.theme, html_escape(in.title));
+      options.theme, text::xml_escape(in.title));
   out.html += assets::kChartCss;
   out.html += "\n";
   out.html += assets::kReportCss;
