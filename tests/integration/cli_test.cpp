@@ -619,6 +619,18 @@ TEST(CliLoad, ARateSweepGivesOneResultPerPointAndASummaryTable) {
                               "print(len(d), [round(x['metrics']['request_rate_target']['value']) for x in d])",
                               dir.file("sweep.json")});
   EXPECT_EQ(n.out, "2 [50, 100]\n") << n.err;
+  // The points' HTML report draws latency and throughput against the rate.
+  std::vector<std::string> args{"report"};
+  const std::regex stored("stored     run ([0-9a-f-]{36})");
+  for (std::sregex_iterator it(r.out.begin(), r.out.end(), stored), end; it != end; ++it) args.push_back((*it)[1]);
+  ASSERT_EQ(args.size(), 3u) << r.out;
+  args.insert(args.end(), {"-o", dir.file("sweep.html")});
+  ASSERT_EQ(trackiq(args, dir).exit_code, 0);
+  const auto t = run_process({"/usr/bin/python3", "-c",
+                              "import sys, json; t = json.load(open(sys.argv[1]))['charts']['tradeoff']; "
+                              "print(t['axis'], [round(p['x']) for p in t['points']], all(p['throughput'] > 0 for p in t['points']))",
+                              dir.file("sweep_data.json")});
+  EXPECT_EQ(t.out, "rate [50, 100] True\n") << t.err;
 }
 
 TEST(CliLoad, AMisbehavingServerGivesCountedErrorsAndMaxErrorRateAPartialResult) {
