@@ -362,8 +362,14 @@ void Conn::read() {
 void Conn::on_body(std::string_view body) {
   RequestRecord& r = rec();
   r.response_bytes += body.size();
-  if (w_.o.wav && wav_head_.size() < kWavHeadBytes)
-    wav_head_.append(body.substr(0, std::min(body.size(), kWavHeadBytes - wav_head_.size())));
+  // The first bytes of a WAV body, for its duration; any other body stops being copied after the
+  // four bytes that show it is not RIFF.
+  for (std::string_view rest = body; w_.o.wav && !rest.empty() && wav_head_.size() < kWavHeadBytes &&
+                                     (wav_head_.size() < 4 || wav_head_.starts_with("RIFF"));) {
+    const std::size_t n = std::min(rest.size(), (wav_head_.size() < 4 ? 4 : kWavHeadBytes) - wav_head_.size());
+    wav_head_.append(rest.substr(0, n));
+    rest.remove_prefix(n);
+  }
   if (LlmRequestRecord* l = llm()) {
     events_.clear();
     sse_.feed(body, t_read_, events_);
@@ -843,32 +849,28 @@ EngineOutcome run_engine(const EngineOptions& o) {
   out.client_cpu_s = process_cpu_s() - cpu0;
   out.stopped_early = s.stop.load();
   out.stop_reason = s.stop_reason;
-  std::size_t total = 0;
-  for (auto& w : workers) total += w->records.size();
-  out.records.reserve(total);
-  if (o.sse) out.llm.reserve(total);
-  for (auto& w : workers) {
-    out.thread_busy.push_back(w->busy);
-    out.not_sent += w->not_sent;
-    for (auto& [k, v] : w->examples) out.error_examples.try_emplace(k, v);
-    for (std::size_t i = 0; i < w->records.size(); ++i) {
-      out.records.push_back(w->records[i]);
-      if (o.sse) out.llm.push_back(std::move(w->llm[i]));
-    }
+  // Merged in request-number order: sort (number, worker, position) once, then copy each record
+  // (and move each LLM record) straight to its place.
+  struct Where {
+    std::uint64_t index;
+    std::uint32_t worker;
+    std::size_t at;
+  };
+  std::vector<Where> order;
+  for (std::uint32_t k = 0; k < workers.size(); ++k) {
+    Worker& w = *workers[k];
+    out.thread_busy.push_back(w.busy);
+    out.not_sent += w.not_sent;
+    for (auto& [c, v] : w.examples) out.error_examples.try_emplace(c, v);
+    for (std::size_t i = 0; i < w.records.size(); ++i) order.push_back({w.records[i].index, k, i});
   }
-  // Request-number order; the permutation is applied to both vectors.
-  std::vector<std::size_t> order(out.records.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return out.records[a].index < out.records[b].index; });
-  std::vector<RequestRecord> records;
-  records.reserve(order.size());
-  std::vector<LlmRequestRecord> llm;
-  for (const std::size_t i : order) {
-    records.push_back(out.records[i]);
-    if (o.sse) llm.push_back(std::move(out.llm[i]));
+  std::sort(order.begin(), order.end(), [](const Where& a, const Where& b) { return a.index < b.index; });
+  out.records.reserve(order.size());
+  if (o.sse) out.llm.reserve(order.size());
+  for (const Where& at : order) {
+    out.records.push_back(workers[at.worker]->records[at.at]);
+    if (o.sse) out.llm.push_back(std::move(workers[at.worker]->llm[at.at]));
   }
-  out.records = std::move(records);
-  out.llm = std::move(llm);
   for (const RequestRecord& r : out.records) {
     if (r.error != ErrorClass::none && !r.warmup) ++out.errors_by_class[std::string(to_string(r.error))];
     out.end_ns = std::max(out.end_ns, r.t_done_ns);
