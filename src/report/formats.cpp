@@ -239,7 +239,7 @@ std::string render_csv(const ReportInput& in) {
   return out;
 }
 
-std::string render_json(const ReportInput& in) {
+nlohmann::ordered_json text::report_json(const ReportInput& in) {
   using Json = nlohmann::ordered_json;
   const ExecutiveSummary es = executive_summary(in);
   Json findings = Json::array();
@@ -261,7 +261,9 @@ std::string render_json(const ReportInput& in) {
          {"comparison", in.comparison ? Json::parse(analysis::comparison_json(*in.comparison)) : Json(nullptr)}};
   if (in.narrative)
     j["executive_summary"]["narrative"] = {{"model", in.narrative->model}, {"text", in.narrative->text}, {"error", in.narrative->error}};
-  return j.dump(2) + "\n";
+  return j;
 }
+
+std::string render_json(const ReportInput& in) { return text::report_json(in).dump(2) + "\n"; }
 
 }  // namespace trackiq::report

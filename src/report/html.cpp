@@ -331,7 +331,7 @@ MinMaxSeries downsample_min_max(std::span<const std::int64_t> t_ns, std::span<co
 HtmlReport render_html(const ReportInput& in, const HtmlOptions& options) {
   if (options.theme != "light" && options.theme != "dark")
     throw InputError(fmt::format("--theme '{}': use light or dark", options.theme));
-  Json page = Json::parse(render_json(in));
+  Json page = text::report_json(in);
   Json data{{"title", in.title}, {"theme", options.theme}, {"generated_at", utc_timestamp_now()}};
   for (auto& [k, v] : page.items())
     if (k != "title") data[k] = std::move(v);

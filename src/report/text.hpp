@@ -4,6 +4,9 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "trackiq/report/report.hpp"
 
 namespace trackiq::report::text {
 
@@ -13,6 +16,9 @@ inline std::string g(double v) { return std::isfinite(v) ? fmt::format("{:.4g}",
 inline std::string short_id(const std::string& id) { return id.substr(0, 8); }
 // A unit after a number: none for dimensionless metrics.
 inline std::string unit_suffix(const std::string& unit) { return unit == "1" || unit.empty() ? "" : " " + unit; }
+
+// The JSON report's document (render_json dumps it; the HTML page data extends it).
+nlohmann::ordered_json report_json(const ReportInput& in);
 
 // XML (and HTML) text and attribute escaping; control characters XML 1.0 forbids become spaces.
 inline std::string xml_escape(const std::string& s) {
