@@ -343,7 +343,7 @@ int load_run(const LoadFlags& f) {
     p.result.finished_at = utc_timestamp_now();
     p.result.labels = labels;
     if (points.size() > 1) p.result.labels.extra["sweep_point"] = pt.rate ? fmt::format("rate={}", *pt.rate) : fmt::format("concurrency={}", pt.concurrency);
-    if (p.partial || p.slo_failed) exit_code = kExitCheckFailed;
+    if (p.partial || p.slo_failed || p.none_succeeded) exit_code = kExitCheckFailed;
     std::cout << (points.size() > 1 ? fmt::format("\n{}\n", p.result.labels.extra["sweep_point"]) : std::string()) << load::render_point(p);
     if (st) {
       st->save(p.result);
@@ -410,7 +410,8 @@ Action setup_load(CLI::App& sub) {
       "result partial (exit 1). --slo limits are verdicts at --slo-percentile with MLPerf's early stopping:\n"
       "PASS only when k requests over the limit out of n confirm the percentile at 99 % confidence, so a\n"
       "short lucky run cannot pass (exit 1 otherwise). Each point is saved to the store (scenario 'load')\n"
-      "unless --no-store. Exit codes: 0 ok, 1 partial or an SLO not confirmed, 2 bad input.\n\n"
+      "unless --no-store. Exit codes: 0 ok, 1 partial, an SLO not confirmed, or no request succeeded,\n"
+      "2 bad input.\n\n"
       "Examples:\n"
       "  trackiq load http://127.0.0.1:8080/ --concurrency 64 --threads 2 --duration 10s\n"
       "  trackiq load http://127.0.0.1:8080/ --rate 20000 --arrival constant --threads 2\n"
@@ -427,9 +428,14 @@ Action setup_load(CLI::App& sub) {
   sub.add_option("--api", f->api, "generic, openai-chat, openai-completions or kserve")->capture_default_str();
   sub.add_option("--model", f->model, "Served model name (OpenAI, KServe)");
   sub.add_option("--max-tokens", f->max_tokens, "OpenAI: max_tokens per request")->capture_default_str();
-  sub.add_option("--connections", f->connections, "Connections (closed loop: = concurrency; open loop: pool, default 256)");
-  sub.add_option("--threads", f->threads, "Client threads, each with its own event loop and connections")->capture_default_str();
-  sub.add_option("--concurrency", f->concurrency, "Closed loop: requests in flight; a list sweeps, e.g. 1,2,4,8")->delimiter(',');
+  sub.add_option("--connections", f->connections, "Connections (closed loop: = concurrency; open loop: pool, default 256)")
+      ->check(CLI::PositiveNumber);
+  sub.add_option("--threads", f->threads, "Client threads, each with its own event loop and connections")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub.add_option("--concurrency", f->concurrency, "Closed loop: requests in flight; a list sweeps, e.g. 1,2,4,8")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
   sub.add_option("--rate", f->rates, "Open loop: requests per second; a list sweeps, e.g. 5,10,20")->delimiter(',');
   sub.add_option("--arrival", f->arrival, "constant, poisson or gamma")->capture_default_str();
   sub.add_option("--burstiness", f->burstiness, "Gamma shape k (1 = Poisson, < 1 burstier)")->capture_default_str();

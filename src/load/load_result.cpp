@@ -228,6 +228,9 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
   if (out.not_sent) r.errors.by_class["not_sent"] = out.not_sent;
   for (const auto& [k, v] : out.error_examples) r.errors.examples.push_back(k + ": " + v);
   if (p.partial) r.warnings.push_back("partial result: " + out.stop_reason);
+  p.none_succeeded = due > 0 && completed == 0;
+  if (p.none_succeeded)
+    r.warnings.push_back(fmt::format("no request succeeded ({} due): every number here describes failures", due));
   if (p.client_bottleneck)
     r.warnings.push_back(fmt::format("the load generator may be the bottleneck: busiest thread {:.0f} % busy, {:.1f} % of "
                                      "due requests taken up more than 1 ms late (limits: 50 %, 1 %); add --threads or machines",

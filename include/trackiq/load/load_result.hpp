@@ -48,6 +48,7 @@ struct LoadPoint {
   bool stable = false;                // the last 3 windows within ±10 % of their mean (perf_analyzer)
   bool partial = false;               // stopped early (--max-error-rate)
   bool slo_failed = false;            // an SLO verdict in result.slo failed
+  bool none_succeeded = false;        // requests were due and not one completed
 };
 
 // Builds the point. Warm-up requests are left out of every statistic. Latency samples are from
