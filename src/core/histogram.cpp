@@ -14,7 +14,7 @@ Histogram::Histogram(std::int64_t lowest, std::int64_t highest, int significant_
   if (lowest < 1) throw InputError("histogram: lowest trackable value must be >= 1");
   if (significant_digits < 1 || significant_digits > 5)
     throw InputError("histogram: significant digits must be in [1, 5]");
-  if (highest < 2 * lowest) throw InputError("histogram: highest must be >= 2 * lowest");
+  if (highest / 2 < lowest) throw InputError("histogram: highest must be >= 2 * lowest");  // 2 * lowest may overflow
 
   const std::int64_t single_unit_limit = 2 * static_cast<std::int64_t>(std::pow(10, significant_digits));
   const int sub_bucket_count_magnitude =

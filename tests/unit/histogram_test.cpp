@@ -58,6 +58,9 @@ TEST(Histogram, RejectsInvalidParameters) {
   EXPECT_THROW(Histogram(1, 100, 0), InputError);
   EXPECT_THROW(Histogram(1, 100, 6), InputError);
   EXPECT_THROW(Histogram(10, 15, 3), InputError);
+  EXPECT_NO_THROW(Histogram(10, 20, 3));
+  // A lowest value whose double overflows int64 (the fuzzer found it through decode()).
+  EXPECT_THROW(Histogram(7'136'949'836'052'438'895, 7'136'949'836'052'438'896, 3), InputError);
 }
 
 // Percentile error bound: |approx - exact| <= 0.5 * 10^-d * (value at the upper closest rank).
