@@ -76,6 +76,8 @@ TEST(LoadRequest, SerialisesHeadersAndBody) {
   EXPECT_NE(r.find("host: other\r\n"), std::string::npos);
   EXPECT_NE(r.find("Content-Length: 2\r\n\r\n{}"), std::string::npos);
   EXPECT_THROW(make_request(u, "GET", {{"X", "a\r\nInjected: 1"}}, ""), InputError);
+  // Nothing the server must parse beyond what was asked for (wrk's request, byte for byte).
+  EXPECT_EQ(make_request(u, "GET", {}, ""), "GET /p HTTP/1.1\r\nHost: h:81\r\n\r\n");
 }
 
 TEST(LoadWav, DurationFromTheHeader) {

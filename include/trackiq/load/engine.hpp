@@ -46,8 +46,9 @@ struct Url {
 // Parses http[s]://host[:port][/path][?query] (IPv6 hosts in brackets). InputError otherwise.
 Url parse_url(std::string_view text);
 
-// Serialises one HTTP/1.1 request for `url` (Host, Connection: keep-alive, Content-Length when
-// there is a body; a header named in `headers` replaces the default of the same name).
+// Serialises one HTTP/1.1 request for `url`: the request line, Host, the given headers, and
+// Content-Length when there is a body or the method carries one; a header named in `headers`
+// replaces the default of the same name. Nothing else (no User-Agent, no Connection).
 std::string make_request(const Url& url, std::string_view method,
                          const std::vector<std::pair<std::string, std::string>>& headers, std::string_view body);
 
