@@ -28,6 +28,7 @@ struct LoadFlags {
   std::vector<unsigned> concurrency;
   std::vector<double> rates;
   std::string arrival = "poisson";
+  std::string client_sched = "auto";
   double burstiness = 1.0, time_scale = 1.0;
   std::string duration = "10s", warmup = "0s", timeout = "30s", slo;
   double slo_percentile = 99;
@@ -273,6 +274,8 @@ int load_run(const LoadFlags& f) {
   if (!f.arrival.empty() && f.rates.empty() && f.trace.empty() && f.arrival != "poisson")
     throw InputError("--arrival applies to the open loop: give --rate R");
   const load::ArrivalKind arrival = load::parse_arrival(f.arrival);
+  if (f.client_sched != "auto" && f.client_sched != "normal" && f.client_sched != "batch")
+    throw InputError(fmt::format("--client-sched '{}': expected auto, normal or batch", f.client_sched));
 
   std::unique_ptr<store::Store> st;
   if (!f.no_store) st = store::open_store(f.store);
@@ -308,6 +311,8 @@ int load_run(const LoadFlags& f) {
     o.max_error_rate = f.max_error_rate;
     o.duration_ns = warmup + duration;
     o.max_requests = f.requests;
+    // auto: SCHED_BATCH in the closed loop only (see EngineOptions::batch_sched).
+    o.batch_sched = f.client_sched == "batch" || (f.client_sched == "auto" && !pt.rate && f.trace.empty());
     std::string arrival_name;
     if (!f.trace.empty()) {
       for (const auto& e : trace) o.schedule_ns.push_back(e.t_ns);
@@ -336,6 +341,7 @@ int load_run(const LoadFlags& f) {
     po.warmup_ns = warmup;
     po.seed = f.seed;
     po.arrival = arrival_name;
+    po.client_sched = out.client_sched;
     po.slo = slo;
     po.slo_percentile = f.slo_percentile;
     load::LoadPoint p = load::summarize_point(out, po);
@@ -453,6 +459,11 @@ Action setup_load(CLI::App& sub) {
   sub.add_option("--max-error-rate", f->max_error_rate, "Stop when failed / finished requests exceed this fraction (after 50)");
   sub.add_flag("--no-early-stop", f->no_early_stop, "Sweeps: run every point even when the server saturates");
   sub.add_flag("--insecure", f->insecure, "https: do not verify the server's certificate");
+  sub.add_option("--client-sched", f->client_sched,
+                 "Client threads' CPU scheduling: batch (SCHED_BATCH: a woken client thread does not preempt the server "
+                 "on a shared CPU; its timestamps may then lag by a scheduler slice while every CPU is busy), normal, or "
+                 "auto (batch in the closed loop, normal in the open loop and trace replay, where sends must be on time)")
+      ->capture_default_str();
   sub.add_option("--json", f->json_path, "Write the canonical result (a sweep: an array, one per point) to FILE");
   sub.add_option("--requests-jsonl", f->requests_jsonl, "Write every request's timestamps to FILE (a sweep: FILE.N)");
   sub.add_option("--product", f->product, "Product label");

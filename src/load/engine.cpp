@@ -2,8 +2,12 @@
 // own io_context, connections and records; a Conn runs one request at a time (no pipelining).
 #include "trackiq/load/engine.hpp"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstring>
@@ -173,6 +177,7 @@ class Worker {
   std::map<std::string, std::string> examples;
   double busy = 0;
   std::uint64_t not_sent = 0;
+  std::string sched;  // this thread's scheduling policy, read back from the kernel
 
   void finished(Conn& c, const RequestRecord& r);
   void account(const RequestRecord& r);  // --max-error-rate bookkeeping
@@ -514,7 +519,30 @@ std::size_t Worker::new_record(std::uint64_t index, std::int64_t t_sched, bool w
   return records.size() - 1;
 }
 
+// The calling thread's policy: SCHED_BATCH when asked for and allowed (any user may switch
+// between SCHED_OTHER and SCHED_BATCH, but a seccomp profile may refuse), as the kernel says.
+std::string set_thread_sched(bool batch) {
+  std::string refused;
+  if (batch) {
+    const sched_param p{};
+    if (const int rc = ::pthread_setschedparam(::pthread_self(), SCHED_BATCH, &p); rc != 0)
+      refused = fmt::format(" (SCHED_BATCH refused: {})", std::strerror(rc));
+  }
+  int policy = -1;
+  sched_param p{};
+  if (::pthread_getschedparam(::pthread_self(), &policy, &p) != 0) return "unknown";
+  switch (policy) {
+    case SCHED_OTHER: return "normal" + refused;
+    case SCHED_BATCH: return "batch";
+    case SCHED_IDLE: return "idle" + refused;
+    case SCHED_FIFO: return "fifo" + refused;
+    case SCHED_RR: return "rr" + refused;
+    default: return fmt::format("policy {}{}", policy, refused);
+  }
+}
+
 void Worker::run() {
+  sched = set_thread_sched(o.batch_sched);
   const std::int64_t cpu0 = thread_cpu_ns();
   const std::int64_t wall0 = now_ns();
   if (o.schedule_ns.empty()) {
@@ -851,6 +879,9 @@ EngineOutcome run_engine(const EngineOptions& o) {
   out.client_cpu_s = process_cpu_s() - cpu0;
   out.stopped_early = s.stop.load();
   out.stop_reason = s.stop_reason;
+  out.client_sched = workers.front()->sched;
+  for (const auto& w : workers)
+    if (w->sched != out.client_sched) out.client_sched = "mixed";  // not expected: one request for all
   // Merged in request-number order: sort (number, worker, position) once, then copy each record
   // (and move each LLM record) straight to its place.
   struct Where {

@@ -72,6 +72,7 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
   r.workload.options["api"] = o.api;
   r.workload.options["connections"] = std::to_string(o.connections);
   if (!o.arrival.empty()) r.workload.options["arrival"] = o.arrival;
+  if (!o.client_sched.empty()) r.workload.options["client_sched"] = o.client_sched;
   r.scenario.name = "load";
   r.scenario.warmup_ns = o.warmup_ns;
   r.scenario.duration_ns = o.duration_ns;
@@ -314,6 +315,8 @@ std::string render_point(const LoadPoint& p) {
   if (p.target_rate > 0) line("Sends > 1 ms late (%):", num(100 * p.late_fraction));
   if (const auto c = r.metric_value("client_cpu_pct")) line("Client CPU (% of a core):", num(*c, 1));
   if (const auto c = r.metric_value("client_cpu_per_request_ms")) line("Client CPU per request (us):", num(*c * 1e3, 2));
+  if (const auto it = r.workload.options.find("client_sched"); it != r.workload.options.end())
+    line("Client threads' scheduling:", it->second);
   if (const auto rtf = r.metric_value("rtf_mean")) line("Mean real-time factor:", num(*rtf, 4));
   if (!p.window_rates.empty()) line("Stable (last 3 windows within 10 %):", p.stable ? "yes" : "no");
   for (const SloVerdict& v : r.slo)

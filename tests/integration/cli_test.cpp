@@ -578,6 +578,12 @@ TEST(CliLoad, ClosedLoopWritesASchemaValidResultEveryRequestAndStoresIt) {
   EXPECT_NE(r.out.find("stored     run "), std::string::npos);
   expect_schema_valid(dir.file("load.json"));
   EXPECT_EQ(load_metric_json(dir.file("load.json"), "queries_total"), "400.0\n");
+  // The closed loop's threads run SCHED_BATCH by default, and the result says so.
+  const auto sched = run_process({"/usr/bin/python3", "-c",
+                                  "import sys, json; print(json.load(open(sys.argv[1]))['workload']['options']['client_sched'])",
+                                  dir.file("load.json")});
+  EXPECT_EQ(sched.out, "batch\n") << sched.err;
+  EXPECT_NE(r.out.find("Client threads' scheduling:"), std::string::npos) << r.out;
   const std::string jl = read_file(dir.file("req.jsonl"));
   EXPECT_EQ(std::count(jl.begin(), jl.end(), '\n'), 400);
   EXPECT_NE(jl.find("\"status\":200"), std::string::npos);
@@ -616,9 +622,10 @@ TEST(CliLoad, ARateSweepGivesOneResultPerPointAndASummaryTable) {
   EXPECT_NE(r.out.find("achieved/s"), std::string::npos) << r.out;
   const auto n = run_process({"/usr/bin/python3", "-c",
                               "import sys, json; d = json.load(open(sys.argv[1])); "
-                              "print(len(d), [round(x['metrics']['request_rate_target']['value']) for x in d])",
+                              "print(len(d), [round(x['metrics']['request_rate_target']['value']) for x in d], "
+                              "{x['workload']['options']['client_sched'] for x in d})",
                               dir.file("sweep.json")});
-  EXPECT_EQ(n.out, "2 [50, 100]\n") << n.err;
+  EXPECT_EQ(n.out, "2 [50, 100] {'normal'}\n") << n.err;  // the open loop keeps normal scheduling
   // The points' HTML report draws latency and throughput against the rate.
   std::vector<std::string> args{"report"};
   const std::regex stored("stored     run ([0-9a-f-]{36})");
@@ -721,6 +728,7 @@ TEST(CliLoad, BadInputIsExit2WithFileAndLine) {
   EXPECT_EQ(trackiq({"load", "http://127.0.0.1:9/", "--rate", "5", "--concurrency", "2", "--no-store"}, dir).exit_code, 2);
   EXPECT_EQ(trackiq({"load", "http://127.0.0.1:9/", "--concurrency", "0", "--no-store"}, dir).exit_code, 2);
   EXPECT_EQ(trackiq({"load", "http://127.0.0.1:9/", "--connections", "0", "--no-store"}, dir).exit_code, 2);
+  EXPECT_EQ(trackiq({"load", "http://127.0.0.1:9/", "--client-sched", "fast", "--no-store"}, dir).exit_code, 2);
   std::ofstream(dir.file("bad.jsonl")) << "{\"prompt\": \"ok\"}\nnot json\n";
   const auto r = trackiq({"load", "http://127.0.0.1:9/", "--api", "openai-chat", "--model", "m", "--dataset",
                           dir.file("bad.jsonl"), "--no-store"},

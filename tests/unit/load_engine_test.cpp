@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -166,6 +167,21 @@ TEST(LoadEngine, ClosedLoopSendsExactlyTheRequestsAskedForOverKeepAlive) {
   }
   EXPECT_TRUE(out.errors_by_class.empty()) << (out.error_examples.empty() ? "" : out.error_examples.begin()->second);
   EXPECT_EQ(out.thread_busy.size(), 2u);
+  EXPECT_EQ(out.client_sched, "normal");
+}
+
+TEST(LoadEngine, BatchSchedulingAppliesToTheEngineThreadsOnly) {
+  RefServer server;
+  ASSERT_TRUE(server.ok());
+  EngineOptions o = options_for(server.url("/small"));
+  o.threads = 2;
+  o.connections = 2;
+  o.max_requests = 200;
+  o.batch_sched = true;
+  const EngineOutcome out = run_engine(o);
+  EXPECT_EQ(out.client_sched, "batch");  // read back from the kernel by each engine thread
+  EXPECT_TRUE(out.errors_by_class.empty());
+  EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER) << "the caller's thread keeps its policy";
 }
 
 TEST(LoadEngine, OpenLoopSendsOnScheduleAndMeasuresFromIt) {

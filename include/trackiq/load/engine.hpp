@@ -95,6 +95,13 @@ struct EngineOptions {
   bool insecure_tls = false;  // https: do not verify the server's certificate
   std::optional<double> max_error_rate;  // stop when failed / finished exceeds this (after 50)
   std::size_t max_sse_event_bytes = std::size_t{1} << 20;
+  // Run the engine's threads under SCHED_BATCH: a thread woken by a response does not preempt
+  // the thread running on its CPU (the server under test, when they share CPUs) but waits for
+  // the scheduler's next decision. The server keeps its CPU for whole batches of requests
+  // (LOAD-7's nginx benchmark: ~10 % more requests/s on 2 shared cores); the price is that a
+  // response's arrival may be stamped up to a scheduler slice late while every CPU is busy, so
+  // it suits the closed loop (capacity) and not the open loop (sends on time).
+  bool batch_sched = false;
 };
 
 struct EngineOutcome {
@@ -109,6 +116,9 @@ struct EngineOutcome {
   bool stopped_early = false;
   std::string stop_reason;
   std::uint64_t not_sent = 0;          // due but never sent (the run stopped first)
+  // The engine threads' scheduling policy as the kernel reports it: "normal", "batch", or
+  // "normal (SCHED_BATCH refused: why)".
+  std::string client_sched;
 };
 
 // Runs the load. Throws InputError for bad options and NotAvailableError when the host name

@@ -26,6 +26,7 @@ struct LoadPointOptions {
   std::int64_t warmup_ns = 0;
   std::uint64_t seed = 0;
   std::string arrival;  // constant / poisson / gamma / trace; "" for the closed loop
+  std::string client_sched;  // EngineOutcome::client_sched
   LlmSlo slo;
   double slo_percentile = 99;  // the percentile each SLO limit applies to (90, 95 or 99)
 };
