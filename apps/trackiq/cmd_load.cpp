@@ -101,8 +101,20 @@ std::vector<Row> read_dataset(const std::string& path) {
 }
 
 // {{name}} → the row's value. Unknown names are an error (a typo would otherwise send "{{prmpt}}").
-std::string fill_template(const std::string& tmpl, const Row& row, const std::string& origin) {
+// Fills {{column}} from the row. In a JSON body a value placed inside a string literal
+// ("{{prompt}}") is escaped as JSON string content, so quotes, backslashes and newlines in the
+// data keep the body valid; a value outside one ({{n}}) goes in as it is (JSON text for numbers,
+// objects, ...). Elsewhere every value goes in as it is.
+std::string fill_template(const std::string& tmpl, const Row& row, const std::string& origin, bool json) {
   std::string out;
+  bool in_string = false, escaped = false;  // the template's own JSON string state
+  const auto track = [&](std::string_view text) {
+    for (const char ch : text) {
+      if (escaped) escaped = false;
+      else if (in_string && ch == '\\') escaped = true;
+      else if (ch == '"') in_string = !in_string;
+    }
+  };
   std::size_t i = 0;
   while (i < tmpl.size()) {
     const auto open = tmpl.find("{{", i);
@@ -113,13 +125,24 @@ std::string fill_template(const std::string& tmpl, const Row& row, const std::st
     const auto close = tmpl.find("}}", open + 2);
     if (close == std::string::npos) throw InputError(origin, 0, "unterminated {{ in the template");
     out.append(tmpl, i, open - i);
+    if (json) track(std::string_view(tmpl).substr(i, open - i));
     std::string name = tmpl.substr(open + 2, close - open - 2);
     while (!name.empty() && name.front() == ' ') name.erase(0, 1);
     while (!name.empty() && name.back() == ' ') name.pop_back();
     const auto it = row.fields.find(name);
     if (it == row.fields.end())
       throw InputError(origin, row.line, fmt::format("template variable '{}' is not a column of the dataset", name));
-    out += it->second;
+    if (json && in_string) {
+      std::string quoted;
+      try {
+        quoted = nlohmann::json(it->second).dump();
+      } catch (const nlohmann::json::type_error&) {
+        throw InputError(origin, row.line, fmt::format("'{}' is not valid UTF-8, so it cannot go into a JSON string", name));
+      }
+      out.append(quoted, 1, quoted.size() - 2);
+    } else {
+      out += it->second;
+    }
     i = close + 2;
   }
   return out;
@@ -179,12 +202,13 @@ Plan build_plan(const LoadFlags& f, const std::vector<load::TraceEntry>* trace) 
     std::mt19937_64 rng(f.seed);
     for (std::size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[rng() % i]);
   }
-  const auto has_header = [&](std::string_view name) {
+  const auto header_value = [&](std::string_view name) -> std::optional<std::string> {
     for (const auto& [k, v] : headers)
       if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) { return std::tolower(a) == b; }))
-        return true;
-    return false;
+        return v;
+    return std::nullopt;
   };
+  const auto has_header = [&](std::string_view name) { return header_value(name).has_value(); };
   if (f.api == "openai-chat" || f.api == "openai-completions") {
     if (f.model.empty()) throw InputError(fmt::format("--api {} needs --model NAME", f.api));
     p.sse = true;
@@ -229,8 +253,13 @@ Plan build_plan(const LoadFlags& f, const std::vector<load::TraceEntry>* trace) 
     for (const auto& e : *trace)
       p.requests.push_back(load::make_request(p.url, method, headers, e.input ? *e.input : body_template));
   } else if (!rows.empty()) {
+    // A JSON body: by its Content-Type, or with none, by its first character.
+    const auto type = header_value("content-type");
+    const auto first = body_template.find_first_not_of(" \t\r\n");
+    const bool json = type ? type->find("json") != std::string::npos
+                           : first != std::string::npos && (body_template[first] == '{' || body_template[first] == '[');
     for (const auto& row : rows)
-      p.requests.push_back(load::make_request(p.url, method, headers, fill_template(body_template, row, f.dataset)));
+      p.requests.push_back(load::make_request(p.url, method, headers, fill_template(body_template, row, f.dataset, json)));
   } else {
     p.requests.push_back(load::make_request(p.url, method, headers, body_template));
   }
@@ -428,7 +457,9 @@ Action setup_load(CLI::App& sub) {
   sub.add_option("url", f->url, "Target URL: http[s]://host[:port]/path")->required();
   sub.add_option("--method", f->method, "HTTP method (default GET, POST with a body)");
   sub.add_option("--header", f->headers, "'Name: value'; repeatable");
-  sub.add_option("--body", f->body, "Request body, or @FILE; {{column}} is filled from --dataset rows");
+  sub.add_option("--body", f->body,
+                 "Request body, or @FILE; {{column}} is filled from --dataset rows (in a JSON body, JSON-escaped inside a "
+                 "string literal; JSON by Content-Type, or without one when the body starts with { or [)");
   sub.add_option("--dataset", f->dataset, "JSONL (objects) or .csv with a header: rows for {{column}} or prompts");
   sub.add_option("--dataset-order", f->dataset_order, "round-robin or random (seeded)")->capture_default_str();
   sub.add_option("--api", f->api, "generic, openai-chat, openai-completions or kserve")->capture_default_str();

@@ -721,6 +721,38 @@ TEST(CliLoad, HttpsVerifiesTheCertificateUnlessInsecure) {
   EXPECT_NE(verified.out.find("certificate"), std::string::npos) << verified.out;
 }
 
+TEST(CliLoad, DatasetColumnsFillTheBodyAndStayValidJson) {
+  TempDir dir;
+  RefServer server({"--ttft-ms", "1", "--itl-ms", "1", "--tokens", "2"});
+  ASSERT_TRUE(server.ok());
+  // Quotes, a backslash, a newline and a tab in the data: each must be escaped inside the JSON
+  // string, or the server answers 400; a number outside a string goes in as it is.
+  std::ofstream(dir.file("rows.jsonl")) << R"({"text": "say \"hi\" to C:\\tmp\nthen\tstop", "n": 2})" << "\n"
+                                        << R"({"text": "plain", "n": 3})" << "\n";
+  std::ofstream(dir.file("rows.csv")) << "text,n\n\"a \"\"quoted\"\" word\",2\n";
+  std::ofstream(dir.file("body.json")) << R"({"model": "m", "prompt": "{{text}}", "max_tokens": {{ n }}, "stream": true})";
+  for (const char* data : {"rows.jsonl", "rows.csv"}) {
+    const auto r = trackiq({"load", server.url("/v1/completions"), "--body", "@" + dir.file("body.json"), "--dataset",
+                            dir.file(data), "--requests", "20", "--concurrency", "2", "--no-store", "--json", dir.file("t.json")},
+                           dir);
+    ASSERT_EQ(r.exit_code, 0) << data << "\n" << r.out << r.err;
+    EXPECT_EQ(load_metric_json(dir.file("t.json"), "errors_total"), "0.0\n") << data << "\n" << r.out;
+  }
+  // Not JSON (a text/plain body): the value goes in untouched, quotes and all.
+  std::ofstream(dir.file("body.txt")) << "prompt: \"{{text}}\"";
+  const auto plain = trackiq({"load", server.url("/v1/completions"), "--body", "@" + dir.file("body.txt"), "--header",
+                              "Content-Type: text/plain", "--dataset", dir.file("rows.jsonl"), "--requests", "2", "--no-store"},
+                             dir);
+  EXPECT_NE(plain.out.find("http_status"), std::string::npos) << plain.out << plain.err;  // the server wants JSON: 400
+  // A variable that is not a column: bad input at the row's line.
+  std::ofstream(dir.file("bad.json")) << R"({"prompt": "{{missing}}"})";
+  const auto bad = trackiq({"load", server.url("/v1/completions"), "--body", "@" + dir.file("bad.json"), "--dataset",
+                            dir.file("rows.jsonl"), "--no-store"},
+                           dir);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("rows.jsonl:1:"), std::string::npos) << bad.err;
+}
+
 TEST(CliLoad, BadInputIsExit2WithFileAndLine) {
   TempDir dir;
   EXPECT_EQ(trackiq({"load", "ftp://x/", "--no-store"}, dir).exit_code, 2);
