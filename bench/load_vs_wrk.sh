@@ -2,8 +2,10 @@
 # `trackiq load` against wrk (LOAD-7): Debian's nginx on a loopback port serves a 13-byte file;
 # wrk and trackiq load run alternately with the same connections, threads and duration, ROUNDS
 # times each; prints each round and the medians, and the ratio trackiq / wrk of requests/s.
+# trackiq's closed loop runs its threads SCHED_BATCH (--client-sched auto); each round also runs
+# wrk under `chrt -b 0` (WRK_BATCH=0 leaves it out), the like-for-like comparison of the engines.
 # Then an open-loop point at RATE req/s: achieved rate, p99 schedule lag, client CPU per request.
-#   bench/load_vs_wrk.sh [TRACKIQ]     env: ROUNDS=5 DURATION=5 CONNECTIONS=64 THREADS=2 RATE=20000
+#   bench/load_vs_wrk.sh [TRACKIQ]  env: ROUNDS=5 DURATION=5 CONNECTIONS=64 THREADS=2 RATE=20000 WRK_BATCH=1
 set -euo pipefail
 trackiq=${1:-build/bin/trackiq}
 rounds=${ROUNDS:-5}
@@ -11,6 +13,7 @@ duration=${DURATION:-5}
 connections=${CONNECTIONS:-64}
 threads=${THREADS:-2}
 rate=${RATE:-20000}
+wrk_batch=${WRK_BATCH:-1}
 command -v nginx >/dev/null || { echo "nginx not found (apt-get install nginx-light)" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 2; }
 
@@ -40,6 +43,7 @@ for _ in $(seq 50); do curl -sf "$url" >/dev/null && break; sleep 0.1; done
 metric() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(next(m['value'] for n,m in d['metrics'].items() if n==sys.argv[2]))" "$@"; }
 wrk_rps=()
 tq_rps=()
+bwrk_rps=()
 echo "nginx on $url; $connections connections, $threads threads, ${duration}s per run, $rounds rounds"
 for i in $(seq "$rounds"); do
   w=$(wrk -t"$threads" -c"$connections" -d"${duration}s" "$url" | awk '/Requests\/sec/ {print $2}')
@@ -49,16 +53,25 @@ for i in $(seq "$rounds"); do
   cpu=$(metric "$tmp/tq.json" client_cpu_pct)
   wrk_rps+=("$w")
   tq_rps+=("$t")
-  printf 'round %d: wrk %10.0f req/s   trackiq %10.0f req/s (client CPU %.0f %%)   ratio %.3f\n' "$i" "$w" "$t" "$cpu" \
-    "$(python3 -c "print($t/$w)")"
+  b=""
+  if [[ $wrk_batch == 1 ]]; then
+    b=$(chrt -b 0 wrk -t"$threads" -c"$connections" -d"${duration}s" "$url" | awk '/Requests\/sec/ {print $2}')
+    bwrk_rps+=("$b")
+  fi
+  printf 'round %d: wrk %10.0f req/s   trackiq %10.0f req/s (client CPU %.0f %%)   ratio %.3f%s\n' "$i" "$w" "$t" "$cpu" \
+    "$(python3 -c "print($t/$w)")" "${b:+$(printf '   wrk under chrt -b %10.0f req/s' "$b")}"
 done
-python3 - "${wrk_rps[*]}" "${tq_rps[*]}" <<'PY'
+python3 - "${wrk_rps[*]}" "${tq_rps[*]}" "${bwrk_rps[*]}" <<'PY'
 import statistics, sys
 w = [float(x) for x in sys.argv[1].split()]
 t = [float(x) for x in sys.argv[2].split()]
-ratios = [b / a for a, b in zip(w, t)]
+b = [float(x) for x in sys.argv[3].split()]
+ratios = [y / x for x, y in zip(w, t)]
 print(f"median: wrk {statistics.median(w):.0f} req/s, trackiq {statistics.median(t):.0f} req/s; "
       f"ratio of medians {statistics.median(t) / statistics.median(w):.3f}, median of round ratios {statistics.median(ratios):.3f}")
+if b:
+    print(f"like for like: wrk under chrt -b {statistics.median(b):.0f} req/s; trackiq / that: ratio of medians "
+          f"{statistics.median(t) / statistics.median(b):.3f}, median of round ratios {statistics.median(y / x for x, y in zip(b, t)):.3f}")
 PY
 
 "$trackiq" load "$url" --rate "$rate" --arrival constant --threads "$threads" --duration "${duration}s" --no-store \
