@@ -97,9 +97,20 @@ void write_report(const report::ReportInput& in, const std::string& format, cons
       std::cout << h.html;
       return;
     }
-    write_file_atomic(data_file_path(path, ".json"), h.data_json);
-    write_file_atomic(data_file_path(path, ".csv"), h.data_csv);
-    write_file_atomic(path, h.html);
+    // The data files first (the page links them), then the page; if any write fails, the data
+    // files this call wrote are removed again, so a failed report leaves nothing behind.
+    const std::string json_path = data_file_path(path, ".json"), csv_path = data_file_path(path, ".csv");
+    std::vector<std::string> written;
+    try {
+      write_file_atomic(json_path, h.data_json);
+      written.push_back(json_path);
+      write_file_atomic(csv_path, h.data_csv);
+      written.push_back(csv_path);
+      write_file_atomic(path, h.html);
+    } catch (...) {
+      for (const std::string& w : written) std::filesystem::remove(w);
+      throw;
+    }
     return;
   }
   const std::string text = f == "md"      ? report::render_markdown(in)

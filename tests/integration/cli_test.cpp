@@ -540,6 +540,13 @@ TEST(CliReport, WritesMarkdownJunitJsonAndCsvFromRunsAndComparisons) {
   EXPECT_EQ(read_file(dir.file("r_data.csv")).substr(0, 24), "run_id,chart,series,x,y\n");
   EXPECT_NE(read_file(dir.file("r_data.json")).find("\"charts\""), std::string::npos);
   EXPECT_EQ(trackiq({"report", a, "-o", dir.file("t.html"), "--theme", "blue"}, dir).exit_code, 2);
+  // A page that cannot be written (its path is a directory) leaves no data files behind.
+  std::filesystem::create_directory(dir.file("d.html"));
+  const auto blocked = trackiq({"report", a, "-o", dir.file("d.html")}, dir);
+  EXPECT_NE(blocked.exit_code, 0);
+  EXPECT_NE(blocked.err.find("d.html"), std::string::npos) << blocked.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("d_data.json")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("d_data.csv")));
   // A PDF without Chromium says what is missing, before any work; unknown formats are usage
   // errors; nothing is written.
   const auto pdf = trackiq({"report", a, "-o", dir.file("r.pdf")}, dir, {"TRACKIQ_CHROMIUM=/nonexistent/chromium"});
