@@ -35,7 +35,7 @@ struct LoadFlags {
   std::optional<std::uint64_t> requests;
   std::uint64_t seed = 0;
   std::optional<double> max_error_rate;
-  bool insecure = false, no_store = false, no_early_stop = false;
+  bool insecure = false, no_store = false, no_early_stop = false, no_retry = false;
   std::string json_path, requests_jsonl, store, product, version;
 };
 
@@ -337,6 +337,7 @@ int load_run(const LoadFlags& f) {
     o.timeout_ns = timeout;
     o.warmup_ns = warmup;
     o.insecure_tls = f.insecure;
+    o.retry_stale = !f.no_retry;
     o.max_error_rate = f.max_error_rate;
     o.duration_ns = warmup + duration;
     o.max_requests = f.requests;
@@ -490,6 +491,9 @@ Action setup_load(CLI::App& sub) {
   sub.add_option("--max-error-rate", f->max_error_rate, "Stop when failed / finished requests exceed this fraction (after 50)");
   sub.add_flag("--no-early-stop", f->no_early_stop, "Sweeps: run every point even when the server saturates");
   sub.add_flag("--insecure", f->insecure, "https: do not verify the server's certificate");
+  sub.add_flag("--no-retry", f->no_retry,
+               "Count a request whose kept-alive connection closed before any response byte as failed, instead of "
+               "sending it once more on a new connection (retries are counted in retried_requests either way)");
   sub.add_option("--client-sched", f->client_sched,
                  "Client threads' CPU scheduling: batch (SCHED_BATCH: a woken client thread does not preempt the server "
                  "on a shared CPU; its timestamps may then lag by a scheduler slice while every CPU is busy), normal, or "

@@ -77,6 +77,8 @@ constexpr MetricDef kMetrics[] = {
     {"request_goodput", "1/s", D::kHigherIsBetter, "Load: requests meeting every --slo / D"},
     {"request_rate_target", "1/s", D::kNeutral, "Load, open loop: the schedule rate (requests / schedule span)"},
     {"request_throughput", "1/s", D::kHigherIsBetter, "Load: completed requests / duration D (first send to last completion)"},
+    {"retried_requests", "1", D::kLowerIsBetter,
+     "Load: requests sent a second time on a new connection after their kept-alive connection closed before any response byte"},
     {"rss_peak_bytes", "B", D::kLowerIsBetter, "VmHWM of the workload process"},
     {"rtf_mean", "1", D::kLowerIsBetter, "Load, audio responses: mean real-time factor = processing time (send to last byte) / audio duration"},
     {"samples_total", "1", D::kNeutral, "Samples completed successfully in the measured phase: queries x batch size (a query's samples)"},

@@ -487,8 +487,10 @@ void Conn::fail(ErrorClass error, std::string message) {
   // A kept-alive connection the server closed while it sat idle (its keep-alive timeout) fails
   // before any response byte: like browsers and HTTP libraries, send once more on a new
   // connection rather than count the server's housekeeping as its failure.
-  if ((error == ErrorClass::closed || error == ErrorClass::reset) && reused_ && !retried_ && r.t_first_byte_ns == 0) {
+  if (w_.o.retry_stale && (error == ErrorClass::closed || error == ErrorClass::reset) && reused_ && !retried_ &&
+      r.t_first_byte_ns == 0) {
     retried_ = true;
+    r.retried = true;
     reused_ = false;
     connect();  // asynchronous: sends again (t_send restamped, t_sched kept) once connected
     return;

@@ -83,7 +83,7 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
 
   // The measured requests: everything due after the warm-up.
   std::vector<std::int64_t> lat_send, lat_sched, lag, end_times;
-  std::uint64_t due = 0, sent = 0, completed = 0, late = 0, dispatched = 0, loop_late = 0;
+  std::uint64_t due = 0, sent = 0, completed = 0, late = 0, dispatched = 0, loop_late = 0, retried = 0;
   std::int64_t first_send = 0, last_done = 0, first_sched = 0, last_sched = 0;
   double rtf_sum = 0;
   std::uint64_t rtf_n = 0;
@@ -98,6 +98,7 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
     }
     if (q.t_send_ns == 0) continue;
     ++sent;
+    if (q.retried) ++retried;
     if (first_send == 0 || q.t_send_ns < first_send) first_send = q.t_send_ns;
     lag.push_back(q.t_send_ns - q.t_sched_ns);
     if (q.t_send_ns - q.t_sched_ns > kLateNs) ++late;
@@ -142,6 +143,7 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
   add(m, "queries_total", static_cast<double>(completed));
   add(m, "errors_total", static_cast<double>(due - completed));
   if (due) add(m, "error_rate", static_cast<double>(due - completed) / static_cast<double>(due), ValueKind::kDerived);
+  add(m, "retried_requests", static_cast<double>(retried));
   if (d_ns > 0) {
     add(m, "wall_time_s", static_cast<double>(d_ns) / 1e9);
     add(m, "request_throughput", p.achieved_rate, ValueKind::kDerived);
@@ -232,6 +234,12 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
   p.none_succeeded = due > 0 && completed == 0;
   if (p.none_succeeded)
     r.warnings.push_back(fmt::format("no request succeeded ({} due): every number here describes failures", due));
+  // Retries hide failures: a server that drops kept-alive connections under load would otherwise
+  // look healthy. More than 1 % of the sent requests is worth a reader's attention.
+  if (sent && static_cast<double>(retried) > 0.01 * static_cast<double>(sent))
+    r.warnings.push_back(fmt::format("{} requests ({:.1f} %) were sent again on a new connection after their kept-alive "
+                                     "connection closed before any response byte; --no-retry counts those as errors",
+                                     retried, 100.0 * static_cast<double>(retried) / static_cast<double>(sent)));
   if (p.client_bottleneck)
     r.warnings.push_back(fmt::format("the load generator may be the bottleneck: busiest thread {:.0f} % busy, {:.1f} % of "
                                      "due requests taken up more than 1 ms late (limits: 50 %, 1 %); add --threads or machines",
@@ -257,7 +265,8 @@ std::string requests_jsonl(const EngineOutcome& out) {
                              {"done_ns", rel(q.t_done_ns)},
                              {"status", q.status},
                              {"bytes", q.response_bytes},
-                             {"error", q.error == ErrorClass::none ? nlohmann::json(nullptr) : nlohmann::json(to_string(q.error))}};
+                             {"error", q.error == ErrorClass::none ? nlohmann::json(nullptr) : nlohmann::json(to_string(q.error))},
+                             {"retried", q.retried}};
     if (q.audio_s >= 0) j["audio_s"] = q.audio_s;
     if (!out.llm.empty()) {
       const LlmRequestRecord& l = out.llm[i];

@@ -356,7 +356,32 @@ TEST(LoadEngine, StaleKeepAliveConnectionsAreRetriedAndInterimResponsesSkipped) 
       EXPECT_EQ(r.status, 200) << path;
       EXPECT_EQ(r.response_bytes, 3u) << path;
     }
+    // Requests 2..5 each met the connection the server had closed after the previous answer.
+    EXPECT_FALSE(out.records[0].retried) << path;
+    EXPECT_EQ(std::count_if(out.records.begin(), out.records.end(), [](const RequestRecord& r) { return r.retried; }), 4) << path;
+    LoadPointOptions po;
+    po.url = server.url(path);
+    po.rate = 10;
+    po.arrival = "constant";
+    const LoadPoint p = summarize_point(out, po);
+    EXPECT_EQ(p.result.metric_value("retried_requests"), 4.0) << path;
+    EXPECT_TRUE(std::any_of(p.result.warnings.begin(), p.result.warnings.end(),
+                            [](const std::string& w) { return w.find("--no-retry") != std::string::npos; }))
+        << path;
+    EXPECT_NE(requests_jsonl(out).find("\"retried\":true"), std::string::npos);
   }
+  // --no-retry: the stale connection's failure is the request's; the next one connects anew.
+  EngineOptions o = options_for(server.url("/"));
+  o.connections = 1;
+  o.retry_stale = false;
+  o.schedule_ns = arrival_schedule({ArrivalKind::constant, 10, 1, 0}, 500'000'000, std::nullopt);
+  const EngineOutcome out = run_engine(o);
+  ASSERT_EQ(out.records.size(), 5u);
+  EXPECT_EQ(out.records[0].error, ErrorClass::none);
+  EXPECT_EQ(out.records[1].error == ErrorClass::closed || out.records[1].error == ErrorClass::reset, true)
+      << to_string(out.records[1].error);
+  EXPECT_EQ(out.records[2].error, ErrorClass::none) << "a new connection after the failure";
+  EXPECT_TRUE(std::none_of(out.records.begin(), out.records.end(), [](const RequestRecord& r) { return r.retried; }));
 }
 
 TEST(LoadEngine, QueuedOpenLoopRequestsTimeOutInsteadOfHoldingTheRun) {

@@ -78,6 +78,9 @@ struct RequestRecord {
   std::uint16_t status = 0;          // HTTP status; 0 = no response
   ErrorClass error = ErrorClass::none;
   bool warmup = false;  // scheduled in the warm-up: not counted
+  // Sent a second time, on a new connection, after the kept-alive one it went out on closed or
+  // reset before any response byte (EngineOptions::retry_stale); t_send is the second send's.
+  bool retried = false;
 };
 
 struct EngineOptions {
@@ -94,6 +97,10 @@ struct EngineOptions {
   bool wav = false;           // read a WAV header at the start of each body (audio_s)
   bool insecure_tls = false;  // https: do not verify the server's certificate
   std::optional<double> max_error_rate;  // stop when failed / finished exceeds this (after 50)
+  // A request whose kept-alive connection turns out closed (reset or EOF before any response
+  // byte) is sent once more on a new connection, as browsers and HTTP libraries do for a server's
+  // idle-connection housekeeping; it is marked `retried`. Off: that failure counts as the error.
+  bool retry_stale = true;
   std::size_t max_sse_event_bytes = std::size_t{1} << 20;
   // Run the engine's threads under SCHED_BATCH: a thread woken by a response does not preempt
   // the thread running on its CPU (the server under test, when they share CPUs) but waits for
