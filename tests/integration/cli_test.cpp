@@ -760,6 +760,24 @@ TEST(CliLoad, DatasetColumnsFillTheBodyAndStayValidJson) {
   EXPECT_NE(bad.err.find("rows.jsonl:1:"), std::string::npos) << bad.err;
 }
 
+TEST(CliLoad, StaleConnectionRetriesAreCountedAndNoRetryMakesThemErrors) {
+  TempDir dir;
+  RefServer server({"--idle-close-ms", "30"}, TRACKIQ_IDLE_CLOSE_SERVER);  // closes each connection after answering
+  ASSERT_TRUE(server.ok());
+  const std::vector<std::string> base{"load", server.url("/"), "--rate", "10", "--arrival", "constant", "--duration", "500ms",
+                                      "--connections", "1", "--no-store", "--json", dir.file("r.json")};
+  const auto retried = trackiq(base, dir);
+  EXPECT_EQ(retried.exit_code, 0) << retried.out << retried.err;
+  EXPECT_EQ(load_metric_json(dir.file("r.json"), "retried_requests"), "4.0\n");
+  EXPECT_EQ(load_metric_json(dir.file("r.json"), "errors_total"), "0.0\n");
+  EXPECT_NE(retried.out.find("--no-retry counts those as errors"), std::string::npos) << retried.out;
+  auto strict = base;
+  strict.push_back("--no-retry");
+  const auto failed = trackiq(strict, dir);
+  EXPECT_EQ(load_metric_json(dir.file("r.json"), "retried_requests"), "0.0\n") << failed.out << failed.err;
+  EXPECT_NE(load_metric_json(dir.file("r.json"), "errors_total"), "0.0\n") << failed.out;
+}
+
 TEST(CliLoad, BadInputIsExit2WithFileAndLine) {
   TempDir dir;
   EXPECT_EQ(trackiq({"load", "ftp://x/", "--no-store"}, dir).exit_code, 2);
