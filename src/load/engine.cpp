@@ -7,8 +7,6 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include <cerrno>
-
 #include <algorithm>
 #include <cstring>
 #include <deque>
@@ -910,7 +908,7 @@ EngineOutcome run_engine(const EngineOptions& o) {
   out.stop_reason = s.stop_reason;
   out.client_sched = workers.front()->sched;
   for (const auto& w : workers)
-    if (w->sched != out.client_sched) out.client_sched = "mixed";  // not expected: one request for all
+    if (w->sched != out.client_sched) out.client_sched = "mixed";  // every thread asked for the same policy
   // Merged in request-number order: sort (number, worker, position) once, then copy each record
   // (and move each LLM record) straight to its place.
   struct Where {
