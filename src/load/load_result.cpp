@@ -31,7 +31,7 @@ double log_binomial_pmf(std::uint64_t n, std::uint64_t i, double q) {
 // Failed requests (`failures`) count as over the limit: a run whose slow requests time out must
 // not pass on the fast ones alone.
 SloVerdict percentile_slo(const std::string& metric, const std::vector<std::int64_t>& values, std::int64_t limit_ns, double p,
-                          std::uint64_t failures) {
+                          std::uint64_t failures, std::vector<std::string>& warnings) {
   SloVerdict v;
   v.metric = metric;
   v.op = "<=";
@@ -39,7 +39,17 @@ SloVerdict percentile_slo(const std::string& metric, const std::vector<std::int6
   if (values.empty() && failures == 0) return v;  // not measured
   if (!values.empty()) v.measured = exact_percentiles(values, std::vector<double>{p})[0].value / 1e6;
   const auto k = static_cast<std::uint64_t>(std::count_if(values.begin(), values.end(), [&](std::int64_t x) { return x > limit_ns; }));
-  v.pass = early_stopping_pass(values.size() + failures, k + failures, p);
+  const std::uint64_t n = values.size() + failures;
+  v.pass = early_stopping_pass(n, k + failures, p);
+  // A FAIL whose measured percentile is within the limit is a run too short to confirm it: say
+  // so, and how many requests would (with the same count over the limit).
+  if (!v.pass && v.measured && *v.measured <= v.limit) {
+    const auto need = requests_to_confirm(k + failures, p);
+    warnings.push_back(fmt::format("SLO {} <= {:g} not confirmed: the measured value {:.3f} is within the limit, but {} of {} "
+                                   "requests over it cannot confirm p{:g} at 99 % confidence (MLPerf early stopping){}",
+                                   metric, v.limit, *v.measured, k + failures, n, p,
+                                   need ? fmt::format("; that needs at least {} requests", *need) : std::string()));
+  }
   return v;
 }
 
@@ -56,6 +66,22 @@ bool early_stopping_pass(std::uint64_t n, std::uint64_t k, double percentile, do
     if (cdf > 1.0 - confidence) return false;  // the terms are positive: no need to sum the rest
   }
   return true;
+}
+
+std::optional<std::uint64_t> requests_to_confirm(std::uint64_t k, double percentile, double confidence) {
+  // More requests with the same k over the limit only make the tail fraction smaller, so the
+  // verdict is monotone in n: double until it passes, then bisect.
+  std::uint64_t hi = std::max<std::uint64_t>(1, k + 1);
+  while (!early_stopping_pass(hi, k, percentile, confidence)) {
+    if (hi >= (std::uint64_t{1} << 40)) return std::nullopt;
+    hi *= 2;
+  }
+  std::uint64_t lo = hi / 2;  // fails (or is below k + 1)
+  while (hi - lo > 1) {
+    const std::uint64_t mid = lo + (hi - lo) / 2;
+    (early_stopping_pass(mid, k, percentile, confidence) ? hi : lo) = mid;
+  }
+  return hi;
 }
 
 LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
@@ -211,7 +237,7 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
     const double sp = o.slo_percentile;
     const std::string tag = fmt::format("p{:g}", sp);
     const std::uint64_t failures = due - completed;
-    if (o.slo.e2el_ns) r.slo.push_back(percentile_slo(tag + "_e2el_ms", primary, *o.slo.e2el_ns, sp, failures));
+    if (o.slo.e2el_ns) r.slo.push_back(percentile_slo(tag + "_e2el_ms", primary, *o.slo.e2el_ns, sp, failures, r.warnings));
     if (!out.llm.empty() && (o.slo.ttft_ns || o.slo.tpot_ns)) {
       std::vector<std::int64_t> ttft, tpot;
       for (std::size_t i = 0; i < out.records.size(); ++i) {
@@ -220,8 +246,8 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
         ttft.push_back(open_loop ? rm.ttft_sched_ns : rm.ttft_ns);
         if (rm.tpot_ps) tpot.push_back(*rm.tpot_ps / 1000);
       }
-      if (o.slo.ttft_ns) r.slo.push_back(percentile_slo(tag + "_ttft_ms", ttft, *o.slo.ttft_ns, sp, failures));
-      if (o.slo.tpot_ns) r.slo.push_back(percentile_slo(tag + "_tpot_ms", tpot, *o.slo.tpot_ns, sp, failures));
+      if (o.slo.ttft_ns) r.slo.push_back(percentile_slo(tag + "_ttft_ms", ttft, *o.slo.ttft_ns, sp, failures, r.warnings));
+      if (o.slo.tpot_ns) r.slo.push_back(percentile_slo(tag + "_tpot_ms", tpot, *o.slo.tpot_ns, sp, failures, r.warnings));
     }
     for (const SloVerdict& v : r.slo) p.slo_failed = p.slo_failed || !v.pass;
   }
@@ -330,7 +356,9 @@ std::string render_point(const LoadPoint& p) {
   if (!p.window_rates.empty()) line("Stable (last 3 windows within 10 %):", p.stable ? "yes" : "no");
   for (const SloVerdict& v : r.slo)
     line(fmt::format("SLO {} <= {:g}:", v.metric, v.limit),
-         !v.measured ? "NOT MEASURED" : fmt::format("{} ({:.2f})", v.pass ? "PASS" : "FAIL", *v.measured));
+         !v.measured                           ? "NOT MEASURED"
+         : !v.pass && *v.measured <= v.limit ? fmt::format("FAIL ({:.2f}, not confirmed)", *v.measured)
+                                               : fmt::format("{} ({:.2f})", v.pass ? "PASS" : "FAIL", *v.measured));
   for (const auto& [k, v] : r.errors.by_class) line(fmt::format("Errors: {}", k), fmt::format("{}", v));
   for (const auto& e : r.errors.examples) s += fmt::format("  example  {}\n", e);
   for (const auto& w : r.warnings) s += fmt::format("warning: {}\n", w);

@@ -147,6 +147,17 @@ TEST(LoadSlo, EarlyStoppingNeedsEnoughRequestsToConfirmAPercentile) {
   EXPECT_TRUE(early_stopping_pass(10'000, 50, 99));
   EXPECT_FALSE(early_stopping_pass(10'000, 120, 99));
   EXPECT_FALSE(early_stopping_pass(0, 0, 99));
+  // The fewest requests that confirm: the same minimum counts, and for k over the limit the
+  // first n that passes (n - 1 does not).
+  EXPECT_EQ(requests_to_confirm(0, 99), 459u);
+  EXPECT_EQ(requests_to_confirm(0, 90), 44u);
+  for (const std::uint64_t k : {1u, 10u, 50u}) {
+    const auto n = requests_to_confirm(k, 99);
+    ASSERT_TRUE(n.has_value()) << k;
+    EXPECT_TRUE(early_stopping_pass(*n, k, 99)) << k;
+    EXPECT_FALSE(early_stopping_pass(*n - 1, k, 99)) << k;
+  }
+  EXPECT_FALSE(requests_to_confirm(0, 100).has_value());
 }
 
 TEST(LoadEngine, ClosedLoopSendsExactlyTheRequestsAskedForOverKeepAlive) {
@@ -429,6 +440,13 @@ TEST(LoadResult, FailedRequestsCountInErrorsAndAgainstTheSlo) {
   EXPECT_FALSE(p.result.slo[0].pass);
   EXPECT_TRUE(p.slo_failed);
   EXPECT_TRUE(early_stopping_pass(100, 0, 90));
+  // The measured p90 (5 ms) is within the limit: the result says why it still fails, and what
+  // would confirm it.
+  const std::string need = "that needs at least " + std::to_string(*requests_to_confirm(10, 90)) + " requests";
+  EXPECT_TRUE(std::any_of(p.result.warnings.begin(), p.result.warnings.end(), [&](const std::string& w) {
+    return w.find("not confirmed") != std::string::npos && w.find("10 of 110") != std::string::npos &&
+           w.find(need) != std::string::npos;
+  })) << (p.result.warnings.empty() ? "no warnings" : p.result.warnings.front());
 }
 
 TEST(LoadRequest, RejectsMethodsAndTargetsThatWouldBreakTheRequestLine) {

@@ -37,6 +37,10 @@ struct LoadPointOptions {
 // tail fraction beyond the limit is at most 1 - p/100, so a short run cannot pass by luck.
 bool early_stopping_pass(std::uint64_t n, std::uint64_t k, double percentile, double confidence = 0.99);
 
+// The fewest requests with which `k` of them over the limit still confirm the percentile
+// (early_stopping_pass); empty when none up to 2^40 would (percentile 100).
+std::optional<std::uint64_t> requests_to_confirm(std::uint64_t k, double percentile, double confidence = 0.99);
+
 struct LoadPoint {
   Result result;                      // the canonical result of this point
   std::optional<LlmRunMetrics> llm;   // OpenAI APIs
