@@ -474,7 +474,7 @@ Action setup_load(CLI::App& sub) {
   sub.add_option("--concurrency", f->concurrency, "Closed loop: requests in flight; a list sweeps, e.g. 1,2,4,8")
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
-  sub.add_option("--rate", f->rates, "Open loop: requests per second; a list sweeps, e.g. 5,10,20")->delimiter(',');
+  sub.add_option("--rate,--rates", f->rates, "Open loop: requests per second; a list sweeps, e.g. 5,10,20")->delimiter(',');
   sub.add_option("--arrival", f->arrival, "constant, poisson or gamma")->capture_default_str();
   sub.add_option("--burstiness", f->burstiness, "Gamma shape k (1 = Poisson, < 1 burstier)")->capture_default_str();
   sub.add_option("--trace", f->trace, "Replay arrivals from FILE (JSONL or CSV, timestamps in ms)");

@@ -621,7 +621,7 @@ TEST(CliLoad, ARateSweepGivesOneResultPerPointAndASummaryTable) {
   TempDir dir;
   RefServer server;
   ASSERT_TRUE(server.ok());
-  const auto r = trackiq({"load", server.url("/small"), "--rate", "50,100", "--arrival", "constant", "--duration", "1s",
+  const auto r = trackiq({"load", server.url("/small"), "--rates", "50,100", "--arrival", "constant", "--duration", "1s",
                           "--json", dir.file("sweep.json")},
                          dir);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
