@@ -101,10 +101,10 @@ std::vector<Row> read_dataset(const std::string& path) {
 }
 
 // {{name}} → the row's value. Unknown names are an error (a typo would otherwise send "{{prmpt}}").
-// Fills {{column}} from the row. In a JSON body a value placed inside a string literal
-// ("{{prompt}}") is escaped as JSON string content, so quotes, backslashes and newlines in the
-// data keep the body valid; a value outside one ({{n}}) goes in as it is (JSON text for numbers,
-// objects, ...). Elsewhere every value goes in as it is.
+// In a JSON body a value placed inside a string literal ("{{prompt}}") is escaped as JSON string
+// content, so quotes, backslashes and newlines in the data keep the body valid; a value outside
+// one ({{n}}) goes in as it is (JSON text for numbers, objects, ...), as does every value in any
+// other body.
 std::string fill_template(const std::string& tmpl, const Row& row, const std::string& origin, bool json) {
   std::string out;
   bool in_string = false, escaped = false;  // the template's own JSON string state
