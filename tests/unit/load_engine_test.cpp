@@ -160,39 +160,32 @@ TEST(LoadSlo, EarlyStoppingNeedsEnoughRequestsToConfirmAPercentile) {
   EXPECT_FALSE(requests_to_confirm(0, 100).has_value());
 }
 
+// Under both scheduling policies (the CLI's closed loop runs SCHED_BATCH): every request once,
+// each answered on a kept-alive connection, and the policy read back from the kernel applies to
+// the engine's threads, not the caller's.
 TEST(LoadEngine, ClosedLoopSendsExactlyTheRequestsAskedForOverKeepAlive) {
   RefServer server;
   ASSERT_TRUE(server.ok());
-  EngineOptions o = options_for(server.url("/small"));
-  o.threads = 2;
-  o.connections = 4;
-  o.max_requests = 2000;
-  const EngineOutcome out = run_engine(o);
-  ASSERT_EQ(out.records.size(), 2000u);
-  for (const RequestRecord& r : out.records) {
-    ASSERT_EQ(r.error, ErrorClass::none) << (out.error_examples.empty() ? "" : out.error_examples.begin()->second);
-    EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(r.response_bytes, 13u);
-    EXPECT_LE(r.t_send_ns, r.t_first_byte_ns);
-    EXPECT_LE(r.t_first_byte_ns, r.t_done_ns);
+  for (const bool batch : {false, true}) {
+    EngineOptions o = options_for(server.url("/small"));
+    o.threads = 2;
+    o.connections = 4;
+    o.max_requests = 2000;
+    o.batch_sched = batch;
+    const EngineOutcome out = run_engine(o);
+    ASSERT_EQ(out.records.size(), 2000u) << batch;
+    for (const RequestRecord& r : out.records) {
+      ASSERT_EQ(r.error, ErrorClass::none) << (out.error_examples.empty() ? "" : out.error_examples.begin()->second);
+      EXPECT_EQ(r.status, 200);
+      EXPECT_EQ(r.response_bytes, 13u);
+      EXPECT_LE(r.t_send_ns, r.t_first_byte_ns);
+      EXPECT_LE(r.t_first_byte_ns, r.t_done_ns);
+    }
+    EXPECT_TRUE(out.errors_by_class.empty()) << (out.error_examples.empty() ? "" : out.error_examples.begin()->second);
+    EXPECT_EQ(out.thread_busy.size(), 2u);
+    EXPECT_EQ(out.client_sched, batch ? "batch" : "normal");
+    EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER) << "the caller's thread keeps its policy";
   }
-  EXPECT_TRUE(out.errors_by_class.empty()) << (out.error_examples.empty() ? "" : out.error_examples.begin()->second);
-  EXPECT_EQ(out.thread_busy.size(), 2u);
-  EXPECT_EQ(out.client_sched, "normal");
-}
-
-TEST(LoadEngine, BatchSchedulingAppliesToTheEngineThreadsOnly) {
-  RefServer server;
-  ASSERT_TRUE(server.ok());
-  EngineOptions o = options_for(server.url("/small"));
-  o.threads = 2;
-  o.connections = 2;
-  o.max_requests = 200;
-  o.batch_sched = true;
-  const EngineOutcome out = run_engine(o);
-  EXPECT_EQ(out.client_sched, "batch");  // read back from the kernel by each engine thread
-  EXPECT_TRUE(out.errors_by_class.empty());
-  EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER) << "the caller's thread keeps its policy";
 }
 
 TEST(LoadEngine, OpenLoopSendsOnScheduleAndMeasuresFromIt) {
