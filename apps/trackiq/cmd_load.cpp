@@ -415,8 +415,9 @@ int load_run(const LoadFlags& f) {
     std::cout << fmt::format("\n{:<18}{:>12}{:>12}{:>12}{:>12}{:>10}{:>8}\n", "point", "target/s", "achieved/s", "p50 ms", "p99 ms",
                              "errors", "stable");
     for (const auto& p : done)
-      std::cout << fmt::format("{:<18}{:>12.1f}{:>12.1f}{:>12.3f}{:>12.3f}{:>10}{:>8}\n", p.result.labels.extra.at("sweep_point"),
-                               p.target_rate, p.achieved_rate, p.result.metric_value("latency_p50_ms").value_or(NAN),
+      std::cout << fmt::format("{:<18}{:>12}{:>12.1f}{:>12.3f}{:>12.3f}{:>10}{:>8}\n", p.result.labels.extra.at("sweep_point"),
+                               p.target_rate > 0 ? fmt::format("{:.1f}", p.target_rate) : "-",  // closed loop: no target
+                               p.achieved_rate, p.result.metric_value("latency_p50_ms").value_or(NAN),
                                p.result.metric_value("latency_p99_ms").value_or(NAN), p.result.errors.total,
                                p.window_rates.empty() ? "-" : p.stable ? "yes" : "no");
     if (!stop_note.empty()) std::cout << stop_note << "\n";
