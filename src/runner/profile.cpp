@@ -43,16 +43,17 @@ double number(const std::string& path, const YAML::Node& n, const std::string& w
   }
 }
 
-// The shipped profiles: next to an installed binary (../share/trackiq/profiles), else the
-// source tree this binary was built from.
+// The shipped profiles: beside the running executable (../share/trackiq/profiles, where both the
+// build tree and an install put them), else the install prefix this library was configured for
+// (a program of a library user that lives elsewhere).
 std::string shipped_dir() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    const fs::path installed = exe.parent_path().parent_path() / "share" / "trackiq" / "profiles";
-    if (fs::is_directory(installed)) return installed.string();
+    const fs::path beside = exe.parent_path().parent_path() / "share" / "trackiq" / "profiles";
+    if (fs::is_directory(beside)) return beside.string();
   }
-  return TRACKIQ_SOURCE_PROFILES_DIR;
+  return TRACKIQ_INSTALLED_PROFILES_DIR;
 }
 
 }  // namespace

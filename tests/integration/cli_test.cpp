@@ -16,12 +16,13 @@
 #include "support/postgres.hpp"
 #include "support/process.hpp"
 #include "support/ref_server_process.hpp"
+#include "support/test_paths.hpp"
 
 namespace trackiq::test {
 namespace {
 
-const std::string kBin = TRACKIQ_BIN;
-const std::string kModels = TRACKIQ_TEST_MODELS;
+const std::string kBin = trackiq::test::kTrackiqBin;
+const std::string kModels = trackiq::test::kTestModels;
 
 ProcessResult trackiq(std::vector<std::string> args, const TempDir& dir, const std::vector<std::string>& env = {}) {
   args.insert(args.begin(), kBin);
@@ -35,7 +36,7 @@ ProcessResult trackiq(std::vector<std::string> args, const TempDir& dir, const s
 }
 
 void expect_schema_valid(const std::string& json_path) {
-  const auto v = run_process({"/usr/bin/python3", TRACKIQ_VALIDATOR, TRACKIQ_SCHEMA, json_path});
+  const auto v = run_process({"/usr/bin/python3", trackiq::test::kResultValidator, trackiq::test::kResultSchema, json_path});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 }
 
@@ -354,7 +355,7 @@ TEST(CliProfiles, ListShowAndValidateOnly) {
 
 TEST(CliAnalyze, TegrastatsLogsGetAHealthRating) {
   TempDir dir;
-  const std::string log = std::string(TRACKIQ_TESTDATA) + "/tegrastats/nano_jp4_SumantBagri-CSC2231_Project.log";
+  const std::string log = std::string(trackiq::test::kTestdataDir) + "/tegrastats/nano_jp4_SumantBagri-CSC2231_Project.log";
   const auto r = trackiq({"analyze", "tegrastats", "--log", log}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(health: (healthy|warning|critical))"))) << r.out;
@@ -762,7 +763,7 @@ TEST(CliLoad, DatasetColumnsFillTheBodyAndStayValidJson) {
 
 TEST(CliLoad, StaleConnectionRetriesAreCountedAndNoRetryMakesThemErrors) {
   TempDir dir;
-  RefServer server({"--idle-close-ms", "30"}, TRACKIQ_IDLE_CLOSE_SERVER);  // closes each connection after answering
+  RefServer server({"--idle-close-ms", "30"}, trackiq::test::kIdleCloseServer);  // closes each connection after answering
   ASSERT_TRUE(server.ok());
   const std::vector<std::string> base{"load", server.url("/"), "--rate", "10", "--arrival", "constant", "--duration", "500ms",
                                       "--connections", "1", "--no-store", "--json", dir.file("r.json")};
@@ -796,7 +797,7 @@ TEST(CliLoad, BadInputIsExit2WithFileAndLine) {
 
 TEST(CliImport, ImportsEveryFormatIntoTheStoreAndComparesImportedSamples) {
   TempDir dir;
-  const std::string data = TRACKIQ_TESTDATA;
+  const std::string data = trackiq::test::kTestdataDir;
   struct Case {
     const char* file;
     const char* format;

@@ -4,11 +4,12 @@
 
 #include "trackiq/core/error.hpp"
 #include "trackiq/workload/workload.hpp"
+#include "support/test_paths.hpp"
 
 namespace trackiq::workload {
 namespace {
 
-const std::string kModels = TRACKIQ_TEST_MODELS;
+const std::string kModels = trackiq::test::kTestModels;
 
 std::unique_ptr<Workload> prepared(WorkloadOptions o, std::uint32_t workers = 1) {
   auto w = make_workload(o);

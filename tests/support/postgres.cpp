@@ -5,11 +5,12 @@
 #include "store/sql.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/result.hpp"
+#include "support/test_paths.hpp"
 
 namespace trackiq::test {
 
 TempPostgresDb::TempPostgresDb() {
-  std::ifstream in(std::string(TRACKIQ_TEST_POSTGRES_STATE) + "/url");
+  std::ifstream in(std::string(trackiq::test::kPostgresState) + "/url");
   std::getline(in, admin_);
   if (admin_.empty()) throw Error("no PostgreSQL server: the CTest fixture 'postgres' did not start one");
   name_ = "trackiq_test_" + new_run_id().substr(0, 8);

@@ -1,5 +1,5 @@
 #pragma once
-// Runs tests/support/ref_server.cpp (trackiq_ref_server, path in TRACKIQ_REF_SERVER) on a free
+// Runs tests/support/ref_server.cpp (trackiq_ref_server, path in trackiq::test::kRefServer) on a free
 // loopback port for the duration of a test; SIGTERM on destruction.
 #include <fcntl.h>
 #include <signal.h>
@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include "support/test_paths.hpp"
 
 extern char** environ;
 
@@ -21,7 +22,7 @@ namespace trackiq::test {
 // Starts trackiq_ref_server on a free port; stops it (SIGTERM) on destruction.
 class RefServer {
  public:
-  explicit RefServer(std::vector<std::string> extra = {}, std::string binary = TRACKIQ_REF_SERVER) {
+  explicit RefServer(std::vector<std::string> extra = {}, std::string binary = trackiq::test::kRefServer) {
     dir_ = std::filesystem::temp_directory_path() / ("trackiq-ref-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
     std::filesystem::create_directories(dir_);
     const std::string port_file = (dir_ / "port").string();

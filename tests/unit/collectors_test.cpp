@@ -12,6 +12,7 @@
 #include "trackiq/core/error.hpp"
 #include "trackiq/telemetry/collector.hpp"
 #include "trackiq/telemetry/devices.hpp"
+#include "support/test_paths.hpp"
 
 namespace trackiq::telemetry {
 namespace {
@@ -276,7 +277,7 @@ TEST(Devices, DescribeGpusFromNvmlWithTheirUuidsAndChangeTheFingerprint) {
   Environment env = capture_environment();
   const std::string cpu_only = env.hardware_fingerprint;
   ::setenv("FAKE_NVML_GPUS", "2", 1);
-  describe_gpus(env, TRACKIQ_FAKE_NVML);
+  describe_gpus(env, trackiq::test::kFakeNvml);
   ::unsetenv("FAKE_NVML_GPUS");
   ASSERT_EQ(env.gpus.size(), 2u) << env.gpu_probe;
   EXPECT_EQ(env.gpus[0].id, "gpu0");

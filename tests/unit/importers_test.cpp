@@ -6,11 +6,12 @@
 
 #include "trackiq/core/error.hpp"
 #include "trackiq/importers/importers.hpp"
+#include "support/test_paths.hpp"
 
 namespace trackiq::importers {
 namespace {
 
-const std::string kData = TRACKIQ_TESTDATA;
+const std::string kData = trackiq::test::kTestdataDir;
 
 std::vector<Result> load(const std::string& rel, ImportFormat f, ImportOptions o = {}) {
   return import_file(kData + "/" + rel, f, o);

@@ -25,6 +25,7 @@
 #include "trackiq/load/load_result.hpp"
 #include "trackiq/load/schedule.hpp"
 #include "support/ref_server_process.hpp"
+#include "support/test_paths.hpp"
 
 namespace trackiq::load {
 namespace {
@@ -347,7 +348,7 @@ TEST(LoadEngine, MaxErrorRateStopsEarlyAndMarksThePointPartial) {
 // next request on such a connection is sent again on a new one, not counted as a failure. And an
 // interim 103 response is not taken for the answer.
 TEST(LoadEngine, StaleKeepAliveConnectionsAreRetriedAndInterimResponsesSkipped) {
-  RefServer server({"--idle-close-ms", "30"}, TRACKIQ_IDLE_CLOSE_SERVER);
+  RefServer server({"--idle-close-ms", "30"}, trackiq::test::kIdleCloseServer);
   ASSERT_TRUE(server.ok());
   for (const char* path : {"/", "/early"}) {
     EngineOptions o = options_for(server.url(path));

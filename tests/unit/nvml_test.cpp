@@ -1,5 +1,5 @@
 // NVML loader, device listing and collector, against the scripted fake libnvidia-ml
-// (tests/fakes/fake_nvml.cpp, path in TRACKIQ_FAKE_NVML) and against this machine's real one.
+// (tests/fakes/fake_nvml.cpp, path in trackiq::test::kFakeNvml) and against this machine's real one.
 #include "trackiq/telemetry/nvml.hpp"
 
 #include <dlfcn.h>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "trackiq/telemetry/collector.hpp"
+#include "support/test_paths.hpp"
 
 namespace trackiq::telemetry {
 namespace {
@@ -33,7 +34,7 @@ void script(std::vector<std::pair<const char*, const char*>> vars = {}) {
 
 CollectorOptions fake_options() {
   CollectorOptions options;
-  options.nvml_library = TRACKIQ_FAKE_NVML;
+  options.nvml_library = trackiq::test::kFakeNvml;
   return options;
 }
 
@@ -103,7 +104,7 @@ TEST(NvmlLibrary, NonNvmlLibraryIsNotAvailableWithReason) {
 
 TEST(NvmlLibrary, InitErrorIsNotAvailableWithNvmlMessage) {
   script({{"FAKE_NVML_INIT_ERROR", "9"}});
-  NvmlLibrary library(TRACKIQ_FAKE_NVML);
+  NvmlLibrary library(trackiq::test::kFakeNvml);
   EXPECT_FALSE(library.available());
   EXPECT_EQ(library.reason(),
             "nvmlInit_v2 failed: Driver Not Loaded (NVML_ERROR_DRIVER_NOT_LOADED)");
@@ -111,17 +112,17 @@ TEST(NvmlLibrary, InitErrorIsNotAvailableWithNvmlMessage) {
 
 TEST(NvmlLibrary, InitialisesOnConstructionAndShutsDownOnDestruction) {
   script();
-  void* fake = dlopen(TRACKIQ_FAKE_NVML, RTLD_NOW | RTLD_LOCAL);
+  void* fake = dlopen(trackiq::test::kFakeNvml, RTLD_NOW | RTLD_LOCAL);
   ASSERT_NE(fake, nullptr) << dlerror();
   auto refcount = reinterpret_cast<int (*)()>(dlsym(fake, "fake_nvml_refcount"));
   ASSERT_NE(refcount, nullptr);
   {
-    NvmlLibrary library(TRACKIQ_FAKE_NVML);
+    NvmlLibrary library(trackiq::test::kFakeNvml);
     ASSERT_TRUE(library.available()) << library.reason();
     EXPECT_EQ(library.reason(), "");
     EXPECT_EQ(refcount(), 1);
     {
-      NvmlLibrary second(TRACKIQ_FAKE_NVML);
+      NvmlLibrary second(trackiq::test::kFakeNvml);
       EXPECT_EQ(refcount(), 2);
     }
     EXPECT_EQ(refcount(), 1);
@@ -135,7 +136,7 @@ TEST(NvmlLibrary, InitialisesOnConstructionAndShutsDownOnDestruction) {
 
 TEST(NvmlProbe, ListsDevicesWithNamesUuidsAndMemory) {
   script({{"FAKE_NVML_GPUS", "2"}});
-  const NvmlProbe probe = probe_nvml(TRACKIQ_FAKE_NVML);
+  const NvmlProbe probe = probe_nvml(trackiq::test::kFakeNvml);
   ASSERT_TRUE(probe.available) << probe.reason;
   EXPECT_EQ(probe.reason, "");
   EXPECT_EQ(probe.driver_version, "999.99.01");
@@ -154,7 +155,7 @@ TEST(NvmlProbe, ListsDevicesWithNamesUuidsAndMemory) {
 
 TEST(NvmlProbe, MissingMemoryInfoIsNotZero) {
   script({{"FAKE_NVML_NOT_SUPPORTED", "memory"}});
-  const NvmlProbe probe = probe_nvml(TRACKIQ_FAKE_NVML);
+  const NvmlProbe probe = probe_nvml(trackiq::test::kFakeNvml);
   ASSERT_EQ(probe.devices.size(), 1u);
   EXPECT_FALSE(probe.devices[0].memory_total_bytes.has_value());
 }
@@ -166,7 +167,7 @@ TEST(NvmlProbe, MissingLibraryOrInitErrorIsNotAvailable) {
   EXPECT_TRUE(missing.devices.empty());
 
   script({{"FAKE_NVML_INIT_ERROR", "9"}});
-  const NvmlProbe failed = probe_nvml(TRACKIQ_FAKE_NVML);
+  const NvmlProbe failed = probe_nvml(trackiq::test::kFakeNvml);
   EXPECT_FALSE(failed.available);
   EXPECT_NE(failed.reason.find("Driver Not Loaded"), std::string::npos) << failed.reason;
   EXPECT_TRUE(failed.devices.empty());

@@ -22,11 +22,12 @@
 #include "trackiq/analysis/compare.hpp"
 #include "trackiq/core/stats.hpp"
 #include "trackiq/report/report.hpp"
+#include "support/test_paths.hpp"
 
 namespace trackiq::report {
 namespace {
 
-const std::string kGolden = TRACKIQ_GOLDEN_DIR;
+const std::string kGolden = trackiq::test::kGoldenDir;
 
 // A fixed run: log-normal latencies from a seed, so every number in the goldens is reproducible.
 Result fixed_run(const std::string& id, double median_ms, std::uint64_t seed, std::size_t n = 400) {
@@ -262,7 +263,7 @@ class OpenAiStub {
     const std::string port_file = (dir_ / "port").string(), log = (dir_ / "requests.jsonl").string();
     pid_ = ::fork();
     if (pid_ == 0) {
-      ::execl("/usr/bin/python3", "python3", TRACKIQ_OPENAI_STUB, port_file.c_str(), log.c_str(), nullptr);
+      ::execl("/usr/bin/python3", "python3", trackiq::test::kOpenaiStub, port_file.c_str(), log.c_str(), nullptr);
       ::_exit(127);
     }
     for (int i = 0; i < 200 && !std::filesystem::exists(port_file); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));

@@ -7,13 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "trackiq/core/metric_registry.hpp"
+#include "support/test_paths.hpp"
 
 namespace trackiq {
 namespace {
 
 nlohmann::json load_schema() {
-  std::ifstream in(TRACKIQ_SCHEMA);
-  EXPECT_TRUE(in.good()) << TRACKIQ_SCHEMA;
+  std::ifstream in(trackiq::test::kResultSchema);
+  EXPECT_TRUE(in.good()) << trackiq::test::kResultSchema;
   return nlohmann::json::parse(in);
 }
 

@@ -4,6 +4,7 @@
 
 #include "trackiq/analysis/tegrastats_analysis.hpp"
 #include "trackiq/core/error.hpp"
+#include "support/test_paths.hpp"
 
 namespace trackiq::analysis {
 namespace {
@@ -67,7 +68,7 @@ TEST(TegrastatsAnalysis, FlagsMemoryPressureAndMalformedLines) {
 }
 
 TEST(TegrastatsAnalysis, TakesTheIntervalFromTimestamps) {
-  const auto log = telemetry::read_tegrastats_log(std::string(TRACKIQ_TESTDATA) +
+  const auto log = telemetry::read_tegrastats_log(std::string(trackiq::test::kTestdataDir) +
                                                   "/tegrastats/xavier_nx_jp5_nonroot_bjgeiser-tegra_burn.log");
   const auto r = analyze_tegrastats(log, 85, 1.0);
   EXPECT_EQ(r.samples, 30u);

@@ -19,13 +19,14 @@
 
 #include "trackiq/core/error.hpp"
 #include "trackiq/telemetry/tegrastats.hpp"
+#include "support/test_paths.hpp"
 
 namespace trackiq::telemetry {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string data_path(const std::string& file) { return std::string(TRACKIQ_TESTDATA) + "/tegrastats/" + file; }
+std::string data_path(const std::string& file) { return std::string(trackiq::test::kTestdataDir) + "/tegrastats/" + file; }
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
