@@ -6,7 +6,7 @@ BUILD_TYPE ?= Release
 CMAKE_ARGS ?=
 TRACKIQ    := $(BUILD)/bin/trackiq
 
-.PHONY: setup configure build run test test-asan test-tsan fuzz bench format clean
+.PHONY: setup configure build run test configure-asan test-asan test-tsan fuzz bench format clean
 
 setup:
 	@bash scripts/setup.sh
@@ -32,24 +32,33 @@ run: build
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure --no-tests=error -j $(JOBS)
 
+# The sanitizer trees build without LibTorch/OpenCV (not instrumented) and only the tests they
+# run (`trackiq_tests` with TRACKIQ_TEST_LABELS), at -O1 with line tables: enough for stack traces.
+SAN_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
+  -DTRACKIQ_WITH_TORCH=OFF -DTRACKIQ_WITH_OPENCV=OFF -DTRACKIQ_BUILD_BENCH=OFF -DTRACKIQ_BUILD_APPS=OFF
+
+# One clang ASan+UBSan tree for the unit tests and the libFuzzer targets: the libraries are built
+# once, with the coverage that guides the fuzzer (-fsanitize=fuzzer-no-link).
+configure-asan: setup
+	cmake -S . -B build-asan -G Ninja $(SAN_FLAGS) -DCMAKE_CXX_COMPILER=clang++ \
+	  -DTRACKIQ_SANITIZE=address,undefined -DTRACKIQ_BUILD_FUZZ=ON "-DTRACKIQ_TEST_LABELS=unit;threads"
+
 # Unit tests of the code that does not link LibTorch/OpenCV, under ASan+UBSan.
-test-asan: setup
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRACKIQ_SANITIZE=address,undefined \
-	  -DTRACKIQ_WITH_TORCH=OFF -DTRACKIQ_WITH_OPENCV=OFF -DTRACKIQ_BUILD_BENCH=OFF -DTRACKIQ_BUILD_APPS=OFF
-	cmake --build build-asan -j $(JOBS)
+test-asan: configure-asan
+	cmake --build build-asan -j $(JOBS) --target trackiq_tests
 	ctest --test-dir build-asan --output-on-failure --no-tests=error -j $(JOBS) -L 'unit|threads'
 
-# The threaded runner and its tests under ThreadSanitizer.
+# The threaded code and its tests under ThreadSanitizer.
 test-tsan: setup
-	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRACKIQ_SANITIZE=thread \
-	  -DTRACKIQ_WITH_TORCH=OFF -DTRACKIQ_WITH_OPENCV=OFF -DTRACKIQ_BUILD_BENCH=OFF -DTRACKIQ_BUILD_APPS=OFF
-	cmake --build build-tsan -j $(JOBS)
+	cmake -S . -B build-tsan -G Ninja $(SAN_FLAGS) -DTRACKIQ_SANITIZE=thread -DTRACKIQ_TEST_LABELS=threads
+	cmake --build build-tsan -j $(JOBS) --target trackiq_tests
 	ctest --test-dir build-tsan --output-on-failure --no-tests=error -j 1 -L threads
 
-# libFuzzer targets (clang), each run briefly: FUZZ_SECONDS per target.
+# libFuzzer targets (in the ASan tree), each run briefly: FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 30
-fuzz: setup
-	bash tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
+fuzz: configure-asan
+	cmake --build build-asan -j $(JOBS) --target trackiq_fuzzers
+	bash tests/fuzz/run_fuzzers.sh build-asan $(FUZZ_SECONDS)
 
 bench: build
 	bash bench/run_benchmarks.sh $(BUILD)
@@ -59,4 +68,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan
