@@ -22,10 +22,6 @@ function(trackiq_add_library module)
                                                     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(trackiq_${module} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS} trackiq_warnings)
   set_target_properties(trackiq_${module} PROPERTIES POSITION_INDEPENDENT_CODE ON EXPORT_NAME ${module})
-  if(TRACKIQ_BUILD_FUZZ)
-    # Coverage for libFuzzer from the code under test, not only from the fuzz target's own file.
-    target_compile_options(trackiq_${module} PRIVATE -fsanitize=fuzzer-no-link)
-  endif()
   set_property(GLOBAL APPEND PROPERTY TRACKIQ_LIBRARIES trackiq_${module})
 endfunction()
 
