@@ -15,7 +15,9 @@ registry = (root / "src/core/metric_registry.cpp").read_text(encoding="utf-8")
 schema_path = root / "docs/schema/result.schema.json"
 schema = json.loads(schema_path.read_text(encoding="utf-8"))
 
-entry = re.compile(r'\{"([a-z0-9_]+)",\s*"([^"]*)",\s*D::k(LowerIsBetter|HigherIsBetter|Neutral),\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\}')
+# {"name", "unit", D::kDirection, "description" [, G::kGate [, "same_as" or {} [, zero_baseline_limit]]]}
+entry = re.compile(r'\{"([a-z0-9_]+)",\s*"([^"]*)",\s*D::k(LowerIsBetter|HigherIsBetter|Neutral),\s*((?:"(?:[^"\\]|\\.)*"\s*)+)'
+                   r'(?:,\s*G::k(?:CanBlock|InformOnly)(?:,\s*(?:"[a-z0-9_]*"|\{\})(?:,\s*[0-9.eE+-]+)?)?\s*)?\}')
 direction = {"LowerIsBetter": "lower", "HigherIsBetter": "higher", "Neutral": "neutral"}
 words = {"lower": "lower is better", "higher": "higher is better", "neutral": "neutral"}
 metrics = []

@@ -9,34 +9,35 @@ namespace trackiq {
 
 namespace {
 using D = Direction;
+using G = Gate;
 // Keep sorted by name (a unit test checks it): lookups binary-search this table.
 constexpr MetricDef kMetrics[] = {
     {"achieved_gflops", "GFLOP/s", D::kHigherIsBetter,
      "Model FLOPs per inference x inferences / measured time (built-in models, whose FLOPs are known)"},
-    {"client_cpu_pct", "%", D::kLowerIsBetter, "Load: CPU used by the load generator process / wall time (100 % = one core)"},
-    {"client_cpu_per_request_ms", "ms", D::kLowerIsBetter, "Load: the generator process CPU time per request sent, in ms"},
+    {"client_cpu_pct", "%", D::kLowerIsBetter, "Load: CPU used by the load generator process / wall time (100 % = one core)", G::kInformOnly},
+    {"client_cpu_per_request_ms", "ms", D::kLowerIsBetter, "Load: the generator process CPU time per request sent, in ms", G::kInformOnly},
     {"cpu_util_avg_pct", "%", D::kNeutral, "Mean total CPU utilisation over the measured phase"},
     {"cpu_util_max_pct", "%", D::kNeutral, "Max total CPU utilisation over the measured phase"},
     {"e2e_latency_ms", "ms", D::kLowerIsBetter, "Request end-to-end latency: last byte - send"},
     {"energy_j", "J", D::kLowerIsBetter, "Energy over the measured phase (integrated power or energy counters)"},
     {"energy_per_inference_j", "J", D::kLowerIsBetter, "Energy in the measured phase / inferences"},
-    {"error_rate", "1", D::kLowerIsBetter, "Failed queries / issued queries"},
+    {"error_rate", "1", D::kLowerIsBetter, "Failed queries / issued queries", G::kCanBlock, {}, 0.01},
     {"errors_total", "1", D::kLowerIsBetter, "Queries that failed (counted, never aborting the run)"},
     {"goodput_req_per_s", "1/s", D::kHigherIsBetter, "Requests meeting all SLOs / duration"},
     {"gpu_memory_peak_bytes", "B", D::kLowerIsBetter, "Peak GPU memory used over the measured phase"},
     {"gpu_util_avg_pct", "%", D::kNeutral, "Mean GPU utilisation over the measured phase"},
     {"inferences_per_j", "1/J", D::kHigherIsBetter, "Inferences per joule: inverse of energy_per_inference_j"},
-    {"late_send_fraction", "1", D::kLowerIsBetter, "Load, open loop: fraction of sends more than 1 ms behind schedule"},
-    {"latency_cv", "1", D::kLowerIsBetter, "Coefficient of variation of per-query latency: std / mean"},
-    {"latency_max_ms", "ms", D::kLowerIsBetter, "Maximum per-query latency"},
+    {"late_send_fraction", "1", D::kLowerIsBetter, "Load, open loop: fraction of sends more than 1 ms behind schedule", G::kInformOnly},
+    {"latency_cv", "1", D::kLowerIsBetter, "Coefficient of variation of per-query latency: std / mean", G::kInformOnly},
+    {"latency_max_ms", "ms", D::kLowerIsBetter, "Maximum per-query latency", G::kInformOnly},
     {"latency_mean_ms", "ms", D::kLowerIsBetter, "Arithmetic mean of per-query latency"},
-    {"latency_min_ms", "ms", D::kLowerIsBetter, "Minimum per-query latency"},
+    {"latency_min_ms", "ms", D::kLowerIsBetter, "Minimum per-query latency", G::kInformOnly},
     {"latency_p50_ms", "ms", D::kLowerIsBetter, "50th percentile of per-query latency (linear interpolation between closest ranks)"},
     {"latency_p90_ms", "ms", D::kLowerIsBetter, "90th percentile of per-query latency (linear interpolation)"},
     {"latency_p95_ms", "ms", D::kLowerIsBetter, "95th percentile of per-query latency (linear interpolation)"},
     {"latency_p99_9_ms", "ms", D::kLowerIsBetter, "99.9th percentile of per-query latency (linear interpolation)"},
     {"latency_p99_ms", "ms", D::kLowerIsBetter, "99th percentile of per-query latency (linear interpolation)"},
-    {"latency_std_ms", "ms", D::kLowerIsBetter, "Population standard deviation of per-query latency"},
+    {"latency_std_ms", "ms", D::kLowerIsBetter, "Population standard deviation of per-query latency", G::kInformOnly},
     {"max_concurrent_requests", "1", D::kNeutral, "Load: most requests in flight at once"},
     {"mean_e2el_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Mean end-to-end request latency (last output event − send; HTTP: last byte − send)"},
     {"mean_e2el_sched_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Mean end-to-end request latency from the scheduled send time"},
@@ -76,23 +77,23 @@ constexpr MetricDef kMetrics[] = {
     {"queries_total", "1", D::kNeutral, "Queries completed successfully in the measured phase"},
     {"request_goodput", "1/s", D::kHigherIsBetter, "Load: requests meeting every --slo / D"},
     {"request_rate_target", "1/s", D::kNeutral, "Load, open loop: the schedule rate (requests / schedule span)"},
-    {"request_throughput", "1/s", D::kHigherIsBetter, "Load: completed requests / duration D (first send to last completion)"},
+    {"request_throughput", "1/s", D::kHigherIsBetter, "Load: completed requests / duration D (first send to last completion)", G::kCanBlock, "throughput_queries_per_s"},
     {"retried_requests", "1", D::kLowerIsBetter,
      "Load: requests sent a second time on a new connection after their kept-alive connection closed before any response byte"},
     {"rss_peak_bytes", "B", D::kLowerIsBetter, "VmHWM of the workload process"},
     {"rtf_mean", "1", D::kLowerIsBetter, "Load, audio responses: mean real-time factor = processing time (send to last byte) / audio duration"},
     {"samples_total", "1", D::kNeutral, "Samples completed successfully in the measured phase: queries x batch size (a query's samples)"},
-    {"schedule_lag_p99_ms", "ms", D::kLowerIsBetter, "Load, open loop: 99th percentile of send − scheduled time (the client falling behind)"},
-    {"std_e2el_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Population standard deviation of end-to-end request latency (last output event − send; HTTP: last byte − send)"},
-    {"std_e2el_sched_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Population standard deviation of end-to-end request latency from the scheduled send time"},
-    {"std_itl_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Population standard deviation of inter-token latency (gap between consecutive output events)"},
-    {"std_tpot_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Population standard deviation of time per output token ((E2EL − TTFT) / (N_out − 1), N_out ≥ 2)"},
-    {"std_ttft_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Population standard deviation of time to first token (first output event − send)"},
-    {"std_ttft_sched_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Population standard deviation of time to first token from the scheduled send time (coordinated-omission free)"},
+    {"schedule_lag_p99_ms", "ms", D::kLowerIsBetter, "Load, open loop: 99th percentile of send − scheduled time (the client falling behind)", G::kInformOnly},
+    {"std_e2el_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Population standard deviation of end-to-end request latency (last output event − send; HTTP: last byte − send)", G::kInformOnly},
+    {"std_e2el_sched_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Population standard deviation of end-to-end request latency from the scheduled send time", G::kInformOnly},
+    {"std_itl_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Population standard deviation of inter-token latency (gap between consecutive output events)", G::kInformOnly},
+    {"std_tpot_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Population standard deviation of time per output token ((E2EL − TTFT) / (N_out − 1), N_out ≥ 2)", G::kInformOnly},
+    {"std_ttft_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Population standard deviation of time to first token (first output event − send)", G::kInformOnly},
+    {"std_ttft_sched_ms", "ms", D::kLowerIsBetter, "Load (vLLM name): Population standard deviation of time to first token from the scheduled send time (coordinated-omission free)", G::kInformOnly},
     {"temperature_max_c", "°C", D::kLowerIsBetter, "Max over all thermal zones in the measured phase"},
     {"throttle_events_total", "1", D::kLowerIsBetter, "Times a GPU entered a throttled state (clock event reasons other than idle/app settings) in the measured phase"},
     {"throughput_queries_per_s", "1/s", D::kHigherIsBetter, "Server scenario: (completed queries - 1) / (last completion - first issue); other scenarios: completed queries / (last completion - first issue)"},
-    {"throughput_samples_per_s", "1/s", D::kHigherIsBetter, "throughput_queries_per_s x batch size (samples per query)"},
+    {"throughput_samples_per_s", "1/s", D::kHigherIsBetter, "throughput_queries_per_s x batch size (samples per query)", G::kCanBlock, "throughput_queries_per_s"},
     {"total_token_throughput", "1/s", D::kHigherIsBetter, "Load: (prompt + output tokens) / D"},
     {"tpot_ms", "ms", D::kLowerIsBetter, "Time per output token: (E2E - TTFT) / (N_out - 1), N_out >= 2"},
     {"ttft_ms", "ms", D::kLowerIsBetter, "Time to first content token: first content event - send"},
@@ -108,6 +109,10 @@ std::string_view to_string(Direction d) noexcept {
     case Direction::kNeutral: return "neutral";
   }
   return "neutral";
+}
+
+std::string_view to_string(Gate g) noexcept {
+  return g == Gate::kInformOnly ? "inform_only" : "can_block";
 }
 
 std::span<const MetricDef> metric_registry() noexcept { return kMetrics; }
