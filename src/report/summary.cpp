@@ -137,19 +137,36 @@ void comparison_findings(const analysis::Comparison& c, std::vector<Finding>& ou
     out.push_back({"medium", "comparability", "",
                    "baseline and current ran on different hardware: differences may be the machine, not the change", false});
   if (!c.samples_used)
-    out.push_back({"low", "comparability", "", "no raw samples on both sides: thresholds only, no significance test", false});
+    out.push_back({"low", "comparability", "", "no raw samples or histograms on both sides: thresholds only, no significance test", false});
+  // Findings are what someone must act on. A metric that moved within its threshold (WARN:
+  // significant but small, or a spread/extreme that informs) is not one: those are counted in
+  // one line that names the largest move.
+  std::size_t moved_within = 0;
+  const analysis::MetricComparison* largest = nullptr;
   for (const auto& m : c.metrics) {
     if (m.verdict == analysis::Verdict::kPass) continue;
     const bool block = m.verdict == analysis::Verdict::kBlock;
+    const bool within = std::isfinite(m.regression_pct) && m.regression_pct <= m.threshold_pct;
+    if (!block && within) {
+      ++moved_within;
+      if (!largest || std::fabs(m.change_pct) > std::fabs(largest->change_pct)) largest = &m;
+      continue;
+    }
     std::string sev = "low";
     if (block) sev = m.severity == "critical" ? "critical" : m.severity == "severe" ? "high" : "medium";
     std::string stats = m.p_value ? fmt::format(", p = {:.2g}", *m.p_value) : std::string();
     out.push_back({sev, "regression", c.current_run,
-                   fmt::format("{} {} {:+.1f} % ({} → {}{}; threshold {:.0f} %{}, confidence {}){}", m.name,
-                               block ? "regressed" : "changed", m.change_pct, g(m.baseline), g(m.current), unit_suffix(m.unit),
+                   fmt::format("{} {} {} % ({} → {}{}; threshold {:.0f} %{}, confidence {}){}", m.name,
+                               block ? "regressed" : "changed", analysis::change_text(m, 1), g(m.baseline), g(m.current), unit_suffix(m.unit),
                                m.threshold_pct, stats, m.confidence, block ? "" : ": " + m.reason),
                    block});
   }
+  if (moved_within > 0)
+    out.push_back({"low", "regression", c.current_run,
+                   fmt::format("{} metric{} moved within {} threshold{}; largest: {} {} %", moved_within,
+                               moved_within == 1 ? "" : "s", moved_within == 1 ? "its" : "their",
+                               moved_within == 1 ? "" : "s", largest->name, analysis::change_text(*largest, 1)),
+                   false});
 }
 
 }  // namespace

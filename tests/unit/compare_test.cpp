@@ -2,6 +2,7 @@
 // results built with known samples.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <stdexcept>
 
@@ -116,6 +117,192 @@ TEST(Compare, RendersJsonAndATable) {
   const std::string table = render_comparison_table(c);  // Markdown is the report module's (report_test)
   EXPECT_NE(table.find("latency_p50_ms"), std::string::npos);
   EXPECT_NE(table.find("verdict: BLOCK"), std::string::npos) << table;
+}
+
+TEST(Compare, AThresholdReachedExactlyInDecimalIsReachedInFloatingPointToo) {
+  Result a, b;
+  a.metrics = {{"latency_p50_ms", 2.0}};
+  b.metrics = {{"latency_p50_ms", 2.1}};  // +5 %, computed as 5.000000000000004 %
+  ASSERT_GT((2.1 - 2.0) / 2.0 * 100.0, 5.0) << "the floating-point case this test is about";
+  const auto c = compare_results(a, b);
+  EXPECT_EQ(metric(c, "latency_p50_ms").verdict, Verdict::kPass) << render_comparison_table(c);
+  EXPECT_EQ(metric(c, "latency_p50_ms").severity, "moderate") << "severity counts from the threshold (>=)";
+  b.metrics = {{"latency_p50_ms", 2.1001}};
+  EXPECT_EQ(compare_results(a, b).verdict, Verdict::kBlock) << "just beyond still blocks without samples";
+}
+
+TEST(Compare, SeverityUsesAtLeastAtEachStep) {
+  Result a, b;
+  a.metrics = {{"latency_p50_ms", 10.0}};
+  b.metrics = {{"latency_p50_ms", 15.0}};
+  EXPECT_EQ(metric(compare_results(a, b), "latency_p50_ms").severity, "severe");
+  b.metrics = {{"latency_p50_ms", 20.0}};
+  EXPECT_EQ(metric(compare_results(a, b), "latency_p50_ms").severity, "critical");
+  b.metrics = {{"latency_p50_ms", 10.4}};
+  EXPECT_EQ(metric(compare_results(a, b), "latency_p50_ms").severity, "none");
+}
+
+TEST(Compare, SpreadExtremesAndTheClientsOwnCostWarnButNeverBlock) {
+  Result a, b;
+  a.metrics = {{"latency_std_ms", 1.0}, {"latency_cv", 0.1}, {"latency_max_ms", 20.0}, {"latency_min_ms", 1.0},
+               {"client_cpu_pct", 30.0}, {"client_cpu_per_request_ms", 0.01}, {"std_ttft_ms", 2.0},
+               {"schedule_lag_p99_ms", 0.1}};
+  b.metrics = {{"latency_std_ms", 3.0}, {"latency_cv", 0.3}, {"latency_max_ms", 90.0}, {"latency_min_ms", 2.0},
+               {"client_cpu_pct", 45.0}, {"client_cpu_per_request_ms", 0.02}, {"std_ttft_ms", 5.0},
+               {"schedule_lag_p99_ms", 1.0}};
+  const auto c = compare_results(a, b);  // no samples: each of these would block on its threshold
+  EXPECT_EQ(c.verdict, Verdict::kWarn) << render_comparison_table(c);
+  ASSERT_EQ(c.metrics.size(), a.metrics.size());
+  for (const auto& m : c.metrics) {
+    EXPECT_EQ(m.gate, Gate::kInformOnly) << m.name;
+    EXPECT_EQ(m.verdict, Verdict::kWarn) << m.name;
+    EXPECT_NE(m.reason.find("never blocks"), std::string::npos) << m.reason;
+  }
+  // The same change on a metric that gates does block.
+  a.metrics = {{"latency_p50_ms", 1.0}};
+  b.metrics = {{"latency_p50_ms", 3.0}};
+  EXPECT_EQ(compare_results(a, b).verdict, Verdict::kBlock);
+}
+
+TEST(Compare, NanOnEitherSideIsNotComparableNeverWithinTheThreshold) {
+  Result a, b;
+  a.metrics = {{"power_avg_w", NAN}, {"energy_j", NAN}, {"latency_p50_ms", 2.0}};
+  b.metrics = {{"power_avg_w", 50.0}, {"energy_j", NAN}, {"latency_p50_ms", NAN}};
+  const auto c = compare_results(a, b);
+  const auto& power = metric(c, "power_avg_w");
+  EXPECT_FALSE(power.comparable);
+  EXPECT_EQ(power.verdict, Verdict::kWarn);
+  EXPECT_NE(power.reason.find("not comparable"), std::string::npos) << power.reason;
+  EXPECT_EQ(power.reason.find("within"), std::string::npos) << power.reason;
+  EXPECT_EQ(change_text(power, 1), "n/a");
+  EXPECT_EQ(metric(c, "latency_p50_ms").verdict, Verdict::kWarn) << "a current NaN is not a pass";
+  EXPECT_EQ(metric(c, "energy_j").verdict, Verdict::kPass) << "measured on neither side";
+  EXPECT_FALSE(metric(c, "energy_j").comparable);
+  EXPECT_EQ(c.verdict, Verdict::kWarn);
+  const std::string j = comparison_json(c);
+  EXPECT_NE(j.find("\"comparable\": false"), std::string::npos);
+  EXPECT_NE(j.find("\"change_pct\": null"), std::string::npos) << j;
+  EXPECT_NE(render_comparison_table(c).find("n/a%"), std::string::npos);
+}
+
+TEST(Compare, AZeroBaselineUsesAnAbsoluteRuleNotInfinitePercent) {
+  Result a, b;
+  a.metrics = {{"errors_total", 0.0}, {"error_rate", 0.0}, {"retried_requests", 0.0}};
+  b.metrics = {{"errors_total", 1.0}, {"error_rate", 0.001}, {"retried_requests", 0.0}};
+  auto c = compare_results(a, b);
+  EXPECT_EQ(c.verdict, Verdict::kWarn) << render_comparison_table(c);
+  const auto& errors = metric(c, "errors_total");
+  EXPECT_TRUE(std::isnan(errors.change_pct));
+  EXPECT_EQ(change_text(errors, 1), "n/a");
+  EXPECT_EQ(errors.verdict, Verdict::kWarn) << "a count rising from zero informs";
+  EXPECT_NE(errors.reason.find("from 0 to 1"), std::string::npos) << errors.reason;
+  EXPECT_EQ(metric(c, "error_rate").verdict, Verdict::kPass) << "0.1 percentage points: within the 0.01 limit";
+  EXPECT_EQ(metric(c, "retried_requests").verdict, Verdict::kPass) << "0 → 0 is no change";
+  EXPECT_EQ(render_comparison_table(c).find("inf"), std::string::npos) << render_comparison_table(c);
+
+  b.metrics = {{"error_rate", 0.2}};
+  c = compare_results(a, b);
+  EXPECT_EQ(metric(c, "error_rate").verdict, Verdict::kBlock) << "20 percentage points from zero";
+  b.metrics = {{"error_rate", 0.01}};
+  EXPECT_EQ(metric(compare_results(a, b), "error_rate").verdict, Verdict::kPass) << "the limit exactly reached";
+  a.metrics = {{"throughput_queries_per_s", 0.0}};
+  b.metrics = {{"throughput_queries_per_s", 5.0}};
+  EXPECT_EQ(compare_results(a, b).verdict, Verdict::kPass) << "higher is better: from 0 up is better";
+}
+
+TEST(Compare, TwoMetricsHoldingTheSameNumberGetOneVerdict) {
+  Result a, b;
+  a.metrics = {{"request_throughput", 100.0}, {"throughput_queries_per_s", 100.0}, {"throughput_samples_per_s", 100.0}};
+  b.metrics = {{"request_throughput", 80.0}, {"throughput_queries_per_s", 80.0}, {"throughput_samples_per_s", 80.0}};
+  const auto c = compare_results(a, b);
+  ASSERT_EQ(c.metrics.size(), 1u) << render_comparison_table(c);
+  EXPECT_EQ(c.metrics[0].name, "throughput_queries_per_s");
+  EXPECT_EQ(c.metrics[0].verdict, Verdict::kBlock);
+  // Samples per second differ from queries per second with a batch of 8: both are judged.
+  a.metrics = {{"throughput_queries_per_s", 100.0}, {"throughput_samples_per_s", 800.0}};
+  b.metrics = {{"throughput_queries_per_s", 100.0}, {"throughput_samples_per_s", 800.0}};
+  EXPECT_EQ(compare_results(a, b).metrics.size(), 2u);
+}
+
+Result without_samples(Result r) {
+  r.latency->samples_ns.clear();
+  return r;
+}
+
+TEST(Compare, WithoutRawSamplesTheHistogramsAreTestedAndTheSourceIsNamed) {
+  const Result a = without_samples(result_with(lognormal(2e6, 1)));
+  const auto same = compare_results(a, without_samples(result_with(lognormal(2e6, 2))));
+  EXPECT_TRUE(same.samples_used);
+  EXPECT_EQ(same.samples_source, "histogram (3 significant digits)");
+  EXPECT_EQ(same.verdict, Verdict::kPass) << render_comparison_table(same);
+  EXPECT_NE(render_comparison_table(same).find("latency histogram (3 significant digits): 2000 vs 2000"),
+            std::string::npos)
+      << render_comparison_table(same);
+
+  const auto slower = compare_results(a, without_samples(result_with(lognormal(2.6e6, 2))));
+  EXPECT_EQ(slower.verdict, Verdict::kBlock) << render_comparison_table(slower);
+  EXPECT_EQ(metric(slower, "latency_p50_ms").verdict, Verdict::kBlock);
+  EXPECT_NE(metric(slower, "latency_p50_ms").reason.find("Mann-Whitney"), std::string::npos);
+  // The same data with exact samples gives the same verdicts.
+  const auto exact = compare_results(result_with(lognormal(2e6, 1)), result_with(lognormal(2.6e6, 2)));
+  EXPECT_EQ(exact.samples_source, "exact samples");
+  for (const auto& m : exact.metrics) EXPECT_EQ(metric(slower, m.name).verdict, m.verdict) << m.name;
+  // Exact samples on one side only: both sides use their histograms.
+  EXPECT_EQ(compare_results(result_with(lognormal(2e6, 1)), without_samples(result_with(lognormal(2e6, 2)))).samples_source,
+            "histogram (3 significant digits)");
+}
+
+TEST(Compare, WithTwoOrThreeValuesASideItSaysNoTestCanReachSignificance) {
+  for (const std::size_t n : {2, 3}) {
+    const auto c = compare_results(result_with(lognormal(2e6, 1, n)), result_with(lognormal(4e6, 2, n)));
+    bool said = false;
+    for (const auto& note : c.notes) said = said || note.find("no test can reach significance") != std::string::npos;
+    EXPECT_TRUE(said) << "n = " << n << "\n" << render_comparison_table(c);
+    EXPECT_NE(metric(c, "latency_p50_ms").verdict, Verdict::kBlock) << "n = " << n;
+  }
+  const auto c = compare_results(result_with(lognormal(2e6, 1, 5)), result_with(lognormal(2e6, 2, 5)));
+  for (const auto& note : c.notes) EXPECT_EQ(note.find("no test can reach"), std::string::npos) << "n = 5 can";
+}
+
+// The tail case: 1 % of requests now take 200 ms while the rest got 10 % faster.
+TEST(Compare, ANewTailInAFasterRunIsNeverBlamedOnTheRankTest) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> base_d(10e6, 0.5e6), cur_d(9e6, 0.5e6);
+  std::vector<std::int64_t> base(1000), cur(1000);
+  for (auto& v : base) v = static_cast<std::int64_t>(base_d(rng));
+  for (std::size_t i = 0; i < cur.size(); ++i) cur[i] = i < 10 ? 200'000'000 : static_cast<std::int64_t>(cur_d(rng));
+  const auto c = compare_results(result_with(base), result_with(cur));
+  const auto& mean = metric(c, "latency_mean_ms");
+  EXPECT_GT(mean.regression_pct, 5) << "the mean did get worse";
+  EXPECT_FALSE(mean.significant) << "the rank test says faster: " << mean.reason;
+  for (const auto& m : c.metrics) {
+    if (m.verdict == Verdict::kBlock) {
+      EXPECT_EQ(m.reason.find("Mann-Whitney"), std::string::npos) << m.name << ": " << m.reason;
+    }
+  }
+  EXPECT_EQ(metric(c, "latency_p50_ms").verdict, Verdict::kPass) << "the typical request is faster";
+}
+
+TEST(Compare, TheP99IsTestedOnlyWithTenValuesBeyondItOnEachSide) {
+  // 300 values a side: 3 beyond p99, so a 40 % slower p99 is beyond the threshold but untested.
+  const auto c = compare_results(result_with(lognormal(2e6, 1, 300)), result_with(lognormal(2.8e6, 2, 300)));
+  const auto& p99 = metric(c, "latency_p99_ms");
+  EXPECT_FALSE(p99.significant);
+  EXPECT_EQ(p99.verdict, Verdict::kWarn) << p99.reason;
+  EXPECT_NE(p99.reason.find("p99 not tested"), std::string::npos) << p99.reason;
+  const auto big = compare_results(result_with(lognormal(2e6, 1, 2000)), result_with(lognormal(2.8e6, 2, 2000)));
+  EXPECT_EQ(metric(big, "latency_p99_ms").verdict, Verdict::kBlock) << metric(big, "latency_p99_ms").reason;
+}
+
+TEST(MetricRegistry, EverySameAsNamesARegisteredMetricOfTheSameUnitAndDirection) {
+  for (const auto& def : metric_registry()) {
+    if (def.same_as.empty()) continue;
+    const MetricDef* twin = find_metric(def.same_as);
+    ASSERT_NE(twin, nullptr) << def.name << " -> " << def.same_as;
+    EXPECT_EQ(twin->unit, def.unit) << def.name;
+    EXPECT_EQ(twin->direction, def.direction) << def.name;
+    EXPECT_TRUE(twin->same_as.empty()) << "no chains: " << def.name;
+  }
 }
 
 }  // namespace

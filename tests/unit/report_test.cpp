@@ -148,6 +148,51 @@ TEST(ExecutiveSummary, ApprovesACleanRunAndBlocksA30PercentRegression) {
   EXPECT_TRUE(es.findings[0].blocking);
 }
 
+TEST(ExecutiveSummary, MetricsThatMovedWithinTheirThresholdsAreOneLineNotAFindingEach) {
+  analysis::Comparison c;
+  c.current_run = "66666666-6666-4666-8666-666666666666";
+  c.samples_used = true;
+  c.verdict = analysis::Verdict::kWarn;
+  for (const auto& [name, change] : std::vector<std::pair<std::string, double>>{
+           {"latency_p50_ms", 2.0}, {"latency_p90_ms", 3.1}, {"latency_p99_ms", 4.2}, {"latency_mean_ms", -1.5}}) {
+    analysis::MetricComparison m;
+    m.name = name;
+    m.unit = "ms";
+    m.direction = Direction::kLowerIsBetter;
+    m.baseline = 10;
+    m.current = 10 * (1 + change / 100);
+    m.change_pct = change;
+    m.regression_pct = change;
+    m.threshold_pct = name == "latency_p99_ms" ? 10 : 5;
+    m.significant = true;
+    m.verdict = analysis::Verdict::kWarn;
+    m.reason = "significant but within the threshold";
+    c.metrics.push_back(m);
+  }
+  analysis::MetricComparison errors;  // a count rising from zero is a finding of its own
+  errors.name = "errors_total";
+  errors.unit = "1";
+  errors.direction = Direction::kLowerIsBetter;
+  errors.current = 1;
+  errors.change_pct = NAN;
+  errors.regression_pct = NAN;
+  errors.threshold_pct = 5;
+  errors.verdict = analysis::Verdict::kWarn;
+  errors.reason = "from 0 to 1";
+  c.metrics.push_back(errors);
+  const auto es = executive_summary({"t", {}, c});
+  EXPECT_EQ(es.decision, Decision::kApprove);
+  std::size_t regression_findings = 0;
+  bool one_line = false;
+  for (const auto& f : es.findings) {
+    if (f.category != "regression") continue;
+    ++regression_findings;
+    if (f.text == "4 metrics moved within their thresholds; largest: latency_p99_ms +4.2 %") one_line = true;
+  }
+  EXPECT_TRUE(one_line);
+  EXPECT_EQ(regression_findings, 2u) << "the one line and errors_total";
+}
+
 TEST(ExecutiveSummary, ErrorRatesAbove1PercentBlock) {
   Result r = fixed_run("55555555-5555-4555-8555-555555555555", 4.0, 4, 100);
   r.errors.total = 2;  // 2 of 102 = 1.96 %
