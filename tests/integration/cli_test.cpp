@@ -428,7 +428,9 @@ TEST(CliCompare, ARunAgainstItselfPassesAndAPlanted30PercentSlowdownBlocks) {
   const auto worse = trackiq({"compare", a, slow}, dir);
   EXPECT_EQ(worse.exit_code, 1) << worse.out << worse.err;
   EXPECT_NE(worse.out.find("verdict: BLOCK"), std::string::npos);
-  EXPECT_TRUE(std::regex_search(worse.out, std::regex(R"(latency_p50_ms .* high\s+BLOCK)"))) << worse.out;
+  // Confidence is high, or medium when the machine put a 100 ms hiccup into either run (its CV
+  // then exceeds 0.5): seen on a loaded 2-core VM. Never low for a 30 % shift at n = 400.
+  EXPECT_TRUE(std::regex_search(worse.out, std::regex(R"(latency_p50_ms .* (high|medium)\s+BLOCK)"))) << worse.out;
   // A baseline name works as a side, and so does a result file.
   ASSERT_EQ(trackiq({"baseline", "save", "main", a}, dir).exit_code, 0);
   ASSERT_EQ(trackiq({"runs", "export", slow, "-o", dir.file("slow.json")}, dir).exit_code, 0);
@@ -495,7 +497,9 @@ TEST(CliStore, ThePostgresqlStoreServesRunsBaselinesAndCompare) {
   ASSERT_EQ(cli({"baseline", "save", "main", a}).exit_code, 0);
   const auto worse = cli({"compare", "main", slow});
   EXPECT_EQ(worse.exit_code, 1) << worse.out << worse.err;
-  EXPECT_TRUE(std::regex_search(worse.out, std::regex(R"(latency_p50_ms .* high\s+BLOCK)"))) << worse.out;
+  // Confidence is high, or medium when the machine put a 100 ms hiccup into either run (its CV
+  // then exceeds 0.5): seen on a loaded 2-core VM. Never low for a 30 % shift at n = 400.
+  EXPECT_TRUE(std::regex_search(worse.out, std::regex(R"(latency_p50_ms .* (high|medium)\s+BLOCK)"))) << worse.out;
   EXPECT_EQ(cli({"runs", "rm", slow}).exit_code, 0);
   EXPECT_EQ(cli({"runs", "show", slow}).exit_code, 2);
 }
