@@ -5,8 +5,15 @@
 # Exit non-zero on any crash; the crashing input is kept as BUILD_DIR/crash-<target>-*.
 #   run_fuzzers.sh BUILD_DIR [SECONDS]
 set -euo pipefail
-build=$(cd "$1" && pwd)
+usage="usage: run_fuzzers.sh BUILD_DIR [SECONDS]  (BUILD_DIR: the tree \`make fuzz\` builds, build-asan)"
+if [[ $# -lt 1 || $# -gt 2 ]]; then echo "$usage" >&2; exit 2; fi
+if [[ ! -f $1/fuzz_targets.txt ]]; then
+  echo "run_fuzzers.sh: $1: no fuzz_targets.txt (not a tree configured with TRACKIQ_BUILD_FUZZ=ON); $usage" >&2
+  exit 2
+fi
 seconds=${2:-30}
+if [[ ! $seconds =~ ^[1-9][0-9]*$ ]]; then echo "run_fuzzers.sh: SECONDS must be a positive integer, not '$seconds'" >&2; exit 2; fi
+build=$(cd "$1" && pwd)
 jobs=${JOBS:-2}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 logs=$build/fuzz-logs
