@@ -68,6 +68,35 @@ bool same_as_twin(const MetricDef& def, const Result& base, const Result& cur, d
   return tb && tc && *tb == b && *tc == c;
 }
 
+// NaN on either side: a missing measurement is neither within nor beyond any threshold.
+void judge_not_comparable(MetricComparison& m) {
+  m.comparable = false;
+  m.change_pct = m.regression_pct = NAN;
+  const bool both = std::isnan(m.baseline) && std::isnan(m.current);
+  m.verdict = both ? Verdict::kPass : Verdict::kWarn;
+  m.reason = both ? "not comparable: measured on neither side"
+                  : fmt::format("not comparable: the {} value is not a number", std::isnan(m.baseline) ? "baseline" : "current");
+}
+
+// A zero baseline and a non-zero current value: a relative change is undefined, so the absolute
+// change decides against the registry's zero_baseline_limit (errors 0 → 1 warns).
+void judge_from_zero(MetricComparison& m, const MetricDef& def) {
+  m.change_pct = m.regression_pct = NAN;
+  const double worse_by = def.direction == Direction::kLowerIsBetter ? m.current : -m.current;
+  const double limit = def.zero_baseline_limit;
+  if (worse_by < 0) {
+    m.reason = fmt::format("better: from 0 to {:.4g}", m.current);
+  } else if (limit > 0 && !beyond_limit(worse_by, limit)) {
+    m.reason = fmt::format("from 0 to {:.4g}: within the absolute limit {:.4g} for a zero baseline", m.current, limit);
+  } else {
+    m.beyond_threshold = true;
+    m.verdict = limit > 0 ? Verdict::kBlock : Verdict::kWarn;
+    m.severity = limit > 0 ? "moderate" : "none";
+    m.reason = limit > 0 ? fmt::format("from 0 to {:.4g}: beyond the absolute limit {:.4g} for a zero baseline", m.current, limit)
+                         : fmt::format("from 0 to {:.4g} (absolute; a relative change from zero is undefined)", m.current);
+  }
+}
+
 // Each recorded value as its bucket's midpoint, in increasing order.
 std::vector<std::int64_t> histogram_values(const Histogram& h) {
   std::vector<std::int64_t> v;
@@ -130,6 +159,16 @@ Comparison compare_results(const Result& base, const Result& cur, const CompareO
     c.notes.push_back("no raw latency samples or histograms on both sides: thresholds only, no significance test");
   }
 
+  // One place that records a metric's verdict: the registry's gate caps it, then it counts.
+  const auto record = [&c](MetricComparison&& done) {
+    if (done.gate == Gate::kInformOnly && done.verdict == Verdict::kBlock) {
+      // Spread, extremes and the client's own cost inform; they never block (MetricDef::gate).
+      done.verdict = Verdict::kWarn;
+      done.reason += "; informs only (a spread, an extreme or the client's own cost never blocks)";
+    }
+    if (done.verdict > c.verdict) c.verdict = done.verdict;
+    c.metrics.push_back(std::move(done));
+  };
   for (const auto& bm : base.metrics) {
     const auto cv = cur.metric_value(bm.name);
     const MetricDef* def = find_metric(bm.name);
@@ -148,50 +187,20 @@ Comparison compare_results(const Result& base, const Result& cur, const CompareO
     m.current = *cv;
     m.threshold_pct = threshold_for(bm.name, o);
     if (std::isnan(m.baseline) || std::isnan(m.current)) {
-      // Not comparable: a missing measurement is neither within nor beyond any threshold.
-      m.comparable = false;
-      m.change_pct = NAN;
-      m.regression_pct = NAN;
-      m.severity = "none";
-      m.confidence = "low";
-      const bool both = std::isnan(m.baseline) && std::isnan(m.current);
-      m.verdict = both ? Verdict::kPass : Verdict::kWarn;
-      m.reason = both ? "not comparable: measured on neither side"
-                      : fmt::format("not comparable: the {} value is not a number", std::isnan(m.baseline) ? "baseline" : "current");
-      if (m.verdict > c.verdict) c.verdict = m.verdict;
-      c.metrics.push_back(std::move(m));
+      judge_not_comparable(m);
+      record(std::move(m));
       continue;
     }
     if (m.baseline == 0 && m.current != 0) {
-      // A relative change from zero is undefined: the absolute change decides (errors 0 → 1).
-      m.change_pct = NAN;
-      m.regression_pct = NAN;
-      m.confidence = "low";
-      const double worse_by = def->direction == Direction::kLowerIsBetter ? m.current : -m.current;
-      const double limit = def->zero_baseline_limit;
-      if (worse_by < 0) {
-        m.verdict = Verdict::kPass;
-        m.reason = fmt::format("better: from 0 to {:.4g}", m.current);
-      } else if (limit > 0 && !beyond_limit(worse_by, limit)) {
-        m.verdict = Verdict::kPass;
-        m.reason = fmt::format("from 0 to {:.4g}: within the absolute limit {:.4g} for a zero baseline", m.current, limit);
-      } else if (limit > 0) {
-        m.verdict = Verdict::kBlock;
-        m.severity = "moderate";
-        m.reason = fmt::format("from 0 to {:.4g}: beyond the absolute limit {:.4g} for a zero baseline", m.current, limit);
-      } else {
-        m.verdict = Verdict::kWarn;
-        m.reason = fmt::format("from 0 to {:.4g} (absolute; a relative change from zero is undefined)", m.current);
-      }
-      if (m.severity.empty()) m.severity = "none";
-      if (m.verdict > c.verdict) c.verdict = m.verdict;
-      c.metrics.push_back(std::move(m));
+      judge_from_zero(m, *def);
+      record(std::move(m));
       continue;
     }
     m.change_pct = m.baseline == 0 ? 0.0 : (m.current - m.baseline) / std::fabs(m.baseline) * 100.0;
     m.regression_pct = def->direction == Direction::kLowerIsBetter ? m.change_pct : -m.change_pct;
     m.severity = severity_of(m.regression_pct, m.threshold_pct);
     const bool beyond = beyond_limit(m.regression_pct, m.threshold_pct);  // exactly reached is not a regression
+    m.beyond_threshold = beyond;
 
     const Test test = c.samples_used ? test_for(bm.name) : Test::kNone;
     m.tested = test != Test::kNone;
@@ -260,13 +269,7 @@ Comparison compare_results(const Result& base, const Result& cur, const CompareO
       m.reason = m.regression_pct < 0 ? fmt::format("{:.1f} % better", -m.regression_pct)
                                       : fmt::format("within {:.0f} %", m.threshold_pct);
     }
-    if (m.gate == Gate::kInformOnly && m.verdict == Verdict::kBlock) {
-      // Spread, extremes and the client's own cost inform; they never block (MetricDef::gate).
-      m.verdict = Verdict::kWarn;
-      m.reason += "; informs only (a spread, an extreme or the client's own cost never blocks)";
-    }
-    if (m.verdict > c.verdict) c.verdict = m.verdict;
-    c.metrics.push_back(std::move(m));
+    record(std::move(m));
   }
   if (c.metrics.empty()) c.notes.push_back("no metric with a direction is present on both sides");
   return c;

@@ -146,8 +146,7 @@ void comparison_findings(const analysis::Comparison& c, std::vector<Finding>& ou
   for (const auto& m : c.metrics) {
     if (m.verdict == analysis::Verdict::kPass) continue;
     const bool block = m.verdict == analysis::Verdict::kBlock;
-    const bool within = std::isfinite(m.regression_pct) && m.regression_pct <= m.threshold_pct;
-    if (!block && within) {
+    if (!block && m.comparable && !m.beyond_threshold) {
       ++moved_within;
       if (!largest || std::fabs(m.change_pct) > std::fabs(largest->change_pct)) largest = &m;
       continue;

@@ -176,6 +176,7 @@ TEST(ExecutiveSummary, MetricsThatMovedWithinTheirThresholdsAreOneLineNotAFindin
   errors.current = 1;
   errors.change_pct = NAN;
   errors.regression_pct = NAN;
+  errors.beyond_threshold = true;  // as compare_results sets it for a rise from zero without a limit
   errors.threshold_pct = 5;
   errors.verdict = analysis::Verdict::kWarn;
   errors.reason = "from 0 to 1";

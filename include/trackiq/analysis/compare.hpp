@@ -56,12 +56,15 @@ struct MetricComparison {
   double threshold_pct = 0;
   Gate gate = Gate::kCanBlock;  // from the registry: kInformOnly caps the verdict at WARN
   bool comparable = true;       // false when either value is NaN (change_pct is then NaN)
-  std::string severity;  // "none", "moderate" (>= threshold), "severe" (>= 50 %), "critical" (>= 100 %)
+  // Worse than the threshold allows (for a zero baseline: risen beyond its absolute limit, or at
+  // all when the registry gives none). False when not comparable.
+  bool beyond_threshold = false;
+  std::string severity = "none";  // "none", "moderate" (>= threshold), "severe" (>= 50 %), "critical" (>= 100 %)
   bool tested = false;   // a significance test on raw samples applies to this metric
   std::optional<double> p_value;
   std::optional<PercentileDifference> ci;  // bootstrap CI of the matching percentile, when one applies
   bool significant = false;
-  std::string confidence;  // "high", "medium", "low"
+  std::string confidence = "low";  // "high", "medium", "low"
   Verdict verdict = Verdict::kPass;
   std::string reason;
 };
