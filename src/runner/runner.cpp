@@ -59,17 +59,20 @@ void validate(const RunSettings& s) {
 namespace {
 
 // Decides whether one more query may be issued. Immutable during a run: shared by workers.
+// The minimum duration is met by the worker's last *completed* query, not by the clock at the
+// check: a worker stops only once one of its queries has ended at or after the minimum, so the
+// measured window (t0 to the last completion) is never shorter than --duration.
 struct StopRule {
   std::optional<std::uint64_t> min_count;
   std::optional<std::int64_t> min_ns;
   std::optional<std::int64_t> max_ns;
   std::uint64_t max_count;  // the per-run record limit
 
-  bool may_issue(std::uint64_t index, std::int64_t elapsed_ns) const noexcept {
+  bool may_issue(std::uint64_t index, std::int64_t elapsed_ns, std::int64_t last_end_ns) const noexcept {
     if (max_ns && elapsed_ns >= *max_ns) return false;
     if (index >= max_count) return false;
     const bool count_met = !min_count || index >= *min_count;
-    const bool time_met = !min_ns || elapsed_ns >= *min_ns;
+    const bool time_met = !min_ns || last_end_ns >= *min_ns;
     if (min_count && min_ns) return !(count_met && time_met);
     if (min_count) return !count_met;
     return !time_met;
@@ -188,12 +191,14 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
 
   auto closed_loop = [&](std::uint32_t worker) {
     WorkerLog& log = logs[worker];
+    std::int64_t last_end = 0;
     for (;;) {
       const std::uint64_t i = next.fetch_add(1, std::memory_order_relaxed);
       const std::int64_t start = now_ns();
-      if (!rule.may_issue(i, start - t0)) break;
+      if (!rule.may_issue(i, start - t0, last_end)) break;
       const auto outcome = w.infer(worker);
       const std::int64_t end = now_ns();
+      last_end = end - t0;
       log.add({i, start - t0, start - t0, end - t0, worker, outcome.ok});
       if (!outcome.ok) [[unlikely]] log.failed(outcome);
       if (progress) progress->issued.store(i + 1, std::memory_order_relaxed);
@@ -252,7 +257,8 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
   // Did the hard stop end the run before its minimums?
   if (s.max_duration_ns) {
     const std::uint64_t n = rec.queries.size();
-    const std::int64_t last = rec.queries.empty() ? 0 : rec.queries.back().end_ns;
+    std::int64_t last = 0;  // the latest completion; by index order the last query need not end last
+    for (const auto& q : rec.queries) last = std::max(last, q.end_ns);
     const bool count_short = s.iterations && n < *s.iterations;
     const bool time_short = s.duration_ns && last < *s.duration_ns;
     const bool schedule_short = server && n < rec.schedule_ns.size();
