@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -340,12 +341,179 @@ BootstrapResult bootstrap_impl(std::span<const T> baseline, std::span<const T> c
     d.high = percentile_of_sorted(reps, 100.0 * (1.0 - alpha / 2.0));
     d.tail_samples = static_cast<std::uint64_t>(
         std::floor(static_cast<double>(n_small) * std::min(d.p, 100.0 - d.p) / 100.0));
+    const auto at_most_zero = static_cast<double>(std::upper_bound(reps.begin(), reps.end(), 0.0) - reps.begin());
+    const auto at_least_zero = static_cast<double>(reps.end() - std::lower_bound(reps.begin(), reps.end(), 0.0));
+    d.p_value = std::min(1.0, 2.0 * (std::min(at_most_zero, at_least_zero) + 1.0) / (static_cast<double>(reps.size()) + 1.0));
     result.differences.push_back(d);
   }
   return result;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Welch's t-test
+// ---------------------------------------------------------------------------------------------
+
+// Regularised incomplete beta I_x(a, b) by the continued fraction (modified Lentz), using the
+// symmetry I_x(a, b) = 1 − I_{1−x}(b, a) where the fraction converges slowly.
+double beta_continued_fraction(double a, double b, double x) {
+  constexpr double kTiny = 1e-300, kEps = 1e-15;
+  double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
+  if (std::fabs(d) < kTiny) d = kTiny;
+  d = 1.0 / d;
+  double h = d;
+  for (int m = 1; m <= 10'000; ++m) {
+    const double m2 = 2.0 * m;
+    double aa = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
+    d = 1.0 + aa * d;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    c = 1.0 + aa / c;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1.0 / d;
+    h *= d * c;
+    aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
+    d = 1.0 + aa * d;
+    if (std::fabs(d) < kTiny) d = kTiny;
+    c = 1.0 + aa / c;
+    if (std::fabs(c) < kTiny) c = kTiny;
+    d = 1.0 / d;
+    const double step = d * c;
+    h *= step;
+    if (std::fabs(step - 1.0) < kEps) break;
+  }
+  return h;
+}
+
+double regularized_incomplete_beta(double a, double b, double x) {
+  if (x <= 0.0) return 0.0;
+  if (x >= 1.0) return 1.0;
+  const double log_front =
+      std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+  if (x < (a + 1.0) / (a + b + 2.0)) return std::exp(log_front) * beta_continued_fraction(a, b, x) / a;
+  return 1.0 - std::exp(log_front) * beta_continued_fraction(b, a, 1.0 - x) / b;
+}
+
+struct Moments {
+  double mean = 0, variance = 0;  // sample variance (n − 1)
+  std::uint64_t n = 0;
+};
+
+template <class T>
+Moments moments(std::span<const T> v, const char* what) {
+  if (v.size() < 2) throw InputError(std::string("Welch's t-test needs at least 2 values on each side (") + what + ")");
+  Moments m;  // Welford: one pass, no cancellation for large offsets (latencies in ns)
+  for (const T raw : v) {
+    const double x = static_cast<double>(raw);
+    if (!std::isfinite(x)) throw InputError(std::string("Welch's t-test: non-finite value in the ") + what);
+    ++m.n;
+    const double delta = x - m.mean;
+    m.mean += delta / static_cast<double>(m.n);
+    m.variance += delta * (x - m.mean);
+  }
+  m.variance /= static_cast<double>(m.n - 1);
+  return m;
+}
+
+template <class T>
+WelchResult welch_impl(std::span<const T> x, std::span<const T> y, double confidence) {
+  if (!(confidence > 0.0 && confidence < 1.0)) throw InputError("confidence must be in (0, 1)");
+  const Moments a = moments(x, "baseline"), b = moments(y, "current");
+  WelchResult r;
+  r.n_x = a.n;
+  r.n_y = b.n;
+  r.mean_x = a.mean;
+  r.mean_y = b.mean;
+  r.difference = b.mean - a.mean;
+  const double vx = a.variance / static_cast<double>(a.n), vy = b.variance / static_cast<double>(b.n);
+  r.std_error = std::sqrt(vx + vy);
+  if (r.std_error == 0.0) {  // both constant: the difference is known exactly
+    r.df = static_cast<double>(a.n + b.n - 2);
+    r.p_value = r.difference == 0.0 ? 1.0 : 0.0;
+    r.low = r.high = r.difference;
+    return r;
+  }
+  r.df = (vx + vy) * (vx + vy) /
+         (vx * vx / static_cast<double>(a.n - 1) + vy * vy / static_cast<double>(b.n - 1));
+  r.t = r.difference / r.std_error;
+  r.p_value = std::min(1.0, 2.0 * student_t_cdf(-std::fabs(r.t), r.df));
+  const double q = student_t_quantile(0.5 + confidence / 2.0, r.df);
+  r.low = r.difference - q * r.std_error;
+  r.high = r.difference + q * r.std_error;
+  return r;
+}
+
+// log C(n, k)
+double log_choose(double n, double k) { return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1); }
+
 }  // namespace
+
+double student_t_cdf(double t, double df) {
+  if (!(df > 0.0)) throw InputError("Student's t needs df > 0");
+  if (std::isnan(t)) return NAN;
+  if (std::isinf(t)) return t > 0 ? 1.0 : 0.0;
+  const double x = df / (df + t * t);
+  const double tail = 0.5 * regularized_incomplete_beta(df / 2.0, 0.5, x);  // P(T > |t|)
+  return t > 0 ? 1.0 - tail : tail;
+}
+
+double student_t_quantile(double p, double df) {
+  if (!(p > 0.0 && p < 1.0)) throw InputError("quantile level must be in (0, 1)");
+  if (p == 0.5) return 0.0;
+  // Bisection on the monotone CDF, bracketed by doubling: 200 steps reach double precision.
+  double lo = -1.0, hi = 1.0;
+  while (student_t_cdf(lo, df) > p) lo *= 2.0;
+  while (student_t_cdf(hi, df) < p) hi *= 2.0;
+  for (int i = 0; i < 200 && hi - lo > 1e-13 * std::max(1.0, std::fabs(lo)); ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (student_t_cdf(mid, df) < p ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+WelchResult welch_t_test(std::span<const std::int64_t> x, std::span<const std::int64_t> y, double confidence) {
+  return welch_impl(x, y, confidence);
+}
+WelchResult welch_t_test(std::span<const double> x, std::span<const double> y, double confidence) {
+  return welch_impl(x, y, confidence);
+}
+
+ExceedanceResult exceedance_test(std::span<const std::int64_t> baseline, std::span<const std::int64_t> current,
+                                 std::uint64_t rank) {
+  if (baseline.empty() || current.empty()) throw InputError("the tail-share test needs samples on both sides");
+  if (rank < 1 || rank > baseline.size())
+    throw InputError("the tail-share cut must be one of the baseline's values (rank 1..n)");
+  std::vector<std::int64_t> b(baseline.begin(), baseline.end());
+  std::nth_element(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(rank - 1), b.end(), std::greater<>());
+  ExceedanceResult r;
+  r.rank = rank;
+  r.cut = static_cast<double>(b[rank - 1]);
+  r.n_baseline = baseline.size();
+  r.n_current = current.size();
+  const auto cut = b[rank - 1];
+  r.baseline_beyond = static_cast<std::uint64_t>(std::count_if(baseline.begin(), baseline.end(), [&](auto v) { return v > cut; }));
+  std::vector<std::int64_t> beyond;
+  for (const auto v : current)
+    if (v > cut) beyond.push_back(v);
+  r.current_beyond = beyond.size();
+  r.baseline_share = static_cast<double>(r.baseline_beyond) / static_cast<double>(r.n_baseline);
+  r.current_share = static_cast<double>(r.current_beyond) / static_cast<double>(r.n_current);
+  if (!beyond.empty()) {
+    std::sort(beyond.begin(), beyond.end());
+    r.current_beyond_median = percentile_of_sorted(std::vector<double>(beyond.begin(), beyond.end()), 50.0);
+  }
+  // P(X >= current_beyond), X ~ Hypergeometric(N = n_b + n_c, K = beyond in total, draws n_c).
+  const double big_n = static_cast<double>(r.n_baseline + r.n_current);
+  const double k_total = static_cast<double>(r.baseline_beyond + r.current_beyond);
+  const double draws = static_cast<double>(r.n_current);
+  const double denom = log_choose(big_n, draws);
+  const double x_max = std::min(k_total, draws);
+  double p = 0;
+  for (double x = static_cast<double>(r.current_beyond); x <= x_max; x += 1.0) {
+    if (draws - x > big_n - k_total) continue;
+    p += std::exp(log_choose(k_total, x) + log_choose(big_n - k_total, draws - x) - denom);
+  }
+  r.p_value = std::clamp(p, 0.0, 1.0);
+  return r;
+}
 
 MannWhitneyResult mann_whitney_u(std::span<const std::int64_t> x, std::span<const std::int64_t> y,
                                  const MannWhitneyOptions& options) {

@@ -469,6 +469,112 @@ TEST(Bootstrap, HandlesAMillionSamplesPerSideQuickly) {
 // Benjamini–Hochberg
 // --------------------------------------------------------------------------------------------
 
+TEST(Bootstrap, PValueIsAtItsFloorForASeparatedShiftAndOneForIdenticalSamples) {
+  BootstrapOptions o;
+  o.resamples = 999;
+  o.percentiles = {50.0};
+  const auto shifted = bootstrap_percentile_differences(pseudo_random(31, 400, 1000, 0), pseudo_random(32, 400, 1000, 5000), o);
+  EXPECT_DOUBLE_EQ(shifted.differences[0].p_value, 2.0 / 1000.0);
+  const I64 same = pseudo_random(33, 300, 1000, 0);
+  const auto aa = bootstrap_percentile_differences(same, same, o);
+  EXPECT_GT(aa.differences[0].p_value, 0.5);
+}
+
+// --------------------------------------------------------------------------------------------
+// Welch's t-test (reference: scipy.stats.ttest_ind(current, baseline, equal_var=False))
+// --------------------------------------------------------------------------------------------
+
+TEST(Welch, MatchesScipyOnASmallExample) {
+  const auto r = welch_t_test(I64{10, 12, 11, 13, 9}, I64{14, 15, 13, 16, 15, 14});
+  expect_rel(r.t, 4.234008652363937, 1e-12, "t");
+  expect_rel(r.p_value, 0.0042063607395941855, 1e-9, "p");
+  expect_rel(r.df, 6.745585874799358, 1e-12, "df");
+  expect_rel(r.low, 1.530262877495042, 1e-9, "low");
+  expect_rel(r.high, 5.469737122504958, 1e-9, "high");
+  EXPECT_DOUBLE_EQ(r.difference, 14.5 - 11.0);
+}
+
+TEST(Welch, MatchesScipyOnLargeSamplesWithAnOffset) {
+  const auto r = welch_t_test(pseudo_random(21, 2000, 1'000'000, 10'000'000), pseudo_random(22, 1500, 3'000'000, 9'500'000));
+  expect_rel(r.t, 22.01107949499065, 1e-10, "t");
+  expect_rel(r.p_value, 4.6292454998808065e-95, 1e-6, "p");
+  expect_rel(r.df, 1762.2921420078214, 1e-10, "df");
+  expect_rel(r.low, 458449.34293267014, 1e-9, "low");
+  expect_rel(r.high, 548142.323733994, 1e-9, "high");
+}
+
+TEST(Welch, StudentTMatchesScipy) {
+  expect_rel(student_t_cdf(-2.5, 3), 0.04385332350403277, 1e-11, "cdf(-2.5, 3)");
+  expect_rel(student_t_quantile(0.975, 2.5), 3.5746548420118773, 1e-10, "ppf(0.975, 2.5)");
+  expect_rel(student_t_cdf(1.0, 1000), 0.8412237909576636, 1e-11, "cdf(1, 1000)");
+  EXPECT_DOUBLE_EQ(student_t_cdf(0.0, 7), 0.5);
+}
+
+TEST(Welch, ConstantSamplesAndTooFewValues) {
+  EXPECT_DOUBLE_EQ(welch_t_test(I64{5, 5, 5}, I64{5, 5}).p_value, 1.0);
+  EXPECT_DOUBLE_EQ(welch_t_test(I64{5, 5, 5}, I64{6, 6}).p_value, 0.0);
+  EXPECT_THROW(welch_t_test(I64{5}, I64{6, 7}), InputError);
+  EXPECT_THROW(welch_t_test(std::vector<double>{1.0, NAN}, std::vector<double>{1.0, 2.0}), InputError);
+}
+
+// --------------------------------------------------------------------------------------------
+// Tail share (reference: scipy.stats.fisher_exact(..., alternative="greater"))
+// --------------------------------------------------------------------------------------------
+
+I64 iota_from(std::int64_t first, std::size_t n) {
+  I64 v(n);
+  std::iota(v.begin(), v.end(), first);
+  return v;
+}
+
+TEST(Exceedance, TenOfAThousandBeyondTheBaselineMaximumMatchesFisher) {
+  I64 cur(990, 500);
+  cur.insert(cur.end(), 10, 2000);
+  const auto r = exceedance_test(iota_from(1, 1000), cur, 1);
+  EXPECT_DOUBLE_EQ(r.cut, 1000);
+  EXPECT_EQ(r.baseline_beyond, 0u);
+  EXPECT_EQ(r.current_beyond, 10u);
+  EXPECT_DOUBLE_EQ(r.current_share, 0.01);
+  EXPECT_DOUBLE_EQ(r.current_beyond_median, 2000);
+  expect_rel(r.p_value, 0.0009547325826708071, 1e-9, "p");
+}
+
+TEST(Exceedance, CutAtTheTenthLargestMatchesFisher) {
+  I64 cur(7988, 1);
+  cur.insert(cur.end(), 12, 20000);
+  const auto r = exceedance_test(iota_from(1, 10000), cur, 10);
+  EXPECT_DOUBLE_EQ(r.cut, 9991);
+  EXPECT_EQ(r.baseline_beyond, 9u);
+  EXPECT_EQ(r.current_beyond, 12u);
+  expect_rel(r.p_value, 0.1704452316760513, 1e-9, "p");
+}
+
+TEST(Exceedance, SmallSamplesAndBadRanks) {
+  const auto r = exceedance_test(I64{1, 2, 3, 4, 5}, I64{1, 2, 3, 4, 9}, 1);
+  expect_rel(r.p_value, 0.5, 1e-12, "p");
+  EXPECT_DOUBLE_EQ(exceedance_test(I64{1, 2, 3}, I64{0, 1}, 1).p_value, 1.0);
+  EXPECT_THROW(exceedance_test(I64{1, 2}, I64{1}, 3), InputError);
+  EXPECT_THROW(exceedance_test(I64{1, 2}, I64{1}, 0), InputError);
+  EXPECT_THROW(exceedance_test(I64{}, I64{1}, 1), InputError);
+}
+
+// Exactness: over seeded A/A pairs from one continuous distribution, P(p <= alpha) <= alpha.
+TEST(Exceedance, IsExactUnderTheNullForTheMaximumCut) {
+  std::mt19937_64 rng(7);
+  std::exponential_distribution<double> e(1.0);
+  int rejections = 0;
+  constexpr int kPairs = 4000;
+  for (int i = 0; i < kPairs; ++i) {
+    I64 b(50), c(50);
+    for (auto& v : b) v = static_cast<std::int64_t>(e(rng) * 1e9);
+    for (auto& v : c) v = static_cast<std::int64_t>(e(rng) * 1e9);
+    rejections += exceedance_test(b, c, 1).p_value <= 0.05;
+  }
+  // Nominal 5 %; the test's attainable levels make it at most that (binomial 3 sigma: +1 %).
+  EXPECT_LE(rejections, kPairs * 6 / 100);
+  EXPECT_GE(rejections, kPairs * 2 / 100);  // and it does reject sometimes: not a dead test
+}
+
 TEST(BenjaminiHochberg, MatchesAHandComputedExample) {
   // m = 5. Sorted p: 0.005, 0.01, 0.03, 0.04, 0.2; p·m/rank: 0.025, 0.025, 0.05, 0.05, 0.2;
   // running minimum from the top leaves them unchanged. Back in input order:

@@ -89,6 +89,29 @@ def main():
     mwu("doubles_with_infinity", [-1e300, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5],
         [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 1e300, 9.0])
 
+    print("## Welch t-test: ttest_ind(current, baseline, equal_var=False) and the 95 % CI")
+    def welch(name, base, cur):
+        base, cur = np.asarray(base, dtype=float), np.asarray(cur, dtype=float)
+        r = stats.ttest_ind(cur, base, equal_var=False)
+        vx, vy = base.var(ddof=1) / len(base), cur.var(ddof=1) / len(cur)
+        df = (vx + vy) ** 2 / (vx ** 2 / (len(base) - 1) + vy ** 2 / (len(cur) - 1))
+        se = np.sqrt(vx + vy)
+        q = stats.t.ppf(0.975, df)
+        d = cur.mean() - base.mean()
+        print(f"{name}: t={r.statistic!r} p={r.pvalue!r} df={df!r} low={d - q * se!r} high={d + q * se!r}")
+    welch("welch_small", [10, 12, 11, 13, 9], [14, 15, 13, 16, 15, 14])
+    welch("welch_large", pseudo_random(21, 2000, 1_000_000, 10_000_000), pseudo_random(22, 1500, 3_000_000, 9_500_000))
+    print("t.cdf(-2.5, 3) =", repr(stats.t.cdf(-2.5, 3)), " t.ppf(0.975, 2.5) =", repr(stats.t.ppf(0.975, 2.5)),
+          " t.cdf(1.0, 1000) =", repr(stats.t.cdf(1.0, 1000)))
+
+    print("## Tail share: Fisher's exact test, one-sided (current has more beyond the cut)")
+    def fisher(name, b_beyond, n_b, c_beyond, n_c):
+        r = stats.fisher_exact([[c_beyond, n_c - c_beyond], [b_beyond, n_b - b_beyond]], alternative="greater")
+        print(f"{name}: p={r[1]!r}")
+    fisher("fisher_0_of_1000_vs_10_of_1000", 0, 1000, 10, 1000)
+    fisher("fisher_9_of_10000_vs_12_of_8000", 9, 10000, 12, 8000)
+    fisher("fisher_0_of_5_vs_1_of_5", 0, 5, 1, 5)
+
     print("## Benjamini-Hochberg")
     hand = [0.01, 0.04, 0.03, 0.005, 0.2]
     print("hand", list(hand), "->", [float(v) for v in bh_by_hand(hand)])

@@ -6,6 +6,10 @@
 //     scipy.stats.mannwhitneyu (scipy 1.10, the Debian 12 version the tests were checked against).
 //   * bootstrap_percentile_differences: seeded bootstrap confidence intervals of
 //     current − baseline for percentiles (default the median and p99).
+//   * welch_t_test: Welch's t-test and CI of the difference of means (scipy.stats.ttest_ind,
+//     equal_var=False).
+//   * exceedance_test: the share of the current sample beyond a high order statistic of the
+//     baseline, with the exact one-sided p-value (Fisher's exact test on the 2x2 table).
 //   * benjamini_hochberg: false-discovery-rate q-values for many comparisons at once.
 //
 // Percentiles are the project's one method (SPEC §0.3, trackiq/core/stats.hpp): linear
@@ -115,6 +119,9 @@ struct PercentileDifference {
   // floor(n · min(p, 100 − p) / 100). Below ~10 the bootstrap of an extreme percentile is
   // unreliable (the resamples can only reuse the few most extreme values); say so to users.
   std::uint64_t tail_samples = 0;
+  // Two-sided bootstrap p-value of "no difference": 2 · min(#(d* <= 0) + 1, #(d* >= 0) + 1) /
+  // (B + 1), capped at 1 (the +1 keeps it a valid p-value; its floor is 2 / (B + 1)).
+  double p_value = 1;
 
   bool excludes_zero() const noexcept { return low > 0.0 || high < 0.0; }
 };
@@ -140,6 +147,58 @@ BootstrapResult bootstrap_percentile_differences(std::span<const std::int64_t> b
 BootstrapResult bootstrap_percentile_differences(std::span<const double> baseline,
                                                  std::span<const double> current,
                                                  const BootstrapOptions& options = {});
+
+// ---------------------------------------------------------------------------------------------
+// Welch's t-test (difference of means)
+// ---------------------------------------------------------------------------------------------
+
+struct WelchResult {
+  double mean_x = 0, mean_y = 0;
+  double difference = 0;  // mean_y − mean_x (current − baseline when called (baseline, current))
+  double std_error = 0;   // sqrt(s_x²/n_x + s_y²/n_y), sample variances (n − 1)
+  double df = 0;          // Welch–Satterthwaite degrees of freedom
+  double t = 0;           // difference / std_error (0 when std_error is 0)
+  double p_value = 1;     // two-sided; 1 when both samples are constant and equal, 0 when constant and different
+  double low = 0, high = 0;  // confidence interval of the difference
+  std::uint64_t n_x = 0, n_y = 0;
+};
+
+// Welch's unequal-variance t-test of mean(y) − mean(x) with its `confidence` interval. Each side
+// needs >= 2 finite values (InputError otherwise). Equals scipy.stats.ttest_ind(y, x,
+// equal_var=False) (t, p) and the interval mean difference ± t_{(1+c)/2, df} · std_error.
+// O(n) time, O(1) memory.
+WelchResult welch_t_test(std::span<const std::int64_t> x, std::span<const std::int64_t> y, double confidence = 0.95);
+WelchResult welch_t_test(std::span<const double> x, std::span<const double> y, double confidence = 0.95);
+
+// Student's t distribution: P(T <= t) with `df` > 0 degrees of freedom (regularised incomplete
+// beta, continued fraction; |error| < 1e-12), and its quantile (p in (0, 1)).
+double student_t_cdf(double t, double df);
+double student_t_quantile(double p, double df);
+
+// ---------------------------------------------------------------------------------------------
+// Tail share: exceedances over a high baseline order statistic
+// ---------------------------------------------------------------------------------------------
+
+struct ExceedanceResult {
+  double cut = 0;               // the baseline's `rank`-th largest value
+  std::uint64_t rank = 1;       // 1 = the baseline's maximum
+  std::uint64_t n_baseline = 0, n_current = 0;
+  std::uint64_t baseline_beyond = 0;  // baseline values > cut (rank − 1 without ties)
+  std::uint64_t current_beyond = 0;   // current values > cut
+  double baseline_share = 0, current_share = 0;  // beyond / n
+  // One-sided p-value of "the current sample has no larger share beyond the cut": the upper tail
+  // of the hypergeometric law of current_beyond given the margins, i.e. Fisher's exact test. With
+  // the cut at a baseline order statistic this is exact, not only conditional: P(K >= k) for the
+  // count K of current values above the baseline's r-th largest is the same hypergeometric tail
+  // (continuous data; ties at the cut count as not beyond, which only makes it conservative).
+  double p_value = 1;
+  double current_beyond_median = 0;  // the median of the current values beyond the cut (0 if none)
+};
+
+// The tail-share test with the cut at the baseline's `rank`-th largest value (rank >= 1, at most
+// n_baseline). Empty samples → InputError. O(n log n).
+ExceedanceResult exceedance_test(std::span<const std::int64_t> baseline, std::span<const std::int64_t> current,
+                                 std::uint64_t rank);
 
 // ---------------------------------------------------------------------------------------------
 // Multiple comparisons (CMP-6)
