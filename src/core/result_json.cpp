@@ -71,6 +71,14 @@ namespace {
 
 Json optional_json(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 
+Json histogram_json(const Histogram& h) {
+  return {{"lowest", h.lowest()},
+          {"highest", h.highest()},
+          {"significant_digits", h.significant_digits()},
+          {"count", h.count()},
+          {"encoding", h.encode()}};
+}
+
 Json summary_json(const SampleSummary& s) {
   Json j;
   j["count"] = s.count;
@@ -184,12 +192,7 @@ std::string to_json(const Result& r, int indent) {
     j["latency"] = {{"unit", "ns"},
                     {"measured_from", l.measured_from},
                     {"summary", summary_json(l.summary_ns)},
-                    {"histogram",
-                     {{"lowest", l.histogram.lowest()},
-                      {"highest", l.histogram.highest()},
-                      {"significant_digits", l.histogram.significant_digits()},
-                      {"count", l.histogram.count()},
-                      {"encoding", l.histogram.encode()}}},
+                    {"histogram", histogram_json(l.histogram)},
                     {"samples_ns", l.samples_ns}};
     if (!l.sample_end_ns.empty()) {
       if (l.sample_end_ns.size() != l.samples_ns.size()) throw Error("latency: sample_end_ns and samples_ns differ in length");
@@ -197,6 +200,11 @@ std::string to_json(const Result& r, int indent) {
     }
   } else {
     j["latency"] = nullptr;
+  }
+  if (!r.distributions.empty()) {
+    Json d = Json::object();
+    for (const auto& [name, h] : r.distributions) d[name] = histogram_json(h);
+    j["distributions"] = d;
   }
   Json tsum = Json::object();
   for (const auto& [k, v] : r.telemetry.summary) tsum[k] = v;
@@ -335,6 +343,21 @@ std::vector<TensorSpec> read_tensors(const Reader& rd, const Json& a, const std:
   return out;
 }
 
+Histogram read_histogram(const Reader& rd, const Json& h, const std::string& path) {
+  Histogram out = Histogram::for_latency_ns();
+  try {
+    out = Histogram::decode(rd.get<std::string>(h, "encoding", path));
+  } catch (const InputError& err) {
+    rd.fail(path + ".encoding", err.what());
+  }
+  // The plain fields beside the encoding must agree with it.
+  if (rd.get<std::int64_t>(h, "lowest", path) != out.lowest() || rd.get<std::int64_t>(h, "highest", path) != out.highest() ||
+      rd.get<int>(h, "significant_digits", path) != out.significant_digits() ||
+      rd.get<std::uint64_t>(h, "count", path) != out.count())
+    rd.fail(path, "lowest/highest/significant_digits/count disagree with the encoding");
+  return out;
+}
+
 }  // namespace
 
 Result result_from_json(std::string_view text, std::string_view origin) {
@@ -465,18 +488,7 @@ Result result_from_json(std::string_view text, std::string_view origin) {
     for (const auto& p : rd.field(sum, "percentiles", "$.latency.summary"))
       l.summary_ns.percentiles.push_back(
           {rd.get<double>(p, "p", "$.latency.summary.percentiles"), rd.get<double>(p, "value", "$.latency.summary.percentiles")});
-    const Json& h = rd.field(lat, "histogram", "$.latency");
-    try {
-      l.histogram = Histogram::decode(rd.get<std::string>(h, "encoding", "$.latency.histogram"));
-    } catch (const InputError& err) {
-      rd.fail("$.latency.histogram.encoding", err.what());
-    }
-    // The plain fields beside the encoding must agree with it.
-    if (rd.get<std::int64_t>(h, "lowest", "$.latency.histogram") != l.histogram.lowest() ||
-        rd.get<std::int64_t>(h, "highest", "$.latency.histogram") != l.histogram.highest() ||
-        rd.get<int>(h, "significant_digits", "$.latency.histogram") != l.histogram.significant_digits() ||
-        rd.get<std::uint64_t>(h, "count", "$.latency.histogram") != l.histogram.count())
-      rd.fail("$.latency.histogram", "lowest/highest/significant_digits/count disagree with the encoding");
+    l.histogram = read_histogram(rd, rd.field(lat, "histogram", "$.latency"), "$.latency.histogram");
     l.samples_ns = rd.get<std::vector<std::int64_t>>(lat, "samples_ns", "$.latency");
     if (lat.contains("sample_end_ns")) {
       l.sample_end_ns = rd.get<std::vector<std::int64_t>>(lat, "sample_end_ns", "$.latency");
@@ -484,6 +496,11 @@ Result result_from_json(std::string_view text, std::string_view origin) {
         rd.fail("$.latency.sample_end_ns", "needs one entry per samples_ns entry");
     }
     r.latency = std::move(l);
+  }
+  if (j.contains("distributions")) {
+    const Json& d = j["distributions"];
+    if (!d.is_object()) rd.fail("$.distributions", "expected an object");
+    for (const auto& [name, h] : d.items()) r.distributions.emplace(name, read_histogram(rd, h, "$.distributions." + name));
   }
 
   const Json& tel = rd.field(j, "telemetry", "$");

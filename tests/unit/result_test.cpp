@@ -102,6 +102,32 @@ TEST(ResultJson, RoundTripsATelemetrySeriesWithGaps) {
   EXPECT_THROW(to_json(r), Error);
 }
 
+TEST(ResultJson, RoundTripsPerRequestDistributionsAndReadsDocumentsWithout) {
+  Result r = sample_result();
+  Histogram ttft = Histogram::for_latency_ns(), itl = Histogram::for_latency_ns();
+  for (std::int64_t v : {30'000'000, 31'000'000, 29'500'000}) ttft.record(v);
+  itl.record(6'000'000, 40);
+  r.distributions = {{"ttft", ttft}, {"itl", itl}};
+  const std::string text = to_json(r);
+  const Result back = result_from_json(text, "mem.json");
+  ASSERT_EQ(back.distributions.size(), 2u);
+  EXPECT_TRUE(back.distributions.at("ttft") == ttft);
+  EXPECT_EQ(back.distributions.at("itl").count(), 40u);
+  EXPECT_EQ(to_json(back), text);
+  // Written only when there are some: a 1.0 document has none, and reads as before.
+  EXPECT_EQ(to_json(sample_result()).find("distributions"), std::string::npos);
+  // A bad histogram names its path.
+  std::string bad = text;
+  const auto at = bad.find("\"encoding\"", bad.find("\"distributions\""));
+  bad.replace(bad.find('"', at + 11) + 1, 4, "!!!!");
+  try {
+    result_from_json(bad, "bad.json");
+    FAIL() << "accepted a corrupt distribution";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("$.distributions.itl.encoding"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ResultJson, CarriesUnitAndDirectionFromTheRegistry) {
   const std::string text = to_json(sample_result());
   EXPECT_NE(text.find(R"("throughput_samples_per_s": {
@@ -165,7 +191,7 @@ TEST(ResultJson, RejectsMissingFieldsUnknownMetricsAndForeignVersions) {
   };
   expect_error(replace("\"run_id\"", "\"run_ident\""), "missing field 'run_id'");
   expect_error(replace("\"latency_p99_ms\": {", "\"latency_p42_ms\": {"), "unknown metric");
-  expect_error(replace("\"schema_version\": \"1.0\"", "\"schema_version\": \"2.0\""), "unsupported schema version");
+  expect_error(replace("\"schema_version\": \"1.1\"", "\"schema_version\": \"2.0\""), "unsupported schema version");
   expect_error(replace("\"direction\": \"higher\"", "\"direction\": \"lower\""), "direction differs");
   expect_error(replace("\"encoding\": \"TQH1:", "\"encoding\": \"XXX1:"), "histogram");
   expect_error(replace("\"batch_size\": 4", "\"batch_size\": \"four\""), "$.workload.batch_size: expected an integer");

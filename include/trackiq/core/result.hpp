@@ -16,7 +16,7 @@
 
 namespace trackiq {
 
-inline constexpr std::string_view kResultSchemaVersion = "1.0";
+inline constexpr std::string_view kResultSchemaVersion = "1.1";
 
 // How a number came to be (SPEC §0.1).
 enum class ValueKind { kMeasured, kDerived, kEstimated };
@@ -130,6 +130,10 @@ struct Result {
   std::string throughput_method;  // how throughput_* were computed
   std::vector<MetricValue> metrics;
   std::optional<LatencyData> latency;
+  // Further per-request distributions, ns, by family: a load run's "ttft", "ttft_sched", "tpot",
+  // "itl", "e2el", "e2el_sched" (the metrics mean_ttft_ms ... p99_e2el_sched_ms summarise them).
+  // Lossless histograms (3 significant digits): what a comparison tests those metrics on.
+  std::map<std::string, Histogram> distributions;
   TelemetryBlock telemetry;
   std::vector<SloVerdict> slo;
   ErrorSummary errors;
