@@ -1,4 +1,5 @@
 // trackiq compare BASELINE CURRENT: regression gate with statistics on the raw samples (CMP-1..3).
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -21,7 +22,63 @@ struct CompareFlags {
   std::string report_path, report_format, title, theme = "light";
   LlmFlags llm;
   std::uint64_t seed = 42;
+  std::size_t history = 10;
+  double tail_share_pp = 0.5;
 };
+
+constexpr std::string_view kGroupPrefix = "group:";
+bool is_group(const std::string& what) { return what.rfind(kGroupPrefix, 0) == 0; }
+
+// Every stored run labelled group=NAME (trackiq run --repeat N --group NAME), oldest first.
+std::vector<Result> load_group(store::Store& st, const std::string& what) {
+  const std::string name = what.substr(kGroupPrefix.size());
+  store::RunFilter filter;
+  filter.labels = {{"group", name}};
+  filter.limit = 0;
+  const auto found = st.list(filter);
+  if (found.empty()) throw InputError(fmt::format("no runs labelled group={} in {}", name, st.location()));
+  std::vector<Result> runs;
+  for (auto it = found.rbegin(); it != found.rend(); ++it) runs.push_back(st.load(it->run_id));
+  return runs;
+}
+
+// The stored history of the baseline's series: the newest `limit` runs of the same code (product
+// and version labels) in the same configuration (workload and scenario settings) on the same
+// hardware, the current run left out (the
+// baseline itself included, added when it came from a file and is not stored). Runs of another
+// version are not noise: they may hold the change under test.
+std::vector<Result> series_history(store::Store& st, const Result& base, const Result& cur, std::size_t limit) {
+  store::RunFilter filter;
+  filter.product = base.labels.product;
+  filter.hardware = base.environment.hardware_fingerprint;
+  filter.limit = 0;
+  std::vector<Result> runs;
+  bool has_base = false;
+  const std::string workload = base.workload.backend + ":" + base.workload.model;
+  // The same configuration: what ran and how it was driven, not only the model's name.
+  auto same_config = [&base](const Result& r) {
+    const auto &a = base.workload, &b = r.workload;
+    const auto &x = base.scenario, &y = r.scenario;
+    return a.backend == b.backend && a.model == b.model && a.model_hash == b.model_hash && a.batch_size == b.batch_size &&
+           a.precision == b.precision && a.device == b.device && a.threads == b.threads && a.options == b.options &&
+           x.name == y.name && x.workers == y.workers && x.qps == y.qps && x.samples_per_query == y.samples_per_query;
+  };
+  for (const auto& r : st.list(filter)) {  // newest first
+    if (runs.size() >= limit) break;
+    if (r.workload != workload || r.scenario != base.scenario.name || r.version != base.labels.version ||
+        r.run_id == cur.run_id)
+      continue;
+    Result run = st.load(r.run_id);
+    if (!same_config(run)) continue;
+    has_base |= r.run_id == base.run_id;
+    runs.push_back(std::move(run));
+  }
+  if (!has_base) {
+    if (runs.size() >= limit && !runs.empty()) runs.pop_back();
+    runs.insert(runs.begin(), base);
+  }
+  return runs;
+}
 
 int compare(const CompareFlags& f) {
   analysis::CompareOptions o;
@@ -46,8 +103,10 @@ int compare(const CompareFlags& f) {
     o.thresholds_pct[metric_name] = pct;
   }
 
+  o.tail_share_pp = f.tail_share_pp;
   std::unique_ptr<store::Store> st;
   Result base, cur;
+  analysis::NoiseRuns noise;
   if (f.automatic) {
     if (f.product.empty()) throw InputError("--auto needs --product");
     st = store::open_store(f.store);
@@ -82,12 +141,43 @@ int compare(const CompareFlags& f) {
   } else {
     if (f.baseline.empty() || f.current.empty()) throw InputError("compare needs BASELINE and CURRENT (or --auto --product P)");
     if (needs_store(f.baseline) || needs_store(f.current)) st = store::open_store(f.store);
-    cur = resolve_run(f.current, st.get(), f.hardware);
-    base = resolve_run(f.baseline, st.get(), f.hardware.empty() ? cur.environment.hardware_fingerprint : f.hardware);
+    if (is_group(f.current)) {
+      noise.current = load_group(*st, f.current);
+      cur = analysis::merge_runs(noise.current, f.current);
+    } else {
+      cur = resolve_run(f.current, st.get(), f.hardware);
+    }
+    if (is_group(f.baseline)) {
+      noise.baseline = load_group(*st, f.baseline);
+      base = analysis::merge_runs(noise.baseline, f.baseline);
+    } else {
+      base = resolve_run(f.baseline, st.get(), f.hardware.empty() ? cur.environment.hardware_fingerprint : f.hardware);
+    }
+  }
+
+  // Run-to-run noise: from the groups, else from the stored history of the baseline's series
+  // (the same for a file and a stored run: a file's store is consulted when one exists).
+  if (!noise.baseline.empty() || !noise.current.empty()) {
+    if (noise.baseline.empty()) noise.baseline = {base};
+    if (noise.current.empty()) noise.current = {cur};
+    noise.source = fmt::format("{} ({} runs) vs {} ({} runs), each run's value", is_group(f.baseline) ? f.baseline : "the baseline",
+                               noise.baseline.size(), is_group(f.current) ? f.current : "the current run",
+                               noise.current.size());
+  } else if (f.history > 1) {
+    if (!st && (!f.store.empty() || std::filesystem::exists(store::default_store_location())))
+      st = store::open_store(f.store);
+    if (st) {
+      noise.baseline = series_history(*st, base, cur, f.history);
+      noise.current = {cur};
+      noise.source = fmt::format("the stored history of the baseline's series ({} run{} of {} {}:{} {} on {})",
+                                 noise.baseline.size(), noise.baseline.size() == 1 ? "" : "s", base.labels.product.empty() ? "(no product)" : base.labels.product,
+                                 base.workload.backend, base.workload.model, base.scenario.name,
+                                 base.environment.hardware_fingerprint);
+    }
   }
 
   if (!f.report_path.empty()) report_format(f.report_format, f.report_path);  // a bad format fails before the work
-  const auto c = analysis::compare_results(base, cur, o);
+  const auto c = analysis::compare_results(base, cur, o, noise.baseline.empty() ? nullptr : &noise);
   report::ReportInput in;
   in.title = f.title.empty() ? fmt::format("compare {} -> {}", base.run_id.substr(0, 8), cur.run_id.substr(0, 8)) : f.title;
   in.comparison = c;
@@ -107,16 +197,28 @@ int compare(const CompareFlags& f) {
 Action setup_compare(CLI::App& sub) {
   auto f = std::make_shared<CompareFlags>();
   sub.footer(
-      "Compare two runs metric by metric: change %, direction from the metric registry, a threshold, a\n"
-      "Mann-Whitney U test and a seeded bootstrap CI (median, p99) on the raw latency samples, severity\n"
-      "(moderate >= threshold, severe >= 50 %, critical >= 100 %), confidence, and a verdict:\n"
-      "PASS, WARN (beyond the threshold but not significant, or significant within it) or BLOCK (beyond the\n"
-      "threshold and significant). A threshold exactly reached is not a regression.\n"
+      "Compare two runs metric by metric: change, direction from the metric registry, a threshold, a test of\n"
+      "that statistic on the per-request data, severity, confidence and a verdict. Tests: the mean by Welch's\n"
+      "t-test, the median by Mann-Whitney U with the bootstrap CI of the median, p90/p95/p99/p99.9 by the\n"
+      "bootstrap CI of the percentile (only with >= 10 values beyond it on each side), a closed loop's\n"
+      "throughput through the mean latency, the tail share (requests beyond the baseline's maximum, or its\n"
+      "p99.9 from 1,000 values on, plus the p99 threshold) by Fisher's exact test; load runs' TTFT/TPOT/ITL/E2EL on their per-request\n"
+      "distributions. Exact samples when both sides kept them, else the lossless histograms. Benjamini-\n"
+      "Hochberg across the tests (5 %). A test counts only when its CI lies wholly on the bad side.\n"
+      "Verdicts: PASS, WARN (beyond the threshold but not significant or within the run-to-run noise, or\n"
+      "significant within it, or a spread/extreme/client-cost metric: those never block) or BLOCK (beyond\n"
+      "the threshold, significant, and beyond the noise band when one is known; without per-request data,\n"
+      "beyond the threshold). A threshold exactly reached is not a regression.\n"
+      "Run-to-run noise: with group:NAME on a side (runs of `trackiq run --repeat N --group NAME`), or from\n"
+      "the stored history of the baseline's series (same product, version, hardware, workload, scenario;\n"
+      "--history), a BLOCK must also exceed the between-run band (pooled t interval over the runs' values).\n"
       "Exit codes: 0 PASS or WARN, 1 BLOCK, 2 bad usage or input.\n\n"
-      "BASELINE and CURRENT are each a result JSON file, a stored run id (or prefix), or a baseline name.\n\n"
+      "BASELINE and CURRENT are each a result JSON file, a stored run id (or prefix), a baseline name, or\n"
+      "group:NAME.\n\n"
       "Examples:\n"
       "  trackiq compare main 3f2a\n"
       "  trackiq compare before.json after.json --threshold latency_p99_ms=15% --markdown\n"
+      "  trackiq compare group:before group:after          # after: trackiq run ... --repeat 5 --group before\n"
       "  trackiq compare --auto --product detector\n"
       "  trackiq compare main 3f2a --report compare.xml        # JUnit for CI (also .html, .pdf, .md, .json, .csv)");
   sub.add_option("baseline", f->baseline, "Baseline: file, run id or baseline name");
@@ -129,6 +231,12 @@ Action setup_compare(CLI::App& sub) {
   sub.add_option("--product", f->product, "--auto: the product");
   sub.add_option("--hardware", f->hardware, "Hardware fingerprint for --auto or for resolving a baseline name");
   sub.add_option("--seed", f->seed, "Bootstrap seed")->capture_default_str();
+  sub.add_option("--history", f->history,
+                 "Runs of the baseline's stored series used for the run-to-run noise band (0 or 1: none)")
+      ->capture_default_str();
+  sub.add_option("--tail-share-pp", f->tail_share_pp,
+                 "Threshold of the tail share: percentage points more requests beyond the baseline's cut")
+      ->capture_default_str();
   sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_flag("--json", f->json, "Print JSON");
   sub.add_flag("--markdown", f->markdown, "Print the Markdown report, verdict first (for PR comments)");

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -45,6 +46,8 @@ struct RunFlags {
   std::vector<std::string> shapes;
   std::optional<std::uint32_t> seq_len;
   std::string json_path;
+  std::uint32_t repeat = 1;
+  std::string group;
   std::string report_path;
   std::string theme = "light";
   std::string samples_csv;
@@ -283,54 +286,80 @@ int run_command(RunFlags f) {
   // The store keeps the exact samples; the JSON copy has them only with --include-samples.
   s.include_samples_in_result = true;
 
+  if (f.repeat < 1) throw InputError("--repeat must be at least 1");
+  std::string group = f.group;
+  if (!group.empty()) labels.extra["group"] = group;
+
   auto w = workload::make_workload(wo);
   // Open the store before measuring, so a bad --store fails now, not after the run.
   std::unique_ptr<store::Store> st;
   if (!f.no_store) st = store::open_store(f.store);
-  runner::Progress progress;
-  runner::RunRecording rec;
-  {
-    std::unique_ptr<ProgressBar> bar;
-    if (!f.quiet && !f.no_progress && ::isatty(STDERR_FILENO)) bar = std::make_unique<ProgressBar>(progress, s);
-    rec = runner::run_scenario(*w, s, &progress);
-  }
-  Environment env = capture_environment();
-  telemetry::describe_gpus(env, s.collector_options.nvml_library);
-  Result result = runner::make_result(*w, s, rec, env, labels);
-  if (profile) {
-    for (auto& v : runner::check_constraints(*profile, result)) result.slo.push_back(v);
-    result.labels.extra["profile"] = profile->name;
-  }
-  if (st) st->save(result);
-  if (!f.json_path.empty()) {
-    Result copy = result;
-    if (!f.include_samples && copy.latency) {
-      copy.latency->samples_ns.clear();
-      copy.latency->sample_end_ns.clear();
+  // With --repeat N each run's files get "-1", "-2", ... before the extension.
+  auto nth_path = [&](const std::string& path, std::uint32_t i) {
+    if (path.empty() || f.repeat == 1) return path;
+    const std::filesystem::path p(path);
+    return (p.parent_path() / fmt::format("{}-{}{}", p.stem().string(), i + 1, p.extension().string())).string();
+  };
+  std::vector<Result> results;
+  for (std::uint32_t i = 0; i < f.repeat; ++i) {
+    runner::Progress progress;
+    runner::RunRecording rec;
+    {
+      std::unique_ptr<ProgressBar> bar;
+      if (!f.quiet && !f.no_progress && ::isatty(STDERR_FILENO)) bar = std::make_unique<ProgressBar>(progress, s);
+      rec = runner::run_scenario(*w, s, &progress);
     }
-    if (!f.include_samples) copy.telemetry.series.reset();
-    write_file_atomic(f.json_path, to_json(copy));
+    Environment env = capture_environment();
+    telemetry::describe_gpus(env, s.collector_options.nvml_library);
+    Result result = runner::make_result(*w, s, rec, env, labels);
+    if (group.empty() && f.repeat > 1) {
+      group = "repeat-" + result.run_id.substr(0, 8);  // named after the first run of the group
+      labels.extra["group"] = group;
+      result.labels.extra["group"] = group;
+    }
+    if (profile) {
+      for (auto& v : runner::check_constraints(*profile, result)) result.slo.push_back(v);
+      result.labels.extra["profile"] = profile->name;
+    }
+    if (st) st->save(result);
+    const std::string json_path = nth_path(f.json_path, i);
+    if (!json_path.empty()) {
+      Result copy = result;
+      if (!f.include_samples && copy.latency) {
+        copy.latency->samples_ns.clear();
+        copy.latency->sample_end_ns.clear();
+      }
+      if (!f.include_samples) copy.telemetry.series.reset();
+      write_file_atomic(json_path, to_json(copy));
+    }
+    const std::string samples_csv = nth_path(f.samples_csv, i), telemetry_csv = nth_path(f.telemetry_csv, i);
+    if (!samples_csv.empty()) runner::write_samples_csv(rec, s.scenario, samples_csv);
+    if (!telemetry_csv.empty()) runner::write_telemetry_csv(rec, telemetry_csv);
+    if (!f.quiet) {
+      if (f.repeat > 1) std::cout << fmt::format("\n== run {} of {} (group {})\n", i + 1, f.repeat, group);
+      std::cout << report::render_console(result);
+      if (st) std::cout << "\nstored     run " << result.run_id << " in " << st->location() << "\n";
+      else std::cout << "\nrun        " << result.run_id << " (not stored: --no-store)\n";
+      if (!json_path.empty()) std::cout << "json       " << json_path << "\n";
+      if (!samples_csv.empty()) std::cout << "samples    " << samples_csv << "\n";
+      if (!telemetry_csv.empty()) std::cout << "telemetry  " << telemetry_csv << "\n";
+    }
+    results.push_back(std::move(result));
   }
-  if (!f.samples_csv.empty()) runner::write_samples_csv(rec, s.scenario, f.samples_csv);
-  if (!f.telemetry_csv.empty()) runner::write_telemetry_csv(rec, f.telemetry_csv);
   if (!f.report_path.empty()) {
     report::ReportInput in;
-    in.title = fmt::format("{}:{} {}", result.workload.backend, result.workload.model, result.scenario.name);
-    in.runs = {result};
+    const Result& first = results.front();
+    in.title = fmt::format("{}:{} {}{}", first.workload.backend, first.workload.model, first.scenario.name,
+                           f.repeat > 1 ? fmt::format(" x{} (group {})", f.repeat, group) : "");
+    in.runs = results;
     write_report(in, "", f.report_path, f.theme);
+    if (!f.quiet) std::cout << "report     " << f.report_path << "\n";
   }
-
-  if (!f.quiet) {
-    std::cout << report::render_console(result);
-    if (st) std::cout << "\nstored     run " << result.run_id << " in " << st->location() << "\n";
-    else std::cout << "\nrun        " << result.run_id << " (not stored: --no-store)\n";
-    if (!f.json_path.empty()) std::cout << "json       " << f.json_path << "\n";
-    if (!f.report_path.empty()) std::cout << "report     " << f.report_path << "\n";
-    if (!f.samples_csv.empty()) std::cout << "samples    " << f.samples_csv << "\n";
-    if (!f.telemetry_csv.empty()) std::cout << "telemetry  " << f.telemetry_csv << "\n";
-  }
-  for (const auto& v : result.slo)
-    if (v.measured && !v.pass) return kExitCheckFailed;  // NOT MEASURED is shown, not failed
+  if (!f.quiet && f.repeat > 1 && st)
+    std::cout << fmt::format("group      {} ({} runs): trackiq compare group:{} group:OTHER\n", group, f.repeat, group);
+  for (const auto& result : results)
+    for (const auto& v : result.slo)
+      if (v.measured && !v.pass) return kExitCheckFailed;  // NOT MEASURED is shown, not failed
   return kExitOk;
 }
 
@@ -353,6 +382,7 @@ Action setup_run(CLI::App& sub) {
       "  trackiq run builtin:cnn --scenario multi-stream --samples-per-query 8\n"
       "  trackiq run synthetic:dist=lognormal,mean=2ms,cv=0.3 --scenario offline --workers 4\n"
       "  trackiq run builtin:cnn --profile ci_smoke\n"
+      "  trackiq run builtin:mlp --duration 3s --repeat 5 --group before   # then: compare group:before group:after\n"
       "  trackiq run --profile automotive_safety --validate-only");
   sub.add_option("workload,--workload,-w", f->workload,
                  "builtin:mlp|cnn|transformer, torch:PATH (TorchScript), onnx:PATH, cmd:\"COMMAND ARGS\" "
@@ -385,6 +415,14 @@ Action setup_run(CLI::App& sub) {
                  "(TorchScript has no shapes); sets dynamic dims for onnx:");
   sub.add_option("--seq-len", f->seq_len, "Sequence length of builtin:transformer (default 128)");
   sub.add_option("--json", f->json_path, "Also write the canonical result JSON to FILE");
+  sub.add_option("--repeat", f->repeat,
+                 "Run N times (one workload load, each run warmed up and stored), grouped by --group; files get "
+                 "-1, -2, ... before the extension")
+      ->capture_default_str();
+  sub.add_option("--group", f->group,
+                 "Group label of the runs (label group=NAME; default with --repeat: repeat-<first run id>). "
+                 "Compare groups with `trackiq compare group:A group:B`; interleave two configs by alternating "
+                 "`--repeat 1 --group A` and `--group B` runs");
   sub.add_option("--report", f->report_path,
                  "Also write a report of the run to FILE (.html, .pdf, .md, .xml JUnit, .json or .csv; see trackiq report)");
   add_theme_option(sub, f->theme);

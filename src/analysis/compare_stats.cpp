@@ -477,22 +477,24 @@ WelchResult welch_t_test(std::span<const double> x, std::span<const double> y, d
 }
 
 ExceedanceResult exceedance_test(std::span<const std::int64_t> baseline, std::span<const std::int64_t> current,
-                                 std::uint64_t rank) {
+                                 std::uint64_t rank, double cut_factor) {
   if (baseline.empty() || current.empty()) throw InputError("the tail-share test needs samples on both sides");
   if (rank < 1 || rank > baseline.size())
     throw InputError("the tail-share cut must be one of the baseline's values (rank 1..n)");
+  if (!(cut_factor >= 1.0) || !std::isfinite(cut_factor)) throw InputError("the tail-share cut factor must be >= 1");
   std::vector<std::int64_t> b(baseline.begin(), baseline.end());
   std::nth_element(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(rank - 1), b.end(), std::greater<>());
   ExceedanceResult r;
   r.rank = rank;
-  r.cut = static_cast<double>(b[rank - 1]);
+  r.cut = static_cast<double>(b[rank - 1]) * cut_factor;
   r.n_baseline = baseline.size();
   r.n_current = current.size();
-  const auto cut = b[rank - 1];
-  r.baseline_beyond = static_cast<std::uint64_t>(std::count_if(baseline.begin(), baseline.end(), [&](auto v) { return v > cut; }));
+  const double cut = r.cut;
+  r.baseline_beyond = static_cast<std::uint64_t>(
+      std::count_if(baseline.begin(), baseline.end(), [&](auto v) { return static_cast<double>(v) > cut; }));
   std::vector<std::int64_t> beyond;
   for (const auto v : current)
-    if (v > cut) beyond.push_back(v);
+    if (static_cast<double>(v) > cut) beyond.push_back(v);
   r.current_beyond = beyond.size();
   r.baseline_share = static_cast<double>(r.baseline_beyond) / static_cast<double>(r.n_baseline);
   r.current_share = static_cast<double>(r.current_beyond) / static_cast<double>(r.n_current);

@@ -76,8 +76,9 @@ std::string render_markdown(const ReportInput& in, std::size_t max_chars) {
         analysis::to_string(c.verdict), c.baseline_run, c.current_run,
         c.same_hardware ? "" : " — **different hardware**");
     for (const auto& m : c.metrics)
-      cmp.rows.push_back(fmt::format("| {} | {}{} | {}{} | {} % | {:.0f} % | {} | {} | {} |\n", m.name, g(m.baseline),
-                                     unit_suffix(m.unit), g(m.current), unit_suffix(m.unit), analysis::change_text(m, 1), m.threshold_pct, m.severity, m.confidence,
+      cmp.rows.push_back(fmt::format("| {} | {}{} | {}{} | {} | {} | {} | {} | {} |\n", m.name, g(m.baseline),
+                                     unit_suffix(m.unit), g(m.current), unit_suffix(m.unit), analysis::change_text(m, 1),
+                                     analysis::limit_text(m), m.severity, m.confidence,
                                      analysis::to_string(m.verdict)));
   }
 
@@ -189,8 +190,8 @@ std::string render_junit(const ReportInput& in) {
     std::size_t failures = 0;
     for (const auto& m : c.metrics) {
       const std::string numbers =
-          fmt::format("{}: {} → {}{} ({} %, threshold {:.0f} %{}, severity {}, confidence {}): {}", m.name,
-                      g(m.baseline), g(m.current), unit_suffix(m.unit), analysis::change_text(m, 2), m.threshold_pct,
+          fmt::format("{}: {} → {}{} ({}, threshold {}{}, severity {}, confidence {}): {}", m.name,
+                      g(m.baseline), g(m.current), unit_suffix(m.unit), analysis::change_text(m, 2), analysis::limit_text(m),
                       m.p_value ? fmt::format(", p = {:.3g}", *m.p_value) : std::string(), m.severity, m.confidence,
                       m.reason);
       std::string body;

@@ -153,16 +153,16 @@ void comparison_findings(const analysis::Comparison& c, std::vector<Finding>& ou
     }
     std::string sev = "low";
     if (block) sev = m.severity == "critical" ? "critical" : m.severity == "severe" ? "high" : "medium";
-    std::string stats = m.p_value ? fmt::format(", p = {:.2g}", *m.p_value) : std::string();
+    // The reason names the test, its p and q values and the noise band: the finding's evidence.
     out.push_back({sev, "regression", c.current_run,
-                   fmt::format("{} {} {} % ({} → {}{}; threshold {:.0f} %{}, confidence {}){}", m.name,
-                               block ? "regressed" : "changed", analysis::change_text(m, 1), g(m.baseline), g(m.current), unit_suffix(m.unit),
-                               m.threshold_pct, stats, m.confidence, block ? "" : ": " + m.reason),
+                   fmt::format("{} {} {} ({} → {}{}; threshold {}, confidence {}): {}", m.name,
+                               block ? "regressed" : "changed", analysis::change_text(m, 1), g(m.baseline), g(m.current),
+                               unit_suffix(m.unit), analysis::limit_text(m), m.confidence, m.reason),
                    block});
   }
   if (moved_within > 0)
     out.push_back({"low", "regression", c.current_run,
-                   fmt::format("{} metric{} moved within {} threshold{}; largest: {} {} %", moved_within,
+                   fmt::format("{} metric{} moved within {} threshold{}; largest: {} {}", moved_within,
                                moved_within == 1 ? "" : "s", moved_within == 1 ? "its" : "their",
                                moved_within == 1 ? "" : "s", largest->name, analysis::change_text(*largest, 1)),
                    false});

@@ -556,6 +556,20 @@ TEST(Exceedance, SmallSamplesAndBadRanks) {
   EXPECT_THROW(exceedance_test(I64{1, 2}, I64{1}, 3), InputError);
   EXPECT_THROW(exceedance_test(I64{1, 2}, I64{1}, 0), InputError);
   EXPECT_THROW(exceedance_test(I64{}, I64{1}, 1), InputError);
+  EXPECT_THROW(exceedance_test(I64{1, 2}, I64{1}, 1, 0.5), InputError);
+}
+
+TEST(Exceedance, ACutFactorAsksForAMarginBeyondTheBaseline) {
+  // 14 of 100 a hair beyond the baseline's maximum (a small shift of a tight distribution), 2 far.
+  I64 cur(84, 100);
+  cur.insert(cur.end(), 14, 1003);
+  cur.insert(cur.end(), 2, 5000);
+  const auto at_max = exceedance_test(iota_from(901, 100), cur, 1);
+  EXPECT_EQ(at_max.current_beyond, 16u);
+  const auto margin = exceedance_test(iota_from(901, 100), cur, 1, 1.1);
+  EXPECT_DOUBLE_EQ(margin.cut, 1100);
+  EXPECT_EQ(margin.current_beyond, 2u);
+  EXPECT_GT(margin.p_value, 0.05);
 }
 
 // Exactness: over seeded A/A pairs from one continuous distribution, P(p <= alpha) <= alpha.

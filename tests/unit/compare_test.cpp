@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "trackiq/analysis/compare.hpp"
+#include "trackiq/core/error.hpp"
 
 namespace trackiq::analysis {
 namespace {
@@ -182,7 +183,7 @@ TEST(Compare, NanOnEitherSideIsNotComparableNeverWithinTheThreshold) {
   const std::string j = comparison_json(c);
   EXPECT_NE(j.find("\"comparable\": false"), std::string::npos);
   EXPECT_NE(j.find("\"change_pct\": null"), std::string::npos) << j;
-  EXPECT_NE(render_comparison_table(c).find("n/a%"), std::string::npos);
+  EXPECT_NE(render_comparison_table(c).find(" n/a "), std::string::npos) << render_comparison_table(c);
 }
 
 TEST(Compare, AZeroBaselineUsesAnAbsoluteRuleNotInfinitePercent) {
@@ -281,6 +282,165 @@ TEST(Compare, ANewTailInAFasterRunIsNeverBlamedOnTheRankTest) {
     }
   }
   EXPECT_EQ(metric(c, "latency_p50_ms").verdict, Verdict::kPass) << "the typical request is faster";
+}
+
+TEST(Compare, ANewTailBlocksOnTheTailShareAndSaysWhatShareTakesHowLong) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> base_d(10e6, 0.5e6), cur_d(9e6, 0.5e6);
+  std::vector<std::int64_t> base(1000), cur(1000);
+  for (auto& v : base) v = static_cast<std::int64_t>(base_d(rng));
+  for (std::size_t i = 0; i < cur.size(); ++i) cur[i] = i < 10 ? 200'000'000 : static_cast<std::int64_t>(cur_d(rng));
+  for (const bool exact : {true, false}) {
+    const Result b = exact ? result_with(base) : without_samples(result_with(base));
+    const Result c_ = exact ? result_with(cur) : without_samples(result_with(cur));
+    const auto c = compare_results(b, c_);
+    EXPECT_EQ(c.verdict, Verdict::kBlock) << render_comparison_table(c);
+    const auto& tail = metric(c, "latency_tail_share");
+    EXPECT_EQ(tail.verdict, Verdict::kBlock) << tail.reason;
+    EXPECT_TRUE(tail.points);
+    EXPECT_DOUBLE_EQ(tail.current, 1.0);
+    EXPECT_NE(tail.reason.find("1 % of requests now take more than"), std::string::npos) << tail.reason;
+    EXPECT_NE(tail.reason.find("about 200 ms"), std::string::npos) << tail.reason;
+    EXPECT_NE(tail.reason.find("Fisher"), std::string::npos) << tail.reason;
+    EXPECT_EQ(change_text(tail, 1), "+1.0 pp");
+    const auto& mean = metric(c, "latency_mean_ms");
+    EXPECT_EQ(mean.test, "Welch t-test of the mean");
+    EXPECT_NE(mean.verdict, Verdict::kBlock) << "the mean's own test is not significant: " << mean.reason;
+    for (const auto& m : c.metrics) {
+      if (m.verdict == Verdict::kBlock) {
+        EXPECT_EQ(m.reason.find("Mann-Whitney"), std::string::npos) << m.reason;
+      }
+    }
+  }
+}
+
+TEST(Compare, EachStatisticIsJudgedByATestOfThatStatistic) {
+  auto with_all = [](std::vector<std::int64_t> v) {
+    Result r = result_with(std::move(v));
+    const auto& s = r.latency->summary_ns;
+    r.metrics.push_back({"latency_p90_ms", s.percentiles[1].value / 1e6});
+    r.metrics.push_back({"latency_p95_ms", s.percentiles[2].value / 1e6});
+    return r;
+  };
+  const auto c = compare_results(with_all(lognormal(2e6, 1)), with_all(lognormal(2.6e6, 2)));
+  EXPECT_EQ(metric(c, "latency_mean_ms").test, "Welch t-test of the mean");
+  EXPECT_EQ(metric(c, "latency_p50_ms").test, "Mann-Whitney U with the bootstrap CI of the median");
+  EXPECT_EQ(metric(c, "latency_p90_ms").test, "bootstrap CI of p90");
+  EXPECT_EQ(metric(c, "latency_p95_ms").test, "bootstrap CI of p95");
+  EXPECT_EQ(metric(c, "latency_p99_ms").test, "bootstrap CI of p99");
+  EXPECT_EQ(metric(c, "throughput_samples_per_s").test, "Welch t-test of the mean") << "closed loop: workers / mean";
+  EXPECT_EQ(metric(c, "latency_cv").test, "") << "spread is not tested";
+  for (const auto& name : {"latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms"}) {
+    const auto& m = metric(c, name);
+    EXPECT_EQ(m.verdict, Verdict::kBlock) << name << ": " << m.reason;
+    ASSERT_TRUE(m.ci_low && m.q_value) << name;
+    EXPECT_GT(*m.ci_low, 0) << name << ": the interval lies on the bad side";
+    EXPECT_GE(*m.q_value, *m.p_value) << name;
+    EXPECT_NE(m.reason.find(m.test), std::string::npos) << m.reason;
+  }
+  EXPECT_EQ(c.tests, 6u) << "Welch, Mann-Whitney, three bootstrap percentiles and the tail share";
+  EXPECT_NE(render_comparison_table(c).find("6 tests held to a false-discovery rate of 5 %"), std::string::npos)
+      << render_comparison_table(c);
+}
+
+TEST(Compare, AServerScenariosThroughputIsTheOfferedRateAndIsNotTestedThroughLatency) {
+  Result a = result_with(lognormal(2e6, 1)), b = result_with(lognormal(2e6, 2));
+  a.scenario.name = b.scenario.name = "server";
+  b.metrics.back().value = a.metrics.back().value * 0.8;  // 20 % less throughput
+  const auto c = compare_results(a, b);
+  const auto& t = metric(c, "throughput_samples_per_s");
+  EXPECT_EQ(t.test, "");
+  EXPECT_EQ(t.verdict, Verdict::kBlock) << t.reason;
+  EXPECT_NE(t.reason.find("threshold only"), std::string::npos) << t.reason;
+}
+
+// A load run's LLM metrics are tested on its per-request distributions.
+Result llm_result(double ttft_ms, double tpot_ms, std::uint64_t seed) {
+  Result r;
+  r.run_id = new_run_id();
+  r.environment.hardware_fingerprint = "0123456789abcdef";
+  r.scenario.name = "load";
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> ttft(ttft_ms * 1e6, ttft_ms * 1e4), tpot(tpot_ms * 1e6, tpot_ms * 1e4);
+  std::vector<std::int64_t> t1(500), t2(500);
+  for (auto& v : t1) v = static_cast<std::int64_t>(ttft(rng));
+  for (auto& v : t2) v = static_cast<std::int64_t>(tpot(rng));
+  Histogram h1 = Histogram::for_latency_ns(), h2 = Histogram::for_latency_ns();
+  for (auto v : t1) h1.record(v);
+  for (auto v : t2) h2.record(v);
+  r.distributions = {{"ttft", h1}, {"tpot", h2}};
+  const auto s1 = summarize(t1), s2 = summarize(t2);
+  r.metrics = {{"mean_ttft_ms", s1.mean / 1e6}, {"median_ttft_ms", s1.percentiles[0].value / 1e6},
+               {"p99_ttft_ms", s1.percentiles[3].value / 1e6}, {"mean_tpot_ms", s2.mean / 1e6},
+               {"p90_tpot_ms", s2.percentiles[1].value / 1e6}, {"output_throughput", 1000.0 / tpot_ms}};
+  return r;
+}
+
+TEST(Compare, LlmMetricsAreTestedOnTheirPerRequestDistributions) {
+  const auto same = compare_results(llm_result(150, 20, 1), llm_result(150, 20, 2));
+  EXPECT_EQ(same.verdict, Verdict::kPass) << render_comparison_table(same);
+  EXPECT_EQ(metric(same, "mean_ttft_ms").test, "Welch t-test of the mean");
+  EXPECT_EQ(metric(same, "median_ttft_ms").test, "Mann-Whitney U with the bootstrap CI of the median");
+  EXPECT_EQ(metric(same, "p90_tpot_ms").test, "bootstrap CI of p90");
+  EXPECT_EQ(metric(same, "p99_ttft_ms").test, "bootstrap CI of p99");
+  EXPECT_FALSE(metric(same, "p99_ttft_ms").tested) << "500 values: 5 beyond p99, fewer than 10";
+  EXPECT_EQ(metric(same, "mean_ttft_ms").data, "histogram (3 significant digits)");
+
+  const auto slower = compare_results(llm_result(150, 20, 1), llm_result(195, 26, 2));  // +30 %
+  EXPECT_EQ(slower.verdict, Verdict::kBlock);
+  for (const auto& name : {"mean_ttft_ms", "median_ttft_ms", "mean_tpot_ms", "p90_tpot_ms"}) {
+    EXPECT_EQ(metric(slower, name).verdict, Verdict::kBlock) << name << ": " << metric(slower, name).reason;
+    EXPECT_EQ(metric(slower, name).confidence, "high") << name;
+  }
+  EXPECT_EQ(metric(slower, "p99_ttft_ms").verdict, Verdict::kWarn) << "beyond, but too few tail values to test";
+  EXPECT_NE(metric(slower, "output_throughput").reason.find("threshold only"), std::string::npos);
+}
+
+TEST(Compare, ABlockMustExceedTheRunToRunNoiseBandWhenSeveralRunsAreKnown) {
+  // Five baseline runs whose medians wander by ±10 %, then a run 8 % slower: beyond the 5 %
+  // threshold and significant within the run, but inside what the runs already wander.
+  std::vector<Result> history;
+  for (const double m : {2.0e6, 2.2e6, 1.8e6, 2.15e6, 1.85e6}) history.push_back(result_with(lognormal(m, history.size() + 10)));
+  const Result cur = result_with(lognormal(2.16e6, 99));
+  NoiseRuns noise{history, {cur}, "the history of the baseline's series: 5 runs"};
+  const Result& base = history.front();
+  const auto without = compare_results(base, cur);
+  EXPECT_EQ(metric(without, "latency_p50_ms").verdict, Verdict::kBlock) << render_comparison_table(without);
+  const auto with = compare_results(base, cur, {}, &noise);
+  const auto& p50 = metric(with, "latency_p50_ms");
+  EXPECT_EQ(p50.verdict, Verdict::kWarn) << p50.reason;
+  EXPECT_NE(p50.reason.find("within the run-to-run noise"), std::string::npos) << p50.reason;
+  ASSERT_TRUE(p50.noise_pct);
+  EXPECT_GT(*p50.noise_pct, 8);
+  EXPECT_FALSE(p50.beyond_noise);
+  EXPECT_EQ(with.noise_source, noise.source);
+  EXPECT_NE(render_comparison_table(with).find("run-to-run noise from the history"), std::string::npos);
+
+  // Quiet history (±0.5 %): the same 8 % is beyond the band and blocks.
+  std::vector<Result> quiet;
+  for (const double m : {2.0e6, 2.01e6, 1.99e6, 2.005e6, 1.995e6}) quiet.push_back(result_with(lognormal(m, quiet.size() + 20)));
+  NoiseRuns quiet_noise{quiet, {cur}, "5 quiet runs"};
+  const auto blocked = compare_results(quiet.front(), cur, {}, &quiet_noise);
+  EXPECT_EQ(metric(blocked, "latency_p50_ms").verdict, Verdict::kBlock) << render_comparison_table(blocked);
+  EXPECT_TRUE(metric(blocked, "latency_p50_ms").beyond_noise);
+  // One baseline run and one current run: no band, and it says so.
+  NoiseRuns two{{base}, {cur}, "two runs"};
+  const auto c2 = compare_results(base, cur, {}, &two);
+  EXPECT_FALSE(metric(c2, "latency_p50_ms").noise_pct);
+  bool said = false;
+  for (const auto& n : c2.notes) said |= n.find("too few runs for a between-run noise band") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
+TEST(Compare, AGroupOfRunsMergesToMedianMetricsAndPooledSamples) {
+  std::vector<Result> runs{result_with(lognormal(2e6, 1, 100)), result_with(lognormal(3e6, 2, 100)),
+                           result_with(lognormal(2.5e6, 3, 100))};
+  const Result g = merge_runs(runs, "group:base");
+  EXPECT_EQ(g.run_id, "group:base");
+  EXPECT_DOUBLE_EQ(*g.metric_value("latency_p50_ms"), *runs[2].metric_value("latency_p50_ms"));
+  EXPECT_EQ(g.latency->samples_ns.size(), 300u);
+  EXPECT_EQ(g.latency->histogram.count(), 300u);
+  EXPECT_THROW(merge_runs({}, "x"), InputError);
 }
 
 TEST(Compare, TheP99IsTestedOnlyWithTenValuesBeyondItOnEachSide) {

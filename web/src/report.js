@@ -150,7 +150,7 @@
   }
 
   const colourIndex = (runId) => runIndex.get(runId) ?? 0;
-  // Confidence level of the bars' ci_low..ci_high: the comparison's bootstrap level when given.
+  // Confidence level of the bars' ci_low..ci_high: the comparison's level when given.
   const ciConf = data.comparison?.bootstrap?.confidence;
   const ciName = isNum(ciConf) && ciConf > 0 && ciConf < 1 ? `${num(ciConf * 100, 3)} % CI` : 'CI';
   const metricValue = (run, name) => run?.metrics?.[name]?.value;
@@ -824,14 +824,17 @@
     const metrics = Array.isArray(cmp.metrics) ? cmp.metrics.filter((m) => m) : [];
     const head = ['Metric', 'Baseline', 'Current', 'Change', 'Threshold', 'Severity', 'Confidence', 'p-value', 'Verdict', 'Reason'];
     const rows = metrics.map((m) => {
+      // The tail share changes in percentage points; every other metric in percent.
+      const points = m.change_unit === 'percentage points';
       const worse = (m.direction === 'lower' && m.change_pct > 0) || (m.direction === 'higher' && m.change_pct < 0);
       const better = (m.direction === 'lower' && m.change_pct < 0) || (m.direction === 'higher' && m.change_pct > 0);
       return el('tr', { class: `verdict-row-${cssClass(m.verdict)}` },
         el('td', null, el('code', null, text(m.metric))),
         el('td', { class: 'num' }, withUnit(m.baseline, m.unit)),
         el('td', { class: 'num' }, withUnit(m.current, m.unit)),
-        el('td', { class: `num ${worse ? 'worse' : better ? 'better' : ''}` }, pct(m.change_pct)),
-        el('td', { class: 'num' }, isNum(m.threshold_pct) ? `${num(m.threshold_pct, 3)} %` : '—'),
+        el('td', { class: `num ${worse ? 'worse' : better ? 'better' : ''}` },
+          points && isNum(m.change_pct) ? `${m.change_pct > 0 ? '+' : ''}${num(m.change_pct, 2)} pp` : pct(m.change_pct)),
+        el('td', { class: 'num' }, isNum(m.threshold_pct) ? `${num(m.threshold_pct, 3)} ${points ? 'pp' : '%'}` : '—'),
         el('td', null, el('span', { class: `sev sev-${cssClass(m.severity)}` }, text(m.severity))),
         el('td', null, text(m.confidence)),
         el('td', { class: 'num' }, m.tested === false ? 'not tested' : pValue(m.p_value)),

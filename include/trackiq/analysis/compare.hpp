@@ -1,20 +1,30 @@
 #pragma once
-// Comparing two results (CMP-1): per metric the change, the direction from the registry, a
-// threshold, a significance test on the latency values (the exact samples when both results
-// kept them, else both histograms' bucket midpoints: Mann–Whitney U, and a seeded bootstrap CI
-// of the median and p99 differences), severity, confidence and a verdict.
+// Comparing two results (CMP-1, CMP-6): per metric the change, the direction from the registry,
+// a threshold, a test of that statistic on the per-request data, severity, confidence and a
+// verdict. docs/metrics.md ("Comparison rules") is the reference; in short:
+//
+//   Data: the exact latency samples when both results kept them, else both lossless histograms
+//   (bucket midpoints, 3 significant digits); a load run's TTFT/TPOT/ITL/E2EL from its
+//   `distributions`. The same data gives the same verdict whichever path it came by.
+//   Tests, each of the statistic it judges: the mean by Welch's t-test (CI of the difference of
+//   means); the median by Mann–Whitney U with the bootstrap CI of the median difference; p90,
+//   p95, p99, p99.9 by the bootstrap CI of the percentile difference, only with >= 10 values
+//   beyond the percentile on each side; throughput of a closed loop by the mean latency's test
+//   (workers / mean latency); the tail share (requests beyond the baseline's maximum, or its
+//   p99.9 from 1,000 values on, plus the p99 threshold) by Fisher's exact test. Benjamini–Hochberg across the tests of
+//   a comparison (q <= alpha). A test counts only when its CI lies wholly on the bad side.
+//   Spread, extremes and the client's own cost are never tested and never block.
+//   Run-to-run noise: with several runs a side (groups, or the stored history of the
+//   baseline's series) a BLOCK must also exceed the between-run noise band of that metric.
 //
 //   Verdict per metric: PASS (no worse than its threshold, or better), WARN (worse beyond the
-//   threshold but not significant, or significantly worse within it), BLOCK (worse beyond the
-//   threshold and significant; without samples, beyond the threshold). A threshold exactly
-//   reached is not a regression (in decimal terms: floating-point slack of 1e-9 relative). A
-//   metric the registry marks Gate::kInformOnly (spread, extremes, the load client's own cost)
-//   is at most WARN. NaN on either side is "not comparable" (WARN; PASS when both are NaN). From
-//   a zero baseline the absolute change decides (MetricDef::zero_baseline_limit, else WARN). Of
-//   two metrics with the same values on both sides (MetricDef::same_as) only one is judged.
-//   The comparison's verdict is the worst of its metrics.
-//   Tests: Mann–Whitney U for location metrics (mean, p50/p90/p95, throughput), the bootstrap
-//   CI for p99; extremes and spread (min, max, p99.9, std, cv) are not tested and at most WARN.
+//   threshold but not significant or within the noise, or significantly worse within it), BLOCK
+//   (worse beyond the threshold, significant, and beyond the noise band when one is known;
+//   without data to test, beyond the threshold). A threshold exactly reached is not a
+//   regression (floating-point slack 1e-9 relative). Gate::kInformOnly caps at WARN. NaN on
+//   either side is "not comparable". From a zero baseline the absolute change decides
+//   (MetricDef::zero_baseline_limit). Of two metrics with the same values on both sides
+//   (MetricDef::same_as) only one is judged. The comparison's verdict is the worst of its metrics.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -43,6 +53,20 @@ struct CompareOptions {
   double min_effect_pct = 1.0;
   std::uint64_t seed = 42;    // bootstrap seed (logged in the output)
   std::uint32_t resamples = 1000;
+  // The tail-share rule: the share of current requests beyond the baseline's high cut may rise
+  // by at most this many percentage points.
+  double tail_share_pp = 0.5;
+  // Values beyond a tail percentile, per side, below which its bootstrap interval is not trusted.
+  std::uint64_t min_tail_samples = 10;
+};
+
+// Several runs that stand for each side, for the between-run noise band (CMP-6): a group of
+// repeated runs, or the stored history of the baseline's series (same product and version,
+// hardware, workload and scenario). Each side includes the compared run itself.
+struct NoiseRuns {
+  std::vector<Result> baseline;
+  std::vector<Result> current;
+  std::string source;  // in words, e.g. "the history of the baseline's series: 6 runs"
 };
 
 struct MetricComparison {
@@ -60,10 +84,21 @@ struct MetricComparison {
   // all when the registry gives none). False when not comparable.
   bool beyond_threshold = false;
   std::string severity = "none";  // "none", "moderate" (>= threshold), "severe" (>= 50 %), "critical" (>= 100 %)
-  bool tested = false;   // a significance test on raw samples applies to this metric
-  std::optional<double> p_value;
-  std::optional<PercentileDifference> ci;  // bootstrap CI of the matching percentile, when one applies
-  bool significant = false;
+  // The change is in percentage points, the threshold too (the tail share); else relative %.
+  bool points = false;
+  bool tested = false;   // a test of this statistic ran on per-request data (`test`, on `data`)
+  std::string test;      // "Welch t-test of the mean", "bootstrap CI of p99", ...; "" when none
+  std::string data;      // "exact samples", "histogram (3 significant digits)"; "" when none
+  std::optional<double> p_value;  // the test's own p-value
+  std::optional<double> q_value;  // Benjamini–Hochberg adjusted across the comparison's tests
+  // CI of current − baseline of the tested statistic, in the metric's unit (for a throughput
+  // judged through the mean latency: of the mean latency, ms).
+  std::optional<double> ci_low, ci_high;
+  bool significant = false;  // q <= alpha, the CI wholly on the bad side, at least min_effect_pct
+  // Between-run noise (NoiseRuns): the band's half-width in % of the baseline and whether the
+  // change exceeds it in the bad direction. Unset without enough runs.
+  std::optional<double> noise_pct;
+  bool beyond_noise = true;
   std::string confidence = "low";  // "high", "medium", "low"
   Verdict verdict = Verdict::kPass;
   std::string reason;
@@ -74,18 +109,30 @@ struct Comparison {
   bool same_hardware = true;
   bool samples_used = false;  // latency values on both sides to test with (samples_source says which)
   std::string samples_source;  // "exact samples", "histogram (3 significant digits)", or "" (none)
-  std::optional<MannWhitneyResult> mann_whitney;
-  std::optional<BootstrapResult> bootstrap;
+  std::uint64_t n_baseline = 0, n_current = 0;  // latency values per side
+  std::size_t tests = 0;       // distinct tests that entered Benjamini–Hochberg
+  double fdr_level = 0.05;     // the level they were held to
+  std::uint32_t resamples = 0;  // bootstrap resamples and seed, when a bootstrap ran
+  std::uint64_t seed = 0;
+  std::string noise_source;  // NoiseRuns::source when a noise band was used, else ""
   std::vector<MetricComparison> metrics;
   Verdict verdict = Verdict::kPass;
   std::vector<std::string> notes;
 };
 
-Comparison compare_results(const Result& baseline, const Result& current, const CompareOptions& options = {});
+Comparison compare_results(const Result& baseline, const Result& current, const CompareOptions& options = {},
+                           const NoiseRuns* noise = nullptr);
 
-// The relative change with its sign and `decimals` decimals ("+5.0"), or "n/a" when it is
-// undefined (NaN on a side, or a zero baseline). Callers add the unit.
+// One result standing for a group of runs of one config: each metric the median over the runs
+// that have it; latency samples, histograms and distributions pooled. Environment, labels,
+// workload and scenario from the first run; `run_id` = `name`. Empty input → InputError.
+Result merge_runs(const std::vector<Result>& runs, const std::string& name);
+
+// The change with its sign, `decimals` decimals and unit: "+5.0 %", "+0.9 pp" (percentage
+// points), or "n/a" when it is undefined (NaN on a side, or a zero baseline).
 std::string change_text(const MetricComparison& m, int decimals);
+// The threshold with its unit: "5 %", "0.5 pp".
+std::string limit_text(const MetricComparison& m);
 
 std::string render_comparison_table(const Comparison& c);
 std::string comparison_json(const Comparison& c);

@@ -180,7 +180,7 @@ double student_t_quantile(double p, double df);
 // ---------------------------------------------------------------------------------------------
 
 struct ExceedanceResult {
-  double cut = 0;               // the baseline's `rank`-th largest value
+  double cut = 0;               // the baseline's `rank`-th largest value × cut_factor
   std::uint64_t rank = 1;       // 1 = the baseline's maximum
   std::uint64_t n_baseline = 0, n_current = 0;
   std::uint64_t baseline_beyond = 0;  // baseline values > cut (rank − 1 without ties)
@@ -196,9 +196,12 @@ struct ExceedanceResult {
 };
 
 // The tail-share test with the cut at the baseline's `rank`-th largest value (rank >= 1, at most
-// n_baseline). Empty samples → InputError. O(n log n).
+// n_baseline) times `cut_factor` (>= 1). A factor above 1 asks for requests slower than anything
+// the baseline saw by a margin (a small shift of a tight distribution is then not a new tail);
+// the p-value stays valid, conservative: under H0 fewer current values pass a higher cut.
+// Empty samples, a bad rank or a factor below 1 → InputError. O(n log n).
 ExceedanceResult exceedance_test(std::span<const std::int64_t> baseline, std::span<const std::int64_t> current,
-                                 std::uint64_t rank);
+                                 std::uint64_t rank, double cut_factor = 1.0);
 
 // ---------------------------------------------------------------------------------------------
 // Multiple comparisons (CMP-6)
