@@ -75,7 +75,7 @@ constexpr MetricDef kMetrics[] = {
     {"qps_achieved", "1/s", D::kHigherIsBetter, "Server scenario: (completed queries - 1) / (last completion - first completion): the offered rate when the system keeps up, its capacity when not"},
     {"qps_scheduled", "1/s", D::kNeutral, "Server scenario: rate of the pre-generated Poisson schedule actually issued: (queries - 1) / (last - first scheduled time)"},
     {"queries_total", "1", D::kNeutral, "Queries completed successfully in the measured phase"},
-    {"request_goodput", "1/s", D::kHigherIsBetter, "Load: requests meeting every --slo / D"},
+    {"request_goodput", "1/s", D::kHigherIsBetter, "Load: requests meeting every --slo / D (TTFT and E2EL from the scheduled time in the open loop, like the SLO verdicts)"},
     {"request_rate_target", "1/s", D::kNeutral, "Load, open loop: the schedule rate (requests / schedule span)"},
     {"request_throughput", "1/s", D::kHigherIsBetter, "Load: completed requests / duration D (first send to last completion)", G::kCanBlock, "throughput_queries_per_s"},
     {"retried_requests", "1", D::kLowerIsBetter,
