@@ -434,8 +434,10 @@ Action setup_load(CLI::App& sub) {
   sub.footer(
       "Load an HTTP server and measure it (LOAD-1..7). Closed loop: --concurrency C keeps C requests in\n"
       "flight (one per connection). Open loop: --rate R sends at pre-generated absolute times (--arrival\n"
-      "constant|poisson|gamma, --burstiness k, --seed), whatever the server does; latency is then measured\n"
-      "from the scheduled time (coordinated-omission free) and the schedule lag is reported. --trace FILE\n"
+      "constant|poisson|gamma, --burstiness k, --seed), whatever the server does, on any free connection of\n"
+      "any thread; latency, TTFT and E2EL in the summary, goodput and the SLO verdicts are then measured from\n"
+      "the scheduled time (coordinated-omission free: a wait for a connection counts) and the schedule lag is\n"
+      "reported; a request that finds no free connection within --timeout fails unsent. --trace FILE\n"
       "replays arrivals (JSONL {\"timestamp\": ms, \"input\": ...} or CSV with a timestamp column).\n"
       "Sweeps: --rate 5,10,20 or --concurrency 1,2,4,8 give one result per point and a summary table, and\n"
       "stop early when the server saturates (achieved < 90 % of the target, or p99 x1.5 with flat throughput).\n"
@@ -443,7 +445,7 @@ Action setup_load(CLI::App& sub) {
       "openai-chat / openai-completions (streaming with usage; TTFT, TPOT, ITL, E2EL under vLLM's names;\n"
       "--dataset rows need a 'prompt'), kserve (POST /v2/models/M/infer with --body). WAV responses give a\n"
       "real-time factor. Errors are counted by class (connect, reset, closed, timeout, http_status,\n"
-      "malformed, stream_error, protocol) with an example; --max-error-rate stops early and marks the\n"
+      "malformed, stream_error, protocol, client_queue) with an example; --max-error-rate stops early and marks the\n"
       "result partial (exit 1). --slo limits are verdicts at --slo-percentile with MLPerf's early stopping:\n"
       "PASS only when k requests over the limit out of n confirm the percentile at 99 % confidence, so a\n"
       "short lucky run cannot pass (exit 1 otherwise). Each point is saved to the store (scenario 'load')\n"
@@ -483,7 +485,10 @@ Action setup_load(CLI::App& sub) {
   sub.add_option("--duration", f->duration, "Measured duration per point")->capture_default_str();
   sub.add_option("--requests", f->requests, "At most this many requests per point (including warm-up)");
   sub.add_option("--warmup", f->warmup, "Warm-up before measuring (not counted)")->capture_default_str();
-  sub.add_option("--timeout", f->timeout, "Per-request timeout")->capture_default_str();
+  sub.add_option("--timeout", f->timeout,
+                 "Per-request timeout from the send; open loop: also from the scheduled time for a request still "
+                 "waiting for a free connection (it fails as client_queue, unsent)")
+      ->capture_default_str();
   sub.add_option("--seed", f->seed, "Seed of the arrival schedule and of --dataset-order random")->capture_default_str();
   sub.add_option("--slo", f->slo,
                  "Latency SLOs, e.g. ttft=200ms,tpot=50ms,e2el=2s: goodput counts requests meeting all of them, and each "

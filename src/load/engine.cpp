@@ -12,6 +12,7 @@
 #include <deque>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -41,6 +42,7 @@ using boost::system::error_code;
 
 constexpr std::size_t kReadBuffer = 64 * 1024;
 constexpr std::size_t kWavHeadBytes = 4096;
+constexpr std::size_t kErrorHeadBytes = 200;  // the start of an error answer's body, for its message
 constexpr std::uint64_t kMinFinishedForErrorRate = 50;
 constexpr std::chrono::milliseconds kConnectBackoff{10};
 
@@ -59,7 +61,17 @@ double process_cpu_s() {
 
 Clock::time_point to_time_point(std::int64_t ns) { return Clock::time_point(std::chrono::nanoseconds(ns)); }
 
-// What all threads share: read-mostly, no lock.
+class Worker;
+
+// Open loop: a due request that its home thread could not send at once.
+struct Waiting {
+  std::uint64_t index = 0;        // request number
+  std::int64_t t_dispatch_ns = 0;  // when its home thread took it up
+};
+
+// What all threads share. Read-mostly; the open loop's waiting queue is the one lock, taken only
+// by a request that finds every connection of its home thread busy, by a thread whose connection
+// frees while requests wait, and by the 5 ms sweep while requests wait.
 struct Shared {
   const EngineOptions& o;
   std::vector<tcp::endpoint> endpoints;
@@ -69,9 +81,22 @@ struct Shared {
   std::atomic<std::uint64_t> finished{0}, failed{0};  // only with max_error_rate
   std::atomic<bool> stop_reason_set{false};
   std::string stop_reason;  // written once, by the thread that set stop_reason_set
-};
 
-class Worker;
+  // Open loop. Every thread's idle connections serve one queue, so the whole pool is the
+  // client's capacity: a request never waits for a busy connection of its own thread while
+  // another thread has an idle one.
+  std::vector<Worker*> workers;  // set before the threads start; read-only afterwards
+  std::mutex waiting_mutex;
+  std::deque<Waiting> waiting;  // guarded by waiting_mutex; in the order the requests fell due
+  // waiting.size(), readable without the lock. With each Worker::idle_count it forms a Dekker
+  // pair (both seq_cst): a thread that queues a request raises `queued`, then reads every
+  // idle_count; a thread that frees a connection raises its idle_count, then reads `queued`. One
+  // of the two always sees the other, so no request waits while a connection is idle.
+  std::atomic<std::size_t> queued{0};
+  // Open loop: schedule entries not yet settled (answered, failed, given up or not sent). A
+  // thread stays until it is 0, ready to serve the others' requests.
+  std::atomic<std::uint64_t> unsettled{0};
+};
 
 // The response parser: hands status and body bytes (de-chunked) to its connection.
 class Parser final : public http::basic_parser<false> {
@@ -159,6 +184,7 @@ class Conn {
   SseReader sse_;
   std::vector<SseEvent> events_;
   std::string wav_head_;
+  std::string error_head_;  // the first kErrorHeadBytes of a body with status >= 400
   std::int64_t t_read_ = 0;  // the clock reading of the read being parsed
 };
 
@@ -170,12 +196,18 @@ class Worker {
   Shared& s;
   const EngineOptions& o;
   unsigned id;
-  // Only this worker's thread ever touches its io_context (sockets are opened by the main thread
-  // before the worker starts), so Asio's internal locking is switched off.
-  net::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
+  // Closed loop: only this worker's thread ever touches its io_context (sockets are opened by the
+  // main thread before the worker starts), so Asio's internal locking is switched off. Open loop:
+  // other threads post on_help() to it, so it keeps its locking, with the hint that one thread
+  // runs it (measured on a loaded 2-core machine, 1 connection, 100 req/s: 12-20 % of due
+  // requests taken up over 1 ms late with BOOST_ASIO_CONCURRENCY_HINT_SAFE, 4-5 % with this
+  // hint, as without locking).
+  net::io_context io{o.schedule_ns.empty() ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE : BOOST_ASIO_CONCURRENCY_HINT_1};
   std::unique_ptr<ssl::context> tls_ctx;
   std::vector<std::unique_ptr<Conn>> conns;
-  std::vector<Conn*> idle;
+  std::vector<Conn*> idle;  // open loop: this thread's free connections
+  // idle.size(): written by this thread (seq_cst, see Shared::queued), read by any.
+  std::atomic<std::size_t> idle_count{0};
   std::vector<RequestRecord> records;
   std::vector<LlmRequestRecord> llm;
   std::map<std::string, std::string> examples;
@@ -200,7 +232,22 @@ class Worker {
  private:
   void next_closed(Conn& c);
   void on_due();
-  void dispatch(std::size_t record);
+  // Open loop, on this thread. take_up: a request of this thread fell due; it goes out on an
+  // idle connection, or joins Shared::waiting behind those already there. serve_waiting: this
+  // thread's idle connections take from Shared::waiting. call_for_help: posts on_help() to
+  // another thread with an idle connection while requests wait.
+  void take_up(const Waiting& w);
+  void serve_waiting();
+  void call_for_help();
+  void on_help();
+  std::optional<Waiting> pop_waiting();
+  std::size_t scheduled_record(const Waiting& w);  // open loop: new_record() for a schedule entry
+  Conn& take_idle();
+  void make_idle(Conn& c);
+  void give_up_waiting(std::int64_t t);  // Shared::waiting entries past the timeout fail as client_queue
+  void settle() {
+    if (!o.schedule_ns.empty()) s.unsettled.fetch_sub(1);
+  }
   void sweep();
   std::size_t new_record(std::uint64_t index, std::int64_t t_sched, bool warmup);
   bool finished_all() const;
@@ -213,7 +260,6 @@ class Worker {
   std::vector<Conn*> deferred_, flushing_;
   std::vector<std::uint64_t> due_;  // open loop: this thread's request numbers, in schedule order
   std::size_t next_due_ = 0;
-  std::deque<std::size_t> queue_;   // open loop: due records waiting for a connection
   std::uint64_t closed_count_ = 0;  // closed loop: requests this thread started
   net::steady_timer due_timer_{io};
   net::steady_timer sweep_timer_{io};
@@ -338,6 +384,7 @@ void Conn::send() {
   if (bytes.compare(0, 5, "HEAD ") == 0) parser_->skip(true);
   beg_ = end_ = 0;
   wav_head_.clear();
+  error_head_.clear();
   const std::uint64_t gen = gen_;
   const auto on_written = [this, gen](const error_code& ec, std::size_t) {
     if (gen != gen_) return;
@@ -392,6 +439,12 @@ void Conn::read() {
 void Conn::on_body(std::string_view body) {
   RequestRecord& r = rec();
   r.response_bytes += body.size();
+  // An error answer (its status line is parsed before any body byte) is neither audio nor a
+  // stream, whatever was asked for: its first bytes are the server's message.
+  if (parser_->status >= 400) {
+    error_head_.append(body.substr(0, kErrorHeadBytes - std::min(kErrorHeadBytes, error_head_.size())));
+    return;
+  }
   // The first bytes of a WAV body, for its duration; any other body stops being copied after the
   // four bytes that show it is not RIFF.
   for (std::string_view rest = body; w_.o.wav && !rest.empty() && wav_head_.size() < kWavHeadBytes &&
@@ -463,17 +516,23 @@ void Conn::complete(std::int64_t t) {
   if (w_.o.wav) {
     if (const auto d = wav_duration_s(wav_head_, r.response_bytes)) r.audio_s = *d;
   }
-  if (LlmRequestRecord* l = llm()) {
+  if (r.status >= 400) {
+    // Before the stream's verdict: a JSON error body is not an SSE stream cut mid-event.
+    r.error = ErrorClass::http_status;
+    const std::string why = error_head_.empty() ? fmt::format("HTTP {}", r.status)
+                                                : fmt::format("HTTP {}: {}", r.status, printable_excerpt(error_head_));
+    w_.note_error(r.error, why);
+    if (LlmRequestRecord* l = llm()) {
+      sse_.reset();
+      l->fail("http_status", why);
+      l->t_done_ns = t;
+    }
+  } else if (LlmRequestRecord* l = llm()) {
     record_stream_end(*l, sse_.finish(), t);
-    if (!l->ok && r.error == ErrorClass::none) {
+    if (!l->ok) {
       r.error = l->error_class == "stream_error" ? ErrorClass::stream_error : ErrorClass::protocol;
       w_.note_error(r.error, l->error_message);
     }
-  }
-  if (r.status >= 400 && r.error == ErrorClass::none) {
-    r.error = ErrorClass::http_status;
-    w_.note_error(r.error, fmt::format("HTTP {}", r.status));
-    if (LlmRequestRecord* l = llm()) l->fail("http_status", fmt::format("HTTP {}", r.status));
   }
   if (!keep) close();
   beg_ = end_ = 0;
@@ -580,7 +639,8 @@ void Worker::run() {
       for (auto& c : conns) next_closed(*c);
     });
   } else {
-    for (auto& c : conns) idle.push_back(c.get());
+    for (auto& c : conns) make_idle(*c);
+    serve_waiting();  // the other half of the Dekker pair: another thread may have queued already
     on_due();
   }
   sweep();
@@ -604,16 +664,15 @@ void Worker::on_due() {
   const std::int64_t t = now_ns();
   while (next_due_ < due_.size()) {
     const std::uint64_t i = due_[next_due_];
-    const std::int64_t due = s.t0 + o.schedule_ns[i];
-    if (due > t) break;
+    if (s.t0 + o.schedule_ns[i] > t) break;
     ++next_due_;
-    const std::size_t rec = new_record(i, due, o.schedule_ns[i] < o.warmup_ns);
-    records[rec].t_dispatch_ns = t;
     if (s.stop.load(std::memory_order_relaxed)) {
+      scheduled_record(Waiting{i, t});
       ++not_sent;
+      settle();
       continue;
     }
-    dispatch(rec);
+    take_up(Waiting{i, t});
   }
   if (next_due_ < due_.size()) {
     due_timer_.expires_at(to_time_point(s.t0 + o.schedule_ns[due_[next_due_]]));
@@ -623,14 +682,73 @@ void Worker::on_due() {
   }
 }
 
-void Worker::dispatch(std::size_t record) {
-  if (idle.empty()) {
-    queue_.push_back(record);
-    return;
-  }
+std::size_t Worker::scheduled_record(const Waiting& w) {
+  const std::int64_t offset = o.schedule_ns[w.index];
+  const std::size_t rec = new_record(w.index, s.t0 + offset, offset < o.warmup_ns);
+  records[rec].t_dispatch_ns = w.t_dispatch_ns;
+  return rec;
+}
+
+Conn& Worker::take_idle() {
   Conn* c = idle.back();
   idle.pop_back();
-  c->start(record);
+  idle_count.store(idle.size());
+  return *c;
+}
+
+void Worker::make_idle(Conn& c) {
+  idle.push_back(&c);
+  idle_count.store(idle.size());  // seq_cst, before serve_waiting() reads Shared::queued
+}
+
+void Worker::take_up(const Waiting& w) {
+  // First come, first served across the threads: while requests wait, a new one joins the end.
+  if (!idle.empty() && s.queued.load() == 0) {
+    take_idle().start(scheduled_record(w));
+    return;
+  }
+  {
+    const std::lock_guard lock(s.waiting_mutex);
+    s.waiting.push_back(w);
+    s.queued.fetch_add(1);  // seq_cst, before call_for_help() reads the idle counts
+  }
+  serve_waiting();
+  call_for_help();
+}
+
+std::optional<Waiting> Worker::pop_waiting() {
+  const std::lock_guard lock(s.waiting_mutex);
+  if (s.waiting.empty()) return std::nullopt;
+  const Waiting w = s.waiting.front();
+  s.waiting.pop_front();
+  s.queued.fetch_sub(1);
+  return w;
+}
+
+void Worker::serve_waiting() {
+  while (!idle.empty() && s.queued.load() > 0 && !s.stop.load(std::memory_order_relaxed)) {
+    const std::optional<Waiting> w = pop_waiting();
+    if (!w) break;
+    // May finish at once (a failed write) and serve the queue again: the loop re-reads idle.
+    take_idle().start(scheduled_record(*w));
+  }
+}
+
+void Worker::call_for_help() {
+  if (s.queued.load() == 0 || s.stop.load(std::memory_order_relaxed)) return;
+  const std::size_t n = s.workers.size();
+  for (std::size_t k = 1; k < n; ++k) {
+    Worker& other = *s.workers[(id + k) % n];
+    if (other.idle_count.load() > 0) {
+      net::post(other.io, [&other] { other.on_help(); });
+      return;  // one at a time: it calls the next if it cannot take every waiting request
+    }
+  }
+}
+
+void Worker::on_help() {
+  serve_waiting();
+  call_for_help();
 }
 
 void Worker::account(const RequestRecord& r) {
@@ -660,18 +778,10 @@ void Worker::finished(Conn& c, const RequestRecord& r) {
       return;
     }
     next_closed(c);
-  } else if (!queue_.empty()) {
-    const std::size_t next = queue_.front();
-    queue_.pop_front();
-    if (s.stop.load(std::memory_order_relaxed)) {
-      not_sent += 1 + queue_.size();
-      queue_.clear();
-      idle.push_back(&c);
-    } else {
-      c.start(next);
-    }
   } else {
-    idle.push_back(&c);
+    settle();
+    make_idle(c);
+    serve_waiting();
   }
 }
 
@@ -683,40 +793,66 @@ bool Worker::finished_all() const {
     const bool out_of_requests = o.max_requests && s.issued.load(std::memory_order_relaxed) >= *o.max_requests;
     return now_ns() >= s.t0 && (out_of_time || out_of_requests || s.stop.load(std::memory_order_relaxed));
   }
-  return (next_due_ == due_.size() || s.stop.load(std::memory_order_relaxed)) && queue_.empty();
+  // Open loop: every thread stays until the whole schedule is settled, to serve the others' queue.
+  return s.unsettled.load() == 0;
+}
+
+// A request that waited in the client for longer than the timeout (from its due time) without a
+// connection is given up: it fails as client_queue, never sent, so a hung server cannot hold the
+// run long after its schedule and the failure says it was the client's queue.
+void Worker::give_up_waiting(std::int64_t t) {
+  if (s.queued.load() == 0) return;
+  std::vector<Waiting> expired;
+  {
+    const std::lock_guard lock(s.waiting_mutex);
+    while (!s.waiting.empty() && t - (s.t0 + o.schedule_ns[s.waiting.front().index]) > o.timeout_ns) {
+      expired.push_back(s.waiting.front());
+      s.waiting.pop_front();
+      s.queued.fetch_sub(1);
+    }
+  }
+  for (const Waiting& w : expired) {
+    const std::size_t rec = scheduled_record(w);
+    RequestRecord& r = records[rec];
+    r.error = ErrorClass::client_queue;
+    r.t_done_ns = t;
+    const std::string why = fmt::format("not sent: waited {} in the client for a free connection (all {} busy)",
+                                        format_duration_ns(static_cast<double>(o.timeout_ns)), o.connections);
+    if (o.sse) {
+      llm[rec].fail(std::string(to_string(ErrorClass::client_queue)), why);
+      llm[rec].t_done_ns = t;
+    }
+    note_error(ErrorClass::client_queue, why);
+    account(r);
+    settle();
+  }
 }
 
 // Every 5 ms: time out requests past their deadline, and end the thread when all is done.
 void Worker::sweep() {
   const std::int64_t t = now_ns();
+  // Waiting requests first: one past its timeout is not handed a connection that times out now.
+  if (!o.schedule_ns.empty()) give_up_waiting(t);
   for (auto& c : conns)
     if (c->busy && t - c->t_started > o.timeout_ns)
       c->abort(ErrorClass::timeout, fmt::format("no complete response within {}", format_duration_ns(static_cast<double>(o.timeout_ns))));
-  // Open loop: a request still waiting for a connection after the timeout (from its due time)
-  // fails as a timeout too, so a hung server cannot hold the run long after its schedule.
-  while (!queue_.empty() && t - records[queue_.front()].t_sched_ns > o.timeout_ns) {
-    RequestRecord& r = records[queue_.front()];
-    queue_.pop_front();
-    r.error = ErrorClass::timeout;
-    r.t_done_ns = t;
-    const std::string why = fmt::format("waited {} for a free connection (all {} busy)",
-                                        format_duration_ns(static_cast<double>(o.timeout_ns)), conns.size());
-    if (o.sse) {
-      llm[static_cast<std::size_t>(&r - records.data())].fail("timeout", why);
-      llm[static_cast<std::size_t>(&r - records.data())].t_done_ns = t;
+  if (!o.schedule_ns.empty()) {
+    if (s.stop.load(std::memory_order_relaxed)) {
+      // The rest of this thread's schedule, and whatever waits, is not sent.
+      std::deque<Waiting> left;
+      {
+        const std::lock_guard lock(s.waiting_mutex);
+        left.swap(s.waiting);
+        s.queued.store(0);
+      }
+      while (next_due_ < due_.size()) left.push_back(Waiting{due_[next_due_++], 0});
+      for (const Waiting& w : left) {
+        scheduled_record(w);
+        ++not_sent;
+        settle();
+      }
+      due_timer_.cancel();
     }
-    note_error(ErrorClass::timeout, why);
-    account(r);
-  }
-  if (s.stop.load(std::memory_order_relaxed) && !o.schedule_ns.empty()) {
-    while (next_due_ < due_.size()) {  // the rest of the schedule is not sent
-      const std::uint64_t i = due_[next_due_++];
-      new_record(i, s.t0 + o.schedule_ns[i], o.schedule_ns[i] < o.warmup_ns);
-      ++not_sent;
-    }
-    not_sent += queue_.size();
-    queue_.clear();
-    due_timer_.cancel();
   }
   if (finished_all()) {
     due_timer_.cancel();
@@ -744,6 +880,7 @@ std::string_view to_string(ErrorClass c) noexcept {
     case ErrorClass::malformed: return "malformed";
     case ErrorClass::stream_error: return "stream_error";
     case ErrorClass::protocol: return "protocol";
+    case ErrorClass::client_queue: return "client_queue";
   }
   return "unknown";
 }
@@ -869,6 +1006,7 @@ EngineOutcome run_engine(const EngineOptions& o) {
   if (o.connections < o.threads) throw InputError("--connections must be at least --threads (each thread needs one)");
   if (o.timeout_ns <= 0) throw InputError("--timeout must be positive");
   Shared s{o};
+  s.unsettled = o.schedule_ns.size();
   {
     net::io_context io;
     tcp::resolver resolver(io);
@@ -883,6 +1021,7 @@ EngineOutcome run_engine(const EngineOptions& o) {
   for (unsigned t = 0; t < o.threads; ++t)
     workers.push_back(std::make_unique<Worker>(s, t, o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0),
                                                std::move(due[t])));
+  for (auto& w : workers) s.workers.push_back(w.get());
   // Open every connection before the clock starts, as wrk does: connection setup is not part of
   // the first requests' latency. A connection that fails here is retried by its first request.
   // Each worker's connections are opened concurrently on its io_context, run here on the main

@@ -252,6 +252,8 @@ LlmRunMetrics compute_llm_metrics(std::span<const LlmRequestRecord> records,
         edges.emplace_back(start, +1);
         edges.emplace_back(end, -1);
       }
+    } else if (!r.ok && r.error_class == "client_queue" && r.t_done_ns) {
+      client_queue.push_back(*r.t_done_ns - r.t_sched_ns);  // waited unsent until given up
     }
     if (!r.ok) {
       ++out.failed;

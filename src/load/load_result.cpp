@@ -109,7 +109,7 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
 
   // The measured requests: everything due after the warm-up.
   std::vector<std::int64_t> lat_send, lat_sched, lag, end_times;
-  std::uint64_t due = 0, sent = 0, completed = 0, late = 0, dispatched = 0, loop_late = 0, retried = 0;
+  std::uint64_t due = 0, sent = 0, completed = 0, late = 0, dispatched = 0, loop_late = 0, retried = 0, given_up = 0;
   std::int64_t first_send = 0, last_done = 0, first_sched = 0, last_sched = 0;
   double rtf_sum = 0;
   std::uint64_t rtf_n = 0;
@@ -121,6 +121,11 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
     if (q.t_dispatch_ns != 0) {
       ++dispatched;
       if (q.t_dispatch_ns - q.t_sched_ns > kLateNs) ++loop_late;
+    }
+    if (q.error == ErrorClass::client_queue) {  // waited in the client until it was given up
+      ++given_up;
+      lag.push_back(q.t_done_ns - q.t_sched_ns);
+      if (q.t_done_ns - q.t_sched_ns > kLateNs) ++late;
     }
     if (q.t_send_ns == 0) continue;
     ++sent;
@@ -145,13 +150,14 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
     p.target_rate = static_cast<double>(due - 1) / (static_cast<double>(last_sched - first_sched) / 1e9);
   else if (o.rate)
     p.target_rate = *o.rate;
-  p.late_fraction = sent ? static_cast<double>(late) / static_cast<double>(sent) : 0;
+  p.late_fraction = sent + given_up ? static_cast<double>(late) / static_cast<double>(sent + given_up) : 0;
   for (const double b : out.thread_busy) p.client_busy_max = std::max(p.client_busy_max, b);
   // The client is the bottleneck when its threads are busy, or when its event loop itself takes
   // up due requests late; a request waiting for a free connection is the server's queueing.
   const double loop_late_fraction = dispatched ? static_cast<double>(loop_late) / static_cast<double>(dispatched) : 0;
   p.client_bottleneck = p.client_busy_max > 0.5 || (open_loop && loop_late_fraction > 0.01);
   p.partial = out.stopped_early;
+  p.from_schedule = open_loop;
 
   const std::vector<std::int64_t>& primary = open_loop ? lat_sched : lat_send;
   auto& m = r.metrics;
@@ -192,15 +198,18 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
   if (rtf_n) add(m, "rtf_mean", rtf_sum / static_cast<double>(rtf_n), ValueKind::kDerived);
 
   if (!out.llm.empty()) {
+    // Sent or failed: a request given up in the client's queue is a failure (and its wait a
+    // client-queue sample); one left unsent because the run stopped is neither.
     std::vector<LlmRequestRecord> measured;
     for (std::size_t i = 0; i < out.records.size(); ++i)
-      if (!out.records[i].warmup && out.records[i].t_send_ns != 0) measured.push_back(out.llm[i]);
+      if (!out.records[i].warmup && (out.records[i].t_send_ns != 0 || out.records[i].error != ErrorClass::none))
+        measured.push_back(out.llm[i]);
     LlmMetricsOptions lo;
     lo.slo = o.slo;
     p.llm = compute_llm_metrics(measured, lo);
     for (const auto& [name, value] : to_flat_map(*p.llm)) {
       static constexpr const char* kKept[] = {"request_throughput", "output_throughput", "total_token_throughput",
-                                              "request_goodput", "max_concurrent_requests"};
+                                              "max_concurrent_requests"};
       const bool family = name.ends_with("_ms") && (name.rfind("mean_", 0) == 0 || name.rfind("median_", 0) == 0 ||
                                                     name.rfind("std_", 0) == 0 || name.rfind("p90_", 0) == 0 ||
                                                     name.rfind("p95_", 0) == 0 || name.rfind("p99_", 0) == 0);
@@ -227,6 +236,9 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
       for (std::size_t k = 1; k < rec.events.size(); ++k) put("itl", rec.events[k].t_ns - rec.events[k - 1].t_ns);
     }
     r.distributions = std::move(dist);
+    // Goodput from the same origin as the SLO verdicts: the schedule in the open loop.
+    if (p.llm->has_slo && p.llm->duration_ns > 0)
+      add(m, "request_goodput", open_loop ? p.llm->request_goodput_sched : p.llm->request_goodput, ValueKind::kDerived);
     if (p.llm->output_tokens_estimated_requests > 0)
       r.warnings.push_back(fmt::format("{} requests had no usage.completion_tokens: their output tokens are estimated "
                                        "as the count of content events",
@@ -342,19 +354,24 @@ std::string render_point(const LoadPoint& p) {
                                                  p.llm->output_tokens_estimated_requests ? " (estimated)" : ""));
     line("Output token throughput (tok/s):", num(p.llm->output_throughput));
     line("Total token throughput (tok/s):", num(p.llm->total_token_throughput));
-    if (p.llm->has_slo) line("Request goodput (req/s):", num(p.llm->request_goodput));
+    if (p.llm->has_slo)
+      line(p.from_schedule ? "Request goodput (req/s, from schedule):" : "Request goodput (req/s):",
+           num(p.from_schedule ? p.llm->request_goodput_sched : p.llm->request_goodput));
     line("Max concurrent requests:", fmt::format("{}", p.llm->max_concurrent_requests));
-    const auto block = [&](const char* title, const char* key, const LlmLatencySummary& l) {
+    // TTFT and E2EL count from the schedule in the open loop, like the latency and the SLO
+    // verdicts: a wait for a free connection is the request's latency.
+    const std::string origin = p.from_schedule ? " (from the schedule)" : "";
+    const auto block = [&](const std::string& title, const char* key, const LlmLatencySummary& l) {
       if (l.count == 0) return;
-      s += fmt::format("{:-^54}\n", std::string(" ") + title + " ");
+      s += fmt::format("{:-^54}\n", " " + title + " ");
       line(fmt::format("Mean {} (ms):", key), num(l.mean_ms));
       line(fmt::format("Median {} (ms):", key), num(l.median_ms));
       for (const auto& q : l.percentiles) line(fmt::format("P{:g} {} (ms):", q.p, key), num(q.value));
     };
-    block("Time to First Token", "TTFT", p.llm->ttft);
+    block("Time to First Token" + origin, "TTFT", p.from_schedule ? p.llm->ttft_sched : p.llm->ttft);
     block("Time per Output Token (excl. 1st token)", "TPOT", p.llm->tpot);
     block("Inter-token Latency", "ITL", p.llm->itl);
-    block("End-to-end Latency", "E2EL", p.llm->e2el);
+    block("End-to-end Latency" + origin, "E2EL", p.from_schedule ? p.llm->e2el_sched : p.llm->e2el);
   } else if (r.latency) {
     s += fmt::format("{:-^54}\n", r.latency->measured_from == "scheduled" ? " Latency (from the schedule) " : " Latency ");
     const auto& sum = r.latency->summary_ns;

@@ -440,6 +440,27 @@ TEST(LlmMetrics, FailedRequestsAreCountedButLeftOutOfLatency) {
   EXPECT_DOUBLE_EQ(flat.at("completed"), 1.0);
 }
 
+// A request given up unsent after waiting in the client (class client_queue) is a failure and a
+// client-queue sample of its whole wait; one refused at connect is a failure only.
+TEST(LlmMetrics, ARequestGivenUpInTheClientQueueIsAFailureAndAQueueSample) {
+  const LlmRequestRecord good = scripted(0, {100, 150}, 2);  // sent on time: queue 0
+  LlmRequestRecord given_up;
+  given_up.t_sched_ns = 10 * kMs;
+  given_up.fail("client_queue", "not sent: waited 300 ms");
+  given_up.t_done_ns = 310 * kMs;
+  LlmRequestRecord refused;
+  refused.t_sched_ns = 20 * kMs;
+  refused.fail("connect", "connection refused");
+  refused.t_done_ns = 25 * kMs;
+  const std::vector<LlmRequestRecord> run{good, given_up, refused};
+  const LlmRunMetrics a = compute_llm_metrics(run);
+  EXPECT_EQ(a.failed, 2u);
+  EXPECT_EQ(a.failed_by_class.at("client_queue"), 1u);
+  EXPECT_EQ(a.client_queue.count, 2u);  // the sent one and the given-up one
+  EXPECT_DOUBLE_EQ(a.client_queue.mean_ms, 150.0);  // (0 + 300) / 2
+  EXPECT_EQ(a.max_concurrent_requests, 1u) << "a request never sent was never in flight";
+}
+
 TEST(LlmMetrics, OnlyFailuresLeaveLatenciesAndRatesOut) {
   LlmRequestRecord refused;
   refused.fail("timeout", "no response");

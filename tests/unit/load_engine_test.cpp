@@ -234,6 +234,64 @@ TEST(LoadEngine, OpenLoopLatencyFromTheScheduleIncludesQueueing) {
   EXPECT_GT(from_sched, 400);
 }
 
+// Open loop, one connection, a rate above its capacity: each request waits for the one before.
+// The console's TTFT and E2EL and the goodput count that wait (from the schedule), as the SLO
+// verdicts do. Ground truth: the server answers TTFT 20 ms, then 3 more chunks 5 ms apart, so a
+// request holds the connection S >= 35 ms; with requests due every 10 ms, request k is sent no
+// earlier than k*S, so E2EL from the schedule >= k*S + 35 - 10k and TTFT >= k*S + 20 - 10k.
+TEST(LoadEngine, OpenLoopTtftE2elAndGoodputCountTheWaitForAConnection) {
+  RefServer server({"--ttft-ms", "20", "--itl-ms", "5", "--tokens", "4"});
+  ASSERT_TRUE(server.ok());
+  EngineOptions o = options_for(server.url("/v1/chat/completions"), "POST", chat_body(100));
+  o.sse = true;
+  o.connections = 1;
+  o.schedule_ns = arrival_schedule({ArrivalKind::constant, 100, 1, 0}, 100'000'000, std::nullopt);  // 10, 10 ms apart
+  const EngineOutcome out = run_engine(o);
+  ASSERT_EQ(out.records.size(), 10u);
+  double ttft_floor = 0, e2el_floor = 0;  // mean over k of the lower bounds above, ms
+  for (int k = 0; k < 10; ++k) {
+    ttft_floor += (35.0 * k + 20 - 10.0 * k) / 10;
+    e2el_floor += (35.0 * k + 35 - 10.0 * k) / 10;
+  }
+  LoadPointOptions po;
+  po.url = "x";
+  po.rate = 100;
+  po.arrival = "constant";
+  po.slo = parse_llm_slo("e2el=150ms");
+  const LoadPoint p = summarize_point(out, po);
+  ASSERT_TRUE(p.llm);
+  ASSERT_EQ(p.llm->completed, 10u) << (out.error_examples.empty() ? "" : out.error_examples.begin()->second);
+  EXPECT_TRUE(p.from_schedule);
+  // From the send each request takes ~35 ms; from the schedule the waits add up.
+  EXPECT_LT(p.llm->e2el.median_ms, 100.0);
+  EXPECT_GE(p.llm->ttft_sched.mean_ms, 0.95 * ttft_floor);
+  EXPECT_GE(p.llm->e2el_sched.mean_ms, 0.95 * e2el_floor);
+  EXPECT_LT(p.llm->e2el_sched.mean_ms, e2el_floor + 500) << "ms: generous, for a slow machine";
+  // Good from the schedule: E2EL <= 150 ms holds for k*35 + 35 - 10k <= 150, k <= 4, at most 5
+  // requests (the first surely); from the send it holds for every one.
+  EXPECT_EQ(p.llm->good_requests, 10u);
+  EXPECT_GE(p.llm->good_requests_sched, 1u);
+  EXPECT_LE(p.llm->good_requests_sched, 5u);
+  ASSERT_TRUE(p.result.metric_value("request_goodput"));
+  EXPECT_DOUBLE_EQ(*p.result.metric_value("request_goodput"), p.llm->request_goodput_sched);
+  EXPECT_LT(*p.result.metric_value("request_goodput"), p.llm->request_goodput);
+  // The console shows the same numbers, and says where they count from.
+  const std::string text = render_point(p);
+  const auto value_of = [&](const std::string& key) {
+    const auto at = text.find(key);
+    return at == std::string::npos ? NAN : std::stod(text.substr(at + key.size(), text.find('\n', at) - at - key.size()));
+  };
+  EXPECT_NE(text.find("Time to First Token (from the schedule)"), std::string::npos) << text;
+  EXPECT_NE(text.find("End-to-end Latency (from the schedule)"), std::string::npos) << text;
+  EXPECT_NEAR(value_of("Mean TTFT (ms):"), p.llm->ttft_sched.mean_ms, 0.006) << text;
+  EXPECT_NEAR(value_of("Mean E2EL (ms):"), p.llm->e2el_sched.mean_ms, 0.006) << text;
+  EXPECT_NEAR(value_of("Request goodput (req/s, from schedule):"), p.llm->request_goodput_sched, 0.006) << text;
+  // The SLO verdict measures the same way: p99 of E2EL from the schedule is over 150 ms.
+  ASSERT_EQ(p.result.slo.size(), 1u);
+  ASSERT_TRUE(p.result.slo[0].measured);
+  EXPECT_GT(*p.result.slo[0].measured, 150.0);
+}
+
 TEST(LoadEngine, StreamingTimingMatchesTheServersGroundTruth) {
   RefServer server({"--ttft-ms", "40", "--itl-ms", "8", "--tokens", "12"});
   ASSERT_TRUE(server.ok());
@@ -389,20 +447,124 @@ TEST(LoadEngine, StaleKeepAliveConnectionsAreRetriedAndInterimResponsesSkipped) 
   EXPECT_TRUE(std::none_of(out.records.begin(), out.records.end(), [](const RequestRecord& r) { return r.retried; }));
 }
 
-TEST(LoadEngine, QueuedOpenLoopRequestsTimeOutInsteadOfHoldingTheRun) {
+// A hung server and one connection: the request in flight times out; those still waiting in the
+// client when their timeout (from the due time) passes are given up unsent as client_queue. They
+// are failures everywhere (engine, result, LLM metrics), their wait is a client-queue sample,
+// and sent + never sent = scheduled.
+TEST(LoadEngine, RequestsNeverSentBeforeTheTimeoutFailAsClientQueueAndAddUp) {
   RefServer server;
   ASSERT_TRUE(server.ok());
-  EngineOptions o = options_for(server.url("/sleep/5000"));
-  o.connections = 1;
+  EngineOptions o = options_for(server.url("/v1/chat/completions"), "POST", chat_body(4), {{"x-ttft-ms", "5000"}});
+  o.sse = true;
+  o.threads = 2;
+  o.connections = 2;
   o.timeout_ns = 300'000'000;
-  o.schedule_ns = arrival_schedule({ArrivalKind::constant, 50, 1, 0}, 200'000'000, std::nullopt);  // 10 requests
+  // 10 requests due at once (as a trace may have them): 2 go out, 8 wait, and every wait ends
+  // (the timeout from the due time) no later than the sent ones' timeouts (from the send).
+  o.schedule_ns.assign(10, 0);
   const auto t0 = std::chrono::steady_clock::now();
   const EngineOutcome out = run_engine(o);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3)) << "a hung server does not hold the run";
   ASSERT_EQ(out.records.size(), 10u);
-  EXPECT_EQ(out.errors_by_class.at("timeout"), 10u);
-  // One was in flight on the only connection; the others timed out still waiting for it.
-  EXPECT_GE(std::count_if(out.records.begin(), out.records.end(), [](const RequestRecord& r) { return r.t_send_ns == 0; }), 8);
+  const auto count = [&](auto pred) { return static_cast<std::uint64_t>(std::count_if(out.records.begin(), out.records.end(), pred)); };
+  const std::uint64_t sent = count([](const RequestRecord& r) { return r.t_send_ns != 0; });
+  const std::uint64_t queued_out = count([](const RequestRecord& r) { return r.error == ErrorClass::client_queue; });
+  EXPECT_EQ(sent, 2u) << "one in flight on each connection, the rest never got one";
+  EXPECT_EQ(sent + queued_out, 10u) << "sent + never sent = scheduled";
+  EXPECT_EQ(out.errors_by_class.at("timeout"), sent);
+  EXPECT_EQ(out.errors_by_class.at("client_queue"), queued_out);
+  EXPECT_EQ(out.not_sent, 0u) << "given up is not the same as left unsent by a stop";
+  for (const RequestRecord& r : out.records) {
+    if (r.error != ErrorClass::client_queue) continue;
+    EXPECT_EQ(r.t_send_ns, 0);
+    EXPECT_GT(r.t_done_ns - r.t_sched_ns, o.timeout_ns) << "given up only after the timeout";
+    EXPECT_LT(r.t_done_ns - r.t_sched_ns, o.timeout_ns + 1'000'000'000) << "and soon after it";
+  }
+  EXPECT_NE(out.error_examples.at("client_queue").find("not sent"), std::string::npos) << out.error_examples.at("client_queue");
+
+  LoadPointOptions po;
+  po.url = "x";
+  po.arrival = "trace";
+  const LoadPoint p = summarize_point(out, po);
+  EXPECT_EQ(p.result.errors.total, 10u);
+  EXPECT_EQ(p.result.errors.by_class.at("client_queue"), queued_out);
+  EXPECT_EQ(p.result.metric_value("queries_total"), 0);
+  ASSERT_TRUE(p.llm);
+  EXPECT_EQ(p.llm->failed, 10u) << "never-sent requests are failed requests";
+  EXPECT_EQ(p.llm->failed_by_class.at("client_queue"), queued_out);
+  EXPECT_EQ(p.llm->client_queue.count, 10u) << "every request's wait in the client: sent or given up";
+  EXPECT_GT(p.llm->client_queue.percentiles.back().value, 300.0) << "ms: the given-up requests waited past the timeout";
+  ASSERT_TRUE(p.result.metric_value("schedule_lag_p99_ms"));
+  EXPECT_GT(*p.result.metric_value("schedule_lag_p99_ms"), 300.0);
+  EXPECT_NEAR(p.late_fraction, static_cast<double>(queued_out) / 10.0, 0.21) << "the given-up requests were late";
+}
+
+// An error answer to a streaming request is the server's answer, not a broken stream: class
+// http_status, with the status and the start of the JSON body, never "protocol".
+TEST(LoadEngine, AnHttpErrorOnAStreamingRequestIsHttpStatusWithTheServersMessage) {
+  RefServer server;
+  ASSERT_TRUE(server.ok());
+  struct Case {
+    std::string path, body, status, message;
+  };
+  const std::vector<Case> cases{
+      {"/status/400", chat_body(4), "HTTP 400", "Bad Request"},
+      {"/status/429", chat_body(4), "HTTP 429", "Too Many Requests"},
+      {"/status/500", chat_body(4), "HTTP 500", "Internal Server Error"},
+      // The generation endpoint itself refusing a bad body (max_tokens not an integer).
+      {"/v1/chat/completions", R"({"model":"m","stream":true,"max_tokens":"x","messages":[]})", "HTTP 400", "max_tokens"},
+  };
+  for (const Case& c : cases) {
+    EngineOptions o = options_for(server.url(c.path), "POST", c.body);
+    o.sse = true;
+    o.max_requests = 3;
+    const EngineOutcome out = run_engine(o);
+    ASSERT_EQ(out.records.size(), 3u) << c.path;
+    for (std::size_t i = 0; i < out.records.size(); ++i) {
+      EXPECT_EQ(out.records[i].error, ErrorClass::http_status) << c.path << ": " << to_string(out.records[i].error);
+      EXPECT_EQ(out.records[i].status, std::stoi(c.status.substr(5))) << c.path;
+      EXPECT_FALSE(out.llm[i].ok);
+      EXPECT_EQ(out.llm[i].error_class, "http_status") << c.path << ": " << out.llm[i].error_message;
+      EXPECT_EQ(out.llm[i].error_message.rfind(c.status + ": {\"error\"", 0), 0u) << out.llm[i].error_message;
+      EXPECT_NE(out.llm[i].error_message.find(c.message), std::string::npos) << out.llm[i].error_message;
+    }
+    EXPECT_EQ(out.errors_by_class.count("protocol"), 0u) << c.path;
+    EXPECT_EQ(out.errors_by_class.at("http_status"), 3u) << c.path;
+    EXPECT_EQ(out.error_examples.at("http_status"), out.llm[0].error_message);
+    const LlmRunMetrics m = compute_llm_metrics(out.llm);
+    EXPECT_EQ(m.failed_by_class.at("http_status"), 3u) << c.path;
+  }
+}
+
+// Open loop with one connection per thread and one slow request on thread 0: a fast request of
+// thread 0 that falls due while the slow one holds its connection goes out at once on another
+// thread's idle connection, though nothing else happens on that thread (no request of its own
+// falls due, no connection frees). Ground truth: a fast request takes 5 ms on the server; behind
+// the slow one it would take ~1 s.
+TEST(LoadEngine, OpenLoopRequestsTakeAnyThreadsIdleConnection) {
+  RefServer server;
+  ASSERT_TRUE(server.ok());
+  for (const unsigned threads : {2u, 3u}) {
+    EngineOptions o = options_for(server.url("/"));
+    o.threads = threads;
+    o.connections = threads;
+    // Request i's home thread is i % threads. 0 .. T-1 at 0 (0 is the slow one), T (thread 0's)
+    // at 50 ms, T+1 .. 2T-1 at 1.5 s, after the slow one.
+    o.schedule_ns.assign(threads, 0);
+    o.schedule_ns.push_back(50'000'000);
+    o.schedule_ns.resize(2 * threads, 1'500'000'000);
+    o.requests.clear();
+    for (std::size_t i = 0; i < o.schedule_ns.size(); ++i)
+      o.requests.push_back(make_request(parse_url(server.url(i == 0 ? "/sleep/1000" : "/sleep/5")), "GET", {}, ""));
+    const EngineOutcome out = run_engine(o);
+    ASSERT_EQ(out.records.size(), 2 * threads);
+    for (const RequestRecord& r : out.records) {
+      ASSERT_EQ(r.error, ErrorClass::none) << threads << " threads, request " << r.index;
+      const double from_sched_ms = static_cast<double>(r.t_done_ns - r.t_sched_ns) / 1e6;
+      if (r.index == 0) EXPECT_GE(from_sched_ms, 1000.0);
+      else EXPECT_LT(from_sched_ms, 300.0) << threads << " threads, request " << r.index << " waited for the slow one";
+    }
+  }
 }
 
 TEST(LoadResult, FailedRequestsCountInErrorsAndAgainstTheSlo) {

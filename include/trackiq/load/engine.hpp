@@ -3,20 +3,29 @@
 // response parser, keep-alive, optional TLS (OpenSSL).
 //
 // Threads: each of `threads` runs its own io_context with its own connections, records and
-// counters; nothing on the request path takes a lock (the only shared state is a stop flag and,
-// with --max-error-rate, two relaxed counters). Records are merged when every thread is done.
+// counters. Records are merged when every thread is done.
 //
 // Closed loop (schedule empty): every connection sends its next request as soon as the previous
-// response ends, so the concurrency is the number of connections. Open loop: request i is due
-// at start + schedule_ns[i] (an absolute deadline, never a sleep after the previous send); it
-// goes out on an idle connection of its thread, or waits in that thread's queue until one is
-// free — the wait counts in the latency from the schedule, so a slow server cannot hide its
-// queueing (no coordinated omission).
+// response ends, so the concurrency is the number of connections. Nothing on its request path
+// takes a lock (the only shared state is a stop flag and, with --max-error-rate or
+// max_requests, relaxed counters).
+//
+// Open loop: request i is due at start + schedule_ns[i] (an absolute deadline, never a sleep
+// after the previous send) on its home thread (i % threads). It goes out at once on an idle
+// connection of that thread; when all of them are busy it joins one queue that every thread
+// serves: the first connection of any thread that is or becomes free takes the oldest waiting
+// request (another thread with an idle connection is woken for it). So the client's capacity is
+// the whole connection pool, and a request never waits behind a slow one on its own thread while
+// another thread idles. The wait counts in the latency from the schedule, so a slow server
+// cannot hide its queueing (no coordinated omission); a request that waits longer than the
+// timeout is given up unsent as client_queue. The queue has a mutex, taken only while requests
+// wait (or by a request that has to wait).
 //
 // Per request the engine stamps (trackiq::now_ns, steady): scheduled, sent (the write began),
 // first response byte, each SSE event (when `sse`), done. Failures are classified, never
-// thrown: connect, reset, closed (EOF before a complete response), timeout, http_status (>= 400),
-// malformed (not HTTP), stream_error / protocol (from the SSE layer).
+// thrown: connect, reset, closed (EOF before a complete response), timeout, http_status (>= 400,
+// with the start of the body; it takes precedence over the stream's verdict), malformed (not
+// HTTP), stream_error / protocol (from the SSE layer), client_queue (never sent).
 //
 //   EngineOptions o;  o.url = parse_url("http://127.0.0.1:8080/");
 //   o.requests = {make_request(o.url, "GET", {}, "")};  o.connections = 64;  o.threads = 2;
@@ -62,13 +71,14 @@ enum class ErrorClass : std::uint8_t {
   malformed,     // the response is not valid HTTP/1.1
   stream_error,  // the SSE stream carried an error event
   protocol,      // the SSE stream was cut mid-event, or an event was not valid
+  client_queue,  // open loop: never sent, no connection became free within the timeout of its due time
 };
 std::string_view to_string(ErrorClass c) noexcept;
 
 // What one request did. Times are trackiq::now_ns() readings; 0 = did not happen.
 struct RequestRecord {
   std::int64_t t_sched_ns = 0;     // due (closed loop: the send time)
-  std::int64_t t_dispatch_ns = 0;  // open loop: when the event loop took it up (before any wait for a connection)
+  std::int64_t t_dispatch_ns = 0;  // open loop: when its home thread took it up (before any wait for a connection)
   std::int64_t t_send_ns = 0;
   std::int64_t t_first_byte_ns = 0;
   std::int64_t t_done_ns = 0;
@@ -92,7 +102,9 @@ struct EngineOptions {
   std::int64_t duration_ns = 10'000'000'000;  // closed loop: no new request after this
   std::optional<std::uint64_t> max_requests;  // closed loop: at most this many (open: schedule size)
   std::int64_t warmup_ns = 0;                 // requests due before this are marked warmup
-  std::int64_t timeout_ns = 30'000'000'000;   // per request, from the send
+  // Per request, from the send; in the open loop also from the due time for a request still
+  // waiting for a free connection (then it fails as client_queue, unsent).
+  std::int64_t timeout_ns = 30'000'000'000;
   bool sse = false;           // parse response bodies as OpenAI SSE streams (llm records)
   bool wav = false;           // read a WAV header at the start of each body (audio_s)
   bool insecure_tls = false;  // https: do not verify the server's certificate

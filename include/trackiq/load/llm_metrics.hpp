@@ -174,7 +174,9 @@ struct LlmRunMetrics {
 };
 
 // Aggregates a run. Latencies come from completed requests with output; failed requests are
-// only counted (and take part in max_concurrent_requests and client_queue). Throws
+// only counted (and take part in max_concurrent_requests and client_queue). client_queue holds
+// t_send − t_sched of every sent request and t_done − t_sched of every request that failed
+// unsent with class "client_queue" (it waited that long in the client before it was given up). Throws
 // InputError on a bad percentile, Error on an inconsistent record.
 LlmRunMetrics compute_llm_metrics(std::span<const LlmRequestRecord> records,
                                   const LlmMetricsOptions& options = {});

@@ -52,13 +52,19 @@ struct LoadPoint {
   std::vector<double> window_rates;   // completions per second in each of 10 windows of the run
   bool stable = false;                // the last 3 windows within ±10 % of their mean (perf_analyzer)
   bool partial = false;               // stopped early (--max-error-rate)
+  // Open loop: the latency, the console's TTFT and E2EL, request_goodput and the SLO verdicts
+  // count from the scheduled time (a wait for a free connection is latency); closed loop: from
+  // the send, which is the same time there.
+  bool from_schedule = false;
   bool slo_failed = false;            // an SLO verdict in result.slo failed
   bool none_succeeded = false;        // requests were due and not one completed
 };
 
-// Builds the point. Warm-up requests are left out of every statistic. Latency samples are from
-// the schedule in the open loop (coordinated-omission free; measured_from "scheduled") and from
-// the send in the closed loop (where the two are the same).
+// Builds the point. Warm-up requests are left out of every statistic. Latency samples, the
+// goodput and the SLO verdicts are from the schedule in the open loop (coordinated-omission
+// free; measured_from "scheduled") and from the send in the closed loop (where the two are the
+// same). The stored vLLM families keep both origins (mean_ttft_ms from the send,
+// mean_ttft_sched_ms from the schedule).
 LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& options);
 
 // One JSON object per request (JSON Lines): every timestamp (ns, relative to the run's start),
