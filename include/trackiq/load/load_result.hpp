@@ -52,7 +52,8 @@ struct LoadPoint {
   std::vector<double> window_rates;   // completions per second in each of 10 windows of the run
   bool stable = false;                // the last 3 windows within ±10 % of their mean (perf_analyzer)
   bool partial = false;               // stopped early (--max-error-rate)
-  bool slo_failed = false;            // an SLO verdict in result.slo failed
+  bool slo_failed = false;            // an SLO verdict in result.slo is FAIL
+  bool slo_unconfirmed = false;       // an SLO verdict is NOT_CONFIRMED (within its limit, too few requests)
   bool none_succeeded = false;        // requests were due and not one completed
 };
 
