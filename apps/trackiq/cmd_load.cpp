@@ -32,6 +32,7 @@ struct LoadFlags {
   double burstiness = 1.0, time_scale = 1.0;
   std::string duration = "10s", warmup = "0s", timeout = "30s", slo;
   double slo_percentile = 99;
+  std::string unconfirmed = "warn";  // what an SLO within its limit but not confirmed does: warn or block
   std::optional<std::uint64_t> requests;
   std::uint64_t seed = 0;
   std::optional<double> max_error_rate;
@@ -379,8 +380,14 @@ int load_run(const LoadFlags& f) {
     p.result.finished_at = utc_timestamp_now();
     p.result.labels = labels;
     if (points.size() > 1) p.result.labels.extra["sweep_point"] = pt.rate ? fmt::format("rate={}", *pt.rate) : fmt::format("concurrency={}", pt.concurrency);
-    if (p.partial || p.slo_failed || p.none_succeeded) exit_code = kExitCheckFailed;
+    const bool block_unconfirmed = p.slo_unconfirmed && f.unconfirmed == "block";
+    if (p.partial || p.slo_failed || p.none_succeeded || block_unconfirmed) exit_code = kExitCheckFailed;
     std::cout << (points.size() > 1 ? fmt::format("\n{}\n", p.result.labels.extra["sweep_point"]) : std::string()) << load::render_point(p);
+    if (p.slo_unconfirmed)
+      std::cout << (block_unconfirmed ? "NOT CONFIRMED blocks this run (--unconfirmed block): exit 1\n"
+                                      : "warning: an SLO is NOT CONFIRMED: within its limit but unproven, a longer run confirms or "
+                                        "refutes it; it does not fail this run (--unconfirmed warn; --unconfirmed block makes it "
+                                        "exit 1)\n");
     if (st) {
       st->save(p.result);
       std::cout << "stored     run " << p.result.run_id << " in " << st->location() << "\n";
@@ -447,10 +454,13 @@ Action setup_load(CLI::App& sub) {
       "real-time factor. Errors are counted by class (connect, reset, closed, timeout, http_status,\n"
       "malformed, stream_error, protocol, client_queue) with an example; --max-error-rate stops early and marks the\n"
       "result partial (exit 1). --slo limits are verdicts at --slo-percentile with MLPerf's early stopping:\n"
-      "PASS only when k requests over the limit out of n confirm the percentile at 99 % confidence, so a\n"
-      "short lucky run cannot pass (exit 1 otherwise). Each point is saved to the store (scenario 'load')\n"
-      "unless --no-store. Exit codes: 0 ok, 1 partial, an SLO not confirmed, or no request succeeded,\n"
-      "2 bad input.\n\n"
+      "PASS when k requests over the limit out of n confirm the percentile at 99 % confidence; FAIL when\n"
+      "the percentile is beyond the limit; NOT CONFIRMED when it is within the limit but the run was too\n"
+      "short to confirm it (MLPerf: invalid, not failed), with the number of requests that would. A\n"
+      "short lucky run cannot pass. --unconfirmed warn (default) reports NOT CONFIRMED and exits 0;\n"
+      "--unconfirmed block makes it exit 1, for gates that must prove their SLO. Each point is saved to the\n"
+      "store (scenario 'load') unless --no-store. Exit codes: 0 ok, 1 partial, an SLO FAIL (or NOT\n"
+      "CONFIRMED with --unconfirmed block), or no request succeeded, 2 bad input.\n\n"
       "Examples:\n"
       "  trackiq load http://127.0.0.1:8080/ --concurrency 64 --threads 2 --duration 10s\n"
       "  trackiq load http://127.0.0.1:8080/ --rate 20000 --arrival constant --threads 2\n"
@@ -492,8 +502,14 @@ Action setup_load(CLI::App& sub) {
   sub.add_option("--seed", f->seed, "Seed of the arrival schedule and of --dataset-order random")->capture_default_str();
   sub.add_option("--slo", f->slo,
                  "Latency SLOs, e.g. ttft=200ms,tpot=50ms,e2el=2s: goodput counts requests meeting all of them, and each "
-                 "is checked at --slo-percentile with MLPerf's early-stopping rule (exit 1 when one is not confirmed)");
+                 "is checked at --slo-percentile with MLPerf's early-stopping rule: PASS, FAIL (exit 1) or NOT CONFIRMED "
+                 "(see --unconfirmed)");
   sub.add_option("--slo-percentile", f->slo_percentile, "Percentile the --slo limits apply to: 90, 95 or 99")->capture_default_str();
+  sub.add_option("--unconfirmed", f->unconfirmed,
+                 "An SLO within its limit that the run was too short to confirm (NOT CONFIRMED): warn (exit 0 with a "
+                 "warning) or block (exit 1)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"warn", "block"}));
   sub.add_option("--max-error-rate", f->max_error_rate, "Stop when failed / finished requests exceed this fraction (after 50)");
   sub.add_flag("--no-early-stop", f->no_early_stop, "Sweeps: run every point even when the server saturates");
   sub.add_flag("--insecure", f->insecure, "https: do not verify the server's certificate");

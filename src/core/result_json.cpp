@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +22,22 @@
 namespace trackiq {
 
 using Json = nlohmann::ordered_json;
+
+std::string_view to_string(SloState s) noexcept {
+  switch (s) {
+    case SloState::kPass: return "PASS";
+    case SloState::kFail: return "FAIL";
+    case SloState::kNotConfirmed: return "NOT_CONFIRMED";
+    case SloState::kNotMeasured: return "NOT_MEASURED";
+  }
+  return "NOT_MEASURED";
+}
+
+std::string slo_state_text(SloState s) {
+  std::string t(to_string(s));
+  std::replace(t.begin(), t.end(), '_', ' ');
+  return t;
+}
 
 std::string_view to_string(ValueKind k) noexcept {
   switch (k) {
@@ -226,12 +243,16 @@ std::string to_json(const Result& r, int indent) {
     j["telemetry"]["series"] = {{"channels", channels}, {"t_ns", ts->t_ns}, {"values", rows}};
   }
   Json slo = Json::array();
-  for (const auto& s : r.slo)
-    slo.push_back({{"metric", s.metric},
-                   {"op", s.op},
-                   {"limit", s.limit},
-                   {"measured", optional_json(s.measured)},
-                   {"verdict", !s.measured ? "NOT_MEASURED" : s.pass ? "PASS" : "FAIL"}});
+  for (const auto& s : r.slo) {
+    Json v = {{"metric", s.metric},
+              {"op", s.op},
+              {"limit", s.limit},
+              {"measured", optional_json(s.measured)},
+              {"verdict", to_string(s.state)}};
+    if (s.requests_needed) v["requests_needed"] = *s.requests_needed;
+    if (!s.detail.empty()) v["detail"] = s.detail;
+    slo.push_back(std::move(v));
+  }
   j["slo"] = slo;
   Json by_class = Json::object();
   for (const auto& [k, v] : r.errors.by_class) by_class[k] = v;
@@ -539,10 +560,15 @@ Result result_from_json(std::string_view text, std::string_view origin) {
     sv.limit = rd.get<double>(v, "limit", "$.slo");
     sv.measured = rd.get_opt<double>(v, "measured", "$.slo");
     const auto verdict = rd.get<std::string>(v, "verdict", "$.slo");
-    rd.require_one_of(verdict, {"PASS", "FAIL", "NOT_MEASURED"}, "$.slo.verdict");
+    rd.require_one_of(verdict, {"PASS", "FAIL", "NOT_CONFIRMED", "NOT_MEASURED"}, "$.slo.verdict");
     if ((verdict == "NOT_MEASURED") != !sv.measured)
       rd.fail("$.slo.verdict", "NOT_MEASURED exactly when measured is null");
-    sv.pass = verdict == "PASS";
+    for (const SloState st : {SloState::kPass, SloState::kFail, SloState::kNotConfirmed, SloState::kNotMeasured})
+      if (verdict == to_string(st)) sv.state = st;
+    if (v.contains("requests_needed")) sv.requests_needed = rd.get_opt<std::uint64_t>(v, "requests_needed", "$.slo");  // 1.1
+    if (sv.requests_needed && sv.state != SloState::kNotConfirmed)
+      rd.fail("$.slo.requests_needed", "only a NOT_CONFIRMED verdict needs more requests");
+    if (v.contains("detail")) sv.detail = rd.get<std::string>(v, "detail", "$.slo");  // 1.1
     r.slo.push_back(sv);
   }
   const Json& errs = rd.field(j, "errors", "$");

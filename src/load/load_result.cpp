@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -26,8 +27,9 @@ double log_binomial_pmf(std::uint64_t n, std::uint64_t i, double q) {
   return std::lgamma(nd + 1) - std::lgamma(id + 1) - std::lgamma(nd - id + 1) + id * std::log(q) + (nd - id) * std::log1p(-q);
 }
 
-// The early-stopping verdict of one SLO over per-request values (ns): the observed percentile
-// and whether the limit is confirmed.
+// The early-stopping verdict of one SLO over per-request values (ns): the observed percentile,
+// and PASS when the limit is confirmed (early_stopping_pass), FAIL when the percentile is beyond
+// it, NOT_CONFIRMED when it is within the limit but the run had too few requests to confirm it.
 // Failed requests (`failures`) count as over the limit: a run whose slow requests time out must
 // not pass on the fast ones alone.
 SloVerdict percentile_slo(const std::string& metric, const std::vector<std::int64_t>& values, std::int64_t limit_ns, double p,
@@ -39,17 +41,40 @@ SloVerdict percentile_slo(const std::string& metric, const std::vector<std::int6
   if (values.empty() && failures == 0) return v;  // not measured
   if (!values.empty()) v.measured = exact_percentiles(values, std::vector<double>{p})[0].value / 1e6;
   const auto k = static_cast<std::uint64_t>(std::count_if(values.begin(), values.end(), [&](std::int64_t x) { return x > limit_ns; }));
-  const std::uint64_t n = values.size() + failures;
-  v.pass = early_stopping_pass(n, k + failures, p);
-  // A FAIL whose measured percentile is within the limit is a run too short to confirm it: say
-  // so, and how many requests would (with the same count over the limit).
-  if (!v.pass && v.measured && *v.measured <= v.limit) {
-    const auto need = requests_to_confirm(k + failures, p);
-    warnings.push_back(fmt::format("SLO {} <= {:g} not confirmed: the measured value {:.3f} is within the limit, but {} of {} "
-                                   "requests over it cannot confirm p{:g} at 99 % confidence (MLPerf early stopping){}",
-                                   metric, v.limit, *v.measured, k + failures, n, p,
-                                   need ? fmt::format("; that needs at least {} requests", *need) : std::string()));
+  const std::uint64_t n = values.size() + failures, over = k + failures;
+  if (!v.measured) {
+    v.state = SloState::kNotMeasured;
+    return v;
   }
+  if (early_stopping_pass(n, over, p)) {
+    v.state = SloState::kPass;
+    return v;
+  }
+  // The percentile with every failed request as over the limit (an infinite latency).
+  bool within = *v.measured <= v.limit;
+  if (within && failures > 0) {
+    std::vector<std::int64_t> all = values;
+    all.insert(all.end(), failures, std::numeric_limits<std::int64_t>::max());
+    within = exact_percentiles(all, std::vector<double>{p})[0].value / 1e6 <= v.limit;
+    if (!within)
+      v.detail = fmt::format("p{:g} of the {} successful requests is {:.3f}, within the limit, but the {} failed requests "
+                             "count as over it and put p{:g} beyond the limit",
+                             p, values.size(), *v.measured, failures, p);
+  }
+  if (!within) {
+    v.state = SloState::kFail;
+    return v;
+  }
+  // Within the limit but not confirmed: a run too short to tell (MLPerf: invalid, not failed).
+  v.state = SloState::kNotConfirmed;
+  v.requests_needed = requests_to_confirm(over, p);
+  v.detail = fmt::format("the measured p{:g} {:.3f} is within the limit, but with {} of {} requests over it the run cannot "
+                         "confirm p{:g} at 99 % confidence (MLPerf early stopping){}",
+                         p, *v.measured, over, n, p,
+                         v.requests_needed ? fmt::format("; confirming it needs at least {} requests with no more over the limit",
+                                                         *v.requests_needed)
+                                           : std::string());
+  warnings.push_back(fmt::format("SLO {} <= {:g} NOT CONFIRMED: {}", metric, v.limit, v.detail));
   return v;
 }
 
@@ -278,7 +303,10 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
       if (o.slo.ttft_ns) r.slo.push_back(percentile_slo(tag + "_ttft_ms", ttft, *o.slo.ttft_ns, sp, failures, r.warnings));
       if (o.slo.tpot_ns) r.slo.push_back(percentile_slo(tag + "_tpot_ms", tpot, *o.slo.tpot_ns, sp, failures, r.warnings));
     }
-    for (const SloVerdict& v : r.slo) p.slo_failed = p.slo_failed || !v.pass;
+    for (const SloVerdict& v : r.slo) {
+      p.slo_failed = p.slo_failed || v.state == SloState::kFail;
+      p.slo_unconfirmed = p.slo_unconfirmed || v.state == SloState::kNotConfirmed;
+    }
   }
 
   r.errors.total = due - completed;  // failed (connect failures included) and never sent
@@ -388,11 +416,20 @@ std::string render_point(const LoadPoint& p) {
     line("Client threads' scheduling:", it->second);
   if (const auto rtf = r.metric_value("rtf_mean")) line("Mean real-time factor:", num(*rtf, 4));
   if (!p.window_rates.empty()) line("Stable (last 3 windows within 10 %):", p.stable ? "yes" : "no");
-  for (const SloVerdict& v : r.slo)
-    line(fmt::format("SLO {} <= {:g}:", v.metric, v.limit),
-         !v.measured                           ? "NOT MEASURED"
-         : !v.pass && *v.measured <= v.limit ? fmt::format("FAIL ({:.2f}, not confirmed)", *v.measured)
-                                               : fmt::format("{} ({:.2f})", v.pass ? "PASS" : "FAIL", *v.measured));
+  for (const SloVerdict& v : r.slo) {
+    // A FAIL whose successful requests are within the limit fails on its failed requests: the
+    // value is not shown beside the word, the line below says why.
+    const bool on_failures = v.state == SloState::kFail && v.measured && *v.measured <= v.limit;
+    std::string verdict = !v.measured   ? std::string("NOT MEASURED")
+                          : on_failures ? std::string("FAIL (failed requests)")
+                                        : fmt::format("{} ({:.2f})", slo_state_text(v.state), *v.measured);
+    line(fmt::format("SLO {} <= {:g}:", v.metric, v.limit), verdict);
+    if (v.state == SloState::kNotConfirmed)
+      s += fmt::format("  too few requests to confirm: {}\n",
+                       v.requests_needed ? fmt::format("needs >= {} requests", *v.requests_needed) : std::string("no count would"));
+    else if (on_failures)
+      s += fmt::format("  {}\n", v.detail);
+  }
   for (const auto& [k, v] : r.errors.by_class) line(fmt::format("Errors: {}", k), fmt::format("{}", v));
   for (const auto& e : r.errors.examples) s += fmt::format("  example  {}\n", e);
   for (const auto& w : r.warnings) s += fmt::format("warning: {}\n", w);

@@ -93,9 +93,11 @@ std::string render_console(const Result& r) {
   if (!r.slo.empty()) {
     append(out, "\nchecks\n");
     for (const auto& v : r.slo) {
-      const char* verdict = !v.measured ? "NOT MEASURED" : v.pass ? "PASS" : "FAIL";
-      append(out, "  {:<12} {:<26} {} {:>10}   measured {}\n", verdict, v.metric, v.op, num(v.limit),
+      append(out, "  {:<13} {:<26} {} {:>10}   measured {}\n", slo_state_text(v.state), v.metric, v.op, num(v.limit),
              v.measured ? num(*v.measured) : std::string("-"));
+      if (v.state == SloState::kNotConfirmed && v.requests_needed)
+        append(out, "                too few requests to confirm: needs >= {}\n", *v.requests_needed);
+      if (!v.detail.empty() && v.state != SloState::kPass) append(out, "                {}\n", v.detail);
     }
   }
   if (r.errors.total > 0) {

@@ -47,7 +47,11 @@ struct Table {
   }
 };
 
-std::string slo_verdict(const SloVerdict& s) { return !s.measured ? "NOT MEASURED" : s.pass ? "PASS" : "FAIL"; }
+std::string slo_verdict(const SloVerdict& s) {
+  std::string t = slo_state_text(s.state);
+  if (s.state == SloState::kNotConfirmed && s.requests_needed) t += fmt::format(" (needs ≥ {} requests)", *s.requests_needed);
+  return t;
+}
 
 std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : std::string(); }
 
@@ -86,9 +90,13 @@ std::string render_markdown(const ReportInput& in, std::size_t max_chars) {
              "|---|---|---|---|---|---:|---:|---:|---:|---|\n",
              {}};
   for (const auto& r : in.runs) {
-    std::size_t pass = 0, fail = 0, unmeasured = 0;
-    for (const auto& s : r.slo) (!s.measured ? unmeasured : s.pass ? pass : fail) += 1;
-    const std::string slos = r.slo.empty() ? "-" : fmt::format("{} pass, {} fail, {} not measured", pass, fail, unmeasured);
+    std::size_t pass = 0, fail = 0, unconfirmed = 0, unmeasured = 0;
+    for (const auto& s : r.slo)
+      (s.state == SloState::kPass ? pass : s.state == SloState::kFail ? fail : s.state == SloState::kNotConfirmed ? unconfirmed : unmeasured) += 1;
+    const std::string slos =
+        r.slo.empty() ? "-"
+                      : fmt::format("{} pass, {} fail, {}{} not measured", pass, fail,
+                                    unconfirmed ? fmt::format("{} not confirmed, ", unconfirmed) : std::string(), unmeasured);
     runs.rows.push_back(fmt::format("| `{}` | {} | {} | {}:{}{} | {} | {} | {} | {} | {} | {} |\n", short_id(r.run_id),
                                     cell(r.labels.product), cell(r.labels.version), cell(r.workload.backend),
                                     cell(r.workload.model), r.workload.synthetic ? " (synthetic)" : "", r.scenario.name, opt_metric(r, "latency_p50_ms"),
@@ -147,7 +155,15 @@ std::string render_junit(const ReportInput& in) {
       if (!s.measured) {
         ++skipped;
         body = "<skipped message=\"not measured in this run\"/>";
-      } else if (!s.pass) {
+      } else if (s.state == SloState::kNotConfirmed) {
+        // Within the limit, too few requests to confirm it: not a failure (MLPerf: invalid).
+        ++skipped;
+        body = fmt::format("<skipped message=\"{}\"/>",
+                           xml_escape(fmt::format("NOT CONFIRMED: {} = {} is within {} {}, but the run was too short to confirm it{}",
+                                                  s.metric, g(*s.measured), s.op, g(s.limit),
+                                                  s.requests_needed ? fmt::format(" (needs >= {} requests)", *s.requests_needed)
+                                                                    : std::string())));
+      } else if (s.state == SloState::kFail) {
         ++failures;
         const std::string msg = fmt::format("{} = {}, limit {} {}", s.metric, g(*s.measured), s.op, g(s.limit));
         body = fmt::format("<failure message=\"{}\" type=\"slo\">{}</failure>", xml_escape(msg), xml_escape(msg));

@@ -91,9 +91,22 @@ void run_findings(const Result& r, std::vector<Finding>& out) {
     if (!s.measured) {
       out.push_back({"low", "slo", r.run_id, fmt::format("run {}: SLO {} {} {} not measured", id, s.metric, s.op, g(s.limit)),
                      false});
-    } else if (!s.pass) {
+    } else if (s.state == SloState::kNotConfirmed) {
+      // Within the limit, the run too short to confirm it: a reader must know, but nothing failed
+      // (MLPerf calls such a run invalid). `trackiq load --unconfirmed block` gates on it.
+      out.push_back({"medium", "slo", r.run_id,
+                     fmt::format("run {}: SLO {} {} {} NOT CONFIRMED: measured {} is within the limit, but the run was too "
+                                 "short to confirm it{}",
+                                 id, s.metric, s.op, g(s.limit), g(*s.measured),
+                                 s.requests_needed ? fmt::format("; confirming it needs at least {} requests", *s.requests_needed)
+                                                   : std::string()),
+                     false});
+    } else if (s.state == SloState::kFail) {
+      const bool within = s.op == "<=" ? *s.measured <= s.limit : *s.measured >= s.limit;  // fails on its failed requests
       out.push_back({"high", "slo", r.run_id,
-                     fmt::format("run {}: SLO {} {} {} failed: measured {}", id, s.metric, s.op, g(s.limit), g(*s.measured)),
+                     within ? fmt::format("run {}: SLO {} {} {} failed: {}", id, s.metric, s.op, g(s.limit), s.detail)
+                            : fmt::format("run {}: SLO {} {} {} failed: measured {}{}", id, s.metric, s.op, g(s.limit),
+                                          g(*s.measured), s.detail.empty() ? "" : " (" + s.detail + ")"),
                      true});
     }
   }
@@ -232,7 +245,16 @@ ExecutiveSummary executive_summary(const ReportInput& in) {
   if (blocking > 0) {
     es.headline = fmt::format("{} blocking finding{}: {}", blocking, blocking == 1 ? "" : "s", es.findings.front().text);
   } else {
+    std::size_t unconfirmed = 0;
+    for (const auto& r : in.runs)
+      unconfirmed += static_cast<std::size_t>(std::count_if(r.slo.begin(), r.slo.end(), [](const SloVerdict& s) {
+        return s.state == SloState::kNotConfirmed;
+      }));
     std::string what = in.comparison ? "no significant regression beyond its threshold" : "no failed SLO";
+    if (unconfirmed > 0)
+      what = fmt::format("{}no SLO beyond its limit, {} NOT CONFIRMED (within {} limit{}, too few requests to confirm)",
+                         in.comparison ? what + ", " : "", unconfirmed, unconfirmed == 1 ? "its" : "their",
+                         unconfirmed == 1 ? "" : "s");
     es.headline = fmt::format("{}, no blocking error rate; {} other finding{}", what, es.findings.size(),
                               es.findings.size() == 1 ? "" : "s");
   }

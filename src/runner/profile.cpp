@@ -152,7 +152,9 @@ std::vector<SloVerdict> check_constraints(const Profile& p, const Result& r) {
     v.op = c.op;
     v.limit = c.limit;
     v.measured = r.metric_value(c.metric);
-    v.pass = v.measured && (c.op == "<=" ? *v.measured <= c.limit : *v.measured >= c.limit);
+    v.state = !v.measured                                                          ? SloState::kNotMeasured
+              : (c.op == "<=" ? *v.measured <= c.limit : *v.measured >= c.limit) ? SloState::kPass
+                                                                                 : SloState::kFail;
     out.push_back(v);
   }
   return out;

@@ -25,7 +25,8 @@ TEST(ConsoleReport, ShowsPercentilesThroughputChecksAndSyntheticLabel) {
            R"(\n  p99\.9\s+[0-9.]+ ms\n)",
            R"(\n  cv\s+[0-9.]+ \n)",
            R"(samples/s\s+[0-9.]+ 1/s)",
-           R"((PASS|FAIL)\s+qps_achieved\s+>=\s+[0-9.]+\s+measured [0-9.]+)",
+           R"((PASS|FAIL)\s+schedule_lag_growth_pct\s+<=\s+[0-9.]+\s+measured -?[0-9.]+)",
+           R"((PASS|FAIL)\s+queries_waiting_at_end\s+<=\s+[0-9.]+\s+measured [0-9.]+)",
            R"(\ntelemetry \([0-9]+ samples\)\n)",
        }) {
     EXPECT_TRUE(std::regex_search(text, std::regex(pattern))) << "missing /" << pattern << "/ in:\n" << text;

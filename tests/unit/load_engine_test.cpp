@@ -592,17 +592,111 @@ TEST(LoadResult, FailedRequestsCountInErrorsAndAgainstTheSlo) {
   EXPECT_EQ(p.result.metric_value("errors_total"), 10);
   ASSERT_EQ(p.result.slo.size(), 1u);
   // 100 fast requests alone would confirm p90 <= 1 s; with the 10 failures as over the limit
-  // (9 % of 110) the 99 % early-stopping bound cannot confirm it.
-  EXPECT_FALSE(p.result.slo[0].pass);
-  EXPECT_TRUE(p.slo_failed);
+  // (9 % of 110, so p90 is still within it) the 99 % early-stopping bound cannot confirm it.
+  EXPECT_EQ(p.result.slo[0].state, SloState::kNotConfirmed);
+  EXPECT_FALSE(p.slo_failed);
+  EXPECT_TRUE(p.slo_unconfirmed);
   EXPECT_TRUE(early_stopping_pass(100, 0, 90));
-  // The measured p90 (5 ms) is within the limit: the result says why it still fails, and what
-  // would confirm it.
-  const std::string need = "that needs at least " + std::to_string(*requests_to_confirm(10, 90)) + " requests";
+  // The measured p90 (5 ms) is within the limit: the result says why it is not confirmed, and
+  // what would confirm it.
+  EXPECT_EQ(p.result.slo[0].requests_needed, requests_to_confirm(10, 90));
+  const std::string need = "needs at least " + std::to_string(*requests_to_confirm(10, 90)) + " requests";
   EXPECT_TRUE(std::any_of(p.result.warnings.begin(), p.result.warnings.end(), [&](const std::string& w) {
-    return w.find("not confirmed") != std::string::npos && w.find("10 of 110") != std::string::npos &&
+    return w.find("NOT CONFIRMED") != std::string::npos && w.find("10 of 110") != std::string::npos &&
            w.find(need) != std::string::npos;
   })) << (p.result.warnings.empty() ? "no warnings" : p.result.warnings.front());
+}
+
+// A point of `n` requests 10 ms apart, each with the given end-to-end latency (ns); `failed`
+// more that timed out.
+EngineOutcome point_with_latencies(const std::vector<std::int64_t>& e2el_ns, std::size_t failed = 0) {
+  EngineOutcome out;
+  out.start_ns = 1'000'000'000;
+  for (std::size_t i = 0; i < e2el_ns.size() + failed; ++i) {
+    RequestRecord r;
+    r.index = i;
+    r.t_sched_ns = r.t_send_ns = out.start_ns + static_cast<std::int64_t>(i) * 10'000'000;
+    r.status = 200;
+    if (i < e2el_ns.size()) {
+      r.t_done_ns = r.t_send_ns + e2el_ns[i];
+    } else {
+      r.t_done_ns = r.t_send_ns + 30'000'000'000;
+      r.error = ErrorClass::timeout;
+    }
+    out.records.push_back(r);
+  }
+  out.end_ns = out.records.back().t_done_ns;
+  return out;
+}
+
+SloVerdict e2el_verdict(const EngineOutcome& out, double percentile, LoadPoint* point = nullptr) {
+  LoadPointOptions po;
+  po.url = "x";
+  po.slo = parse_llm_slo("e2el=1s");
+  po.slo_percentile = percentile;
+  LoadPoint p = summarize_point(out, po);
+  EXPECT_EQ(p.result.slo.size(), 1u);
+  if (point) *point = p;
+  return p.result.slo.at(0);
+}
+
+// The fewest n with P(X <= k) <= 0.01 for X ~ Binomial(n, 0.01), from the closed form of the
+// binomial CDF for k <= 1 (independent of the library's summation and bisection).
+std::uint64_t p99_requests_needed_closed_form(std::uint64_t k) {
+  for (std::uint64_t n = k + 1;; ++n) {
+    const double nd = static_cast<double>(n);
+    const double cdf = std::pow(0.99, nd) + (k >= 1 ? nd * 0.01 * std::pow(0.99, nd - 1) : 0.0);
+    if (cdf <= 0.01) return n;
+  }
+}
+
+TEST(LoadSlo, AVerdictIsPassFailOrNotConfirmed) {
+  constexpr std::int64_t kFast = 5'000'000, kSlow = 2'000'000'000;  // 5 ms and 2 s against 1 s
+  // 500 requests, none over the limit: p99 is confirmed (459 suffice).
+  EXPECT_EQ(e2el_verdict(point_with_latencies(std::vector<std::int64_t>(500, kFast)), 99).state, SloState::kPass);
+  // 300 within the limit: too few to confirm p99; not a failure. Needed: 0.99^n <= 0.01.
+  LoadPoint p;
+  const SloVerdict short_run = e2el_verdict(point_with_latencies(std::vector<std::int64_t>(300, kFast)), 99, &p);
+  EXPECT_EQ(short_run.state, SloState::kNotConfirmed);
+  EXPECT_DOUBLE_EQ(*short_run.measured, 5.0);
+  EXPECT_EQ(short_run.requests_needed, p99_requests_needed_closed_form(0));
+  EXPECT_EQ(short_run.requests_needed, 459u);
+  EXPECT_FALSE(p.slo_failed);
+  EXPECT_TRUE(p.slo_unconfirmed);
+  // One of 300 over the limit: p99 (numpy's rank 296.01) is still 5 ms; confirming it with that
+  // one slow request needs n with 0.99^n + n·0.01·0.99^(n-1) <= 0.01.
+  std::vector<std::int64_t> one_slow(300, kFast);
+  one_slow.back() = kSlow;
+  const SloVerdict one = e2el_verdict(point_with_latencies(one_slow), 99);
+  EXPECT_EQ(one.state, SloState::kNotConfirmed);
+  EXPECT_EQ(one.requests_needed, p99_requests_needed_closed_form(1));
+  // 10 of 300 over the limit: p99 is beyond it. FAIL, however short the run.
+  std::vector<std::int64_t> ten_slow(300, kFast);
+  std::fill(ten_slow.end() - 10, ten_slow.end(), kSlow);
+  const SloVerdict fail = e2el_verdict(point_with_latencies(ten_slow), 99, &p);
+  EXPECT_EQ(fail.state, SloState::kFail);
+  EXPECT_GT(*fail.measured, 1000.0);
+  EXPECT_FALSE(fail.requests_needed.has_value());
+  EXPECT_TRUE(p.slo_failed);
+  // 30 timeouts among 230 at p90 (13 %): the successful requests' p90 is within the limit, but the
+  // failures count as over it and put p90 beyond: FAIL, and the detail says so.
+  const SloVerdict failures = e2el_verdict(point_with_latencies(std::vector<std::int64_t>(200, kFast), 30), 90, &p);
+  EXPECT_EQ(failures.state, SloState::kFail);
+  EXPECT_DOUBLE_EQ(*failures.measured, 5.0);
+  EXPECT_NE(failures.detail.find("30 failed requests count as over it"), std::string::npos) << failures.detail;
+  const std::string text = render_point(p);
+  EXPECT_NE(text.find("FAIL (failed requests)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("FAIL (5.00"), std::string::npos) << text;
+}
+
+TEST(LoadSlo, TheConsoleSaysNotConfirmedAndTheRequestsNeededNeverFail) {
+  LoadPoint p;
+  e2el_verdict(point_with_latencies(std::vector<std::int64_t>(300, 5'000'000)), 99, &p);
+  const std::string text = render_point(p);
+  EXPECT_NE(text.find("NOT CONFIRMED (5.00)"), std::string::npos) << text;
+  EXPECT_NE(text.find("needs >= 459 requests"), std::string::npos) << text;
+  EXPECT_EQ(text.find("FAIL"), std::string::npos) << text;
+  EXPECT_EQ(text.find("fail"), std::string::npos) << text;
 }
 
 TEST(LoadRequest, RejectsMethodsAndTargetsThatWouldBreakTheRequestLine) {

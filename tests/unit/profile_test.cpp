@@ -83,12 +83,12 @@ TEST(Profiles, VerdictsArePassFailOrNotMeasuredAndALimitExactlyReachedPasses) {
   r.metrics = {{"latency_p99_ms", 10.0}, {"throughput_samples_per_s", 99.5}, {"error_rate", 0.0}};
   const auto v = check_constraints(p, r);
   ASSERT_EQ(v.size(), 4u);
-  EXPECT_TRUE(v[0].pass) << "10 <= 10";
-  EXPECT_FALSE(v[1].pass);
+  EXPECT_TRUE(v[0].pass()) << "10 <= 10";
+  EXPECT_EQ(v[1].state, SloState::kFail);
   EXPECT_TRUE(v[1].measured.has_value());
   EXPECT_FALSE(v[2].measured.has_value()) << "no power sensor: NOT MEASURED, never PASS";
-  EXPECT_FALSE(v[2].pass);
-  EXPECT_TRUE(v[3].pass);
+  EXPECT_EQ(v[2].state, SloState::kNotMeasured);
+  EXPECT_TRUE(v[3].pass());
 }
 
 }  // namespace

@@ -84,9 +84,10 @@ void expect_golden(const std::string& name, const std::string& text) {
 
 ReportInput single_run_input() {
   Result r = fixed_run("11111111-1111-4111-8111-111111111111", 4.0, 7);
-  r.slo = {{"latency_p99_ms", "<=", 7.0, *r.metric_value("latency_p99_ms"), *r.metric_value("latency_p99_ms") <= 7.0},
-           {"power_avg_w", "<=", 30.0, std::nullopt, false},
-           {"throughput_samples_per_s", ">=", 300.0, *r.metric_value("throughput_samples_per_s"), false}};
+  r.slo = {{"latency_p99_ms", "<=", 7.0, *r.metric_value("latency_p99_ms"),
+            *r.metric_value("latency_p99_ms") <= 7.0 ? SloState::kPass : SloState::kFail},
+           {"power_avg_w", "<=", 30.0, std::nullopt, SloState::kNotMeasured},
+           {"throughput_samples_per_s", ">=", 300.0, *r.metric_value("throughput_samples_per_s"), SloState::kFail}};
   r.errors.total = 2;
   r.errors.by_class["timeout"] = 2;
   r.errors.examples = {"query 17: timed out after 1 s <slow & steady>"};
@@ -136,6 +137,41 @@ TEST(ExecutiveSummary, AFailedSloAndAnErrorRateAbove1PercentBlock) {
   // The SLO that could not be measured is a low finding, after the blocking ones.
   EXPECT_EQ(es.findings.back().severity, "low");
   EXPECT_NE(es.findings.back().text.find("power_avg_w"), std::string::npos);
+}
+
+// The review's case: p99 TTFT 154 ms against 200 ms from a 3 s run, too short to confirm p99.
+// Within its limit and unproven is NOT CONFIRMED in every format: never BLOCK, never "failed".
+TEST(ExecutiveSummary, AnSloWithinItsLimitButNotConfirmedIsNotAFailure) {
+  Result r = fixed_run("77777777-7777-4777-8777-777777777777", 4.0, 9);
+  r.slo = {{"p99_ttft_ms", "<=", 200.0, 154.18, SloState::kNotConfirmed, 459,
+            "the measured p99 154.180 is within the limit, but 0 of 240 requests over it cannot confirm p99"},
+           {"p99_tpot_ms", "<=", 25.0, 12.5, SloState::kPass}};
+  const ReportInput in{"load smoke", {r}, std::nullopt};
+  const auto es = executive_summary(in);
+  EXPECT_EQ(es.decision, Decision::kApprove);
+  ASSERT_EQ(es.findings.size(), 1u);
+  EXPECT_EQ(es.findings[0].category, "slo");
+  EXPECT_EQ(es.findings[0].severity, "medium");
+  EXPECT_FALSE(es.findings[0].blocking);
+  EXPECT_NE(es.findings[0].text.find("p99_ttft_ms <= 200 NOT CONFIRMED: measured 154.2 is within the limit"), std::string::npos)
+      << es.findings[0].text;
+  EXPECT_NE(es.findings[0].text.find("needs at least 459 requests"), std::string::npos) << es.findings[0].text;
+  EXPECT_NE(es.headline.find("1 NOT CONFIRMED"), std::string::npos) << es.headline;
+  const std::string md = render_markdown(in);
+  EXPECT_NE(md.find("APPROVE"), std::string::npos) << md;
+  EXPECT_NE(md.find("| NOT CONFIRMED (needs ≥ 459 requests) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("1 pass, 0 fail, 1 not confirmed, 0 not measured"), std::string::npos) << md;
+  for (const std::string& text : {md, render_json(in)}) {
+    EXPECT_EQ(text.find("BLOCK"), std::string::npos) << text;
+    EXPECT_EQ(text.find("failed"), std::string::npos) << text;
+    EXPECT_EQ(text.find("FAIL"), std::string::npos) << text;
+  }
+  EXPECT_NE(render_json(in).find("\"verdict\": \"NOT_CONFIRMED\""), std::string::npos);
+  // JUnit: not a failure; skipped, with the reason.
+  const std::string junit = render_junit(in);
+  EXPECT_NE(junit.find("failures=\"0\""), std::string::npos) << junit;
+  EXPECT_NE(junit.find("<skipped message=\"NOT CONFIRMED: p99_ttft_ms = 154.2 is within &lt;= 200"), std::string::npos) << junit;
+  EXPECT_NE(junit.find("needs &gt;= 459 requests"), std::string::npos) << junit;
 }
 
 TEST(ExecutiveSummary, ApprovesACleanRunAndBlocksA30PercentRegression) {

@@ -47,7 +47,9 @@ Result sample_result() {
   l.samples_ns = xs;
   r.latency = l;
   r.telemetry.reason = "not available: test";
-  r.slo = {{"latency_p99_ms", "<=", 20.0, 12.3, true}, {"power_avg_w", "<=", 5.0, std::nullopt, false}};
+  r.slo = {{"latency_p99_ms", "<=", 20.0, 12.3, SloState::kPass},
+           {"power_avg_w", "<=", 5.0, std::nullopt, SloState::kNotMeasured},
+           {"p99_ttft_ms", "<=", 200.0, 154.2, SloState::kNotConfirmed, 662, "3 of 240 requests over the limit"}};
   r.errors.total = 2;
   r.errors.by_class["timeout"] = 2;
   r.errors.examples = {"timed out after 5 s"};
@@ -71,7 +73,13 @@ TEST(ResultJson, RoundTripsEveryField) {
   EXPECT_TRUE(back.latency->histogram == r.latency->histogram);
   EXPECT_EQ(back.latency->samples_ns, r.latency->samples_ns);
   EXPECT_FALSE(back.slo[1].measured.has_value());
-  EXPECT_FALSE(back.slo[1].pass);
+  EXPECT_EQ(back.slo[1].state, SloState::kNotMeasured);
+  EXPECT_FALSE(back.slo[1].pass());
+  EXPECT_EQ(back.slo[2].state, SloState::kNotConfirmed);
+  EXPECT_EQ(back.slo[2].requests_needed, 662u);
+  EXPECT_EQ(back.slo[2].detail, "3 of 240 requests over the limit");
+  EXPECT_NE(text.find("\"verdict\": \"NOT_CONFIRMED\""), std::string::npos);
+  EXPECT_FALSE(back.slo[0].requests_needed.has_value());
 }
 
 TEST(ResultJson, RoundTripsATelemetrySeriesWithGaps) {
@@ -201,6 +209,22 @@ TEST(ResultJson, RejectsMissingFieldsUnknownMetricsAndForeignVersions) {
   expect_error(replace("\"name\": \"server\"", "\"name\": \"batch\""), "$.scenario.name: unexpected value 'batch'");
   expect_error(replace("\"significant_digits\": 3", "\"significant_digits\": 2"), "disagree with the encoding");
   expect_error(replace("\"verdict\": \"PASS\"", "\"verdict\": \"OK\""), "$.slo.verdict");
+  // Only a verdict within its limit but not confirmed names the requests that would confirm it.
+  expect_error(replace("\"verdict\": \"NOT_CONFIRMED\"", "\"verdict\": \"FAIL\""), "$.slo.requests_needed");
+  expect_error(replace("\"measured\": 154.2", "\"measured\": null"), "NOT_MEASURED exactly when measured is null");
+}
+
+TEST(ResultJson, ReadsA10DocumentWithoutTheFieldsOf11) {
+  Result r = sample_result();
+  r.schema_version = "1.0";
+  r.slo.pop_back();  // 1.0 had no NOT_CONFIRMED, requests_needed or detail
+  const std::string text = to_json(r);
+  ASSERT_EQ(text.find("requests_needed"), std::string::npos);
+  ASSERT_EQ(text.find("\"detail\""), std::string::npos);
+  const Result back = result_from_json(text, "old.json");
+  EXPECT_EQ(back.schema_version, "1.0");
+  EXPECT_EQ(back.slo[0].state, SloState::kPass);
+  EXPECT_TRUE(back.slo[0].detail.empty());
 }
 
 TEST(ResultJson, RefusesToWriteNonFiniteOrDuplicateMetrics) {

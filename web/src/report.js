@@ -729,9 +729,11 @@
       el('span', { class: 'slo-run' }, labelOf(r.run_id)),
       r.slo.map((s) => {
         const v = String(s?.verdict ?? 'UNKNOWN');
-        const measured = isNum(s?.measured) ? ` (${num(s.measured)})` : '';
+        const needed = isNum(s?.requests_needed) ? `; needs ≥ ${s.requests_needed} requests to confirm` : '';
+        const measured = isNum(s?.measured) ? ` (${num(s.measured)}${needed})` : '';
+        const detail = typeof s?.detail === 'string' && s.detail ? `\n${s.detail}` : '';
         return el('span', { class: `badge badge-${cssClass(v)}`,
-                            title: `${v}: ${s?.metric} ${s?.op} ${s?.limit}, measured ${isNum(s?.measured) ? s.measured : 'not measured'}` },
+                            title: `${v.replace('_', ' ')}: ${s?.metric} ${s?.op} ${s?.limit}, measured ${isNum(s?.measured) ? s.measured : 'not measured'}${detail}` },
           el('b', null, v.replace('_', ' ')), ` ${text(s?.metric)} ${opText(s?.op)} ${num(s?.limit)}${measured}`);
       })));
 

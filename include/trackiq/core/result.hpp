@@ -102,13 +102,28 @@ struct TelemetryBlock {
   std::optional<TelemetrySeries> series;
 };
 
+// The verdict of one objective. kNotConfirmed: the measured value is within the limit, but the
+// run had too few requests to confirm it statistically (MLPerf calls such a run invalid, not
+// failed); kNotMeasured exactly when `measured` is empty.
+enum class SloState { kPass, kFail, kNotConfirmed, kNotMeasured };
+std::string_view to_string(SloState s) noexcept;  // "PASS", "FAIL", "NOT_CONFIRMED", "NOT_MEASURED"
+
 struct SloVerdict {
   std::string metric;
   std::string op;  // "<=" or ">="
   double limit = 0;
   std::optional<double> measured;  // missing when the metric was not measured
-  bool pass = false;
+  SloState state = SloState::kNotMeasured;
+  // kNotConfirmed: the fewest requests with which the same count over the limit would confirm
+  // it (MLPerf early stopping); empty when no count would, or for other states.
+  std::optional<std::uint64_t> requests_needed;
+  std::string detail;  // the rule and its numbers, for readers ("" when the line says it all)
+
+  bool pass() const noexcept { return state == SloState::kPass; }
 };
+
+// The verdict for display: "PASS", "FAIL", "NOT CONFIRMED", "NOT MEASURED".
+std::string slo_state_text(SloState s);
 
 struct ErrorSummary {
   std::uint64_t total = 0;

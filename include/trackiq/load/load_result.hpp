@@ -56,7 +56,8 @@ struct LoadPoint {
   // count from the scheduled time (a wait for a free connection is latency); closed loop: from
   // the send, which is the same time there.
   bool from_schedule = false;
-  bool slo_failed = false;            // an SLO verdict in result.slo failed
+  bool slo_failed = false;            // an SLO verdict in result.slo is FAIL
+  bool slo_unconfirmed = false;       // an SLO verdict is NOT_CONFIRMED (within its limit, too few requests)
   bool none_succeeded = false;        // requests were due and not one completed
 };
 

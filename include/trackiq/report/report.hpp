@@ -51,7 +51,8 @@ struct ExecutiveSummary {
 // The rules (docs/metrics.md, "Executive summary"):
 //  - a compared metric with verdict BLOCK blocks (severity from the comparison: critical,
 //    severe → high, moderate → medium); WARN is a low, non-blocking finding;
-//  - a failed SLO blocks (high); an SLO that could not be measured is low;
+//  - a failed SLO blocks (high); an SLO NOT CONFIRMED (within its limit, too few requests to
+//    confirm it) is medium and does not block; an SLO that could not be measured is low;
 //  - failed queries: error rate > 1 % blocks (high), otherwise medium;
 //  - instability: latency CV > 0.5 (medium); bimodal latency — two separated modes in the log
 //    histogram of the raw samples, each with >= 10 % of them (medium);

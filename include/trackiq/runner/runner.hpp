@@ -95,6 +95,39 @@ struct Progress {
 // Workload failures are counted in RunRecording::errors, never thrown.
 RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress* progress = nullptr);
 
+// The server scenario's "target QPS achieved" (RUN-3), judged from the backlog rather than the
+// completion rate: a system that completes 97 % of the offered rate passes a rate rule but its
+// queue grows without end. Over every issued query (failed ones too: a failure is an error, not
+// queueing), the late-start lag is start − scheduled, the time a due query waited for a worker.
+//  1. Trend: the queries are split by scheduled time into thirds of the schedule; growth =
+//     (median lag of the last third − median lag of the first third) / (median scheduled time of
+//     the last third − that of the first), in % (1 % = 10 ms of lag per second of schedule). A
+//     queue whose capacity is C under an offered rate λ > C grows at λ/C − 1; a stable one does
+//     not grow. Limit: 1 %, raised for short runs to one median service time (end − start) plus
+//     2 ms of wake-up jitter over that interval, so that less than one query's worth of delay
+//     (or a loaded machine's late wake-ups) cannot fail it.
+//     Not measured with fewer than 3 queries in the first or last third.
+//  2. Backlog at the end: the queries due by the last issued query's scheduled time that had not
+//     started by then. Limit: max(2 × workers, 1 % of the issued queries).
+// Achieved when both pass.
+struct BacklogCheck {
+  std::optional<double> lag_growth_pct;  // empty: too few queries to see a trend
+  double lag_growth_limit_pct = 1.0;
+  double lag_first_ms = 0, lag_last_ms = 0;  // the medians of the first and last thirds
+  double interval_s = 0;                     // between the thirds' median scheduled times
+  double service_ms = 0;                     // median end − start of the issued queries
+  std::uint64_t waiting_at_end = 0;
+  std::uint64_t waiting_limit = 0;
+  std::uint64_t issued = 0;
+
+  bool growing() const noexcept { return lag_growth_pct && *lag_growth_pct > lag_growth_limit_pct; }
+  bool backlog_at_end() const noexcept { return waiting_at_end > waiting_limit; }
+  bool achieved() const noexcept { return lag_growth_pct && !growing() && !backlog_at_end(); }
+};
+inline constexpr double kMaxLagGrowthPct = 1.0;
+inline constexpr double kWakeJitterMs = 2.0;  // allowed in the lag trend's limit of a short run
+BacklogCheck check_backlog(const std::vector<QueryRecord>& queries, std::uint32_t workers);
+
 // The canonical result: exact latency statistics and histogram, throughput, scenario checks.
 Result make_result(const workload::Workload& w, const RunSettings& s, const RunRecording& rec,
                    const Environment& env, const Labels& labels);
