@@ -1,10 +1,13 @@
 // Markdown, JUnit XML, CSV and JSON renderers of one report model (REP-1). Each formats what
 // the results and the comparison hold; the executive summary comes from executive_summary().
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "glance.hpp"
 #include "text.hpp"
 #include "trackiq/report/report.hpp"
 
@@ -104,6 +107,43 @@ std::string render_markdown(const ReportInput& in, std::size_t max_chars) {
                                     r.errors.total, slos));
   }
 
+  // LLM serving runs lead with their own figures (the HTML report's cards): TTFT, TPOT (ITL when
+  // a run has no TPOT), E2EL, output tokens/s and goodput; what a run lacks is said under the table.
+  Table llm{"", {}};
+  std::map<std::string, std::string> llm_missing;  // card label -> "not available: why"
+  std::vector<std::string> llm_labels;
+  for (const auto& r : in.runs) {
+    const Glance gl = at_a_glance(r);
+    if (!gl.llm) continue;
+    std::string row = fmt::format("| `{}` |", short_id(r.run_id));
+    for (const GlanceCard& c : gl.cards) {
+      if (c.label == "requests/s" || c.label == "errors") continue;  // in the Runs table
+      std::string label = c.label;
+      if (label.rfind("ITL", 0) == 0) label.replace(0, 3, "TPOT");   // one column for the per-token latency
+      if (std::find(llm_labels.begin(), llm_labels.end(), label) == llm_labels.end()) llm_labels.push_back(label);
+      const bool itl = c.label != label;
+      row += fmt::format(" {}{} |", c.value ? g(*c.value) : std::string("-"), itl && c.value ? " (ITL)" : "");
+      if (!c.value) llm_missing.emplace(c.label, c.missing);
+      if (itl && c.value)
+        llm_missing.emplace("(ITL)", "the run has no TPOT (no request with two or more output tokens): its inter-token "
+                                     "latency is shown");
+    }
+    llm.rows.push_back(row + "\n");
+  }
+  if (!llm.rows.empty()) {
+    static const std::map<std::string, std::string> kUnits{{"output tokens/s", ""}, {"goodput", " req/s"}};
+    llm.header = "### LLM serving\n\n| run |";
+    std::string rule = "|---|";
+    for (const auto& label : llm_labels) {
+      const auto u = kUnits.find(label);
+      llm.header += fmt::format(" {}{} |", label, u == kUnits.end() ? " ms" : u->second);
+      rule += "---:|";
+    }
+    llm.header += "\n" + rule + "\n";
+  }
+  std::string llm_notes;
+  for (const auto& [label, why] : llm_missing) llm_notes += fmt::format("- {}: {}\n", label, why);
+
   Table slo{"### SLO checks\n\n| run | metric | limit | measured | verdict |\n|---|---|---|---:|---|\n", {}};
   for (const auto& r : in.runs)
     for (const auto& s : r.slo)
@@ -123,11 +163,12 @@ std::string render_markdown(const ReportInput& in, std::size_t max_chars) {
     if (!findings.rows.empty()) out += findings.render(limit) + "\n";
     out += narrative;
     if (in.comparison) out += cmp.render(limit) + "\n";
+    if (!llm.rows.empty()) out += llm.render(limit) + (llm_notes.empty() ? "" : "\n" + llm_notes) + "\n";
     if (!runs.rows.empty()) out += runs.render(limit) + "\n";
     if (!slo.rows.empty()) out += slo.render(limit) + "\n";
     return out;
   };
-  std::size_t limit = std::max({findings.rows.size(), cmp.rows.size(), runs.rows.size(), slo.rows.size()});
+  std::size_t limit = std::max({findings.rows.size(), cmp.rows.size(), llm.rows.size(), runs.rows.size(), slo.rows.size()});
   std::string out = assemble(limit);
   while (out.size() > max_chars && limit > 0) {
     limit /= 2;

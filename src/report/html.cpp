@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "glance.hpp"
 #include "report_assets.hpp"
 #include "text.hpp"
 #include "trackiq/core/clock.hpp"
@@ -193,6 +194,11 @@ Json tradeoff(const std::vector<Result>& runs) {
       {"rate", [](const Result& r) -> std::optional<double> { return r.scenario.qps; }},
       {"concurrency", [](const Result& r) -> std::optional<double> { return static_cast<double>(r.scenario.workers); }},
   };
+  // LLM serving runs (a `trackiq load --api openai-*` sweep) also get TTFT and TPOT (ITL when
+  // some run has no TPOT) at p50 and p99 per point, the trade-off GenAI-Perf and vLLM plot.
+  const bool llm = std::all_of(runs.begin(), runs.end(), is_llm_serving);
+  const bool all_tpot = std::all_of(runs.begin(), runs.end(), [](const Result& r) { return r.metric_value("median_tpot_ms").has_value(); });
+  const std::string token = all_tpot ? "tpot" : "itl";
   for (const Axis& axis : axes) {
     std::vector<std::pair<double, const Result*>> points;
     for (const Result& r : runs)
@@ -205,10 +211,18 @@ Json tradeoff(const std::vector<Result>& runs) {
       const double x = point.first;
       const Result* r = point.second;  // not a structured binding: clang 14 cannot capture those
       const auto opt = [&](std::string_view m) { const auto v = r->metric_value(m); return v ? number(*v) : Json(nullptr); };
-      pts.push_back({{"run_id", r->run_id}, {"label", run_label(*r)}, {"x", number(x)}, {"p50_ms", opt("latency_p50_ms")},
-                     {"p99_ms", opt("latency_p99_ms")}, {"throughput", opt("throughput_samples_per_s")}});
+      Json p{{"run_id", r->run_id}, {"label", run_label(*r)}, {"x", number(x)}, {"p50_ms", opt("latency_p50_ms")},
+             {"p99_ms", opt("latency_p99_ms")}, {"throughput", opt("throughput_samples_per_s")}};
+      if (llm) {
+        p["ttft_p50_ms"] = opt("median_ttft_ms");
+        p["ttft_p99_ms"] = opt("p99_ttft_ms");
+        p["token_p50_ms"] = opt(fmt::format("median_{}_ms", token));
+        p["token_p99_ms"] = opt(fmt::format("p99_{}_ms", token));
+        p["output_tokens_per_s"] = opt("output_throughput");
+      }
+      pts.push_back(std::move(p));
     }
-    return {{"axis", axis.name}, {"points", pts}};
+    return {{"axis", axis.name}, {"llm", llm ? Json{{"token_latency", token}} : Json(nullptr)}, {"points", pts}};
   }
   return nullptr;
 }
@@ -281,9 +295,11 @@ std::string chart_csv(const Json& charts) {
   }
   if (!charts["tradeoff"].is_null())
     for (const Json& p : charts["tradeoff"]["points"])
-      for (const char* y : {"p50_ms", "p99_ms", "throughput"})
-        out += fmt::format("{},tradeoff,{},{},{}\n", csv_field(p["run_id"].get<std::string>()), y, csv_number(p["x"]),
-                           csv_number(p[y]));
+      for (const char* y : {"p50_ms", "p99_ms", "throughput", "ttft_p50_ms", "ttft_p99_ms", "token_p50_ms", "token_p99_ms",
+                            "output_tokens_per_s"})
+        if (p.contains(y))
+          out += fmt::format("{},tradeoff,{},{},{}\n", csv_field(p["run_id"].get<std::string>()), y, csv_number(p["x"]),
+                             csv_number(p[y]));
   for (const Json& b : charts["bars"])
     for (const Json& r : b["runs"])
       out += fmt::format("{},bars,{},,{}\n", csv_field(r["run_id"].get<std::string>()), b["metric"].get<std::string>(),
@@ -343,6 +359,16 @@ HtmlReport render_html(const ReportInput& in, const HtmlOptions& options) {
     charts.push_back(run_charts(r));
     chart_runs.push_back(charts.back().json);
   }
+  Json glance = Json::array();
+  for (const Result& r : in.runs) {
+    const Glance g = at_a_glance(r);
+    Json cards = Json::array();
+    for (const GlanceCard& c : g.cards)
+      cards.push_back({{"label", c.label}, {"metric", c.metric}, {"value", c.value ? number(*c.value) : Json(nullptr)},
+                       {"unit", c.unit}, {"missing", c.missing}});
+    glance.push_back({{"run_id", r.run_id}, {"kind", g.llm ? "llm" : "generic"}, {"cards", cards}});
+  }
+  data["at_a_glance"] = std::move(glance);
   data["charts"] = {{"runs", chart_runs}, {"tradeoff", tradeoff(in.runs)}, {"bars", bars(in.runs, charts)}};
 
   HtmlReport out;

@@ -1,6 +1,7 @@
 // Headless-Chromium check of TrackIQ HTML reports (docs/report-html.md).
 //
 //   node tests/browser/check_report.mjs --screenshots DIR [--expect-charts kind1,kind2,...]
+//        [--expect-cards metric1,metric2,...] [--viewport WIDTHxHEIGHT] [--fit-tables]
 //        [--timeout-ms N] REPORT.html [REPORT2.html ...]
 //
 // Per report: /usr/bin/chromium (playwright-core from web/node_modules; no browser is
@@ -9,7 +10,11 @@
 // (a canvas with pixels other than its background, or an SVG with drawn elements); each kind in
 // --expect-charts must be present; #theme-toggle must flip data-theme on <html> and leave every
 // chart drawn, with different pixels. Full-page screenshots of both themes go to
-// DIR/<report name>.<theme>.png. Prints "FILE: what failed" lines; exit 0 only when all pass.
+// DIR/<report name>.<theme>.png. --expect-cards: an "At a glance" card for each metric
+// (data-metric) with a value. --viewport sets the window (default 1280x900). --fit-tables: no text
+// of a table.data is clipped at that width: every cell's scrollWidth <= its clientWidth, and every
+// table ends within its scroll box (.table-wrap, no horizontal scroll) and within the viewport.
+// Prints "FILE: what failed" lines; exit 0 only when all pass.
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import fs from 'node:fs';
@@ -20,7 +25,8 @@ const requireFromWeb = createRequire(path.join(repo, 'web', 'package.json'));
 
 function usage(msg) {
   if (msg) console.error(`check_report: ${msg}`);
-  console.error('usage: node tests/browser/check_report.mjs --screenshots DIR [--expect-charts k1,k2] [--timeout-ms N] REPORT.html...');
+  console.error('usage: node tests/browser/check_report.mjs --screenshots DIR [--expect-charts k1,k2] [--expect-cards m1,m2] ' +
+                '[--viewport WxH] [--fit-tables] [--timeout-ms N] REPORT.html...');
   process.exit(2);
 }
 
@@ -28,12 +34,22 @@ const args = process.argv.slice(2);
 let shotDir = null;
 let expect = [];
 let timeoutMs = 30000;
+let cards = [];
+let viewport = { width: 1280, height: 900 };
+let fitTables = false;
 const files = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--screenshots') shotDir = args[++i];
   else if (a === '--expect-charts') expect = String(args[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   else if (a === '--timeout-ms') timeoutMs = Number(args[++i]);
+  else if (a === '--expect-cards') cards = String(args[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  else if (a === '--fit-tables') fitTables = true;
+  else if (a === '--viewport') {
+    const m = /^(\d+)x(\d+)$/.exec(String(args[++i] ?? ''));
+    if (!m) usage('--viewport needs WIDTHxHEIGHT, e.g. 1400x900');
+    viewport = { width: Number(m[1]), height: Number(m[2]) };
+  }
   else if (a === '-h' || a === '--help') usage();
   else if (a.startsWith('--')) usage(`unknown option ${a}`);
   else files.push(a);
@@ -94,11 +110,45 @@ function inspectCharts() {
   });
 }
 
+// Runs in the page: text of a table.data that does not fit. A cell whose content is wider than
+// its box (scrollWidth > clientWidth) clips; a table wider than its .table-wrap scrolls sideways;
+// a table past the viewport's right edge is cut off.
+function inspectTables() {
+  const out = [];
+  const vw = document.documentElement.clientWidth;
+  document.querySelectorAll('table.data').forEach((t, ti) => {
+    const name = `table ${ti + 1} (${t.className})`;
+    const right = t.getBoundingClientRect().right;
+    if (right > vw + 0.5) out.push(`${name} ends at ${right.toFixed(0)} px, past the ${vw} px viewport`);
+    const wrap = t.closest('.table-wrap');
+    if (wrap && wrap.scrollWidth > wrap.clientWidth) {
+      out.push(`${name} is ${wrap.scrollWidth} px wide in a ${wrap.clientWidth} px box (scrolls sideways)`);
+    }
+    for (const cell of t.querySelectorAll('th, td')) {
+      if (cell.scrollWidth > cell.clientWidth) {
+        out.push(`${name}: cell "${cell.textContent.trim().slice(0, 40)}" needs ${cell.scrollWidth} px, has ${cell.clientWidth}`);
+      }
+    }
+  });
+  return { tables: document.querySelectorAll('table.data').length, problems: out };
+}
+
+// Runs in the page: the "At a glance" cards, {metric: value text}.
+function inspectCards() {
+  const out = {};
+  for (const c of document.querySelectorAll('#cards .stat[data-metric]')) {
+    const v = c.querySelector('.stat-value')?.textContent?.trim() ?? '';
+    const m = c.getAttribute('data-metric');
+    if (!(m in out) || out[m] === '—') out[m] = v;
+  }
+  return out;
+}
+
 async function checkOne(browser, file) {
   const failures = [];
   const name = path.basename(file).replace(/\.html?$/i, '');
   if (!fs.existsSync(file)) return [`no such file`];
-  const context = await browser.newContext({ offline: true, viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  const context = await browser.newContext({ offline: true, viewport, deviceScaleFactor: 1 });
   const page = await context.newPage();
   const network = [];
   await context.route((url) => url.protocol !== 'file:', (route) => {
@@ -129,6 +179,19 @@ async function checkOne(browser, file) {
   for (const c of before) if (!c.inked) failures.push(`${describe(c)} is empty`);
   const kinds = new Set(before.map((c) => c.kind));
   for (const k of expect) if (!kinds.has(k)) failures.push(`no ${k} chart (expected by --expect-charts)`);
+
+  if (cards.length) {
+    const shown = await page.evaluate(inspectCards);
+    for (const m of cards) {
+      if (!(m in shown)) failures.push(`no "At a glance" card for ${m}`);
+      else if (shown[m] === '' || shown[m] === '—') failures.push(`the ${m} card has no value`);
+    }
+  }
+  if (fitTables) {
+    const t = await page.evaluate(inspectTables);
+    if (!t.tables) failures.push('--fit-tables: no table.data in the page');
+    for (const p of t.problems) failures.push(`at ${viewport.width} px: ${p}`);
+  }
 
   const theme0 = await page.evaluate(() => document.documentElement.getAttribute('data-theme'));
   await page.screenshot({ path: path.join(shotDir, `${name}.${theme0 || 'initial'}.png`), fullPage: true });

@@ -5,11 +5,15 @@
 # comparison and a no-samples report, and check_report.mjs opens each in headless Chromium
 # offline (no console errors, every chart drawn, theme switch). Then a PDF is printed and its
 # first page rendered with pdftoppm must not be blank, and a missing Chromium must be a clear
-# error (exit 2). Screenshots and reports stay in OUT_DIR as test artifacts.
-#   run_browser_tests.sh TRACKIQ OUT_DIR
+# error (exit 2). An LLM serving sweep (`trackiq load --api openai-chat --concurrency 1,2,4,8`
+# against trackiq_ref_server) must lead with its TTFT/TPOT/E2EL/tokens/goodput cards and draw
+# TTFT and TPOT against the concurrency; the comparison's tables must fit a 1,400 px window; and
+# the sweep's PDF must have no near-empty page. Screenshots and reports stay in OUT_DIR.
+#   run_browser_tests.sh TRACKIQ REF_SERVER OUT_DIR
 set -euo pipefail
 trackiq=$1
-out=$2
+ref_server=$2
+out=$3
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 rm -rf "$out"
 mkdir -p "$out/shots"
@@ -37,6 +41,52 @@ node "$check" --screenshots shots --expect-charts histogram,cdf,box,timeline sin
 node "$check" --screenshots shots --expect-charts histogram,cdf,box,timeline,bars,tradeoff sweep.html
 node "$check" --screenshots shots --expect-charts histogram,cdf,bars comparison.html
 node "$check" --screenshots shots summary_only.html
+
+# An LLM serving sweep, measured against the reference server (TTFT 20 ms, then 8 tokens 2 ms
+# apart), in its own store so the reports name its four points by run id.
+"$ref_server" --port-file port --ttft-ms 20 --itl-ms 2 --tokens 8 >/dev/null &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [[ -s port ]] && break; sleep 0.05; done
+rc=0
+"$trackiq" load "http://127.0.0.1:$(cat port)/" --api openai-chat --model m --concurrency 1,2,4,8 --requests 16 \
+  --slo ttft=500ms,tpot=100ms --store llm.db >load.txt 2>&1 || rc=$?
+# exit 1: 16 requests are too few to confirm a p99 SLO (early stopping); the points are complete.
+[[ $rc -le 1 ]] || { cat load.txt; echo "trackiq load failed with exit $rc"; exit 1; }
+mapfile -t llm_runs < <(sed -n 's/^stored     run \([0-9a-f-]*\) .*/\1/p' load.txt)
+[[ ${#llm_runs[@]} -eq 4 ]] || { cat load.txt; echo "expected 4 sweep points, got ${#llm_runs[@]}"; exit 1; }
+"$trackiq" report "${llm_runs[@]}" --store llm.db -o llm_sweep.html --title "LLM concurrency sweep" >/dev/null
+rc=0
+"$trackiq" compare "${llm_runs[0]}" "${llm_runs[3]}" --store llm.db --report llm_comparison.html >/dev/null || rc=$?
+[[ $rc -le 1 ]] || { echo "compare of the LLM points failed with exit $rc"; exit 1; }
+node "$check" --screenshots shots --expect-charts tradeoff,tradeoff-ttft,tradeoff-token \
+  --expect-cards median_ttft_ms,p99_ttft_ms,median_tpot_ms,p99_tpot_ms,median_e2el_ms,p99_e2el_ms,output_throughput,request_goodput \
+  llm_sweep.html
+# The regression table (ten columns, long metric names and reasons) fits a 1,400 px window.
+node "$check" --screenshots shots --viewport 1400x900 --fit-tables comparison.html llm_comparison.html
+
+# The sweep's PDF flows: no page but the last is near-empty (its ink spans < 15 % of the page
+# height, measured on the rendered pages), and it takes fewer pages than the 11 it took when
+# every section started a new page.
+"$trackiq" report "${llm_runs[@]}" --store llm.db -o llm_sweep.pdf >/dev/null
+pdftoppm -r 30 -gray llm_sweep.pdf llm-page
+python3 - llm-page-*.pgm <<'PY'
+import re, sys
+def extent(path):
+    data = open(path, "rb").read()
+    m = re.match(rb"P5\s+(\d+)\s+(\d+)\s+(\d+)\s", data)
+    w, h = int(m[1]), int(m[2])
+    px = data[m.end():]
+    rows = [y for y in range(h) if min(px[y * w:(y + 1) * w]) < 200]
+    return (rows[-1] - rows[0] + 1) / h if rows else 0.0
+pages = [extent(p) for p in sorted(sys.argv[1:], key=lambda p: int(re.findall(r"\d+", p)[-1]))]
+print("llm_sweep.pdf: {} pages, content per page: {}".format(len(pages), ", ".join(f"{s:.0%}" for s in pages)))
+sparse = [i + 1 for i, s in enumerate(pages[:-1]) if s < 0.15]
+if sparse:
+    sys.exit(f"pages {sparse} are near-empty")
+if not 1 <= len(pages) <= 9:
+    sys.exit(f"{len(pages)} pages")
+PY
 
 # PDF: printed by headless Chromium. Page 1 (verdict, summary) must have ink on it, and the charts
 # must be drawn: some page (the chart pages) with several times the ink of a text page.

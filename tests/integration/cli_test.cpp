@@ -741,6 +741,54 @@ TEST(CliLoad, ARateSweepGivesOneResultPerPointAndASummaryTable) {
   EXPECT_EQ(t.out, "rate [50, 100] True\n") << t.err;
 }
 
+// The report of a real LLM sweep leads with the serving figures and plots TTFT and TPOT against
+// the concurrency, one point per step; the Markdown report has the same figures.
+TEST(CliLoad, AnLlmSweepReportLeadsWithTtftTpotE2elAndPlotsThemAgainstConcurrency) {
+  TempDir dir;
+  RefServer server({"--ttft-ms", "30", "--itl-ms", "6", "--tokens", "10"});
+  ASSERT_TRUE(server.ok());
+  const auto r = trackiq({"load", server.url("/"), "--api", "openai-chat", "--model", "m", "--concurrency", "1,2,4,8",
+                          "--requests", "16", "--slo", "ttft=500ms,tpot=100ms"},
+                         dir);
+  ASSERT_LE(r.exit_code, 1) << r.out << r.err;  // 1: 16 requests cannot confirm a p99 SLO
+  std::vector<std::string> args{"report"};
+  const std::regex stored("stored     run ([0-9a-f-]{36})");
+  for (std::sregex_iterator it(r.out.begin(), r.out.end(), stored), end; it != end; ++it) args.push_back((*it)[1]);
+  ASSERT_EQ(args.size(), 5u) << r.out;
+  std::vector<std::string> html = args;
+  html.insert(html.end(), {"-o", dir.file("llm.html")});
+  ASSERT_EQ(trackiq(html, dir).exit_code, 0);
+  // Every card's value is its run's metric; TTFT and TPOT are the server's (30 ms, 6 ms).
+  const auto check = run_process({"/usr/bin/python3", "-c", R"(
+import sys, json
+d = json.load(open(sys.argv[1]))
+runs = {r['run_id']: r for r in d['runs']}
+for g in d['at_a_glance']:
+    assert g['kind'] == 'llm', g
+    metrics = runs[g['run_id']]['metrics']
+    labels = [c['label'] for c in g['cards']]
+    assert labels[:8] == ['TTFT p50', 'TTFT p99', 'TPOT p50', 'TPOT p99', 'E2EL p50', 'E2EL p99', 'output tokens/s', 'goodput'], labels
+    for c in g['cards']:
+        if c['metric'] in metrics:
+            v = metrics[c['metric']]['value']
+            assert abs(c['value'] - v) <= 1e-5 * abs(v), (c, v)  # 6 significant digits
+    ttft, tpot = g['cards'][0]['value'], g['cards'][2]['value']
+    assert 25 <= ttft <= 60 and 4 <= tpot <= 12, (ttft, tpot)
+t = d['charts']['tradeoff']
+near = lambda a, b: abs(a - b) <= 1e-5 * abs(b)  # the page data keeps 6 significant digits
+print(t['axis'], t['llm']['token_latency'], [round(p['x']) for p in t['points']],
+      all(near(p['ttft_p50_ms'], runs[p['run_id']]['metrics']['median_ttft_ms']['value']) and
+          near(p['token_p99_ms'], runs[p['run_id']]['metrics']['p99_tpot_ms']['value']) for p in t['points']))
+)",
+                                  dir.file("llm_data.json")});
+  EXPECT_EQ(check.out, "concurrency tpot [1, 2, 4, 8] True\n") << check.err;
+  const auto md = trackiq(args, dir);
+  EXPECT_NE(md.out.find("### LLM serving"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("| run | TTFT p50 ms | TTFT p99 ms | TPOT p50 ms | TPOT p99 ms | E2EL p50 ms | E2EL p99 ms |"),
+            std::string::npos)
+      << md.out;
+}
+
 TEST(CliLoad, AMisbehavingServerGivesCountedErrorsAndMaxErrorRateAPartialResult) {
   TempDir dir;
   RefServer server;

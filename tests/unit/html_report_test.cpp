@@ -14,6 +14,7 @@
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/stats.hpp"
 #include "trackiq/report/html.hpp"
+#include "trackiq/report/report.hpp"
 
 namespace trackiq::report {
 namespace {
@@ -200,6 +201,115 @@ TEST(HtmlReport, TelemetryOverlaysAndThrottleMarks) {
   EXPECT_EQ(c["telemetry"][0]["name"], "cpu.util_pct");
   EXPECT_EQ(c["telemetry"][1]["unit"], "°C");
   EXPECT_EQ(c["throttle_t_s"], json::parse("[0.03, 0.08]"));  // rising edges only
+}
+
+// A `trackiq load --api openai-chat` point at `concurrency`, with the metrics under the names
+// load_result.cpp gives them (vLLM's); TTFT grows with the concurrency, TPOT a little.
+Result llm_point(int concurrency, bool with_goodput) {
+  Result r = run_with_samples(fmt::format("{0}{0}{0}{0}{0}{0}{0}{0}-1111-4111-8111-111111111111", concurrency % 10), 200,
+                              100.0 + concurrency, static_cast<std::uint64_t>(concurrency));
+  r.workload.backend = "http";
+  r.workload.options["api"] = "openai-chat";
+  r.scenario.name = "load";
+  r.scenario.workers = concurrency;
+  const double c = concurrency;
+  for (const auto& [name, value] : std::vector<std::pair<std::string, double>>{
+           {"median_ttft_ms", 30 + c}, {"p99_ttft_ms", 40 + 2 * c}, {"median_tpot_ms", 5 + 0.1 * c},
+           {"p99_tpot_ms", 6 + 0.2 * c}, {"median_itl_ms", 5.5}, {"p99_itl_ms", 7.5}, {"median_e2el_ms", 125 + c},
+           {"p99_e2el_ms", 140 + c}, {"output_throughput", 160 * c}, {"request_throughput", 8 * c}})
+    r.metrics.push_back({name, value});
+  if (with_goodput) r.metrics.push_back({"request_goodput", 7.5 * c, ValueKind::kDerived});
+  r.errors.total = 2;
+  return r;
+}
+
+std::vector<std::pair<std::string, json>> cards_of(const json& glance) {
+  std::vector<std::pair<std::string, json>> out;
+  for (const json& c : glance["cards"]) out.emplace_back(c["label"].get<std::string>(), c);
+  return out;
+}
+
+TEST(HtmlReport, AnLlmServingRunLeadsWithTtftTpotE2elOutputTokensAndGoodput) {
+  ReportInput in;
+  in.runs = {llm_point(4, true)};
+  const json g = json::parse(render_html(in).data_json)["at_a_glance"][0];
+  EXPECT_EQ(g["run_id"], in.runs[0].run_id);
+  EXPECT_EQ(g["kind"], "llm");
+  const auto cards = cards_of(g);
+  const std::vector<std::pair<std::string, std::string>> expected{
+      {"TTFT p50", "median_ttft_ms"}, {"TTFT p99", "p99_ttft_ms"},       {"TPOT p50", "median_tpot_ms"},
+      {"TPOT p99", "p99_tpot_ms"},    {"E2EL p50", "median_e2el_ms"},    {"E2EL p99", "p99_e2el_ms"},
+      {"output tokens/s", "output_throughput"}, {"goodput", "request_goodput"}, {"requests/s", "request_throughput"}};
+  ASSERT_GE(cards.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(cards[i].first, expected[i].first);
+    EXPECT_EQ(cards[i].second["metric"], expected[i].second);
+    EXPECT_DOUBLE_EQ(cards[i].second["value"].get<double>(), in.runs[0].metric_value(expected[i].second).value()) << cards[i].first;
+    EXPECT_EQ(cards[i].second["missing"], "");
+  }
+  EXPECT_EQ(cards[0].second["unit"], "ms");
+  EXPECT_EQ(cards[6].second["unit"], "tok/s");
+  EXPECT_EQ(cards.back().first, "errors");
+  EXPECT_EQ(cards.back().second["value"], 2);
+}
+
+TEST(HtmlReport, WhatAnLlmRunLacksIsSaidAndItlStandsInForAMissingTpot) {
+  ReportInput in;
+  Result r = llm_point(1, false);
+  std::erase_if(r.metrics, [](const MetricValue& m) { return m.name.find("_tpot_") != std::string::npos; });
+  in.runs = {r};
+  const auto cards = cards_of(json::parse(render_html(in).data_json)["at_a_glance"][0]);
+  EXPECT_EQ(cards[2].first, "ITL p50");
+  EXPECT_EQ(cards[2].second["value"], 5.5);
+  EXPECT_EQ(cards[3].second["metric"], "p99_itl_ms");
+  EXPECT_EQ(cards[7].first, "goodput");
+  EXPECT_TRUE(cards[7].second["value"].is_null());
+  EXPECT_EQ(cards[7].second["missing"], "not available: no --slo was given");
+  // The Markdown report: the same figures in its LLM table, and why goodput is missing.
+  const std::string md = render_markdown(in);
+  EXPECT_NE(md.find("### LLM serving"), std::string::npos) << md;
+  EXPECT_NE(md.find("| `11111111` | 31 | 42 | 5.5 (ITL) | 7.5 (ITL) | 126 | 141 | 160 | - |"), std::string::npos) << md;
+  EXPECT_NE(md.find("- goodput: not available: no --slo was given"), std::string::npos) << md;
+}
+
+TEST(HtmlReport, OtherRunsKeepTheLatencyCards) {
+  ReportInput in;
+  in.runs = {run_with_samples("66666666-6666-4666-8666-666666666666", 500, 2.0, 6)};
+  const json g = json::parse(render_html(in).data_json)["at_a_glance"][0];
+  EXPECT_EQ(g["kind"], "generic");
+  std::vector<std::string> labels;
+  for (const auto& [label, card] : cards_of(g)) labels.push_back(label);
+  EXPECT_EQ(labels, (std::vector<std::string>{"p50 latency", "p99 latency", "mean latency", "throughput", "errors", "CV", "samples"}));
+  EXPECT_NEAR(g["cards"][0]["value"].get<double>(), in.runs[0].metric_value("latency_p50_ms").value(), 1e-4);
+  EXPECT_EQ(g["cards"][6]["value"], 500);
+  EXPECT_EQ(render_markdown(in).find("LLM serving"), std::string::npos);
+}
+
+TEST(HtmlReport, AnLlmConcurrencySweepPlotsTtftAndTpotPerStep) {
+  ReportInput in;
+  for (const int c : {8, 1, 4, 2}) in.runs.push_back(llm_point(c, true));
+  const HtmlReport h = render_html(in);
+  const json t = json::parse(h.data_json)["charts"]["tradeoff"];
+  ASSERT_FALSE(t.is_null());
+  EXPECT_EQ(t["axis"], "concurrency");
+  EXPECT_EQ(t["llm"]["token_latency"], "tpot");
+  ASSERT_EQ(t["points"].size(), 4u);
+  double x = 0;
+  for (const json& p : t["points"]) {
+    EXPECT_GT(p["x"].get<double>(), x);  // one point per step, in order of concurrency
+    x = p["x"].get<double>();
+    EXPECT_DOUBLE_EQ(p["ttft_p50_ms"].get<double>(), 30 + x);
+    EXPECT_DOUBLE_EQ(p["ttft_p99_ms"].get<double>(), 40 + 2 * x);
+    EXPECT_NEAR(p["token_p50_ms"].get<double>(), 5 + 0.1 * x, 1e-9);
+    EXPECT_NEAR(p["token_p99_ms"].get<double>(), 6 + 0.2 * x, 1e-9);
+  }
+  EXPECT_EQ(x, 8);
+  EXPECT_NE(h.data_csv.find(",tradeoff,ttft_p99_ms,8.0,56.0\n"), std::string::npos);
+  // A sweep of ordinary runs has no LLM series.
+  in.runs = {run_with_samples("77777777-7777-4777-8777-777777777777", 100, 1.0, 7),
+             run_with_samples("88888888-8888-4888-8888-888888888888", 100, 2.0, 8)};
+  in.runs[1].workload.batch_size = 4;
+  EXPECT_TRUE(json::parse(render_html(in).data_json)["charts"]["tradeoff"]["llm"].is_null());
 }
 
 TEST(HtmlReport, AMillionSampleRunStaysUnderThreeMegabytes) {

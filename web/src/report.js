@@ -88,6 +88,9 @@
   }
 
   const text = (v) => (v == null || v === '' ? '—' : String(v));
+  // A metric name that may wrap after its underscores (latency_p99_ms → latency_ p99_ ms), so a
+  // table of long names still fits its page.
+  const breakable = (name) => String(name).split(/(?<=_)/).flatMap((part, i) => (i ? [el('wbr'), part] : [part]));
   const opText = (op) => ({ '<=': '≤', '>=': '≥', '<': '<', '>': '>', '==': '=' }[op] || String(op ?? ''));
   const cssClass = (v) => String(v ?? '').toLowerCase().replace(/[^a-z0-9_-]/g, '');
 
@@ -164,6 +167,9 @@
   // filled on hover. make(theme, width, parts) returns a uPlot.
   function chart(kind, title, height, make, note) {
     const plot = el('div', { class: 'chart-plot', 'data-chart': kind });
+    // A fixed height whatever the width it is drawn at: the printed page is laid out (and
+    // paginated) the same before and after the charts are redrawn at the paper's width.
+    plot.style.height = `${height}px`;
     const interactive = kind === 'timeline';
     const legend = el('div', { class: 'chart-legend' });
     const readout = el('div', { class: 'chart-readout', 'aria-live': 'polite' }, '\u00a0');
@@ -579,12 +585,59 @@
     };
   }
 
+  const tradeoffAxisName = (axis) => ({ batch_size: 'batch size', rate: 'request rate (1/s)', concurrency: 'concurrency' }[axis] ||
+                                        String(axis ?? 'x'));
+  const tradeoffPoints = (tradeoff) => (Array.isArray(tradeoff.points) ? tradeoff.points : []).filter((p) => p && isNum(p.x))
+    .sort((a, b) => a.x - b.x);
+  // The x scale of a trade-off: log2 when the setting spans a factor of 8 or more (1, 2, 4, 8).
+  function tradeoffX(xs) {
+    const log = xs.length > 1 && xs[0] > 0 && xs[xs.length - 1] / xs[0] >= 8;
+    const range = log ? logRange(xs[0], xs[xs.length - 1])
+      : [xs[0] - (xs[xs.length - 1] - xs[0]) * 0.05 - (xs.length === 1 ? 1 : 0), xs[xs.length - 1] + (xs[xs.length - 1] - xs[0]) * 0.05 + (xs.length === 1 ? 1 : 0)];
+    return { log, scale: Object.assign({ time: false, range: () => range }, log ? { distr: 3, log: 2 } : {}) };
+  }
+
+  // --- LLM trade-off: one latency family (TTFT, or TPOT/ITL) at p50 and p99 against the swept
+  // concurrency or rate, one point per sweep step (GenAI-Perf's and vLLM's benchmark plots).
+  function llmTradeoffChart(tradeoff, key, name) {
+    const axisName = tradeoffAxisName(tradeoff.axis);
+    const points = tradeoffPoints(tradeoff);
+    const xs = points.map((p) => p.x);
+    const p50 = points.map((p) => (isNum(p[`${key}_p50_ms`]) ? p[`${key}_p50_ms`] : null));
+    const p99 = points.map((p) => (isNum(p[`${key}_p99_ms`]) ? p[`${key}_p99_ms`] : null));
+    const maxMs = Math.max(0, ...p50.filter(isNum), ...p99.filter(isNum));
+    return (theme, width, ch) => {
+      const [c50, c99] = [theme.series[0], theme.series[4]];
+      const pts = (colour) => ({ show: true, size: 7, stroke: colour, fill: colour });
+      legendEntry(ch, c50, `${name} p50 (ms)`, () => [1]);
+      legendEntry(ch, c99, `${name} p99 (ms)`, () => [2]);
+      const x = tradeoffX(xs);
+      return new uPlot(baseOpts(theme, width, ch.height, {
+        scales: { x: x.scale, ms: { range: () => [0, maxMs * 1.1 || 1] } },
+        axes: [axis(theme, { label: axisName + (x.log ? ' (log scale)' : ''), splits: x.log ? () => xs : undefined,
+                             values: ticks((v) => num(v, 4)) }),
+               axis(theme, { scale: 'ms', label: `${name} (ms)`, size: 56, values: ticks((v) => num(v, 3)) })],
+        series: [{},
+          { label: `${name} p50`, scale: 'ms', stroke: c50, width: 2, points: pts(c50) },
+          { label: `${name} p99`, scale: 'ms', stroke: c99, width: 2, dash: [6, 4], points: pts(c99) }],
+        cursor: { points: { show: false }, drag: { x: false, y: false } },
+        hooks: {
+          setCursor: [(u) => {
+            const i = u.cursor.idx;
+            const p = points[i];
+            if (i == null || !p) return setReadout(ch, '');
+            setReadout(ch, `${axisName} ${num(p.x)}: ${name} p50 ${num(p50[i])} ms · p99 ${num(p99[i])} ms · ` +
+                           `${labelOf(p.run_id) || p.label || ''}`);
+          }],
+        },
+      }), [xs, p50, p99], ch.plot);
+    };
+  }
+
   // --- trade-off: p50/p99 latency and throughput against batch size, rate or concurrency.
   function tradeoffChart(tradeoff) {
-    const axisName = { batch_size: 'batch size', rate: 'request rate (1/s)', concurrency: 'concurrency' }[tradeoff.axis] ||
-                     String(tradeoff.axis ?? 'x');
-    const points = (Array.isArray(tradeoff.points) ? tradeoff.points : []).filter((p) => p && isNum(p.x))
-      .sort((a, b) => a.x - b.x);
+    const axisName = tradeoffAxisName(tradeoff.axis);
+    const points = tradeoffPoints(tradeoff);
     const xs = points.map((p) => p.x);
     const log = xs.length > 1 && xs[0] > 0 && xs[xs.length - 1] / xs[0] >= 8;
     const p50 = points.map((p) => (isNum(p.p50_ms) ? p.p50_ms : null));
@@ -799,24 +852,31 @@
     return section('summary', 'Executive summary', parts);
   }
 
+  // The cards come from the page data (at_a_glance, built by html.cpp for every run): an LLM
+  // serving run leads with TTFT, TPOT (or ITL), E2EL, output tokens/s and goodput; any other run
+  // with latency percentiles, throughput, errors, CV and samples. A card without a value says why.
   function cardsSection() {
+    const glance = new Map((Array.isArray(data.at_a_glance) ? data.at_a_glance : []).filter((g) => g && Array.isArray(g.cards))
+      .map((g) => [g.run_id, g]));
+    const cardValue = (c) => {
+      if (!isNum(c.value)) return '—';
+      if (!c.metric) return int(c.value);
+      if (c.metric === 'latency_cv') return num(c.value, 3);
+      return withUnit(c.value, c.unit);
+    };
     const rows = runs.map((r) => {
-      const c = chartsOf.get(r.run_id);
-      const samples = isNum(c?.sample_count) ? c.sample_count : r.latency?.summary?.count;
-      const errors = r.errors?.total;
-      const cv = metricValue(r, 'latency_cv') ?? r.latency?.summary?.cv;
-      const card = (label, value, cls) => el('div', { class: `stat ${cls || ''}` }, el('div', { class: 'stat-label' }, label),
-                                             el('div', { class: 'stat-value' }, value));
-      return el('div', { class: 'card-row' },
+      const g = glance.get(r.run_id);
+      const cards = g ? g.cards.filter((c) => c && typeof c === 'object') : [];
+      return el('div', { class: `card-row${g?.kind === 'llm' ? ' card-row-llm' : ''}` },
         runs.length > 1 ? runHeading(r.run_id, 'h3') : null,
-        el('div', { class: 'stats' },
-          card('p50 latency', withUnit(metricValue(r, 'latency_p50_ms'), 'ms')),
-          card('p99 latency', withUnit(metricValue(r, 'latency_p99_ms'), 'ms')),
-          card('mean latency', withUnit(metricValue(r, 'latency_mean_ms'), 'ms')),
-          card('throughput', withUnit(metricValue(r, 'throughput_samples_per_s'), '1/s')),
-          card('errors', int(errors), isNum(errors) && errors > 0 ? 'stat-bad' : ''),
-          card('CV', num(cv, 3)),
-          card('samples', int(samples))));
+        el('div', { class: 'stats' }, cards.map((c) => {
+          const bad = c.label === 'errors' && isNum(c.value) && c.value > 0;
+          return el('div', { class: `stat ${bad ? 'stat-bad' : ''}`, 'data-metric': c.metric || c.label, title: c.metric || null },
+            el('div', { class: 'stat-label' }, text(c.label)),
+            el('div', { class: 'stat-value' }, cardValue(c)),
+            c.missing ? el('div', { class: 'stat-note' }, String(c.missing)) : null);
+        }),
+        cards.length ? null : el('p', { class: 'muted' }, 'No summary figures for this run.')));
     });
     return section('cards', 'At a glance', rows.length ? rows : el('p', { class: 'muted' }, 'No runs in this report.'));
   }
@@ -831,7 +891,7 @@
       const worse = (m.direction === 'lower' && m.change_pct > 0) || (m.direction === 'higher' && m.change_pct < 0);
       const better = (m.direction === 'lower' && m.change_pct < 0) || (m.direction === 'higher' && m.change_pct > 0);
       return el('tr', { class: `verdict-row-${cssClass(m.verdict)}` },
-        el('td', null, el('code', null, text(m.metric))),
+        el('td', { class: 'metric' }, el('code', null, breakable(text(m.metric)))),
         el('td', { class: 'num' }, withUnit(m.baseline, m.unit)),
         el('td', { class: 'num' }, withUnit(m.current, m.unit)),
         el('td', { class: `num ${worse ? 'worse' : better ? 'better' : ''}` },
@@ -839,7 +899,7 @@
         el('td', { class: 'num' }, isNum(m.threshold_pct) ? `${num(m.threshold_pct, 3)} ${points ? 'pp' : '%'}` : '—'),
         el('td', null, el('span', { class: `sev sev-${cssClass(m.severity)}` }, text(m.severity))),
         el('td', null, text(m.confidence)),
-        el('td', { class: 'num' }, m.tested === false ? 'not tested' : pValue(m.p_value)),
+        el('td', { class: `num${m.tested === false ? ' wrap' : ''}` }, m.tested === false ? 'not tested' : pValue(m.p_value)),
         el('td', null, verdictBadge(m.verdict)),
         el('td', { class: 'reason' }, text(m.reason)));
     });
@@ -881,7 +941,7 @@
         const dir = values.find((m) => m)?.direction;
         const nums = values.map((m) => m?.value).filter(isNum);
         const best = dir === 'lower' ? Math.min(...nums) : dir === 'higher' ? Math.max(...nums) : null;
-        return el('tr', null, el('td', null, el('code', null, name)),
+        return el('tr', null, el('td', { class: 'metric' }, el('code', null, breakable(name))),
           values.map((m) => el('td', { class: `num ${isNum(best) && nums.length > 1 && m?.value === best ? 'best' : ''}` }, m ? withUnit(m.value, m.unit) : '—')));
       })));
     return section('comparison', 'Cross-run comparison',
@@ -893,8 +953,15 @@
 
   function tradeoffSection() {
     const t = chartData.tradeoff;
+    const llm = t.llm && typeof t.llm === 'object';
+    const token = t.llm?.token_latency === 'itl' ? 'ITL' : 'TPOT';
+    const over = tradeoffAxisName(t.axis).replace(/ \(.*\)$/, '');
     return section('tradeoff', 'Trade-off',
-      el('div', { class: 'chart-grid' }, chart('tradeoff', 'Latency and throughput', 300, tradeoffChart(t))));
+      llm ? el('div', { class: 'chart-grid chart-grid-pair' },
+        chart('tradeoff-ttft', `Time to first token vs ${over}`, 260, llmTradeoffChart(t, 'ttft', 'TTFT')),
+        chart('tradeoff-token', `${token === 'ITL' ? 'Inter-token latency' : 'Time per output token'} vs ${over}`, 260,
+              llmTradeoffChart(t, 'token', token))) : null,
+      el('div', { class: 'chart-grid' }, chart('tradeoff', llm ? 'Request latency and throughput' : 'Latency and throughput', 300, tradeoffChart(t))));
   }
 
   function runSection(c, i) {
