@@ -17,6 +17,7 @@
 #include "support/process.hpp"
 #include "support/ref_server_process.hpp"
 #include "support/test_paths.hpp"
+#include "support/trackiq_cli.hpp"
 
 namespace trackiq::test {
 namespace {
@@ -24,16 +25,6 @@ namespace {
 const std::string kBin = trackiq::test::kTrackiqBin;
 const std::string kModels = trackiq::test::kTestModels;
 
-ProcessResult trackiq(std::vector<std::string> args, const TempDir& dir, const std::vector<std::string>& env = {}) {
-  args.insert(args.begin(), kBin);
-  if (args.size() > 1 &&
-      (args[1] == "run" || args[1] == "runs" || args[1] == "baseline" || args[1] == "compare" || args[1] == "report" ||
-       args[1] == "import" || args[1] == "load")) {
-    args.push_back("--store");
-    args.push_back(dir.file("store.db"));
-  }
-  return run_process(args, env);
-}
 
 void expect_schema_valid(const std::string& json_path) {
   const auto v = run_process({"/usr/bin/python3", trackiq::test::kResultValidator, trackiq::test::kResultSchema, json_path});
@@ -406,11 +397,6 @@ TEST(CliBaseline, SaveListRemove) {
   EXPECT_NE(again.err.find("no baseline 'main'"), std::string::npos);
 }
 
-std::string stored_id(const ProcessResult& r) {
-  std::smatch m;
-  EXPECT_TRUE(std::regex_search(r.out, m, std::regex(R"(stored\s+run ([0-9a-f-]{36}) in )"))) << r.out << r.err;
-  return m.size() > 1 ? m[1].str() : "";
-}
 
 TEST(CliCompare, ARunAgainstItselfPassesAndAPlanted30PercentSlowdownBlocks) {
   TempDir dir;
@@ -438,94 +424,6 @@ TEST(CliCompare, ARunAgainstItselfPassesAndAPlanted30PercentSlowdownBlocks) {
   const auto md = trackiq({"compare", "main", dir.file("slow.json"), "--markdown"}, dir);
   EXPECT_EQ(md.exit_code, 1);
   EXPECT_NE(md.out.find("| latency_p50_ms |"), std::string::npos) << md.out;
-}
-
-// The issue's acceptance: two runs of one configuration compared by id and by JSON file pass;
-// a planted 30 % slowdown blocks on each path. The baseline side has a stored history (three runs
-// of `--repeat 3`), so the run-to-run noise band of its series is known, as on any CI machine
-// that has run the benchmark before.
-void expect_same_config_passes_and_slowdown_blocks(const TempDir& dir, const std::vector<std::string>& base_args,
-                                                   const std::vector<std::string>& slow_args) {
-  auto with = [](std::vector<std::string> a, std::vector<std::string> more) {
-    a.insert(a.end(), more.begin(), more.end());
-    return a;
-  };
-  const auto history = trackiq(with(base_args, {"--repeat", "3", "--group", "base", "--json", dir.file("b.json")}), dir);
-  ASSERT_EQ(history.exit_code, 0) << history.out << history.err;
-  EXPECT_NE(history.out.find("run 3 of 3 (group base)"), std::string::npos) << history.out;
-  const auto current = trackiq(with(base_args, {"--json", dir.file("c.json")}), dir);
-  ASSERT_EQ(current.exit_code, 0) << current.err;
-  const auto slow = trackiq(with(slow_args, {"--json", dir.file("s.json")}), dir);
-  ASSERT_EQ(slow.exit_code, 0) << slow.err;
-  std::string last_base;
-  const std::regex stored_re(R"(stored\s+run ([0-9a-f-]{36}))");
-  for (auto it = std::sregex_iterator(history.out.begin(), history.out.end(), stored_re);
-       it != std::sregex_iterator(); ++it)
-    last_base = (*it)[1].str();
-  ASSERT_FALSE(last_base.empty()) << history.out;
-  const std::string cur = stored_id(current), slow_id = stored_id(slow);
-
-  for (const auto& [b, c] : {std::pair{last_base, cur}, std::pair{dir.file("b-3.json"), dir.file("c.json")}}) {
-    const auto same = trackiq({"compare", b, c}, dir);
-    EXPECT_EQ(same.exit_code, 0) << b << " vs " << c << "\n" << same.out << same.err;
-    EXPECT_NE(same.out.find("run-to-run noise from the stored history of the baseline's series (3 runs"), std::string::npos)
-        << same.out;
-  }
-  for (const auto& [b, c] : {std::pair{last_base, slow_id}, std::pair{dir.file("b-3.json"), dir.file("s.json")}}) {
-    const auto worse = trackiq({"compare", b, c}, dir);
-    EXPECT_EQ(worse.exit_code, 1) << b << " vs " << c << "\n" << worse.out << worse.err;
-    EXPECT_NE(worse.out.find("verdict: BLOCK"), std::string::npos) << worse.out;
-  }
-  // Groups: the three baseline runs against the current run's group of one.
-  const auto groups = trackiq({"compare", "group:base", cur}, dir);
-  EXPECT_EQ(groups.exit_code, 0) << groups.out << groups.err;
-  EXPECT_NE(groups.out.find("run-to-run noise from group:base (3 runs)"), std::string::npos) << groups.out;
-}
-
-TEST(CliCompare, SameConfigSyntheticRunsPassByIdAndFileAndASlowdownBlocks) {
-  TempDir dir;
-  expect_same_config_passes_and_slowdown_blocks(
-      dir, {"run", "synthetic:dist=lognormal,mean=2ms,cv=0.3", "-n", "300", "--warmup", "20", "--no-telemetry"},
-      {"run", "synthetic:dist=lognormal,mean=2.6ms,cv=0.3", "-n", "300", "--warmup", "20", "--no-telemetry"});
-}
-
-TEST(CliCompare, SameConfigBuiltinMlpRunsPassByIdAndFileAndASlowdownBlocks) {
-  TempDir dir;
-  // The slowdown: twice the batch per query (one more config, same model and series).
-  expect_same_config_passes_and_slowdown_blocks(
-      dir, {"run", "builtin:mlp", "--duration", "1s", "--warmup", "300ms", "--threads", "1", "--no-telemetry"},
-      {"run", "builtin:mlp", "--duration", "1s", "--warmup", "300ms", "--threads", "1", "--no-telemetry", "--batch-size", "2"});
-}
-
-TEST(CliCompare, SameConfigLoadRunsPassByIdAndFileAndASlowerServerBlocks) {
-  TempDir dir;
-  RefServer server({"--ttft-ms", "30", "--itl-ms", "6", "--tokens", "10"});
-  RefServer slower({"--ttft-ms", "39", "--itl-ms", "8", "--tokens", "10"});  // +30 %
-  ASSERT_TRUE(server.ok() && slower.ok());
-  std::vector<std::string> ids;
-  auto load = [&](const RefServer& s, const std::string& json) {
-    const auto r = trackiq({"load", s.url("/"), "--api", "openai-chat", "--model", "m", "--concurrency", "2", "--requests",
-                            "60", "--json", dir.file(json)},
-                           dir);
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    ids.push_back(stored_id(r));
-  };
-  for (const char* f : {"b1.json", "b2.json", "b3.json", "c.json"}) load(server, f);
-  load(slower, "s.json");
-  for (const auto& [b, c] : {std::pair{ids[2], ids[3]}, std::pair{dir.file("b3.json"), dir.file("c.json")}}) {
-    const auto same = trackiq({"compare", b, c}, dir);
-    EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
-    // The LLM metrics are tested on the per-request data, not left to the threshold alone.
-    const auto j = trackiq({"compare", b, c, "--json"}, dir);
-    for (const char* name : {"median_ttft_ms", "mean_tpot_ms", "p90_itl_ms", "mean_e2el_ms"})
-      EXPECT_TRUE(std::regex_search(j.out, std::regex(std::string("\"metric\": \"") + name + R"("[^}]*"tested": true)")))
-          << name << "\n" << j.out;
-  }
-  for (const auto& [b, c] : {std::pair{ids[2], ids[4]}, std::pair{dir.file("b3.json"), dir.file("s.json")}}) {
-    const auto worse = trackiq({"compare", b, c}, dir);
-    EXPECT_EQ(worse.exit_code, 1) << worse.out << worse.err;
-    EXPECT_TRUE(std::regex_search(worse.out, std::regex(R"(mean_ttft_ms .*BLOCK .*Welch)"))) << worse.out;
-  }
 }
 
 TEST(CliCompare, AutoPicksTheTwoNewestCiRunsWithDifferentVersions) {
