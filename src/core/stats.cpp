@@ -288,6 +288,7 @@ bool scan_avx2(std::span<const std::int64_t>, std::span<const Interval>, ScanCou
 constexpr std::size_t kMaxIntervalsPerScan = 6;
 constexpr std::size_t kMaxScans = 2;
 constexpr std::size_t kMaxSampleSize = 65536;
+constexpr double kMaxCopiedShare = 0.25;
 
 // Values at the ascending, distinct `ranks` of [first, last) (reordered): successive
 // selections, each right of the previous rank; a rank right after the previous one is the
@@ -411,6 +412,9 @@ std::optional<std::vector<Percentile>> detail::exact_percentiles_sampled(std::sp
     const double hi_q = iv.hi_pos == SIZE_MAX ? 1.0 : static_cast<double>(iv.hi_pos + 1) / sd;
     expected += hi_q - lo_q;
   }
+  // Brackets that would copy more than a quarter of the input (many close quantiles): the
+  // bucket select, which gathers only the buckets of the needed ranks, does less work.
+  if (expected > kMaxCopiedShare) return std::nullopt;
 
   // The scan(s), at most kMaxIntervalsPerScan intervals each, into one candidate buffer.
   ScanCounts counts;
@@ -572,8 +576,8 @@ std::vector<Percentile> detail::exact_percentiles_bucket(std::span<const std::in
 }
 
 // Small inputs: a copy and selection. Large: the sample select (one streaming pass over the
-// input); when its brackets miss (adversarial order, or more than 12 separate brackets) the
-// bucket select (three passes) — both exact.
+// input); when its brackets miss (adversarial order), or there are more than 12 of them, or
+// they would copy more than a quarter of the input, the bucket select (three passes). Both exact.
 std::vector<Percentile> exact_percentiles(std::span<const std::int64_t> samples, std::span<const double> ps) {
   if (samples.empty()) throw InputError("percentile of an empty sample set");
   check_ps(ps);

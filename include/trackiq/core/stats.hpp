@@ -52,8 +52,9 @@ struct SampleSelectOptions {
 };
 // Sample select: a stratified sample brackets each needed rank by a value interval; one pass
 // counts the samples below and above each interval and copies those inside; selection inside
-// the copies. Exact. nullopt when a bracket misses its rank (the counts prove it) or the
-// requested percentiles need more than 12 separate brackets.
+// the copies. Exact. nullopt when a bracket misses its rank (the counts prove it), or the
+// requested percentiles need more than 12 separate brackets or would copy more than a quarter
+// of the input (many close percentiles).
 std::optional<std::vector<Percentile>> exact_percentiles_sampled(std::span<const std::int64_t> samples,
                                                                  std::span<const double> ps,
                                                                  const SampleSelectOptions& options = {});
