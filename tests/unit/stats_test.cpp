@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <span>
+#include <vector>
 
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/stats.hpp"
@@ -82,6 +84,160 @@ TEST(ExactPercentiles, BucketSelectIsExactOnLargeAwkwardData) {
       ASSERT_DOUBLE_EQ(by_selection[i].value, got[i].value);
     }
   }
+}
+
+// The library's formula on the order statistics of a sorted copy, in doubles (so that int64
+// extremes do not overflow): the large-input paths must return exactly these values.
+std::vector<double> sorted_reference(std::vector<std::int64_t> x, std::span<const double> ps) {
+  std::sort(x.begin(), x.end());
+  std::vector<double> out;
+  for (double p : ps) {
+    const double rank = p / 100.0 * static_cast<double>(x.size() - 1);
+    const auto k = static_cast<std::size_t>(std::floor(rank));
+    const double frac = rank - static_cast<double>(k);
+    const double lower = static_cast<double>(x[k]);
+    double value = lower;
+    if (k + 1 < x.size() && frac > 0.0) value = lower + frac * (static_cast<double>(x[k + 1]) - lower);
+    out.push_back(value);
+  }
+  return out;
+}
+
+// Inputs chosen against the sample select: every order, tie pattern and extreme it could get
+// wrong, at sizes around the small-input threshold (4096), the sample's run of 4 values and
+// its size cap (n / 16 = 65536 at n = 2^20).
+std::vector<std::vector<std::int64_t>> adversarial_inputs() {
+  std::mt19937_64 rng(23);
+  std::lognormal_distribution<double> lat(13.8, 0.5);
+  std::vector<std::vector<std::int64_t>> sets;
+  for (std::size_t n : {4095u, 4096u, 4097u, 4099u, 65'537u, (1u << 20) - 1, (1u << 20) + 3}) {
+    std::vector<std::int64_t> x(n);
+    for (auto& v : x) v = static_cast<std::int64_t>(lat(rng));
+    sets.push_back(x);
+  }
+  const std::size_t n = 100'003;
+  sets.push_back(std::vector<std::int64_t>(n, 7));                 // all equal
+  sets.push_back(std::vector<std::int64_t>(n, INT64_MIN));         // all equal, the minimum
+  sets.push_back(std::vector<std::int64_t>(n, INT64_MAX));         // all equal, the maximum
+  std::vector<std::int64_t> two(n);                                // two values, half each
+  for (std::size_t i = 0; i < n; ++i) two[i] = i % 2 ? 1'000'000 : -1'000'000;
+  sets.push_back(two);
+  std::vector<std::int64_t> extremes(n);                           // only INT64_MIN and INT64_MAX
+  for (auto& v : extremes) v = rng() % 10 ? INT64_MIN : INT64_MAX;
+  sets.push_back(extremes);
+  std::vector<std::int64_t> spread(n);                             // the whole int64 range
+  for (auto& v : spread) v = static_cast<std::int64_t>(rng());
+  spread[5] = INT64_MIN;
+  spread[6] = INT64_MAX;
+  sets.push_back(spread);
+  std::vector<std::int64_t> negative(n);                           // all negative
+  for (auto& v : negative) v = -static_cast<std::int64_t>(lat(rng));
+  sets.push_back(negative);
+  std::vector<std::int64_t> ascending(n), descending(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    ascending[i] = static_cast<std::int64_t>(i) - 50'000;
+    descending[i] = -ascending[i];
+  }
+  sets.push_back(ascending);
+  sets.push_back(descending);
+  std::vector<std::int64_t> periodic(n);  // period 16 = the default stratum length: a biased sample
+  for (std::size_t i = 0; i < n; ++i) periodic[i] = i % 16 == 0 ? 1'000'000'000 : static_cast<std::int64_t>(i % 16);
+  sets.push_back(periodic);
+  std::vector<std::int64_t> ties(n);  // few distinct values, heavy ties at every quantile
+  for (auto& v : ties) v = static_cast<std::int64_t>(rng() % 5) * 3;
+  sets.push_back(ties);
+  std::vector<std::int64_t> tail(n);  // 99 % equal, a spread tail
+  for (auto& v : tail) v = rng() % 100 ? 5 : static_cast<std::int64_t>(lat(rng));
+  sets.push_back(tail);
+  return sets;
+}
+
+TEST(ExactPercentiles, EveryLargeInputPathIsExactOnAdversarialInputs) {
+  const double ps[] = {0, 0.1, 1, 25, 33.3, 50, 90, 95, 99, 99.9, 99.99, 100, 50};
+  for (const auto& x : adversarial_inputs()) {
+    const auto want = sorted_reference(x, ps);
+    const auto check = [&](const std::vector<Percentile>& got, const char* path) {
+      ASSERT_EQ(got.size(), std::size(ps));
+      for (std::size_t i = 0; i < std::size(ps); ++i) {
+        EXPECT_EQ(got[i].p, ps[i]);
+        ASSERT_EQ(got[i].value, want[i]) << path << " n=" << x.size() << " x[0]=" << x[0] << " p=" << ps[i];
+      }
+    };
+    check(exact_percentiles(x, ps), "public");
+    check(detail::exact_percentiles_bucket(x, ps), "bucket");
+    for (auto kernel : {detail::ScanKernel::automatic, detail::ScanKernel::portable}) {
+      detail::SampleSelectOptions opt;
+      opt.kernel = kernel;
+      const auto sampled = detail::exact_percentiles_sampled(x, ps, opt);
+      if (sampled) check(*sampled, kernel == detail::ScanKernel::portable ? "sampled/portable" : "sampled/auto");
+    }
+    const double p99[] = {99.0};
+    ASSERT_EQ(exact_percentiles(x, p99)[0].value, want[8]) << "public p99 n=" << x.size();
+  }
+}
+
+TEST(ExactPercentiles, SampleSelectAnswersTypicalInputsInOnePass) {
+  // Not a fallback in disguise: on shuffled latencies the sample select answers itself
+  // (one scan for up to 6 brackets, two for up to 12), with either kernel.
+  std::mt19937_64 rng(5);
+  std::lognormal_distribution<double> lat(13.8, 0.5);
+  std::vector<std::int64_t> x(1'000'003);  // sample of 62 500: 11 brackets copy ~15 % of it
+  for (auto& v : x) v = static_cast<std::int64_t>(lat(rng));
+  const double five[] = {50, 90, 95, 99, 99.9};
+  const double eleven[] = {1, 10, 20, 30, 40, 50, 60, 70, 80, 90, 99};
+  for (const auto* data : {&x}) {
+    for (std::span<const double> ps : {std::span<const double>(five), std::span<const double>(eleven)}) {
+      const auto want = sorted_reference(*data, ps);
+      for (auto kernel : {detail::ScanKernel::automatic, detail::ScanKernel::portable}) {
+        detail::SampleSelectOptions opt;
+        opt.kernel = kernel;
+        const auto got = detail::exact_percentiles_sampled(*data, ps, opt);
+        ASSERT_TRUE(got.has_value()) << "n=" << data->size() << " quantiles=" << ps.size();
+        for (std::size_t i = 0; i < ps.size(); ++i) ASSERT_EQ((*got)[i].value, want[i]) << "p=" << ps[i];
+      }
+    }
+  }
+  // 25 close percentiles: the brackets would copy most of the input, so the sample select
+  // declines; the public function (bucket select) is still exact.
+  std::vector<double> many;
+  for (int p = 1; p < 100; p += 4) many.push_back(p);
+  EXPECT_FALSE(detail::exact_percentiles_sampled(x, many).has_value());
+  const auto got = exact_percentiles(x, many);
+  const auto want = sorted_reference(x, many);
+  for (std::size_t i = 0; i < many.size(); ++i) ASSERT_EQ(got[i].value, want[i]);
+}
+
+TEST(ExactPercentiles, SampleSelectDetectsAMissedBracket) {
+  // Brackets of +-2 sample positions in a sample of 64: the counts must often refute them, and
+  // whenever the sample select does answer, the answer is exact.
+  std::mt19937_64 rng(9);
+  std::lognormal_distribution<double> lat(13.8, 0.5);
+  const double ps[] = {50, 90, 99};
+  int refuted = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    std::vector<std::int64_t> x(20'000 + static_cast<std::size_t>(trial));
+    for (auto& v : x) v = static_cast<std::int64_t>(lat(rng));
+    for (auto kernel : {detail::ScanKernel::automatic, detail::ScanKernel::portable}) {
+      detail::SampleSelectOptions opt;
+      opt.sample_size = 64;
+      opt.margin_sigmas = 0;
+      opt.kernel = kernel;
+      const auto got = detail::exact_percentiles_sampled(x, ps, opt);
+      const auto want = sorted_reference(x, ps);
+      if (!got) {
+        ++refuted;
+        continue;
+      }
+      for (std::size_t i = 0; i < std::size(ps); ++i) ASSERT_EQ((*got)[i].value, want[i]);
+    }
+  }
+  EXPECT_GT(refuted, 10);
+}
+
+TEST(ExactPercentiles, ReportTheScanKernel) {
+  // Informational: which kernel `automatic` picked on this machine.
+  RecordProperty("avx2_scan", detail::avx2_scan_available() ? "yes" : "no");
+  SUCCEED();
 }
 
 TEST(ExactPercentiles, DoNotModifyTheInput) {

@@ -7,6 +7,7 @@
 // Standard deviation is the population std (ddof = 0) unless a name says otherwise.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -32,14 +33,37 @@ std::span<const double> standard_percentiles() noexcept;
 
 // Exact percentiles of `samples` (any order; not modified). `ps` in [0, 100], any order;
 // the result is in the order of `ps`. Empty samples → InputError. O(n) without copying the
-// input: three passes (minimum, log-linear bucket counts, gather of the few buckets that hold
-// the needed ranks), then selection inside those buckets.
+// input: usually one streaming pass (detail::exact_percentiles_sampled), else the three-pass
+// bucket select (detail::exact_percentiles_bucket); below 4096 samples, copy + nth_element.
 std::vector<Percentile> exact_percentiles(std::span<const std::int64_t> samples,
                                           std::span<const double> ps);
 
 // Same result by successive nth_element over `scratch`, which is reordered in place.
 std::vector<Percentile> exact_percentiles_inplace(std::span<std::int64_t> scratch,
                                                   std::span<const double> ps);
+
+// The two large-input paths of exact_percentiles, public for the tests and benchmarks.
+namespace detail {
+enum class ScanKernel { automatic, portable };  // automatic: AVX2 where the CPU has it
+struct SampleSelectOptions {
+  std::size_t sample_size = 0;  // 0: n / 64 (at most one sample per 64 values)
+  double margin_sigmas = 4.5;   // bracket half-width, in standard deviations of a sample rank
+  ScanKernel kernel = ScanKernel::automatic;
+};
+// Sample select: a stratified sample brackets each needed rank by a value interval; one pass
+// counts the samples below and above each interval and copies those inside; selection inside
+// the copies. Exact. nullopt when a bracket misses its rank (the counts prove it), or the
+// requested percentiles need more than 12 separate brackets or would copy more than a quarter
+// of the input (many close percentiles).
+std::optional<std::vector<Percentile>> exact_percentiles_sampled(std::span<const std::int64_t> samples,
+                                                                 std::span<const double> ps,
+                                                                 const SampleSelectOptions& options = {});
+// Bucket select: minimum, log-linear bucket counts, gather of the buckets that hold the needed
+// ranks, selection inside them. Exact; three passes whatever the input order.
+std::vector<Percentile> exact_percentiles_bucket(std::span<const std::int64_t> samples,
+                                                 std::span<const double> ps);
+bool avx2_scan_available() noexcept;
+}  // namespace detail
 
 // count, min, max, mean, population std, CV and the requested percentiles, exactly.
 // Mean and variance are accumulated in long double from the exact integers.
