@@ -21,6 +21,7 @@
 
 #include "trackiq/analysis/compare.hpp"
 #include "trackiq/core/stats.hpp"
+#include "trackiq/report/html.hpp"
 #include "trackiq/report/report.hpp"
 #include "support/test_paths.hpp"
 
@@ -182,6 +183,35 @@ TEST(ExecutiveSummary, ApprovesACleanRunAndBlocksA30PercentRegression) {
   EXPECT_EQ(es.decision, Decision::kBlock);
   EXPECT_EQ(es.findings[0].category, "regression");
   EXPECT_TRUE(es.findings[0].blocking);
+}
+
+// The tail case: 1 % of requests now take 200 ms while the rest got 10 % faster. The
+// summary must say so in words, not "latency_mean_ms regressed (Mann-Whitney)".
+TEST(ExecutiveSummary, ANewTailIsSaidAsTheShareOfRequestsAndHowLongTheyTake) {
+  Result base = fixed_run("55555555-5555-4555-8555-555555555555", 10.0, 7, 1000);
+  Result cur = fixed_run("66666666-6666-4666-8666-666666666666", 9.0, 8, 1000);
+  for (std::size_t i = 0; i < 10; ++i) cur.latency->samples_ns[i] = 200'000'000;
+  cur.latency->histogram = Histogram::for_latency_ns();
+  for (const auto v : cur.latency->samples_ns) cur.latency->histogram.record(v);
+  cur.latency->summary_ns = summarize(cur.latency->samples_ns);
+  cur.metrics[0].value = cur.latency->summary_ns.mean / 1e6;
+  ReportInput in{"tail", {base, cur}, analysis::compare_results(base, cur)};
+  const auto es = executive_summary(in);
+  EXPECT_EQ(es.decision, Decision::kBlock);
+  ASSERT_FALSE(es.findings.empty());
+  EXPECT_NE(es.findings[0].text.find("latency_tail_share"), std::string::npos) << es.findings[0].text;
+  EXPECT_NE(es.findings[0].text.find("1 % of requests now take more than"), std::string::npos) << es.findings[0].text;
+  EXPECT_NE(es.findings[0].text.find("about 200 ms"), std::string::npos) << es.findings[0].text;
+  for (const auto& f : es.findings) {
+    if (f.blocking) {
+      EXPECT_EQ(f.text.find("Mann-Whitney"), std::string::npos) << f.text;
+    }
+  }
+  const std::string md = render_markdown(in);
+  EXPECT_NE(md.find("1 % of requests now take more than"), std::string::npos) << md;
+  EXPECT_NE(md.find("about 200 ms"), std::string::npos);
+  const auto html = render_html(in);
+  EXPECT_NE(html.data_json.find("about 200 ms"), std::string::npos);
 }
 
 TEST(ExecutiveSummary, MetricsThatMovedWithinTheirThresholdsAreOneLineNotAFindingEach) {
