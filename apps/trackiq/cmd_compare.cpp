@@ -1,6 +1,9 @@
 // trackiq compare BASELINE CURRENT: regression gate with statistics on the raw samples (CMP-1..3).
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -80,6 +83,56 @@ std::vector<Result> series_history(store::Store& st, const Result& base, const R
   return runs;
 }
 
+std::vector<Result> read_results(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return results_from_json(ss.str(), path);
+}
+
+// Two sweeps (`trackiq load --concurrency 1,2,4,8 --json`: an array, one result per point):
+// point by point, paired by the sweep_point label when both sides have it, else by position;
+// Benjamini–Hochberg across the tests of all points.
+int compare_sweeps(const CompareFlags& f, const analysis::CompareOptions& o, const std::vector<Result>& bs,
+                   const std::vector<Result>& cs) {
+  if (f.markdown || !f.report_path.empty())
+    throw InputError("comparing sweeps prints a table per point (or --json); --markdown and --report take one pair: "
+                     "compare two points' results");
+  auto point = [](const Result& r) {
+    const auto it = r.labels.extra.find("sweep_point");
+    return it == r.labels.extra.end() ? std::string() : it->second;
+  };
+  const bool labelled = std::all_of(bs.begin(), bs.end(), [&](const Result& r) { return !point(r).empty(); }) &&
+                        std::all_of(cs.begin(), cs.end(), [&](const Result& r) { return !point(r).empty(); });
+  std::vector<std::pair<Result, Result>> pairs;
+  if (labelled) {
+    for (const auto& c : cs) {
+      const auto b = std::find_if(bs.begin(), bs.end(), [&](const Result& r) { return point(r) == point(c); });
+      if (b == bs.end())
+        throw InputError(fmt::format("{}: sweep point {} of the current sweep is not in the baseline", f.baseline, point(c)));
+      pairs.emplace_back(*b, c);
+    }
+  } else {
+    if (bs.size() != cs.size())
+      throw InputError(fmt::format("{} has {} results and {} has {}: unlabelled sweeps pair by position", f.baseline,
+                                   bs.size(), f.current, cs.size()));
+    for (std::size_t i = 0; i < bs.size(); ++i) pairs.emplace_back(bs[i], cs[i]);
+  }
+  const auto comparisons = analysis::compare_many(pairs, o);
+  analysis::Verdict worst = analysis::Verdict::kPass;
+  std::string json = "[";
+  for (std::size_t i = 0; i < comparisons.size(); ++i) {
+    const auto& c = comparisons[i];
+    worst = std::max(worst, c.verdict);
+    const std::string name = labelled ? point(pairs[i].second) : fmt::format("#{}", i + 1);
+    if (f.json) json += (i ? "," : "") + analysis::comparison_json(c);
+    else std::cout << fmt::format("== sweep point {}\n", name) << analysis::render_comparison_table(c) << "\n";
+  }
+  if (f.json) std::cout << json << "]\n";
+  else std::cout << fmt::format("sweep verdict: {} ({} points)\n", analysis::to_string(worst), comparisons.size());
+  return worst == analysis::Verdict::kBlock ? kExitCheckFailed : kExitOk;
+}
+
 int compare(const CompareFlags& f) {
   analysis::CompareOptions o;
   o.seed = f.seed;
@@ -104,6 +157,10 @@ int compare(const CompareFlags& f) {
   }
 
   o.tail_share_pp = f.tail_share_pp;
+  if (!f.automatic && !needs_store(f.baseline) && !needs_store(f.current)) {
+    std::vector<Result> bs = read_results(f.baseline), cs = read_results(f.current);
+    if (bs.size() > 1 || cs.size() > 1) return compare_sweeps(f, o, bs, cs);
+  }
   std::unique_ptr<store::Store> st;
   Result base, cur;
   analysis::NoiseRuns noise;
@@ -214,11 +271,13 @@ Action setup_compare(CLI::App& sub) {
       "--history), a BLOCK must also exceed the between-run band (pooled t interval over the runs' values).\n"
       "Exit codes: 0 PASS or WARN, 1 BLOCK, 2 bad usage or input.\n\n"
       "BASELINE and CURRENT are each a result JSON file, a stored run id (or prefix), a baseline name, or\n"
-      "group:NAME.\n\n"
+      "group:NAME. Two sweep files (`trackiq load --concurrency 1,2,4 --json`: arrays) compare point by point\n"
+      "(paired by sweep point), with Benjamini-Hochberg across the tests of all points.\n\n"
       "Examples:\n"
       "  trackiq compare main 3f2a\n"
       "  trackiq compare before.json after.json --threshold latency_p99_ms=15% --markdown\n"
       "  trackiq compare group:before group:after          # after: trackiq run ... --repeat 5 --group before\n"
+      "  trackiq compare sweep_before.json sweep_after.json  # point by point\n"
       "  trackiq compare --auto --product detector\n"
       "  trackiq compare main 3f2a --report compare.xml        # JUnit for CI (also .html, .pdf, .md, .json, .csv)");
   sub.add_option("baseline", f->baseline, "Baseline: file, run id or baseline name");

@@ -297,7 +297,18 @@ std::string ci_text(const TestOutcome& t, double confidence) {
 
 }  // namespace
 
-Comparison compare_results(const Result& base, const Result& cur, const CompareOptions& o, const NoiseRuns* noise) {
+namespace {
+
+// Benjamini–Hochberg across several comparisons: the first call of each comparison collects its
+// p-values (`collect`), the second judges it with the q-values of the joint procedure (`joint`).
+struct JointFdr {
+  std::vector<double>* collect = nullptr;
+  const std::vector<double>* joint_q = nullptr;  // this comparison's slice, in collect order
+  std::size_t joint_tests = 0;
+};
+
+Comparison compare_impl(const Result& base, const Result& cur, const CompareOptions& o, const NoiseRuns* noise,
+                        const JointFdr& fdr) {
   Comparison c;
   c.baseline_run = base.run_id;
   c.current_run = cur.run_id;
@@ -418,10 +429,12 @@ Comparison compare_results(const Result& base, const Result& cur, const CompareO
       order.push_back(&t);
     }
   if (tail) ps.push_back(tail->p_value);
-  const std::vector<double> qs = benjamini_hochberg(ps);
+  if (fdr.collect) fdr.collect->insert(fdr.collect->end(), ps.begin(), ps.end());
+  if (fdr.joint_q && fdr.joint_q->size() != ps.size()) throw Error("compare: the joint q-values do not match the tests");
+  const std::vector<double> qs = fdr.joint_q ? *fdr.joint_q : benjamini_hochberg(ps);
   for (std::size_t i = 0; i < order.size(); ++i) order[i]->q = qs[i];
   const double tail_q = tail ? qs.back() : 1.0;
-  c.tests = ps.size();
+  c.tests = fdr.joint_q ? fdr.joint_tests : ps.size();
 
   // One place that records a metric's verdict: the registry's gate caps it, then it counts.
   const auto record = [&c](MetricComparison&& done) {
@@ -567,6 +580,35 @@ Comparison compare_results(const Result& base, const Result& cur, const CompareO
   }
   if (c.metrics.empty()) c.notes.push_back("no metric with a direction is present on both sides");
   return c;
+}
+
+}  // namespace
+
+Comparison compare_results(const Result& base, const Result& cur, const CompareOptions& o, const NoiseRuns* noise) {
+  return compare_impl(base, cur, o, noise, {});
+}
+
+std::vector<Comparison> compare_many(const std::vector<std::pair<Result, Result>>& pairs, const CompareOptions& o) {
+  // The tests are seeded: a second pass reproduces the first's p-values exactly.
+  std::vector<double> all;
+  std::vector<std::size_t> sizes;
+  for (const auto& [b, cur] : pairs) {
+    const std::size_t before = all.size();
+    compare_impl(b, cur, o, nullptr, {&all, nullptr, 0});
+    sizes.push_back(all.size() - before);
+  }
+  const std::vector<double> q = benjamini_hochberg(all);
+  std::vector<Comparison> out;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const std::vector<double> slice(q.begin() + static_cast<std::ptrdiff_t>(at),
+                                    q.begin() + static_cast<std::ptrdiff_t>(at + sizes[i]));
+    at += sizes[i];
+    out.push_back(compare_impl(pairs[i].first, pairs[i].second, o, nullptr, {nullptr, &slice, all.size()}));
+    out.back().notes.push_back(fmt::format("one of {} comparisons: Benjamini-Hochberg over all {} of their tests",
+                                           pairs.size(), all.size()));
+  }
+  return out;
 }
 
 Result merge_runs(const std::vector<Result>& runs, const std::string& name) {

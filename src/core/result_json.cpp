@@ -381,10 +381,11 @@ Histogram read_histogram(const Reader& rd, const Json& h, const std::string& pat
 
 }  // namespace
 
-Result result_from_json(std::string_view text, std::string_view origin) {
-  Json j;
+namespace {
+
+Json parse_json(std::string_view text, std::string_view origin) {
   try {
-    j = Json::parse(text.begin(), text.end());
+    return Json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
     std::string what = e.what();
     // nlohmann prefixes "[json.exception.parse_error.101] parse error at line L, column C: ".
@@ -397,6 +398,23 @@ Result result_from_json(std::string_view text, std::string_view origin) {
     throw InputError(std::string(origin), 0,
                      "invalid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
+}
+
+}  // namespace
+
+std::vector<Result> results_from_json(std::string_view text, std::string_view origin) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || text[first] != '[') return {result_from_json(text, origin)};
+  const Json j = parse_json(text, origin);
+  if (j.empty()) throw InputError(std::string(origin), 0, "$: an empty array holds no result");
+  std::vector<Result> out;
+  for (std::size_t i = 0; i < j.size(); ++i)
+    out.push_back(result_from_json(j[i].dump(), std::string(origin) + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+Result result_from_json(std::string_view text, std::string_view origin) {
+  const Json j = parse_json(text, origin);
   const Reader rd{std::string(origin)};
   Result r;
   r.schema_version = rd.get<std::string>(j, "schema_version", "$");

@@ -105,5 +105,33 @@ TEST(CliCompare, SameConfigLoadRunsPassByIdAndFileAndASlowerServerBlocks) {
   }
 }
 
+// Two sweeps compare point by point, paired by sweep point, one false-discovery rate for all.
+TEST(CliCompare, TwoSweepsComparePointByPointAndASlowerServerBlocks) {
+  TempDir dir;
+  RefServer server({"--ttft-ms", "20", "--itl-ms", "4", "--tokens", "8"});
+  RefServer slower({"--ttft-ms", "26", "--itl-ms", "6", "--tokens", "8"});
+  ASSERT_TRUE(server.ok() && slower.ok());
+  auto sweep = [&](const RefServer& s, const std::string& json) {
+    const auto r = trackiq({"load", s.url("/"), "--api", "openai-chat", "--model", "m", "--concurrency", "1,2",
+                            "--requests", "40", "--json", dir.file(json), "--no-store"},
+                           dir);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  };
+  sweep(server, "a.json");
+  sweep(server, "b.json");
+  sweep(slower, "s.json");
+  const auto same = trackiq({"compare", dir.file("a.json"), dir.file("b.json")}, dir);
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  EXPECT_NE(same.out.find("== sweep point concurrency=1"), std::string::npos) << same.out;
+  EXPECT_NE(same.out.find("== sweep point concurrency=2"), std::string::npos) << same.out;
+  EXPECT_NE(same.out.find("one of 2 comparisons: Benjamini-Hochberg over all"), std::string::npos) << same.out;
+  EXPECT_NE(same.out.find("sweep verdict: "), std::string::npos) << same.out;
+  const auto worse = trackiq({"compare", dir.file("a.json"), dir.file("s.json")}, dir);
+  EXPECT_EQ(worse.exit_code, 1) << worse.out << worse.err;
+  EXPECT_NE(worse.out.find("sweep verdict: BLOCK (2 points)"), std::string::npos) << worse.out;
+  // One pair per report: a sweep comparison with --report is refused, exit 2.
+  EXPECT_EQ(trackiq({"compare", dir.file("a.json"), dir.file("b.json"), "--report", dir.file("x.html")}, dir).exit_code, 2);
+}
+
 }  // namespace
 }  // namespace trackiq::test

@@ -443,6 +443,25 @@ TEST(Compare, AGroupOfRunsMergesToMedianMetricsAndPooledSamples) {
   EXPECT_THROW(merge_runs({}, "x"), InputError);
 }
 
+TEST(Compare, ManyComparisonsShareOneFalseDiscoveryRate) {
+  const std::vector<std::pair<Result, Result>> pairs{
+      {result_with(lognormal(2e6, 1)), result_with(lognormal(2e6, 2))},
+      {result_with(lognormal(2e6, 3)), result_with(lognormal(2.6e6, 4))}};
+  const auto many = compare_many(pairs);
+  ASSERT_EQ(many.size(), 2u);
+  EXPECT_EQ(many[0].verdict, Verdict::kPass) << render_comparison_table(many[0]);
+  EXPECT_EQ(many[1].verdict, Verdict::kBlock);
+  const auto single0 = compare_results(pairs[0].first, pairs[0].second);
+  const auto single1 = compare_results(pairs[1].first, pairs[1].second);
+  EXPECT_EQ(many[0].tests, single0.tests + single1.tests) << "one procedure over every test of the set";
+  EXPECT_EQ(many[1].tests, many[0].tests);
+  EXPECT_NE(many[1].notes.back().find("one of 2 comparisons"), std::string::npos);
+  // The same p-values, other q-values: q is adjusted over the whole set.
+  const auto& p50 = metric(many[1], "latency_p50_ms");
+  EXPECT_EQ(*p50.p_value, *metric(single1, "latency_p50_ms").p_value);
+  EXPECT_GE(*p50.q_value, *p50.p_value);
+}
+
 TEST(Compare, TheP99IsTestedOnlyWithTenValuesBeyondItOnEachSide) {
   // 300 values a side: 3 beyond p99, so a 40 % slower p99 is beyond the threshold but untested.
   const auto c = compare_results(result_with(lognormal(2e6, 1, 300)), result_with(lognormal(2.8e6, 2, 300)));

@@ -136,6 +136,27 @@ TEST(ResultJson, RoundTripsPerRequestDistributionsAndReadsDocumentsWithout) {
   }
 }
 
+TEST(ResultJson, ReadsAnArrayOfResultsAndNamesTheBadElement) {
+  const Result r = sample_result();
+  const std::string one = to_json(r);
+  EXPECT_EQ(results_from_json(one, "one.json").size(), 1u);
+  const auto two = results_from_json("[" + one + ",\n" + one + "]", "sweep.json");
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[1].run_id, r.run_id);
+  EXPECT_EQ(to_json(two[1]), one);
+  std::string bad = one;
+  const std::string key = "\"schema_version\": \"1.1\"";
+  bad.replace(bad.find(key), key.size(), "\"schema_version\": 11");
+  try {
+    results_from_json("[" + one + "," + bad + "]", "sweep.json");
+    FAIL() << "accepted a bad element";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("sweep.json[1]"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(results_from_json("[]", "empty.json"), InputError);
+  EXPECT_THROW(results_from_json("[1,", "cut.json"), InputError);
+}
+
 TEST(ResultJson, CarriesUnitAndDirectionFromTheRegistry) {
   const std::string text = to_json(sample_result());
   EXPECT_NE(text.find(R"("throughput_samples_per_s": {

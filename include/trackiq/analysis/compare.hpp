@@ -29,6 +29,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "trackiq/analysis/compare_stats.hpp"
@@ -122,6 +123,11 @@ struct Comparison {
 
 Comparison compare_results(const Result& baseline, const Result& current, const CompareOptions& options = {},
                            const NoiseRuns* noise = nullptr);
+
+// Several comparisons at once (a sweep's points, baseline and current paired): each judged as by
+// compare_results, but Benjamini–Hochberg runs over the tests of all of them together, so the
+// false-discovery rate holds across the whole set (CMP-6). No noise runs.
+std::vector<Comparison> compare_many(const std::vector<std::pair<Result, Result>>& pairs, const CompareOptions& options = {});
 
 // One result standing for a group of runs of one config: each metric the median over the runs
 // that have it; latency samples, histograms and distributions pooled. Environment, labels,

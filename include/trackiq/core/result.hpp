@@ -171,6 +171,9 @@ std::string to_json(const Result& result, int indent = 2);
 // Parses a canonical document. Throws InputError("origin:line: what") on malformed JSON,
 // a missing required field, an unknown metric or an unsupported schema major version.
 Result result_from_json(std::string_view text, std::string_view origin);
+// A document holding one result (an object) or several (an array, as `trackiq load` writes for a
+// sweep): each parsed as by result_from_json, an element's errors naming "origin[i]".
+std::vector<Result> results_from_json(std::string_view text, std::string_view origin);
 
 // Writes `text` to `path` atomically (temp file in the same directory, then rename), creating
 // parent directories. Throws Error on I/O failure; never leaves a half-written file at `path`.
