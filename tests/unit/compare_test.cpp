@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 #include <stdexcept>
+#include <utility>
 
 #include "trackiq/analysis/compare.hpp"
 #include "trackiq/core/error.hpp"
@@ -266,12 +267,17 @@ TEST(Compare, WithTwoOrThreeValuesASideItSaysNoTestCanReachSignificance) {
 }
 
 // The tail case: 1 % of requests now take 200 ms while the rest got 10 % faster.
-TEST(Compare, ANewTailInAFasterRunIsNeverBlamedOnTheRankTest) {
+std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> tail_case() {
   std::mt19937_64 rng(7);
   std::normal_distribution<double> base_d(10e6, 0.5e6), cur_d(9e6, 0.5e6);
   std::vector<std::int64_t> base(1000), cur(1000);
   for (auto& v : base) v = static_cast<std::int64_t>(base_d(rng));
   for (std::size_t i = 0; i < cur.size(); ++i) cur[i] = i < 10 ? 200'000'000 : static_cast<std::int64_t>(cur_d(rng));
+  return {base, cur};
+}
+
+TEST(Compare, ANewTailInAFasterRunIsNeverBlamedOnTheRankTest) {
+  const auto [base, cur] = tail_case();
   const auto c = compare_results(result_with(base), result_with(cur));
   const auto& mean = metric(c, "latency_mean_ms");
   EXPECT_GT(mean.regression_pct, 5) << "the mean did get worse";
@@ -285,11 +291,7 @@ TEST(Compare, ANewTailInAFasterRunIsNeverBlamedOnTheRankTest) {
 }
 
 TEST(Compare, ANewTailBlocksOnTheTailShareAndSaysWhatShareTakesHowLong) {
-  std::mt19937_64 rng(7);
-  std::normal_distribution<double> base_d(10e6, 0.5e6), cur_d(9e6, 0.5e6);
-  std::vector<std::int64_t> base(1000), cur(1000);
-  for (auto& v : base) v = static_cast<std::int64_t>(base_d(rng));
-  for (std::size_t i = 0; i < cur.size(); ++i) cur[i] = i < 10 ? 200'000'000 : static_cast<std::int64_t>(cur_d(rng));
+  const auto [base, cur] = tail_case();
   for (const bool exact : {true, false}) {
     const Result b = exact ? result_with(base) : without_samples(result_with(base));
     const Result c_ = exact ? result_with(cur) : without_samples(result_with(cur));
