@@ -22,6 +22,9 @@ Result resolve_run(const std::string& what, store::Store* st, const std::string&
     ss << in.rdbuf();
     return result_from_json(ss.str(), what);
   }
+  // A path that does not exist is a missing file, not a run id or baseline name to look up.
+  if (what.find('/') != std::string::npos || what.ends_with(".json"))
+    throw InputError(fmt::format("{}: no such file (a result file, or a stored run id, baseline name or group:NAME)", what));
   if (!st) throw InputError(fmt::format("'{}' is not a file", what));
   if (store::is_run_id_prefix(what)) {
     try {

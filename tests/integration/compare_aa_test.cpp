@@ -70,8 +70,8 @@ TEST(CliCompare, SameConfigBuiltinMlpRunsPassByIdAndFileAndASlowdownBlocks) {
   TempDir dir;
   // The slowdown: twice the batch per query (one more config, same model and series).
   expect_same_config_passes_and_slowdown_blocks(
-      dir, {"run", "builtin:mlp", "--duration", "1s", "--warmup", "300ms", "--threads", "1", "--no-telemetry"},
-      {"run", "builtin:mlp", "--duration", "1s", "--warmup", "300ms", "--threads", "1", "--no-telemetry", "--batch-size", "2"});
+      dir, {"run", "builtin:mlp", "--duration", "2s", "--warmup", "300ms", "--threads", "1", "--no-telemetry"},
+      {"run", "builtin:mlp", "--duration", "2s", "--warmup", "300ms", "--threads", "1", "--no-telemetry", "--batch-size", "2"});
 }
 
 TEST(CliCompare, SameConfigLoadRunsPassByIdAndFileAndASlowerServerBlocks) {
