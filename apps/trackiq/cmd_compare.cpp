@@ -156,6 +156,7 @@ int compare(const CompareFlags& f) {
     o.thresholds_pct[metric_name] = pct;
   }
 
+  if (!(f.tail_share_pp >= 0)) throw InputError(fmt::format("--tail-share-pp {}: must be >= 0", f.tail_share_pp));
   o.tail_share_pp = f.tail_share_pp;
   if (!f.automatic && !needs_store(f.baseline) && !needs_store(f.current)) {
     std::vector<Result> bs = read_results(f.baseline), cs = read_results(f.current);

@@ -637,7 +637,10 @@ Result merge_runs(const std::vector<Result>& runs, const std::string& name) {
     }
     if (!all_samples) g.latency->samples_ns.clear();
     g.latency->sample_end_ns.clear();  // times of different runs share no origin
-    if (all_samples) g.latency->summary_ns = summarize(g.latency->samples_ns);
+    // The pooled summary: exact from the samples, else from the pooled histogram's midpoints
+    // (3 significant digits), never the first run's.
+    g.latency->summary_ns =
+        summarize(all_samples ? g.latency->samples_ns : histogram_values(g.latency->histogram));
   } else {
     g.latency.reset();
   }

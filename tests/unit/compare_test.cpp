@@ -442,6 +442,13 @@ TEST(Compare, AGroupOfRunsMergesToMedianMetricsAndPooledSamples) {
   EXPECT_DOUBLE_EQ(*g.metric_value("latency_p50_ms"), *runs[2].metric_value("latency_p50_ms"));
   EXPECT_EQ(g.latency->samples_ns.size(), 300u);
   EXPECT_EQ(g.latency->histogram.count(), 300u);
+  EXPECT_EQ(g.latency->summary_ns.count, 300u) << "the pooled summary, not the first run's";
+  std::vector<Result> no_samples;
+  for (const auto& r : runs) no_samples.push_back(without_samples(r));
+  const Result h = merge_runs(no_samples, "group:h");
+  EXPECT_TRUE(h.latency->samples_ns.empty());
+  EXPECT_EQ(h.latency->summary_ns.count, 300u);
+  EXPECT_NEAR(h.latency->summary_ns.mean, g.latency->summary_ns.mean, 0.001 * g.latency->summary_ns.mean);
   EXPECT_THROW(merge_runs({}, "x"), InputError);
 }
 
