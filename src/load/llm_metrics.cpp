@@ -330,6 +330,18 @@ LlmRunMetrics compute_llm_metrics(std::span<const LlmRequestRecord> records,
   out.e2el = summarize_ms(e2el, kNsPerMs, ps);
   out.e2el_sched = summarize_ms(e2el_sched, kNsPerMs, ps);
   out.client_queue = summarize_ms(client_queue, kNsPerMs, ps);
+  auto keep = [&out](const char* family, std::span<const std::int64_t> values, std::int64_t per_ns) {
+    if (values.empty()) return;
+    Histogram h = Histogram::for_latency_ns();
+    for (const std::int64_t v : values) h.record(std::max<std::int64_t>((v + per_ns / 2) / per_ns, 0));
+    out.distributions.emplace(family, std::move(h));
+  };
+  keep("ttft", ttft, 1);
+  keep("ttft_sched", ttft_sched, 1);
+  keep("tpot", tpot, 1000);  // ps → ns, rounded half up
+  keep("itl", itl, 1);
+  keep("e2el", e2el, 1);
+  keep("e2el_sched", e2el_sched, 1);
   return out;
 }
 

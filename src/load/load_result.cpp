@@ -245,22 +245,7 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
       m.push_back({name, value, name.ends_with("_ms") ? ValueKind::kMeasured : ValueKind::kDerived});
     }
     // The per-request distributions behind those summaries, for comparisons to test them on.
-    std::map<std::string, Histogram> dist;
-    auto put = [&dist](const char* family, std::int64_t ns) {
-      dist.try_emplace(family, Histogram::for_latency_ns()).first->second.record(std::max<std::int64_t>(ns, 0));
-    };
-    for (const LlmRequestRecord& rec : measured) {
-      if (!rec.ok || rec.events.empty()) continue;
-      const LlmRequestMetrics rm = request_metrics(rec);
-      if (!rm.has_output) continue;
-      put("ttft", rm.ttft_ns);
-      put("e2el", rm.e2el_ns);
-      put("ttft_sched", rm.ttft_sched_ns);
-      put("e2el_sched", rm.e2el_sched_ns);
-      if (rm.tpot_ps) put("tpot", (*rm.tpot_ps + 500) / 1000);
-      for (std::size_t k = 1; k < rec.events.size(); ++k) put("itl", rec.events[k].t_ns - rec.events[k - 1].t_ns);
-    }
-    r.distributions = std::move(dist);
+    r.distributions = p.llm->distributions;
     // Goodput from the same origin as the SLO verdicts: the schedule in the open loop.
     if (p.llm->has_slo && p.llm->duration_ns > 0)
       add(m, "request_goodput", open_loop ? p.llm->request_goodput_sched : p.llm->request_goodput, ValueKind::kDerived);

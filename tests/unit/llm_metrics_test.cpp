@@ -159,6 +159,12 @@ TEST(LlmMetrics, ScriptedStreamMatchesHandComputedValues) {
   EXPECT_DOUBLE_EQ(a.output_throughput, 3 / 0.169);
   EXPECT_DOUBLE_EQ(a.total_token_throughput, 13 / 0.169);
   EXPECT_EQ(a.max_concurrent_requests, 1u);
+  // The per-request values as histograms in ns, for comparisons (TPOT from ps, rounded).
+  ASSERT_EQ(a.distributions.size(), 6u);
+  EXPECT_EQ(a.distributions.at("itl").count(), 2u);
+  EXPECT_EQ(a.distributions.at("itl").min(), a.distributions.at("itl").lowest_equivalent(30 * kMs));
+  EXPECT_EQ(a.distributions.at("tpot").max(), a.distributions.at("tpot").highest_equivalent(35 * kMs));
+  EXPECT_EQ(a.distributions.at("e2el_sched").min(), a.distributions.at("e2el_sched").lowest_equivalent(170 * kMs));
 
   const auto flat = to_flat_map(a);
   EXPECT_DOUBLE_EQ(flat.at("mean_ttft_ms"), 99.0);

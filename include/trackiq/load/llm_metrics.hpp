@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "trackiq/core/histogram.hpp"
 #include "trackiq/core/stats.hpp"
 #include "trackiq/load/openai_stream.hpp"
 #include "trackiq/load/sse.hpp"
@@ -171,6 +172,9 @@ struct LlmRunMetrics {
 
   LlmLatencySummary ttft, ttft_sched, ttft_reasoning, ttft_answer, tpot, itl, per_token_itl, e2el,
       e2el_sched, client_queue;
+  // The same per-request values as lossless histograms in ns, by family: "ttft", "ttft_sched",
+  // "tpot", "itl", "e2el", "e2el_sched" (those with samples), for Result::distributions.
+  std::map<std::string, Histogram> distributions;
 };
 
 // Aggregates a run. Latencies come from completed requests with output; failed requests are
