@@ -39,9 +39,56 @@ Histogram::Histogram(std::int64_t lowest, std::int64_t highest, int significant_
   }
   bucket_count_ = buckets;
   counts_.assign(static_cast<std::size_t>((bucket_count_ + 1) * sub_bucket_half_count_), 0);
-  // Trim indices past highest_equivalent(highest) so out-of-range values are rejected.
-  const std::size_t last = counts_index_for(highest) + 1;
+  index_offset_ = -(static_cast<std::int64_t>(unit_magnitude_ + sub_bucket_half_count_magnitude_)
+                    << sub_bucket_half_count_magnitude_);
+  max_recordable_ = static_cast<std::uint64_t>(highest);
+  // Trim the counters past the one that holds `highest`.
+  const std::size_t last = counts_index_for(max_recordable_) + 1;
   counts_.resize(std::min(last, counts_.size()));
+  touched_.assign((counts_.size() + (std::size_t{1} << kBlockShift) - 1) >> kBlockShift, 0);
+}
+
+// Calls f(index, count) for each non-zero counter in increasing index order until f returns
+// false. Only touched blocks are read.
+template <class F>
+void Histogram::for_each_nonzero(F&& f) const {
+  const std::size_t n = counts_.size();
+  for (std::size_t b = 0; b < touched_.size(); ++b) {
+    if (!touched_[b]) continue;
+    const std::size_t end = std::min(n, (b + 1) << kBlockShift);
+    for (std::size_t i = b << kBlockShift; i < end; ++i)
+      if (counts_[i] != 0 && !f(i, counts_[i])) return;
+  }
+}
+
+std::size_t Histogram::first_nonzero() const noexcept {
+  std::size_t found = counts_.size();
+  for_each_nonzero([&](std::size_t i, std::uint64_t) {
+    found = i;
+    return false;
+  });
+  return found;
+}
+
+std::size_t Histogram::last_nonzero() const noexcept {
+  for (std::size_t b = touched_.size(); b-- > 0;) {
+    if (!touched_[b]) continue;
+    const std::size_t begin = b << kBlockShift;
+    for (std::size_t i = std::min(counts_.size(), (b + 1) << kBlockShift); i-- > begin;)
+      if (counts_[i] != 0) return i;
+  }
+  return counts_.size();
+}
+
+std::uint64_t Histogram::count() const noexcept {
+  std::uint64_t total = 0;
+  const std::size_t n = counts_.size();
+  for (std::size_t b = 0; b < touched_.size(); ++b) {
+    if (!touched_[b]) continue;
+    const std::size_t end = std::min(n, (b + 1) << kBlockShift);
+    for (std::size_t i = b << kBlockShift; i < end; ++i) total += counts_[i];
+  }
+  return total;
 }
 
 Histogram Histogram::for_latency_ns() { return Histogram(1, 3'600'000'000'000LL, 3); }
@@ -80,96 +127,140 @@ std::int64_t Histogram::median_equivalent(std::int64_t value) const noexcept {
   return lowest_equivalent(value) + (range_size(value) >> 1);
 }
 
+// The loop reads the parameters once: in record(value) the store to touched_ (a byte, which
+// may alias anything) makes the compiler reload them for every value. BSR, which a generic
+// x86-64 build must use for the bit scan, has several cycles of latency and low throughput
+// on AMD Zen; LZCNT has one, so x86-64 gets a second copy built for x86-64-v3, picked by
+// the dynamic loader (GCC function multi-versioning) on CPUs that have it.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+std::size_t Histogram::record(std::span<const std::int64_t> values) noexcept {
+  const std::uint64_t mask = sub_bucket_mask_;
+  const std::uint64_t max_value = max_recordable_;
+  const int h = sub_bucket_half_count_magnitude_;
+  const std::int64_t offset = index_offset_;
+  std::uint64_t* __restrict counts = counts_.data();
+  std::uint8_t* __restrict touched = touched_.data();
+  std::size_t rejected = 0;
+  for (const std::int64_t value : values) {
+    const auto v = static_cast<std::uint64_t>(value);
+    if (v > max_value) [[unlikely]] {
+      ++rejected;
+      continue;
+    }
+    const int e = 63 - __builtin_clzll(v | mask);
+    const auto index = static_cast<std::size_t>((static_cast<std::int64_t>(e) << h) +
+                                                static_cast<std::int64_t>(v >> (e - h)) + offset);
+    counts[index] += 1;
+    touched[index >> kBlockShift] = 1;
+  }
+  out_of_range_ += rejected;
+  return values.size() - rejected;
+}
+
 void Histogram::merge(const Histogram& other) {
   if (other.lowest_ != lowest_ || other.highest_ != highest_ || other.digits_ != digits_)
     throw InputError("histogram: cannot merge histograms with different ranges or digits");
-  if (other.lo_index_ <= other.hi_index_) {
-    std::uint64_t* __restrict dst = counts_.data();
-    const std::uint64_t* __restrict src = other.counts_.data();
-    for (std::size_t i = other.lo_index_; i <= other.hi_index_; ++i) dst[i] += src[i];
-    lo_index_ = std::min(lo_index_, other.lo_index_);
-    hi_index_ = std::max(hi_index_, other.hi_index_);
+  // Only the source's touched blocks: a latency histogram's counts sit in a few of its blocks.
+  std::uint64_t* __restrict dst = counts_.data();
+  const std::uint64_t* __restrict src = other.counts_.data();
+  const std::size_t n = counts_.size();
+  for (std::size_t b = 0; b < touched_.size(); ++b) {
+    if (!other.touched_[b]) continue;
+    touched_[b] = 1;
+    const std::size_t end = std::min(n, (b + 1) << kBlockShift);
+    for (std::size_t i = b << kBlockShift; i < end; ++i) dst[i] += src[i];
   }
-  total_ += other.total_;
   out_of_range_ += other.out_of_range_;
 }
 
 void Histogram::reset() noexcept {
-  std::fill(counts_.begin(), counts_.end(), 0);
-  total_ = 0;
+  const std::size_t n = counts_.size();
+  for (std::size_t b = 0; b < touched_.size(); ++b) {
+    if (!touched_[b]) continue;
+    const std::size_t begin = b << kBlockShift;
+    std::fill(counts_.begin() + static_cast<std::ptrdiff_t>(begin),
+              counts_.begin() + static_cast<std::ptrdiff_t>(std::min(n, begin + (std::size_t{1} << kBlockShift))), 0);
+    touched_[b] = 0;
+  }
   out_of_range_ = 0;
-  lo_index_ = SIZE_MAX;
-  hi_index_ = 0;
 }
 
 std::int64_t Histogram::min() const noexcept {
-  return total_ ? lowest_equivalent(value_from_index(lo_index_)) : 0;
+  const std::size_t i = first_nonzero();
+  return i < counts_.size() ? lowest_equivalent(value_from_index(i)) : 0;
 }
 
 std::int64_t Histogram::max() const noexcept {
-  return total_ ? highest_equivalent(value_from_index(hi_index_)) : 0;
+  const std::size_t i = last_nonzero();
+  return i < counts_.size() ? highest_equivalent(value_from_index(i)) : 0;
 }
 
 double Histogram::mean() const noexcept {
-  if (total_ == 0) return 0;
+  std::uint64_t total = 0;
   long double sum = 0;
-  for (std::size_t i = 0; i < counts_.size(); ++i)
-    if (counts_[i])
-      sum += static_cast<long double>(median_equivalent(value_from_index(i))) * counts_[i];
-  return static_cast<double>(sum / static_cast<long double>(total_));
+  for_each_nonzero([&](std::size_t i, std::uint64_t c) {
+    total += c;
+    sum += static_cast<long double>(median_equivalent(value_from_index(i))) * c;
+    return true;
+  });
+  return total ? static_cast<double>(sum / static_cast<long double>(total)) : 0.0;
 }
 
 double Histogram::stddev() const noexcept {
-  if (total_ == 0) return 0;
+  const std::uint64_t total = count();
+  if (total == 0) return 0;
   const long double m = mean();
   long double ss = 0;
-  for (std::size_t i = 0; i < counts_.size(); ++i) {
-    if (!counts_[i]) continue;
+  for_each_nonzero([&](std::size_t i, std::uint64_t c) {
     const long double d = static_cast<long double>(median_equivalent(value_from_index(i))) - m;
-    ss += d * d * counts_[i];
-  }
-  return static_cast<double>(std::sqrt(ss / static_cast<long double>(total_)));
+    ss += d * d * c;
+    return true;
+  });
+  return static_cast<double>(std::sqrt(ss / static_cast<long double>(total)));
 }
 
 double Histogram::value_at_percentile(double p) const {
   if (!(p >= 0.0 && p <= 100.0)) throw InputError("percentile must be in [0, 100]");
-  if (total_ == 0) return 0;
-  const double rank = p / 100.0 * static_cast<double>(total_ - 1);
+  const std::uint64_t total = count();
+  if (total == 0) return 0;
+  const double rank = p / 100.0 * static_cast<double>(total - 1);
   const auto k = static_cast<std::uint64_t>(std::floor(rank));
   const double frac = rank - static_cast<double>(k);
   // Find the buckets holding order statistics k and k+1 (0-based).
   std::uint64_t seen = 0;
   double lower = 0, upper = 0;
   bool have_lower = false;
-  for (std::size_t i = 0; i < counts_.size(); ++i) {
-    if (!counts_[i]) continue;
-    seen += counts_[i];
+  for_each_nonzero([&](std::size_t i, std::uint64_t c) {
+    seen += c;
     const double mid = static_cast<double>(median_equivalent(value_from_index(i)));
     if (!have_lower && seen > k) {
       lower = mid;
       have_lower = true;
     }
-    if (seen > k + 1 || (have_lower && k + 1 >= total_)) {
+    if (seen > k + 1 || (have_lower && k + 1 >= total)) {
       upper = mid;
-      break;
+      return false;
     }
-  }
+    return true;
+  });
   return lower + frac * (upper - lower);
 }
 
 std::vector<Histogram::Bucket> Histogram::nonempty_buckets() const {
   std::vector<Bucket> out;
-  for (std::size_t i = 0; i < counts_.size(); ++i) {
-    if (!counts_[i]) continue;
+  for_each_nonzero([&](std::size_t i, std::uint64_t c) {
     const std::int64_t v = value_from_index(i);
-    out.push_back({lowest_equivalent(v), highest_equivalent(v), counts_[i]});
-  }
+    out.push_back({lowest_equivalent(v), highest_equivalent(v), c});
+    return true;
+  });
   return out;
 }
 
 bool Histogram::operator==(const Histogram& o) const noexcept {
   return lowest_ == o.lowest_ && highest_ == o.highest_ && digits_ == o.digits_ &&
-         total_ == o.total_ && out_of_range_ == o.out_of_range_ && counts_ == o.counts_;
+         out_of_range_ == o.out_of_range_ && counts_ == o.counts_;
 }
 
 // Encoding: "TQH1:" + base64( varint lowest, varint highest, varint digits,
@@ -181,8 +272,8 @@ std::string Histogram::encode() const {
   varint::put_unsigned(bytes, static_cast<std::uint64_t>(digits_));
   varint::put_unsigned(bytes, out_of_range_);
   // Only up to the last non-empty bucket; decode pads the rest with zeros.
-  std::size_t used = counts_.size();
-  while (used > 0 && counts_[used - 1] == 0) --used;
+  const std::size_t last = last_nonzero();
+  const std::size_t used = last < counts_.size() ? last + 1 : 0;
   varint::put_unsigned(bytes, used);
   for (std::size_t i = 0; i < used;) {
     if (counts_[i] == 0) {
@@ -217,6 +308,7 @@ Histogram Histogram::decode(std::string_view text) {
   const std::uint64_t used = r.get_unsigned();
   if (used > h.counts_.size()) throw InputError("histogram: more buckets than the range allows");
   std::size_t i = 0;
+  std::uint64_t total = 0;
   while (i < used) {
     const std::int64_t v = r.get_signed();
     if (v < 0) {
@@ -226,12 +318,11 @@ Histogram Histogram::decode(std::string_view text) {
     } else if (v == 0) {
       throw InputError("histogram: zero count outside a run");
     } else {
-      h.lo_index_ = std::min(h.lo_index_, i);
-      h.hi_index_ = std::max(h.hi_index_, i);
-      h.counts_[i++] = static_cast<std::uint64_t>(v);
-      if (h.total_ > std::numeric_limits<std::uint64_t>::max() - static_cast<std::uint64_t>(v))
+      if (total > std::numeric_limits<std::uint64_t>::max() - static_cast<std::uint64_t>(v))
         throw InputError("histogram: total count overflows");
-      h.total_ += static_cast<std::uint64_t>(v);
+      total += static_cast<std::uint64_t>(v);
+      h.touched_[i >> kBlockShift] = 1;
+      h.counts_[i++] = static_cast<std::uint64_t>(v);
     }
   }
   if (!r.at_end()) throw InputError("histogram: trailing bytes after the last bucket");

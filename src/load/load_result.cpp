@@ -190,7 +190,7 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
     LatencyData l;
     l.measured_from = open_loop ? "scheduled" : "issue";
     l.summary_ns = summarize(primary);
-    for (const std::int64_t v : primary) l.histogram.record(v);
+    l.histogram.record(primary);
     l.samples_ns = primary;
     l.sample_end_ns.reserve(end_times.size());
     for (const std::int64_t t : end_times) l.sample_end_ns.push_back(t - out.start_ns - o.warmup_ns);

@@ -399,10 +399,10 @@ Result make_result(const workload::Workload& w, const RunSettings& s, const RunR
     if (!q.ok) continue;
     const std::int64_t l = q.end_ns - (server ? q.scheduled_ns : q.start_ns);
     latencies.push_back(l);
-    lat.histogram.record(l);
     first_start = std::min(first_start, q.start_ns);
     last_end = std::max(last_end, q.end_ns);
   }
+  lat.histogram.record(latencies);
   const std::uint64_t ok = latencies.size();
   const std::uint64_t issued = rec.queries.size();
   const double samples_per_query = static_cast<double>(w.descriptor().batch_size);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <span>
+#include <vector>
 
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/histogram.hpp"
@@ -123,6 +125,108 @@ TEST(Histogram, MergeEqualsRecordingEverythingInOne) {
   EXPECT_TRUE(merged == all);
   EXPECT_EQ(merged.value_at_percentile(99), all.value_at_percentile(99));
   EXPECT_THROW(merged.merge(Histogram(1, 1000, 3)), InputError);
+}
+
+// record() computes the counter index with a folded formula; the bucket it lands in must be
+// the one lowest_equivalent()/highest_equivalent() describe, for every parameter set.
+TEST(Histogram, RecordLandsInTheBucketItsEquivalentsDescribe) {
+  struct Params {
+    std::int64_t lowest, highest;
+    int digits;
+  };
+  for (const Params p : {Params{1, 3'600'000'000'000, 3}, Params{1, 1000, 1}, Params{7, 50'000'000, 2},
+                         Params{1000, INT64_MAX / 4, 4}, Params{1, INT64_MAX, 5}}) {
+    std::mt19937_64 rng(static_cast<std::uint64_t>(p.lowest + p.digits));
+    Histogram h(p.lowest, p.highest, p.digits);  // reset() between values: construction is slow
+    for (int i = 0; i < 2000; ++i) {
+      const auto v = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(p.highest)) >> (rng() % 50);
+      h.reset();
+      ASSERT_TRUE(h.record(v)) << v;
+      const auto buckets = h.nonempty_buckets();
+      ASSERT_EQ(buckets.size(), 1u);
+      ASSERT_EQ(buckets[0].low, h.lowest_equivalent(v)) << "lowest=" << p.lowest << " v=" << v;
+      ASSERT_EQ(buckets[0].high, h.highest_equivalent(v)) << "lowest=" << p.lowest << " v=" << v;
+      ASSERT_EQ(h.min(), h.lowest_equivalent(v));
+      ASSERT_EQ(h.max(), h.highest_equivalent(v));
+    }
+  }
+}
+
+TEST(Histogram, HighestIsTheLastValueCounted) {
+  Histogram h(1, 1'000'003, 2);  // 1'000'003 is inside a bucket, not at its top
+  ASSERT_LT(1'000'003, h.highest_equivalent(1'000'003));
+  EXPECT_TRUE(h.record(1'000'003));
+  EXPECT_FALSE(h.record(1'000'004));
+  EXPECT_TRUE(h.record(0));
+  EXPECT_EQ(h.count(), 2u);
+  EXPECT_EQ(h.min(), 0);
+  EXPECT_EQ(h.max(), h.highest_equivalent(1'000'003));
+  EXPECT_EQ(h.out_of_range(), 1u);
+}
+
+TEST(Histogram, BatchRecordEqualsOneCallPerValue) {
+  std::mt19937_64 rng(11);
+  std::lognormal_distribution<double> d(13.0, 2.0);
+  std::vector<std::int64_t> xs;
+  for (int i = 0; i < 50'000; ++i) xs.push_back(static_cast<std::int64_t>(d(rng)));
+  xs.insert(xs.end(), {-1, 0, 1, INT64_MIN, INT64_MAX, 3'600'000'000'000, 3'600'000'000'001});
+  Histogram one = Histogram::for_latency_ns(), batch = Histogram::for_latency_ns();
+  std::size_t counted = 0;
+  for (const auto v : xs) counted += one.record(v) ? 1 : 0;
+  EXPECT_EQ(batch.record(xs), counted);
+  EXPECT_TRUE(one == batch);
+  EXPECT_EQ(batch.out_of_range(), 4u);
+  EXPECT_EQ(batch.count(), counted);
+  EXPECT_EQ(batch.record(std::span<const std::int64_t>{}), 0u);
+}
+
+// count/min/max/merge/reset/encode read only the counter blocks that record() marked; values
+// in the first and the last (partial) block must still be seen.
+TEST(Histogram, ReadsSeeValuesInTheFirstAndLastBlocks) {
+  Histogram h = Histogram::for_latency_ns();
+  const std::int64_t top = h.highest();
+  h.record(0);
+  h.record(top, 3);
+  EXPECT_EQ(h.count(), 4u);
+  EXPECT_EQ(h.min(), 0);
+  EXPECT_EQ(h.max(), h.highest_equivalent(top));
+  EXPECT_EQ(h.value_at_percentile(100), static_cast<double>(h.median_equivalent(top)));
+
+  Histogram merged = Histogram::for_latency_ns();
+  Histogram only_top = Histogram::for_latency_ns();
+  only_top.record(top);
+  merged.merge(only_top);
+  EXPECT_EQ(merged.count(), 1u);
+  EXPECT_EQ(merged.min(), h.lowest_equivalent(top));
+  merged.merge(h);
+  EXPECT_EQ(merged.count(), 5u);
+  EXPECT_EQ(merged.min(), 0);
+
+  const Histogram decoded = Histogram::decode(h.encode());
+  EXPECT_TRUE(decoded == h);
+  EXPECT_EQ(decoded.count(), 4u);
+  EXPECT_EQ(decoded.max(), h.max());
+
+  h.reset();
+  EXPECT_EQ(h.count(), 0u);
+  EXPECT_EQ(h.min(), 0);
+  EXPECT_EQ(h.max(), 0);
+  EXPECT_TRUE(h == Histogram::for_latency_ns());
+  EXPECT_EQ(h.encode(), Histogram::for_latency_ns().encode());
+  h.record(5);  // the block of 0 is reused after reset
+  EXPECT_EQ(h.min(), 5);
+  EXPECT_EQ(h.count(), 1u);
+}
+
+TEST(Histogram, ZeroCountRecordLeavesTheHistogramEmpty) {
+  Histogram h = Histogram::for_latency_ns();
+  EXPECT_TRUE(h.record(1'000'000, 0));
+  EXPECT_EQ(h.count(), 0u);
+  EXPECT_EQ(h.min(), 0);
+  EXPECT_EQ(h.max(), 0);
+  EXPECT_EQ(h.value_at_percentile(50), 0.0);
+  EXPECT_TRUE(h.nonempty_buckets().empty());
+  EXPECT_EQ(h.encode(), Histogram::for_latency_ns().encode());
 }
 
 TEST(Histogram, EncodingRoundTripsLosslessly) {
