@@ -46,6 +46,23 @@ void BM_HistogramRecord(benchmark::State& state) {
 }
 BENCHMARK(BM_HistogramRecord);
 
+// The batch form, record(span), on the same pool: how the runner and `load` record a run.
+void BM_HistogramRecordBatch(benchmark::State& state) {
+  const std::vector<std::int64_t> values = lognormal_latencies_ns(std::size_t{1} << 16, 42);
+  trackiq::Histogram h = trackiq::Histogram::for_latency_ns();
+  for (auto _ : state) {
+    std::size_t counted = h.record(values);
+    benchmark::DoNotOptimize(counted);
+    benchmark::ClobberMemory();
+  }
+  if (h.out_of_range() != 0) state.SkipWithError("values fell outside the histogram's range");
+  const auto per_pass = static_cast<double>(values.size());
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(values.size()));
+  state.counters["ns_per_record"] =
+      benchmark::Counter(per_pass, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_HistogramRecordBatch);
+
 constexpr int kMergeSources = 64;
 
 // 64 per-thread histograms (Histogram::for_latency_ns(), 10 000 values each, ~261 KiB each,
