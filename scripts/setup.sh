@@ -20,6 +20,8 @@ packages=(
   locales
   # the load generator's benchmark against wrk (bench/load_vs_wrk.sh)
   nginx-light wrk
+  # peak RSS of one child process (bench/startup_bench.py)
+  time
 )
 # npm: Debian's package, unless a Node.js that bundles its own npm (NodeSource) is installed.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -10,13 +10,21 @@
 namespace trackiq::cli {
 
 Action setup_backends(CLI::App& sub) {
-  (void)sub;  // no flags
+  sub.footer(fmt::format(
+      "The engines are plugins, loaded when a run needs them: libtrackiq_backend_torch.so (builtin:, torch:)\n"
+      "and libtrackiq_backend_onnx.so (onnx:). They are looked for in the folders of TRACKIQ_BACKEND_PATH\n"
+      "(colon-separated), beside the trackiq program, in PROGRAM_DIR/../LIBDIR/trackiq and in the install\n"
+      "folder; the first file found is used, and one built from another TrackIQ is refused. Listing loads\n"
+      "the plugins (about a second for LibTorch). Searched now, in order:\n  {}\n\n"
+      "Example:\n  trackiq backends\n  TRACKIQ_BACKEND_PATH=/opt/trackiq/plugins trackiq backends",
+      fmt::join(workload::backend_search_path(), "\n  ")));
   return [] {
     for (const auto& b : workload::backends()) {
-      if (b.available)
+      if (b.available) {
         fmt::print("{:<10} {} (precisions: {}; devices: {})\n", b.prefix, b.summary, fmt::join(b.precisions, ", "),
                    fmt::join(b.devices, ", "));
-      else
+        if (!b.plugin_file.empty()) fmt::print("{:<10} plugin {}\n", "", b.plugin_file);
+      } else
         fmt::print("{:<10} not available: {}\n", b.prefix, b.reason);
     }
     return kExitOk;

@@ -3,14 +3,25 @@
 #include <memory>
 #include <string>
 
+#include "trackiq/workload/plugin.hpp"
 #include "trackiq/workload/workload.hpp"
 
 namespace trackiq::workload {
 
-// builtin:NAME and torch:PATH (torch_workload.cpp; only when built with LibTorch).
+// builtin:NAME and torch:PATH (torch_workload.cpp, in libtrackiq_backend_torch.so).
 std::unique_ptr<Workload> make_torch_workload(const WorkloadOptions& options);
-// onnx:PATH (onnx_workload.cpp; only when built with OpenCV DNN).
+// onnx:PATH (onnx_workload.cpp, in libtrackiq_backend_onnx.so).
 std::unique_ptr<Workload> make_onnx_workload(const WorkloadOptions& options);
+
+// Engine plugins (plugin_loader.cpp). A plugin that could not be used has plugin == nullptr and
+// says why in `reason` (the file it tried, dlerror(), or the version check that failed).
+struct LoadedPlugin {
+  const BackendPlugin* plugin = nullptr;
+  std::string file;
+  std::string reason;
+};
+// Loads libtrackiq_backend_<name>.so on first use, once per process (thread-safe).
+const LoadedPlugin& load_backend_plugin(const std::string& name);
 // cmd:COMMAND (command_workload.cpp).
 std::unique_ptr<Workload> make_command_workload(const WorkloadOptions& options);
 // synthetic[:k=v,...] (synthetic_workload.cpp).

@@ -100,22 +100,51 @@ std::string hash_file(const std::string& path) {
   return h.hex();
 }
 
+namespace {
+
+// The engines that live in plugins, and the prefixes each serves.
+struct Engine {
+  const char* name;
+  const char* library;  // for "not available" when this build did not make the plugin
+  bool built;           // this build tree made the plugin (TRACKIQ_WITH_<LIB>)
+  std::vector<BackendInfo> prefixes;
+};
+
+std::vector<Engine> engines() {
+  return {
+      {"torch", "LibTorch (TRACKIQ_WITH_TORCH)", TRACKIQ_BUILT_TORCH_PLUGIN,
+       {{"builtin:", false, "", {"fp32", "bf16"}, {"cpu"}, "built-in reference models (LibTorch C++ API): mlp, cnn, transformer", ""},
+        {"torch:", false, "", {"fp32", "bf16"}, {"cpu"}, "TorchScript model file (LibTorch); inputs from --shape", ""}}},
+      {"onnx", "OpenCV DNN (TRACKIQ_WITH_OPENCV)", TRACKIQ_BUILT_ONNX_PLUGIN,
+       {{"onnx:", false, "", {"fp32"}, {"cpu"}, "ONNX model file (OpenCV DNN); shapes from the model, --shape for dynamic dims", ""}}},
+  };
+}
+
+std::string unavailable_reason(const Engine& e, const LoadedPlugin& p) {
+  if (!e.built && p.file.empty())
+    return fmt::format("this trackiq was built without {}: {}", e.library, p.reason);
+  return p.reason;
+}
+
+}  // namespace
+
 std::vector<BackendInfo> backends() {
   std::vector<BackendInfo> out;
-#ifdef TRACKIQ_HAVE_TORCH
-  out.push_back({"builtin:", true, "", {"fp32", "bf16"}, {"cpu"}, "built-in reference models (LibTorch C++ API): mlp, cnn, transformer"});
-  out.push_back({"torch:", true, "", {"fp32", "bf16"}, {"cpu"}, "TorchScript model file (LibTorch); inputs from --shape"});
-#else
-  out.push_back({"builtin:", false, "this trackiq was built without LibTorch (TRACKIQ_WITH_TORCH=OFF)", {}, {}, "built-in reference models"});
-  out.push_back({"torch:", false, "this trackiq was built without LibTorch (TRACKIQ_WITH_TORCH=OFF)", {}, {}, "TorchScript model file"});
-#endif
-#ifdef TRACKIQ_HAVE_OPENCV
-  out.push_back({"onnx:", true, "", {"fp32"}, {"cpu"}, "ONNX model file (OpenCV DNN); shapes from the model, --shape for dynamic dims"});
-#else
-  out.push_back({"onnx:", false, "this trackiq was built without OpenCV DNN (TRACKIQ_WITH_OPENCV=OFF)", {}, {}, "ONNX model file"});
-#endif
-  out.push_back({"cmd:", true, "", {"fp32"}, {"cpu"}, "external command, one process per query, timed spawn to exit"});
-  out.push_back({"synthetic", true, "", {"fp32"}, {"cpu"}, "synthetic service times for demos and tests (labelled synthetic)"});
+  for (auto& e : engines()) {
+    const LoadedPlugin& p = load_backend_plugin(e.name);
+    for (auto& b : e.prefixes) {
+      b.available = p.plugin != nullptr;
+      b.plugin_file = p.file;
+      if (!b.available) {
+        b.reason = unavailable_reason(e, p);
+        b.precisions.clear();
+        b.devices.clear();
+      }
+      out.push_back(std::move(b));
+    }
+  }
+  out.push_back({"cmd:", true, "", {"fp32"}, {"cpu"}, "external command, one process per query, timed spawn to exit", ""});
+  out.push_back({"synthetic", true, "", {"fp32"}, {"cpu"}, "synthetic service times for demos and tests (labelled synthetic)", ""});
   return out;
 }
 
@@ -123,25 +152,18 @@ std::unique_ptr<Workload> make_workload(const WorkloadOptions& o) {
   if (o.batch_size < 1) throw InputError("--batch-size must be >= 1");
   if (o.threads < 1) throw InputError("--threads must be >= 1");
   const auto starts = [&](const char* p) { return o.spec.rfind(p, 0) == 0; };
-  const char* prefix = nullptr;
-  if (starts("builtin:")) prefix = "builtin:";
-  else if (starts("torch:")) prefix = "torch:";
-  else if (starts("onnx:")) prefix = "onnx:";
-  else if (starts("cmd:")) return make_command_workload(o);
-  else if (o.spec == "synthetic" || starts("synthetic:")) return make_synthetic_workload(o);
-  else
-    throw InputError(fmt::format("unknown workload '{}' (expected builtin:NAME, torch:PATH, onnx:PATH, cmd:COMMAND or synthetic)",
-                                 o.spec));
-  for (const auto& b : backends()) {
-    if (b.prefix == prefix && !b.available) throw NotAvailableError(fmt::format("{} backend: {}", prefix, b.reason));
+  if (starts("cmd:")) return make_command_workload(o);
+  if (o.spec == "synthetic" || starts("synthetic:")) return make_synthetic_workload(o);
+  for (const auto& e : engines()) {
+    for (const auto& b : e.prefixes) {
+      if (!starts(b.prefix.c_str())) continue;
+      const LoadedPlugin& p = load_backend_plugin(e.name);
+      if (p.plugin == nullptr) throw NotAvailableError(fmt::format("{} backend: {}", b.prefix, unavailable_reason(e, p)));
+      return p.plugin->make(o);
+    }
   }
-#ifdef TRACKIQ_HAVE_TORCH
-  if (starts("builtin:") || starts("torch:")) return make_torch_workload(o);
-#endif
-#ifdef TRACKIQ_HAVE_OPENCV
-  if (starts("onnx:")) return make_onnx_workload(o);
-#endif
-  throw NotAvailableError(fmt::format("{} backend is not in this build", prefix));
+  throw InputError(fmt::format("unknown workload '{}' (expected builtin:NAME, torch:PATH, onnx:PATH, cmd:COMMAND or synthetic)",
+                               o.spec));
 }
 
 }  // namespace trackiq::workload

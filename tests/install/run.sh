@@ -10,5 +10,22 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 cmake -S "$src/consumer" -B "$build/install-test/consumer" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build/install-test/consumer" >/dev/null
-"$build/install-test/consumer/consumer" | grep -q "SYNTHETIC WORKLOAD"
-echo "installed package works: find_package(trackiq), trackiq::runner, trackiq::report"
+consumer=$build/install-test/consumer
+"$consumer/consumer" | grep -q "SYNTHETIC WORKLOAD"
+# Linking trackiq::runner and trackiq::report brings no engine: LibTorch and OpenCV are plugins.
+if grep -E "torch|opencv|c10" "$consumer/build.ninja" >/dev/null; then
+  echo "the consumer's link line names LibTorch or OpenCV:" >&2
+  grep -E -o "[^ ]*(torch|opencv|c10)[^ ]*" "$consumer/build.ninja" | sort -u >&2
+  exit 1
+fi
+if ldd "$consumer/consumer" | grep -E "torch|opencv|c10"; then
+  echo "the consumer loads LibTorch or OpenCV at start" >&2
+  exit 1
+fi
+echo "installed package works: find_package(trackiq), trackiq::runner, trackiq::report; no engine linked"
+# Programs that want to run models get the exported plugin.
+if [ -f "$consumer/torch_plugin_dir.txt" ]; then
+  TRACKIQ_BACKEND_PATH=$(cat "$consumer/torch_plugin_dir.txt") "$consumer/consumer" builtin:mlp |
+    grep -q "engine run: builtin 5 queries"
+  echo "installed plugin trackiq::backend_torch runs builtin:mlp in the consumer"
+fi

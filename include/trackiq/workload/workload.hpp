@@ -65,7 +65,8 @@ class Workload {
 
 // Creates the backend named by options.spec. Throws InputError for an unknown or malformed
 // spec, an unsupported precision/device (the message lists what is supported), and
-// NotAvailableError when this build lacks the backend.
+// NotAvailableError when the backend's engine plugin is missing, cannot be loaded or was built
+// from another TrackIQ (the message names the file and why; see plugin.hpp).
 std::unique_ptr<Workload> make_workload(const WorkloadOptions& options);
 
 struct BackendInfo {
@@ -75,8 +76,17 @@ struct BackendInfo {
   std::vector<std::string> precisions;
   std::vector<std::string> devices;
   std::string summary;
+  std::string plugin_file;  // the plugin it was loaded from; empty for backends built in
 };
+// Every backend; the engine plugins are loaded to tell (the first call that reaches an engine
+// pays its load, about a second for LibTorch).
 std::vector<BackendInfo> backends();
+
+// Where engine plugins are looked for, in order: each folder of TRACKIQ_BACKEND_PATH
+// (colon-separated), the running program's folder, PROGRAM_DIR/../LIBDIR/trackiq, and the
+// configured install folder. The first libtrackiq_backend_<name>.so found is the one used.
+std::vector<std::string> backend_search_path();
+std::string plugin_file_name(const std::string& engine);  // "libtrackiq_backend_torch.so"
 
 // Built-in reference models (names for builtin:NAME).
 std::vector<std::string> builtin_models();

@@ -1,15 +1,26 @@
-// Uses the installed libraries: a short synthetic run, printed by the console renderer.
+// Uses the installed libraries: a short synthetic run, printed by the console renderer; with a
+// workload spec as argument (e.g. builtin:mlp), also five queries of that workload, whose engine
+// plugin make_workload() loads (TRACKIQ_BACKEND_PATH names the installed plugin folder).
 #include <iostream>
 
 #include <trackiq/report/console.hpp>
 #include <trackiq/runner/runner.hpp>
 
-int main() {
+int main(int argc, char** argv) {
   trackiq::runner::RunSettings s;
   s.iterations = 5;
   auto w = trackiq::workload::make_workload({.spec = "synthetic:mean=1ms"});
   const auto rec = trackiq::runner::run_scenario(*w, s);
   const auto result = trackiq::runner::make_result(*w, s, rec, trackiq::capture_environment(), {});
   std::cout << trackiq::report::render_console(result);
-  return result.latency && result.latency->summary_ns.count == 5 ? 0 : 1;
+  if (!result.latency || result.latency->summary_ns.count != 5) return 1;
+  if (argc > 1) {
+    auto engine = trackiq::workload::make_workload({.spec = argv[1]});
+    const auto engine_rec = trackiq::runner::run_scenario(*engine, s);
+    const auto engine_result = trackiq::runner::make_result(*engine, s, engine_rec, trackiq::capture_environment(), {});
+    std::cout << "engine run: " << engine_result.workload.backend << " " << engine_result.latency->summary_ns.count
+              << " queries\n";
+    if (engine_result.latency->summary_ns.count != 5) return 1;
+  }
+  return 0;
 }
