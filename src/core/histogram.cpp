@@ -132,7 +132,10 @@ std::int64_t Histogram::median_equivalent(std::int64_t value) const noexcept {
 // x86-64 build must use for the bit scan, has several cycles of latency and low throughput
 // on AMD Zen; LZCNT has one, so x86-64 gets a second copy built for x86-64-v3, picked by
 // the dynamic loader (GCC function multi-versioning) on CPUs that have it.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under sanitizers: the loader runs the clone's resolver before the sanitizer runtime is
+// initialised, and an instrumented resolver crashes there (GCC's TSan: SIGSEGV at start-up).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__) && \
+    !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif
 std::size_t Histogram::record(std::span<const std::int64_t> values) noexcept {
