@@ -32,10 +32,12 @@ run: build
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure --no-tests=error -j $(JOBS)
 
-# The sanitizer trees build without LibTorch/OpenCV (not instrumented) and only the tests they
-# run (`trackiq_tests` with TRACKIQ_TEST_LABELS), with line tables: enough for stack traces.
+# The sanitizer trees build without LibTorch/OpenCV (not instrumented: the engines are plugins,
+# so the CLI builds and runs without them) and only the tests they run (`trackiq_tests` with
+# TRACKIQ_TEST_LABELS, which builds the trackiq binary for the `cli` tests), with line tables:
+# enough for stack traces.
 SAN_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTRACKIQ_WITH_TORCH=OFF -DTRACKIQ_WITH_OPENCV=OFF -DTRACKIQ_BUILD_BENCH=OFF -DTRACKIQ_BUILD_APPS=OFF
+  -DTRACKIQ_WITH_TORCH=OFF -DTRACKIQ_WITH_OPENCV=OFF -DTRACKIQ_BUILD_BENCH=OFF -DTRACKIQ_BUILD_APPS=ON
 
 # One clang ASan+UBSan tree for the unit tests and the libFuzzer targets: the libraries are built
 # once, those the fuzzers link with the coverage that guides them, at -O1 (tests/fuzz); the rest
@@ -43,19 +45,20 @@ SAN_FLAGS := -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 configure-asan: setup
 	cmake -S . -B build-asan -G Ninja $(SAN_FLAGS) "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O0 -g1 -DNDEBUG" \
 	  -DCMAKE_CXX_COMPILER=clang++ \
-	  -DTRACKIQ_SANITIZE=address,undefined -DTRACKIQ_BUILD_FUZZ=ON "-DTRACKIQ_TEST_LABELS=unit;threads"
+	  -DTRACKIQ_SANITIZE=address,undefined -DTRACKIQ_BUILD_FUZZ=ON "-DTRACKIQ_TEST_LABELS=unit;threads;cli"
 
-# Unit tests of the code that does not link LibTorch/OpenCV, under ASan+UBSan.
+# Unit tests, and the CLI on the paths that load no engine, under ASan+UBSan.
 test-asan: configure-asan
 	cmake --build build-asan -j $(JOBS) --target trackiq_tests
-	ctest --test-dir build-asan --output-on-failure --no-tests=error -j $(JOBS) -L 'unit|threads'
+	ctest --test-dir build-asan --output-on-failure --no-tests=error -j $(JOBS) -L 'unit|threads|cli'
 
-# The threaded code and its tests under ThreadSanitizer.
+# The threaded code and its tests, and the CLI's engine-free paths (sampler, load engine), under
+# ThreadSanitizer.
 test-tsan: setup
 	cmake -S . -B build-tsan -G Ninja $(SAN_FLAGS) "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
-	  -DTRACKIQ_SANITIZE=thread -DTRACKIQ_TEST_LABELS=threads
+	  -DTRACKIQ_SANITIZE=thread "-DTRACKIQ_TEST_LABELS=threads;cli"
 	cmake --build build-tsan -j $(JOBS) --target trackiq_tests
-	ctest --test-dir build-tsan --output-on-failure --no-tests=error -j 1 -L threads
+	ctest --test-dir build-tsan --output-on-failure --no-tests=error -j 1 -L 'threads|cli'
 
 # libFuzzer targets (in the ASan tree), each run briefly: FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 30
