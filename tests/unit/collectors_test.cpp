@@ -196,7 +196,8 @@ TEST(ProcessCollector, FollowsThisProcessThreadsAndMemoryAsTheyChange) {
       cv.wait(lock, [&] { return release; });
     });
   const auto with_threads = expect_matches_status("with 3 more threads");
-  EXPECT_EQ(value_of(*c, with_threads, "proc.threads"), value_of(*c, before, "proc.threads") + 3);
+  // At least: a sanitizer's runtime may start a thread of its own in between.
+  EXPECT_GE(value_of(*c, with_threads, "proc.threads"), value_of(*c, before, "proc.threads") + 3);
   {
     std::lock_guard lock(m);
     release = true;
@@ -209,10 +210,9 @@ TEST(ProcessCollector, FollowsThisProcessThreadsAndMemoryAsTheyChange) {
   std::memset(block.get(), 1, kBlock);  // touch every page
   const auto grown = expect_matches_status("after touching 96 MiB");
   EXPECT_GT(value_of(*c, grown, "proc.rss_bytes"), value_of(*c, before, "proc.rss_bytes") + 80e6);
-  block.reset();
-  const auto shrunk = expect_matches_status("after freeing it");
-  EXPECT_LT(value_of(*c, shrunk, "proc.rss_bytes"), value_of(*c, grown, "proc.rss_bytes") - 80e6);
-  EXPECT_GE(value_of(*c, shrunk, "proc.rss_peak_bytes"), value_of(*c, grown, "proc.rss_bytes") - kSlackBytes)
+  block.reset();  // returned to the system, or kept by a sanitizer's allocator: status says which
+  const auto freed = expect_matches_status("after freeing it");
+  EXPECT_GE(value_of(*c, freed, "proc.rss_peak_bytes"), value_of(*c, grown, "proc.rss_bytes") - kSlackBytes)
       << "the peak stays";
   expect_matches_status("once more");
 }
