@@ -254,7 +254,7 @@ class MemoryCollector final : public BaseCollector {
 // (VmRSS, VmHWM, Threads) and /proc/<pid>/stat (utime + stime, in clock ticks).
 // This process on the real /proc: CPU time from getrusage(RUSAGE_SELF) (the same utime + stime
 // as stat's, in µs instead of 10 ms ticks), and once getrusage() is shown to give VmHWM (see
-// sample_self()), the other three from sources that are cheaper than generating status (~55 lines,
+// sample_self()), the other three from sources that are cheaper than generating status (~60 lines,
 // the costliest read of a sample): the RSS from /proc/<pid>/statm (the kernel computes statm's
 // resident and status's VmRSS from the same counters), the peak from ru_maxrss, and the thread
 // count from the link count of /proc/<pid>/task, which procfs reports as 2 + the threads
