@@ -11,8 +11,8 @@
 # $BUILD_DIR/bench-results/ (or $TRACKIQ_BENCH_OUT). numpy and psutil run under Debian's
 # /usr/bin/python3 (python3-numpy, python3-psutil); the script stops before running anything when
 # that interpreter cannot import either.
-# Takes about 1 min 45 s on the reference 2-core VM (the sampler comparison alone ~1 min: 5 x 3 s
-# paced runs on each side). Exit status: 0 when every benchmark ran (a missed target is printed,
+# Takes about 2 min on the reference 2-core VM (the sampler comparison alone ~1 min 15 s: 5 x 3 s
+# paced runs on each side, and 5 x 3 s of BM_Tick100msBreakdown). Exit status: 0 when every benchmark ran (a missed target is printed,
 # not an error), 1 when one failed, 2 for a usage or setup error.
 set -euo pipefail
 

@@ -23,13 +23,28 @@
 //                                                 and the idle benchmark thread)
 //                             late_ticks          ticks skipped because a sample ran late
 //                             channels            values per row
+//   BM_Tick100msBreakdown   where a 100 ms tick's CPU goes: a thread on the Sampler's schedule
+//                           (absolute 100 ms ticks, condition_variable::wait_until, as the
+//                           Sampler waits) for 3 s, timing each phase of each tick with
+//                           CLOCK_THREAD_CPUTIME_ID. Counters, medians over the ticks:
+//                             wake_us             the wait: going to sleep and waking up,
+//                                                 with nothing else done in the tick
+//                             <collector>_us      each collector's sample(), in the Sampler's
+//                                                 order (the first one also pays for the
+//                                                 system-call path being cold after the wait)
+//                             clock_us            one CLOCK_THREAD_CPUTIME_ID read, the cost
+//                                                 of the probe itself (included in each phase)
 #include <benchmark/benchmark.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <thread>
@@ -129,6 +144,57 @@ void BM_Sampler100ms(benchmark::State& state) {
   state.counters["channels"] = static_cast<double>(width);
 }
 BENCHMARK(BM_Sampler100ms)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void BM_Tick100msBreakdown(benchmark::State& state) {
+  std::map<std::string, double> medians_us;
+  for (auto _ : state) {
+    auto cs = available_collectors();
+    std::size_t width = 0;
+    for (const auto& c : cs) width += c->channels().size();
+    std::vector<double> row(width);
+    std::vector<std::vector<double>> collector_ns(cs.size());
+    std::vector<double> wake_ns, clock_ns;
+    std::thread t([&] {
+      std::mutex m;
+      std::condition_variable cv;
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int k = 1; std::chrono::steady_clock::now() - t0 < kSamplerRun; ++k) {
+        const double c0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+        std::size_t off = 0;
+        double before = c0;
+        for (std::size_t i = 0; i < cs.size(); ++i) {
+          const std::size_t w = cs[i]->channels().size();
+          cs[i]->sample(trackiq::now_ns(), std::span<double>(row.data() + off, w));
+          off += w;
+          const double after = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+          if (k > 1) collector_ns[i].push_back(after - before);  // the first has no deltas yet
+          before = after;
+        }
+        const double probe = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+        clock_ns.push_back(probe - before);
+        {
+          std::unique_lock lock(m);
+          cv.wait_until(lock, t0 + k * std::chrono::nanoseconds(kIntervalNs), [] { return false; });
+        }
+        wake_ns.push_back(cpu_ns(CLOCK_THREAD_CPUTIME_ID) - probe);
+      }
+    });
+    t.join();
+    medians_us["wake_us"] = median(wake_ns) / 1e3;
+    medians_us["clock_us"] = median(clock_ns) / 1e3;
+    for (std::size_t i = 0; i < cs.size(); ++i)
+      medians_us[std::string(cs[i]->name()) + "_us"] = median(collector_ns[i]) / 1e3;
+  }
+  for (const auto& [name, us] : medians_us) state.counters[name] = us;
+}
+BENCHMARK(BM_Tick100msBreakdown)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // One benchmark per available collector, and the collector lists in stderr and the JSON context.
 [[maybe_unused]] const bool registered = [] {

@@ -1,7 +1,10 @@
 // Linux collectors: /proc and /sys, read under CollectorOptions::root so tests can use a fake
-// tree. Every path is resolved at construction; sample() only opens, reads into a buffer the
-// collector owns, and parses: no allocation after the first sample.
+// tree. Every path is resolved and opened at construction; sample() reads each file with one
+// pread() through a descriptor kept open (ProcFile), into a buffer the collector owns, and
+// parses: no allocation and no path lookup after construction.
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "paths.hpp"
+#include "proc_file.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/telemetry/collector.hpp"
 
@@ -27,7 +31,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 
 // Reads a whole small file into `buf`; returns the bytes read, or -1 (missing, EACCES, EINVAL
-// from a gated sensor, ...). No allocation.
+// from a gated sensor, ...). For construction; sample() reads through ProcFile.
 ssize_t read_into(const std::string& path, char* buf, std::size_t cap) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
@@ -134,10 +138,10 @@ class BaseCollector : public Collector {
 // resets, and the first sample has no value.
 class CpuCollector final : public BaseCollector {
  public:
-  explicit CpuCollector(const CollectorOptions& o) : stat_path_(under(o.root, "/proc/stat")), buf_(1 << 16) {
-    const ssize_t n = read_into(stat_path_, buf_.data(), buf_.size());
+  explicit CpuCollector(const CollectorOptions& o) : stat_(under(o.root, "/proc/stat")), buf_(1 << 16) {
+    const ssize_t n = stat_.read(buf_.data(), buf_.size());
     if (n <= 0) {
-      unavailable(stat_path_ + " is not readable");
+      unavailable(stat_.path() + " is not readable");
       return;
     }
     cpus_ = count_cpu_lines(buf_.data());
@@ -146,7 +150,7 @@ class CpuCollector final : public BaseCollector {
     for (std::size_t i = 0; i < cpus_; ++i) {
       const std::string f = under(o.root, fmt::format("/sys/devices/system/cpu/cpu{}/cpufreq/scaling_cur_freq", i));
       if (fs::exists(f)) {
-        freq_paths_.push_back(f);
+        freq_.emplace_back(f);
         freq_cpu_.push_back(i);
         channels_.push_back({fmt::format("cpu{}.freq_mhz", i), "MHz"});
       }
@@ -157,7 +161,7 @@ class CpuCollector final : public BaseCollector {
 
   void sample(std::int64_t, std::span<double> out) noexcept override {
     std::fill(out.begin(), out.end(), kNaN);
-    if (read_into(stat_path_, buf_.data(), buf_.size()) <= 0) return;
+    if (stat_.read(buf_.data(), buf_.size()) <= 0) return;
     if (count_cpu_lines(buf_.data()) != cpus_) {  // hot-plug: start over
       for (auto& p : prev_) p = {};
       return;
@@ -184,8 +188,7 @@ class CpuCollector final : public BaseCollector {
       ++slot;
       line = nl + 1;
     }
-    for (std::size_t i = 0; i < freq_paths_.size(); ++i)
-      out[1 + cpus_ + i] = read_number(freq_paths_[i]) / 1000.0;  // kHz -> MHz
+    for (std::size_t i = 0; i < freq_.size(); ++i) out[1 + cpus_ + i] = freq_[i].read_number() / 1000.0;  // kHz -> MHz
   }
 
  private:
@@ -203,10 +206,10 @@ class CpuCollector final : public BaseCollector {
     }
     return n;
   }
-  std::string stat_path_;
+  ProcFile stat_;
   std::vector<char> buf_;
   std::size_t cpus_ = 0;
-  std::vector<std::string> freq_paths_;
+  std::vector<ProcFile> freq_;
   std::vector<std::size_t> freq_cpu_;
   std::vector<Prev> prev_;  // [0] aggregate, [1..] per CPU
 };
@@ -214,14 +217,14 @@ class CpuCollector final : public BaseCollector {
 // ---- memory: /proc/meminfo. used = MemTotal - MemAvailable (as btop/nvtop).
 class MemoryCollector final : public BaseCollector {
  public:
-  explicit MemoryCollector(const CollectorOptions& o) : path_(under(o.root, "/proc/meminfo")) {
+  explicit MemoryCollector(const CollectorOptions& o) : meminfo_(under(o.root, "/proc/meminfo")) {
     char buf[8192];
-    if (read_into(path_, buf, sizeof buf) <= 0) {
-      unavailable(path_ + " is not readable");
+    if (meminfo_.read(buf, sizeof buf) <= 0) {
+      unavailable(meminfo_.path() + " is not readable");
       return;
     }
     if (std::isnan(keyed_value(buf, "MemAvailable"))) {
-      unavailable(path_ + " has no MemAvailable (kernel older than 3.14)");
+      unavailable(meminfo_.path() + " has no MemAvailable (kernel older than 3.14)");
       return;
     }
     channels_ = {{"mem.total_bytes", "B"}, {"mem.available_bytes", "B"}, {"mem.used_bytes", "B"},
@@ -231,7 +234,7 @@ class MemoryCollector final : public BaseCollector {
   void sample(std::int64_t, std::span<double> out) noexcept override {
     std::fill(out.begin(), out.end(), kNaN);
     char buf[8192];
-    if (read_into(path_, buf, sizeof buf) <= 0) return;
+    if (meminfo_.read(buf, sizeof buf) <= 0) return;
     const double total = keyed_value(buf, "MemTotal") * 1024, avail = keyed_value(buf, "MemAvailable") * 1024;
     const double swap_total = keyed_value(buf, "SwapTotal") * 1024, swap_free = keyed_value(buf, "SwapFree") * 1024;
     out[0] = total;
@@ -243,39 +246,70 @@ class MemoryCollector final : public BaseCollector {
   }
 
  private:
-  std::string path_;
+  ProcFile meminfo_;
 };
 
-// ---- process: /proc/<pid>/status (VmRSS, VmHWM, Threads) and /proc/<pid>/stat (utime+stime).
+// ---- process: RSS, peak RSS (VmHWM), threads and CPU % of one process.
+// Another process (CollectorOptions::pid), or any process under a fake root: /proc/<pid>/status
+// (VmRSS, VmHWM, Threads) and /proc/<pid>/stat (utime + stime, in clock ticks).
+// This process on the real /proc: CPU time from getrusage(RUSAGE_SELF) (the same utime + stime
+// as stat's, in µs instead of 10 ms ticks), and once getrusage() is shown to give VmHWM (see
+// sample_self()), the other three from sources that are cheaper than generating status (~60 lines,
+// the costliest read of a sample): the RSS from /proc/<pid>/statm (the kernel computes statm's
+// resident and status's VmRSS from the same counters), the peak from ru_maxrss, and the thread
+// count from the link count of /proc/<pid>/task, which procfs reports as 2 + the threads
+// (proc_task_getattr(); Threads in status is the same get_nr_threads()).
 class ProcessCollector final : public BaseCollector {
  public:
   explicit ProcessCollector(const CollectorOptions& o) {
     const int pid = o.pid > 0 ? o.pid : static_cast<int>(::getpid());
-    status_path_ = under(o.root, fmt::format("/proc/{}/status", pid));
-    stat_path_ = under(o.root, fmt::format("/proc/{}/stat", pid));
+    status_ = ProcFile(under(o.root, fmt::format("/proc/{}/status", pid)));
     char buf[4096];
-    if (read_into(status_path_, buf, sizeof buf) <= 0) {
-      unavailable(fmt::format("no process {} ({} is not readable)", pid, status_path_));
+    if (status_.read(buf, sizeof buf) <= 0) {
+      unavailable(fmt::format("no process {} ({} is not readable)", pid, status_.path()));
       return;
     }
-    ticks_per_s_ = static_cast<double>(::sysconf(_SC_CLK_TCK));
     channels_ = {{"proc.rss_bytes", "B"}, {"proc.rss_peak_bytes", "B"}, {"proc.threads", "1"}, {"proc.cpu_pct", "%"}};
+    self_ = pid == static_cast<int>(::getpid()) && (o.root.empty() || o.root == "/");
+    if (!self_) {
+      stat_ = ProcFile(under(o.root, fmt::format("/proc/{}/stat", pid)));
+      ticks_per_s_ = static_cast<double>(::sysconf(_SC_CLK_TCK));
+      return;
+    }
+    page_bytes_ = static_cast<double>(::sysconf(_SC_PAGESIZE));
+    statm_ = ProcFile(fmt::format("/proc/{}/statm", pid));
+    task_dir_ = ::open(fmt::format("/proc/{}/task", pid).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   }
+  ~ProcessCollector() override {
+    if (task_dir_ >= 0) ::close(task_dir_);
+  }
+  ProcessCollector(const ProcessCollector&) = delete;
+  ProcessCollector& operator=(const ProcessCollector&) = delete;
+
   std::string_view name() const noexcept override { return "process"; }
   void sample(std::int64_t now_ns, std::span<double> out) noexcept override {
     std::fill(out.begin(), out.end(), kNaN);
+    if (self_) sample_self(out);
+    else sample_other(out);
+    const double cpu_s = cpu_s_;
+    if (std::isnan(cpu_s)) return;
+    if (prev_ns_ > 0 && now_ns > prev_ns_)
+      out[3] = std::max(0.0, 100.0 * (cpu_s - prev_cpu_s_) / (static_cast<double>(now_ns - prev_ns_) / 1e9));
+    prev_ns_ = now_ns;
+    prev_cpu_s_ = cpu_s;
+  }
+
+ private:
+  void sample_other(std::span<double> out) noexcept {
     char buf[4096];
-    if (read_into(status_path_, buf, sizeof buf) > 0) {
-      out[0] = keyed_value(buf, "VmRSS") * 1024;
-      out[1] = keyed_value(buf, "VmHWM") * 1024;
-      out[2] = keyed_value(buf, "Threads");
-    }
-    const ssize_t n = read_into(stat_path_, buf, sizeof buf);
+    cpu_s_ = kNaN;
+    if (status_.read(buf, sizeof buf) > 0) read_status(buf, out);
+    const ssize_t n = stat_.read(buf, sizeof buf);
     if (n <= 0) return;
     // Fields after the last ')' (comm may hold spaces and parentheses): state is field 3,
     // utime/stime are fields 14/15, i.e. the 12th and 13th after the state.
     const char* p = std::strrchr(buf, ')');
-    if (!p) return;
+    if (!p || p[1] != ' ') return;
     p += 2;
     int field = 3;
     std::uint64_t utime = 0, stime = 0;
@@ -287,16 +321,61 @@ class ProcessCollector final : public BaseCollector {
       ++field;
       p = sp + 1;
     }
-    const double cpu_s = static_cast<double>(utime + stime) / ticks_per_s_;
-    if (prev_ns_ > 0 && now_ns > prev_ns_)
-      out[3] = std::max(0.0, 100.0 * (cpu_s - prev_cpu_s_) / (static_cast<double>(now_ns - prev_ns_) / 1e9));
-    prev_ns_ = now_ns;
-    prev_cpu_s_ = cpu_s;
+    cpu_s_ = static_cast<double>(utime + stime) / ticks_per_s_;
   }
 
- private:
-  std::string status_path_, stat_path_;
+  void sample_self(std::span<double> out) noexcept {
+    rusage ru{};
+    const bool have_ru = ::getrusage(RUSAGE_SELF, &ru) == 0;
+    cpu_s_ = have_ru ? seconds(ru.ru_utime) + seconds(ru.ru_stime) : kNaN;
+    const double peak_from_ru = have_ru ? static_cast<double>(ru.ru_maxrss) * 1024 : kNaN;
+    char buf[4096];
+    if (fast_) {
+      if (statm_.read(buf, sizeof buf) > 0) {
+        std::uint64_t pages[2] = {};  // "size resident shared text lib data dt", in pages
+        if (parse_u64s(buf, buf + std::strlen(buf), pages, 2) == 2) out[0] = static_cast<double>(pages[1]) * page_bytes_;
+      }
+      out[1] = std::isnan(out[0]) ? peak_from_ru : std::max(peak_from_ru, out[0]);
+      out[2] = threads_from_task_dir();
+      return;
+    }
+    if (status_.read(buf, sizeof buf) <= 0) return;
+    read_status(buf, out);
+    // ru_maxrss is max(VmHWM, the peak of the image this process was exec'd from: a program
+    // started by a 300 MB Python parent reads ~300 MB at first). Once a ru_maxrss read after a
+    // VmHWM is <= it, the inherited part can never be the maximum again and ru_maxrss (kB, like
+    // VmHWM) is VmHWM from then on. The current RSS joins the max in the fast path because
+    // VmHWM includes it too (the kernel raises its high-water mark lazily). The switch also
+    // checks the thread count against Threads (a thread started in between: next sample).
+    rusage after{};
+    if (statm_.is_open() && !std::isnan(out[1]) && ::getrusage(RUSAGE_SELF, &after) == 0 &&
+        static_cast<double>(after.ru_maxrss) * 1024 <= out[1] && threads_from_task_dir() == out[2]) {
+      fast_ = true;
+      status_ = ProcFile();  // not read again
+    }
+  }
+
+  double threads_from_task_dir() const noexcept {
+    struct stat st {};
+    if (task_dir_ < 0 || ::fstat(task_dir_, &st) != 0 || st.st_nlink < 3) return kNaN;
+    return static_cast<double>(st.st_nlink - 2);
+  }
+  static void read_status(const char* buf, std::span<double> out) noexcept {
+    out[0] = keyed_value(buf, "VmRSS") * 1024;
+    out[1] = keyed_value(buf, "VmHWM") * 1024;
+    out[2] = keyed_value(buf, "Threads");
+  }
+  static double seconds(const timeval& tv) noexcept {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  }
+
+  ProcFile status_, stat_, statm_;
+  int task_dir_ = -1;  // self_: /proc/<pid>/task, for its link count
+  bool self_ = false;  // this process, on the real /proc
+  bool fast_ = false;  // self_, and ru_maxrss has been shown to be VmHWM: statm + getrusage + fstat
+  double page_bytes_ = 4096;
   double ticks_per_s_ = 100;
+  double cpu_s_ = kNaN;  // this sample's process CPU time (s)
   std::int64_t prev_ns_ = 0;
   double prev_cpu_s_ = 0;
 };
@@ -317,15 +396,15 @@ class ThermalCollector final : public BaseCollector {
       if (!fs::exists(d / "temp")) continue;
       std::string type = read_text((d / "type").string());
       if (type.empty()) type = d.filename().string();
-      paths_.push_back((d / "temp").string());
+      sensors_.emplace_back((d / "temp").string());
       channels_.push_back({"thermal." + unique_name(seen, sanitize(type)) + ".temp_c", "°C"});
     }
     add_hwmon(o.root, seen);
-    if (paths_.empty()) unavailable("no thermal zones or hwmon temperature sensors under " + under(o.root, "/sys/class"));
+    if (sensors_.empty()) unavailable("no thermal zones or hwmon temperature sensors under " + under(o.root, "/sys/class"));
   }
   std::string_view name() const noexcept override { return "thermal"; }
   void sample(std::int64_t, std::span<double> out) noexcept override {
-    for (std::size_t i = 0; i < paths_.size(); ++i) out[i] = read_number(paths_[i]) / 1000.0;
+    for (std::size_t i = 0; i < sensors_.size(); ++i) out[i] = sensors_[i].read_number() / 1000.0;
   }
 
  private:
@@ -346,14 +425,14 @@ class ThermalCollector final : public BaseCollector {
         const std::string stem = in.substr(0, in.size() - 6);
         std::string label = read_text((d / (stem + "_label")).string());
         if (label.empty()) label = stem;
-        paths_.push_back((d / in).string());
+        sensors_.emplace_back((d / in).string());
         channels_.push_back({"hwmon." + unique_name(seen, (chip.empty() ? d.filename().string() : chip) + "." +
                                                               sanitize(label)) + ".temp_c",
                              "°C"});
       }
     }
   }
-  std::vector<std::string> paths_;
+  std::vector<ProcFile> sensors_;
 };
 
 // ---- power: RAPL energy counters (µJ, wrapping at max_energy_range_uj) → W over each sample
@@ -376,7 +455,7 @@ class PowerCollector final : public BaseCollector {
         continue;
       }
       Rapl r;
-      r.energy_path = energy;
+      r.energy = ProcFile(energy);
       r.max_range_uj = read_number((z / "max_energy_range_uj").string());
       // Sub-zones (intel-rapl:0:0) are parts of a package: they do not add to the total.
       const std::string id = z.filename().string();
@@ -387,14 +466,14 @@ class PowerCollector final : public BaseCollector {
       r.channel = channels_.size();
       channels_.push_back({"power.rapl." + nm + ".w", "W"});
       channels_.push_back({"energy.rapl." + nm + ".j", "J"});
-      rapl_.push_back(r);
+      rapl_.push_back(std::move(r));
     }
     for (const auto& d : fs::directory_iterator(under(o.root, "/sys/class/hwmon"), ec)) {
       for (const auto& f : fs::directory_iterator(d.path(), ec)) {
         const std::string n = f.path().filename().string();
         if (n.rfind("power", 0) == 0 && n.size() > 11 && n.substr(n.size() - 6) == "_input") {
           const std::string chip = sanitize(read_text((d.path() / "name").string()));
-          hwmon_paths_.push_back(f.path().string());
+          hwmon_.emplace_back(f.path().string());
           hwmon_channel_.push_back(channels_.size());
           channels_.push_back({"power.hwmon." + unique_name(seen, chip + "." + n.substr(0, n.size() - 6)) + ".w", "W"});
         }
@@ -414,7 +493,7 @@ class PowerCollector final : public BaseCollector {
     double total = 0;
     bool have_total = true;
     for (auto& r : rapl_) {
-      const double e = read_number(r.energy_path);
+      const double e = r.energy.read_number();
       if (std::isnan(e)) {
         have_total = false;
         continue;
@@ -434,12 +513,12 @@ class PowerCollector final : public BaseCollector {
       r.prev_ns = now_ns;
     }
     if (!rapl_.empty() && have_total) out[total_channel_] = total;
-    for (std::size_t i = 0; i < hwmon_paths_.size(); ++i) out[hwmon_channel_[i]] = read_number(hwmon_paths_[i]) / 1e6;
+    for (std::size_t i = 0; i < hwmon_.size(); ++i) out[hwmon_channel_[i]] = hwmon_[i].read_number() / 1e6;
   }
 
  private:
   struct Rapl {
-    std::string energy_path;
+    ProcFile energy;
     double max_range_uj = kNaN;
     bool top_level = true;
     std::size_t channel = 0;
@@ -447,12 +526,15 @@ class PowerCollector final : public BaseCollector {
     std::int64_t prev_ns = 0;
   };
   std::vector<Rapl> rapl_;
-  std::vector<std::string> hwmon_paths_;
+  std::vector<ProcFile> hwmon_;
   std::vector<std::size_t> hwmon_channel_;
   std::size_t total_channel_ = 0;
 };
 
 // ---- cgroup v2 of this process: CPU use and throttling (cpu.stat), memory.current/peak/max.
+// A memory file that does not exist at construction (no memory controller in this group, as on
+// a hybrid host whose memory controller is on v1; memory.peak before Linux 5.19) is NaN for the
+// collector's life rather than a failed open() on every sample.
 class CgroupCollector final : public BaseCollector {
  public:
   explicit CgroupCollector(const CollectorOptions& o) {
@@ -482,14 +564,15 @@ class CgroupCollector final : public BaseCollector {
       if (fs::exists(under(o.root, "/sys/fs/cgroup/unified" + rel) + "/cgroup.procs"))
         dir = under(o.root, "/sys/fs/cgroup/unified" + rel);
     while (!dir.empty() && dir.back() == '/') dir.pop_back();
-    cpu_stat_ = dir + "/cpu.stat";
-    if (read_into(cpu_stat_, buf, sizeof buf) <= 0) {
-      unavailable("no cgroup v2 cpu.stat at " + cpu_stat_);
+    cpu_stat_ = ProcFile(dir + "/cpu.stat");
+    if (cpu_stat_.read(buf, sizeof buf) <= 0) {
+      unavailable("no cgroup v2 cpu.stat at " + cpu_stat_.path());
       return;
     }
-    mem_current_ = dir + "/memory.current";
-    mem_peak_ = dir + "/memory.peak";
-    mem_max_ = dir + "/memory.max";
+    for (const char* f : {"memory.current", "memory.peak", "memory.max"}) {
+      ProcFile file(dir + "/" + f);
+      mem_.push_back(file.is_open() || fs::exists(file.path()) ? std::move(file) : ProcFile());
+    }
     channels_ = {{"cgroup.cpu_pct", "%"},           {"cgroup.nr_throttled", "1"},
                  {"cgroup.throttled_s", "s"},       {"cgroup.memory_current_bytes", "B"},
                  {"cgroup.memory_peak_bytes", "B"}, {"cgroup.memory_max_bytes", "B"}};
@@ -498,7 +581,7 @@ class CgroupCollector final : public BaseCollector {
   void sample(std::int64_t now_ns, std::span<double> out) noexcept override {
     std::fill(out.begin(), out.end(), kNaN);
     char buf[4096];
-    if (read_into(cpu_stat_, buf, sizeof buf) > 0) {
+    if (cpu_stat_.read(buf, sizeof buf) > 0) {
       const double usage_us = keyed_space_value(buf, "usage_usec");
       const double throttled = keyed_space_value(buf, "nr_throttled");
       const double throttled_us = keyed_space_value(buf, "throttled_usec");
@@ -514,9 +597,9 @@ class CgroupCollector final : public BaseCollector {
       prev_usage_us_ = usage_us;
       prev_ns_ = now_ns;
     }
-    out[3] = read_number(mem_current_);
-    out[4] = read_number(mem_peak_);  // kernel >= 5.19
-    out[5] = read_number(mem_max_);   // "max" (no limit) reads as NaN
+    out[3] = mem_[0].read_number();
+    out[4] = mem_[1].read_number();  // kernel >= 5.19
+    out[5] = mem_[2].read_number();  // "max" (no limit) reads as NaN
   }
 
  private:
@@ -536,7 +619,8 @@ class CgroupCollector final : public BaseCollector {
     }
     return kNaN;
   }
-  std::string cpu_stat_, mem_current_, mem_peak_, mem_max_;
+  ProcFile cpu_stat_;
+  std::vector<ProcFile> mem_;  // memory.current, memory.peak, memory.max; ProcFile() if absent
   std::int64_t first_ns_ = 0, prev_ns_ = 0;
   double prev_usage_us_ = 0, base_throttled_ = 0, base_throttled_us_ = 0;
 };
@@ -547,10 +631,10 @@ class PsiCollector final : public BaseCollector {
  public:
   explicit PsiCollector(const CollectorOptions& o) {
     for (const char* res : {"cpu", "memory", "io"}) {
-      const std::string p = under(o.root, std::string("/proc/pressure/") + res);
+      ProcFile file(under(o.root, std::string("/proc/pressure/") + res));
       char buf[512];
-      if (read_into(p, buf, sizeof buf) <= 0) continue;
-      files_.push_back({p, channels_.size()});
+      if (file.read(buf, sizeof buf) <= 0) continue;
+      files_.push_back({std::move(file), channels_.size()});
       channels_.push_back({fmt::format("psi.{}.some_pct", res), "%"});
       channels_.push_back({fmt::format("psi.{}.full_pct", res), "%"});
     }
@@ -561,7 +645,7 @@ class PsiCollector final : public BaseCollector {
     std::fill(out.begin(), out.end(), kNaN);
     for (auto& f : files_) {
       char buf[512];
-      if (read_into(f.path, buf, sizeof buf) <= 0) continue;
+      if (f.file.read(buf, sizeof buf) <= 0) continue;
       const double some = total_of(buf, "some"), full = total_of(buf, "full");
       if (f.prev_ns > 0 && now_ns > f.prev_ns) {
         const double dt_us = static_cast<double>(now_ns - f.prev_ns) / 1e3;
@@ -585,7 +669,7 @@ class PsiCollector final : public BaseCollector {
     return ec == std::errc() && end != t + 6 ? v : kNaN;
   }
   struct File {
-    std::string path;
+    ProcFile file;
     std::size_t channel;
     double prev_some = 0, prev_full = 0;
     std::int64_t prev_ns = 0;

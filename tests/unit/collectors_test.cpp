@@ -2,11 +2,20 @@
 // /proc of the machine running the tests.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
 
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
@@ -139,6 +148,99 @@ TEST(ProcessCollector, ReadsThisProcessRssPeakThreadsAndCpu) {
   EXPECT_NEAR(value_of(*c, row, "proc.cpu_pct"), truth_pct, 20.0);
 }
 
+// VmRSS, VmHWM and Threads of this process, read directly from /proc/self/status.
+struct StatusTruth {
+  double rss_bytes = 0, hwm_bytes = 0, threads = 0;
+};
+StatusTruth read_own_status() {
+  std::ifstream in("/proc/self/status");
+  StatusTruth t;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    double v = 0;
+    fields >> key >> v;
+    if (key == "VmRSS:") t.rss_bytes = v * 1024;
+    if (key == "VmHWM:") t.hwm_bytes = v * 1024;
+    if (key == "Threads:") t.threads = v;
+  }
+  return t;
+}
+
+// The collector keeps /proc/self files open and reads this process's figures from several
+// sources (status at first; statm, getrusage and /proc/self/task once it can): every sample
+// must agree with what status says at that moment.
+TEST(ProcessCollector, FollowsThisProcessThreadsAndMemoryAsTheyChange) {
+  auto c = one("process", {});
+  ASSERT_TRUE(c->available()) << c->reason();
+  constexpr double kSlackBytes = 4 << 20;  // allocations between the two reads (gtest, libc)
+  auto expect_matches_status = [&](const char* when) {
+    const auto row = sample(*c, now_ns());
+    const StatusTruth truth = read_own_status();
+    EXPECT_NEAR(value_of(*c, row, "proc.rss_bytes"), truth.rss_bytes, kSlackBytes) << when;
+    EXPECT_NEAR(value_of(*c, row, "proc.rss_peak_bytes"), truth.hwm_bytes, kSlackBytes) << when;
+    EXPECT_GE(value_of(*c, row, "proc.rss_peak_bytes"), value_of(*c, row, "proc.rss_bytes")) << when;
+    EXPECT_EQ(value_of(*c, row, "proc.threads"), truth.threads) << when;
+    return row;
+  };
+  const auto before = expect_matches_status("at start");
+
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+  std::vector<std::thread> extra;
+  for (int i = 0; i < 3; ++i)
+    extra.emplace_back([&] {
+      std::unique_lock lock(m);
+      cv.wait(lock, [&] { return release; });
+    });
+  const auto with_threads = expect_matches_status("with 3 more threads");
+  // At least: a sanitizer's runtime may start a thread of its own in between.
+  EXPECT_GE(value_of(*c, with_threads, "proc.threads"), value_of(*c, before, "proc.threads") + 3);
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  for (auto& t : extra) t.join();
+
+  constexpr std::size_t kBlock = 96u << 20;
+  auto block = std::make_unique<char[]>(kBlock);
+  std::memset(block.get(), 1, kBlock);  // touch every page
+  const auto grown = expect_matches_status("after touching 96 MiB");
+  EXPECT_GT(value_of(*c, grown, "proc.rss_bytes"), value_of(*c, before, "proc.rss_bytes") + 80e6);
+  block.reset();  // returned to the system, or kept by a sanitizer's allocator: status says which
+  const auto freed = expect_matches_status("after freeing it");
+  EXPECT_GE(value_of(*c, freed, "proc.rss_peak_bytes"), value_of(*c, grown, "proc.rss_bytes") - kSlackBytes)
+      << "the peak stays";
+  expect_matches_status("once more");
+}
+
+// Another process is read through /proc/<pid>/status and stat kept open: once it exits, the
+// kept descriptors must give NaN, not the last text they read.
+TEST(ProcessCollector, ReadsAnotherProcessAndGivesNaNOnceItIsGone) {
+  pid_t child = 0;
+  char arg0[] = "sleep", arg1[] = "30";
+  char* argv[] = {arg0, arg1, nullptr};
+  ASSERT_EQ(::posix_spawnp(&child, "sleep", nullptr, nullptr, argv, environ), 0);
+  CollectorOptions o;
+  o.pid = child;
+  auto c = one("process", o);
+  ASSERT_TRUE(c->available()) << c->reason();
+  sample(*c, now_ns());
+  const auto alive = sample(*c, now_ns() + 1);
+  EXPECT_GT(value_of(*c, alive, "proc.rss_bytes"), 0.0);
+  EXPECT_GE(value_of(*c, alive, "proc.rss_peak_bytes"), value_of(*c, alive, "proc.rss_bytes"));
+  EXPECT_EQ(value_of(*c, alive, "proc.threads"), 1.0);
+  EXPECT_GE(value_of(*c, alive, "proc.cpu_pct"), 0.0);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  const auto gone = sample(*c, now_ns() + 2);
+  for (const auto& ch : c->channels()) EXPECT_TRUE(std::isnan(value_of(*c, gone, ch.name))) << ch.name;
+}
+
 TEST(ProcessCollector, AMissingPidIsNotAvailable) {
   CollectorOptions o;
   o.pid = 999'999'999;
@@ -166,6 +268,59 @@ TEST(ThermalCollector, ReadsZonesAndHwmonAndSurvivesAZoneThatDisappears) {
   row = sample(*c, 2);
   EXPECT_TRUE(std::isnan(value_of(*c, row, "thermal.gpu-thermal.temp_c")));
   EXPECT_DOUBLE_EQ(value_of(*c, row, "thermal.cpu-thermal.temp_c"), 45.5);
+}
+
+// Sensors are read through descriptors kept open between samples; a plain file (as in this
+// fake tree) must still be seen when rewritten in place, replaced by a rename, removed and
+// created again.
+TEST(ThermalCollector, SeesASensorFileRewrittenReplacedRemovedAndRecreated) {
+  FakeRoot fake;
+  fake.write("/sys/class/thermal/thermal_zone0/type", "cpu-thermal\n");
+  fake.write("/sys/class/thermal/thermal_zone0/temp", "41000\n");
+  auto c = one("thermal", fake.options());
+  ASSERT_TRUE(c->available()) << c->reason();
+  const std::string ch = "thermal.cpu-thermal.temp_c";
+  EXPECT_DOUBLE_EQ(value_of(*c, sample(*c, 1), ch), 41.0);
+  fake.write("/sys/class/thermal/thermal_zone0/temp", "9500\n");  // in place, and shorter
+  EXPECT_DOUBLE_EQ(value_of(*c, sample(*c, 2), ch), 9.5);
+  fake.write("/sys/class/thermal/thermal_zone0/temp.new", "42000\n");
+  const fs::path zone = fs::path(fake.options().root) / "sys/class/thermal/thermal_zone0";
+  fs::rename(zone / "temp.new", zone / "temp");  // an atomic replacement: a new inode
+  EXPECT_DOUBLE_EQ(value_of(*c, sample(*c, 3), ch), 42.0);
+  fake.remove("/sys/class/thermal/thermal_zone0/temp");
+  EXPECT_TRUE(std::isnan(value_of(*c, sample(*c, 4), ch)));
+  EXPECT_TRUE(std::isnan(value_of(*c, sample(*c, 5), ch)));
+  fake.write("/sys/class/thermal/thermal_zone0/temp", "43000\n");
+  EXPECT_DOUBLE_EQ(value_of(*c, sample(*c, 6), ch), 43.0);
+}
+
+std::size_t open_descriptors() {
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{}));
+}
+
+// Collectors keep at most 256 descriptors open in all (ProcFile::kMaxKeptOpen); the files
+// beyond are opened on each read, and every one is still read.
+TEST(ThermalCollector, ManySensorsAreAllReadWithABoundedNumberOfOpenFiles) {
+  FakeRoot fake;
+  constexpr int kSensors = 264;
+  const std::string chip = "/sys/class/hwmon/hwmon0/";
+  fake.write(chip + "name", "big\n");
+  auto input = [&](int i) { return chip + "temp" + std::to_string(i + 1) + "_input"; };
+  auto channel = [](int i) { return "hwmon.big.temp" + std::to_string(i + 1) + ".temp_c"; };
+  for (int i = 0; i < kSensors; ++i) fake.write(input(i), std::to_string(1000 * i) + "\n");
+  const std::size_t fds_before = open_descriptors();
+  auto c = one("thermal", fake.options());
+  ASSERT_EQ(c->channels().size(), static_cast<std::size_t>(kSensors));
+  EXPECT_LE(open_descriptors(), fds_before + 256);
+  EXPECT_GE(open_descriptors(), fds_before + 200) << "most sensors keep their file open";
+  auto row = sample(*c, 1);
+  for (int i = 0; i < kSensors; ++i) EXPECT_DOUBLE_EQ(value_of(*c, row, channel(i)), i);
+  for (int i = 0; i < kSensors; ++i) fake.write(input(i), std::to_string(1000 * i + 500) + "\n");
+  row = sample(*c, 2);
+  for (int i = 0; i < kSensors; ++i) EXPECT_DOUBLE_EQ(value_of(*c, row, channel(i)), i + 0.5) << "re-read";
+  EXPECT_LE(open_descriptors(), fds_before + 256);
+  c.reset();
+  EXPECT_EQ(open_descriptors(), fds_before);
 }
 
 TEST(ThermalCollector, SaysWhyWhenThereAreNoSensors) {
@@ -221,9 +376,11 @@ TEST(CgroupCollector, ReadsCpuThrottlingAndMemoryOfAPureV2Group) {
   fake.write("/sys/fs/cgroup/bench.slice/memory.max", "max\n");
   auto c = one("cgroup", fake.options());
   ASSERT_TRUE(c->available()) << c->reason();
-  sample(*c, 1'000'000'000);
+  EXPECT_DOUBLE_EQ(value_of(*c, sample(*c, 1'000'000'000), "cgroup.memory_current_bytes"), 4096000.0);
   fake.write("/sys/fs/cgroup/bench.slice/cpu.stat", "usage_usec 1500000\nnr_periods 20\nnr_throttled 5\nthrottled_usec 305000\n");
+  fake.write("/sys/fs/cgroup/bench.slice/memory.current", "512\n");
   const auto row = sample(*c, 2'000'000'000);
+  EXPECT_DOUBLE_EQ(value_of(*c, row, "cgroup.memory_current_bytes"), 512.0);
   EXPECT_DOUBLE_EQ(value_of(*c, row, "cgroup.cpu_pct"), 50.0);
   EXPECT_DOUBLE_EQ(value_of(*c, row, "cgroup.nr_throttled"), 3.0);
   EXPECT_DOUBLE_EQ(value_of(*c, row, "cgroup.throttled_s"), 0.3);
@@ -237,7 +394,14 @@ TEST(CgroupCollector, FindsTheUnifiedHierarchyOfAHybridHostAndRejectsV1Only) {
   hybrid.write("/sys/fs/cgroup/unified/cgroup.procs", "1\n");
   hybrid.write("/sys/fs/cgroup/unified/cpu.stat", "usage_usec 5\nuser_usec 3\nsystem_usec 2\n");
   auto c = one("cgroup", hybrid.options());
-  EXPECT_TRUE(c->available()) << c->reason();
+  ASSERT_TRUE(c->available()) << c->reason();
+  sample(*c, 1'000'000'000);
+  hybrid.write("/sys/fs/cgroup/unified/cpu.stat", "usage_usec 250005\nuser_usec 3\nsystem_usec 2\n");
+  const auto row = sample(*c, 2'000'000'000);
+  EXPECT_DOUBLE_EQ(value_of(*c, row, "cgroup.cpu_pct"), 25.0);
+  // No memory controller on v2 here: its files do not exist, and read as NaN.
+  EXPECT_TRUE(std::isnan(value_of(*c, row, "cgroup.memory_current_bytes")));
+  EXPECT_TRUE(std::isnan(value_of(*c, row, "cgroup.memory_max_bytes")));
   FakeRoot v1;
   v1.write("/proc/self/cgroup", "4:memory:/x\n1:cpu:/\n");
   auto d = one("cgroup", v1.options());
