@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries
   nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpqxx-dev libboost-dev libssl-dev
+  prometheus-cpp-dev
   # the HTML report's front end (npm ci in web/), its browser tests and PDF printing
   nodejs chromium poppler-utils
   libtorch-dev libopencv-dnn-dev libopencv-core-dev
@@ -15,6 +16,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # the PostgreSQL store tests start their own server (initdb in a temp dir)
   postgresql-15
+  # the Prometheus exposition's tests: promtool check metrics, and a real server scraping trackiq
+  prometheus
   python3 python3-numpy python3-scipy python3-jsonschema python3-torch python3-onnx python3-psutil
   # a comma-decimal locale, to test locale-independent number formatting
   locales

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -14,6 +16,7 @@
 #include "commands.hpp"
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/server/prometheus.hpp"
 #include "trackiq/telemetry/sampler.hpp"
 
 namespace trackiq::cli {
@@ -31,11 +34,14 @@ struct MonitorFlags {
   std::string format;
   std::string tegrastats_log;
   std::string root = "/";
+  std::string listen;
   bool quiet = false;
 };
 
-int monitor(const MonitorFlags& f) {
-  const auto duration = parse_duration_ns(f.duration);
+int monitor(const MonitorFlags& f, bool duration_given) {
+  // An exporter runs until stopped unless --duration says otherwise.
+  const bool forever = !f.listen.empty() && !duration_given;
+  const auto duration = forever ? std::optional<std::int64_t>(INT64_MAX) : parse_duration_ns(f.duration);
   if (!duration || *duration <= 0) throw InputError(fmt::format("--duration '{}': not a duration (e.g. 30s)", f.duration));
   const auto interval = parse_duration_ns(f.interval);
   if (!interval || *interval < 1'000'000)
@@ -52,20 +58,24 @@ int monitor(const MonitorFlags& f) {
   co.tegrastats_log = f.tegrastats_log;
   auto collectors = telemetry::make_collectors(split_list(f.collectors), co);
 
-  std::FILE* out = stdout;
+  // With --listen, rows go to a file only when --output names one.
+  std::FILE* out = f.listen.empty() ? stdout : nullptr;
   if (!f.output.empty()) {
     out = std::fopen(f.output.c_str(), "w");
     if (!out) throw InputError(f.output, 0, "cannot open for writing");
   }
   const std::int64_t t0 = now_ns();
-  telemetry::StreamSink sink(out, format, t0);
+  std::optional<telemetry::StreamSink> file_sink;
+  if (out) file_sink.emplace(out, format, t0);
+  std::unique_ptr<server::PrometheusExporter> exporter;
+  if (!f.listen.empty()) exporter = std::make_unique<server::PrometheusExporter>(f.listen, file_sink ? &*file_sink : nullptr);
   telemetry::SamplerOptions so;
   so.interval_ns = *interval;
-  so.sink = &sink;
+  so.sink = exporter ? static_cast<telemetry::RowSink*>(exporter.get()) : &*file_sink;
   telemetry::Sampler sampler(std::move(collectors), so);
   for (const auto& u : sampler.unavailable()) fmt::print(stderr, "monitor: {}\n", u);
   if (sampler.channels().empty()) {
-    if (out != stdout) std::fclose(out);
+    if (out && out != stdout) std::fclose(out);
     throw InputError("monitor: none of the requested collectors is available here");
   }
   struct sigaction sa {};
@@ -73,7 +83,12 @@ int monitor(const MonitorFlags& f) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
-  const bool status = !f.quiet && ::isatty(STDERR_FILENO) && out != stdout;
+  if (exporter) {
+    // Tests and scripts read this line to find a port picked with :0.
+    fmt::print(stderr, "monitor: serving Prometheus metrics at http://{}/metrics\n", exporter->address());
+    std::fflush(stderr);
+  }
+  const bool status = !f.quiet && ::isatty(STDERR_FILENO) && out != stdout && !exporter;
   const long cpu_col = [&] {
     for (std::size_t i = 0; i < sampler.channels().size(); ++i)
       if (sampler.channels()[i].name == "cpu.util_pct") return static_cast<long>(i);
@@ -93,8 +108,8 @@ int monitor(const MonitorFlags& f) {
   }
   sampler.stop();
   if (status) fmt::print(stderr, "\r\033[K");
-  if (out != stdout && std::fclose(out) != 0) throw Error(fmt::format("{}: write failed", f.output));
-  if (!f.quiet && out != stdout)
+  if (out && out != stdout && std::fclose(out) != 0) throw Error(fmt::format("{}: write failed", f.output));
+  if (!f.quiet && out && out != stdout)
     fmt::print(stderr, "monitor: {} rows of {} channels to {}{}\n", sampler.series().rows_taken, sampler.channels().size(),
                f.output, g_interrupted.load() ? " (interrupted)" : "");
   return kExitOk;
@@ -113,7 +128,12 @@ Action setup_monitor(CLI::App& sub) {
       "  trackiq monitor --duration 3\n"
       "  trackiq monitor --duration 60s --interval 250ms --collectors cpu,memory,nvml --output gpu.csv\n"
       "  trackiq monitor --pid 4242 --collectors process,cpu --output proc.jsonl\n"
-      "  trackiq monitor --collectors tegrastats --tegrastats-log board.log --output board.csv");
+      "  trackiq monitor --collectors tegrastats --tegrastats-log board.log --output board.csv\n"
+      "  trackiq monitor --listen 127.0.0.1:9101                 # a Prometheus exporter, until Ctrl-C\n"
+      "  trackiq monitor --listen 0.0.0.0:9101 --interval 1s     # scraped by a fleet's Prometheus\n\n"
+      "With --listen HOST:PORT the latest sample is served at http://HOST:PORT/metrics in the Prometheus\n"
+      "text format 0.0.4 (names and units: docs/metrics.md, \"Prometheus names\"); it runs until Ctrl-C unless\n"
+      "--duration is given, and writes rows only with --output. Port 0 picks a free port (printed on stderr).");
   sub.add_option("--duration,-d", f->duration, "How long to sample (plain numbers are seconds)")->capture_default_str();
   sub.add_option("--interval,-i", f->interval, "Sampling interval")->capture_default_str();
   sub.add_option("--collectors,-c", f->collectors,
@@ -124,8 +144,11 @@ Action setup_monitor(CLI::App& sub) {
   sub.add_option("--format", f->format, "csv or jsonl (default: from the --output extension)");
   sub.add_option("--tegrastats-log", f->tegrastats_log, "Replay a tegrastats log instead of running tegrastats");
   sub.add_option("--root", f->root, "Read /proc and /sys under DIR (a fake tree, for tests)")->capture_default_str();
+  auto* duration_opt = sub.get_option("--duration");
+  sub.add_option("--listen", f->listen,
+                 "Serve the latest sample as Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9101)");
   sub.add_flag("--quiet,-q", f->quiet, "No status line or summary on stderr");
-  return [f] { return monitor(*f); };
+  return [f, duration_opt] { return monitor(*f, duration_opt->count() > 0); };
 }
 
 }  // namespace trackiq::cli

@@ -4,7 +4,18 @@
 // the sanitizers see the CLI's own code, the sampler thread and the load engine end to end.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <regex>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -17,6 +28,55 @@
 namespace trackiq::test {
 namespace {
 namespace fs = std::filesystem;
+
+// A program running beside the test, stdout and stderr to `log`; SIGTERM when destroyed.
+class Background {
+ public:
+  Background(std::vector<std::string> args, const std::string& log) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    if (posix_spawnp(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~Background() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  bool ok() const { return pid_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Polls `pred` for up to `seconds`.
+template <class F>
+bool eventually(double seconds, F pred) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return pred();
+}
 
 std::size_t lines_of(const std::string& path) {
   const std::string text = read_file(path);
@@ -90,6 +150,63 @@ TEST(CliLight, LoadAgainstTheReferenceServerClosedAndStreaming) {
                             dir);
   ASSERT_EQ(chat.exit_code, 0) << chat.out << chat.err;
   EXPECT_NE(read_file(dir.file("chat.json")).find("mean_ttft_ms"), std::string::npos);
+}
+
+// `monitor --listen` scraped by a real Prometheus server (1 s interval); the values are read back
+// through Prometheus' HTTP query API.
+TEST(CliLight, APrometheusServerScrapesMonitorListen) {
+  TempDir dir;
+  Background monitor({kTrackiqBin, "monitor", "--listen", "127.0.0.1:0", "--duration", "60", "--interval", "200ms",
+                      "--collectors", "cpu,memory,process"},
+                     dir.file("monitor.log"));
+  ASSERT_TRUE(monitor.ok());
+  std::string target;
+  ASSERT_TRUE(eventually(10, [&] {
+    std::smatch m;
+    const std::string log = read_file(dir.file("monitor.log"));
+    if (std::regex_search(log, m, std::regex(R"(metrics at http://(127\.0\.0\.1:\d+)/metrics)"))) target = m[1];
+    return !target.empty();
+  })) << read_file(dir.file("monitor.log"));
+
+  const int port = free_port();
+  std::ofstream(dir.file("prometheus.yml")) << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                                               "scrape_configs:\n"
+                                               "  - job_name: board\n"
+                                               "    static_configs: [{targets: ['"
+                                            << target << "']}]\n";
+  Background prometheus({"prometheus", "--config.file=" + dir.file("prometheus.yml"),
+                         "--storage.tsdb.path=" + dir.file("tsdb"), "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+                        dir.file("prometheus.log"));
+  ASSERT_TRUE(prometheus.ok());
+  // PromQL through the HTTP API: "metric{labels} value" per series of the result.
+  const auto query = [&](const std::string& promql) {
+    return run_process({"/usr/bin/python3", "-c",
+                        "import json, sys, urllib.parse, urllib.request\n"
+                        "u = sys.argv[1] + '/api/v1/query?query=' + urllib.parse.quote(sys.argv[2])\n"
+                        "for r in json.load(urllib.request.urlopen(u))['data']['result']:\n"
+                        "    m = r['metric']\n"
+                        "    print(m.pop('__name__', ''), sorted(m.items()), r['value'][1])\n",
+                        "http://127.0.0.1:" + std::to_string(port), promql})
+        .out;
+  };
+  std::string mem;
+  ASSERT_TRUE(eventually(30, [&] {
+    mem = query("trackiq_memory_total_bytes");
+    return !mem.empty();
+  })) << read_file(dir.file("prometheus.log")) << read_file(dir.file("monitor.log"));
+  // MemTotal from /proc/meminfo, in bytes, exactly.
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  long long kib = 0;
+  while (meminfo >> key >> kib)
+    if (key == "MemTotal:") break;
+  EXPECT_NE(mem.find("('instance', '" + target + "'), ('job', 'board')] " + std::to_string(kib * 1024)),
+            std::string::npos)
+      << mem;
+  const std::string cores = query("trackiq_cpu_core_utilization_ratio");
+  EXPECT_NE(cores.find("trackiq_cpu_core_utilization_ratio [('cpu', '0'), ('instance'"), std::string::npos) << cores;
+  const std::string samples = query("trackiq_exporter_samples_total > 0");
+  EXPECT_NE(samples.find("trackiq_exporter_samples_total"), std::string::npos) << samples;
 }
 
 TEST(CliLight, AnEngineWithoutItsPluginIsNotAvailable) {

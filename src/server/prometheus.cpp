@@ -1,0 +1,229 @@
+// Prometheus exposition of live telemetry (include/trackiq/server/prometheus.hpp).
+#include "trackiq/server/prometheus.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "trackiq/core/error.hpp"
+
+namespace trackiq::server {
+namespace {
+
+std::vector<std::string> split_dots(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = s.find('.', start);
+    out.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) return out;
+    start = dot + 1;
+  }
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// The channel name without its unit token: "used_pct" -> "used", "w" (a bare unit) -> "".
+std::string strip_unit(const std::string& s, const std::string& token) {
+  if (s == token) return "";
+  if (ends_with(s, "_" + token)) return s.substr(0, s.size() - token.size() - 1);
+  return s;
+}
+
+// Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*; label values are free text.
+std::string sanitize(const std::string& s) {
+  std::string out;
+  for (const char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  return out;
+}
+
+}  // namespace
+
+PromSeries prometheus_series(const telemetry::Channel& c) {
+  PromSeries p;
+  auto parts = split_dots(c.name);
+  std::string subsystem = parts.front();
+  static const std::regex indexed(R"(^(cpu|gpu)(\d+)$)");
+  std::smatch m;
+  std::string collector = subsystem;
+  if (std::regex_match(subsystem, m, indexed)) {
+    const std::string kind = m[1].str(), index = m[2].str();  // copies: `subsystem` changes below
+    collector = kind;
+    if (kind == "cpu") {
+      subsystem = "cpu_core";
+      p.labels.emplace_back("cpu", index);
+    } else {
+      subsystem = "gpu";
+      p.labels.emplace_back("device", parts.front());
+    }
+  } else if (subsystem == "mem") {
+    subsystem = "memory";
+  } else if (subsystem == "proc") {
+    subsystem = "process";
+  }
+  // Middle parts name an instance of the subsystem: a thermal zone, a power domain, a PSI
+  // resource, a rail.
+  const std::string key = subsystem == "thermal" ? "zone"
+                          : subsystem == "power"  ? "domain"
+                          : subsystem == "psi"    ? "resource"
+                                                  : "name";
+  std::string instance;
+  for (std::size_t i = 1; i + 1 < parts.size(); ++i) instance += (instance.empty() ? "" : ".") + parts[i];
+  if (!instance.empty()) p.labels.emplace_back(key, instance);
+
+  std::string stem = parts.size() > 1 ? parts.back() : "";
+  std::string suffix;
+  if (c.unit == "%") {
+    stem = strip_unit(stem, "pct");
+    suffix = "ratio";
+    p.scale = 0.01;
+  } else if (c.unit == "B") {
+    stem = strip_unit(stem, "bytes");
+    suffix = "bytes";
+  } else if (c.unit == "°C") {
+    stem = strip_unit(stem, "c");
+    suffix = "celsius";
+  } else if (c.unit == "W") {
+    stem = strip_unit(stem, "w");
+    suffix = "watts";
+  } else if (c.unit == "J") {
+    stem = strip_unit(stem, "j");
+    if (stem.empty()) stem = "energy";
+    suffix = "joules_total";
+    p.counter = true;
+  } else if (c.unit == "MHz") {
+    stem = strip_unit(stem, "mhz");
+    suffix = "hertz";
+    p.scale = 1e6;
+  } else if (c.unit == "s") {
+    stem = strip_unit(stem, "s");
+    suffix = "seconds";
+  }
+  if (stem == "util") stem = "utilization";
+  if (stem == "temp") stem = "temperature";
+  if (c.name == "cpu.util_pct") stem = "utilization";
+  std::string metric = "trackiq_" + subsystem;
+  for (const std::string& piece : {stem, suffix})
+    if (!piece.empty()) metric += "_" + piece;
+  p.metric = sanitize(metric);
+  p.help = fmt::format("{} ({}{}), from trackiq's {} collector", c.name, c.unit.empty() ? "1" : c.unit,
+                       p.scale != 1.0 ? fmt::format(" x {:g}", p.scale) : "", collector);
+  return p;
+}
+
+struct PrometheusExporter::Impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::unique_ptr<prometheus::Exposer> exposer;
+  telemetry::RowSink* next = nullptr;
+  std::string address;
+  struct Slot {
+    prometheus::Gauge* gauge = nullptr;
+    prometheus::Counter* counter = nullptr;
+    double scale = 1.0;
+    double last = NAN;  // counters: the last cumulative value seen
+  };
+  std::vector<Slot> slots;
+  prometheus::Counter* samples = nullptr;
+  prometheus::Gauge* last_sample = nullptr;
+};
+
+PrometheusExporter::PrometheusExporter(const std::string& listen, telemetry::RowSink* next)
+    : impl_(std::make_unique<Impl>()) {
+  static const std::regex addr(R"(^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$)");
+  std::smatch m;
+  if (!std::regex_match(listen, m, addr) || std::stoi(m[2].str()) > 65535)
+    throw InputError(fmt::format("--listen '{}': expected HOST:PORT, e.g. 127.0.0.1:9101 (port 0: any free port)", listen));
+  impl_->next = next;
+  try {
+    impl_->exposer = std::make_unique<prometheus::Exposer>(listen, 2);
+  } catch (const std::exception& e) {
+    throw NotAvailableError(fmt::format("cannot listen on {}: {}", listen, e.what()));
+  }
+  const auto ports = impl_->exposer->GetListeningPorts();
+  impl_->address = fmt::format("{}:{}", m[1].str(), ports.empty() ? 0 : ports.front());
+  impl_->samples = &prometheus::BuildCounter()
+                        .Name("trackiq_exporter_samples_total")
+                        .Help("Telemetry samples taken by this exporter")
+                        .Register(*impl_->registry)
+                        .Add({});
+  impl_->last_sample = &prometheus::BuildGauge()
+                            .Name("trackiq_exporter_last_sample_timestamp_seconds")
+                            .Help("Unix time of the latest telemetry sample")
+                            .Register(*impl_->registry)
+                            .Add({});
+  impl_->exposer->RegisterCollectable(impl_->registry);
+}
+
+PrometheusExporter::~PrometheusExporter() = default;
+
+void PrometheusExporter::begin(const std::vector<telemetry::Channel>& channels) {
+  std::map<std::string, prometheus::Family<prometheus::Gauge>*> gauges;
+  std::map<std::string, prometheus::Family<prometheus::Counter>*> counters;
+  std::set<std::string> seen;  // metric + labels: two channels must not share a series
+  impl_->slots.clear();
+  for (const auto& c : channels) {
+    PromSeries p = prometheus_series(c);
+    std::string key = p.metric;
+    for (const auto& [k, v] : p.labels) key += "|" + k + "=" + v;
+    if (!seen.insert(key).second) p.labels.emplace_back("channel", c.name);
+    const std::map<std::string, std::string> labels(p.labels.begin(), p.labels.end());
+    Impl::Slot slot;
+    slot.scale = p.scale;
+    if (p.counter) {
+      auto& fam = counters[p.metric];
+      if (!fam) fam = &prometheus::BuildCounter().Name(p.metric).Help(p.help).Register(*impl_->registry);
+      slot.counter = &fam->Add(labels);
+    } else {
+      auto& fam = gauges[p.metric];
+      if (!fam) fam = &prometheus::BuildGauge().Name(p.metric).Help(p.help).Register(*impl_->registry);
+      slot.gauge = &fam->Add(labels);
+    }
+    impl_->slots.push_back(slot);
+  }
+  if (impl_->next) impl_->next->begin(channels);
+}
+
+void PrometheusExporter::row(std::int64_t t_ns, std::span<const double> values) {
+  for (std::size_t i = 0; i < values.size() && i < impl_->slots.size(); ++i) {
+    auto& s = impl_->slots[i];
+    const double v = values[i];
+    if (std::isnan(v)) continue;
+    if (s.gauge) {
+      s.gauge->Set(v * s.scale);
+    } else if (s.counter) {
+      // A cumulative reading: add what it grew by (a counter reset, e.g. a wrapped energy
+      // register the collector did not unwrap, restarts from the new value).
+      const double delta = std::isnan(s.last) ? v : (v >= s.last ? v - s.last : v);
+      if (delta > 0) s.counter->Increment(delta * s.scale);
+      s.last = v;
+    }
+  }
+  impl_->samples->Increment();
+  impl_->last_sample->Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  if (impl_->next) impl_->next->row(t_ns, values);
+}
+
+std::string PrometheusExporter::address() const { return impl_->address; }
+
+std::string PrometheusExporter::text() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, impl_->registry->Collect());
+  return out.str();
+}
+
+}  // namespace trackiq::server
