@@ -37,5 +37,6 @@ Action setup_compare(CLI::App& sub);
 Action setup_report(CLI::App& sub);
 Action setup_import(CLI::App& sub);
 Action setup_load(CLI::App& sub);
+Action setup_kv_cache(CLI::App& sub);
 
 }  // namespace trackiq::cli

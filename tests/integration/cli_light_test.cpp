@@ -209,6 +209,30 @@ TEST(CliLight, APrometheusServerScrapesMonitorListen) {
   EXPECT_NE(samples.find("trackiq_exporter_samples_total"), std::string::npos) << samples;
 }
 
+TEST(CliLight, KvCacheFromAConfigFileAndItsErrors) {
+  TempDir dir;
+  std::ofstream(dir.file("config.json")) << "{\n  \"hidden_size\": 4096,\n  \"num_attention_heads\": 32,\n"
+                                            "  \"num_hidden_layers\": 32,\n  \"num_key_value_heads\": 8\n}\n";
+  const auto r = trackiq({"kv-cache", "--config", dir.file("config.json"), "--seq-len", "8192", "--batch", "16",
+                          "--memory", "80GiB", "--params", "8.03e9", "--json"},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"bytes_per_token\": 131072"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"max_batch_at_seq_len\": 57"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"attention\": \"GQA\""), std::string::npos) << r.out;
+
+  std::ofstream(dir.file("bad.json")) << "{\n  \"num_hidden_layers\": 32,\n  \"num_attention_heads\": 0\n}\n";
+  const auto bad = trackiq({"kv-cache", "--config", dir.file("bad.json"), "--seq-len", "10"}, dir);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(dir.file("bad.json") + ":3: 'num_attention_heads' must be a positive integer"), std::string::npos)
+      << bad.err;
+  const auto gpu = trackiq({"kv-cache", "--layers", "2", "--kv-heads", "1", "--head-dim", "8", "--seq-len", "10",
+                            "--device", "gpu7"},
+                           dir);
+  EXPECT_EQ(gpu.exit_code, 2);
+  EXPECT_NE(gpu.err.find("not available: --device gpu7"), std::string::npos) << gpu.err;
+}
+
 TEST(CliLight, AnEngineWithoutItsPluginIsNotAvailable) {
   TempDir dir;
   // An empty folder first on the path, and a program folder without plugins: nothing to load.
