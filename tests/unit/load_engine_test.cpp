@@ -312,10 +312,12 @@ TEST(LoadEngine, StreamingTimingMatchesTheServersGroundTruth) {
       EXPECT_EQ(r.events.size(), 12u) << "the role-only and usage chunks are not output";
     }
     const LlmRunMetrics m = compute_llm_metrics(recs);
-    EXPECT_NEAR(m.ttft.median_ms, 40.0, 2.0) << "split=" << split;
-    EXPECT_NEAR(m.tpot.median_ms, 8.0, 2.0) << "split=" << split;
-    EXPECT_NEAR(m.itl.median_ms, 8.0, 2.0) << "split=" << split;
-    EXPECT_NEAR(m.e2el.median_ms, 40.0 + 11 * 8.0, 3.0) << "split=" << split;
+    // Bounds: the server's timers and our stamps both wait for a CPU on a shared 2-core machine
+    // (+3.3 ms seen with four builds running); a definition error is a whole ITL (8 ms) or more.
+    EXPECT_NEAR(m.ttft.median_ms, 40.0, 5.0) << "split=" << split;
+    EXPECT_NEAR(m.tpot.median_ms, 8.0, 3.0) << "split=" << split;
+    EXPECT_NEAR(m.itl.median_ms, 8.0, 3.0) << "split=" << split;
+    EXPECT_NEAR(m.e2el.median_ms, 40.0 + 11 * 8.0, 6.0) << "split=" << split;
     EXPECT_EQ(m.total_output_tokens, 16 * 12);
     EXPECT_EQ(m.output_tokens_estimated_requests, 0u);
   }
@@ -330,7 +332,7 @@ TEST(LoadEngine, SeveralTokensPerChunkSpreadThePerTokenItl) {
   const EngineOutcome out = run_engine(o);
   const LlmRunMetrics m = compute_llm_metrics(out.llm);
   EXPECT_EQ(m.completed, 6u);
-  EXPECT_NEAR(m.itl.median_ms, 12.0, 2.0);
+  EXPECT_NEAR(m.itl.median_ms, 12.0, 3.0);
   // 4 chunks: TPOT = 3 gaps * 12 ms / 11 tokens.
   EXPECT_NEAR(m.tpot.median_ms, 36.0 / 11.0, 1.0);
 }
