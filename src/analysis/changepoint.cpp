@@ -387,7 +387,7 @@ ChangePointResult detect_change_points(std::span<const double> series, const Cha
   r.n = series.size();
   const std::size_t need = 2 * options.min_segment;
   if (r.n < need) {
-    r.not_tested = fmt::format("{} point{}: a split needs at least 2 x {} = {} (min segment {} on each side)", r.n,
+    r.not_tested = fmt::format("{} point{}, and a split needs at least 2 x {} = {} (min segment {} on each side)", r.n,
                                r.n == 1 ? "" : "s", options.min_segment, need, options.min_segment);
     return r;
   }

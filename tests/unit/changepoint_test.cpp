@@ -92,7 +92,7 @@ TEST(ChangePoints, ShortSeriesAreNotSplitAndSayWhy) {
   const auto none = detect_change_points(std::vector<double>{});
   EXPECT_EQ(none.n, 0u);
   EXPECT_TRUE(none.change_points.empty());
-  EXPECT_EQ(none.not_tested, "0 points: a split needs at least 2 x 6 = 12 (min segment 6 on each side)");
+  EXPECT_EQ(none.not_tested, "0 points, and a split needs at least 2 x 6 = 12 (min segment 6 on each side)");
   // 11 points with an obvious step: still too short for two segments of 6.
   std::vector<double> x{1, 1, 1, 1, 1, 1, 9, 9, 9, 9, 9};
   const auto r = detect_change_points(x);

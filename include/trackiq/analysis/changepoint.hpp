@@ -90,7 +90,7 @@ struct ChangePoint {
 struct ChangePointResult {
   std::size_t n = 0;                       // points in the series
   std::vector<ChangePoint> change_points;  // by index
-  // Why nothing was tested ("12 points: a split needs at least 2 × 6"), or "" when it was.
+  // Why nothing was tested ("11 points, and a split needs at least 2 x 6 = 12 …"), or "" when it was.
   std::string not_tested;
   std::size_t candidates = 0;  // pass-1 candidates before confirmation
   double autocorrelation = 0;  // ρ used in the final test (0 when the correction is off)
