@@ -59,6 +59,21 @@ struct Candidate {
   std::size_t index = 0, begin = 0, end = 0;
 };
 
+// The series in ascending order of value (ties by position): pass 1 ranks it, pass 2 takes each
+// segment's sorted values from it.
+struct Ordered {
+  double value;
+  std::size_t position;
+};
+
+std::vector<Ordered> ascending(std::span<const double> x) {
+  std::vector<Ordered> out(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) out[i] = {x[i], i};
+  std::sort(out.begin(), out.end(),
+            [](const Ordered& a, const Ordered& b) { return a.value < b.value || (a.value == b.value && a.position < b.position); });
+  return out;
+}
+
 // Pass 1. The series is rank-transformed once (mid-ranks over the whole series: a monotone map,
 // so a shift stays a shift, no value weighs more than any other, and with no change the ranks
 // are exchangeable whatever the noise's distribution). In every seeded interval, the
@@ -66,16 +81,8 @@ struct Candidate {
 //   z = (mean right − mean left) / sqrt(s² (1/t + 1/(L − t))),  s² the interval's rank variance,
 // is kept when 2 Φ(−|z|) times the interval's admissible splits is <= alpha. The scan of an
 // interval is O(L) from prefix sums of the ranks.
-std::vector<std::size_t> candidates(std::span<const double> x, const ChangePointOptions& o) {
-  const std::size_t n = x.size(), m = o.min_segment;
-  struct Keyed {
-    double value;
-    std::size_t position;
-  };
-  std::vector<Keyed> keyed(n);
-  for (std::size_t i = 0; i < n; ++i) keyed[i] = {x[i], i};
-  std::sort(keyed.begin(), keyed.end(),
-            [](const Keyed& a, const Keyed& b) { return a.value < b.value || (a.value == b.value && a.position < b.position); });
+std::vector<std::size_t> candidates(std::span<const Ordered> keyed, const ChangePointOptions& o) {
+  const std::size_t n = keyed.size(), m = o.min_segment;
   // Prefix sums of the centred mid-ranks and of their squares.
   std::vector<double> centred(n);
   const double centre = 0.5 * static_cast<double>(n + 1);
@@ -141,38 +148,63 @@ std::vector<std::size_t> candidates(std::span<const double> x, const ChangePoint
 // Pass 2: confirmation against the neighbouring segments
 // ---------------------------------------------------------------------------------------------
 
-double median_in_place(std::vector<double>& v) {
-  const std::size_t h = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h), v.end());
-  const double upper = v[h];
-  if (v.size() % 2 == 1) return upper;
-  return 0.5 * (upper + *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h)));
+// Median and 1.4826 · MAD of values sorted ascending, in O(n): the MAD is the median of the
+// distances to the median, read by walking outwards from the median on both sides.
+struct Robust {
+  double median = 0;
+  double scale = 0;  // 1.4826 · MAD: σ for normal data
+};
+
+Robust robust_of_sorted(std::span<const double> v) {
+  const std::size_t n = v.size();
+  if (n == 0) return {};
+  const auto middle = [](auto&& at, std::size_t count) {
+    return count % 2 == 1 ? at(count / 2) : 0.5 * (at(count / 2 - 1) + at(count / 2));
+  };
+  Robust r;
+  r.median = middle([&](std::size_t i) { return v[i]; }, n);
+  // Distances: to the left v[l] (l = split − 1 down to 0) and to the right v[h] (h = split up),
+  // each side ascending; the k-th smallest of the merged sequence, for k up to n/2.
+  const std::size_t split = static_cast<std::size_t>(std::lower_bound(v.begin(), v.end(), r.median) - v.begin());
+  std::size_t l = split, h = split;  // next candidates: v[l − 1] and v[h]
+  const auto next = [&]() {
+    const bool take_left = l > 0 && (h == n || r.median - v[l - 1] <= v[h] - r.median);
+    return take_left ? r.median - v[--l] : v[h++] - r.median;
+  };
+  const std::size_t want = n / 2;  // 0-based index of the upper middle distance
+  double previous = 0, current = 0;
+  for (std::size_t k = 0; k <= want; ++k) previous = current, current = next();
+  const double mad = n % 2 == 1 ? current : 0.5 * (previous + current);
+  r.scale = kMadToSigma * mad;
+  return r;
 }
 
-// Clips `values` in place at median ± k · 1.4826 · MAD, a robust ±k standard deviations
-// (nothing with k = 0, fewer than 3 values, or a MAD of 0).
-void winsorize(std::span<double> values, double k, std::vector<double>& scratch) {
-  if (k <= 0 || values.size() < 3) return;
-  scratch.assign(values.begin(), values.end());
-  const double med = median_in_place(scratch);
-  for (auto& v : scratch) v = std::fabs(v - med);
-  const double scale = kMadToSigma * median_in_place(scratch);
-  if (!(scale > 0)) return;
-  for (auto& v : values) v = std::clamp(v, med - k * scale, med + k * scale);
-}
+// The clip range median ± k · scale (k = 0 or a zero scale: no clipping).
+struct Clip {
+  double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
+  Clip() = default;
+  Clip(const Robust& r, double k) {
+    if (k > 0 && r.scale > 0) lo = r.median - k * r.scale, hi = r.median + k * r.scale;
+  }
+  double operator()(double v) const { return std::clamp(v, lo, hi); }
+};
 
-// One segment [begin, end) of the current segmentation: its raw mean and the sums of its
-// winsorised residuals that make up the pooled lag-1 autocorrelation.
+// One segment [begin, end) of the current segmentation: its values sorted (for the rank test and
+// the robust scale), its raw mean, and its winsorised values' mean and residual sums (for the
+// t-test and the pooled lag-1 autocorrelation).
 struct Segment {
   std::size_t begin = 0, end = 0;
-  double mean = 0;
-  double resid_sq = 0;   // Σ e_i²
+  std::vector<double> sorted;
+  double mean = 0;       // of the raw values
+  double wmean = 0;      // of the winsorised values
+  double resid_sq = 0;   // Σ e_i², e = winsorised value − wmean
   double resid_lag = 0;  // Σ e_i e_{i−1}
 };
 
 class Confirmer {
  public:
-  Confirmer(std::span<const double> x, const ChangePointOptions& o) : x_(x), o_(o), wins_(x.begin(), x.end()) {}
+  Confirmer(std::span<const double> x, std::span<const Ordered> ascending, const ChangePointOptions& o)
+      : x_(x), ascending_(ascending), o_(o) {}
 
   // Removes candidates until every one passes; returns the confirmed change points.
   std::vector<ChangePoint> run(const std::vector<std::size_t>& cps, double& rho_out) {
@@ -181,13 +213,15 @@ class Confirmer {
     // Ranks place a change within a point or two; least squares on the values places it
     // exactly when the shift is clear. Move each confirmed point to the best split within
     // ±min_segment, then confirm again at the new places.
-    std::vector<std::size_t> placed;
+    std::vector<std::size_t> placed, before;
     for (std::size_t j = 0; j < tests_.size(); ++j) {
-      const std::size_t lo = placed.empty() ? 0 : placed.back();
-      placed.push_back(relocate(lo, segments_[j + 1].begin, segments_[j + 1].end));
+      before.push_back(segments_[j + 1].begin);
+      placed.push_back(relocate(j, placed.empty() ? 0 : placed.back()));
     }
-    segment_at(placed);
-    prune(rho_out);
+    if (placed != before) {
+      segment_at(placed);
+      prune(rho_out);
+    }
 
     const double f = long_run_factor(rho_out);
     std::vector<ChangePoint> out;
@@ -210,26 +244,93 @@ class Confirmer {
   }
 
  private:
+  // The tests of change point j (between segments j and j + 1), before the long-run factor.
+  struct Test {
+    double t = 0, df = 1;
+    int constant = -1;  // both sides constant: 1 if equal, 0 if different; -1 otherwise
+    double p_rank = 1;
+    double splits = 1;  // admissible splits of the pair
+  };
+
+  // Segments cut at `cps`, their sorted values read off the whole series' order in O(n).
   void segment_at(const std::vector<std::size_t>& cps) {
     std::vector<std::size_t> bounds{0};
     bounds.insert(bounds.end(), cps.begin(), cps.end());
     bounds.push_back(x_.size());
+    std::vector<std::vector<double>> sorted(bounds.size() - 1);
+    std::vector<std::uint32_t> segment_of(x_.size());
+    for (std::size_t i = 0; i + 1 < bounds.size(); ++i) {
+      sorted[i].reserve(bounds[i + 1] - bounds[i]);
+      std::fill(segment_of.begin() + static_cast<std::ptrdiff_t>(bounds[i]),
+                segment_of.begin() + static_cast<std::ptrdiff_t>(bounds[i + 1]), static_cast<std::uint32_t>(i));
+    }
+    for (const auto& v : ascending_) sorted[segment_of[v.position]].push_back(v.value);
     segments_.clear();
-    for (std::size_t i = 0; i + 1 < bounds.size(); ++i) segments_.push_back(make_segment(bounds[i], bounds[i + 1]));
+    for (std::size_t i = 0; i + 1 < bounds.size(); ++i)
+      segments_.push_back(make_segment(bounds[i], bounds[i + 1], std::move(sorted[i])));
     tests_.assign(cps.size(), Test{});
     for (std::size_t j = 0; j < cps.size(); ++j) test(j);
   }
 
+  Segment make_segment(std::size_t begin, std::size_t end, std::vector<double> sorted) {
+    Segment s{begin, end, std::move(sorted)};
+    const auto raw = x_.subspan(begin, end - begin);
+    const double len = static_cast<double>(raw.size());
+    s.mean = std::accumulate(raw.begin(), raw.end(), 0.0) / len;
+    // Winsorised at the segment's median ± winsor_mads robust σ (3 values at least).
+    const Clip clip = raw.size() >= 3 ? Clip(robust_of_sorted(s.sorted), o_.winsor_mads) : Clip();
+    double sum = 0;
+    for (const double v : raw) sum += clip(v);
+    s.wmean = sum / len;
+    double previous = 0;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      const double e = clip(raw[i]) - s.wmean;
+      s.resid_sq += e * e;
+      if (i > 0) s.resid_lag += e * previous;
+      previous = e;
+    }
+    return s;
+  }
+
+  void test(std::size_t j) {
+    const Segment& l = segments_[j];
+    const Segment& r = segments_[j + 1];
+    Test t;
+    // Student's pooled two-sample t on the winsorised values (as Otava's test; Welch's would
+    // let a short, quiet segment next to a noisy one look significant).
+    const double n1 = static_cast<double>(l.end - l.begin), n2 = static_cast<double>(r.end - r.begin);
+    const double se = std::sqrt((l.resid_sq + r.resid_sq) / (n1 + n2 - 2) * (1 / n1 + 1 / n2));
+    if (se > 0) {
+      t.t = (r.wmean - l.wmean) / se;
+      t.df = n1 + n2 - 2;
+    } else {
+      t.constant = l.wmean == r.wmean ? 1 : 0;
+    }
+    t.p_rank = mann_whitney_u_sorted(l.sorted, r.sorted).p_value;
+    t.splits = static_cast<double>(admissible_splits(r.end - l.begin, o_.min_segment));
+    tests_[j] = t;
+  }
+
   // Removes the weakest change point while one fails: p > alpha first, then (with a floor) the
   // smallest relative change below min_relative_change; neighbours are re-tested after each.
+  // While some change point fails even by the normal approximation of its t-test (a lower
+  // bound of the Student p-value: t's tails are heavier), the weakest by that approximation
+  // goes, which saves the exact Student p-value of every point on every round when pass 1
+  // proposed hundreds (a random walk); the exact p-values decide the rest.
   void prune(double& rho_out) {
     for (;;) {
       const double f = long_run_factor(rho_out);
       std::size_t worst = tests_.size();
       double worst_score = o_.alpha;
       for (std::size_t j = 0; j < tests_.size(); ++j) {
-        const double s = score(j, f);
+        const double s = score(j, f, false);
         if (s > worst_score) worst_score = s, worst = j;
+      }
+      if (worst == tests_.size()) {
+        for (std::size_t j = 0; j < tests_.size(); ++j) {
+          const double s = score(j, f);
+          if (s > worst_score) worst_score = s, worst = j;
+        }
       }
       if (worst == tests_.size() && o_.min_relative_change > 0) {
         double smallest = o_.min_relative_change;
@@ -245,80 +346,48 @@ class Confirmer {
     }
   }
 
-  // The split of [begin, end) within ±min_segment of `at` (both sides >= min_segment) with the
-  // least squared error around the two means, on the pair's values winsorised together (a
-  // lone outlier next to the change cannot pull it). Ties keep the earlier split.
-  std::size_t relocate(std::size_t begin, std::size_t at, std::size_t end) {
-    const std::size_t m = o_.min_segment;
+  void remove(std::size_t j) {
+    std::vector<double> merged(segments_[j].sorted.size() + segments_[j + 1].sorted.size());
+    std::merge(segments_[j].sorted.begin(), segments_[j].sorted.end(), segments_[j + 1].sorted.begin(),
+               segments_[j + 1].sorted.end(), merged.begin());
+    segments_[j] = make_segment(segments_[j].begin, segments_[j + 1].end, std::move(merged));
+    segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(j) + 1);
+    tests_.erase(tests_.begin() + static_cast<std::ptrdiff_t>(j));
+    if (j > 0) test(j - 1);
+    if (j < tests_.size()) test(j);
+  }
+
+  // Change point j moved to the split of [begin, end) within ±min_segment of where it is (both
+  // sides >= min_segment) with the least squared error around the two means; `begin` is where
+  // the previous change point was placed, `end` the next one. The values are winsorised at the
+  // pair's median ± winsor_mads robust σ, so a lone outlier next to the change cannot pull it.
+  // Ties keep the earlier split.
+  std::size_t relocate(std::size_t j, std::size_t begin) {
+    const std::size_t m = o_.min_segment, at = segments_[j + 1].begin, end = segments_[j + 1].end;
     const std::size_t lo = std::max(begin + m, at > m ? at - m : 0), hi = std::min(end - m, at + m);
     if (lo >= hi) return at;
-    const auto raw = x_.subspan(begin, end - begin);
-    std::vector<double> w(raw.begin(), raw.end());
-    winsorize(w, o_.winsor_mads, scratch_);
-    const double centre = w[at - begin];  // centring keeps the sums small
-    std::vector<double> prefix(w.size() + 1, 0.0);
-    for (std::size_t i = 0; i < w.size(); ++i) prefix[i + 1] = prefix[i] + (w[i] - centre);
-    const double nd = static_cast<double>(w.size()), total = prefix.back();
-    // Least squares = the largest (tT − LP)² / (t(L − t)), as in pass 1.
+    scratch_.resize(segments_[j].sorted.size() + segments_[j + 1].sorted.size());
+    std::merge(segments_[j].sorted.begin(), segments_[j].sorted.end(), segments_[j + 1].sorted.begin(),
+               segments_[j + 1].sorted.end(), scratch_.begin());
+    const Clip clip(robust_of_sorted(scratch_), o_.winsor_mads);
+    // Least squares = the largest (tT − LP)² / (t(L − t)), P the sum of the first t values, as
+    // in pass 1; centred on the value at the current split to keep the sums small.
+    const double centre = clip(x_[at]);
+    const double nd = static_cast<double>(end - begin);
+    double total = 0;
+    for (std::size_t i = begin; i < end; ++i) total += clip(x_[i]) - centre;
+    double prefix = 0;
+    for (std::size_t i = begin; i < lo; ++i) prefix += clip(x_[i]) - centre;
     std::size_t best = at;
     double best_num2 = -1, best_den = 1;
     for (std::size_t split = lo; split <= hi; ++split) {
       const double t = static_cast<double>(split - begin);
-      const double num = t * total - nd * prefix[split - begin];
+      const double num = t * total - nd * prefix;
       const double num2 = num * num, den = t * (nd - t);
       if (num2 * best_den > best_num2 * den) best_num2 = num2, best_den = den, best = split;
+      prefix += clip(x_[split]) - centre;
     }
     return best;
-  }
-
-  // The tests of change point j (between segments j and j + 1), before the long-run factor.
-  struct Test {
-    double t = 0, df = 1;
-    int constant = -1;  // both sides constant: 1 if equal, 0 if different; -1 otherwise
-    double p_rank = 1;
-    double splits = 1;  // admissible splits of the pair
-  };
-
-  Segment make_segment(std::size_t begin, std::size_t end) {
-    Segment s{begin, end};
-    const auto raw = x_.subspan(begin, end - begin);
-    s.mean = std::accumulate(raw.begin(), raw.end(), 0.0) / static_cast<double>(raw.size());
-    double* w = wins_.data() + begin;
-    std::copy(raw.begin(), raw.end(), w);
-    winsorize({w, raw.size()}, o_.winsor_mads, scratch_);
-    const std::size_t len = end - begin;
-    const double wmean = std::accumulate(w, w + len, 0.0) / static_cast<double>(len);
-    for (std::size_t i = 0; i < len; ++i) {
-      const double e = w[i] - wmean;
-      s.resid_sq += e * e;
-      if (i > 0) s.resid_lag += e * (w[i - 1] - wmean);
-    }
-    return s;
-  }
-
-  void test(std::size_t j) {
-    const Segment& l = segments_[j];
-    const Segment& r = segments_[j + 1];
-    Test t;
-    // Student's pooled two-sample t on the winsorised values (as Otava's test; Welch's would
-    // let a short, quiet segment next to a noisy one look significant).
-    const double n1 = static_cast<double>(l.end - l.begin), n2 = static_cast<double>(r.end - r.begin);
-    const double* w = wins_.data();
-    const double m1 = std::accumulate(w + l.begin, w + l.end, 0.0) / n1;
-    const double m2 = std::accumulate(w + r.begin, w + r.end, 0.0) / n2;
-    double ss = 0;
-    for (std::size_t i = l.begin; i < l.end; ++i) ss += (w[i] - m1) * (w[i] - m1);
-    for (std::size_t i = r.begin; i < r.end; ++i) ss += (w[i] - m2) * (w[i] - m2);
-    const double se = std::sqrt(ss / (n1 + n2 - 2) * (1 / n1 + 1 / n2));
-    if (se > 0) {
-      t.t = (m2 - m1) / se;
-      t.df = n1 + n2 - 2;
-    } else {
-      t.constant = m1 == m2 ? 1 : 0;
-    }
-    t.p_rank = mann_whitney_u(x_.subspan(l.begin, l.end - l.begin), x_.subspan(r.begin, r.end - r.begin)).p_value;
-    t.splits = static_cast<double>(admissible_splits(r.end - l.begin, o_.min_segment));
-    tests_[j] = t;
   }
 
   // (1 + ρ)/(1 − ρ) from the pooled lag-1 autocorrelation of the segments' residuals.
@@ -331,29 +400,23 @@ class Confirmer {
     return (1 + rho) / (1 - rho);
   }
 
-  // Bonferroni-adjusted p-value of change point j (uncapped, so that the weakest is well defined).
-  double score(std::size_t j, double factor) const {
+  // Bonferroni-adjusted p-value of change point j (uncapped, so that the weakest is well
+  // defined); with exact = false the t-test's p-value is its normal approximation, a lower bound.
+  double score(std::size_t j, double factor, bool exact = true) const {
     const Test& t = tests_[j];
     double p_mean;
     if (t.constant >= 0) {
       p_mean = t.constant == 1 ? 1.0 : 0.0;
     } else {
-      p_mean = std::min(1.0, 2.0 * student_t_cdf(-std::fabs(t.t) / std::sqrt(factor), t.df));
+      const double t_adj = std::fabs(t.t) / std::sqrt(factor);
+      p_mean = exact ? std::min(1.0, 2.0 * student_t_cdf(-t_adj, t.df)) : normal_two_sided_p(t_adj);
     }
     return std::max(p_mean, t.p_rank) * t.splits;
   }
 
-  void remove(std::size_t j) {
-    segments_[j] = make_segment(segments_[j].begin, segments_[j + 1].end);
-    segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(j) + 1);
-    tests_.erase(tests_.begin() + static_cast<std::ptrdiff_t>(j));
-    if (j > 0) test(j - 1);
-    if (j < tests_.size()) test(j);
-  }
-
   std::span<const double> x_;
+  std::span<const Ordered> ascending_;
   const ChangePointOptions& o_;
-  std::vector<double> wins_;  // the series with each segment winsorised in place
   std::vector<double> scratch_;
   std::vector<Segment> segments_;
   std::vector<Test> tests_;
@@ -391,9 +454,10 @@ ChangePointResult detect_change_points(std::span<const double> series, const Cha
                                r.n == 1 ? "" : "s", options.min_segment, need, options.min_segment);
     return r;
   }
-  const auto cps = candidates(series, options);
+  const auto order = ascending(series);
+  const auto cps = candidates(order, options);
   r.candidates = cps.size();
-  Confirmer confirmer(series, options);
+  Confirmer confirmer(series, order, options);
   r.change_points = confirmer.run(cps, r.autocorrelation);
   return r;
 }

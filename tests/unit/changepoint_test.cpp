@@ -3,11 +3,13 @@
 // in ../shared/tcpd. The false-alarm rate and recall bars are in changepoint_simulation_test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -272,8 +274,9 @@ TEST(ChangePointTcpd, NoChangeScoresMatchTcpdBenchsPublishedZeroBaseline) {
       {"global_co2", 0.8462, 0.7583}, {"nile", 0.8235, 0.7581},      {"us_population", 0.8889, 0.8034},
       {"well_log", 0.2370, 0.2246}};
   const std::vector<std::size_t> none;
-  for (const auto& [name, f1, cover] : published) {
-    const auto it = std::find_if(all.begin(), all.end(), [&](const TcpdSeries& s) { return s.name == name; });
+  for (const auto& row : published) {
+    const auto& [name, f1, cover] = row;
+    const auto it = std::find_if(all.begin(), all.end(), [&](const TcpdSeries& s) { return s.name == std::get<0>(row); });
     ASSERT_NE(it, all.end()) << name;
     EXPECT_NEAR(f1_score(it->annotations, none), f1, 5e-5) << name;
     EXPECT_NEAR(segmentation_cover(it->annotations, none, it->x.size()), cover, 5e-5) << name;
