@@ -425,6 +425,8 @@ class Confirmer {
 void validate(std::span<const double> series, const ChangePointOptions& o) {
   if (!(o.alpha > 0 && o.alpha < 1)) throw InputError(fmt::format("change points: alpha {} is not in (0, 1)", o.alpha));
   if (o.min_segment < 3) throw InputError(fmt::format("change points: min_segment {} is below 3", o.min_segment));
+  if (o.min_segment > (std::size_t{1} << 40))
+    throw InputError(fmt::format("change points: min_segment {} is above 2^40", o.min_segment));
   if (!(o.min_relative_change >= 0) || !std::isfinite(o.min_relative_change))
     throw InputError(fmt::format("change points: min_relative_change {} is not a finite value >= 0", o.min_relative_change));
   if (!(o.winsor_mads >= 0) || !std::isfinite(o.winsor_mads))

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 #include <tuple>
@@ -188,6 +189,8 @@ TEST(ChangePoints, RejectsNonFiniteValuesAndBadOptions) {
   }
   ChangePointOptions o;
   o.min_segment = 2;
+  EXPECT_THROW(detect_change_points(x, o), InputError);
+  o.min_segment = std::numeric_limits<std::size_t>::max() / 2 + 1;  // 2 · m would overflow
   EXPECT_THROW(detect_change_points(x, o), InputError);
   o = {};
   o.min_relative_change = -0.1;
