@@ -23,7 +23,7 @@ constexpr Command kCommands[] = {
     {"profiles", "List and show run profiles (settings + SLO constraints)", setup_profiles},
     {"devices", "List CPUs, memory, NVIDIA GPUs and Jetson/DRIVE boards, with stable ids", setup_devices},
     {"monitor", "Sample system telemetry at a fixed interval, streaming CSV or JSONL", setup_monitor},
-    {"analyze", "Analyse existing data: tegrastats logs", setup_analyze},
+    {"analyze", "Analyse existing data: tegrastats logs, change points, latency percentiles, variability", setup_analyze},
     {"kv-cache", "KV-cache size of a transformer, and the batch and sequence length that fit a device", setup_kv_cache},
     {"backends", "List workload backends, and why any is not available in this build", setup_backends},
     {"metrics", "List the metric registry: name, unit, direction, definition", setup_metrics},

@@ -91,11 +91,9 @@ double exact_two_sided_p(std::uint64_t m, std::uint64_t n, std::uint64_t u_max) 
   return std::clamp(p, 0.0, 1.0);
 }
 
+// The test on samples already sorted ascending (and free of NaN).
 template <class T>
-MannWhitneyResult mann_whitney_impl(std::span<const T> x, std::span<const T> y, const MannWhitneyOptions& options) {
-  if (x.empty() || y.empty()) throw InputError("Mann-Whitney U test needs at least one sample on each side");
-  const std::vector<T> xs = sorted_copy(x, "Mann-Whitney U test", false);
-  const std::vector<T> ys = sorted_copy(y, "Mann-Whitney U test", false);
+MannWhitneyResult mann_whitney_sorted_impl(std::span<const T> xs, std::span<const T> ys, const MannWhitneyOptions& options) {
   const std::uint64_t n1 = xs.size(), n2 = ys.size();
 
   // One merge walk over both sorted samples, group by equal value: each x in a group beats the
@@ -152,6 +150,14 @@ MannWhitneyResult mann_whitney_impl(std::span<const T> x, std::span<const T> y, 
   const double z = numerator / sigma;
   r.p_value = std::clamp(std::erfc(z / std::sqrt(2.0)), 0.0, 1.0);
   return r;
+}
+
+template <class T>
+MannWhitneyResult mann_whitney_impl(std::span<const T> x, std::span<const T> y, const MannWhitneyOptions& options) {
+  if (x.empty() || y.empty()) throw InputError("Mann-Whitney U test needs at least one sample on each side");
+  const std::vector<T> xs = sorted_copy(x, "Mann-Whitney U test", false);
+  const std::vector<T> ys = sorted_copy(y, "Mann-Whitney U test", false);
+  return mann_whitney_sorted_impl<T>(xs, ys, options);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -525,6 +531,18 @@ MannWhitneyResult mann_whitney_u(std::span<const std::int64_t> x, std::span<cons
 MannWhitneyResult mann_whitney_u(std::span<const double> x, std::span<const double> y,
                                  const MannWhitneyOptions& options) {
   return mann_whitney_impl(x, y, options);
+}
+
+MannWhitneyResult mann_whitney_u_sorted(std::span<const double> x, std::span<const double> y,
+                                        const MannWhitneyOptions& options) {
+  if (x.empty() || y.empty()) throw InputError("Mann-Whitney U test needs at least one sample on each side");
+  for (const auto side : {x, y}) {
+    for (std::size_t i = 0; i < side.size(); ++i) {
+      if (std::isnan(side[i])) throw InputError("Mann-Whitney U test: NaN in the samples");
+      if (i > 0 && side[i] < side[i - 1]) throw InputError("mann_whitney_u_sorted: a sample is not sorted ascending");
+    }
+  }
+  return mann_whitney_sorted_impl(x, y, options);
 }
 
 BootstrapResult bootstrap_percentile_differences(std::span<const std::int64_t> baseline,

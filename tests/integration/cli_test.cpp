@@ -13,6 +13,9 @@
 #include <regex>
 #include <thread>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include "support/postgres.hpp"
 #include "support/process.hpp"
 #include "support/ref_server_process.hpp"
@@ -368,6 +371,80 @@ TEST(CliAnalyze, TegrastatsLogsGetAHealthRating) {
   const auto missing = trackiq({"analyze", "tegrastats", "--log", dir.file("none.log")}, dir);
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("none.log"), std::string::npos) << missing.err;
+}
+
+// A history with a +12 % step at index 70 (line 73: the header is line 1, and a blank line
+// follows the 10th row). Deterministic jitter of ±1 % so the series is not a bare step.
+std::string step_history_csv() {
+  std::string csv = "commit,latency_ms,rps\n";
+  for (int i = 0; i < 120; ++i) {
+    const double jitter = static_cast<double>((i * 37) % 11 - 5) / 5.0;
+    csv += fmt::format("c{},{:.3f},{}\n", i, (i >= 70 ? 112.0 : 100.0) + jitter, 50 + (i * 13) % 3);
+    if (i == 9) csv += "\n";
+  }
+  return csv;
+}
+
+TEST(CliAnalyze, ChangePointsInACsvColumnAsATableAndAsJson) {
+  TempDir dir;
+  std::ofstream(dir.file("history.csv")) << step_history_csv();
+  const auto r = trackiq({"analyze", "changepoints", dir.file("history.csv")}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("column 'latency_ms'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("120 points"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n\s+70\s+73\s+(99|100)\.\d+\s+112\.\d+\s+\+12\.\d %\s+\S+\s+high\n)"))) << r.out;
+
+  const auto j = trackiq({"analyze", "changepoints", dir.file("history.csv"), "--json"}, dir);
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto doc = nlohmann::json::parse(j.out);
+  EXPECT_EQ(doc.at("n"), 120);
+  ASSERT_EQ(doc.at("change_points").size(), 1u) << j.out;
+  const auto& cp = doc.at("change_points").at(0);
+  EXPECT_EQ(cp.at("index"), 70);
+  EXPECT_EQ(cp.at("line"), 73);
+  EXPECT_NEAR(cp.at("before").get<double>(), 100, 0.5);
+  EXPECT_NEAR(cp.at("after").get<double>(), 112, 0.5);
+  EXPECT_NEAR(cp.at("magnitude_pct").get<double>(), 12, 0.7);
+  EXPECT_LT(cp.at("p_value").get<double>(), 1e-6);
+  EXPECT_EQ(cp.at("confidence"), "high");
+
+  // Another column: the request rate never shifted.
+  const auto rps = trackiq({"analyze", "changepoints", dir.file("history.csv"), "--column", "rps", "--json"}, dir);
+  ASSERT_EQ(rps.exit_code, 0) << rps.err;
+  EXPECT_EQ(nlohmann::json::parse(rps.out).at("change_points").size(), 0u) << rps.out;
+  EXPECT_EQ(nlohmann::json::parse(rps.out).at("column"), "rps");
+  const auto none = trackiq({"analyze", "changepoints", dir.file("history.csv"), "--column", "rps"}, dir);
+  EXPECT_NE(none.out.find("no change point: no split is significant at alpha 0.01"), std::string::npos) << none.out;
+}
+
+TEST(CliAnalyze, ChangePointsRejectBadCellsAndSayWhenASeriesIsTooShort) {
+  TempDir dir;
+  std::ofstream(dir.file("bad.csv")) << "ms,run\n10.5,1\n10.7,2\nNaN,3\n10.6,4\n";
+  const auto bad = trackiq({"analyze", "changepoints", dir.file("bad.csv")}, dir);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.csv:4: column 'ms': 'NaN' is not a finite number"), std::string::npos) << bad.err;
+  std::ofstream(dir.file("text.csv")) << "run,ms\n1,10.5\n2,fast\n";
+  const auto text = trackiq({"analyze", "changepoints", dir.file("text.csv"), "--column", "ms"}, dir);
+  EXPECT_EQ(text.exit_code, 2);
+  EXPECT_NE(text.err.find("text.csv:3: column 'ms': 'fast' is not a number"), std::string::npos) << text.err;
+  const auto missing = trackiq({"analyze", "changepoints", dir.file("bad.csv"), "--column", "latency"}, dir);
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("bad.csv:1: no column 'latency' (columns: ms, run)"), std::string::npos) << missing.err;
+
+  std::ofstream(dir.file("short.csv")) << "ms\n1\n1\n1\n9\n9\n9\n";
+  const auto short_series = trackiq({"analyze", "changepoints", dir.file("short.csv")}, dir);
+  ASSERT_EQ(short_series.exit_code, 0) << short_series.err;
+  EXPECT_NE(short_series.out.find("no change point: the series is too short to split: 6 points, and a split needs at least 2 x 6 = 12"),
+            std::string::npos)
+      << short_series.out;
+  const auto short_json = trackiq({"analyze", "changepoints", dir.file("short.csv"), "--json"}, dir);
+  ASSERT_EQ(short_json.exit_code, 0);
+  EXPECT_NE(nlohmann::json::parse(short_json.out).at("not_tested").get<std::string>().find("6 points"), std::string::npos);
+
+  const auto help = trackiq({"analyze", "changepoints", "--help"}, dir);
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("Examples:"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("--column"), std::string::npos) << help.out;
 }
 
 TEST(CliRuns, ListShowAndRemoveStoredRuns) {

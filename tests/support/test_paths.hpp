@@ -8,6 +8,7 @@
 namespace trackiq::test {
 
 extern const char* const kTestdataDir;     // ../shared/testdata beside the source root
+extern const char* const kTcpdDir;         // ../shared/tcpd: the TCPD series and annotations
 extern const char* const kResultSchema;    // docs/schema/result.schema.json
 extern const char* const kGoldenDir;       // tests/golden
 extern const char* const kOpenaiStub;      // tests/support/openai_stub.py

@@ -76,6 +76,10 @@ MannWhitneyResult mann_whitney_u(std::span<const std::int64_t> x, std::span<cons
                                  const MannWhitneyOptions& options = {});
 MannWhitneyResult mann_whitney_u(std::span<const double> x, std::span<const double> y,
                                  const MannWhitneyOptions& options = {});
+// The same test on samples already sorted ascending (InputError otherwise, or for NaN): O(n),
+// no copy. For callers that keep their samples sorted (the change-point detector's segments).
+MannWhitneyResult mann_whitney_u_sorted(std::span<const double> x_sorted, std::span<const double> y_sorted,
+                                        const MannWhitneyOptions& options = {});
 
 // ---------------------------------------------------------------------------------------------
 // Bootstrap confidence intervals of percentile differences
