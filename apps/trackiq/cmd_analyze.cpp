@@ -1,11 +1,12 @@
-// trackiq analyze ...: analyzers of existing data (ANA). Today: tegrastats (ANA-4) and change
-// points in a CSV series (CMP-4).
+// trackiq analyze ...: analyzers of existing data (ANA). Here: tegrastats (ANA-4) and change
+// points in a CSV series (CMP-4); latency and variability are in cmd_analyze_data.cpp.
 #include <cmath>
 #include <iostream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cmd_analyze_data.hpp"
 #include "commands.hpp"
 #include "trackiq/analysis/changepoint.hpp"
 #include "trackiq/analysis/series_csv.hpp"
@@ -127,7 +128,10 @@ Action setup_analyze(CLI::App& sub) {
   cpa->add_option("--min-change", cf->min_change_pct, "Drop changes smaller than this many percent of the mean before")
       ->capture_default_str();
 
-  return [f, cf, cpa]() -> int {
+  const DataAnalyzers data = add_data_analyzers(sub);
+
+  return [f, cf, cpa, data]() -> int {
+    if (data.latency->parsed() || data.variability->parsed()) return data.run();
     if (cpa->parsed()) {
       analysis::ChangePointOptions o;
       o.alpha = cf->alpha;

@@ -233,6 +233,54 @@ TEST(CliLight, KvCacheFromAConfigFileAndItsErrors) {
   EXPECT_NE(gpu.err.find("not available: --device gpu7"), std::string::npos) << gpu.err;
 }
 
+// Percentiles cross-checked with numpy on the same file; variability of a CSV, a run and a group.
+TEST(CliLight, AnalyzeLatencyAgreesWithNumpyAndVariabilityReadsRunsAndGroups) {
+  TempDir dir;
+  {
+    std::ofstream csv(dir.file("lat.csv"));
+    csv << "endpoint,latency_ms\n";
+    for (int i = 0; i < 500; ++i) csv << (i % 3 ? "/a" : "/b") << "," << (10 + (i * 37) % 101) * 0.25 << "\n";
+  }
+  const auto lat = trackiq({"analyze", "latency", dir.file("lat.csv"), "--column", "latency_ms", "--group-by",
+                            "endpoint", "--json"},
+                           dir);
+  ASSERT_EQ(lat.exit_code, 0) << lat.err;
+  const auto numpy = run_process(
+      {"/usr/bin/python3", "-c",
+       "import csv, json, sys, numpy as np\n"
+       "rows = list(csv.DictReader(open(sys.argv[1])))\n"
+       "got = json.loads(sys.argv[2])\n"
+       "def check(name, vals, mine):\n"
+       "    for p in (50, 90, 95, 99, 99.9):\n"
+       "        want = float(np.percentile(vals, p))\n"
+       "        have = mine['percentiles']['p%g' % p]\n"
+       "        assert abs(have - want) < 1e-9, (name, p, have, want)\n"
+       "    assert mine['count'] == len(vals)\n"
+       "check('all', [float(r['latency_ms']) for r in rows], got['all'])\n"
+       "for g in ('/a', '/b'):\n"
+       "    check(g, [float(r['latency_ms']) for r in rows if r['endpoint'] == g], got['groups'][g])\n"
+       "print('ok')\n",
+       dir.file("lat.csv"), lat.out});
+  EXPECT_EQ(numpy.out, "ok\n") << numpy.err << lat.out;
+
+  std::ofstream(dir.file("bad.csv")) << "ms\n1\n2\nfast\n";
+  const auto bad = trackiq({"analyze", "variability", dir.file("bad.csv")}, dir);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(dir.file("bad.csv") + ":4:"), std::string::npos) << bad.err;
+
+  const auto runs = trackiq({"run", "synthetic:mean=1ms", "--duration", "0.3", "--warmup", "3", "--repeat", "3",
+                             "--group", "steady", "--json", dir.file("r.json"), "--include-samples"},
+                            dir);
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  const auto group = trackiq({"analyze", "variability", "group:steady", "--json", "--store", dir.file("store.db")}, dir);
+  ASSERT_EQ(group.exit_code, 0) << group.err;
+  EXPECT_NE(group.out.find("\"n\": 3"), std::string::npos) << group.out;
+  const auto one = trackiq({"analyze", "variability", dir.file("r-1.json")}, dir);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("latency samples (ms) of run"), std::string::npos) << one.out;
+  EXPECT_NE(one.out.find("rating"), std::string::npos) << one.out;
+}
+
 TEST(CliLight, AnEngineWithoutItsPluginIsNotAvailable) {
   TempDir dir;
   // An empty folder first on the path, and a program folder without plugins: nothing to load.
