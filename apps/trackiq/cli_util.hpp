@@ -1,6 +1,8 @@
 #pragma once
 // Small helpers shared by the subcommands.
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +17,15 @@ namespace trackiq::cli {
 inline constexpr const char* kStoreHelp =
     "Results store: a SQLite file or a postgresql://user:pass@host:port/db URL "
     "(default $TRACKIQ_STORE, else ~/.local/share/trackiq/trackiq.db)";
+
+// The whole file, bytes as they are; InputError "PATH: cannot read ..." when it cannot be opened.
+inline std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, 0, "cannot read (no such file or no permission)");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 // "a,b,,c" -> {"a", "b", "c"}: comma-separated flag values, empty items dropped.
 inline std::vector<std::string> split_list(const std::string& text) {

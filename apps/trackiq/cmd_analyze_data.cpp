@@ -22,14 +22,6 @@ using Json = nlohmann::ordered_json;
 
 Json num(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, 0, "cannot read (no such file or no permission)");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 Json group_json(const analysis::GroupLatency& g, const std::vector<double>& ps) {
   Json j = {{"count", g.count}, {"mean", g.mean}, {"cv", num(g.cv)}, {"min", g.min}, {"max", g.max}};
   Json p = Json::object();
@@ -140,7 +132,7 @@ DataAnalyzers add_data_analyzers(CLI::App& analyze) {
 
   d.run = [f, lat = d.latency]() -> int {
     if (lat->parsed()) {
-      const auto a = analysis::analyze_latency_csv(read_text(f->file), f->file, f->column, f->group_by);
+      const auto a = analysis::analyze_latency_csv(read_text_file(f->file), f->file, f->column, f->group_by);
       if (!f->json) {
         std::cout << latency_text(a, f->file);
         return kExitOk;

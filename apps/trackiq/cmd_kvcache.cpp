@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "trackiq/analysis/kv_cache.hpp"
 #include "trackiq/core/error.hpp"
@@ -41,11 +42,7 @@ int kv_cache(const KvFlags& f) {
   if (!f.config.empty()) {
     if (f.layers || f.kv_heads || f.head_dim || f.heads)
       throw InputError("--config and --layers/--heads/--kv-heads/--head-dim exclude each other");
-    std::ifstream file(f.config, std::ios::binary);
-    if (!file) throw InputError(f.config, 0, "cannot read (no such file or no permission)");
-    std::stringstream text;
-    text << file.rdbuf();
-    in.shape = analysis::kv_shape_from_hf_config(text.str(), f.config);
+    in.shape = analysis::kv_shape_from_hf_config(read_text_file(f.config), f.config);
   } else {
     if (!f.layers || !f.kv_heads || !f.head_dim)
       throw InputError("give --config config.json, or --layers, --kv-heads and --head-dim");

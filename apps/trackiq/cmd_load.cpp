@@ -40,14 +40,6 @@ struct LoadFlags {
   std::string json_path, requests_jsonl, store, product, version;
 };
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, 0, "cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::int64_t duration_flag(const std::string& text, const char* flag, bool allow_zero = false) {
   const auto d = parse_duration_ns(text);
   if (!d || *d < 0 || (!allow_zero && *d == 0)) throw InputError(fmt::format("{} '{}': expected a duration such as 30s", flag, text));
@@ -194,7 +186,7 @@ Plan build_plan(const LoadFlags& f, const std::vector<load::TraceEntry>* trace) 
   }
   std::string method = f.method;
   std::string body_template = f.body;
-  if (!body_template.empty() && body_template.front() == '@') body_template = read_text(body_template.substr(1));
+  if (!body_template.empty() && body_template.front() == '@') body_template = read_text_file(body_template.substr(1));
   std::vector<Row> rows;
   if (!f.dataset.empty()) rows = read_dataset(f.dataset);
   if (f.dataset_order != "round-robin" && f.dataset_order != "random")
