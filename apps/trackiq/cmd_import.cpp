@@ -70,7 +70,22 @@ int import_runs(const ImportFlags& f) {
 Action setup_import(CLI::App& sub) {
   auto f = std::make_shared<ImportFlags>();
   std::string formats;
-  for (const auto& fi : importers::formats()) formats += fmt::format("  {:<17} {}\n", fi.name, fi.summary);
+  for (const auto& fi : importers::formats()) {
+    // The summary wrapped at 100 columns, under its name.
+    std::string line = fmt::format("  {:<17}", fi.name);
+    std::string_view rest = fi.summary;
+    while (!rest.empty()) {
+      std::size_t take = rest.size();
+      if (line.size() + 1 + take > 100) {
+        take = rest.rfind(' ', 100 - line.size() - 1);
+        if (take == std::string_view::npos || take == 0) take = std::min(rest.size(), std::size_t{60});
+      }
+      formats += line + " " + std::string(rest.substr(0, take)) + "\n";
+      rest.remove_prefix(take);
+      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+      line = std::string(19, ' ');
+    }
+  }
   sub.footer(
       "Import another tool's results as runs in the store: one run per benchmark in the file, with its\n"
       "raw samples where the file has them (so `trackiq compare` tests significance on them), else the\n"
@@ -80,10 +95,11 @@ Action setup_import(CLI::App& sub) {
       "Formats:\n" +
       formats +
       "Values keep their meaning: a tool's sample stddev (n - 1) becomes the population latency_std_ms\n"
-      "(marked derived); Google Benchmark items_per_second (the benchmark's own unit) and MLPerf extras\n"
-      "stay labels (gbench_*, mlperf_*). Hardware comes from the file's machine description; a file\n"
-      "naming only the host (Google Benchmark) is fingerprinted by host name and CPU count, and a file\n"
-      "saying nothing gets a warning.\n"
+      "(marked derived; a label where n is not in the file); values with no registry name (Google\n"
+      "Benchmark items_per_second, MLPerf extras, k6 p(99.99), Locust 66%) stay <format>_* labels.\n"
+      "Hardware comes from the file's machine description; a file naming only the host (Google\n"
+      "Benchmark) is fingerprinted by host name and CPU count, and a file saying nothing gets a\n"
+      "warning.\n"
       "A bad file gives file:line: what (exit 2) and nothing is stored: the file is parsed whole first,\n"
       "then saved in one transaction. Runs are labelled imported_from, source, benchmark and\n"
       "import_hash (the file's content hash): importing the same bytes again is refused (exit 2)\n"
@@ -93,6 +109,11 @@ Action setup_import(CLI::App& sub) {
       "  trackiq import bench.json --format gbench --product arrow --version 9.0\n"
       "  trackiq import hyperfine.json --format hyperfine --label host=ci-7\n"
       "  trackiq import mlperf_log_summary.txt --format mlperf --product resnet50\n"
+      "  trackiq import summary.json --format k6              # --summary-export / handleSummary\n"
+      "  trackiq import run_stats.csv --format locust\n"
+      "  trackiq import target/criterion/fib/new/estimates.json\n"
+      "  trackiq import times.json --format trtexec           # --exportTimes or --exportProfile\n"
+      "  trackiq import result.json --format vllm             # vllm bench serve --save-result\n"
       "  trackiq import requests.csv --format csv --map latency_ms=duration --map throughput_queries_per_s=rps");
   sub.add_option("file", f->file, "The file to import")->required();
   sub.add_option("--format", f->format, "The file's format (see below); detected when not given");

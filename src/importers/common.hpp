@@ -251,6 +251,75 @@ inline double parse_number(const std::string& v, const std::string& origin, std:
 }
 
 
+// Text from a file as valid UTF-8 (our JSON needs it): each byte that does not start a valid
+// sequence becomes U+FFFD. `changed` is set when something was replaced.
+inline std::string utf8_clean(std::string_view in, bool* changed = nullptr) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size();) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = n > 0 && i + n <= in.size() && !(n == 2 && c < 0xC2) && !(n == 4 && c > 0xF4);
+    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(in[i + k]) & 0xC0) == 0x80;
+    if (ok && n == 3) {
+      const auto c1 = static_cast<unsigned char>(in[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);  // overlong, surrogates
+    }
+    if (ok && n == 4) {
+      const auto c1 = static_cast<unsigned char>(in[i + 1]);
+      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    if (ok) {
+      out.append(in.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      if (changed) *changed = true;
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Lines of a text without their line ends (\n, \r\n, and the \r\r\n of files written through
+// a Windows text-mode stream): line k of the result is line k + 1 of the file.
+inline std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    auto nl = text.find('\n', at);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view l = text.substr(at, nl - at);
+    while (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    out.push_back(l);
+    at = nl + 1;
+  }
+  return out;
+}
+
+// A number in a text field (CSV, logs): finite, the whole field; nullopt for "", "N/A", "nan".
+inline std::optional<double> opt_field_number(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  if (v.empty() || v == "N/A" || v == "n/a" || v == "nan" || v == "NaN" || v == "-") return std::nullopt;
+  double d = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+  if (ec != std::errc() || end != v.data() + v.size() || !std::isfinite(d)) return std::nullopt;
+  return d;
+}
+
+// Registry metric `name` from a value in another tool's unit; values that are not finite are
+// refused by the caller. Marks the kind.
+inline void add_metric(Result& r, const char* name, double v, ValueKind kind = ValueKind::kMeasured) {
+  for (auto& m : r.metrics)
+    if (m.name == name) {
+      m.value = v;
+      m.kind = kind;
+      return;
+    }
+  r.metrics.push_back({name, v, kind});
+}
+
 // One importable format: its name (`--format NAME`), a line for `--help`, how strongly a file
 // looks like it (0 = not at all; the highest score wins when --format is not given), the parser.
 struct Format {

@@ -13,6 +13,11 @@
   X(kHyperfine)                   \
   X(kPytestBenchmark)             \
   X(kMlperf)                      \
+  X(kK6)                          \
+  X(kLocust)                      \
+  X(kCriterion)                   \
+  X(kTrtexec)                     \
+  X(kVllm)                        \
   X(kCsv)
 
 namespace trackiq::importers {
@@ -79,7 +84,21 @@ std::vector<Result> import_text(std::string_view text, const std::string& origin
   c.env.gpu_probe = "not available: imported; the file does not list GPUs";
   auto runs = f.parse(text, c);
   const std::string hash = stable_hash_hex(text);
-  for (auto& r : runs) r.labels.extra["import_hash"] = hash;
+  for (auto& r : runs) {
+    // Other tools' text is not always UTF-8 (a Locust 1.x endpoint name in GBK): our documents are.
+    bool changed = false;
+    r.workload.model = detail::utf8_clean(r.workload.model, &changed);
+    for (auto& [k, v] : r.labels.extra) v = detail::utf8_clean(v, &changed);
+    for (auto& [k, v] : r.workload.options) v = detail::utf8_clean(v, &changed);
+    std::map<std::string, std::uint64_t> by_class;
+    for (const auto& [k, v] : r.errors.by_class) by_class[detail::utf8_clean(k, &changed)] += v;
+    r.errors.by_class = std::move(by_class);
+    for (auto& e : r.errors.examples) e = detail::utf8_clean(e, &changed);
+    for (auto& s : r.slo) s.metric = detail::utf8_clean(s.metric, &changed), s.detail = detail::utf8_clean(s.detail, &changed);
+    for (auto& w : r.warnings) w = detail::utf8_clean(w, &changed);
+    if (changed) r.warnings.push_back("text in the file that is not UTF-8 was replaced by U+FFFD");
+    r.labels.extra["import_hash"] = hash;
+  }
   return runs;
 }
 

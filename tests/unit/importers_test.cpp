@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include "trackiq/core/error.hpp"
 #include "trackiq/importers/importers.hpp"
@@ -224,6 +229,17 @@ TEST(ImportDetect, EachRealFileIsRecognisedAsItsFormat) {
       {"pytest-benchmark/pytest-benchmark-5.3.0_two_tests_no_machine_info.json", "pytest-benchmark"},
       {"mlperf-loadgen/resnet50_Server_ESC8000_H200x8_mlperf_log_summary.txt", "mlperf"},
       {"mlperf-loadgen/resnet50_Server_ESC8000_H200x8_mlperf_log_detail_EXCERPT.txt", "mlperf"},
+      {"k6/handleSummary_k6v0.40_centminmod.json", "k6"},
+      {"k6/out_json_points_two_lines.jsonl", "k6"},
+      {"k6/summary-export_legacy_default_trend_stats_itzaddddd-ticket-reserve.json", "k6"},
+      {"locust/results_stats_instarwxp-llm-inference-platform.csv", "locust"},
+      {"locust/locust_stats_history_isNeil-neuro_head.csv", "locust"},
+      {"locust/results_failures_Bortlesboat-bitcoin-api.csv", "locust"},
+      {"criterion/basic_dice__new__estimates.json", "criterion"},
+      {"criterion/basic_dice__new__sample_Linear_100.json", "criterion"},
+      {"tensorrt-trtexec/exportTimes_alexnet_fp16_trt10_RTX3060laptop_TRIMMED.json", "trtexec"},
+      {"tensorrt-trtexec/exportProfile_cbr_fused_with_medianMs.json", "trtexec"},
+      {"vllm-bench/vllm-bench-serve_v0.25.1_opt-125m_cpu_keys_sorted.json", "vllm"},
   };
   for (const auto& [rel, want] : files) {
     const std::string path = kData + "/" + rel;
@@ -232,6 +248,11 @@ TEST(ImportDetect, EachRealFileIsRecognisedAsItsFormat) {
     const auto runs = import_file(path, "", {});
     ASSERT_FALSE(runs.empty()) << rel;
     EXPECT_EQ(runs.front().labels.extra.at("imported_from"), want);
+    // What the store does with a run: it serialises and reads back as the same document.
+    for (const auto& r : runs) {
+      const std::string json = to_json(r);
+      EXPECT_EQ(to_json(result_from_json(json, rel)), json) << rel;
+    }
   }
   expect_input_error([] { detect_format("a,b\n1,2\n", "x.csv"); }, "x.csv:1", "not recognised");
   expect_input_error([] { import_text("x", "y.txt", "nope", {}); }, "", "unknown import format 'nope'");
@@ -247,6 +268,240 @@ TEST(ImportDetect, TheContentHashLabelIdentifiesTheBytes) {
   std::string other = read_file(path);
   other.push_back('\n');
   EXPECT_NE(import_text(other, path, "hyperfine", {})[0].labels.extra.at("import_hash"), a[0].labels.extra.at("import_hash"));
+}
+
+// ---------------------------------------------------------------------------------------- k6
+TEST(ImportK6, HandleSummaryTrendRateChecksAndThresholds) {
+  const auto runs = load("k6/handleSummary_k6v0.40_centminmod.json", "k6");
+  ASSERT_EQ(runs.size(), 1u);
+  const Result& r = runs[0];
+  // metrics.http_req_duration.values in the file (ms)
+  EXPECT_DOUBLE_EQ(metric_of(r, "latency_mean_ms"), 44.9799197625076);
+  EXPECT_DOUBLE_EQ(metric_of(r, "latency_p50_ms"), 39.877318);
+  EXPECT_DOUBLE_EQ(metric_of(r, "latency_p95_ms"), 63.726093199999994);
+  EXPECT_DOUBLE_EQ(metric_of(r, "latency_p99_ms"), 143.15519861999957);
+  EXPECT_DOUBLE_EQ(metric_of(r, "latency_max_ms"), 1347.61271);
+  EXPECT_EQ(r.labels.extra.at("k6_http_req_duration_p(99.99)"), "1261.191049104467");
+  EXPECT_DOUBLE_EQ(metric_of(r, "throughput_queries_per_s"), 549.995877862512);  // http_reqs.rate
+  EXPECT_DOUBLE_EQ(metric_of(r, "queries_total"), 16510);
+  EXPECT_DOUBLE_EQ(metric_of(r, "errors_total"), 0);
+  EXPECT_DOUBLE_EQ(metric_of(r, "wall_time_s"), 30.0184068);  // state.testRunDurationMs
+  EXPECT_EQ(r.labels.extra.at("k6_checks_passes"), "16510");
+  EXPECT_EQ(r.scenario.name, "load");
+  EXPECT_FALSE(r.latency.has_value()) << "a summary has no samples";
+  // thresholds {"avg<150": {"ok": true}, "p(95)<500": {"ok": true}}
+  ASSERT_EQ(r.slo.size(), 2u);
+  EXPECT_EQ(r.slo[0].metric, "latency_mean_ms");
+  EXPECT_EQ(r.slo[0].limit, 150);
+  EXPECT_EQ(r.slo[0].state, SloState::kPass);
+  EXPECT_EQ(r.slo[1].metric, "latency_p95_ms");
+  EXPECT_EQ(r.slo[1].limit, 500);
+  EXPECT_DOUBLE_EQ(*r.slo[1].measured, 63.726093199999994);
+}
+
+TEST(ImportK6, LegacySummaryExportFailedRequestsAndCustomStats) {
+  const auto a = load("k6/summary-export_legacy_default_trend_stats_itzaddddd-ticket-reserve.json", "k6");
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_DOUBLE_EQ(metric_of(a[0], "latency_mean_ms"), 3264.992537000001);
+  EXPECT_DOUBLE_EQ(metric_of(a[0], "latency_p90_ms"), 4030.33387);
+  EXPECT_DOUBLE_EQ(metric_of(a[0], "latency_min_ms"), 464.4323);
+  // http_req_failed {"passes": 1, "fails": 99, "value": 0.01}: passes are the failed requests
+  EXPECT_DOUBLE_EQ(metric_of(a[0], "errors_total"), 1);
+  EXPECT_DOUBLE_EQ(metric_of(a[0], "error_rate"), 0.01);
+  EXPECT_DOUBLE_EQ(metric_of(a[0], "queries_total"), 99);  // http_reqs.count 100 - 1 failed
+  EXPECT_EQ(a[0].labels.extra.at("k6_checks_fails"), "1");
+  EXPECT_EQ(a[0].errors.total, 1u);
+  const auto b = load("k6/summary-export_legacy_custom_trend_stats_p99.9_count_andreposman-qr-code-generator.json", "k6");
+  EXPECT_DOUBLE_EQ(metric_of(b[0], "latency_p99_9_ms"), 787.1129890000226);
+  EXPECT_DOUBLE_EQ(metric_of(b[0], "latency_p50_ms"), 3.12);
+  EXPECT_DOUBLE_EQ(metric_of(b[0], "queries_total"), 493168);
+  EXPECT_FALSE(b[0].metric_value("latency_p95_ms")) << "the file has no p(95)";
+}
+
+TEST(ImportK6, OutJsonPoints) {
+  // Real: two http_reqs points (no durations in this excerpt).
+  const auto real = load("k6/out_json_points_two_lines.jsonl", "k6");
+  ASSERT_EQ(real.size(), 1u);
+  EXPECT_DOUBLE_EQ(metric_of(real[0], "queries_total"), 2);
+  EXPECT_EQ(real[0].started_at, "2022-07-11T00:18:34.250Z");  // 34.249760961, to the ms
+  // Built from k6's documented --out json schema (no real file with http_req_duration points
+  // here): each duration point (ms) is a sample.
+  const std::string points =
+      "{\"type\":\"Metric\",\"data\":{\"name\":\"http_req_duration\",\"type\":\"trend\",\"contains\":\"time\"},\"metric\":\"http_req_duration\"}\n"
+      "{\"type\":\"Point\",\"data\":{\"time\":\"2024-01-01T00:00:00Z\",\"value\":12.5,\"tags\":{}},\"metric\":\"http_req_duration\"}\n"
+      "{\"type\":\"Point\",\"data\":{\"time\":\"2024-01-01T00:00:01Z\",\"value\":1,\"tags\":{}},\"metric\":\"http_reqs\"}\n"
+      "{\"type\":\"Point\",\"data\":{\"time\":\"2024-01-01T00:00:01Z\",\"value\":7.25,\"tags\":{}},\"metric\":\"http_req_duration\"}\n";
+  const auto r = import_text(points, "p.json", "", {});
+  ASSERT_TRUE(r[0].latency.has_value());
+  EXPECT_EQ(r[0].latency->samples_ns, (std::vector<std::int64_t>{12'500'000, 7'250'000}));
+  expect_input_error([&] { import_text(points + "{\"type\":\"Point\",\"data\":{\"value\":\"x\"},\"metric\":\"m\"}\n", "p.json", "k6", {}); },
+                     "p.json:5", "data.value: expected a number");
+  expect_input_error([&] { import_text(points + "{oops\n", "p.json", "k6", {}); }, "p.json:5", "not a JSON line");
+}
+
+// ------------------------------------------------------------------------------------ Locust
+TEST(ImportLocust, StatsOneRunPerEndpoint) {
+  const auto runs = load("locust/results_stats_instarwxp-llm-inference-platform.csv", "locust");
+  ASSERT_EQ(runs.size(), 4u);
+  EXPECT_EQ(runs[0].workload.model, "POST /api/chat");
+  EXPECT_EQ(runs[3].workload.model, "Aggregated");
+  // POST,/api/chat,57,0,250,370.579...,186.589...,3436.395...,59.789...,0.9654...,0.0,250,290,330,380,490,560,2000,3400,3400,...
+  EXPECT_DOUBLE_EQ(metric_of(runs[0], "queries_total"), 57);
+  EXPECT_DOUBLE_EQ(metric_of(runs[0], "latency_mean_ms"), 370.57917901756394);
+  EXPECT_DOUBLE_EQ(metric_of(runs[0], "latency_p50_ms"), 250);
+  EXPECT_DOUBLE_EQ(metric_of(runs[0], "latency_p90_ms"), 490);
+  EXPECT_DOUBLE_EQ(metric_of(runs[0], "latency_p95_ms"), 560);
+  EXPECT_DOUBLE_EQ(metric_of(runs[0], "latency_p99_ms"), 3400);
+  EXPECT_DOUBLE_EQ(metric_of(runs[0], "throughput_queries_per_s"), 0.9654206640071638);
+  EXPECT_EQ(runs[0].labels.extra.at("locust_p66_ms"), "290");
+  EXPECT_DOUBLE_EQ(metric_of(runs[3], "queries_total"), 370);
+}
+
+TEST(ImportLocust, Locust1xGbkNameCrCrLfAndHistory) {
+  const auto runs = load("locust/locust1.x_stats_99.999pct_GBK_name_zhajiangmian2342-20200823.csv", "");
+  ASSERT_EQ(runs.size(), 2u);
+  // The GBK bytes of the name are not UTF-8: replaced, and said.
+  EXPECT_EQ(runs[0].workload.model.rfind("GET get", 0), 0u) << runs[0].workload.model;
+  EXPECT_NE(runs[0].workload.model.find("\xEF\xBF\xBD"), std::string::npos);
+  EXPECT_NE(std::find_if(runs[0].warnings.begin(), runs[0].warnings.end(), [](const std::string& w) { return w.find("U+FFFD") != std::string::npos; }),
+            runs[0].warnings.end());
+  EXPECT_DOUBLE_EQ(metric_of(runs[0], "latency_mean_ms"), 39.658101399739586);
+  EXPECT_EQ(runs[0].labels.extra.at("locust_p99.999_ms"), "88");
+  // History: the last row's totals ("1597569276","0","","Aggregated",...,15,0,50,39,9,88,7382).
+  const auto h = load("locust/locust1.x_stats_history_quoted_zhajiangmian2342-20200823.csv", "");
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_DOUBLE_EQ(metric_of(h[0], "queries_total"), 15);
+  EXPECT_DOUBLE_EQ(metric_of(h[0], "latency_mean_ms"), 39);
+  EXPECT_DOUBLE_EQ(metric_of(h[0], "latency_max_ms"), 88);
+  EXPECT_DOUBLE_EQ(metric_of(h[0], "wall_time_s"), 2);  // 1597569274 .. 1597569276
+  EXPECT_EQ(h[0].labels.extra.at("locust_peak_users"), "10");
+  const auto h2 = load("locust/locust_stats_history_isNeil-neuro_head.csv", "locust");
+  EXPECT_DOUBLE_EQ(metric_of(h2[0], "queries_total"), 50);
+  EXPECT_DOUBLE_EQ(metric_of(h2[0], "latency_mean_ms"), 2022.7611059996707);
+}
+
+TEST(ImportLocust, FailuresByError) {
+  const auto a = load("locust/locust2.29.1_failures_quoted_error_veroliut-loadTestRetailDemoStore.csv", "");
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_EQ(a[0].workload.model, "GET /products/*");
+  EXPECT_EQ(a[0].errors.by_class.at("gaierror(8, 'nodename nor servname provided, or not known')"), 1u);
+  const auto b = load("locust/results_failures_Bortlesboat-bitcoin-api.csv", "locust");
+  ASSERT_EQ(b.size(), 7u);
+  EXPECT_EQ(b[0].workload.model, "GET /api/v1/mempool/info");
+  EXPECT_DOUBLE_EQ(metric_of(b[0], "errors_total"), 123);
+  EXPECT_DOUBLE_EQ(metric_of(b[1], "errors_total"), 104);
+  const auto none = load("locust/locust1.x_failures_header_only_zhajiangmian2342-20200823.csv", "locust");
+  EXPECT_DOUBLE_EQ(metric_of(none[0], "errors_total"), 0);
+  expect_input_error([] { import_text("Type,Name,Request Count,Failure Count\nGET,/x,5,oops\n", "s.csv", "locust", {}); }, "s.csv:2",
+                     "'oops' is not a non-negative number");
+  expect_input_error([] { import_text("Type,Name,Request Count,Failure Count\nGET,/x,5,6\n", "s.csv", "locust", {}); }, "s.csv:2",
+                     "exceeds");
+}
+
+// --------------------------------------------------------------------------------- Criterion
+TEST(ImportCriterion, SampleJsonIsPerIterationSamples) {
+  const auto runs = load("criterion/basic_dice__new__sample_Linear_100.json", "");
+  ASSERT_EQ(runs.size(), 1u);
+  ASSERT_TRUE(runs[0].latency.has_value());
+  EXPECT_EQ(runs[0].latency->samples_ns.size(), 100u);
+  // times[0] / iters[0] and the mean agree with estimates.json's mean point estimate (1147.687 ns).
+  EXPECT_EQ(runs[0].latency->samples_ns[0], std::llround(959800.0 / 850.0)) << "times[0] / iters[0]";
+  // Samples are whole ns: the mean moves by at most 0.5 ns.
+  EXPECT_NEAR(metric_of(runs[0], "latency_mean_ms"), 1147.687412044038e-6, 0.5e-6);
+  const auto flat = load("criterion/beneath_range__1000__new__sample_Flat_10.json", "criterion");
+  EXPECT_EQ(flat[0].latency->samples_ns[0], std::llround(11993214206.0 / 213347.0));
+}
+
+TEST(ImportCriterion, EstimatesAloneAndBesideSampleJson) {
+  const auto e = load("criterion/basic_dice__new__estimates.json", "");
+  EXPECT_DOUBLE_EQ(metric_of(e[0], "latency_mean_ms"), 1147.687412044038 / 1e6);
+  EXPECT_DOUBLE_EQ(metric_of(e[0], "latency_p50_ms"), 1136.2198242933537 / 1e6);
+  EXPECT_FALSE(e[0].metric_value("latency_std_ms")) << "Criterion's n - 1 std without n is a label";
+  EXPECT_EQ(e[0].labels.extra.at("criterion_std_dev_ns"), "34.37482003241507");
+  EXPECT_EQ(e[0].labels.extra.at("criterion_mean_ci95_ns"), "1142.0570372844415..1155.2549911444482");
+  const auto null_slope = load("criterion/end_to_end__sustained_100k_pkt_per_sec__new__estimates_slope_null.json", "criterion");
+  EXPECT_FALSE(null_slope[0].labels.extra.contains("criterion_slope_ns"));
+  // The layout Criterion writes: target/criterion/<bench>/new/{estimates,sample,benchmark}.json.
+  const auto dir = std::filesystem::temp_directory_path() / ("trackiq_crit_" + std::to_string(::getpid())) / "criterion" / "basic dice" / "new";
+  std::filesystem::create_directories(dir);
+  for (const auto& [from, to] : {std::pair{"basic_dice__new__estimates.json", "estimates.json"}, {"basic_dice__new__sample_Linear_100.json", "sample.json"},
+                                 {"basic_dice__new__benchmark.json", "benchmark.json"}})
+    std::filesystem::copy_file(kData + "/criterion/" + from, dir / to, std::filesystem::copy_options::overwrite_existing);
+  const auto both = import_file((dir / "estimates.json").string(), "", {});
+  EXPECT_EQ(both[0].workload.model, "basic dice");  // benchmark.json's full_id
+  ASSERT_TRUE(both[0].latency.has_value());
+  EXPECT_EQ(both[0].latency->samples_ns.size(), 100u);
+  std::filesystem::remove_all(dir.parent_path().parent_path().parent_path());
+  expect_input_error([] { load("criterion/beneath_range__1000__change__estimates.json", ""); }, "change__estimates.json:1", "relative changes");
+}
+
+// ----------------------------------------------------------------------------------- trtexec
+TEST(ImportTrtexec, ExportTimesLatenciesAreSamples) {
+  const auto runs = load("tensorrt-trtexec/exportTimes_alexnet_fp16_trt10_RTX3060laptop_TRIMMED.json", "");
+  ASSERT_EQ(runs.size(), 1u);
+  ASSERT_TRUE(runs[0].latency.has_value());
+  ASSERT_EQ(runs[0].latency->samples_ns.size(), 40u);
+  EXPECT_EQ(runs[0].latency->samples_ns[0], 497'559);  // "latencyMs" : 0.497559
+  EXPECT_EQ(runs[0].latency->samples_ns[1], 498'535);
+  EXPECT_DOUBLE_EQ(metric_of(runs[0], "latency_min_ms"), 0.495605);
+  EXPECT_DOUBLE_EQ(metric_of(runs[0], "latency_max_ms"), 0.499023);
+  // 40 records from startEnqMs 4999.96 to endD2hMs 5020.22
+  EXPECT_NEAR(metric_of(runs[0], "throughput_queries_per_s"), 40 / ((5020.22 - 4999.96) / 1e3), 1e-6);
+  expect_input_error([] { import_text("[\n{\"latencyMs\": 1, \"computeMs\": 1},\n{\"latencyMs\": -1, \"computeMs\": 1}\n]", "t.json", "trtexec", {}); },
+                     "t.json:3", "negative");
+}
+
+TEST(ImportTrtexec, ExportProfileKeepsTheLayers) {
+  const auto runs = load("tensorrt-trtexec/exportProfile_alexnet_fp16_trt10_RTX3060laptop.json", "");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].scenario.iterations, 14590u);  // { "count" : 14590 }
+  EXPECT_EQ(runs[0].labels.extra.at("trtexec_profile_layers"), "14");
+  const auto layers = nlohmann::json::parse(runs[0].workload.options.at("trtexec_layer_profile"));
+  EXPECT_EQ(layers[1]["name"], "/features/features.0/Conv + /features/features.1/Relu");
+  EXPECT_DOUBLE_EQ(layers[1]["medianMs"].get<double>(), 0.024576);
+  EXPECT_NEAR(metric_of(runs[0], "latency_mean_ms"), 0.52417137, 1e-9);  // sum of averageMs
+  const auto fpn = load("tensorrt-trtexec/exportProfile_fpn_qnx_count625_EXCERPT.json", "trtexec");
+  EXPECT_EQ(fpn[0].scenario.iterations, 625u);
+  EXPECT_EQ(fpn[0].labels.extra.at("trtexec_profile_layers"), "21");
+}
+
+// -------------------------------------------------------------------------------------- vLLM
+TEST(ImportVllm, SaveResultWithPerRequestArrays) {
+  const auto runs = load("vllm-bench/benchmark_serving_save-result_per_request_arrays_Llama-3-8B_A100_LambdaLabsML.json", "");
+  ASSERT_EQ(runs.size(), 1u);
+  const Result& r = runs[0];
+  EXPECT_EQ(r.workload.model, "meta-llama/Meta-Llama-3-8B-Instruct");
+  EXPECT_EQ(r.scenario.name, "load");
+  EXPECT_DOUBLE_EQ(metric_of(r, "mean_ttft_ms"), 139.22520615160465);
+  EXPECT_DOUBLE_EQ(metric_of(r, "std_ttft_ms"), 0.5644138954099829);
+  EXPECT_DOUBLE_EQ(metric_of(r, "p99_itl_ms"), 118.05999144911766);
+  EXPECT_DOUBLE_EQ(metric_of(r, "mean_e2el_ms"), 2407.0737529546022);  // mean_latency_ms
+  EXPECT_DOUBLE_EQ(metric_of(r, "request_throughput"), 1.1672923982812866);
+  EXPECT_DOUBLE_EQ(metric_of(r, "output_throughput"), 227.03837146571024);
+  EXPECT_DOUBLE_EQ(metric_of(r, "queries_total"), 10);
+  EXPECT_DOUBLE_EQ(metric_of(r, "wall_time_s"), 8.566833823919296);
+  // 10 ttfts and 197 itls (seconds) → distributions; their means match the file's (within the
+  // histogram's 3 significant digits).
+  ASSERT_TRUE(r.distributions.contains("ttft"));
+  EXPECT_EQ(r.distributions.at("ttft").count(), 10u);
+  EXPECT_EQ(r.distributions.at("itl").count(), 197u);
+  EXPECT_NEAR(r.distributions.at("ttft").mean() / 1e6, 139.22520615160465, 0.2);
+  EXPECT_NEAR(r.distributions.at("itl").mean() / 1e6, 114.52366808798108, 0.2);
+}
+
+TEST(ImportVllm, BenchServeAndAllFailed) {
+  const auto a = load("vllm-bench/vllm-bench-serve_v0.25.1_opt-125m_cpu_keys_sorted.json", "vllm");
+  EXPECT_DOUBLE_EQ(metric_of(a[0], "max_concurrent_requests"), 6);
+  EXPECT_DOUBLE_EQ(metric_of(a[0], "median_ttft_ms"), 55.68139649994919);
+  EXPECT_DOUBLE_EQ(metric_of(a[0], "total_token_throughput"), 248.6789122211242);
+  EXPECT_EQ(a[0].labels.extra.at("vllm_max_concurrency"), "2");
+  const auto f = load("vllm-bench/vllm-bench-serve_v0.25.1_all_requests_failed_opt-125m.json", "");
+  EXPECT_DOUBLE_EQ(metric_of(f[0], "errors_total"), 8);
+  EXPECT_DOUBLE_EQ(metric_of(f[0], "error_rate"), 1);
+  EXPECT_FALSE(f[0].metric_value("mean_ttft_ms")) << "0.0 for every request failed is not a latency";
+  const auto s = load("vllm-bench/vllm-bench-sweep-serve_v0.25.1_run0_max_num_seqs4.json", "");
+  EXPECT_TRUE(s[0].metric_value("p99_e2el_ms").has_value());
+  EXPECT_EQ(s[0].labels.extra.at("vllm_max_num_seqs"), "4");
 }
 
 }  // namespace
