@@ -18,6 +18,9 @@
   X(kCriterion)                   \
   X(kTrtexec)                     \
   X(kVllm)                        \
+  X(kTegrastats)                  \
+  X(kNvidiaSmi)                   \
+  X(kDcgm)                        \
   X(kCsv)
 
 namespace trackiq::importers {

@@ -240,6 +240,10 @@ TEST(ImportDetect, EachRealFileIsRecognisedAsItsFormat) {
       {"tensorrt-trtexec/exportTimes_alexnet_fp16_trt10_RTX3060laptop_TRIMMED.json", "trtexec"},
       {"tensorrt-trtexec/exportProfile_cbr_fused_with_medianMs.json", "trtexec"},
       {"vllm-bench/vllm-bench-serve_v0.25.1_opt-125m_cpu_keys_sorted.json", "vllm"},
+      {"tegrastats/xavier_nx_jp5_nonroot_bjgeiser-tegra_burn.log", "tegrastats"},
+      {"nvidia-smi/query_gpu_with_header_units_32GBgpu_loop5s.csv", "nvidia-smi"},
+      {"nvidia-smi/dmon_s_pucm_4xRTXPRO6000_drv595.txt", "nvidia-smi"},
+      {"dcgm-exporter/scrape_A800x8_MIG_drv535_trimmed.prom", "dcgm"},
   };
   for (const auto& [rel, want] : files) {
     const std::string path = kData + "/" + rel;
@@ -502,6 +506,82 @@ TEST(ImportVllm, BenchServeAndAllFailed) {
   const auto s = load("vllm-bench/vllm-bench-sweep-serve_v0.25.1_run0_max_num_seqs4.json", "");
   EXPECT_TRUE(s[0].metric_value("p99_e2el_ms").has_value());
   EXPECT_EQ(s[0].labels.extra.at("vllm_max_num_seqs"), "4");
+}
+
+// ------------------------------------------------------------------------- telemetry formats
+std::vector<double> channel(const Result& r, const std::string& name) {
+  std::vector<double> out;
+  if (!r.telemetry.series) return out;
+  const auto& s = *r.telemetry.series;
+  const auto it = std::find(s.names.begin(), s.names.end(), name);
+  if (it == s.names.end()) return out;
+  for (std::size_t row = 0; row < s.rows(); ++row) out.push_back(s.at(row, static_cast<std::size_t>(it - s.names.begin())));
+  return out;
+}
+
+TEST(ImportTelemetry, TegrastatsLogIsASeriesWithoutLatency) {
+  const auto runs = load("tegrastats/nano_jp4_SumantBagri-CSC2231_Project.log", "");
+  ASSERT_EQ(runs.size(), 1u);
+  const Result& r = runs[0];
+  EXPECT_FALSE(r.latency.has_value());
+  EXPECT_TRUE(r.telemetry.available);
+  ASSERT_TRUE(r.telemetry.series.has_value());
+  EXPECT_EQ(r.telemetry.series->rows(), 30u);  // 30 lines
+  // Line 1: RAM 936/3964MB ... GR3D_FREQ 0%@76 ... POM_5V_IN 920/920; line 3: GR3D_FREQ 42%, POM_5V_IN 2793/1750
+  const auto mem = channel(r, "mem.used_bytes"), gpu = channel(r, "gpu0.util_pct"), in = channel(r, "power.total.w");
+  ASSERT_EQ(mem.size(), 30u);
+  EXPECT_DOUBLE_EQ(mem[0], 936.0 * 1048576);
+  EXPECT_DOUBLE_EQ(gpu[2], 42);
+  EXPECT_DOUBLE_EQ(in[0], 0.920);
+  EXPECT_DOUBLE_EQ(in[2], 2.793);
+  EXPECT_TRUE(r.metric_value("power_peak_w").has_value());
+  EXPECT_NE(std::find_if(r.warnings.begin(), r.warnings.end(), [](const std::string& w) { return w.find("no latency") != std::string::npos; }),
+            r.warnings.end());
+  // Timestamped lines (JetPack 5+): 07-21-2025 16:33:42, 16:33:43 ... → 1 s apart.
+  const auto orin = load("tegrastats/agx_orin_64gb_jp6_Hanner123-LLM_PIPELINE.log", "tegrastats");
+  EXPECT_EQ(orin[0].telemetry.series->t_ns[1], 1'000'000'000);
+  EXPECT_DOUBLE_EQ(channel(orin[0], "gpu0.util_pct")[0], 39);
+  // A captured log with a shell prompt and a sudo prompt: those lines are skipped, and said.
+  const auto tx2 = load("tegrastats/tx2_l4t28_sudo_prompt_putmotorsport-tx2-deep-learning-kit-bsp.log", "tegrastats");
+  EXPECT_NE(std::find_if(tx2[0].warnings.begin(), tx2[0].warnings.end(), [](const std::string& w) { return w.find("skipped") != std::string::npos; }),
+            tx2[0].warnings.end());
+  expect_input_error([] { import_text("hello\nworld\n", "t.log", "tegrastats", {}); }, "t.log:1", "no valid tegrastats line");
+}
+
+TEST(ImportTelemetry, NvidiaSmiQueryCsvAndDmon) {
+  const auto q = load("nvidia-smi/query_gpu_with_header_units_32GBgpu_loop5s.csv", "");
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].telemetry.series->rows(), 7u);
+  // utilization.gpu 99, 99, 99, 98, 100, 32, 98 %; memory.used 30994 MiB; 13:48:11.412 .. 13:48:41.428
+  EXPECT_EQ(channel(q[0], "gpu0.util_pct"), (std::vector<double>{99, 99, 99, 98, 100, 32, 98}));
+  EXPECT_NEAR(metric_of(q[0], "gpu_util_avg_pct"), 625.0 / 7, 1e-9);
+  EXPECT_DOUBLE_EQ(metric_of(q[0], "gpu_memory_peak_bytes"), 30994.0 * 1048576);
+  EXPECT_NEAR(metric_of(q[0], "wall_time_s"), 30.016, 1e-6);
+  expect_input_error([] { load("nvidia-smi/query_gpu_noheader_nounits_4xRTXPRO6000_drv595.csv", "nvidia-smi"); }, "drv595.csv:1", "no header row");
+  // dmon: "0 119 59 - 100 ..." and "1 159 59 - 100 ...": one row, two GPUs.
+  const auto d = load("nvidia-smi/dmon_default_RTX3080_2gpu.txt", "");
+  EXPECT_EQ(d[0].telemetry.series->rows(), 1u);
+  EXPECT_DOUBLE_EQ(metric_of(d[0], "power_avg_w"), 119 + 159);
+  EXPECT_DOUBLE_EQ(metric_of(d[0], "temperature_max_c"), 59);
+  EXPECT_TRUE(channel(d[0], "gpu0.mem_temp_c").empty()) << "mtemp is - on every row: no channel";
+  const auto d4 = load("nvidia-smi/dmon_s_pucm_4xRTXPRO6000_drv595.txt", "nvidia-smi");
+  EXPECT_DOUBLE_EQ(metric_of(d4[0], "power_avg_w"), 294 + 292 + 299 + 299);
+  EXPECT_DOUBLE_EQ(metric_of(d4[0], "temperature_max_c"), 81);
+  EXPECT_DOUBLE_EQ(metric_of(d4[0], "gpu_memory_peak_bytes"), (90538.0 + 90536 + 48243 + 48209) * 1048576);
+  expect_input_error([] { import_text("# gpu pwr\n# Idx W\n0 12 13\n", "d.txt", "nvidia-smi", {}); }, "d.txt:3", "3 fields, the header has 2");
+}
+
+TEST(ImportTelemetry, DcgmScrape) {
+  const auto l = load("dcgm-exporter/scrape_L40S_k8s_pod_labels.prom", "");
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_DOUBLE_EQ(channel(l[0], "gpu0.sm_clock_mhz")[0], 2520);
+  EXPECT_DOUBLE_EQ(channel(l[0], "gpu0.mem_clock_mhz")[0], 9001);
+  EXPECT_DOUBLE_EQ(metric_of(l[0], "temperature_max_c"), 0);  // DCGM_FI_DEV_MEMORY_TEMP ... 0
+  EXPECT_EQ(l[0].labels.extra.at("dcgm_model_name"), "NVIDIA L40S");
+  const auto a = load("dcgm-exporter/scrape_A800x8_MIG_drv535_trimmed.prom", "dcgm");
+  EXPECT_DOUBLE_EQ(channel(a[0], "gpu0.mig3.sm_clock_mhz")[0], 1410);
+  EXPECT_DOUBLE_EQ(metric_of(a[0], "temperature_max_c"), 33);
+  expect_input_error([] { import_text("DCGM_FI_DEV_GPU_TEMP{gpu=\"0\"} hot\n", "s.prom", "dcgm", {}); }, "s.prom:1", "not a number");
 }
 
 }  // namespace
