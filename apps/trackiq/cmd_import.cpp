@@ -117,7 +117,7 @@ Action setup_import(CLI::App& sub) {
       "  trackiq import requests.csv --format csv --map latency_ms=duration --map throughput_queries_per_s=rps");
   sub.add_option("file", f->file, "The file to import")->required();
   sub.add_option("--format", f->format, "The file's format (see below); detected when not given");
-  sub.add_option("--map", f->maps, "csv: METRIC=COLUMN; repeatable");
+  sub.add_option("--map", f->maps, "csv: METRIC=COLUMN; json: METRIC='JSONPATH'; repeatable");
   sub.add_option("--product", f->product, "Product label");
   sub.add_option("--version", f->version, "Version label");
   sub.add_option("--label", f->labels, "KEY=VALUE label; repeatable");

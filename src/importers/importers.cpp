@@ -21,6 +21,8 @@
   X(kTegrastats)                  \
   X(kNvidiaSmi)                   \
   X(kDcgm)                        \
+  X(kPerftracker)                 \
+  X(kJsonMap)                     \
   X(kCsv)
 
 namespace trackiq::importers {

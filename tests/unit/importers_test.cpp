@@ -244,6 +244,7 @@ TEST(ImportDetect, EachRealFileIsRecognisedAsItsFormat) {
       {"nvidia-smi/query_gpu_with_header_units_32GBgpu_loop5s.csv", "nvidia-smi"},
       {"nvidia-smi/dmon_s_pucm_4xRTXPRO6000_drv595.txt", "nvidia-smi"},
       {"dcgm-exporter/scrape_A800x8_MIG_drv535_trimmed.prom", "dcgm"},
+      {"perftracker/pt-suite-uploader_example_tests_sample.json", "perftracker"},
   };
   for (const auto& [rel, want] : files) {
     const std::string path = kData + "/" + rel;
@@ -582,6 +583,66 @@ TEST(ImportTelemetry, DcgmScrape) {
   EXPECT_DOUBLE_EQ(channel(a[0], "gpu0.mig3.sm_clock_mhz")[0], 1410);
   EXPECT_DOUBLE_EQ(metric_of(a[0], "temperature_max_c"), 33);
   expect_input_error([] { import_text("DCGM_FI_DEV_GPU_TEMP{gpu=\"0\"} hot\n", "s.prom", "dcgm", {}); }, "s.prom:1", "not a number");
+}
+
+// ------------------------------------------------------------------------------- PerfTracker
+TEST(ImportPerftracker, UploaderTestListOneRunPerGroup) {
+  const auto runs = load("perftracker/pt-suite-uploader_example_tests_sample.json", "");
+  ASSERT_EQ(runs.size(), 2u);  // groups "latency" and "throughput"
+  EXPECT_EQ(runs[0].workload.model, "latency");
+  EXPECT_EQ(runs[1].workload.model, "throughput");
+  // latency: login 1.7 (1 clients, 8 loops), login 2.2 (2 clients, 7 loops)
+  const auto login = nlohmann::json::parse(runs[0].labels.extra.at("pt_test.login [1 clients]"));
+  EXPECT_DOUBLE_EQ(login["scores"][0].get<double>(), 1.7);
+  EXPECT_EQ(login["unit"], "sec");
+  EXPECT_EQ(login["less_better"], true);
+  EXPECT_DOUBLE_EQ(metric_of(runs[0], "queries_total"), 8 + 7);
+  // throughput: loops 182 + 783 + 360 + 1237, errors 0 + 0 + 1 + 1, scores [82.5, 21.2] kept as given
+  EXPECT_DOUBLE_EQ(metric_of(runs[1], "queries_total"), 182 + 783 + 360 + 1237);
+  EXPECT_DOUBLE_EQ(metric_of(runs[1], "errors_total"), 2);
+  EXPECT_DOUBLE_EQ(metric_of(runs[1], "wall_time_s"), 60);
+  const auto users = nlohmann::json::parse(runs[1].labels.extra.at("pt_test.GET /users [4 threads]"));
+  EXPECT_EQ(users["scores"], (nlohmann::json{82.5, 21.2}));
+  // A job JSON as perftracker-lib writes it (no real one in ../shared/testdata: built from
+  // ptSuite's fields — job_title, product_name, product_ver, tests with scores and deviations).
+  const std::string job = R"({"job_title": "nightly", "product_name": "grpm", "product_ver": "1.66",
+"tests": [
+ {"tag": "t1", "scores": [3.0, 3.2], "deviations": [0.1, 0.2], "metrics": "ms", "less_better": true, "group": "g", "category": "c1", "loops": 10},
+ {"tag": "t1", "score": "fast", "group": "g"}
+]})";
+  expect_input_error([&] { import_text(job, "job.json", "perftracker", {}); }, "job.json:4", "expected a number");
+  const auto ok = import_text(job.substr(0, job.find(",\n {\"tag\": \"t1\", \"score\"")) + "\n]}", "job.json", "", {});
+  EXPECT_EQ(ok[0].labels.product, "grpm");
+  EXPECT_EQ(ok[0].labels.version, "1.66");
+  EXPECT_EQ(nlohmann::json::parse(ok[0].labels.extra.at("pt_test.t1 [c1]"))["deviations"], (nlohmann::json{0.1, 0.2}));
+}
+
+// ------------------------------------------------------------------------ generic JSON mapping
+TEST(ImportJsonMap, PathsSelectSamplesAndMetrics) {
+  const std::string text = R"({"results": [
+  {"latency": 1.5, "rps": 100},
+  {"latency": 2.5, "rps": 300}
+], "meta": {"qps": [7, 9]}})";
+  ImportOptions o;
+  o.map = {{"latency_ms", "$.results[*].latency"}, {"throughput_queries_per_s", "$['meta'].qps[1]"}};
+  const auto runs = import_text(text, "r.json", "json", o);
+  ASSERT_TRUE(runs[0].latency.has_value());
+  EXPECT_EQ(runs[0].latency->samples_ns, (std::vector<std::int64_t>{1'500'000, 2'500'000}));
+  EXPECT_DOUBLE_EQ(metric_of(runs[0], "throughput_queries_per_s"), 9);
+  // A real file through a path: hyperfine's times (seconds).
+  ImportOptions h;
+  h.map = {{"latency_s", "$.results[0].times[*]"}};
+  const auto hf = load("hyperfine/sleep0.3_runs5_export-json.json", "json", h);
+  EXPECT_EQ(hf[0].latency->samples_ns.size(), 5u);
+  o.map = {{"latency_ms", "$.results[*].rps.x"}};
+  expect_input_error([&] { import_text(text, "r.json", "json", o); }, "r.json:1", "selects nothing");
+  o.map = {{"latency_ms", "$.meta"}};
+  expect_input_error([&] { import_text(text, "r.json", "json", o); }, "r.json:4", "not a number");
+  o.map = {{"latency_ms", "results[0]"}};
+  expect_input_error([&] { import_text(text, "r.json", "json", o); }, "", "a path starts with $");
+  o.map = {{"latency_ms", "$.results[?(@.x)]"}};
+  expect_input_error([&] { import_text(text, "r.json", "json", o); }, "", "is not [N], [*] or ['key']");
+  EXPECT_THROW(import_text(text, "r.json", "json", {}), InputError) << "json needs --map";
 }
 
 }  // namespace
