@@ -16,7 +16,9 @@ namespace fs = std::filesystem;
 std::optional<std::string> sibling(const std::string& origin, const char* name) {
   std::error_code ec;
   const fs::path p = fs::path(origin).parent_path() / name;
-  if (origin.empty() || !fs::is_regular_file(p, ec) || fs::path(origin).filename() == name) return std::nullopt;
+  // Only beside a file named by a path with a directory (never the current directory's files).
+  if (fs::path(origin).parent_path().empty() || !fs::is_regular_file(p, ec) || fs::path(origin).filename() == name)
+    return std::nullopt;
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();

@@ -19,7 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   trackiq::importers::ImportOptions o;
   o.imported_at = "2026-01-01T00:00:00.000Z";
-  o.map = {{"latency_ms", "lat"}, {"throughput_queries_per_s", "rps"}};
+  // csv: columns; json: paths (the corpus' json seed has {"r": [{"lat": ..}], "rps": ..}).
+  if (f == "json") o.map = {{"latency_ms", "$.r[*].lat"}, {"throughput_queries_per_s", "$.rps"}};
+  else o.map = {{"latency_ms", "lat"}, {"throughput_queries_per_s", "rps"}};
   try {
     const auto runs = trackiq::importers::import_text(text, "fuzz", f, o);
     for (const auto& r : runs) {
