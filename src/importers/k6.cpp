@@ -2,6 +2,10 @@
 // data object whose metrics carry type/contains/values), and `--out json` points (JSON lines).
 #include "common.hpp"
 
+#if TRACKIQ_HAVE_SIMDJSON
+#include <simdjson.h>
+#endif
+
 namespace trackiq::importers::detail {
 namespace {
 
@@ -154,9 +158,69 @@ std::vector<Result> import_points(std::string_view text, Context& c) {
   std::uint64_t reqs = 0, failed = 0, points = 0;
   std::string first, last;
   const auto lines = split_lines(text);
+  // The first and last point times. k6 writes UTC RFC 3339 ("...T00:18:34.249760961Z", trailing
+  // zeros of the fraction dropped): such times order as (seconds part, fraction digits) compared
+  // as text, so only the earliest and latest are converted; any other form is converted each time.
+  std::string min_raw, max_raw;
+  auto key_less = [](std::string_view a, std::string_view b) {
+    const auto sa = a.substr(0, 19), sb = b.substr(0, 19);
+    if (sa != sb) return sa < sb;
+    auto frac = [](std::string_view t) { return t.size() > 20 && t[19] == '.' ? t.substr(20, t.size() - 21) : std::string_view{}; };
+    return frac(a) < frac(b);
+  };
+  auto plain_utc = [](std::string_view t) {
+    if (t.size() < 20 || t.back() != 'Z' || t[10] != 'T' || (t.size() > 20 && t[19] != '.')) return false;
+    return t.substr(20, t.size() > 20 ? t.size() - 21 : 0).find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  auto point = [&](std::string_view metric, double v, std::string_view time, std::uint64_t ln) {
+    ++points;
+    if (!time.empty()) {
+      if (plain_utc(time)) {
+        if (min_raw.empty() || key_less(time, min_raw)) min_raw = time;
+        if (max_raw.empty() || key_less(max_raw, time)) max_raw = time;
+      } else if (const std::string t = to_utc(std::string(time)); !t.empty()) {
+        if (first.empty() || t < first) first = t;
+        if (last.empty() || t > last) last = t;
+      }
+    }
+    if (metric == "http_req_duration") {
+      if (v < 0) throw InputError(c.origin, ln, "http_req_duration: negative");
+      samples.push_back(to_ns(v, 1e6, c.origin, ln));  // ms
+    } else if (metric == "http_reqs") {
+      reqs += to_count<std::uint64_t>(v, c.origin, ln, "http_reqs");
+    } else if (metric == "http_req_failed" && v != 0) {
+      ++failed;
+    }
+  };
+#if TRACKIQ_HAVE_SIMDJSON
+  // The fast path (simdjson); a line it does not take as a plain Point goes through nlohmann,
+  // which accepts it or names what is wrong with it.
+  simdjson::dom::parser parser;
+  auto fast_point = [&](std::string_view l, std::uint64_t ln) {
+    simdjson::dom::element e;
+    if (parser.parse(l.data(), l.size(), true).get(e)) return false;
+    std::string_view type, metric, time;
+    simdjson::dom::element data, value;
+    if (e["type"].get_string().get(type)) return false;
+    if (type != "Point") return type == "Metric";
+    if (e["metric"].get_string().get(metric) || e["data"].get(data) || !data.is_object() || data["value"].get(value)) return false;
+    double v = 0;
+    if (value.is_double()) v = value.get_double().value_unsafe();
+    else if (value.is_int64()) v = static_cast<double>(value.get_int64().value_unsafe());
+    else if (value.is_uint64()) v = static_cast<double>(value.get_uint64().value_unsafe());
+    else return false;
+    if (!std::isfinite(v)) return false;
+    if (simdjson::dom::element t; !data["time"].get(t) && t.is_string()) time = t.get_string().value_unsafe();
+    point(metric, v, time, ln);
+    return true;
+  };
+#endif
   for (std::size_t i = 0; i < lines.size(); ++i) {
     const std::uint64_t ln = i + 1;
     if (lines[i].find_first_not_of(" \t") == std::string_view::npos) continue;
+#if TRACKIQ_HAVE_SIMDJSON
+    if (fast_point(lines[i], ln)) continue;
+#endif
     Json j;
     try {
       j = Json::parse(lines[i]);
@@ -171,25 +235,14 @@ std::vector<Result> import_points(std::string_view text, Context& c) {
     const Json& d = j.at("data");
     if (!d.contains("value") || !d.at("value").is_number() || !std::isfinite(d.at("value").get<double>()))
       throw InputError(c.origin, ln, "data.value: expected a number");
-    const double v = d.at("value").get<double>();
-    const std::string metric = j.at("metric").get<std::string>();
-    ++points;
-    if (d.contains("time") && d.at("time").is_string()) {
-      const std::string t = to_utc(d.at("time").get<std::string>());
-      if (!t.empty()) {
-        if (first.empty() || t < first) first = t;
-        if (last.empty() || t > last) last = t;
-      }
-    }
-    if (metric == "http_req_duration") {
-      if (v < 0) throw InputError(c.origin, ln, "http_req_duration: negative");
-      samples.push_back(to_ns(v, 1e6, c.origin, ln));  // ms
-    } else if (metric == "http_reqs") {
-      reqs += to_count<std::uint64_t>(v, c.origin, ln, "http_reqs");
-    } else if (metric == "http_req_failed" && v != 0) {
-      ++failed;
-    }
+    const std::string time = d.contains("time") && d.at("time").is_string() ? d.at("time").get<std::string>() : "";
+    point(j.at("metric").get<std::string>(), d.at("value").get<double>(), time, ln);
   }
+  for (const std::string* raw : {&min_raw, &max_raw})
+    if (const std::string t = raw->empty() ? "" : to_utc(*raw); !t.empty()) {
+      if (first.empty() || t < first) first = t;
+      if (last.empty() || t > last) last = t;
+    }
   if (points == 0) throw InputError(c.origin, lines.empty() ? 1 : lines.size(), "no Point lines in the file");
   Result r = new_run(c, std::filesystem::path(c.origin).stem().string());
   r.scenario.name = "load";

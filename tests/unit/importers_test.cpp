@@ -339,6 +339,15 @@ TEST(ImportK6, OutJsonPoints) {
   const auto r = import_text(points, "p.json", "", {});
   ASSERT_TRUE(r[0].latency.has_value());
   EXPECT_EQ(r[0].latency->samples_ns, (std::vector<std::int64_t>{12'500'000, 7'250'000}));
+  // First and last times across fractions of different lengths, none, and an offset.
+  const std::string timed =
+      "{\"type\":\"Point\",\"data\":{\"time\":\"2024-01-01T00:00:01Z\",\"value\":1},\"metric\":\"http_reqs\"}\n"
+      "{\"type\":\"Point\",\"data\":{\"time\":\"2024-01-01T00:00:00.5Z\",\"value\":1},\"metric\":\"http_reqs\"}\n"
+      "{\"type\":\"Point\",\"data\":{\"time\":\"2024-01-01T00:00:00.25Z\",\"value\":1},\"metric\":\"http_reqs\"}\n"
+      "{\"type\":\"Point\",\"data\":{\"time\":\"2024-01-01T01:00:02+01:00\",\"value\":1},\"metric\":\"http_reqs\"}\n";
+  const auto t = import_text(timed, "t.json", "k6", {});
+  EXPECT_EQ(t[0].started_at, "2024-01-01T00:00:00.250Z");
+  EXPECT_EQ(t[0].finished_at, "2024-01-01T00:00:02.000Z");
   expect_input_error([&] { import_text(points + "{\"type\":\"Point\",\"data\":{\"value\":\"x\"},\"metric\":\"m\"}\n", "p.json", "k6", {}); },
                      "p.json:5", "data.value: expected a number");
   expect_input_error([&] { import_text(points + "{oops\n", "p.json", "k6", {}); }, "p.json:5", "not a JSON line");
