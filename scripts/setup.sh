@@ -7,7 +7,7 @@ packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   # libraries
-  nlohmann-json3-dev libcli11-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpqxx-dev libboost-dev libssl-dev
+  nlohmann-json3-dev libsimdjson-dev libcli11-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpqxx-dev libboost-dev libssl-dev
   prometheus-cpp-dev
   # the HTML report's front end (npm ci in web/), its browser tests and PDF printing
   nodejs chromium poppler-utils

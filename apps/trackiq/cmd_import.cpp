@@ -16,7 +16,7 @@ namespace {
 struct ImportFlags {
   std::string file, format, store, product, version;
   std::vector<std::string> maps, labels;
-  bool json = false;
+  bool json = false, allow_duplicate = false;
 };
 
 int import_runs(const ImportFlags& f) {
@@ -25,10 +25,27 @@ int import_runs(const ImportFlags& f) {
   o.version = f.version;
   for (const auto& l : f.labels) o.labels.insert(key_value(l, "--label"));
   for (const auto& m : f.maps) o.map.push_back(key_value(m, "--map"));
-  const auto format = importers::parse_import_format(f.format);
+  const std::string text = importers::read_file(f.file);
+  std::string_view format;
+  if (f.format.empty()) {
+    format = importers::detect_format(text, f.file);
+    // On stderr, so --json output stays one document.
+    fmt::print(stderr, "{}: detected format {} (give --format to choose another)\n", f.file, format);
+  } else {
+    format = importers::parse_import_format(f.format);
+  }
   // The whole file is parsed before the store is touched; then one transaction stores it all.
-  const auto runs = importers::import_file(f.file, format, o);
+  const auto runs = importers::import_text(text, f.file, format, o);
   auto st = store::open_store(f.store);
+  if (!f.allow_duplicate && !runs.empty()) {
+    store::RunFilter same;
+    same.labels = {{"import_hash", runs.front().labels.extra.at("import_hash")}};
+    same.limit = 1;
+    if (const auto prior = st->list(same); !prior.empty())
+      throw InputError(fmt::format("{}: this file (content hash {}) was already imported as run {} on {}; nothing stored "
+                                   "(--allow-duplicate imports it again)",
+                                   f.file, same.labels.front().second, prior.front().run_id, prior.front().started_at));
+  }
   st->save_all(runs);
   if (f.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -39,7 +56,7 @@ int import_runs(const ImportFlags& f) {
                      {"metrics", r.metrics.size()}});
     std::cout << out.dump(2) << "\n";
   } else {
-    fmt::print("imported {} run{} from {} ({}) into {}\n", runs.size(), runs.size() == 1 ? "" : "s", f.file, f.format,
+    fmt::print("imported {} run{} from {} ({}) into {}\n", runs.size(), runs.size() == 1 ? "" : "s", f.file, format,
                st->location());
     fmt::print("{:<36}  {:>8}  {}\n", "run id", "samples", "benchmark");
     for (const auto& r : runs)
@@ -52,38 +69,61 @@ int import_runs(const ImportFlags& f) {
 
 Action setup_import(CLI::App& sub) {
   auto f = std::make_shared<ImportFlags>();
+  std::string formats;
+  for (const auto& fi : importers::formats()) {
+    // The summary wrapped at 100 columns, under its name.
+    std::string line = fmt::format("  {:<17}", fi.name);
+    std::string_view rest = fi.summary;
+    while (!rest.empty()) {
+      std::size_t take = rest.size();
+      if (line.size() + 1 + take > 100) {
+        take = rest.rfind(' ', 100 - line.size() - 1);
+        if (take == std::string_view::npos || take == 0) take = std::min(rest.size(), std::size_t{60});
+      }
+      formats += line + " " + std::string(rest.substr(0, take)) + "\n";
+      rest.remove_prefix(take);
+      while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+      line = std::string(19, ' ');
+    }
+  }
   sub.footer(
       "Import another tool's results as runs in the store: one run per benchmark in the file, with its\n"
       "raw samples where the file has them (so `trackiq compare` tests significance on them), else the\n"
       "file's summary statistics (compare then uses thresholds only, and says so).\n"
-      "  gbench            Google Benchmark JSON: repetitions become samples (each the mean time per\n"
-      "                    iteration of one repetition); aggregates only → mean/median/stddev\n"
-      "  hyperfine         hyperfine --export-json: `times` become samples; non-zero exits are errors\n"
-      "  pytest-benchmark  --benchmark-json: stats.data become samples; else min/max/mean/stddev/median\n"
-      "  mlperf            LoadGen mlperf_log_summary.txt or mlperf_log_detail.txt: scenario, samples/s,\n"
-      "                    latency min/mean/max/p50/p90/p95/p99/p99.9 (one run)\n"
-      "  csv               a header row; --map latency_ms=COLUMN makes samples (latency_ns|us|ms|s), and\n"
-      "                    --map METRIC=COLUMN stores the column's mean as a registry metric\n"
+      "Without --format the format is detected from the file's content (and name), and the choice is\n"
+      "printed on stderr; a file no format recognises, or two recognise equally, needs --format.\n"
+      "Formats:\n" +
+      formats +
       "Values keep their meaning: a tool's sample stddev (n - 1) becomes the population latency_std_ms\n"
-      "(marked derived); Google Benchmark items_per_second (the benchmark's own unit) and MLPerf extras\n"
-      "stay labels (gbench_*, mlperf_*). Hardware comes from the file's machine description; a file\n"
-      "naming only the host (Google Benchmark) is fingerprinted by host name and CPU count, and a file\n"
-      "saying nothing gets a warning.\n"
+      "(marked derived; a label where n is not in the file); values with no registry name (Google\n"
+      "Benchmark items_per_second, MLPerf extras, k6 p(99.99), Locust 66%) stay <format>_* labels.\n"
+      "Hardware comes from the file's machine description; a file naming only the host (Google\n"
+      "Benchmark) is fingerprinted by host name and CPU count, and a file saying nothing gets a\n"
+      "warning.\n"
       "A bad file gives file:line: what (exit 2) and nothing is stored: the file is parsed whole first,\n"
-      "then saved in one transaction. Runs are labelled imported_from, source and benchmark.\n\n"
+      "then saved in one transaction. Runs are labelled imported_from, source, benchmark and\n"
+      "import_hash (the file's content hash): importing the same bytes again is refused (exit 2)\n"
+      "unless --allow-duplicate.\n\n"
       "Examples:\n"
+      "  trackiq import bench.json --product arrow --version 9.0     # format detected\n"
       "  trackiq import bench.json --format gbench --product arrow --version 9.0\n"
       "  trackiq import hyperfine.json --format hyperfine --label host=ci-7\n"
       "  trackiq import mlperf_log_summary.txt --format mlperf --product resnet50\n"
+      "  trackiq import summary.json --format k6              # --summary-export / handleSummary\n"
+      "  trackiq import run_stats.csv --format locust\n"
+      "  trackiq import target/criterion/fib/new/estimates.json\n"
+      "  trackiq import times.json --format trtexec           # --exportTimes or --exportProfile\n"
+      "  trackiq import result.json --format vllm             # vllm bench serve --save-result\n"
       "  trackiq import requests.csv --format csv --map latency_ms=duration --map throughput_queries_per_s=rps");
   sub.add_option("file", f->file, "The file to import")->required();
-  sub.add_option("--format", f->format, "gbench, hyperfine, pytest-benchmark, mlperf or csv")->required();
-  sub.add_option("--map", f->maps, "csv: METRIC=COLUMN; repeatable");
+  sub.add_option("--format", f->format, "The file's format (see below); detected when not given");
+  sub.add_option("--map", f->maps, "csv: METRIC=COLUMN; json: METRIC='JSONPATH'; repeatable");
   sub.add_option("--product", f->product, "Product label");
   sub.add_option("--version", f->version, "Version label");
   sub.add_option("--label", f->labels, "KEY=VALUE label; repeatable");
   sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_flag("--json", f->json, "Print the imported runs as JSON");
+  sub.add_flag("--allow-duplicate", f->allow_duplicate, "Import a file whose content was imported before");
   return [f] { return import_runs(*f); };
 }
 

@@ -17,7 +17,7 @@ constexpr Command kCommands[] = {
     {"runs", "List, show, export and remove stored runs", setup_runs},
     {"compare", "Compare two runs: change, significance, severity, PASS/WARN/BLOCK (exit 1 on BLOCK)", setup_compare},
     {"load", "Load an HTTP server (open or closed loop, LLM streaming metrics, sweeps) and measure it", setup_load},
-    {"import", "Import results of Google Benchmark, hyperfine, pytest-benchmark, MLPerf LoadGen or CSV", setup_import},
+    {"import", "Import results of other tools (gbench, hyperfine, pytest-benchmark, MLPerf, k6, Locust, Criterion, trtexec, vLLM, CSV, ...)", setup_import},
     {"baseline", "Save, list and remove named baselines (per hardware)", setup_baseline},
     {"report", "Write a report of one or more runs: HTML, PDF, Markdown, JUnit XML, JSON or CSV", setup_report},
     {"profiles", "List and show run profiles (settings + SLO constraints)", setup_profiles},

@@ -127,6 +127,15 @@ TEST(CliLight, ImportAndMonitor) {
   const auto imp = trackiq({"import", "--format", "gbench", file}, dir);
   EXPECT_EQ(imp.exit_code, 0) << imp.out << imp.err;
   EXPECT_NE(trackiq({"runs", "list"}, dir).out.find("import"), std::string::npos);
+  // The same bytes again, format detected: refused (nothing stored) unless --allow-duplicate.
+  const auto before = trackiq({"runs", "list", "--json"}, dir).out;
+  const auto again = trackiq({"import", file}, dir);
+  EXPECT_EQ(again.exit_code, 2) << again.out << again.err;
+  EXPECT_NE(again.err.find("detected format gbench"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("already imported as run"), std::string::npos) << again.err;
+  EXPECT_EQ(trackiq({"runs", "list", "--json"}, dir).out, before);
+  EXPECT_EQ(trackiq({"import", file, "--allow-duplicate"}, dir).exit_code, 0);
+  EXPECT_NE(trackiq({"runs", "list", "--json"}, dir).out, before);
 
   const auto mon = trackiq({"monitor", "--duration", "0.5", "--interval", "100ms", "-o", dir.file("m.csv")}, dir);
   EXPECT_EQ(mon.exit_code, 0) << mon.err;

@@ -997,9 +997,11 @@ TEST(CliImport, ImportsEveryFormatIntoTheStoreAndComparesImportedSamples) {
   }
   const auto list = trackiq({"runs", "list", "--product", "imported", "--json"}, dir);
   EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '{'), 6) << list.out;
-  // Two imports of the same hyperfine file: compare runs its statistics on the raw samples.
+  // Two more imports of the same hyperfine file (allowed explicitly: the same bytes are refused
+  // by default): compare runs its statistics on the raw samples.
   auto hyperfine_id = [&] {
-    const auto r = trackiq({"import", data + "/hyperfine/sleep0.3_runs5_export-json.json", "--format", "hyperfine"}, dir);
+    const auto r = trackiq(
+        {"import", data + "/hyperfine/sleep0.3_runs5_export-json.json", "--format", "hyperfine", "--allow-duplicate"}, dir);
     std::smatch m;
     EXPECT_TRUE(std::regex_search(r.out, m, std::regex(R"(\n([0-9a-f-]{36}) +5 +sleep 0.3)"))) << r.out;
     return m.size() > 1 ? m[1].str() : "";

@@ -4,7 +4,7 @@
 // Result; raw samples are kept where the file has them (so `compare` runs its statistics),
 // otherwise only the file's summary metrics (and `compare` falls back to thresholds).
 //
-//   auto runs = trackiq::importers::import_file("bench.json", ImportFormat::kGbench, {});
+//   auto runs = trackiq::importers::import_file("bench.json", "gbench", {});
 //   store->save_all(runs);  // one transaction: the whole file or nothing
 //
 // Errors: InputError "file:line: what", and nothing is returned — a file is imported whole or
@@ -19,17 +19,18 @@
 
 namespace trackiq::importers {
 
-enum class ImportFormat {
-  kGbench,           // Google Benchmark --benchmark_format=json / --benchmark_out
-  kHyperfine,        // hyperfine --export-json
-  kPytestBenchmark,  // pytest-benchmark --benchmark-json
-  kMlperf,           // MLPerf LoadGen mlperf_log_summary.txt or mlperf_log_detail.txt
-  kCsv,              // generic CSV with a column mapping
+// The formats, one file each under src/importers/ and one line in its table (formats.cpp).
+struct FormatInfo {
+  std::string_view name;     // `--format NAME`, and the run's `imported_from` label
+  std::string_view summary;  // one line for `trackiq import --help`
 };
+const std::vector<FormatInfo>& formats();
+// Checks a --format name; InputError listing the known names otherwise.
+std::string_view parse_import_format(std::string_view name);
 
-// "gbench", "hyperfine", "pytest-benchmark", "mlperf", "csv"; InputError otherwise.
-ImportFormat parse_import_format(std::string_view name);
-std::string_view to_string(ImportFormat f) noexcept;
+// The format a file looks like, from its first 64 KiB and its name; InputError "origin:1: ..."
+// when no format recognises it or two do equally well (then --format decides).
+std::string_view detect_format(std::string_view text, const std::string& origin);
 
 struct ImportOptions {
   std::string product, version;
@@ -40,8 +41,12 @@ struct ImportOptions {
   std::string imported_at;  // UTC timestamp for files that carry no time ("" = now)
 };
 
-std::vector<Result> import_text(std::string_view text, const std::string& origin, ImportFormat format,
+// `format` "" = detect_format. Every run carries the file's content hash in the `import_hash`
+// label (FNV-1a 64 of the bytes), so a store can refuse a second import of the same file.
+std::vector<Result> import_text(std::string_view text, const std::string& origin, std::string_view format,
                                 const ImportOptions& options);
-std::vector<Result> import_file(const std::string& path, ImportFormat format, const ImportOptions& options);
+std::vector<Result> import_file(const std::string& path, std::string_view format, const ImportOptions& options);
+// The file's bytes (InputError "path: cannot open the file").
+std::string read_file(const std::string& path);
 
 }  // namespace trackiq::importers
