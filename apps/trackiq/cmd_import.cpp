@@ -15,7 +15,7 @@ namespace {
 
 struct ImportFlags {
   std::string file, format, store, product, version;
-  std::vector<std::string> maps, labels;
+  std::vector<std::string> maps, labels, columns;
   bool json = false, allow_duplicate = false;
 };
 
@@ -25,6 +25,7 @@ int import_runs(const ImportFlags& f) {
   o.version = f.version;
   for (const auto& l : f.labels) o.labels.insert(key_value(l, "--label"));
   for (const auto& m : f.maps) o.map.push_back(key_value(m, "--map"));
+  o.columns = f.columns;
   const std::string text = importers::read_file(f.file);
   std::string_view format;
   if (f.format.empty()) {
@@ -118,6 +119,9 @@ Action setup_import(CLI::App& sub) {
   sub.add_option("file", f->file, "The file to import")->required();
   sub.add_option("--format", f->format, "The file's format (see below); detected when not given");
   sub.add_option("--map", f->maps, "csv: METRIC=COLUMN; json: METRIC='JSONPATH'; repeatable");
+  sub.add_option("--columns", f->columns,
+                 "nvidia-smi --format=csv,noheader output: the --query-gpu field list, e.g. index,utilization.gpu,memory.used")
+      ->delimiter(',');
   sub.add_option("--product", f->product, "Product label");
   sub.add_option("--version", f->version, "Version label");
   sub.add_option("--label", f->labels, "KEY=VALUE label; repeatable");

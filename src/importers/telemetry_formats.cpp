@@ -194,21 +194,29 @@ std::vector<Result> import_smi_csv(std::string_view text, Context& c) {
       x = a == std::string::npos ? "" : x.substr(a, e - a + 1);
     }
     if (header.empty()) {
-      if (!f.empty() && opt_field_number(f[0]))
+      const bool headerless = !f.empty() && opt_field_number(f[0]);
+      if (headerless && c.opts.columns.empty())
         throw InputError(c.origin, i + 1,
-                         "no header row (--format=csv,noheader): rerun nvidia-smi with --format=csv so the columns are named");
-      header = f;
+                         "no header row (--format=csv,noheader): give --columns with the --query-gpu list, e.g. "
+                         "--columns index,utilization.gpu,memory.used, or rerun nvidia-smi with --format=csv");
+      if (!headerless && !c.opts.columns.empty())
+        throw InputError(c.origin, i + 1, "the file names its columns: --columns is for --format=csv,noheader output");
+      const std::vector<std::string> names = headerless ? c.opts.columns : f;
+      header = names;
       header_line = i + 1;
-      for (std::size_t k = 0; k < f.size(); ++k) {
-        const std::string name = f[k].substr(0, f[k].find(" ["));
+      for (std::size_t k = 0; k < names.size(); ++k) {
+        const std::string name = names[k].substr(0, names[k].find(" ["));
         if (name == "index") idx_col = k;
         if (name == "timestamp") ts_col = k;
         cols.push_back({smi_field(name), name});
         if (!cols.back().f && name != "index" && name != "timestamp") unknown.push_back(name);
       }
-      continue;
+      if (!headerless) continue;  // else this first line is already a data row
     }
-    if (f.size() != header.size()) throw InputError(c.origin, i + 1, fmt::format("{} fields, the header has {}", f.size(), header.size()));
+    if (f.size() != header.size())
+      throw InputError(c.origin, i + 1,
+                       fmt::format("{} fields, {} has {}", f.size(), c.opts.columns.empty() ? "the header" : "--columns",
+                                   header.size()));
     const std::string gpu = idx_col ? f[*idx_col] : "0";
     if (!opt_field_number(gpu)) throw InputError(c.origin, i + 1, fmt::format("index '{}' is not a number", gpu));
     const std::size_t k = rows_of_gpu[gpu]++;

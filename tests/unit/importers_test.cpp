@@ -568,6 +568,24 @@ TEST(ImportTelemetry, NvidiaSmiQueryCsvAndDmon) {
   EXPECT_DOUBLE_EQ(metric_of(q[0], "gpu_memory_peak_bytes"), 30994.0 * 1048576);
   EXPECT_NEAR(metric_of(q[0], "wall_time_s"), 30.016, 1e-6);
   expect_input_error([] { load("nvidia-smi/query_gpu_noheader_nounits_4xRTXPRO6000_drv595.csv", "nvidia-smi"); }, "drv595.csv:1", "no header row");
+  // The same file with its --query-gpu list (the command in testdata/README.md): rows
+  // "0, ..., 99, 55, 97887, 90538, 6712, 81, N/A, 299.35, ..." to "3, ..., 100, ..., 48209, ..., 71, ..., 300.00".
+  ImportOptions cols;
+  cols.columns = {"index", "uuid", "name", "pci.bus_id", "driver_version", "utilization.gpu", "utilization.memory",
+                  "memory.total", "memory.used", "memory.free", "temperature.gpu", "temperature.memory", "power.draw",
+                  "power.limit", "clocks.gr", "clocks.mem", "clocks.max.gr", "clocks.max.mem", "fan.speed", "pstate",
+                  "pcie.link.gen.current", "pcie.link.width.current", "encoder.stats.sessionCount"};
+  const auto nh = load("nvidia-smi/query_gpu_noheader_nounits_4xRTXPRO6000_drv595.csv", "nvidia-smi", cols);
+  ASSERT_EQ(nh.size(), 1u);
+  EXPECT_EQ(channel(nh[0], "gpu0.util_pct"), (std::vector<double>{99}));
+  EXPECT_EQ(channel(nh[0], "gpu3.util_pct"), (std::vector<double>{100}));
+  EXPECT_DOUBLE_EQ(metric_of(nh[0], "temperature_max_c"), 81);
+  EXPECT_DOUBLE_EQ(metric_of(nh[0], "gpu_memory_peak_bytes"), (90538.0 + 90536 + 48243 + 48209) * 1048576);  // as dmon
+  cols.columns.resize(2);
+  expect_input_error([&] { load("nvidia-smi/query_gpu_noheader_nounits_4xRTXPRO6000_drv595.csv", "nvidia-smi", cols); },
+                     "drv595.csv:1", "23 fields, --columns has 2");
+  expect_input_error([&] { load("nvidia-smi/query_gpu_with_header_units_32GBgpu_loop5s.csv", "nvidia-smi", cols); },
+                     "loop5s.csv:1", "--columns is for --format=csv,noheader");
   // dmon: "0 119 59 - 100 ..." and "1 159 59 - 100 ...": one row, two GPUs.
   const auto d = load("nvidia-smi/dmon_default_RTX3080_2gpu.txt", "");
   EXPECT_EQ(d[0].telemetry.series->rows(), 1u);

@@ -39,6 +39,8 @@ struct ImportOptions {
   // into raw latency samples; a registry metric name takes the column's mean.
   std::vector<std::pair<std::string, std::string>> map;
   std::string imported_at;  // UTC timestamp for files that carry no time ("" = now)
+  // nvidia-smi --format=csv,noheader: the --query-gpu field list, which the file does not name.
+  std::vector<std::string> columns;
 };
 
 // `format` "" = detect_format. Every run carries the file's content hash in the `import_hash`
