@@ -10,14 +10,18 @@
 namespace trackiq::cli {
 
 Action setup_backends(CLI::App& sub) {
-  sub.footer(fmt::format(
+  // A function: the folders are found (readlink, getenv) only when --help is printed, not at the
+  // start of every command.
+  sub.footer([]() -> std::string {
+    return fmt::format(
       "The engines are plugins, loaded when a run needs them: libtrackiq_backend_torch.so (builtin:, torch:)\n"
       "and libtrackiq_backend_onnx.so (onnx:). They are looked for in the folders of TRACKIQ_BACKEND_PATH\n"
       "(colon-separated), beside the trackiq program, in PROGRAM_DIR/../LIBDIR/trackiq and in the install\n"
       "folder; the first file found is used, and one built from another TrackIQ is refused. Listing loads\n"
       "the plugins (about a second for LibTorch). Searched now, in order:\n  {}\n\n"
       "Example:\n  trackiq backends\n  TRACKIQ_BACKEND_PATH=/opt/trackiq/plugins trackiq backends",
-      fmt::join(workload::backend_search_path(), "\n  ")));
+        fmt::join(workload::backend_search_path(), "\n  "));
+  });
   return [] {
     for (const auto& b : workload::backends()) {
       if (b.available) {
