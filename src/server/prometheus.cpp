@@ -87,36 +87,31 @@ PromSeries prometheus_series(const telemetry::Channel& c) {
   if (!instance.empty()) p.labels.emplace_back(key, instance);
 
   std::string stem = parts.size() > 1 ? parts.back() : "";
+  // Channel unit -> the unit token the channel name ends with, Prometheus' base-unit suffix, and
+  // the factor to the base unit (docs/metrics.md "Prometheus names").
+  struct UnitRule {
+    const char* unit;
+    const char* token;
+    const char* suffix;
+    double scale;
+    bool counter;
+  };
+  static constexpr UnitRule kRules[] = {
+      {"%", "pct", "ratio", 0.01, false},  {"B", "bytes", "bytes", 1, false},  {"°C", "c", "celsius", 1, false},
+      {"W", "w", "watts", 1, false},        {"J", "j", "joules_total", 1, true}, {"MHz", "mhz", "hertz", 1e6, false},
+      {"s", "s", "seconds", 1, false},
+  };
   std::string suffix;
-  if (c.unit == "%") {
-    stem = strip_unit(stem, "pct");
-    suffix = "ratio";
-    p.scale = 0.01;
-  } else if (c.unit == "B") {
-    stem = strip_unit(stem, "bytes");
-    suffix = "bytes";
-  } else if (c.unit == "°C") {
-    stem = strip_unit(stem, "c");
-    suffix = "celsius";
-  } else if (c.unit == "W") {
-    stem = strip_unit(stem, "w");
-    suffix = "watts";
-  } else if (c.unit == "J") {
-    stem = strip_unit(stem, "j");
-    if (stem.empty()) stem = "energy";
-    suffix = "joules_total";
-    p.counter = true;
-  } else if (c.unit == "MHz") {
-    stem = strip_unit(stem, "mhz");
-    suffix = "hertz";
-    p.scale = 1e6;
-  } else if (c.unit == "s") {
-    stem = strip_unit(stem, "s");
-    suffix = "seconds";
+  for (const auto& rule : kRules) {
+    if (c.unit != rule.unit) continue;
+    stem = strip_unit(stem, rule.token);
+    suffix = rule.suffix;
+    p.scale = rule.scale;
+    p.counter = rule.counter;
   }
+  if (p.counter && stem.empty()) stem = "energy";
   if (stem == "util") stem = "utilization";
   if (stem == "temp") stem = "temperature";
-  if (c.name == "cpu.util_pct") stem = "utilization";
   std::string metric = "trackiq_" + subsystem;
   for (const std::string& piece : {stem, suffix})
     if (!piece.empty()) metric += "_" + piece;
