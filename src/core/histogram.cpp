@@ -152,7 +152,7 @@ std::size_t Histogram::record(std::span<const std::int64_t> values) noexcept {
       ++rejected;
       continue;
     }
-    const int e = 63 - __builtin_clzll(v | mask);
+    const int e = 63 ^ __builtin_clzll(v | mask);
     const auto index = static_cast<std::size_t>((static_cast<std::int64_t>(e) << h) +
                                                 static_cast<std::int64_t>(v >> (e - h)) + offset);
     counts[index] += 1;

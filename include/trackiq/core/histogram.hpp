@@ -100,7 +100,7 @@ class Histogram {
   // h = sub_bucket_half_count_magnitude, index = (e << h) + (v >> (e - h)) + index_offset_,
   // where index_offset_ = -((unit_magnitude + h) << h).
   std::size_t counts_index_for(std::uint64_t v) const noexcept {
-    const int e = 63 - __builtin_clzll(v | sub_bucket_mask_);
+    const int e = 63 ^ __builtin_clzll(v | sub_bucket_mask_);  // 63 ^ clz == 63 - clz for clz in [0, 63]; GCC folds it to a bare BSR
     return static_cast<std::size_t>((static_cast<std::int64_t>(e) << sub_bucket_half_count_magnitude_) +
                                     static_cast<std::int64_t>(v >> (e - sub_bucket_half_count_magnitude_)) +
                                     index_offset_);
