@@ -261,14 +261,8 @@ struct NoiseBand {
   std::size_t kb = 0, kc = 0;
 };
 
-std::optional<NoiseBand> noise_band(const std::string& name, Direction dir, const NoiseRuns& runs, double alpha) {
-  auto values = [&](const std::vector<Result>& side) {
-    std::vector<double> v;
-    for (const auto& r : side)
-      if (const auto x = r.metric_value(name); x && std::isfinite(*x)) v.push_back(*x);
-    return v;
-  };
-  const std::vector<double> b = values(runs.baseline), c = values(runs.current);
+std::optional<NoiseBand> noise_band_of(const std::vector<double>& b, const std::vector<double>& c, Direction dir,
+                                        double alpha) {
   if (b.size() < 2 || c.empty() || b.size() + c.size() < 4) return std::nullopt;
   auto mean = [](const std::vector<double>& v) {
     double s = 0;
@@ -288,6 +282,46 @@ std::optional<NoiseBand> noise_band(const std::string& name, Direction dir, cons
                   std::sqrt(1.0 / static_cast<double>(b.size()) + 1.0 / static_cast<double>(c.size()));
   nb.diff_bad = dir == Direction::kLowerIsBetter ? mc - mb : mb - mc;
   return nb;
+}
+
+std::optional<NoiseBand> noise_band(const std::string& name, Direction dir, const NoiseRuns& runs, double alpha) {
+  auto values = [&](const std::vector<Result>& side) {
+    std::vector<double> v;
+    for (const auto& r : side)
+      if (const auto x = r.metric_value(name); x && std::isfinite(*x)) v.push_back(*x);
+    return v;
+  };
+  return noise_band_of(values(runs.baseline), values(runs.current), dir, alpha);
+}
+
+// The share of one run's requests slower than `cut` (ns), in percent: from its exact samples, else
+// from its latency histogram (a bucket counts as beyond when its midpoint is). Runs without
+// latency data give no value.
+std::optional<double> tail_share_pct(const Result& r, double cut) {
+  if (!r.latency) return std::nullopt;
+  if (!r.latency->samples_ns.empty()) {
+    const auto& v = r.latency->samples_ns;
+    const auto beyond = std::count_if(v.begin(), v.end(), [&](std::int64_t x) { return static_cast<double>(x) > cut; });
+    return 100.0 * static_cast<double>(beyond) / static_cast<double>(v.size());
+  }
+  const Histogram& h = r.latency->histogram;
+  const std::uint64_t n = h.count();
+  if (n == 0) return std::nullopt;
+  std::uint64_t beyond = 0;
+  for (const auto& b : h.nonempty_buckets())
+    if (static_cast<double>(h.median_equivalent(b.low)) > cut) beyond += b.count;
+  return 100.0 * static_cast<double>(beyond) / static_cast<double>(n);
+}
+
+// The between-run noise band of the tail share beyond the comparison's cut: each run's own share.
+std::optional<NoiseBand> tail_share_noise_band(const NoiseRuns& runs, double cut, double alpha) {
+  auto shares = [&](const std::vector<Result>& side) {
+    std::vector<double> v;
+    for (const auto& r : side)
+      if (const auto x = tail_share_pct(r, cut)) v.push_back(*x);
+    return v;
+  };
+  return noise_band_of(shares(runs.baseline), shares(runs.current), Direction::kLowerIsBetter, alpha);
 }
 
 // The unit a test's interval is shown in: ns → ms for every latency family.
@@ -565,10 +599,26 @@ Comparison compare_impl(const Result& base, const Result& cur, const CompareOpti
             ? fmt::format("no request beyond {}", cut)
             : fmt::format("{:.3g} % of requests now take more than {}, about {:.3g} ms (their median); baseline {:.3g} %",
                           m.current, cut, tail->current_beyond_median / 1e6, m.baseline);
-    const std::string test = fmt::format("Fisher's exact test p = {:.2g}, q = {:.2g}", tail->p_value, tail_q);
-    if (m.beyond_threshold && m.significant) {
+    std::string test = fmt::format("Fisher's exact test p = {:.2g}, q = {:.2g}", tail->p_value, tail_q);
+    // Between-run noise: the runs' own tail shares beyond the same cut. A run-to-run difference in
+    // the tail (a noisy neighbour in one run) is not a regression of the build.
+    m.beyond_noise = true;
+    if (noise) {
+      if (const auto nb = tail_share_noise_band(*noise, tail->cut, o.alpha)) {
+        m.noise_pct = nb->half_width;  // percentage points, like the change
+        m.beyond_noise = nb->diff_bad > nb->half_width;
+        test += fmt::format("; run-to-run noise ±{:.2g} percentage points ({} vs {} runs, mean change {:+.2g})",
+                            nb->half_width, nb->kb, nb->kc, nb->diff_bad);
+        c.noise_source = noise->source;
+      }
+    }
+    if (m.beyond_threshold && m.significant && m.beyond_noise) {
       m.verdict = Verdict::kBlock;
       m.reason = fmt::format("{} (+{:.2g} percentage points > {:g}; {})", story, m.regression_pct, m.threshold_pct, test);
+    } else if (m.beyond_threshold && m.significant) {
+      m.verdict = Verdict::kWarn;
+      m.reason = fmt::format("{} (+{:.2g} percentage points > {:g}) but within the run-to-run noise ({})", story,
+                             m.regression_pct, m.threshold_pct, test);
     } else if (m.beyond_threshold) {
       m.verdict = Verdict::kWarn;
       m.reason = fmt::format("{} (+{:.2g} percentage points > {:g}) but not significant ({})", story, m.regression_pct,

@@ -434,6 +434,39 @@ TEST(Compare, ABlockMustExceedTheRunToRunNoiseBandWhenSeveralRunsAreKnown) {
   EXPECT_TRUE(said);
 }
 
+TEST(Compare, ATailShareWithinTheRunsOwnTailsIsNotABlock) {
+  // A neighbour made 2 % of the requests 4x slower in one baseline run and in the current run: the
+  // current run against a quiet baseline run has a significant new tail, but the baseline's own
+  // runs show such tails come and go. With the runs known the tail share must stay a WARN; a tail
+  // that no baseline run had still blocks.
+  auto with_spikes = [](std::uint64_t seed, std::size_t every) {
+    auto v = lognormal(2e6, seed);
+    if (every > 0)
+      for (std::size_t i = 0; i < v.size(); i += every) v[i] *= 4;
+    return result_with(std::move(v));
+  };
+  const Result b1 = with_spikes(31, 0), b2 = with_spikes(32, 50), b3 = with_spikes(33, 0), b4 = with_spikes(34, 50);
+  const Result cur = with_spikes(35, 50);
+  const auto alone = compare_results(b1, cur);
+  ASSERT_EQ(metric(alone, "latency_tail_share").verdict, Verdict::kBlock) << metric(alone, "latency_tail_share").reason;
+
+  NoiseRuns noise{{b1, b2, b3, b4}, {cur}, "the history of the baseline's series: 4 runs"};
+  const auto with = compare_results(b1, cur, {}, &noise);
+  const auto& tail = metric(with, "latency_tail_share");
+  EXPECT_EQ(tail.verdict, Verdict::kWarn) << tail.reason;
+  EXPECT_NE(tail.reason.find("within the run-to-run noise"), std::string::npos) << tail.reason;
+  EXPECT_NE(tail.reason.find("4 vs 1 runs"), std::string::npos) << tail.reason;
+  ASSERT_TRUE(tail.noise_pct);
+  EXPECT_FALSE(tail.beyond_noise);
+
+  // The same spikes against quiet baseline runs only: beyond the band, a BLOCK.
+  NoiseRuns quiet{{b1, b3, with_spikes(36, 0)}, {cur}, "3 quiet runs"};
+  const auto blocked = compare_results(b1, cur, {}, &quiet);
+  EXPECT_EQ(metric(blocked, "latency_tail_share").verdict, Verdict::kBlock)
+      << metric(blocked, "latency_tail_share").reason;
+  EXPECT_TRUE(metric(blocked, "latency_tail_share").beyond_noise);
+}
+
 TEST(Compare, AGroupOfRunsMergesToMedianMetricsAndPooledSamples) {
   std::vector<Result> runs{result_with(lognormal(2e6, 1, 100)), result_with(lognormal(3e6, 2, 100)),
                            result_with(lognormal(2.5e6, 3, 100))};
