@@ -119,17 +119,26 @@ int compare_sweeps(const CompareFlags& f, const analysis::CompareOptions& o, con
     for (std::size_t i = 0; i < bs.size(); ++i) pairs.emplace_back(bs[i], cs[i]);
   }
   const auto comparisons = analysis::compare_many(pairs, o);
-  analysis::Verdict worst = analysis::Verdict::kPass;
-  std::string json = "[";
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < comparisons.size(); ++i)
+    names.push_back(labelled ? point(pairs[i].second) : fmt::format("#{}", i + 1));
+  // The curves (CMP-5): windows of adjacent points along the load axis where a metric stays worse.
+  const auto curves = analysis::compare_curves(comparisons, names, o);
+  analysis::Verdict worst = curves.verdict;
+  std::string json = R"({"points": [)";
   for (std::size_t i = 0; i < comparisons.size(); ++i) {
     const auto& c = comparisons[i];
     worst = std::max(worst, c.verdict);
-    const std::string name = labelled ? point(pairs[i].second) : fmt::format("#{}", i + 1);
     if (f.json) json += (i ? "," : "") + analysis::comparison_json(c);
-    else std::cout << fmt::format("== sweep point {}\n", name) << analysis::render_comparison_table(c) << "\n";
+    else std::cout << fmt::format("== sweep point {}\n", names[i]) << analysis::render_comparison_table(c) << "\n";
   }
-  if (f.json) std::cout << json << "]\n";
-  else std::cout << fmt::format("sweep verdict: {} ({} points)\n", analysis::to_string(worst), comparisons.size());
+  if (f.json) {
+    std::cout << json << R"(], "curves": )" << analysis::curve_comparison_json(curves)
+              << fmt::format(R"(, "verdict": "{}"}})", analysis::to_string(worst)) << "\n";
+  } else {
+    std::cout << analysis::render_curve_comparison(curves) << "\n";
+    std::cout << fmt::format("sweep verdict: {} ({} points)\n", analysis::to_string(worst), comparisons.size());
+  }
   return worst == analysis::Verdict::kBlock ? kExitCheckFailed : kExitOk;
 }
 
@@ -273,7 +282,11 @@ Action setup_compare(CLI::App& sub) {
       "Exit codes: 0 PASS or WARN, 1 BLOCK, 2 bad usage or input.\n\n"
       "BASELINE and CURRENT are each a result JSON file, a stored run id (or prefix), a baseline name, or\n"
       "group:NAME. Two sweep files (`trackiq load --concurrency 1,2,4 --json`: arrays) compare point by point\n"
-      "(paired by sweep point), with Benjamini-Hochberg across the tests of all points.\n\n"
+      "(paired by sweep point), with Benjamini-Hochberg across the tests of all points, then as curves along\n"
+      "the load axis (CMP-5): a window of >= 2 adjacent points where a metric is worse than its threshold at\n"
+      "every point is a sustained degradation (\"p99_ttft_ms worse by 18-25 % from rate=8 to rate=16\"), tested\n"
+      "by Fisher's combination of the points' one-sided p-values, Benjamini-Hochberg across windows; it blocks\n"
+      "when significant even if no single point is. --json prints {\"points\": [...], \"curves\": {...}}.\n\n"
       "Examples:\n"
       "  trackiq compare main 3f2a\n"
       "  trackiq compare before.json after.json --threshold latency_p99_ms=15% --markdown\n"

@@ -634,6 +634,8 @@ Comparison compare_impl(const Result& base, const Result& cur, const CompareOpti
 
 }  // namespace
 
+std::string regression_severity(double regression_pct, double threshold) { return severity_of(regression_pct, threshold); }
+
 Comparison compare_results(const Result& base, const Result& cur, const CompareOptions& o, const NoiseRuns* noise) {
   return compare_impl(base, cur, o, noise, {});
 }

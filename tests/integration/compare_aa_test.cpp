@@ -5,6 +5,8 @@
 // the baseline's is a real slowdown that no statistic can call noise.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <regex>
 #include <string>
 #include <utility>
@@ -129,6 +131,17 @@ TEST(CliCompare, TwoSweepsComparePointByPointAndASlowerServerBlocks) {
   const auto worse = trackiq({"compare", dir.file("a.json"), dir.file("s.json")}, dir);
   EXPECT_EQ(worse.exit_code, 1) << worse.out << worse.err;
   EXPECT_NE(worse.out.find("sweep verdict: BLOCK (2 points)"), std::string::npos) << worse.out;
+  // Read as curves (CMP-5): the slower server is worse at both concurrencies, a sustained window.
+  EXPECT_NE(same.out.find("== curves along concurrency (concurrency=1, concurrency=2)"), std::string::npos) << same.out;
+  EXPECT_TRUE(std::regex_search(worse.out, std::regex(R"(BLOCK .* worse by [0-9.]+(–[0-9.]+)? % from concurrency=1 to concurrency=2 \(2 points\): sustained)")))
+      << worse.out;
+  const auto wj = trackiq({"compare", dir.file("a.json"), dir.file("s.json"), "--json"}, dir);
+  EXPECT_EQ(wj.exit_code, 1);
+  const auto parsed = nlohmann::json::parse(wj.out);
+  EXPECT_EQ(parsed.at("points").size(), 2u);
+  EXPECT_EQ(parsed.at("curves").at("axis"), "concurrency");
+  EXPECT_FALSE(parsed.at("curves").at("findings").empty());
+  EXPECT_EQ(parsed.at("verdict"), "BLOCK");
   // One pair per report: a sweep comparison with --report is refused, exit 2.
   EXPECT_EQ(trackiq({"compare", dir.file("a.json"), dir.file("b.json"), "--report", dir.file("x.html")}, dir).exit_code, 2);
 }

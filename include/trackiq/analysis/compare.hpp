@@ -59,6 +59,8 @@ struct CompareOptions {
   double tail_share_pp = 0.5;
   // Values beyond a tail percentile, per side, below which its bootstrap interval is not trusted.
   std::uint64_t min_tail_samples = 10;
+  // Curve regression (CMP-5): the fewest adjacent sweep points a sustained degradation spans.
+  std::size_t curve_window = 2;
 };
 
 // Several runs that stand for each side, for the between-run noise band (CMP-6): a group of
@@ -129,6 +131,45 @@ Comparison compare_results(const Result& baseline, const Result& current, const 
 // false-discovery rate holds across the whole set (CMP-6). No noise runs.
 std::vector<Comparison> compare_many(const std::vector<std::pair<Result, Result>>& pairs, const CompareOptions& options = {});
 
+// Curve regression (CMP-5): two sweeps along one load axis (`load --concurrency 1,2,4,8`,
+// `--rate`, a batch-size sweep), compared point by point by compare_many, read as curves. A
+// finding is a window of at least `curve_window` adjacent axis points where one metric is worse
+// than its threshold at every point; its evidence is Fisher's combination of the points' own
+// tests (one-sided, the points are independent runs), and Benjamini–Hochberg runs over every
+// window found. "p99_ttft_ms worse by 18–25 % from rate 8 to 16".
+struct CurveFinding {
+  std::string metric, unit;
+  std::size_t first = 0, last = 0;  // positions in CurveComparison::points (ordered by the axis)
+  double from = 0, to = 0;          // axis values at first and last (positions when not numeric)
+  double min_regression = 0, max_regression = 0;  // in % (percentage points for the tail share)
+  bool points_unit = false;                       // the change is in percentage points
+  bool tested = false;                            // every point had a test to combine
+  std::optional<double> p_value, q_value;         // Fisher's combination; BH across findings
+  bool significant = false;
+  std::string severity = "none";  // of the smallest change in the window: the sustained level
+  std::string confidence = "low";
+  Verdict verdict = Verdict::kWarn;
+  std::string reason;
+};
+
+struct CurveComparison {
+  std::string axis;                 // "concurrency", "rate", "batch", or "point" when not numeric
+  std::vector<std::string> points;  // the sweep points' labels, in axis order
+  std::vector<std::size_t> order;   // points[i] is comparison order[i] of the input
+  std::size_t tests = 0;            // windows that entered Benjamini–Hochberg
+  double fdr_level = 0.05;
+  std::vector<CurveFinding> findings;
+  Verdict verdict = Verdict::kPass;
+  std::vector<std::string> notes;
+};
+
+// `labels[i]` is comparison i's sweep point ("concurrency=4", "rate=8.5", "batch=16"); points
+// with one axis name and numeric values are ordered by value, others keep their order.
+CurveComparison compare_curves(const std::vector<Comparison>& points, const std::vector<std::string>& labels,
+                               const CompareOptions& options = {});
+std::string render_curve_comparison(const CurveComparison& c);
+std::string curve_comparison_json(const CurveComparison& c);
+
 // One result standing for a group of runs of one config: each metric the median over the runs
 // that have it; latency samples, histograms and distributions pooled. Environment, labels,
 // workload and scenario from the first run; `run_id` = `name`. Empty input → InputError.
@@ -139,6 +180,9 @@ Result merge_runs(const std::vector<Result>& runs, const std::string& name);
 std::string change_text(const MetricComparison& m, int decimals);
 // The threshold with its unit: "5 %", "0.5 pp".
 std::string limit_text(const MetricComparison& m);
+
+// "moderate" from the threshold (>=), "severe" from 50 %, "critical" from 100 %, else "none".
+std::string regression_severity(double regression_pct, double threshold);
 
 std::string render_comparison_table(const Comparison& c);
 std::string comparison_json(const Comparison& c);
