@@ -129,9 +129,11 @@ Action setup_analyze(CLI::App& sub) {
       ->capture_default_str();
 
   const DataAnalyzers data = add_data_analyzers(sub);
+  const FileAnalyzers files = add_file_analyzers(sub);
 
-  return [f, cf, cpa, data]() -> int {
+  return [f, cf, cpa, data, files]() -> int {
     if (data.latency->parsed() || data.variability->parsed()) return data.run();
+    if (files.chosen()) return files.run();
     if (cpa->parsed()) {
       analysis::ChangePointOptions o;
       o.alpha = cf->alpha;

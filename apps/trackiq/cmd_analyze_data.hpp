@@ -1,5 +1,6 @@
 #pragma once
-// `analyze latency` and `analyze variability` (cmd_analyze_data.cpp), registered under `analyze`.
+// `analyze latency` and `analyze variability` (cmd_analyze_data.cpp) and the analyzers of other tools'
+// files (cmd_analyze_files.cpp), registered under `analyze`.
 #include "commands.hpp"
 
 namespace trackiq::cli {
@@ -10,5 +11,13 @@ struct DataAnalyzers {
   Action run;  // call when latency or variability was the subcommand chosen
 };
 DataAnalyzers add_data_analyzers(CLI::App& analyze);
+
+// `analyze dnn-pipeline` (cmd_analyze_files.cpp): the analyzers of other tools' files.
+struct FileAnalyzers {
+  CLI::App* dnn_pipeline = nullptr;
+  Action run;  // call when one of them was the subcommand chosen
+  bool chosen() const { return dnn_pipeline->parsed(); }
+};
+FileAnalyzers add_file_analyzers(CLI::App& analyze);
 
 }  // namespace trackiq::cli
