@@ -242,6 +242,24 @@ TEST(CliLight, KvCacheFromAConfigFileAndItsErrors) {
   EXPECT_NE(gpu.err.find("not available: --device gpu7"), std::string::npos) << gpu.err;
 }
 
+// trtexec's real exports: the layer table, JSON, and a broken file as file:line, exit 2.
+TEST(CliLight, AnalyzeDnnPipelineReadsTrtexecExports) {
+  TempDir dir;
+  const std::string t = std::string(kTestdataDir) + "/tensorrt-trtexec/";
+  const auto r = trackiq({"analyze", "dnn-pipeline", t + "exportProfile_alexnet_fp16_trt10_RTX3060laptop.json",
+                          "--layer-info", t + "exportLayerInfo_alexnet_fp16_trt10_RTX3060laptop.json", "--times",
+                          t + "exportTimes_alexnet_fp16_trt10_RTX3060laptop_TRIMMED.json", "--json"},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"layers\": 14,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"type\": \"gemm\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"inferences\": 40,"), std::string::npos) << r.out;
+  std::ofstream(dir.file("bad.json")) << "[{\"count\": 2},\n{\"name\": \"a\", \"averageMs\": \"slow\"}]\n";
+  const auto bad = trackiq({"analyze", "dnn-pipeline", dir.file("bad.json")}, dir);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.json:2: $[1].averageMs: expected a number"), std::string::npos) << bad.err;
+}
+
 // Percentiles cross-checked with numpy on the same file; variability of a CSV, a run and a group.
 TEST(CliLight, AnalyzeLatencyAgreesWithNumpyAndVariabilityReadsRunsAndGroups) {
   TempDir dir;
