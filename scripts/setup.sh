@@ -9,6 +9,8 @@ packages=(
   # libraries
   nlohmann-json3-dev libsimdjson-dev libcli11-dev libfmt-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libpqxx-dev libboost-dev libssl-dev
   prometheus-cpp-dev
+  # analyze logs: user-supplied patterns in linear time
+  libre2-dev
   # the HTML report's front end (npm ci in web/), its browser tests and PDF printing
   nodejs chromium poppler-utils
   libtorch-dev libopencv-dnn-dev libopencv-core-dev

@@ -1,4 +1,4 @@
-// trackiq analyze dnn-pipeline: analyzers of other tools' files (ANA-5).
+// trackiq analyze dnn-pipeline and logs: analyzers of other tools' files (ANA-5, ANA-6).
 #include <iostream>
 #include <memory>
 
@@ -7,6 +7,8 @@
 #include "cli_util.hpp"
 #include "cmd_analyze_data.hpp"
 #include "trackiq/analysis/dnn_pipeline.hpp"
+#include "trackiq/analysis/log_analysis.hpp"
+#include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/importers/trtexec.hpp"
 
@@ -47,6 +49,71 @@ FileAnalyzers add_file_analyzers(CLI::App& analyze) {
     in.top = f->top;
     const auto r = analysis::analyze_dnn_pipeline(in);
     std::cout << (f->json ? analysis::dnn_pipeline_json(r) + "\n" : analysis::render_dnn_pipeline(r));
+    return kExitOk;
+  };
+
+  struct LogFlags {
+    std::string file, pattern, preset, unit, threshold;
+    double k = 3;
+    std::size_t window = 51, top = 20;
+    bool json = false;
+  };
+  auto lf = std::make_shared<LogFlags>();
+  a.logs = analyze.add_subcommand("logs", "Latency values in a text log by a pattern: distribution and spikes with line numbers");
+  std::string presets;
+  for (const auto& p : analysis::log_presets())
+    presets += fmt::format("  {:<11} {} (default unit {})\n", p.name, p.description, p.unit);
+  a.logs->footer(
+      "Pulls one value per line out of any text log with an RE2 regular expression (linear time: no\n"
+      "pattern can hang on a long line) that has a named group (?P<value>...) and optionally (?P<unit>...)\n"
+      "(ns, us, ms, s, m; else --unit). Lines that do not match are skipped and counted. Prints count, mean,\n"
+      "min, max and p50/p90/p95/p99/p99.9 (numpy's linear method) in ms, and the spikes: values above\n"
+      "--threshold, or above --k x the median of the previous --window values (checked from the 10th value\n"
+      "on), each with its line number; the --top largest are listed, all are counted. A matching line whose\n"
+      "value is not a number >= 0 or whose unit is unknown: file:line, exit 2.\n\n"
+      "Presets (--preset):\n" + presets +
+      "\nExamples:\n"
+      "  trackiq analyze logs app.log --preset took\n"
+      "  trackiq analyze logs access.log --preset nginx-rt --threshold 500ms\n"
+      "  trackiq analyze logs worker.log --pattern 'infer done in (?P<value>[0-9.]+)(?P<unit>ms|s)' --k 5 --json");
+  a.logs->add_option("file", lf->file, "The log file")->required();
+  auto* pattern = a.logs->add_option("--pattern", lf->pattern, "RE2 expression with (?P<value>...) [and (?P<unit>...)]");
+  a.logs->add_option("--preset", lf->preset, "A built-in pattern (listed below)")->excludes(pattern);
+  a.logs->add_option("--unit", lf->unit, "Unit of the value when the line gives none (default: the preset's, else ms)");
+  a.logs->add_option("--threshold", lf->threshold, "A spike: a value above this duration (e.g. 250ms, 1.5s)");
+  a.logs->add_option("--k", lf->k, "A spike: a value above k x the trailing median (> 1)")->capture_default_str();
+  a.logs->add_option("--window", lf->window, "Values in the trailing median (>= 3)")->capture_default_str();
+  a.logs->add_option("--top", lf->top, "Spikes listed (the largest; all are counted)")->capture_default_str();
+  a.logs->add_flag("--json", lf->json, "Print JSON");
+
+  a.run = [f, lf, dnn = a.dnn_pipeline, run_dnn = a.run]() -> int {
+    if (dnn->parsed()) return run_dnn();
+    analysis::LogOptions o;
+    if (!lf->preset.empty()) {
+      const auto* p = analysis::log_preset(lf->preset);
+      if (!p) {
+        std::string names;
+        for (const auto& x : analysis::log_presets()) names += (names.empty() ? "" : ", ") + std::string(x.name);
+        throw InputError(fmt::format("--preset {}: not a preset ({})", lf->preset, names));
+      }
+      o.pattern = p->pattern;
+      o.unit = p->unit;
+    } else if (lf->pattern.empty()) {
+      throw InputError("analyze logs: give --pattern REGEX or --preset NAME");
+    } else {
+      o.pattern = lf->pattern;
+    }
+    if (!lf->unit.empty()) o.unit = lf->unit;
+    if (!lf->threshold.empty()) {
+      const auto ns = parse_duration_ns(lf->threshold);
+      if (!ns || *ns < 0) throw InputError(fmt::format("--threshold '{}': not a duration (e.g. 250ms, 1.5s)", lf->threshold));
+      o.threshold_ms = static_cast<double>(*ns) / 1e6;
+    }
+    o.k = lf->k;
+    o.window = lf->window;
+    o.top = lf->top;
+    const auto r = analysis::analyze_log(read_text_file(lf->file), lf->file, o);
+    std::cout << (lf->json ? analysis::log_analysis_json(r, lf->file, o) + "\n" : analysis::render_log_analysis(r, lf->file, o));
     return kExitOk;
   };
   return a;
