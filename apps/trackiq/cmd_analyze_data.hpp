@@ -12,12 +12,13 @@ struct DataAnalyzers {
 };
 DataAnalyzers add_data_analyzers(CLI::App& analyze);
 
-// `analyze dnn-pipeline` and `analyze logs` (cmd_analyze_files.cpp): the analyzers of other tools' files.
+// `analyze dnn-pipeline`, `logs` and `efficiency` (cmd_analyze_files.cpp): the analyzers of other tools' files.
 struct FileAnalyzers {
   CLI::App* dnn_pipeline = nullptr;
   CLI::App* logs = nullptr;
+  CLI::App* efficiency = nullptr;
   Action run;  // call when one of them was the subcommand chosen
-  bool chosen() const { return dnn_pipeline->parsed() || logs->parsed(); }
+  bool chosen() const { return dnn_pipeline->parsed() || logs->parsed() || efficiency->parsed(); }
 };
 FileAnalyzers add_file_analyzers(CLI::App& analyze);
 

@@ -1,4 +1,4 @@
-// trackiq analyze dnn-pipeline and logs: analyzers of other tools' files (ANA-5, ANA-6).
+// trackiq analyze dnn-pipeline, logs and efficiency: analyzers of existing files and runs (ANA-3, 5, 6).
 #include <iostream>
 #include <memory>
 
@@ -6,7 +6,10 @@
 
 #include "cli_util.hpp"
 #include "cmd_analyze_data.hpp"
+#include "report_io.hpp"
 #include "trackiq/analysis/dnn_pipeline.hpp"
+#include "trackiq/analysis/efficiency.hpp"
+#include "trackiq/store/store.hpp"
 #include "trackiq/analysis/log_analysis.hpp"
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
@@ -86,8 +89,58 @@ FileAnalyzers add_file_analyzers(CLI::App& analyze) {
   a.logs->add_option("--top", lf->top, "Spikes listed (the largest; all are counted)")->capture_default_str();
   a.logs->add_flag("--json", lf->json, "Print JSON");
 
-  a.run = [f, lf, dnn = a.dnn_pipeline, run_dnn = a.run]() -> int {
+  struct EffFlags {
+    std::vector<std::string> runs;
+    std::string store;
+    std::optional<double> price;
+    bool json = false;
+  };
+  auto ef = std::make_shared<EffFlags>();
+  a.efficiency = analyze.add_subcommand("efficiency", "Performance per watt, joules per inference, energy cost, Pareto front");
+  a.efficiency->footer(
+      "For each run: throughput (inferences/s: throughput_samples_per_s, else queries/s x batch), p99, mean\n"
+      "power, joules per inference (energy_per_inference_j, else power / throughput), inferences per joule\n"
+      "(= performance per watt), the cost of a million inferences at --price-per-kwh, and whether it is on\n"
+      "the Pareto front of throughput against energy per inference; then the most efficient and the fastest.\n"
+      "Only measured power counts: a run without a power channel, or with estimated power, says \"not\n"
+      "available\" (never a modelled TDP). RUN: a result file (a sweep file gives each point), a stored run\n"
+      "id or prefix, or group:NAME (every run labelled group=NAME).\n\n"
+      "Examples:\n"
+      "  trackiq analyze efficiency sweep.json --price-per-kwh 0.30\n"
+      "  trackiq analyze efficiency group:batch-sweep --json\n"
+      "  trackiq analyze efficiency 3f2a 9c1d 77b0");
+  a.efficiency->add_option("runs", ef->runs, "Result files, run ids, or group:NAME")->required();
+  a.efficiency->add_option("--store", ef->store, kStoreHelp);
+  a.efficiency->add_option("--price-per-kwh", ef->price, "Energy price per kWh (any currency) for the cost column");
+  a.efficiency->add_flag("--json", ef->json, "Print JSON");
+
+  a.run = [f, lf, ef, dnn = a.dnn_pipeline, eff = a.efficiency, run_dnn = a.run]() -> int {
     if (dnn->parsed()) return run_dnn();
+    if (eff->parsed()) {
+      std::unique_ptr<store::Store> st;
+      auto store = [&]() -> store::Store& {
+        if (!st) st = store::open_store(ef->store);
+        return *st;
+      };
+      std::vector<Result> runs;
+      for (const auto& what : ef->runs) {
+        if (what.rfind("group:", 0) == 0) {
+          store::RunFilter filter;
+          filter.labels = {{"group", what.substr(6)}};
+          filter.limit = 0;
+          const auto found = store().list(filter);
+          if (found.empty()) throw InputError(fmt::format("no runs labelled group={} in {}", what.substr(6), store().location()));
+          for (auto it = found.rbegin(); it != found.rend(); ++it) runs.push_back(store().load(it->run_id));
+        } else if (!needs_store(what)) {
+          for (auto& r : results_from_json(read_text_file(what), what)) runs.push_back(std::move(r));
+        } else {
+          runs.push_back(resolve_run(what, &store(), ""));
+        }
+      }
+      const auto e = analysis::analyze_efficiency(runs, ef->price);
+      std::cout << (ef->json ? analysis::efficiency_json(e) + "\n" : analysis::render_efficiency(e));
+      return kExitOk;
+    }
     analysis::LogOptions o;
     if (!lf->preset.empty()) {
       const auto* p = analysis::log_preset(lf->preset);

@@ -24,6 +24,7 @@
 #include "support/ref_server_process.hpp"
 #include "support/test_paths.hpp"
 #include "support/trackiq_cli.hpp"
+#include "trackiq/core/result.hpp"
 
 namespace trackiq::test {
 namespace {
@@ -240,6 +241,35 @@ TEST(CliLight, KvCacheFromAConfigFileAndItsErrors) {
                            dir);
   EXPECT_EQ(gpu.exit_code, 2);
   EXPECT_NE(gpu.err.find("not available: --device gpu7"), std::string::npos) << gpu.err;
+}
+
+// A sweep file with measured power on one point: energy figures there, "not available" on the other.
+TEST(CliLight, AnalyzeEfficiencyUsesMeasuredPowerOnly) {
+  TempDir dir;
+  auto point = [](std::uint32_t batch, double per_s, std::optional<double> watts) {
+    Result r;
+    r.run_id = new_run_id();
+    r.workload.backend = "import";
+    r.workload.model = "detector";
+    r.scenario.name = "offline";
+    r.workload.batch_size = batch;
+    r.labels.extra["sweep_point"] = "batch=" + std::to_string(batch);
+    r.metrics.push_back({"throughput_samples_per_s", per_s, ValueKind::kDerived});
+    if (watts) r.metrics.push_back({"power_avg_w", *watts, ValueKind::kMeasured});
+    return to_json(r);
+  };
+  std::ofstream(dir.file("sweep.json")) << "[" << point(1, 100, 50) << "," << point(8, 400, std::nullopt) << "]\n";
+  const auto r = trackiq({"analyze", "efficiency", dir.file("sweep.json"), "--price-per-kwh", "0.36"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("most efficient: batch=1 (2 inferences/J, 0.5 J/inference)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("batch=8: not available: no measured power"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fastest: batch=8"), std::string::npos) << r.out;
+  // 0.5 J x 1e6 / 3.6e6 x 0.36 = 0.05 per million inferences.
+  const auto j = trackiq({"analyze", "efficiency", dir.file("sweep.json"), "--price-per-kwh", "0.36", "--json"}, dir);
+  EXPECT_NE(j.out.find("\"cost_per_million\": 0.05"), std::string::npos) << j.out;
+  const auto none = trackiq({"analyze", "efficiency", "group:nothing", "--store", dir.file("s.db")}, dir);
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("no runs labelled group=nothing"), std::string::npos) << none.err;
 }
 
 // trtexec's real exports: the layer table, JSON, and a broken file as file:line, exit 2.
