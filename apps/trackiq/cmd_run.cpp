@@ -1,7 +1,9 @@
 // trackiq run: benchmark a workload in an MLPerf-style scenario and write the canonical result.
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <cstdlib>
 #include <iostream>
@@ -10,6 +12,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli_util.hpp"
 #include "report_io.hpp"
@@ -17,6 +20,7 @@
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/environment.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/analysis/efficiency.hpp"
 #include "trackiq/core/metric_registry.hpp"
 #include "trackiq/report/console.hpp"
 #include "trackiq/runner/profile.hpp"
@@ -67,6 +71,12 @@ struct RunFlags {
   std::string profile;
   std::string profiles_dir;
   bool validate_only = false;
+  // RUN-4 sweeps: the product of the lists, one stored run per configuration.
+  std::string batch_sizes, precisions, threads_list, devices;
+  std::uint32_t max_configs = 32;
+  bool automatic = false;     // --auto
+  std::string max_latency;    // --auto: stop doubling the batch once p99 passes this
+  std::string budget = "5m";  // --auto: total measuring time
   std::set<std::string> given;  // long names of the flags the user gave (they override a profile)
 };
 
@@ -202,6 +212,247 @@ void print_profile(const runner::Profile& p) {
   }
 }
 
+// One configuration of a sweep.
+struct SweepConfig {
+  std::string device, precision;
+  std::uint32_t batch = 1, threads = 1;
+};
+
+std::vector<std::uint32_t> count_list(const std::string& flag, const std::string& text) {
+  std::vector<std::uint32_t> out;
+  for (const auto& item : split_list(text)) {
+    std::uint32_t v = 0;
+    const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (ec != std::errc() || p != item.data() + item.size() || v == 0)
+      throw InputError(fmt::format("{} '{}': '{}' is not a count >= 1", flag, text, item));
+    out.push_back(v);
+  }
+  if (out.empty()) throw InputError(fmt::format("{}: empty list", flag));
+  return out;
+}
+
+// "batch=4 precision=bf16": the dimensions the sweep varies, so a one-axis sweep reads "batch=4"
+// (what `compare` orders sweep points by).
+std::string point_label(const SweepConfig& c, bool batch, bool precision, bool threads, bool device) {
+  std::vector<std::string> parts;
+  if (batch) parts.push_back(fmt::format("batch={}", c.batch));
+  if (precision) parts.push_back("precision=" + c.precision);
+  if (threads) parts.push_back(fmt::format("threads={}", c.threads));
+  if (device) parts.push_back("device=" + c.device);
+  if (parts.empty()) parts.push_back(fmt::format("batch={}", c.batch));
+  return fmt::format("{}", fmt::join(parts, " "));
+}
+
+struct SweepContext {
+  const RunFlags& f;
+  runner::RunSettings& s;
+  workload::WorkloadOptions wo;
+  Labels labels;
+  const std::optional<runner::Profile>& profile;
+  store::Store* st = nullptr;
+  std::string sweep_id;
+};
+
+// Runs one configuration; the result is labelled with the sweep and its point, stored, and
+// printed as one line.
+Result run_config(SweepContext& ctx, const SweepConfig& c, const std::string& point) {
+  workload::WorkloadOptions wo = ctx.wo;
+  wo.batch_size = c.batch;
+  wo.precision = c.precision;
+  wo.threads = c.threads;
+  wo.device = c.device;
+  auto w = workload::make_workload(wo);
+  const runner::RunRecording rec = runner::run_scenario(*w, ctx.s, nullptr);
+  Environment env = capture_environment();
+  telemetry::describe_gpus(env, ctx.s.collector_options.nvml_library);
+  Labels labels = ctx.labels;
+  labels.extra["sweep_point"] = point;
+  Result r = runner::make_result(*w, ctx.s, rec, env, labels);
+  if (ctx.sweep_id.empty()) ctx.sweep_id = "sweep-" + r.run_id.substr(0, 8);
+  r.labels.extra["sweep"] = ctx.sweep_id;
+  if (ctx.profile) {
+    for (auto& v : runner::check_constraints(*ctx.profile, r)) r.slo.push_back(v);
+    r.labels.extra["profile"] = ctx.profile->name;
+  }
+  if (ctx.st) ctx.st->save(r);
+  if (!ctx.f.quiet) {
+    const auto v = [&](const char* m) { return r.metric_value(m); };
+    std::cout << fmt::format("{:<40} p50 {:>9} ms  p99 {:>9} ms  {:>10} samples/s  run {}\n", point,
+                             v("latency_p50_ms") ? fmt::format("{:.3f}", *v("latency_p50_ms")) : "-",
+                             v("latency_p99_ms") ? fmt::format("{:.3f}", *v("latency_p99_ms")) : "-",
+                             v("throughput_samples_per_s") ? fmt::format("{:.1f}", *v("throughput_samples_per_s")) : "-",
+                             r.run_id.substr(0, 8));
+  }
+  return r;
+}
+
+// The trade-off summary of a sweep: per configuration p50/p99/throughput and energy where
+// measured; the optimum for latency, throughput and efficiency; the Pareto front of throughput
+// against p99; with a profile, the best configuration that passes every constraint.
+std::string sweep_summary(const std::vector<Result>& runs, const std::optional<runner::Profile>& profile) {
+  const auto eff = analysis::analyze_efficiency(runs, std::nullopt);
+  auto val = [](const Result& r, const char* m) { return r.metric_value(m).value_or(NAN); };
+  std::string out = fmt::format("\n{:<40} {:>10} {:>10} {:>12} {:>9} {:>10}  {}\n", "configuration", "p50 ms", "p99 ms",
+                                "samples/s", "power W", "inf/J", "pareto");
+  std::optional<std::size_t> best_lat, best_thr, best_ok;
+  std::vector<bool> front(runs.size(), false);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const double p99 = val(runs[i], "latency_p99_ms"), thr = val(runs[i], "throughput_samples_per_s");
+    bool dominated = std::isnan(p99) || std::isnan(thr);
+    for (std::size_t k = 0; k < runs.size() && !dominated; ++k) {
+      const double p99k = val(runs[k], "latency_p99_ms"), thrk = val(runs[k], "throughput_samples_per_s");
+      dominated = k != i && thrk >= thr && p99k <= p99 && (thrk > thr || p99k < p99);
+    }
+    front[i] = !dominated;
+    if (!std::isnan(p99) && (!best_lat || p99 < val(runs[*best_lat], "latency_p99_ms"))) best_lat = i;
+    if (!std::isnan(thr) && (!best_thr || thr > val(runs[*best_thr], "throughput_samples_per_s"))) best_thr = i;
+    const bool passes = std::all_of(runs[i].slo.begin(), runs[i].slo.end(),
+                                    [](const SloVerdict& v) { return v.state == SloState::kPass; });
+    if (profile && passes && !std::isnan(thr) && (!best_ok || thr > val(runs[*best_ok], "throughput_samples_per_s")))
+      best_ok = i;
+    const auto& row = eff.rows[i];
+    out += fmt::format("{:<40} {:>10.3f} {:>10.3f} {:>12.1f} {:>9} {:>10}  {}\n", runs[i].labels.extra.at("sweep_point"),
+                       val(runs[i], "latency_p50_ms"), p99, thr, row.power_w ? fmt::format("{:.1f}", *row.power_w) : "-",
+                       row.inferences_per_joule ? fmt::format("{:.3g}", *row.inferences_per_joule) : "-",
+                       front[i] ? "*" : "");
+  }
+  auto name = [&](const std::optional<std::size_t>& i) {
+    return i ? fmt::format("{} (run {})", runs[*i].labels.extra.at("sweep_point"), runs[*i].run_id.substr(0, 8))
+             : std::string("not available");
+  };
+  out += fmt::format("optimum for latency (lowest p99):        {}\n", name(best_lat));
+  out += fmt::format("optimum for throughput (most samples/s): {}\n", name(best_thr));
+  out += fmt::format("optimum for efficiency (inferences/J):   {}\n",
+                     eff.most_efficient ? name(eff.most_efficient)
+                                        : "not available: no configuration had measured power");
+  out += "pareto (*): no other configuration has at least the throughput at no higher p99\n";
+  if (profile)
+    out += fmt::format("best passing profile {} (every constraint PASS, most samples/s): {}\n", profile->name,
+                       best_ok ? name(best_ok) : "none: no configuration passed every constraint");
+  return out;
+}
+
+// RUN-4: the product of --batch-sizes x --precisions x --threads-list x --devices, or with --auto
+// every device x the backend's precisions x batch sizes doubling from 1.
+int run_sweep(const RunFlags& f, runner::RunSettings& s, const workload::WorkloadOptions& wo, const Labels& labels,
+              const std::optional<runner::Profile>& profile, store::Store* st) {
+  if (f.repeat > 1) throw InputError("--repeat and a sweep do not combine: repeat the sweep instead");
+  if (!f.samples_csv.empty() || !f.telemetry_csv.empty())
+    throw InputError("--samples-csv and --telemetry-csv take one run: a sweep stores each configuration's run");
+  SweepContext ctx{f, s, wo, labels, profile, st, ""};
+  std::vector<Result> results;
+  if (f.automatic) {
+    if (f.given.count("--batch-sizes") || f.given.count("--precisions") || f.given.count("--devices"))
+      throw InputError("--auto chooses devices, precisions and batch sizes itself: drop --batch-sizes/--precisions/--devices");
+    const std::int64_t budget_ns = duration_flag("--budget", f.budget);
+    std::optional<double> max_p99_ms;
+    if (!f.max_latency.empty()) max_p99_ms = static_cast<double>(duration_flag("--max-latency", f.max_latency)) / 1e6;
+    const std::string prefix = f.workload.substr(0, f.workload.find(':') + 1);
+    std::vector<std::string> precisions{"fp32"}, devices{"cpu"};
+    for (const auto& b : workload::backends())
+      if (b.prefix == prefix && b.available) {
+        precisions = b.precisions;
+        devices = b.devices;
+      }
+    // One run's measuring time: the duration, else the max duration, else 10 s (an iteration
+    // count has no duration: the budget is then checked after each run).
+    const std::int64_t per_run = s.duration_ns.value_or(s.max_duration_ns.value_or(10'000'000'000LL)) +
+                                 s.warmup_ns;
+    const auto started = std::chrono::steady_clock::now();
+    auto spent = [&] { return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - started).count(); };
+    if (!f.quiet)
+      std::cout << fmt::format("auto: devices {} x precisions {} x batch 1, 2, 4, ... within {} ({} per run)\n",
+                               fmt::join(devices, ","), fmt::join(precisions, ","), f.budget, format_duration_ns(static_cast<double>(per_run)));
+    bool out_of_budget = false;
+    for (const auto& device : devices) {
+      for (const auto& precision : precisions) {
+        double last_thr = 0;
+        for (std::uint32_t batch = 1; batch <= 4096 && !out_of_budget; batch *= 2) {
+          if (spent() + per_run > budget_ns) {
+            out_of_budget = true;
+            if (!f.quiet) std::cout << fmt::format("auto: the budget {} is spent: stopping\n", f.budget);
+            break;
+          }
+          const SweepConfig c{device, precision, batch, wo.threads};
+          Result r = run_config(ctx, c, point_label(c, true, precisions.size() > 1, false, devices.size() > 1));
+          const double thr = r.metric_value("throughput_samples_per_s").value_or(0);
+          const double p99 = r.metric_value("latency_p99_ms").value_or(NAN);
+          results.push_back(std::move(r));
+          if (max_p99_ms && p99 > *max_p99_ms) {
+            if (!f.quiet) std::cout << fmt::format("auto: p99 {:.3f} ms passed --max-latency: larger batches stop here\n", p99);
+            break;
+          }
+          if (thr < last_thr * 1.05) {  // less than 5 % more: throughput stopped rising
+            if (!f.quiet) std::cout << "auto: throughput stopped rising (< 5 % over the previous batch): larger batches stop here\n";
+            break;
+          }
+          last_thr = thr;
+        }
+      }
+    }
+    if (results.empty()) throw InputError(fmt::format("--budget {}: not enough for one run of {}", f.budget, format_duration_ns(static_cast<double>(per_run))));
+  } else {
+    const std::vector<std::uint32_t> batches = f.batch_sizes.empty() ? std::vector<std::uint32_t>{wo.batch_size}
+                                                                     : count_list("--batch-sizes", f.batch_sizes);
+    const std::vector<std::uint32_t> threads = f.threads_list.empty() ? std::vector<std::uint32_t>{wo.threads}
+                                                                      : count_list("--threads-list", f.threads_list);
+    const std::vector<std::string> precisions = f.precisions.empty() ? std::vector<std::string>{wo.precision} : split_list(f.precisions);
+    const std::vector<std::string> devices = f.devices.empty() ? std::vector<std::string>{wo.device} : split_list(f.devices);
+    const std::size_t n = batches.size() * threads.size() * precisions.size() * devices.size();
+    if (n > f.max_configs)
+      throw InputError(fmt::format("the sweep has {} configurations ({} batch sizes x {} precisions x {} thread counts x {} "
+                                   "devices), more than --max-configs {}",
+                                   n, batches.size(), precisions.size(), threads.size(), devices.size(), f.max_configs));
+    // Every configuration is checked before the first one runs: a bad precision or device fails now.
+    for (const auto& d : devices)
+      for (const auto& p : precisions) {
+        workload::WorkloadOptions probe = wo;
+        probe.device = d;
+        probe.precision = p;
+        (void)workload::make_workload(probe);
+      }
+    if (!f.quiet) std::cout << fmt::format("sweep: {} configurations\n", n);
+    for (const auto& d : devices)
+      for (const auto& p : precisions)
+        for (const auto t : threads)
+          for (const auto b : batches) {
+            const SweepConfig c{d, p, b, t};
+            results.push_back(run_config(ctx, c, point_label(c, batches.size() > 1, precisions.size() > 1,
+                                                             threads.size() > 1, devices.size() > 1)));
+          }
+  }
+  if (!f.quiet) {
+    std::cout << sweep_summary(results, profile);
+    std::cout << fmt::format("sweep      {} ({} runs{}): trackiq runs list --label sweep={}\n", ctx.sweep_id, results.size(),
+                             st ? ", stored in " + st->location() : ", not stored", ctx.sweep_id);
+  }
+  if (!f.json_path.empty()) {
+    std::string json = "[";
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      Result copy = results[i];
+      if (!f.include_samples && copy.latency) {
+        copy.latency->samples_ns.clear();
+        copy.latency->sample_end_ns.clear();
+      }
+      if (!f.include_samples) copy.telemetry.series.reset();
+      json += (i ? ",\n" : "") + to_json(copy);
+    }
+    write_file_atomic(f.json_path, json + "]\n");
+    if (!f.quiet) std::cout << "json       " << f.json_path << " (one result per configuration)\n";
+  }
+  if (!f.report_path.empty()) {
+    report::ReportInput in;
+    in.title = fmt::format("{} sweep {} ({} configurations)", f.workload, ctx.sweep_id, results.size());
+    in.runs = results;
+    write_report(in, "", f.report_path, f.theme);
+    if (!f.quiet) std::cout << "report     " << f.report_path << "\n";
+  }
+  for (const auto& r : results)
+    for (const auto& v : r.slo)
+      if (v.state == SloState::kFail) return kExitCheckFailed;
+  return kExitOk;
+}
+
 int run_command(RunFlags f) {
   std::optional<runner::Profile> profile;
   if (!f.profile.empty()) {
@@ -289,6 +540,13 @@ int run_command(RunFlags f) {
   if (f.repeat < 1) throw InputError("--repeat must be at least 1");
   std::string group = f.group;
   if (!group.empty()) labels.extra["group"] = group;
+  const bool sweep = f.automatic || !f.batch_sizes.empty() || !f.precisions.empty() || !f.threads_list.empty() ||
+                     !f.devices.empty();
+  if (sweep) {
+    std::unique_ptr<store::Store> sweep_store;
+    if (!f.no_store) sweep_store = store::open_store(f.store);
+    return run_sweep(f, s, wo, labels, profile, sweep_store.get());
+  }
 
   auto w = workload::make_workload(wo);
   // Open the store before measuring, so a bad --store fails now, not after the run.
@@ -387,7 +645,16 @@ Action setup_run(CLI::App& sub) {
       "  trackiq run synthetic:dist=lognormal,mean=2ms,cv=0.3 --scenario offline --workers 4\n"
       "  trackiq run builtin:cnn --profile ci_smoke\n"
       "  trackiq run builtin:mlp --duration 3s --repeat 5 --group before   # then: compare group:before group:after\n"
-      "  trackiq run --profile automotive_safety --validate-only");
+      "  trackiq run --profile automotive_safety --validate-only\n"
+      "  trackiq run builtin:cnn --batch-sizes 1,4,8,16 --precisions fp32,bf16 --duration 3s   # a sweep\n"
+      "  trackiq run builtin:mlp --auto --max-latency 20ms --budget 2m --duration 2s\n\n"
+      "Sweeps (RUN-4): --batch-sizes, --precisions, --threads-list and --devices run the product of the\n"
+      "lists (at most --max-configs), one stored run per configuration labelled sweep=ID and\n"
+      "sweep_point=\"batch=4 precision=bf16\" (the dimensions that vary), then print the trade-off: p50, p99,\n"
+      "samples/s, power and inferences/J where power is measured, the optimum for latency, throughput and\n"
+      "efficiency, the Pareto front of throughput against p99, and with --profile the best configuration\n"
+      "that passes every constraint. --json writes one result per configuration (an array, which\n"
+      "`trackiq compare` reads as a sweep and `trackiq analyze efficiency` as points).");
   sub.add_option("workload,--workload,-w", f->workload,
                  "builtin:mlp|cnn|transformer, torch:PATH (TorchScript), onnx:PATH, cmd:\"COMMAND ARGS\" "
                  "(one process per query, no shell), synthetic[:dist=constant|exponential|lognormal,mean=1ms,"
@@ -455,6 +722,17 @@ Action setup_run(CLI::App& sub) {
   sub.add_option("--profiles-dir", f->profiles_dir, "User profile directory (default ~/.config/trackiq/profiles)");
   sub.add_flag("--validate-only", f->validate_only,
                "With --profile: check the profile and say which constraints this machine can measure; run nothing");
+  sub.add_option("--batch-sizes", f->batch_sizes, "Sweep: batch sizes, e.g. 1,4,8,16 (one stored run per configuration)");
+  sub.add_option("--precisions", f->precisions, "Sweep: precisions, e.g. fp32,bf16");
+  sub.add_option("--threads-list", f->threads_list, "Sweep: engine thread counts, e.g. 1,2,4");
+  sub.add_option("--devices", f->devices, "Sweep: devices, e.g. cpu,cuda:0");
+  sub.add_option("--max-configs", f->max_configs, "Sweep: refuse more configurations than this")->capture_default_str();
+  sub.add_flag("--auto", f->automatic,
+               "Sweep every device x the backend's precisions x batch sizes doubling from 1, until throughput stops "
+               "rising (< 5 %) or p99 passes --max-latency, within --budget");
+  sub.add_option("--max-latency", f->max_latency, "--auto: stop doubling the batch once p99 passes this (e.g. 50ms)");
+  sub.add_option("--budget", f->budget, "--auto: total measuring time (each run's --duration and --warmup count)")
+      ->capture_default_str();
   sub.add_flag("--quiet,-q", f->quiet, "Print nothing on success");
   sub.add_flag("--no-progress", f->no_progress, "No progress bar (it shows only on a terminal anyway)");
   return [f, &sub] {

@@ -50,6 +50,12 @@ std::uint32_t batch_from_shape(const std::vector<std::int64_t>& first, std::uint
 WorkloadDescriptor base_descriptor(const WorkloadOptions& o, const std::string& backend, const std::string& model,
                                    const std::vector<std::string>& precisions) {
   require_one_of("precision", o.precision, precisions, backend);
+  // A GPU device is a capability this build lacks, not a typo: Debian's LibTorch and OpenCV are
+  // CPU-only (a CUDA LibTorch found through Torch_DIR would list cuda:N among the devices).
+  if (o.device.rfind("cuda", 0) == 0 || o.device.rfind("gpu", 0) == 0)
+    throw NotAvailableError(fmt::format("--device {}: the {} backend's engine in this build has no CUDA (Debian's "
+                                        "LibTorch and OpenCV are CPU-only; supported: cpu)",
+                                        o.device, backend));
   require_one_of("device", o.device, {"cpu"}, backend);
   WorkloadDescriptor d;
   d.backend = backend;

@@ -167,6 +167,63 @@ TEST(CliRun, CountsFailingCommandsWithoutAborting) {
   expect_schema_valid(dir.file("r.json"));
 }
 
+// RUN-4: a sweep stores one run per configuration under one sweep id, prints the trade-off, and
+// writes a sweep file that compare and analyze efficiency read.
+TEST(CliRun, ASweepRunsTheProductOfTheListsAndPrintsTheTradeOff) {
+  TempDir dir;
+  const auto r = trackiq({"run", "builtin:mlp", "--batch-sizes", "1,4", "--precisions", "fp32,bf16", "--threads", "1",
+                          "--duration", "300ms", "--warmup", "50ms", "--no-telemetry", "--json", dir.file("sweep.json")},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("sweep: 4 configurations"), std::string::npos) << r.out;
+  for (const char* point : {"batch=1 precision=fp32", "batch=4 precision=fp32", "batch=1 precision=bf16", "batch=4 precision=bf16"})
+    EXPECT_NE(r.out.find(point), std::string::npos) << point << "\n" << r.out;
+  EXPECT_NE(r.out.find("optimum for latency (lowest p99):"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("optimum for throughput (most samples/s):"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("optimum for efficiency (inferences/J):   not available"), std::string::npos) << r.out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(sweep      (sweep-[0-9a-f]{8}) \(4 runs)"))) << r.out;
+  const auto listed = trackiq({"runs", "list", "--label", "sweep=" + m[1].str()}, dir);
+  EXPECT_EQ(std::count(listed.out.begin(), listed.out.end(), '\n'), 5) << listed.out;  // header + 4 runs
+  // The sweep file: compare reads it as a sweep (a file against itself passes), efficiency as points.
+  const auto same = trackiq({"compare", dir.file("sweep.json"), dir.file("sweep.json")}, dir);
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  EXPECT_NE(same.out.find("sweep verdict: PASS (4 points)"), std::string::npos) << same.out;
+  const auto eff = trackiq({"analyze", "efficiency", dir.file("sweep.json")}, dir);
+  EXPECT_EQ(eff.exit_code, 0) << eff.err;
+  EXPECT_NE(eff.out.find("not available: no measured power"), std::string::npos) << eff.out;
+
+  // Too many configurations, and a device this build lacks: refused before anything runs.
+  const auto many = trackiq({"run", "builtin:mlp", "--batch-sizes", "1,2,3,4,5,6", "--threads-list", "1,2,3,4,5,6",
+                             "--duration", "100ms"},
+                            dir);
+  EXPECT_EQ(many.exit_code, 2);
+  EXPECT_NE(many.err.find("the sweep has 36 configurations"), std::string::npos) << many.err;
+  const auto cuda = trackiq({"run", "builtin:mlp", "--devices", "cpu,cuda:0", "--duration", "100ms"}, dir);
+  EXPECT_EQ(cuda.exit_code, 2);
+  EXPECT_NE(cuda.err.find("not available: --device cuda:0"), std::string::npos) << cuda.err;
+  EXPECT_EQ(cuda.out.find("sweep: "), std::string::npos) << "nothing ran";
+}
+
+// --auto: batch sizes double while throughput rises, within the budget; a profile picks the best
+// passing configuration.
+TEST(CliRun, AutoDoublesTheBatchWithinTheBudget) {
+  TempDir dir;
+  // A synthetic query takes 2 ms whatever its batch: samples/s doubles with the batch, so only the
+  // budget (5 runs of 200 ms) ends it.
+  const auto r = trackiq({"run", "synthetic:mean=2ms", "--auto", "--budget", "1s", "--duration", "200ms", "--warmup", "0",
+                          "--no-telemetry", "--profile", "ci_smoke"},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("auto: devices cpu x precisions fp32 x batch 1, 2, 4, ... within 1s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("auto: the budget 1s is spent: stopping"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("batch=1 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("batch=2 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("best passing profile ci_smoke"), std::string::npos) << r.out;
+  const auto bad = trackiq({"run", "synthetic:mean=2ms", "--auto", "--batch-sizes", "1,2"}, dir);
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
 TEST(CliRun, HelpDocumentsEveryFlag) {
   TempDir dir;
   const auto r = trackiq({"run", "--help"}, dir);
@@ -174,7 +231,9 @@ TEST(CliRun, HelpDocumentsEveryFlag) {
   for (const char* flag : {"--scenario", "--warmup", "--iterations", "--duration", "--max-duration", "--batch-size",
                            "--threads", "--precision", "--device", "--seed", "--qps", "--samples-per-query",
                            "--workers", "--shape", "--seq-len", "--json", "--samples-csv", "--include-samples",
-                           "--store", "--no-store", "--product", "--version", "--label", "--quiet", "--no-progress", "Examples:"}) {
+                           "--store", "--no-store", "--product", "--version", "--label", "--quiet", "--no-progress",
+                           "--batch-sizes", "--precisions", "--threads-list", "--devices", "--max-configs", "--auto",
+                           "--max-latency", "--budget", "Examples:"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag;
   }
 }

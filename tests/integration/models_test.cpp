@@ -84,8 +84,10 @@ TEST(BuiltinModels, RunInBf16ThroughAutocast) {
 
 TEST(BuiltinModels, RejectUnsupportedPrecisionDeviceAndNames) {
   EXPECT_NE(error_of({.spec = "builtin:cnn", .precision = "fp16"}).find("(supported: fp32, bf16)"), std::string::npos);
-  EXPECT_NE(error_of({.spec = "builtin:cnn", .device = "cuda:0"}).find("device 'cuda:0' is not supported"),
+  EXPECT_NE(error_of({.spec = "builtin:cnn", .device = "cuda:0"})
+                .find("not available: --device cuda:0: the builtin backend's engine in this build has no CUDA"),
             std::string::npos);
+  EXPECT_NE(error_of({.spec = "builtin:cnn", .device = "tpu"}).find("device 'tpu' is not supported"), std::string::npos);
   EXPECT_NE(error_of({.spec = "builtin:resnet152"}).find("available: mlp, cnn, transformer"), std::string::npos);
   EXPECT_NE(error_of({.spec = "builtin:mlp", .seq_len = 10}).find("--seq-len"), std::string::npos);
 }
