@@ -222,7 +222,24 @@ Json tradeoff(const std::vector<Result>& runs) {
       }
       pts.push_back(std::move(p));
     }
-    return {{"axis", axis.name}, {"llm", llm ? Json{{"token_latency", token}} : Json(nullptr)}, {"points", pts}};
+    // The optima a sweep's reader looks for: the most samples/s and the lowest p99.
+    Json optima = Json::array();
+    const auto best = [&](const char* key, bool higher) {
+      const Json* pick = nullptr;
+      for (const Json& p : pts)
+        if (p[key].is_number() && (!pick || (higher ? p[key].get<double>() > (*pick)[key].get<double>()
+                                                    : p[key].get<double>() < (*pick)[key].get<double>())))
+          pick = &p;
+      return pick;
+    };
+    if (const Json* p = best("throughput", true))
+      optima.push_back({{"kind", "throughput"}, {"run_id", (*p)["run_id"]}, {"label", (*p)["label"]}, {"x", (*p)["x"]},
+                        {"value", (*p)["throughput"]}, {"unit", "samples/s"}});
+    if (const Json* p = best("p99_ms", false))
+      optima.push_back({{"kind", "latency"}, {"run_id", (*p)["run_id"]}, {"label", (*p)["label"]}, {"x", (*p)["x"]},
+                        {"value", (*p)["p99_ms"]}, {"unit", "ms p99"}});
+    return {{"axis", axis.name}, {"llm", llm ? Json{{"token_latency", token}} : Json(nullptr)}, {"points", pts},
+            {"optima", optima}};
   }
   return nullptr;
 }

@@ -8,7 +8,7 @@
 // downloaded), offline, every non-file: request aborted and counted as a failure; any console
 // error or page error fails; waits for window.__trackiqReady; every [data-chart] must have drawn
 // (a canvas with pixels other than its background, or an SVG with drawn elements); each kind in
-// --expect-charts must be present; #theme-toggle must flip data-theme on <html> and leave every
+// --expect-charts must be present (a tradeoff with its optima line); #theme-toggle must flip data-theme on <html> and leave every
 // chart drawn, with different pixels. Full-page screenshots of both themes go to
 // DIR/<report name>.<theme>.png. --expect-cards: an "At a glance" card for each metric
 // (data-metric) with a value. --viewport sets the window (default 1280x900). --fit-tables: no text
@@ -179,6 +179,12 @@ async function checkOne(browser, file) {
   for (const c of before) if (!c.inked) failures.push(`${describe(c)} is empty`);
   const kinds = new Set(before.map((c) => c.kind));
   for (const k of expect) if (!kinds.has(k)) failures.push(`no ${k} chart (expected by --expect-charts)`);
+  // A trade-off names its optima under the chart (the most samples/s, the lowest p99).
+  if (expect.includes('tradeoff')) {
+    const optima = await page.evaluate(() => document.querySelector('#tradeoff-optima')?.textContent ?? '');
+    if (!/Optimum for throughput: .+ samples\/s/.test(optima) || !/Optimum for latency: .+ ms p99/.test(optima))
+      failures.push(`the trade-off does not name its optima (got "${optima}")`);
+  }
 
   if (cards.length) {
     const shown = await page.evaluate(inspectCards);

@@ -961,7 +961,18 @@
         chart('tradeoff-ttft', `Time to first token vs ${over}`, 260, llmTradeoffChart(t, 'ttft', 'TTFT')),
         chart('tradeoff-token', `${token === 'ITL' ? 'Inter-token latency' : 'Time per output token'} vs ${over}`, 260,
               llmTradeoffChart(t, 'token', token))) : null,
-      el('div', { class: 'chart-grid' }, chart('tradeoff', llm ? 'Request latency and throughput' : 'Latency and throughput', 300, tradeoffChart(t))));
+      el('div', { class: 'chart-grid' }, chart('tradeoff', llm ? 'Request latency and throughput' : 'Latency and throughput', 300, tradeoffChart(t))),
+      optimaLine(t));
+  }
+
+  // The sweep's optima under its chart: the most samples/s and the lowest p99, each with its run.
+  function optimaLine(t) {
+    const optima = Array.isArray(t.optima) ? t.optima.filter((o) => o && isNum(o.value)) : [];
+    if (!optima.length) return null;
+    const axisName = tradeoffAxisName(t.axis).replace(/ \(.*\)$/, '');
+    const text = optima.map((o) => `${o.kind === 'throughput' ? 'Optimum for throughput' : 'Optimum for latency'}: ` +
+      `${axisName} ${num(o.x)} (${o.label}), ${num(o.value)} ${o.unit}`).join(' · ');
+    return el('p', { class: 'small', id: 'tradeoff-optima' }, text);
   }
 
   function runSection(c, i) {
