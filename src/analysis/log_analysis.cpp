@@ -141,7 +141,9 @@ LogAnalysis analyze_log(std::string_view text, const std::string& origin, const 
     s.over_threshold = o.threshold_ms && ms > *o.threshold_ms;
     if (trailing.size() >= min_window) {
       s.median_ms = trailing.median();
-      s.over_ratio = ms > o.k * *s.median_ms;
+      // A median of 0 (a log at millisecond resolution of sub-millisecond requests) gives no
+      // ratio: every non-zero value would be "infinitely" slower. The threshold still applies.
+      s.over_ratio = *s.median_ms > 0 && ms > o.k * *s.median_ms;
     }
     if (s.over_threshold || s.over_ratio) {
       ++a.spikes;

@@ -112,6 +112,21 @@ TEST(LogAnalysis, SpikesMatchABruteForceTrailingMedian) {
   EXPECT_EQ(b.spikes, a.spikes);
 }
 
+TEST(LogAnalysis, AZeroMedianGivesNoRatioOnlyTheThreshold) {
+  // nginx logs sub-millisecond requests as 0.000: the ratio to a median of 0 is undefined.
+  std::string log;
+  for (int i = 0; i < 30; ++i) log += "rt=0.000\n";
+  log += "rt=0.001\nrt=0.250\n";
+  LogOptions o = preset("nginx-rt");
+  EXPECT_EQ(analyze_log(log, "x.log", o).spikes, 0u);
+  o.threshold_ms = 100;
+  const auto a = analyze_log(log, "x.log", o);
+  ASSERT_EQ(a.spikes, 1u);
+  EXPECT_EQ(a.top_spikes[0].line, 32u);
+  EXPECT_TRUE(a.top_spikes[0].over_threshold);
+  EXPECT_FALSE(a.top_spikes[0].over_ratio);
+}
+
 TEST(LogAnalysis, BadInputNamesTheLineOrTheOption) {
   LogOptions o;
   o.pattern = R"(took (?P<value>\w+) (?P<unit>\w+))";
