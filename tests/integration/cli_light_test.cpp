@@ -183,6 +183,42 @@ TEST(CliLight, TrackiqSeedFixesASeededWorkloadsDraws) {
   EXPECT_LT(same * 3, other) << "same seed " << same / 1e6 << " ms, other seed " << other / 1e6 << " ms";
 }
 
+// A metric's value in a result JSON file; NaN when absent.
+double metric_in(const std::string& json, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + name + R"(":\s*\{\s*"value":\s*([-0-9.eE+]+))"))) return std::nan("");
+  return std::stod(m[1].str());
+}
+
+// cmd: workloads report each query's process from wait4 (issue #15, item 6): a child that holds
+// 200 MiB shows a peak of at least that, apart from TrackIQ's own process; a child that
+// allocates nothing shows far less.
+TEST(CliLight, CmdWorkloadsReportTheQueryProcessesPeakRssAndCpu) {
+  TempDir dir;
+  const double kMiB = 1024.0 * 1024.0;
+  const auto big = trackiq({"run", R"py(cmd:python3 -c "s = b'x' * (200 << 20)")py", "-n", "2", "--warmup", "0", "--no-store",
+                            "--json", dir.file("big.json")},
+                           dir);
+  ASSERT_EQ(big.exit_code, 0) << big.out << big.err;
+  EXPECT_NE(big.out.find("workload processes (one per query, from wait4)"), std::string::npos) << big.out;
+  EXPECT_NE(big.out.find("trackiq rss peak"), std::string::npos) << big.out;
+  const std::string b = read_file(dir.file("big.json"));
+  EXPECT_GE(metric_in(b, "workload_rss_peak_bytes"), 200 * kMiB) << b;
+  EXPECT_GE(metric_in(b, "workload_rss_mean_bytes"), 200 * kMiB);
+  EXPECT_GE(metric_in(b, "workload_rss_p50_bytes"), 200 * kMiB);
+  EXPECT_GT(metric_in(b, "workload_cpu_user_ms") + metric_in(b, "workload_cpu_sys_ms"), 0.0);
+  // TrackIQ's own peak (the telemetry's process collector) is not the child's.
+  EXPECT_LT(metric_in(b, "rss_peak_bytes"), metric_in(b, "workload_rss_peak_bytes")) << b;
+
+  const auto small = trackiq({"run", "cmd:python3 -c pass", "-n", "2", "--warmup", "0", "--no-store", "--no-telemetry",
+                              "--json", dir.file("small.json")},
+                             dir);
+  ASSERT_EQ(small.exit_code, 0) << small.out << small.err;
+  const double small_peak = metric_in(read_file(dir.file("small.json")), "workload_rss_peak_bytes");
+  EXPECT_GT(small_peak, 1 * kMiB);
+  EXPECT_LT(small_peak, 100 * kMiB);
+}
+
 TEST(CliLight, ImportAndMonitor) {
   TempDir dir;
   const std::string gbench = std::string(kTestdataDir) + "/google-benchmark";
