@@ -125,7 +125,7 @@ struct Tracker::ValueHistogramDef {
 struct Tracker::Slot {
   using Cell = std::atomic<std::uint64_t>;
   std::atomic<bool> owned{true};
-  Cell started{0}, completed{0}, failed{0}, rtf_n{0};
+  Cell started{0}, completed{0}, rtf_n{0};  // failed requests: the sum of `errors`
   std::atomic<std::int64_t> tokens_in{0}, tokens_out{0};
   std::atomic<double> rtf_sum{0};
   std::array<Cell, kMaxNames> errors{};
@@ -427,7 +427,6 @@ void Tracker::finish(const Request& r, std::int64_t end_ns) noexcept {
   std::int64_t ttft = -1, e2el = -1, tpot_ps = -1;
   const std::int64_t n_out = r.tokens_out_ >= 0 ? r.tokens_out_ : r.event_tokens_;
   if (r.error_class_ != 0) {
-    add_owned(slot.failed, std::uint64_t{1});
     add_owned(slot.errors[r.error_class_ - 1], std::uint64_t{1});
   } else {
     add_owned(slot.completed, std::uint64_t{1});
@@ -585,7 +584,6 @@ Snapshot Tracker::snapshot() const {
     const Slot& slot = *slots_[k];
     s.requests_started += slot.started.load(kRelaxed);
     s.requests_completed += slot.completed.load(kRelaxed);
-    s.requests_failed += slot.failed.load(kRelaxed);
     s.tokens_in += slot.tokens_in.load(kRelaxed);
     s.tokens_out += slot.tokens_out.load(kRelaxed);
     rtf_sum += slot.rtf_sum.load(kRelaxed);
@@ -600,6 +598,8 @@ Snapshot Tracker::snapshot() const {
     for (std::uint32_t i = 0; i < n_phases; ++i) fold(slot.phases[i], phases[i], latency_index_);
     for (std::uint32_t i = 0; i < n_values; ++i) fold(slot.values[i], values[i], value_histograms_[i]->layout);
   }
+  // Failed requests are the sum over error classes (one count per failure, so the two always agree).
+  for (const std::uint64_t n : errors) s.requests_failed += n;
   // Each slot's counters are read one after another while others record, so a request may be
   // seen ended in one slot before its start is seen in another: active is clamped at 0.
   const std::uint64_t ended = s.requests_completed + s.requests_failed;

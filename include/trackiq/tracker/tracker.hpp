@@ -32,7 +32,9 @@
 // request's record goes to a ring shared by all threads through one fetch_add per 64 records
 // and a sequence number per entry (a seqlock whose data are atomics). A Request may end on
 // another thread than the one that began it; one Request must not be used by two threads at
-// once. The Tracker must outlive its handles.
+// once, and must not be moved while one of its phases is open. The Tracker must outlive its
+// handles. The first record on a thread allocates that thread's slot (begin_request is noexcept:
+// an allocation failure there terminates).
 #include <array>
 #include <atomic>
 #include <cstddef>
