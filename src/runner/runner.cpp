@@ -570,13 +570,23 @@ void write_telemetry_csv(const RunRecording& rec, const std::string& path) {
 }
 
 void write_samples_csv(const RunRecording& rec, Scenario scenario, const std::string& path) {
-  std::string out = "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok\n";
-  out.reserve(out.size() + rec.queries.size() * 64);
+  // cmd: workloads add each query's process (wait4): peak RSS and CPU time; empty when unknown.
+  const bool processes = std::any_of(rec.queries.begin(), rec.queries.end(),
+                                     [](const QueryRecord& q) { return q.process_max_rss_bytes >= 0; });
+  std::string out = processes ? "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok,"
+                                "process_max_rss_bytes,process_user_cpu_ns,process_sys_cpu_ns\n"
+                              : "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok\n";
+  out.reserve(out.size() + rec.queries.size() * (processes ? 96 : 64));
   const bool server = scenario == Scenario::kServer;
+  auto known = [](std::int64_t v) { return v >= 0 ? std::to_string(v) : std::string(); };
   for (const auto& q : rec.queries) {
     const std::int64_t lat = q.end_ns - (server ? q.scheduled_ns : q.start_ns);
-    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{}\n", q.index, q.worker, q.scheduled_ns, q.start_ns,
+    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{}", q.index, q.worker, q.scheduled_ns, q.start_ns,
                    q.end_ns, lat, q.ok ? 1 : 0);
+    if (processes)
+      fmt::format_to(std::back_inserter(out), ",{},{},{}", known(q.process_max_rss_bytes), known(q.process_user_cpu_ns),
+                     known(q.process_sys_cpu_ns));
+    out += '\n';
   }
   write_file_atomic(path, out);
 }

@@ -211,9 +211,14 @@ TEST(CliLight, CmdWorkloadsReportTheQueryProcessesPeakRssAndCpu) {
   EXPECT_LT(metric_in(b, "rss_peak_bytes"), metric_in(b, "workload_rss_peak_bytes")) << b;
 
   const auto small = trackiq({"run", "cmd:python3 -c pass", "-n", "2", "--warmup", "0", "--no-store", "--no-telemetry",
-                              "--json", dir.file("small.json")},
+                              "--json", dir.file("small.json"), "--samples-csv", dir.file("small.csv")},
                              dir);
   ASSERT_EQ(small.exit_code, 0) << small.out << small.err;
+  // The per-query figures are in the samples CSV too.
+  const std::string csv = read_file(dir.file("small.csv"));
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok,process_max_rss_bytes,process_user_cpu_ns,process_sys_cpu_ns");
+  EXPECT_TRUE(std::regex_search(csv, std::regex(R"(\n0,0,[0-9]+,[0-9]+,[0-9]+,[0-9]+,1,[1-9][0-9]{5,},[0-9]+,[0-9]+\n)"))) << csv;
   const double small_peak = metric_in(read_file(dir.file("small.json")), "workload_rss_peak_bytes");
   EXPECT_GT(small_peak, 1 * kMiB);
   EXPECT_LT(small_peak, 100 * kMiB);
