@@ -12,6 +12,7 @@
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/csv.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/core/run_env.hpp"
 #include "trackiq/load/engine.hpp"
 #include "trackiq/load/load_result.hpp"
 #include "trackiq/load/schedule.hpp"
@@ -35,6 +36,7 @@ struct LoadFlags {
   std::string unconfirmed = "warn";  // what an SLO within its limit but not confirmed does: warn or block
   std::optional<std::uint64_t> requests;
   std::uint64_t seed = 0;
+  bool seed_given = false;  // --seed was on the command line (it wins over TRACKIQ_SEED)
   std::optional<double> max_error_rate;
   bool insecure = false, no_store = false, no_early_stop = false, no_retry = false;
   std::string json_path, requests_jsonl, store, product, version;
@@ -274,7 +276,11 @@ Labels make_labels(const LoadFlags& f) {
   return l;
 }
 
-int load_run(const LoadFlags& f) {
+int load_run(LoadFlags f) {
+  // TRACKIQ_SEED seeds the arrival schedule and --dataset-order random unless --seed is given;
+  // TRACKIQ_THREADS is the engine's threads, not the client's, and does not apply here.
+  const RunEnv run_env = read_run_env();
+  if (!f.seed_given && run_env.seed) f.seed = *run_env.seed;
   if (!f.rates.empty() && !f.concurrency.empty()) throw InputError("give either --rate (open loop) or --concurrency (closed loop), not both");
   if (!f.trace.empty() && (!f.rates.empty() || !f.concurrency.empty()))
     throw InputError("--trace sets the arrivals itself: do not combine it with --rate or --concurrency");
@@ -301,7 +307,8 @@ int load_run(const LoadFlags& f) {
 
   std::unique_ptr<store::Store> st;
   if (!f.no_store) st = store::open_store(f.store);
-  const Labels labels = make_labels(f);
+  Labels labels = make_labels(f);
+  for (const auto& [name, value] : run_env.given) labels.extra["env." + name] = value;
 
   // The points: one per rate or concurrency (a single point when neither is a list).
   struct Point {
@@ -491,7 +498,7 @@ Action setup_load(CLI::App& sub) {
                  "Per-request timeout from the send; open loop: also from the scheduled time for a request still "
                  "waiting for a free connection (it fails as client_queue, unsent)")
       ->capture_default_str();
-  sub.add_option("--seed", f->seed, "Seed of the arrival schedule and of --dataset-order random")->capture_default_str();
+  sub.add_option("--seed", f->seed, "Seed of the arrival schedule and of --dataset-order random (default: TRACKIQ_SEED, else 0)")->capture_default_str();
   sub.add_option("--slo", f->slo,
                  "Latency SLOs, e.g. ttft=200ms,tpot=50ms,e2el=2s: goodput counts requests meeting all of them, and each "
                  "is checked at --slo-percentile with MLPerf's early-stopping rule: PASS, FAIL (exit 1) or NOT CONFIRMED "
@@ -520,7 +527,11 @@ Action setup_load(CLI::App& sub) {
   sub.add_option("--label", f->labels, "KEY=VALUE label; repeatable");
   sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_flag("--no-store", f->no_store, "Do not save the results to the store");
-  return [f] { return load_run(*f); };
+  return [f, &sub] {
+    LoadFlags flags = *f;
+    flags.seed_given = sub.get_option("--seed")->count() > 0;
+    return load_run(flags);
+  };
 }
 
 }  // namespace trackiq::cli

@@ -22,6 +22,7 @@
 #include "trackiq/core/error.hpp"
 #include "trackiq/analysis/efficiency.hpp"
 #include "trackiq/core/metric_registry.hpp"
+#include "trackiq/core/run_env.hpp"
 #include "trackiq/report/console.hpp"
 #include "trackiq/runner/profile.hpp"
 #include "trackiq/runner/runner.hpp"
@@ -454,10 +455,19 @@ int run_sweep(const RunFlags& f, runner::RunSettings& s, const workload::Workloa
 }
 
 int run_command(RunFlags f) {
+  const RunEnv run_env = read_run_env();  // a bad TRACKIQ_* value stops here (exit 2)
   std::optional<runner::Profile> profile;
   if (!f.profile.empty()) {
     profile = runner::find_profile(f.profile, f.profiles_dir);
     apply_profile(*profile, f);
+  }
+  // Flag > TRACKIQ_* variable > profile > default (core/run_env.hpp).
+  if (!f.given.count("--seed") && run_env.seed) f.seed = *run_env.seed;
+  if (!f.given.count("--threads")) {
+    if (run_env.threads)
+      f.threads = run_env.threads;
+    else if (run_env.deterministic && !f.threads)
+      f.threads = 1;
   }
   if (!f.report_path.empty()) report_format("", f.report_path);  // a bad extension fails before measuring
   if (f.validate_only) {
@@ -532,6 +542,7 @@ int run_command(RunFlags f) {
   for (const auto& shape : f.shapes) wo.shapes.push_back(workload::parse_shape(shape));
   runner::validate(s);
   Labels labels = parse_labels(f.labels);
+  for (const auto& [name, value] : run_env.given) labels.extra["env." + name] = value;
   if (!f.product.empty()) labels.product = f.product;
   if (!f.version_label.empty()) labels.version = f.version_label;
   // The store keeps the exact samples; the JSON copy has them only with --include-samples.
@@ -633,7 +644,10 @@ Action setup_run(CLI::App& sub) {
       "The server scenario checks that --qps was achieved from the backlog: the wait for a worker\n"
       "(start - scheduled) must not grow from the first to the last third of the schedule by more than\n"
       "1 % of the elapsed time, and at most max(2 x workers, 1 % of the queries) may still wait when\n"
-      "the last query is due; exit 1 when it was not achieved (docs/metrics.md).\n\n"
+      "the last query is due; exit 1 when it was not achieved (docs/metrics.md).\n"
+      "Environment: TRACKIQ_SEED (default --seed), TRACKIQ_THREADS (default --threads),\n"
+      "TRACKIQ_DETERMINISTIC=1 (seed 0 and 1 engine thread unless given); a flag wins, a bad value exits 2;\n"
+      "the result records them (labels env.TRACKIQ_*).\n\n"
       "Examples:\n"
       "  trackiq run\n"
       "  trackiq run builtin:transformer --seq-len 256 --iterations 50\n"
@@ -673,10 +687,10 @@ Action setup_run(CLI::App& sub) {
                  "(MLPerf rule). Default when neither is given: 10s");
   sub.add_option("--max-duration", f->max_duration, "Hard stop for the measured phase, whatever the minimums");
   sub.add_option("--batch-size,-b", f->batch_size, "Samples per query (default 1)");
-  sub.add_option("--threads,-t", f->threads, "Intra-op threads of the engine (default: logical CPUs)");
+  sub.add_option("--threads,-t", f->threads, "Intra-op threads of the engine (default: TRACKIQ_THREADS, else 1 with TRACKIQ_DETERMINISTIC=1, else logical CPUs)");
   sub.add_option("--precision", f->precision, "fp32, or bf16 (LibTorch backends, via CPU autocast)")->capture_default_str();
   sub.add_option("--device", f->device, "Device (cpu)")->capture_default_str();
-  sub.add_option("--seed", f->seed, "Seed of weights, inputs and the server schedule (logged in the result)")
+  sub.add_option("--seed", f->seed, "Seed of weights, inputs and the server schedule (logged in the result; default: TRACKIQ_SEED, else 0)")
       ->capture_default_str();
   sub.add_option("--qps", f->qps, "Server scenario: target queries per second");
   sub.add_option("--samples-per-query", f->samples_per_query, "Multi-stream scenario: samples per query (default 8)");

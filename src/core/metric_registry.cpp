@@ -81,7 +81,7 @@ constexpr MetricDef kMetrics[] = {
     {"request_throughput", "1/s", D::kHigherIsBetter, "Load: completed requests / duration D (first send to last completion)", G::kCanBlock, "throughput_queries_per_s"},
     {"retried_requests", "1", D::kLowerIsBetter,
      "Load: requests sent a second time on a new connection after their kept-alive connection closed before any response byte"},
-    {"rss_peak_bytes", "B", D::kLowerIsBetter, "VmHWM of the workload process"},
+    {"rss_peak_bytes", "B", D::kLowerIsBetter, "VmHWM of TrackIQ's own process, which runs in-process workloads (builtin, torch, onnx); a cmd: workload's processes are workload_rss_*"},
     {"rtf_mean", "1", D::kLowerIsBetter, "Load, audio responses: mean real-time factor = processing time (send to last byte) / audio duration"},
     {"samples_total", "1", D::kNeutral, "Samples completed successfully in the measured phase: queries x batch size (a query's samples)"},
     {"schedule_lag_growth_pct", "%", D::kLowerIsBetter, "Server scenario: growth of the late-start lag (start - scheduled): median of the last third of the schedule minus that of the first, over the time between them (1 % = 10 ms per s); a growing queue shows as > 0", G::kInformOnly},
@@ -101,6 +101,12 @@ constexpr MetricDef kMetrics[] = {
     {"ttft_ms", "ms", D::kLowerIsBetter, "Time to first content token: first content event - send"},
     {"ttft_sched_ms", "ms", D::kLowerIsBetter, "Time to first content token from the scheduled send time"},
     {"wall_time_s", "s", D::kNeutral, "Duration of the measured phase (first issue to last completion)"},
+    {"workload_cpu_sys_ms", "ms", D::kLowerIsBetter, "cmd: workloads: mean system CPU time of one query's process and its reaped descendants (wait4 rusage)"},
+    {"workload_cpu_user_ms", "ms", D::kLowerIsBetter, "cmd: workloads: mean user CPU time of one query's process and its reaped descendants (wait4 rusage)"},
+    {"workload_rss_mean_bytes", "B", D::kLowerIsBetter, "cmd: workloads: mean over queries of each query process's peak RSS (wait4 ru_maxrss: the largest of the process and its reaped descendants)"},
+    {"workload_rss_p50_bytes", "B", D::kLowerIsBetter, "cmd: workloads: median over queries of each query process's peak RSS (wait4 ru_maxrss)"},
+    {"workload_rss_p99_bytes", "B", D::kLowerIsBetter, "cmd: workloads: 99th percentile over queries of each query process's peak RSS (wait4 ru_maxrss)"},
+    {"workload_rss_peak_bytes", "B", D::kLowerIsBetter, "cmd: workloads: largest peak RSS of any query's process (wait4 ru_maxrss)"},
 };
 }  // namespace
 

@@ -467,7 +467,7 @@ Result result_from_json(std::string_view text, std::string_view origin) {
   const Json& w = rd.field(j, "workload", "$");
   auto& wd = r.workload;
   wd.backend = rd.get<std::string>(w, "backend", "$.workload");
-  rd.require_one_of(wd.backend, {"builtin", "torch", "onnx", "cmd", "synthetic", "import", "http"}, "$.workload.backend");
+  rd.require_one_of(wd.backend, {"builtin", "torch", "onnx", "cmd", "synthetic", "import", "http", "tracker"}, "$.workload.backend");
   wd.model = rd.get<std::string>(w, "model", "$.workload");
   wd.model_hash = rd.get<std::string>(w, "model_hash", "$.workload");
   wd.batch_size = rd.get<std::uint32_t>(w, "batch_size", "$.workload");
@@ -483,7 +483,7 @@ Result result_from_json(std::string_view text, std::string_view origin) {
   const Json& s = rd.field(j, "scenario", "$");
   auto& sc = r.scenario;
   sc.name = rd.get<std::string>(s, "name", "$.scenario");
-  rd.require_one_of(sc.name, {"single-stream", "multi-stream", "server", "offline", "load"}, "$.scenario.name");
+  rd.require_one_of(sc.name, {"single-stream", "multi-stream", "server", "offline", "load", "production"}, "$.scenario.name");
   sc.warmup_iterations = rd.get<std::uint64_t>(s, "warmup_iterations", "$.scenario");
   sc.warmup_ns = rd.get<std::int64_t>(s, "warmup_ns", "$.scenario");
   sc.iterations = rd.get_opt<std::uint64_t>(s, "iterations", "$.scenario");

@@ -105,11 +105,22 @@ std::string render_console(const Result& r) {
     for (const auto& [k, n] : r.errors.by_class) append(out, "  {}: {}\n", k, n);
     for (const auto& e : r.errors.examples) append(out, "  e.g. {}\n", e);
   }
+  // cmd: workloads: the queries' own processes (wait4), apart from TrackIQ's process below.
+  const bool per_query_processes = r.metric_value("workload_rss_peak_bytes").has_value();
+  if (per_query_processes) {
+    append(out, "\nworkload processes (one per query, from wait4)\n");
+    row(out, "rss peak", r, "workload_rss_peak_bytes");
+    row(out, "rss mean", r, "workload_rss_mean_bytes");
+    row(out, "rss p50", r, "workload_rss_p50_bytes");
+    row(out, "rss p99", r, "workload_rss_p99_bytes");
+    row(out, "cpu user per query", r, "workload_cpu_user_ms");
+    row(out, "cpu sys per query", r, "workload_cpu_sys_ms");
+  }
   if (r.telemetry.available) {
     append(out, "\ntelemetry ({} samples)\n", r.telemetry.summary.count("samples") ? r.telemetry.summary.at("samples") : 0.0);
     row(out, "cpu avg", r, "cpu_util_avg_pct");
     row(out, "cpu max", r, "cpu_util_max_pct");
-    row(out, "rss peak", r, "rss_peak_bytes");
+    row(out, per_query_processes ? "trackiq rss peak" : "rss peak", r, "rss_peak_bytes");
     row(out, "gpu util avg", r, "gpu_util_avg_pct");
     row(out, "gpu memory peak", r, "gpu_memory_peak_bytes");
     row(out, "temperature max", r, "temperature_max_c");

@@ -10,6 +10,7 @@
 
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/workload/process_usage.hpp"
 #include "trackiq/runner/schedule.hpp"
 #include "trackiq/telemetry/summary.hpp"
 
@@ -165,6 +166,16 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
   }
 
   const StopRule rule{s.iterations, s.duration_ns, s.max_duration_ns, kMaxQueriesPerRun};
+  const auto* usage = dynamic_cast<const workload::ProcessUsageSource*>(&w);  // cmd: workloads
+  auto with_usage = [usage](QueryRecord q) {
+    if (usage) {
+      const workload::ProcessUsage u = usage->last_usage(q.worker);
+      q.process_max_rss_bytes = u.max_rss_bytes;
+      q.process_user_cpu_ns = u.user_cpu_ns;
+      q.process_sys_cpu_ns = u.sys_cpu_ns;
+    }
+    return q;
+  };
   std::atomic<std::uint64_t> next{0};
   // Size each worker's record buffer for the expected query count (from the iterations, the
   // schedule, or the warmup's rate over the duration) so the record path does not allocate.
@@ -199,7 +210,7 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
       const auto outcome = w.infer(worker);
       const std::int64_t end = now_ns();
       last_end = end - t0;
-      log.add({i, start - t0, start - t0, end - t0, worker, outcome.ok});
+      log.add(with_usage({i, start - t0, start - t0, end - t0, worker, outcome.ok}));
       if (!outcome.ok) [[unlikely]] log.failed(outcome);
       if (progress) progress->issued.store(i + 1, std::memory_order_relaxed);
     }
@@ -220,7 +231,7 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
       if (s.max_duration_ns && start - t0 >= *s.max_duration_ns) break;
       const auto outcome = w.infer(worker);
       const std::int64_t end = now_ns();
-      log.add({i, due, start - t0, end - t0, worker, outcome.ok});
+      log.add(with_usage({i, due, start - t0, end - t0, worker, outcome.ok}));
       if (!outcome.ok) [[unlikely]] log.failed(outcome);
       if (progress) progress->issued.store(i + 1, std::memory_order_relaxed);
     }
@@ -328,6 +339,33 @@ namespace {
 
 void add_metric(Result& r, const char* name, double v, ValueKind k = ValueKind::kMeasured) {
   r.metrics.push_back({name, v, k});
+}
+
+// cmd: workloads: each measured query's process as wait4 reported it (peak RSS, CPU time), over
+// the queries that completed. The telemetry's process channels and rss_peak_bytes stay
+// TrackIQ's own process, and a warning says so.
+void add_process_usage(Result& r, const RunRecording& rec) {
+  std::vector<std::int64_t> rss;
+  double user_ns = 0, sys_ns = 0;
+  for (const auto& q : rec.queries) {
+    if (!q.ok || q.process_max_rss_bytes < 0) continue;
+    rss.push_back(q.process_max_rss_bytes);
+    user_ns += static_cast<double>(q.process_user_cpu_ns);
+    sys_ns += static_cast<double>(q.process_sys_cpu_ns);
+  }
+  if (rss.empty()) return;
+  const double n = static_cast<double>(rss.size());
+  const SampleSummary s = summarize(rss, std::vector<double>{50.0, 99.0});
+  add_metric(r, "workload_rss_peak_bytes", static_cast<double>(s.max));
+  add_metric(r, "workload_rss_mean_bytes", s.mean, ValueKind::kDerived);
+  add_metric(r, "workload_rss_p50_bytes", s.percentiles[0].value, ValueKind::kDerived);
+  add_metric(r, "workload_rss_p99_bytes", s.percentiles[1].value, ValueKind::kDerived);
+  add_metric(r, "workload_cpu_user_ms", user_ns / n / 1e6, ValueKind::kDerived);
+  add_metric(r, "workload_cpu_sys_ms", sys_ns / n / 1e6, ValueKind::kDerived);
+  r.warnings.push_back(fmt::format(
+      "cmd: workload: each query's process is reported as workload_rss_* and workload_cpu_* ({} queries, from wait4); "
+      "rss_peak_bytes and the telemetry's process channels are TrackIQ's own process",
+      rss.size()));
 }
 
 void add_telemetry(Result& r, const RunRecording& rec, std::uint64_t inferences, bool keep_series) {
@@ -510,6 +548,7 @@ Result make_result(const workload::Workload& w, const RunSettings& s, const RunR
     }
   }
   add_telemetry(r, rec, ok * static_cast<std::uint64_t>(samples_per_query), s.include_samples_in_result);
+  add_process_usage(r, rec);
   if (r.workload.synthetic)
     r.warnings.push_back("synthetic workload: these numbers measure a stand-in, not a model");
   if (env.debug_build)
@@ -531,13 +570,23 @@ void write_telemetry_csv(const RunRecording& rec, const std::string& path) {
 }
 
 void write_samples_csv(const RunRecording& rec, Scenario scenario, const std::string& path) {
-  std::string out = "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok\n";
-  out.reserve(out.size() + rec.queries.size() * 64);
+  // cmd: workloads add each query's process (wait4): peak RSS and CPU time; empty when unknown.
+  const bool processes = std::any_of(rec.queries.begin(), rec.queries.end(),
+                                     [](const QueryRecord& q) { return q.process_max_rss_bytes >= 0; });
+  std::string out = processes ? "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok,"
+                                "process_max_rss_bytes,process_user_cpu_ns,process_sys_cpu_ns\n"
+                              : "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok\n";
+  out.reserve(out.size() + rec.queries.size() * (processes ? 96 : 64));
   const bool server = scenario == Scenario::kServer;
+  auto known = [](std::int64_t v) { return v >= 0 ? std::to_string(v) : std::string(); };
   for (const auto& q : rec.queries) {
     const std::int64_t lat = q.end_ns - (server ? q.scheduled_ns : q.start_ns);
-    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{}\n", q.index, q.worker, q.scheduled_ns, q.start_ns,
+    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{}", q.index, q.worker, q.scheduled_ns, q.start_ns,
                    q.end_ns, lat, q.ok ? 1 : 0);
+    if (processes)
+      fmt::format_to(std::back_inserter(out), ",{},{},{}", known(q.process_max_rss_bytes), known(q.process_user_cpu_ns),
+                     known(q.process_sys_cpu_ns));
+    out += '\n';
   }
   write_file_atomic(path, out);
 }

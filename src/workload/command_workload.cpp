@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 
 #include "backends.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/workload/process_usage.hpp"
 
 extern char** environ;
 
@@ -84,7 +86,7 @@ std::string resolve_executable(const std::string& name) {
   throw InputError(fmt::format("cmd: '{}' not found on PATH", name));
 }
 
-class CommandWorkload final : public Workload {
+class CommandWorkload final : public Workload, public ProcessUsageSource {
  public:
   explicit CommandWorkload(const WorkloadOptions& o) {
     desc_ = base_descriptor(o, "cmd", o.spec.substr(4), {"fp32"});
@@ -94,14 +96,20 @@ class CommandWorkload final : public Workload {
     exe_ = resolve_executable(argv_[0]);
   }
 
-  void prepare(std::uint32_t) override {
+  void prepare(std::uint32_t workers) override {
+    usage_.assign(workers, ProcessUsage{});
     argv_c_.clear();
     for (auto& a : argv_) argv_c_.push_back(a.data());
     argv_c_.push_back(nullptr);
     // No validation run: a command may have side effects, and its failures are counted.
   }
 
-  InferOutcome infer(std::uint32_t) noexcept override {
+  ProcessUsage last_usage(std::uint32_t worker) const noexcept override {
+    return worker < usage_.size() ? usage_[worker] : ProcessUsage{};
+  }
+
+  InferOutcome infer(std::uint32_t worker) noexcept override {
+    if (worker < usage_.size()) usage_[worker] = ProcessUsage{};
     int err_pipe[2];
     if (::pipe2(err_pipe, O_CLOEXEC) != 0) return {false, "spawn", strerrordesc_np(errno)};
     posix_spawn_file_actions_t actions;
@@ -138,8 +146,13 @@ class CommandWorkload final : public Workload {
     }
     ::close(err_pipe[0]);
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
+    struct rusage ru {};
+    while (::wait4(pid, &status, 0, &ru) < 0) {
       if (errno != EINTR) return {false, "wait", strerrordesc_np(errno)};
+    }
+    if (worker < usage_.size()) {
+      auto ns = [](const timeval& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_usec * 1'000; };
+      usage_[worker] = {static_cast<std::int64_t>(ru.ru_maxrss) * 1024, ns(ru.ru_utime), ns(ru.ru_stime)};  // ru_maxrss: KiB
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
     std::string stderr_tail(tail, tail_len);
@@ -157,6 +170,7 @@ class CommandWorkload final : public Workload {
   std::vector<std::string> argv_;
   std::vector<char*> argv_c_;
   std::string exe_;
+  std::vector<ProcessUsage> usage_;  // per worker; element w is written and read by worker w's thread only
 };
 
 }  // namespace

@@ -18,7 +18,9 @@
 #include <thread>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <cmath>
 
 #include "support/process.hpp"
 #include "support/ref_server_process.hpp"
@@ -116,6 +118,111 @@ TEST(CliLight, SyntheticRunsAreStoredListedComparedAndReported) {
   const auto html = trackiq({"report", dir.file("a.json"), "-o", dir.file("r.html")}, dir);
   EXPECT_EQ(html.exit_code, 0) << html.err;
   EXPECT_NE(read_file(dir.file("r.html")).find("<html"), std::string::npos);
+}
+
+// TRACKIQ_SEED/THREADS/DETERMINISTIC (core/run_env.hpp): a bad value exits 2 naming it; a good
+// one is applied and recorded.
+TEST(CliLight, RunEnvironmentVariablesAreCheckedAppliedAndRecorded) {
+  TempDir dir;
+  for (const auto& [var, value] : std::vector<std::pair<std::string, std::string>>{
+           {"TRACKIQ_SEED", "12x"}, {"TRACKIQ_THREADS", "0"}, {"TRACKIQ_DETERMINISTIC", "maybe"}}) {
+    const auto bad = trackiq({"run", "synthetic", "-n", "2", "--no-store"}, dir, {var + "=" + value});
+    EXPECT_EQ(bad.exit_code, 2) << var << bad.out << bad.err;
+    EXPECT_NE(bad.err.find(var + "='" + value + "'"), std::string::npos) << bad.err;
+  }
+  const auto bad_load = trackiq({"load", "http://127.0.0.1:9/", "--requests", "1", "--no-store"}, dir, {"TRACKIQ_SEED=-1"});
+  EXPECT_EQ(bad_load.exit_code, 2) << bad_load.err;
+  EXPECT_NE(bad_load.err.find("TRACKIQ_SEED='-1'"), std::string::npos) << bad_load.err;
+
+  const auto ok = trackiq({"run", "synthetic", "-n", "2", "--warmup", "0", "--no-store", "-q", "--json", dir.file("r.json")},
+                          dir, {"TRACKIQ_SEED=7", "TRACKIQ_THREADS=3"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const std::string r = read_file(dir.file("r.json"));
+  EXPECT_TRUE(std::regex_search(r, std::regex(R"("seed": 7\b)"))) << r;
+  EXPECT_TRUE(std::regex_search(r, std::regex(R"("threads": 3\b)"))) << r;
+  EXPECT_NE(r.find(R"("env.TRACKIQ_SEED": "7")"), std::string::npos);
+  EXPECT_NE(r.find(R"("env.TRACKIQ_THREADS": "3")"), std::string::npos);
+  // --seed and --threads win over the variables; TRACKIQ_DETERMINISTIC=1 gives one engine thread.
+  const auto flag = trackiq({"run", "synthetic", "-n", "2", "--warmup", "0", "--no-store", "-q", "--seed", "5", "--json",
+                             dir.file("f.json")},
+                            dir, {"TRACKIQ_SEED=7", "TRACKIQ_DETERMINISTIC=1"});
+  ASSERT_EQ(flag.exit_code, 0) << flag.err;
+  const std::string fr = read_file(dir.file("f.json"));
+  EXPECT_TRUE(std::regex_search(fr, std::regex(R"("seed": 5\b)"))) << fr;
+  EXPECT_TRUE(std::regex_search(fr, std::regex(R"("threads": 1\b)"))) << fr;
+}
+
+// The seed from TRACKIQ_SEED reaches the workload: a seeded exponential service time repeats
+// under the same seed and changes under another (sums of |difference| over 12 queries of mean
+// 20 ms: about 240 ms between seeds; sleep overshoot only between equal ones).
+TEST(CliLight, TrackiqSeedFixesASeededWorkloadsDraws) {
+  TempDir dir;
+  auto latencies = [&](const std::string& seed, const std::string& name) {
+    const auto r = trackiq({"run", "synthetic:dist=exponential,mean=20ms", "-n", "12", "--warmup", "0", "--no-store", "-q",
+                            "--no-telemetry", "--samples-csv", dir.file(name)},
+                           dir, {"TRACKIQ_SEED=" + seed});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<double> out;
+    std::istringstream in(read_file(dir.file(name)));
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      const auto comma = line.rfind(',', line.rfind(',') - 1);
+      out.push_back(std::stod(line.substr(comma + 1, line.rfind(',') - comma - 1)));
+    }
+    return out;
+  };
+  const auto a = latencies("7", "a.csv"), b = latencies("7", "b.csv"), c = latencies("8", "c.csv");
+  ASSERT_EQ(a.size(), 12u);
+  ASSERT_EQ(b.size(), 12u);
+  ASSERT_EQ(c.size(), 12u);
+  double same = 0, other = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    same += std::abs(a[i] - b[i]);
+    other += std::abs(a[i] - c[i]);
+  }
+  EXPECT_LT(same * 3, other) << "same seed " << same / 1e6 << " ms, other seed " << other / 1e6 << " ms";
+}
+
+// A metric's value in a result JSON file; NaN when absent.
+double metric_in(const std::string& json, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + name + R"(":\s*\{\s*"value":\s*([-0-9.eE+]+))"))) return std::nan("");
+  return std::stod(m[1].str());
+}
+
+// cmd: workloads report each query's process from wait4 (issue #15, item 6): a child that holds
+// 200 MiB shows a peak of at least that, apart from TrackIQ's own process; a child that
+// allocates nothing shows far less.
+TEST(CliLight, CmdWorkloadsReportTheQueryProcessesPeakRssAndCpu) {
+  TempDir dir;
+  const double kMiB = 1024.0 * 1024.0;
+  const auto big = trackiq({"run", R"py(cmd:python3 -c "s = b'x' * (200 << 20)")py", "-n", "2", "--warmup", "0", "--no-store",
+                            "--json", dir.file("big.json")},
+                           dir);
+  ASSERT_EQ(big.exit_code, 0) << big.out << big.err;
+  EXPECT_NE(big.out.find("workload processes (one per query, from wait4)"), std::string::npos) << big.out;
+  EXPECT_NE(big.out.find("trackiq rss peak"), std::string::npos) << big.out;
+  const std::string b = read_file(dir.file("big.json"));
+  EXPECT_GE(metric_in(b, "workload_rss_peak_bytes"), 200 * kMiB) << b;
+  EXPECT_GE(metric_in(b, "workload_rss_mean_bytes"), 200 * kMiB);
+  EXPECT_GE(metric_in(b, "workload_rss_p50_bytes"), 200 * kMiB);
+  EXPECT_GT(metric_in(b, "workload_cpu_user_ms") + metric_in(b, "workload_cpu_sys_ms"), 0.0);
+  // TrackIQ's own peak (the telemetry's process collector) is not the child's.
+  EXPECT_LT(metric_in(b, "rss_peak_bytes"), metric_in(b, "workload_rss_peak_bytes")) << b;
+
+  const auto small = trackiq({"run", "cmd:python3 -c pass", "-n", "2", "--warmup", "0", "--no-store", "--no-telemetry",
+                              "--json", dir.file("small.json"), "--samples-csv", dir.file("small.csv")},
+                             dir);
+  ASSERT_EQ(small.exit_code, 0) << small.out << small.err;
+  // The per-query figures are in the samples CSV too.
+  const std::string csv = read_file(dir.file("small.csv"));
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok,process_max_rss_bytes,process_user_cpu_ns,process_sys_cpu_ns");
+  EXPECT_TRUE(std::regex_search(csv, std::regex(R"(\n0,0,[0-9]+,[0-9]+,[0-9]+,[0-9]+,1,[1-9][0-9]{5,},[0-9]+,[0-9]+\n)"))) << csv;
+  const double small_peak = metric_in(read_file(dir.file("small.json")), "workload_rss_peak_bytes");
+  EXPECT_GT(small_peak, 1 * kMiB);
+  EXPECT_LT(small_peak, 100 * kMiB);
 }
 
 TEST(CliLight, ImportAndMonitor) {

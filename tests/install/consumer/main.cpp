@@ -5,6 +5,7 @@
 
 #include <trackiq/report/console.hpp>
 #include <trackiq/runner/runner.hpp>
+#include <trackiq/tracker/tracker.hpp>
 
 int main(int argc, char** argv) {
   trackiq::runner::RunSettings s;
@@ -14,6 +15,12 @@ int main(int argc, char** argv) {
   const auto result = trackiq::runner::make_result(*w, s, rec, trackiq::capture_environment(), {});
   std::cout << trackiq::report::render_console(result);
   if (!result.latency || result.latency->summary_ns.count != 5) return 1;
+  trackiq::tracker::Tracker tracker;  // the in-process tracker from the installed package
+  {
+    auto request = tracker.begin_request("consumer-1");
+    auto phase = request.phase("forward");
+  }
+  if (tracker.snapshot().phases.at("forward").count != 1) return 1;
   if (argc > 1) {
     auto engine = trackiq::workload::make_workload({.spec = argv[1]});
     const auto engine_rec = trackiq::runner::run_scenario(*engine, s);
