@@ -96,6 +96,20 @@ CREATE TABLE telemetry (
      "ALTER TABLE telemetry ALTER COLUMN channel_values SET STORAGE EXTERNAL;"},
     // 3: when each sample completed (NULL when not recorded), to line samples up with telemetry.
     {"ALTER TABLE samples ADD COLUMN end_ns {blob};", "ALTER TABLE samples ALTER COLUMN end_ns SET STORAGE EXTERNAL;"},
+    // 4: `trackiq detect`'s per-series state (change points of the series as it was at `point_count`
+    // points ending with run `last_run`), so that a new run re-tests a window, not the whole series.
+    {R"sql(
+CREATE TABLE series_state (
+  series TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  point_count {int} NOT NULL,
+  last_run TEXT NOT NULL,
+  state TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (series, metric)
+);
+)sql",
+     ""},
 };
 
 // A migration's statements for one dialect.
@@ -293,6 +307,59 @@ class SqlStore final : public Store {
     return gone.size();
   }
 
+  std::vector<MetricSeries> series(const SeriesFilter& f, const std::string& metric) override {
+    std::string sql =
+        "SELECT r.product, r.hardware_fingerprint, r.backend || ':' || r.model, r.scenario, m.name, r.run_id, "
+        "r.started_at, r.version, r.commit_sha, m.value FROM runs r JOIN metrics m ON m.run = r.id WHERE 1 = 1";
+    std::vector<Param> params;
+    auto param = [&](const std::string& v) {
+      params.emplace_back(v);
+      return fmt::format("CAST(?{} AS TEXT)", params.size());
+    };
+    if (!metric.empty()) sql += " AND m.name = " + param(metric);
+    if (f.product) sql += " AND r.product = " + param(*f.product);
+    if (f.hardware) {
+      const std::string p = param(*f.hardware);
+      sql += " AND substr(r.hardware_fingerprint, 1, length(" + p + ")) = " + p;
+    }
+    if (f.workload) sql += " AND r.backend || ':' || r.model = " + param(*f.workload);
+    if (f.scenario) sql += " AND r.scenario = " + param(*f.scenario);
+    for (const auto& [k, v] : f.labels) {
+      const std::string kp = param(k);
+      const std::string vp = param(v);
+      sql += " AND EXISTS (SELECT 1 FROM run_labels l WHERE l.run = r.id AND l.key = " + kp + " AND l.value = " + vp + ")";
+    }
+    sql += " ORDER BY r.product, r.hardware_fingerprint, r.backend, r.model, r.scenario, m.name, r.started_at, r.id";
+    std::vector<MetricSeries> out;
+    for (const Row& q : db_->query(sql, params)) {
+      SeriesKey key{q.text(0), q.text(1), q.text(2), q.text(3)};
+      if (out.empty() || out.back().key != key || out.back().metric != q.text(4))
+        out.push_back({std::move(key), q.text(4), {}});
+      out.back().points.push_back({q.text(5), q.text(6), q.text(7), q.text(8), q.real(9)});
+    }
+    return out;
+  }
+
+  std::vector<SeriesState> series_states() override {
+    std::vector<SeriesState> out;
+    for (const Row& q : db_->query("SELECT series, metric, point_count, last_run, state FROM series_state"))
+      out.push_back({q.text(0), q.text(1), static_cast<std::uint64_t>(q.integer(2)), q.text(3), q.text(4)});
+    return out;
+  }
+
+  void save_series_states(const std::vector<SeriesState>& states) override {
+    if (states.empty()) return;
+    const std::string now = utc_timestamp_now();
+    Transaction tx(*db_);
+    for (const auto& s : states)
+      db_->query(
+          "INSERT INTO series_state (series, metric, point_count, last_run, state, updated_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (series, metric) DO UPDATE SET point_count = excluded.point_count, "
+          "last_run = excluded.last_run, state = excluded.state, updated_at = excluded.updated_at",
+          {s.series, s.metric, static_cast<std::int64_t>(s.count), s.last_run, s.state, now});
+    tx.commit();
+  }
+
   std::string location() const override { return db_->location(); }
 
  private:
@@ -396,6 +463,11 @@ bool is_postgres_url(const std::string& s) {
 }
 
 }  // namespace
+
+std::string SeriesKey::text() const {
+  return fmt::format("{} / {} / {} / {}", product.empty() ? "-" : product, hardware_fingerprint.empty() ? "-" : hardware_fingerprint,
+                     workload, scenario.empty() ? "-" : scenario);
+}
 
 bool is_run_id_prefix(const std::string& text) noexcept {
   return text.size() >= 4 && text.find_first_not_of("0123456789abcdef-") == std::string::npos;
