@@ -27,7 +27,7 @@ constexpr std::size_t kRunsAround = 3;  // runs listed on each side of a change
 struct DetectFlags {
   std::string since, junit, markdown, store;
   double fdr = 0.05;
-  std::size_t window = 500;
+  std::size_t window = 200;
   bool json = false, full = false;
 };
 

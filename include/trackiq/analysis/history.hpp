@@ -66,6 +66,6 @@ struct AppendedResult {
 // points to build up is found by the next full computation (when the series has doubled). Cost: O(w log w) for the detector on w <= window points plus O(n) additions;
 // amortised over appends, the full recomputations add O(log n) per point.
 AppendedResult detect_appended(std::span<const double> values, const SeriesState* previous,
-                               const ChangePointOptions& options = {}, std::size_t window = 500);
+                               const ChangePointOptions& options = {}, std::size_t window = 200);
 
 }  // namespace trackiq::analysis
