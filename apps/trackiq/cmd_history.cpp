@@ -325,6 +325,54 @@ int run_history(const HistoryFlags& f) {
 
 }  // namespace
 
+std::vector<report::HistorySection> history_util::history_sections(const std::vector<Result>& runs,
+                                                                   const std::vector<std::string>& metrics,
+                                                                   store::Store& st) {
+  std::vector<store::SeriesKey> keys;
+  for (const auto& r : runs) {
+    store::SeriesKey k{r.labels.product, r.environment.hardware_fingerprint, r.workload.backend + ":" + r.workload.model,
+                       r.scenario.name};
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  }
+  std::vector<report::HistorySection> out;
+  for (const auto& metric : metrics) {
+    const MetricDef& def = registry_metric(metric);
+    for (const auto& k : keys) {
+      store::SeriesFilter f;
+      f.product = k.product;
+      f.hardware = k.hardware_fingerprint;
+      f.workload = k.workload;
+      f.scenario = k.scenario;
+      report::HistorySection h;
+      h.series = k.text();
+      h.metric = metric;
+      h.unit = std::string(def.unit);
+      const auto found = st.series(f, metric);
+      // A fingerprint prefix can match another key: keep the exact one.
+      const auto it = std::find_if(found.begin(), found.end(), [&](const auto& s) { return s.key == k; });
+      if (it == found.end()) {
+        h.not_tested = fmt::format("no stored run of this series has {}", metric);
+        out.push_back(std::move(h));
+        continue;
+      }
+      std::vector<double> values;
+      for (const auto& p : it->points) values.push_back(p.value);
+      const auto r = analysis::detect_change_points(values);
+      const auto means = segment_means(values, r);
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        const auto& p = it->points[i];
+        h.points.push_back({p.run_id, p.started_at, p.version, p.commit, values[i], means[i]});
+      }
+      for (const auto& cp : r.change_points)
+        h.changes.push_back({cp.index, cp.before, cp.after, cp.magnitude_pct, cp.p_value,
+                             std::string(confidence_name(cp.confidence)), change_kind(def, cp.before, cp.after)});
+      h.not_tested = r.not_tested;
+      out.push_back(std::move(h));
+    }
+  }
+  return out;
+}
+
 Action setup_history(CLI::App& sub) {
   auto f = std::make_shared<HistoryFlags>();
   sub.footer(

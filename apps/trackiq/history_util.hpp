@@ -10,6 +10,8 @@
 
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/metric_registry.hpp"
+#include "trackiq/core/result.hpp"
+#include "trackiq/report/report.hpp"
 #include "trackiq/store/store.hpp"
 
 namespace trackiq::cli::history_util {
@@ -79,5 +81,10 @@ inline Json key_json(const store::SeriesKey& k) {
 inline Json run_json(const store::SeriesPoint& p) {
   return {{"run_id", p.run_id}, {"started_at", p.started_at}, {"version", p.version}, {"commit", p.commit}};
 }
+
+// The history of each metric over the series of each distinct series key among `runs` (the
+// sections of `trackiq report --history`); defined in cmd_history.cpp. Unknown metric → InputError.
+std::vector<report::HistorySection> history_sections(const std::vector<Result>& runs,
+                                                     const std::vector<std::string>& metrics, store::Store& st);
 
 }  // namespace trackiq::cli::history_util

@@ -130,6 +130,39 @@ TEST(CliHistory, MarksThePlantedStepAtItsRun) {
   EXPECT_EQ(page.find("http"), page.find("http://www.w3.org/2000/svg")) << "no link leaves the page";
 }
 
+TEST(CliHistory, ReportAddsAHistorySection) {
+  TempDir dir;
+  Plan plan;
+  plan.step_at = 20;
+  const auto runs = make_runs(plan);
+  fill(dir, runs);
+  const std::string last = runs.back().run_id;
+  const auto md = trackiq({"report", last, "--history", "latency_p50_ms", "--history", "throughput_samples_per_s"}, dir);
+  ASSERT_EQ(md.exit_code, 0) << md.out << md.err;
+  const auto at = md.out.find("### History");
+  ASSERT_NE(at, std::string::npos) << md.out;
+  // latency: the regression at run 20 with the runs around it; throughput: no change.
+  EXPECT_NE(md.out.find("| latency_p50_ms | 40 | regression +", at), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("`" + runs[20].run_id.substr(0, 8) + "`", at), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("`" + runs[19].run_id.substr(0, 8) + "`", at), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("| throughput_samples_per_s | 40 | no change |", at), std::string::npos) << md.out;
+
+  const auto html = trackiq({"report", last, "--history", "latency_p50_ms", "-o", dir.file("r.html")}, dir);
+  ASSERT_EQ(html.exit_code, 0) << html.err;
+  const Json data = Json::parse(read_file(dir.file("r_data.json")));
+  ASSERT_EQ(data["history"].size(), 1u);
+  EXPECT_EQ(data["history"][0]["points"].size(), 40u);
+  ASSERT_EQ(data["history"][0]["change_points"].size(), 1u);
+  EXPECT_EQ(data["history"][0]["change_points"][0]["run_id"], runs[20].run_id);
+  EXPECT_NE(read_file(dir.file("r.html")).find("historySection"), std::string::npos);
+
+  // Without --history the report has no such section; an unknown metric is refused.
+  EXPECT_EQ(trackiq({"report", last}, dir).out.find("### History"), std::string::npos);
+  const auto bad = trackiq({"report", last, "--history", "latency_p42_ms"}, dir);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown metric"), std::string::npos) << bad.err;
+}
+
 TEST(CliHistory, PureNoiseHasNoChange) {
   TempDir dir;
   Plan plan;

@@ -986,6 +986,71 @@
       el('div', { class: 'chart-grid' }, timeline));
   }
 
+  // --- history (report --history): one metric over the stored runs of one series, in run order,
+  // with each segment's mean and a marker before the first run of each change point's new level.
+  function historyChart(h) {
+    const pts = Array.isArray(h.points) ? h.points : [];
+    const xs = pts.map((_, i) => i);
+    const values = pts.map((p) => (isNum(p.value) ? p.value : null));
+    const means = pts.map((p) => (isNum(p.segment_mean) ? p.segment_mean : null));
+    const unit = h.unit && h.unit !== '1' ? ` ${h.unit}` : '';
+    const marks = (Array.isArray(h.change_points) ? h.change_points : []).map((c) => ({
+      x: c.index - 0.5, label: `${c.direction} ${isNum(c.magnitude_pct) ? (c.magnitude_pct > 0 ? '+' : '') + num(c.magnitude_pct, 3) + ' %' : ''}`,
+    }));
+    return (theme, width, ch) => {
+      const [cv, cm] = [theme.series[0], theme.series[4]];
+      legendEntry(ch, cv, `${h.metric} per run`, () => [1]);
+      legendEntry(ch, cm, 'segment mean', () => [2]);
+      return new uPlot(baseOpts(theme, width, ch.height, {
+        scales: { x: { time: false, range: () => [-0.5, Math.max(0.5, xs.length - 0.5)] } },
+        axes: [axis(theme, { label: 'run (oldest first)', values: ticks((v) => num(v, 4)) }),
+               axis(theme, { label: `${h.metric}${unit ? ` (${h.unit})` : ''}`, size: 60, values: ticks((v) => num(v, 3)) })],
+        series: [{},
+          { label: h.metric, stroke: cv, width: 1, points: { show: true, size: 6, stroke: cv, fill: cv } },
+          { label: 'segment mean', stroke: cm, width: 2 }],
+        cursor: { points: { show: false }, drag: { x: false, y: false } },
+        hooks: {
+          draw: [(u) => drawMarkers(u, marks, theme.marker)],
+          setCursor: [(u) => {
+            const i = u.cursor.idx;
+            const p = pts[i];
+            if (i == null || !p) return setReadout(ch, '');
+            setReadout(ch, `#${i} run ${p.run_id} · ${p.started_at || ''} · version ${p.version || '—'} · commit ${p.commit || '—'} · ` +
+                           `${num(p.value)}${unit} (segment mean ${num(p.segment_mean)}${unit})`);
+          }],
+        },
+      }), [xs, values, means], ch.plot);
+    };
+  }
+
+  function historySection() {
+    const blocks = data.history.map((h) => {
+      const pts = Array.isArray(h.points) ? h.points : [];
+      const cps = Array.isArray(h.change_points) ? h.change_points : [];
+      const unit = h.unit && h.unit !== '1' ? ` ${h.unit}` : '';
+      const around = (b, e) => pts.slice(Math.max(0, b), Math.min(pts.length, e))
+        .map((p) => `${String(p.run_id).slice(0, 8)} (${p.version || '—'}, ${String(p.commit || '—').slice(0, 10)})`).join(', ');
+      const table = cps.length ? el('div', { class: 'table-wrap' }, el('table', { class: 'data' },
+        el('thead', null, el('tr', null, ['change', 'first run of the new level', 'before → after', 'p', 'confidence', 'runs before', 'runs after']
+          .map((t) => el('th', null, t)))),
+        el('tbody', null, cps.map((c) => el('tr', null,
+          el('td', null, `${c.direction} ${isNum(c.magnitude_pct) ? (c.magnitude_pct > 0 ? '+' : '') + num(c.magnitude_pct, 3) + ' %' : ''}`),
+          el('td', null, el('code', null, c.run_id), ` #${c.index}`),
+          el('td', { class: 'num' }, `${num(c.before)} → ${num(c.after)}${unit}`),
+          el('td', { class: 'num' }, num(c.p_value, 2)),
+          el('td', null, c.confidence),
+          el('td', { class: 'pre' }, around(c.index - 3, c.index)),
+          el('td', { class: 'pre' }, around(c.index, c.index + 3))))))) :
+        el('p', { class: 'muted' }, h.not_tested ? `No change point: ${h.not_tested}` : 'No change point.');
+      return el('div', { class: 'history-series' },
+        el('h3', null, el('code', null, h.metric), ` · ${h.series} · ${pts.length} runs`),
+        pts.length ? el('div', { class: 'chart-grid' }, chart('history', `${h.metric} over the stored runs`, 280, historyChart(h),
+                                                               'dashed: change points; hover a point for its run')) : null,
+        table);
+    });
+    return section('history', 'History', blocks);
+  }
+
   function environmentSection() {
     const rows = [
       ['Run ID', (r) => r.run_id],
@@ -1071,6 +1136,10 @@
       items.push([`run-${i + 1}`, chartRuns.length > 1 ? `Run ${i + 1}` : 'Charts']);
       sections.push(runSection(c, i));
     });
+    if (Array.isArray(data.history) && data.history.length) {
+      items.push(['history', 'History']);
+      sections.push(historySection());
+    }
     if (runs.length) {
       items.push(['environment', 'Environment']);
       sections.push(environmentSection());
