@@ -20,6 +20,7 @@
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/metric_registry.hpp"
 #include "trackiq/core/result.hpp"
+#include "trackiq/report/html.hpp"
 #include "trackiq/store/store.hpp"
 
 namespace trackiq::cli {
@@ -105,102 +106,22 @@ std::vector<double> segment_means(const std::vector<double>& v, const analysis::
   return out;
 }
 
-// The history page: one self-contained file (an SVG chart and the table; no script, no network).
-// Each point is a link to its row, whose id is the run id, and its tooltip names the run.
-std::string history_html(const store::MetricSeries& s, const MetricDef& def, const std::vector<double>& values,
-                         const std::vector<double>& means, const analysis::ChangePointResult& r, const std::string& order) {
-  const double w = 960, h = 360, left = 70, right = 20, top = 20, bottom = 40;
-  double lo = *std::min_element(values.begin(), values.end());
-  double hi = *std::max_element(values.begin(), values.end());
-  if (hi == lo) {
-    lo -= std::max(1e-9, std::fabs(lo) * 0.05);
-    hi += std::max(1e-9, std::fabs(hi) * 0.05);
-  }
-  const double pad = (hi - lo) * 0.05;
-  lo -= pad;
-  hi += pad;
-  const std::size_t n = values.size();
-  const auto x = [&](double i) { return left + (n > 1 ? i / static_cast<double>(n - 1) : 0.5) * (w - left - right); };
-  const auto y = [&](double v) { return top + (hi - v) / (hi - lo) * (h - top - bottom); };
-  std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" "
-      "aria-label=\"{} over {} runs\">\n",
-      w, h, xml_escape(s.metric), n);
-  for (int t = 0; t <= 4; ++t) {
-    const double v = lo + (hi - lo) * t / 4.0;
-    svg += fmt::format("<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" class=\"grid\"/>"
-                       "<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"end\">{}</text>\n",
-                       left, w - right, y(v), y(v), left - 6, y(v) + 4, xml_escape(g(v)));
-  }
-  svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"middle\">run ({} order)</text>\n",
-                     (left + w - right) / 2, h - 8, order);
-  for (const auto& cp : r.change_points)
-    svg += fmt::format("<line x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\" class=\"cp {3}\"><title>change "
-                       "point at run {4}: {5} -> {6}{7} ({8:+.1f} %), p {9:.2g}</title></line>\n",
-                       x(static_cast<double>(cp.index) - 0.5), top, h - bottom, change_kind(def, cp.before, cp.after),
-                       xml_escape(s.points[cp.index].run_id), g(cp.before), g(cp.after), xml_escape(unit_suffix(def.unit)),
-                       cp.magnitude_pct, cp.p_value);
-  std::string line, seg;
-  for (std::size_t i = 0; i < n; ++i) line += fmt::format("{}{:.1f},{:.1f}", i ? " " : "", x(static_cast<double>(i)), y(values[i]));
-  svg += fmt::format("<polyline points=\"{}\" class=\"series\"/>\n", line);
-  for (std::size_t i = 0; i < n; ++i)
-    if (i == 0 || means[i] != means[i - 1] || (i + 1 < n && means[i + 1] != means[i]) || i + 1 == n)
-      seg += fmt::format("{}{:.1f},{:.1f}", seg.empty() ? "" : " ", x(static_cast<double>(i)), y(means[i]));
-  svg += fmt::format("<polyline points=\"{}\" class=\"mean\"/>\n", seg);
-  for (std::size_t i = 0; i < n; ++i) {
+// The report model's history section of one series (what `report --history` and `history --html` show).
+report::HistorySection history_section(const store::MetricSeries& s, const MetricDef& def, const std::vector<double>& values,
+                                       const std::vector<double>& means, const analysis::ChangePointResult& r) {
+  report::HistorySection h;
+  h.series = s.key.text();
+  h.metric = s.metric;
+  h.unit = std::string(def.unit);
+  for (std::size_t i = 0; i < values.size(); ++i) {
     const auto& p = s.points[i];
-    svg += fmt::format("<a href=\"#run-{0}\"><circle cx=\"{1:.1f}\" cy=\"{2:.1f}\" r=\"3.5\" class=\"point\"><title>#{3} run {0}"
-                       "\n{4}  version {5}  commit {6}\n{7}{8}</title></circle></a>\n",
-                       xml_escape(p.run_id), x(static_cast<double>(i)), y(values[i]), i, xml_escape(p.started_at),
-                       xml_escape(or_dash(p.version)), xml_escape(or_dash(p.commit)), g(values[i]), xml_escape(unit_suffix(def.unit)));
+    h.points.push_back({p.run_id, p.started_at, p.version, p.commit, values[i], means[i]});
   }
-  svg += "</svg>\n";
-
-  std::set<std::size_t> starts;
-  for (const auto& cp : r.change_points) starts.insert(cp.index);
-  std::string rows;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto& p = s.points[i];
-    rows += fmt::format("<tr id=\"run-{0}\"{1}><td>{2}</td><td><code>{0}</code></td><td>{3}</td><td>{4}</td><td>{5}</td>"
-                        "<td class=\"num\">{6}</td><td class=\"num\">{7}</td></tr>\n",
-                        xml_escape(p.run_id), starts.count(i) ? " class=\"cp-row\"" : "", i, xml_escape(p.started_at),
-                        xml_escape(or_dash(p.version)), xml_escape(or_dash(p.commit)), g(values[i]), g(means[i]));
-  }
-  std::string cps;
   for (const auto& cp : r.change_points)
-    cps += fmt::format("<li class=\"{0}\">{0} at run <a href=\"#run-{1}\"><code>{2}</code></a> (#{3}): {4} &rarr; {5}{6} "
-                       "({7:+.1f} %), p {8:.2g}, {9} confidence</li>\n",
-                       change_kind(def, cp.before, cp.after), xml_escape(s.points[cp.index].run_id),
-                       xml_escape(short_id(s.points[cp.index].run_id)), cp.index, g(cp.before), g(cp.after),
-                       xml_escape(unit_suffix(def.unit)), cp.magnitude_pct, cp.p_value, confidence_name(cp.confidence));
-  if (cps.empty())
-    cps = fmt::format("<li>no change point{}</li>", r.not_tested.empty() ? "" : ": " + xml_escape(r.not_tested));
-  return fmt::format(
-      R"(<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>trackiq history: {0}</title>
-<style>
-body{{font-family:system-ui,sans-serif;margin:2em;color:#1d2330}} h1{{font-size:1.3em}}
-.grid{{stroke:#e3e6ec}} .tick{{font-size:11px;fill:#5a6275}} .series{{fill:none;stroke:#7a8aa8;stroke-width:1}}
-.mean{{fill:none;stroke:#1d2330;stroke-width:2}} .point{{fill:#2f6fdb}} .cp{{stroke-width:2;stroke-dasharray:5 3}}
-.cp.regression,li.regression{{stroke:#c62828;color:#c62828}} .cp.improvement,li.improvement{{stroke:#2e7d32;color:#2e7d32}}
-.cp.change{{stroke:#6d4c9f}} table{{border-collapse:collapse;font-size:13px}} td,th{{padding:2px 10px;border-bottom:1px solid #e3e6ec}}
-.num{{text-align:right}} tr.cp-row{{background:#fff3e0}} tr:target{{background:#e3f2fd}}
-</style></head><body>
-<h1>{0} ({1}, {2}) over {3} runs in {4} order</h1>
-<p>product <b>{5}</b> &middot; hardware <code>{6}</code> &middot; workload <b>{7}</b> &middot; scenario <b>{8}</b></p>
-{9}<h2>Change points</h2><ul>
-{10}</ul>
-<p>Detector: seeded binary segmentation on ranks, confirmed by t and Mann&ndash;Whitney tests (docs/metrics.md, &ldquo;Change points&rdquo;).
-The thick line is each segment's mean; click a point for its run.</p>
-<h2>Runs</h2>
-<table><thead><tr><th>#</th><th>run</th><th>started</th><th>version</th><th>commit</th><th>value</th><th>segment mean</th></tr></thead>
-<tbody>
-{11}</tbody></table>
-</body></html>
-)",
-      xml_escape(s.metric), xml_escape(std::string(def.unit)), direction_text(def), n, order, xml_escape(or_dash(s.key.product)),
-      xml_escape(or_dash(s.key.hardware_fingerprint)), xml_escape(s.key.workload), xml_escape(or_dash(s.key.scenario)), svg, cps,
-      rows);
+    h.changes.push_back({cp.index, cp.before, cp.after, cp.magnitude_pct, cp.p_value, std::string(confidence_name(cp.confidence)),
+                         change_kind(def, cp.before, cp.after)});
+  h.not_tested = r.not_tested;
+  return h;
 }
 
 int run_history(const HistoryFlags& f) {
@@ -241,7 +162,12 @@ int run_history(const HistoryFlags& f) {
   const auto r = analysis::detect_change_points(values, options);
   const auto means = segment_means(values, r);
 
-  if (!f.html.empty()) write_file_atomic(f.html, history_html(s, def, values, means, r, f.order));
+  if (!f.html.empty()) {
+    report::ReportInput in;
+    in.title = fmt::format("History of {}", s.metric);
+    in.history.push_back(history_section(s, def, values, means, r));
+    write_file_atomic(f.html, report::render_html(in).html);
+  }
   std::set<std::size_t> starts;
   for (const auto& cp : r.change_points) starts.insert(cp.index);
 
@@ -343,14 +269,14 @@ std::vector<report::HistorySection> history_util::history_sections(const std::ve
       f.hardware = k.hardware_fingerprint;
       f.workload = k.workload;
       f.scenario = k.scenario;
-      report::HistorySection h;
-      h.series = k.text();
-      h.metric = metric;
-      h.unit = std::string(def.unit);
       const auto found = st.series(f, metric);
       // A fingerprint prefix can match another key: keep the exact one.
       const auto it = std::find_if(found.begin(), found.end(), [&](const auto& s) { return s.key == k; });
       if (it == found.end()) {
+        report::HistorySection h;
+        h.series = k.text();
+        h.metric = metric;
+        h.unit = std::string(def.unit);
         h.not_tested = fmt::format("no stored run of this series has {}", metric);
         out.push_back(std::move(h));
         continue;
@@ -358,16 +284,7 @@ std::vector<report::HistorySection> history_util::history_sections(const std::ve
       std::vector<double> values;
       for (const auto& p : it->points) values.push_back(p.value);
       const auto r = analysis::detect_change_points(values);
-      const auto means = segment_means(values, r);
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        const auto& p = it->points[i];
-        h.points.push_back({p.run_id, p.started_at, p.version, p.commit, values[i], means[i]});
-      }
-      for (const auto& cp : r.change_points)
-        h.changes.push_back({cp.index, cp.before, cp.after, cp.magnitude_pct, cp.p_value,
-                             std::string(confidence_name(cp.confidence)), change_kind(def, cp.before, cp.after)});
-      h.not_tested = r.not_tested;
-      out.push_back(std::move(h));
+      out.push_back(history_section(*it, def, values, segment_means(values, r), r));
     }
   }
   return out;
@@ -385,8 +302,9 @@ Action setup_history(CLI::App& sub) {
       "--order commit: runs in the order of their commit label in 'git rev-list --topo-order HEAD' of the\n"
       "current directory (a label may be a unique prefix of >= 4 characters); runs of one commit keep their\n"
       "time order; runs whose commit is not in the list are left out and listed.\n"
-      "--html FILE: one self-contained page (chart with the segment means and change points; each point\n"
-      "links to its run's row, its tooltip names the run, version and commit).\n\n"
+      "--html FILE: the HTML report's page (self-contained, offline) with only the History section: the\n"
+      "chart of the values, segment means and change points (hovering a point names its run, start,\n"
+      "version and commit), the changes with the runs around each, and every run in a table.\n\n"
       "Examples:\n"
       "  trackiq history latency_p99_ms --product detector\n"
       "  trackiq history throughput_samples_per_s --product detector --hardware 3f2a --label team=vision --csv\n"

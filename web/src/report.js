@@ -791,14 +791,14 @@
       })));
 
     const when = data.generated_at ? `generated ${data.generated_at}` : null;
-    const count = `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`;
+    const count = historyOnly ? 'history' : `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`;
     return el('header', { class: 'page-header' },
       el('div', { class: 'header-top' },
         el('div', { class: 'brand' }, el('span', { class: 'logo' }, 'TrackIQ'), el('span', { class: 'meta' }, [count, when].filter(Boolean).join(' · '))),
         toggle),
       el('div', { class: 'header-main' },
         el('h1', null, text(data.title ?? 'TrackIQ report')),
-        es.decision ? verdictBadge(es.decision, true) : null),
+        es.decision && !historyOnly ? verdictBadge(es.decision, true) : null),
       slo.length ? el('div', { class: 'slo' }, el('div', { class: 'slo-title' }, 'Service-level objectives'), slo) : null);
   }
 
@@ -1023,6 +1023,8 @@
     };
   }
 
+  const historyOnly = !runs.length && Array.isArray(data.history) && data.history.length > 0;
+
   function historySection() {
     const blocks = data.history.map((h) => {
       const pts = Array.isArray(h.points) ? h.points : [];
@@ -1042,11 +1044,20 @@
           el('td', { class: 'pre' }, around(c.index - 3, c.index)),
           el('td', { class: 'pre' }, around(c.index, c.index + 3))))))) :
         el('p', { class: 'muted' }, h.not_tested ? `No change point: ${h.not_tested}` : 'No change point.');
+      const starts = new Set(cps.map((c) => c.index));
+      const all = pts.length ? el('details', { class: 'history-runs' },
+        el('summary', null, `All ${pts.length} runs`),
+        el('div', { class: 'table-wrap' }, el('table', { class: 'data' },
+          el('thead', null, el('tr', null, ['#', 'run', 'started', 'version', 'commit', 'value', 'segment mean'].map((t) => el('th', null, t)))),
+          el('tbody', null, pts.map((p, i) => el('tr', { class: starts.has(i) ? 'history-change' : null },
+            el('td', { class: 'num' }, String(i)), el('td', null, el('code', null, p.run_id)), el('td', null, p.started_at || ''),
+            el('td', null, p.version || '—'), el('td', null, p.commit || '—'),
+            el('td', { class: 'num' }, `${num(p.value)}${unit}`), el('td', { class: 'num' }, `${num(p.segment_mean)}${unit}`))))))) : null;
       return el('div', { class: 'history-series' },
         el('h3', null, el('code', null, h.metric), ` · ${h.series} · ${pts.length} runs`),
         pts.length ? el('div', { class: 'chart-grid' }, chart('history', `${h.metric} over the stored runs`, 280, historyChart(h),
                                                                'dashed: change points; hover a point for its run')) : null,
-        table);
+        table, all);
     });
     return section('history', 'History', blocks);
   }
@@ -1118,8 +1129,9 @@
   // Build
 
   function build() {
-    const items = [['summary', 'Summary'], ['cards', 'At a glance']];
-    const sections = [summarySection(), cardsSection()];
+    // A page of history only (`trackiq history --html`): no runs to summarise or verdict to show.
+    const items = historyOnly ? [] : [['summary', 'Summary'], ['cards', 'At a glance']];
+    const sections = historyOnly ? [] : [summarySection(), cardsSection()];
     if (data.comparison && typeof data.comparison === 'object') {
       items.push(['regressions', 'Regressions']);
       sections.push(regressionSection());
