@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <string>
@@ -373,6 +374,34 @@ TEST(CliDetect, FalseDiscoveryControlKeepsOnlyThePlantedSeries) {
   for (const auto& r : store::open_store(dir.file("store.db"))->series_states())
     raw += r.state.find("\"cps\":[]") == std::string::npos;
   EXPECT_GT(raw, 1u) << "series with a change point at alpha 0.05 before BH";
+}
+
+TEST(CliDetect, RealRunsAndImportsAreSeries) {
+  TempDir dir;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    const auto r = trackiq({"run", "synthetic:mean=1ms,cv=0.05", "--duration", "0.2", "--warmup", "2", "--product", "real"}, dir);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    ids.push_back(stored_id(r));
+  }
+  std::string gbench;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(kTestdataDir) + "/google-benchmark"))
+    if (e.path().extension() == ".json" && gbench.empty()) gbench = e.path().string();
+  ASSERT_FALSE(gbench.empty());
+  ASSERT_EQ(trackiq({"import", "--format", "gbench", gbench}, dir).exit_code, 0);
+  ASSERT_EQ(trackiq({"import", "--format", "gbench", gbench, "--allow-duplicate"}, dir).exit_code, 0);
+
+  const auto h = trackiq({"history", "latency_p50_ms", "--product", "real", "--json"}, dir);
+  ASSERT_EQ(h.exit_code, 0) << h.err;
+  const Json j = Json::parse(h.out);
+  ASSERT_EQ(j["points"].size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(j["points"][i]["run_id"], ids[i]);  // oldest first
+  EXPECT_NE(j["not_tested"].get<std::string>().find("3 points"), std::string::npos) << h.out;
+  const auto d = trackiq({"detect", "--json"}, dir);
+  EXPECT_EQ(d.exit_code, 0) << d.out << d.err;
+  const Json dj = Json::parse(d.out);
+  EXPECT_EQ(dj["tests"], 0);  // nothing has 12 runs yet
+  EXPECT_GT(dj["too_short"].get<int>(), 0);
 }
 
 TEST(CliDetect, BadInputsExitTwo) {
