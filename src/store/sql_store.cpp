@@ -353,6 +353,11 @@ class SqlStore final : public Store {
     }
     std::string msql = "SELECT m.run, m.name, m.value FROM metrics m WHERE m.run IN (SELECT r.id FROM runs r WHERE " + where + ")";
     if (!metric.empty()) msql += " AND m.name = " + param(metric);
+    if (!f.metrics.empty()) {
+      std::string list;
+      for (const auto& m : f.metrics) list += (list.empty() ? "" : ", ") + param(m);
+      msql += " AND m.name IN (" + list + ")";
+    }
     // (key, metric) → (run position, value); positions ascend within a key in time order.
     std::map<std::pair<std::size_t, std::string>, std::vector<std::pair<std::size_t, double>>> groups;
     for (const Row& q : db_->query(msql, params)) {

@@ -354,6 +354,9 @@ TEST_P(Store, SeriesGroupKeysAndMetricsInTimeOrderAndKeepDetectState) {
   EXPECT_EQ(st->series({.labels = {{"team", "vision"}}}, "").size(), 2u);
   EXPECT_TRUE(st->series({.workload = "torch:x"}, "").empty());
   EXPECT_TRUE(st->series({.scenario = "offline"}, "").empty());
+  const auto only = st->series({.metrics = {"throughput_samples_per_s", "latency_p50_ms"}}, "");
+  ASSERT_EQ(only.size(), 2u);  // two keys, one of the two metrics stored
+  for (const auto& s : only) EXPECT_EQ(s.metric, "throughput_samples_per_s");
 
   EXPECT_TRUE(st->series_states().empty());
   st->save_series_states({{"k", "latency_p99_ms", 3, runs[0].run_id, "{}"}});

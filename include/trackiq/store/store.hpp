@@ -77,6 +77,7 @@ struct SeriesFilter {
   std::optional<std::string> workload;  // "backend:model", exact
   std::optional<std::string> scenario;
   std::vector<std::pair<std::string, std::string>> labels;  // extra labels; each must match
+  std::vector<std::string> metrics;  // only these metrics (empty = no restriction)
 };
 
 // What `trackiq detect` keeps per series between calls (docs/architecture.md, "Change points over
