@@ -61,10 +61,10 @@ echo "== 2. Seeded simulations (null, outliers, planted shifts)"
 
 echo
 echo "== 3. Speed: trackiq (Google Benchmark, median of 5) and Otava's algorithm in numpy (median of 5)"
-"$build/bin/changepoint_bench" --benchmark_filter=BM_Detect --benchmark_repetitions=5 \
+"$build/bin/changepoint_bench" --benchmark_filter=BM_Detect/ --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true --benchmark_out="$out/trackiq.json" --benchmark_out_format=json >/dev/null
 "$PYTHON" "$bench_dir/otava_numpy.py" --repetitions 5 --json "$out/otava.json" >/dev/null
-"$build/bin/changepoint_bench" --benchmark_filter=BM_ManySeries --benchmark_out="$out/many.json" \
+"$build/bin/changepoint_bench" --benchmark_filter='BM_ManySeries|BM_DetectStore' --benchmark_out="$out/many.json" \
   --benchmark_out_format=json >/dev/null
 "$PYTHON" - "$out/trackiq.json" "$out/otava.json" "$out/many.json" <<'EOF' | tee "$out/speed.txt"
 import json, sys
@@ -90,8 +90,13 @@ for r in ot["results"]:
         limit = 1.0 if r["n"] == 1000 else 5.0
         bar = f"< {limit:g} ms: {'yes' if t < limit else 'NO'}; ratio >= 50: {'yes' if o / t >= 50 else 'NO'}"
     print(f"{r['kind']:<12} {r['n']:>5} {t:>11.3f} {o:>15.2f} {o / t:>7.0f}  {bar}")
-b = many["benchmarks"][0]
-print(f"10,000 series x 1,000 points (shifts), one thread: {b['real_time']:.0f} {b['time_unit']}")
+what = {"BM_ManySeries": "detector, shifts", "BM_DetectStore": "detect: all in full + BH",
+        "BM_DetectStoreAppend": "detect: after one appended point per series"}
+for b in many["benchmarks"]:
+    name = b["run_name"].split("/")[0]
+    print(f"10,000 series x 1,000 points ({what.get(name, name)}), one thread: {b['real_time']:.0f} {b['time_unit']}"
+          + (" (bar < 10 s: " + ("yes" if b["real_time"] * {"ms": 1e-3, "s": 1.0}.get(b["time_unit"], 1e-3) < 10 else "NO") + ")"
+             if name == "BM_DetectStore" else ""))
 EOF
 echo
 echo "outputs in $out"

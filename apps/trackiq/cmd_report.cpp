@@ -6,6 +6,7 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "history_util.hpp"
 #include "report_io.hpp"
 #include "trackiq/core/error.hpp"
 
@@ -14,6 +15,7 @@ namespace {
 
 struct ReportFlags {
   std::vector<std::string> runs;
+  std::vector<std::string> history;
   std::string format, output, title, store, hardware, theme = "light";
   LlmFlags llm;
 };
@@ -22,10 +24,12 @@ int report_runs(const ReportFlags& f) {
   if (f.runs.empty()) throw InputError("report needs at least one RUN (a result file, run id or baseline name)");
   const std::string format = report_format(f.format, f.output);  // a bad format fails before any work
   std::unique_ptr<store::Store> st;
-  if (std::any_of(f.runs.begin(), f.runs.end(), needs_store)) st = store::open_store(f.store);
+  for (const auto& m : f.history) history_util::registry_metric(m);  // an unknown metric fails before any work
+  if (!f.history.empty() || std::any_of(f.runs.begin(), f.runs.end(), needs_store)) st = store::open_store(f.store);
   report::ReportInput in;
   in.title = f.title.empty() ? "TrackIQ report" : f.title;
   for (const auto& r : f.runs) in.runs.push_back(resolve_run(r, st.get(), f.hardware));
+  if (!f.history.empty()) in.history = history_util::history_sections(in.runs, f.history, *st);
   add_narrative(in, f.llm);
   write_report(in, format, f.output, f.theme);
   if (!f.output.empty() && f.output != "-") {
@@ -55,6 +59,9 @@ Action setup_report(CLI::App& sub) {
       "--llm sends the structured findings (no raw samples) to an OpenAI-compatible chat endpoint and\n"
       "adds its narrative under a heading naming the model (Markdown, JSON); if it fails or times out\n"
       "the report says what failed and is otherwise complete.\n"
+      "--history METRIC (repeatable): a History section (HTML, Markdown, JSON) per metric and per series\n"
+      "of the reported runs (product, hardware, workload, scenario): the metric over that series' stored runs\n"
+      "with its change points and the runs around each, as `trackiq history` shows it.\n"
       "The exit code is 0 whenever the report was written (gate with `compare` or `run --profile`).\n\n"
       "Each RUN is a result JSON file, a stored run id (or prefix), or a baseline name.\n\n"
       "Examples:\n"
@@ -63,11 +70,14 @@ Action setup_report(CLI::App& sub) {
       "  trackiq report result.json --format junit -o junit.xml\n"
       "  trackiq report 3f2a 9c1d -o runs.html --theme dark     # + runs_data.json, runs_data.csv\n"
       "  trackiq report 3f2a -o run.pdf                         # needs Debian's chromium\n"
+      "  trackiq report 3f2a --history latency_p99_ms -o run.html  # + the series' history and change points\n"
       "  trackiq report 3f2a --llm http://localhost:11434/v1 --model llama3.1:8b -o report.md");
   sub.add_option("runs", f->runs, "Runs: files, run ids or baseline names")->required();
   sub.add_option("--format", f->format, "html, pdf, md, junit, json or csv (default: from the -o extension, else md)");
   sub.add_option("-o,--output", f->output, "Write to FILE (atomically) instead of stdout");
   sub.add_option("--title", f->title, "Report title");
+  sub.add_option("--history", f->history, "METRIC: add the history of this metric over each reported run's series (repeatable)")
+      ->allow_extra_args(false);
   add_theme_option(sub, f->theme);
   sub.add_option("--hardware", f->hardware, "Hardware fingerprint for resolving baseline names");
   sub.add_option("--store", f->store, cli::kStoreHelp);

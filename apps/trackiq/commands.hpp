@@ -38,5 +38,7 @@ Action setup_report(CLI::App& sub);
 Action setup_import(CLI::App& sub);
 Action setup_load(CLI::App& sub);
 Action setup_kv_cache(CLI::App& sub);
+Action setup_history(CLI::App& sub);
+Action setup_detect(CLI::App& sub);
 
 }  // namespace trackiq::cli

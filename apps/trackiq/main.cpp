@@ -18,6 +18,8 @@ constexpr Command kCommands[] = {
     {"compare", "Compare two runs: change, significance, severity, PASS/WARN/BLOCK (exit 1 on BLOCK)", setup_compare},
     {"load", "Load an HTTP server (open or closed loop, LLM streaming metrics, sweeps) and measure it", setup_load},
     {"import", "Import results of other tools (gbench, hyperfine, pytest-benchmark, MLPerf, k6, Locust, Criterion, trtexec, vLLM, CSV, ...)", setup_import},
+    {"history", "One metric over the stored runs of one series, with its change points (table, JSON, CSV, HTML)", setup_history},
+    {"detect", "Change points in every stored series, false discovery rate controlled (exit 1 on a new regression)", setup_detect},
     {"baseline", "Save, list and remove named baselines (per hardware)", setup_baseline},
     {"report", "Write a report of one or more runs: HTML, PDF, Markdown, JUnit XML, JSON or CSV", setup_report},
     {"profiles", "List and show run profiles (settings + SLO constraints)", setup_profiles},

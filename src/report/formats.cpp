@@ -158,6 +158,29 @@ std::string render_markdown(const ReportInput& in, std::size_t max_chars) {
                                   cell(n.model), n.text)
                     : fmt::format("> LLM narrative ({}) not available: {}\n\n", cell(n.model), cell(n.error));
   }
+  // History (report --history): per series, its change points with the runs around each.
+  Table history{"### History\n\n| series | metric | runs | change | at run | before → after | p | confidence | runs before | runs after |\n"
+                "|---|---|---:|---|---|---|---:|---|---|---|\n",
+                {}};
+  for (const auto& h : in.history) {
+    const auto around = [&](std::size_t b, std::size_t e) {
+      std::string out;
+      for (std::size_t i = b; i < e; ++i)
+        out += fmt::format("{}`{}` {}", i == b ? "" : ", ", short_id(h.points[i].run_id),
+                           cell(h.points[i].commit.empty() ? h.points[i].version : h.points[i].commit.substr(0, 10)));
+      return out;
+    };
+    if (h.changes.empty())
+      history.rows.push_back(fmt::format("| {} | {} | {} | {} | | | | | | |\n", cell(h.series), h.metric, h.points.size(),
+                                         h.not_tested.empty() ? std::string("no change") : cell("not tested: " + h.not_tested)));
+    for (const auto& c : h.changes)
+      history.rows.push_back(fmt::format("| {} | {} | {} | {} {:+.1f} % | `{}` | {} → {}{} | {:.2g} | {} | {} | {} |\n",
+                                         cell(h.series), h.metric, h.points.size(), c.kind, c.magnitude_pct,
+                                         short_id(h.points[c.index].run_id), g(c.before), g(c.after),
+                                         h.unit == "1" ? "" : " " + h.unit, c.p_value, c.confidence,
+                                         around(c.index >= 3 ? c.index - 3 : 0, c.index),
+                                         around(c.index, std::min(h.points.size(), c.index + 3))));
+  }
   auto assemble = [&](std::size_t limit) {
     std::string out = head;
     if (!findings.rows.empty()) out += findings.render(limit) + "\n";
@@ -166,9 +189,11 @@ std::string render_markdown(const ReportInput& in, std::size_t max_chars) {
     if (!llm.rows.empty()) out += llm.render(limit) + (llm_notes.empty() ? "" : "\n" + llm_notes) + "\n";
     if (!runs.rows.empty()) out += runs.render(limit) + "\n";
     if (!slo.rows.empty()) out += slo.render(limit) + "\n";
+    if (!history.rows.empty()) out += history.render(limit) + "\n";
     return out;
   };
-  std::size_t limit = std::max({findings.rows.size(), cmp.rows.size(), llm.rows.size(), runs.rows.size(), slo.rows.size()});
+  std::size_t limit = std::max({findings.rows.size(), cmp.rows.size(), llm.rows.size(), runs.rows.size(), slo.rows.size(),
+                                history.rows.size()});
   std::string out = assemble(limit);
   while (out.size() > max_chars && limit > 0) {
     limit /= 2;
@@ -319,6 +344,23 @@ nlohmann::ordered_json text::report_json(const ReportInput& in) {
          {"comparison", in.comparison ? Json::parse(analysis::comparison_json(*in.comparison)) : Json(nullptr)}};
   if (in.narrative)
     j["executive_summary"]["narrative"] = {{"model", in.narrative->model}, {"text", in.narrative->text}, {"error", in.narrative->error}};
+  if (!in.history.empty()) {
+    const auto finite = [](double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); };
+    Json hist = Json::array();
+    for (const auto& h : in.history) {
+      Json points = Json::array(), changes = Json::array();
+      for (const auto& p : h.points)
+        points.push_back({{"run_id", p.run_id}, {"started_at", p.started_at}, {"version", p.version}, {"commit", p.commit},
+                          {"value", finite(p.value)}, {"segment_mean", finite(p.segment_mean)}});
+      for (const auto& c : h.changes)
+        changes.push_back({{"index", c.index}, {"run_id", h.points.at(c.index).run_id}, {"before", finite(c.before)},
+                           {"after", finite(c.after)}, {"magnitude_pct", finite(c.magnitude_pct)}, {"p_value", c.p_value},
+                           {"confidence", c.confidence}, {"direction", c.kind}});
+      hist.push_back({{"series", h.series}, {"metric", h.metric}, {"unit", h.unit}, {"points", points}, {"change_points", changes},
+                      {"not_tested", h.not_tested}});
+    }
+    j["history"] = std::move(hist);
+  }
   return j;
 }
 

@@ -3,6 +3,9 @@
 // transaction per run (or per import).
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <unordered_map>
+#include <algorithm>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -96,6 +99,22 @@ CREATE TABLE telemetry (
      "ALTER TABLE telemetry ALTER COLUMN channel_values SET STORAGE EXTERNAL;"},
     // 3: when each sample completed (NULL when not recorded), to line samples up with telemetry.
     {"ALTER TABLE samples ADD COLUMN end_ns {blob};", "ALTER TABLE samples ALTER COLUMN end_ns SET STORAGE EXTERNAL;"},
+    // 4: `trackiq detect`'s per-series state (change points of the series as it was at `point_count`
+    // points ending with run `last_run`), so that a new run re-tests a window, not the whole series.
+    {R"sql(
+CREATE INDEX runs_by_series ON runs (product, hardware_fingerprint, backend, model, scenario, started_at, id, run_id,
+                                     version, commit_sha);
+CREATE TABLE series_state (
+  series TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  point_count {int} NOT NULL,
+  last_run TEXT NOT NULL,
+  state TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (series, metric)
+);
+)sql",
+     ""},
 };
 
 // A migration's statements for one dialect.
@@ -293,6 +312,92 @@ class SqlStore final : public Store {
     return gone.size();
   }
 
+  // Two queries rather than one join: the runs (from the covering index runs_by_series, already
+  // in key and time order; the wide rows with result_json are never read) and their metrics
+  // (run, name, value), joined here. On a 480 MB SQLite store of 100,000 runs the join in SQL
+  // read the run rows at random and took ~5 s; this reads ~20 MB.
+  std::vector<MetricSeries> series(const SeriesFilter& f, const std::string& metric) override {
+    std::vector<Param> params;
+    auto param = [&](const std::string& v) {
+      params.emplace_back(v);
+      return fmt::format("CAST(?{} AS TEXT)", params.size());
+    };
+    std::string where = "1 = 1";
+    if (f.product) where += " AND r.product = " + param(*f.product);
+    if (f.hardware) {
+      const std::string p = param(*f.hardware);
+      where += " AND substr(r.hardware_fingerprint, 1, length(" + p + ")) = " + p;
+    }
+    if (f.workload) where += " AND r.backend || ':' || r.model = " + param(*f.workload);
+    if (f.scenario) where += " AND r.scenario = " + param(*f.scenario);
+    for (const auto& [k, v] : f.labels) {
+      const std::string kp = param(k);
+      const std::string vp = param(v);
+      where += " AND EXISTS (SELECT 1 FROM run_labels l WHERE l.run = r.id AND l.key = " + kp + " AND l.value = " + vp + ")";
+    }
+    const auto runs = db_->query(
+        "SELECT r.id, r.product, r.hardware_fingerprint, r.backend, r.model, r.scenario, r.run_id, r.started_at, r.version, "
+        "r.commit_sha FROM runs r WHERE " + where +
+            " ORDER BY r.product, r.hardware_fingerprint, r.backend, r.model, r.scenario, r.started_at, r.id",
+        params);
+    std::vector<SeriesKey> keys;
+    std::vector<std::size_t> key_of(runs.size());
+    std::unordered_map<std::int64_t, std::size_t> position;  // runs.id → index in `runs`
+    position.reserve(runs.size());
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      const Row& q = runs[i];
+      SeriesKey key{q.text(1), q.text(2), q.text(3) + ":" + q.text(4), q.text(5)};
+      if (keys.empty() || keys.back() != key) keys.push_back(std::move(key));
+      key_of[i] = keys.size() - 1;
+      position.emplace(q.integer(0), i);
+    }
+    std::string msql = "SELECT m.run, m.name, m.value FROM metrics m WHERE m.run IN (SELECT r.id FROM runs r WHERE " + where + ")";
+    if (!metric.empty()) msql += " AND m.name = " + param(metric);
+    if (!f.metrics.empty()) {
+      std::string list;
+      for (const auto& m : f.metrics) list += (list.empty() ? "" : ", ") + param(m);
+      msql += " AND m.name IN (" + list + ")";
+    }
+    // (key, metric) → (run position, value); positions ascend within a key in time order.
+    std::map<std::pair<std::size_t, std::string>, std::vector<std::pair<std::size_t, double>>> groups;
+    for (const Row& q : db_->query(msql, params)) {
+      const auto it = position.find(q.integer(0));
+      if (it == position.end()) continue;  // a run saved between the two queries
+      groups[{key_of[it->second], q.text(1)}].emplace_back(it->second, q.real(2));
+    }
+    std::vector<MetricSeries> out;
+    out.reserve(groups.size());
+    for (auto& [g, values] : groups) {
+      std::sort(values.begin(), values.end());
+      MetricSeries s{keys[g.first], g.second, {}};
+      s.points.reserve(values.size());
+      for (const auto& [i, v] : values)
+        s.points.push_back({runs[i].text(6), runs[i].text(7), runs[i].text(8), runs[i].text(9), v});
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  std::vector<SeriesState> series_states() override {
+    std::vector<SeriesState> out;
+    for (const Row& q : db_->query("SELECT series, metric, point_count, last_run, state FROM series_state"))
+      out.push_back({q.text(0), q.text(1), static_cast<std::uint64_t>(q.integer(2)), q.text(3), q.text(4)});
+    return out;
+  }
+
+  void save_series_states(const std::vector<SeriesState>& states) override {
+    if (states.empty()) return;
+    const std::string now = utc_timestamp_now();
+    Transaction tx(*db_);
+    for (const auto& s : states)
+      db_->query(
+          "INSERT INTO series_state (series, metric, point_count, last_run, state, updated_at) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (series, metric) DO UPDATE SET point_count = excluded.point_count, "
+          "last_run = excluded.last_run, state = excluded.state, updated_at = excluded.updated_at",
+          {s.series, s.metric, static_cast<std::int64_t>(s.count), s.last_run, s.state, now});
+    tx.commit();
+  }
+
   std::string location() const override { return db_->location(); }
 
  private:
@@ -396,6 +501,11 @@ bool is_postgres_url(const std::string& s) {
 }
 
 }  // namespace
+
+std::string SeriesKey::text() const {
+  return fmt::format("{} / {} / {} / {}", product.empty() ? "-" : product, hardware_fingerprint.empty() ? "-" : hardware_fingerprint,
+                     workload, scenario.empty() ? "-" : scenario);
+}
 
 bool is_run_id_prefix(const std::string& text) noexcept {
   return text.size() >= 4 && text.find_first_not_of("0123456789abcdef-") == std::string::npos;

@@ -16,7 +16,7 @@ inline ProcessResult trackiq(std::vector<std::string> args, const TempDir& dir, 
   args.insert(args.begin(), std::string(trackiq::test::kTrackiqBin));
   if (args.size() > 1 &&
       (args[1] == "run" || args[1] == "runs" || args[1] == "baseline" || args[1] == "compare" || args[1] == "report" ||
-       args[1] == "import" || args[1] == "load")) {
+       args[1] == "import" || args[1] == "load" || args[1] == "history" || args[1] == "detect")) {
     args.push_back("--store");
     args.push_back(dir.file("store.db"));
   }

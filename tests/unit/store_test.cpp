@@ -9,11 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
 #include <limits>
 #include <random>
+
+#include <fmt/format.h>
 
 #include "store/sql.hpp"
 #include "support/postgres.hpp"
@@ -323,6 +326,47 @@ TEST_P(Store, AWriterKilledMidWriteLeavesNoPartialRun) {
     const Result r = st->load(s.run_id);
     EXPECT_EQ(r.metrics.size(), 2u);
   }
+}
+
+TEST_P(Store, SeriesGroupKeysAndMetricsInTimeOrderAndKeepDetectState) {
+  auto st = open_store(t.path());
+  std::vector<Result> runs;
+  for (int i = 0; i < 3; ++i) {
+    Result r = make_result("detector", fmt::format("2026-11-0{}T10:00:00.000Z", 3 - i), 2);  // saved newest first
+    r.metrics[0].value = 10.0 + i;
+    r.labels.commit = fmt::format("c{}", i);
+    runs.push_back(r);
+  }
+  runs.push_back(make_result("other-hw", "2026-11-05T10:00:00.000Z", 2));
+  st->save_all(runs);
+  const auto all = st->series({}, "");
+  ASSERT_EQ(all.size(), 4u);  // 2 keys x 2 metrics
+  const auto p99 = st->series({.product = "detector"}, "latency_p99_ms");
+  ASSERT_EQ(p99.size(), 1u);
+  EXPECT_EQ(p99[0].key.workload, "synthetic:synthetic");
+  EXPECT_EQ(p99[0].key.hardware_fingerprint, "0123456789abcdef");
+  ASSERT_EQ(p99[0].points.size(), 3u);
+  EXPECT_EQ(p99[0].points[0].run_id, runs[2].run_id);  // oldest first
+  EXPECT_EQ(p99[0].points[0].value, 12.0);
+  EXPECT_EQ(p99[0].points[0].commit, "c2");
+  EXPECT_EQ(p99[0].points[2].started_at, "2026-11-03T10:00:00.000Z");
+  EXPECT_EQ(st->series({.hardware = "ffff"}, "latency_p99_ms").size(), 1u);
+  EXPECT_EQ(st->series({.labels = {{"team", "vision"}}}, "").size(), 2u);
+  EXPECT_TRUE(st->series({.workload = "torch:x"}, "").empty());
+  EXPECT_TRUE(st->series({.scenario = "offline"}, "").empty());
+  const auto only = st->series({.metrics = {"throughput_samples_per_s", "latency_p50_ms"}}, "");
+  ASSERT_EQ(only.size(), 2u);  // two keys, one of the two metrics stored
+  for (const auto& s : only) EXPECT_EQ(s.metric, "throughput_samples_per_s");
+
+  EXPECT_TRUE(st->series_states().empty());
+  st->save_series_states({{"k", "latency_p99_ms", 3, runs[0].run_id, "{}"}});
+  st->save_series_states({{"k", "latency_p99_ms", 4, runs[3].run_id, "{\"x\":1}"}, {"k", "m2", 1, "r", "{}"}});
+  auto states = open_store(t.path())->series_states();
+  std::sort(states.begin(), states.end(), [](const auto& a, const auto& b) { return a.metric < b.metric; });
+  ASSERT_EQ(states.size(), 2u);
+  EXPECT_EQ(states[0].count, 4u);
+  EXPECT_EQ(states[0].last_run, runs[3].run_id);
+  EXPECT_EQ(states[0].state, "{\"x\":1}");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Store, ::testing::Values("sqlite", "postgresql"),

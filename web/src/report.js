@@ -791,14 +791,14 @@
       })));
 
     const when = data.generated_at ? `generated ${data.generated_at}` : null;
-    const count = `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`;
+    const count = historyOnly ? 'history' : `${runs.length} ${runs.length === 1 ? 'run' : 'runs'}`;
     return el('header', { class: 'page-header' },
       el('div', { class: 'header-top' },
         el('div', { class: 'brand' }, el('span', { class: 'logo' }, 'TrackIQ'), el('span', { class: 'meta' }, [count, when].filter(Boolean).join(' · '))),
         toggle),
       el('div', { class: 'header-main' },
         el('h1', null, text(data.title ?? 'TrackIQ report')),
-        es.decision ? verdictBadge(es.decision, true) : null),
+        es.decision && !historyOnly ? verdictBadge(es.decision, true) : null),
       slo.length ? el('div', { class: 'slo' }, el('div', { class: 'slo-title' }, 'Service-level objectives'), slo) : null);
   }
 
@@ -997,6 +997,82 @@
       el('div', { class: 'chart-grid' }, timeline));
   }
 
+  // --- history (report --history): one metric over the stored runs of one series, in run order,
+  // with each segment's mean and a marker before the first run of each change point's new level.
+  function historyChart(h) {
+    const pts = Array.isArray(h.points) ? h.points : [];
+    const xs = pts.map((_, i) => i);
+    const values = pts.map((p) => (isNum(p.value) ? p.value : null));
+    const means = pts.map((p) => (isNum(p.segment_mean) ? p.segment_mean : null));
+    const unit = h.unit && h.unit !== '1' ? ` ${h.unit}` : '';
+    const marks = (Array.isArray(h.change_points) ? h.change_points : []).map((c) => ({
+      x: c.index - 0.5, label: `${c.direction} ${isNum(c.magnitude_pct) ? (c.magnitude_pct > 0 ? '+' : '') + num(c.magnitude_pct, 3) + ' %' : ''}`,
+    }));
+    return (theme, width, ch) => {
+      const [cv, cm] = [theme.series[0], theme.series[4]];
+      legendEntry(ch, cv, `${h.metric} per run`, () => [1]);
+      legendEntry(ch, cm, 'segment mean', () => [2]);
+      return new uPlot(baseOpts(theme, width, ch.height, {
+        scales: { x: { time: false, range: () => [-0.5, Math.max(0.5, xs.length - 0.5)] } },
+        axes: [axis(theme, { label: 'run (oldest first)', values: ticks((v) => num(v, 4)) }),
+               axis(theme, { label: `${h.metric}${unit ? ` (${h.unit})` : ''}`, size: 60, values: ticks((v) => num(v, 3)) })],
+        series: [{},
+          { label: h.metric, stroke: cv, width: 1, points: { show: true, size: 6, stroke: cv, fill: cv } },
+          { label: 'segment mean', stroke: cm, width: 2 }],
+        cursor: { points: { show: false }, drag: { x: false, y: false } },
+        hooks: {
+          draw: [(u) => drawMarkers(u, marks, theme.marker)],
+          setCursor: [(u) => {
+            const i = u.cursor.idx;
+            const p = pts[i];
+            if (i == null || !p) return setReadout(ch, '');
+            setReadout(ch, `#${i} run ${p.run_id} · ${p.started_at || ''} · version ${p.version || '—'} · commit ${p.commit || '—'} · ` +
+                           `${num(p.value)}${unit} (segment mean ${num(p.segment_mean)}${unit})`);
+          }],
+        },
+      }), [xs, values, means], ch.plot);
+    };
+  }
+
+  const historyOnly = !runs.length && Array.isArray(data.history) && data.history.length > 0;
+
+  function historySection() {
+    const blocks = data.history.map((h) => {
+      const pts = Array.isArray(h.points) ? h.points : [];
+      const cps = Array.isArray(h.change_points) ? h.change_points : [];
+      const unit = h.unit && h.unit !== '1' ? ` ${h.unit}` : '';
+      const around = (b, e) => pts.slice(Math.max(0, b), Math.min(pts.length, e))
+        .map((p) => `${String(p.run_id).slice(0, 8)} (${p.version || '—'}, ${String(p.commit || '—').slice(0, 10)})`).join(', ');
+      const table = cps.length ? el('div', { class: 'table-wrap' }, el('table', { class: 'data' },
+        el('thead', null, el('tr', null, ['change', 'first run of the new level', 'before → after', 'p', 'confidence', 'runs before', 'runs after']
+          .map((t) => el('th', null, t)))),
+        el('tbody', null, cps.map((c) => el('tr', null,
+          el('td', null, `${c.direction} ${isNum(c.magnitude_pct) ? (c.magnitude_pct > 0 ? '+' : '') + num(c.magnitude_pct, 3) + ' %' : ''}`),
+          el('td', null, el('code', null, c.run_id), ` #${c.index}`),
+          el('td', { class: 'num' }, `${num(c.before)} → ${num(c.after)}${unit}`),
+          el('td', { class: 'num' }, num(c.p_value, 2)),
+          el('td', null, c.confidence),
+          el('td', { class: 'pre' }, around(c.index - 3, c.index)),
+          el('td', { class: 'pre' }, around(c.index, c.index + 3))))))) :
+        el('p', { class: 'muted' }, h.not_tested ? `No change point: ${h.not_tested}` : 'No change point.');
+      const starts = new Set(cps.map((c) => c.index));
+      const all = pts.length ? el('details', { class: 'history-runs' },
+        el('summary', null, `All ${pts.length} runs`),
+        el('div', { class: 'table-wrap' }, el('table', { class: 'data' },
+          el('thead', null, el('tr', null, ['#', 'run', 'started', 'version', 'commit', 'value', 'segment mean'].map((t) => el('th', null, t)))),
+          el('tbody', null, pts.map((p, i) => el('tr', { class: starts.has(i) ? 'history-change' : null },
+            el('td', { class: 'num' }, String(i)), el('td', null, el('code', null, p.run_id)), el('td', null, p.started_at || ''),
+            el('td', null, p.version || '—'), el('td', null, p.commit || '—'),
+            el('td', { class: 'num' }, `${num(p.value)}${unit}`), el('td', { class: 'num' }, `${num(p.segment_mean)}${unit}`))))))) : null;
+      return el('div', { class: 'history-series' },
+        el('h3', null, el('code', null, h.metric), ` · ${h.series} · ${pts.length} runs`),
+        pts.length ? el('div', { class: 'chart-grid' }, chart('history', `${h.metric} over the stored runs`, 280, historyChart(h),
+                                                               'dashed: change points; hover a point for its run')) : null,
+        table, all);
+    });
+    return section('history', 'History', blocks);
+  }
+
   function environmentSection() {
     const rows = [
       ['Run ID', (r) => r.run_id],
@@ -1064,8 +1140,9 @@
   // Build
 
   function build() {
-    const items = [['summary', 'Summary'], ['cards', 'At a glance']];
-    const sections = [summarySection(), cardsSection()];
+    // A page of history only (`trackiq history --html`): no runs to summarise or verdict to show.
+    const items = historyOnly ? [] : [['summary', 'Summary'], ['cards', 'At a glance']];
+    const sections = historyOnly ? [] : [summarySection(), cardsSection()];
     if (data.comparison && typeof data.comparison === 'object') {
       items.push(['regressions', 'Regressions']);
       sections.push(regressionSection());
@@ -1082,6 +1159,10 @@
       items.push([`run-${i + 1}`, chartRuns.length > 1 ? `Run ${i + 1}` : 'Charts']);
       sections.push(runSection(c, i));
     });
+    if (Array.isArray(data.history) && data.history.length) {
+      items.push(['history', 'History']);
+      sections.push(historySection());
+    }
     if (runs.length) {
       items.push(['environment', 'Environment']);
       sections.push(environmentSection());

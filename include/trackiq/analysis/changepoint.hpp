@@ -31,17 +31,9 @@
 //     fmt::print("{}: {:.3g} -> {:.3g} ({:+.1f} %, p {:.2g}, {})\n", cp.index, cp.before, cp.after,
 //                cp.magnitude_pct, cp.p_value, confidence_name(cp.confidence));
 //
-// Incremental use (appending one point to a stored series; `trackiq detect`): the result
-// depends on the whole series only through the segments next to each change point and the
-// pooled residual autocorrelation. A per-series state that makes an append O(window) is:
-//   - the confirmed change points (index, p-value) and, per segment, its winsorised residual
-//     sums (Σe², Σ e_i e_{i-1}) that make up ρ;
-//   - the points since the second-to-last change point (the last two segments), or the last
-//     `window` points when that is longer than a cap.
-// On append, rerun detect_change_points on that tail (offset its indices), splice its change
-// points after the kept ones, and recompute ρ from the stored sums plus the tail's. Change
-// points before the tail keep their p-values unless ρ moved; the canonical result is always a
-// full recomputation (what this function returns), and a store can verify it periodically.
+// Incremental use (appending runs to a stored series; `trackiq detect`): analysis/history.hpp's
+// detect_appended keeps the change points and re-runs this function on a tail of at most a
+// window of points; the canonical result is always a full recomputation (what this returns).
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -24,11 +24,33 @@ struct Narrative {
   std::string error;  // what failed, when it did
 };
 
+// One metric's history over the stored runs of one series, with its change points, as
+// `trackiq history` computes it (`trackiq report --history METRIC`): renderers only format it.
+struct HistoryPoint {
+  std::string run_id, started_at, version, commit;
+  double value = 0;
+  double segment_mean = 0;
+};
+struct HistoryChange {
+  std::size_t index = 0;  // the first point of the new segment
+  double before = 0, after = 0, magnitude_pct = 0, p_value = 1;
+  std::string confidence;  // "high", "medium", "low"
+  std::string kind;        // "regression", "improvement", "change" (from the registry's direction)
+};
+struct HistorySection {
+  std::string series;  // "product / hardware / workload / scenario"
+  std::string metric, unit;
+  std::vector<HistoryPoint> points;  // oldest first
+  std::vector<HistoryChange> changes;
+  std::string not_tested;  // why the series was not tested, or ""
+};
+
 struct ReportInput {
   std::string title = "TrackIQ report";
   std::vector<Result> runs;  // for a comparison: {baseline, current}
   std::optional<analysis::Comparison> comparison;
   std::optional<Narrative> narrative;
+  std::vector<HistorySection> history;  // shown after the runs (HTML, Markdown, JSON)
 };
 
 enum class Decision { kApprove, kBlock };

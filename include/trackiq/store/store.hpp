@@ -47,6 +47,50 @@ struct BaselineInfo {
   std::string product, version;
 };
 
+// One series of history (CMP-4): the runs of one product on one hardware fingerprint, one workload
+// ("backend:model") and one scenario. Runs of different keys are never mixed in a series.
+struct SeriesKey {
+  std::string product, hardware_fingerprint, workload, scenario;
+  // "product / hardware / workload / scenario", for messages and as the key of stored state.
+  std::string text() const;
+  auto operator<=>(const SeriesKey&) const = default;
+};
+
+// One run's value of one metric, with what identifies the run.
+struct SeriesPoint {
+  std::string run_id;
+  std::string started_at;
+  std::string version, commit;
+  double value = 0;
+};
+
+// One metric over the runs of one key, oldest first (by started_at, then by insertion order).
+struct MetricSeries {
+  SeriesKey key;
+  std::string metric;
+  std::vector<SeriesPoint> points;
+};
+
+struct SeriesFilter {
+  std::optional<std::string> product;
+  std::optional<std::string> hardware;  // fingerprint or a prefix of it
+  std::optional<std::string> workload;  // "backend:model", exact
+  std::optional<std::string> scenario;
+  std::vector<std::pair<std::string, std::string>> labels;  // extra labels; each must match
+  std::vector<std::string> metrics;  // only these metrics (empty = no restriction)
+};
+
+// What `trackiq detect` keeps per series between calls (docs/architecture.md, "Change points over
+// the store"): the series had `count` points, the last of them run `last_run`, when `state` (the
+// detector's change points, JSON owned by the caller) was computed.
+struct SeriesState {
+  std::string series;  // SeriesKey::text()
+  std::string metric;
+  std::uint64_t count = 0;
+  std::string last_run;
+  std::string state;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -71,6 +115,14 @@ class Store {
   virtual BaselineInfo find_baseline(const std::string& name, const std::string& hardware) = 0;
   // Removes NAME on every hardware (or only `hardware`); returns how many were removed.
   virtual std::size_t remove_baseline(const std::string& name, const std::string& hardware) = 0;
+
+  // Series of history (CMP-4): every (key, metric) with at least one run matching `filter`, each
+  // once (grouped by key, then metric), points oldest first. `metric` "" = every stored metric.
+  virtual std::vector<MetricSeries> series(const SeriesFilter& filter, const std::string& metric) = 0;
+  // The kept per-series detection state (all of it), and its replacement for the given series in
+  // one transaction (insert or update).
+  virtual std::vector<SeriesState> series_states() = 0;
+  virtual void save_series_states(const std::vector<SeriesState>& states) = 0;
 
   // Where the store lives, for messages.
   virtual std::string location() const = 0;
