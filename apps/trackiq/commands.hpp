@@ -38,5 +38,6 @@ Action setup_report(CLI::App& sub);
 Action setup_import(CLI::App& sub);
 Action setup_load(CLI::App& sub);
 Action setup_kv_cache(CLI::App& sub);
+Action setup_serve(CLI::App& sub);
 
 }  // namespace trackiq::cli
