@@ -55,7 +55,8 @@ struct BadRequest {
 HttpResponse json_response(int status, const Json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump(2) + "\n";
+  // A client's bytes quoted in a message may be invalid UTF-8: replaced, not thrown on.
+  r.body = body.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
   return r;
 }
 

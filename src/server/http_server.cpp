@@ -114,7 +114,8 @@ class Session : public std::enable_shared_from_this<Session> {
       message = fmt::format("the request line and headers exceed {} bytes", kHeaderLimit);
     else
       message = "malformed HTTP request: " + why;
-    r.body = nlohmann::json{{"error", message}, {"status", r.status}}.dump(2) + "\n";
+    const nlohmann::json doc{{"error", message}, {"status", r.status}};
+    r.body = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     const auto now = std::chrono::steady_clock::now();
     api_.count(parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string()) : "other", "unmatched",
                r.status, std::chrono::duration<double>(now - started_).count());

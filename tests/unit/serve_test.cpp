@@ -132,6 +132,7 @@ TEST(ServeRouter, ParsesQueryStrings) {
   EXPECT_FALSE(q.get("missing"));
   EXPECT_THROW(parse_query("a=%4"), InputError);
   EXPECT_THROW(parse_query("a=%00"), InputError);
+  EXPECT_THROW(parse_query(std::string("a=b\0c", 5)), InputError);
   EXPECT_EQ(split_target("/a?b=c?d").second, "b=c?d");
   EXPECT_TRUE(constant_time_equal("abc", "abc"));
   EXPECT_FALSE(constant_time_equal("abc", "abd"));
@@ -279,6 +280,12 @@ TEST(Serve, BadInputIs400UnknownIs404WrongMethodIs405) {
   EXPECT_EQ(gone.status, 404) << gone.body;
   // The store's location (a path of the server's machine) is not in messages.
   EXPECT_EQ(s.get("/api/v1/runs/ffffffff").body.find(s.dir().path()), std::string::npos);
+
+  // Bytes of the request quoted in a message stay a valid JSON document (found by router_fuzz).
+  const auto odd = s.api().handle({.method = "G\xffT", .target = "/api/v1/\xfe?x=\xff"});
+  EXPECT_EQ(odd.status, 404);
+  EXPECT_TRUE(nlohmann::json::accept(odd.body)) << odd.body;
+  EXPECT_EQ(s.api().handle({.method = "G\xffT", .target = "/api/v1/runs"}).status, 405);
 
   const auto put = http_call(s.address(), "PUT", "/api/v1/runs/" + a.run_id, "{}", kAuth);
   EXPECT_EQ(put.status, 405);

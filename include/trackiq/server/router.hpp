@@ -46,7 +46,7 @@ RouteMatch match_route(std::string_view method, std::string_view path);
 std::pair<std::string_view, std::string_view> split_target(std::string_view target);
 
 // application/x-www-form-urlencoded decoding: %XX escapes and, when plus_is_space, '+' as ' '.
-// nullopt for a malformed escape ("%4", "%zz") or a decoded NUL byte.
+// nullopt for a malformed escape ("%4", "%zz") or a NUL byte, raw or decoded.
 std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
 
 // The parameters of a query string in order; a repeated key keeps every value.
