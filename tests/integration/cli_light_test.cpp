@@ -20,6 +20,9 @@
 #include <fstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/ref_server_process.hpp"
 #include "support/test_paths.hpp"
@@ -216,6 +219,76 @@ TEST(CliLight, APrometheusServerScrapesMonitorListen) {
   EXPECT_NE(cores.find("trackiq_cpu_core_utilization_ratio [('cpu', '0'), ('instance'"), std::string::npos) << cores;
   const std::string samples = query("trackiq_exporter_samples_total > 0");
   EXPECT_NE(samples.find("trackiq_exporter_samples_total"), std::string::npos) << samples;
+}
+
+// `trackiq serve` as a process: runs stored by the CLI, read, compared, deleted and uploaded over
+// HTTP; the API's comparison is the CLI's, document for document; /metrics passes promtool.
+TEST(CliLight, ServeAnswersOverHttpAndComparesAsTheCli) {
+  TempDir dir;
+  const auto help = trackiq({"serve", "--help"}, dir);
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("Authorization: Bearer TOKEN"), std::string::npos) << help.out;
+  const auto a = trackiq({"run", "synthetic:mean=2ms,cv=0.05", "--duration", "0.5", "--warmup", "5", "--json",
+                          dir.file("a.json"), "--product", "det"},
+                         dir);
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  const auto slow = trackiq({"run", "synthetic:mean=4ms,cv=0.05", "--duration", "0.5", "--warmup", "5", "--json",
+                             dir.file("slow.json"), "--product", "det"},
+                            dir);
+  ASSERT_EQ(slow.exit_code, 0) << slow.out << slow.err;
+  const std::string a_id = stored_id(a), slow_id = stored_id(slow);
+  std::ofstream(dir.file("token")) << "t0ken-for-the-test\n";
+
+  Background serve({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0", "--token-file",
+                    dir.file("token"), "--threads", "2"},
+                   dir.file("serve.log"));
+  ASSERT_TRUE(serve.ok());
+  std::string addr;
+  ASSERT_TRUE(eventually(10, [&] {
+    std::smatch m;
+    const std::string log = read_file(dir.file("serve.log"));
+    if (std::regex_search(log, m, std::regex(R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)"))) addr = m[1];
+    return !addr.empty();
+  })) << read_file(dir.file("serve.log"));
+
+  const auto list = http_call(addr, "GET", "/api/v1/runs?product=det");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(nlohmann::json::parse(list.body).at("runs").size(), 2u);
+
+  // The same comparison as `trackiq compare --json`, from the same analysis on the same runs.
+  const auto api = http_call(addr, "GET", "/api/v1/compare?base=" + a_id.substr(0, 8) + "&current=" + slow_id);
+  ASSERT_EQ(api.status, 200) << api.body;
+  const auto cli = trackiq({"compare", a_id.substr(0, 8), slow_id, "--json"}, dir);
+  ASSERT_EQ(cli.exit_code, 1) << cli.out << cli.err;  // BLOCK
+  const auto api_doc = nlohmann::json::parse(api.body), cli_doc = nlohmann::json::parse(cli.out);
+  EXPECT_EQ(api_doc.at("verdict"), "BLOCK");
+  EXPECT_EQ(api_doc.at("verdict"), cli_doc.at("verdict"));
+  ASSERT_EQ(api_doc.at("metrics").size(), cli_doc.at("metrics").size());
+  for (std::size_t i = 0; i < api_doc.at("metrics").size(); ++i) {
+    EXPECT_EQ(api_doc["metrics"][i].at("metric"), cli_doc["metrics"][i].at("metric"));
+    EXPECT_EQ(api_doc["metrics"][i].at("verdict"), cli_doc["metrics"][i].at("verdict"));
+    EXPECT_EQ(api_doc["metrics"][i].at("reason"), cli_doc["metrics"][i].at("reason"));
+  }
+  EXPECT_EQ(api_doc, cli_doc);
+
+  // Writes: refused without the token; with it, a run deleted and uploaded back (once).
+  const std::map<std::string, std::string> auth{{"Authorization", "Bearer t0ken-for-the-test"}};
+  EXPECT_EQ(http_call(addr, "DELETE", "/api/v1/runs/" + slow_id).status, 401);
+  EXPECT_EQ(http_call(addr, "DELETE", "/api/v1/runs/" + slow_id, "", auth).status, 200);
+  EXPECT_EQ(http_call(addr, "GET", "/api/v1/runs/" + slow_id).status, 404);
+  const std::string body = read_file(dir.file("slow.json"));
+  const auto up = http_call(addr, "POST", "/api/v1/runs", body, auth);
+  EXPECT_EQ(up.status, 201) << up.body;
+  EXPECT_EQ(http_call(addr, "POST", "/api/v1/runs", body, auth).status, 409);
+  const auto shown = trackiq({"runs", "show", slow_id}, dir);  // the CLI sees the upload
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+
+  const auto metrics = http_call(addr, "GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("trackiq_store_runs{product=\"det\"} 2"), std::string::npos) << metrics.body;
+  std::ofstream(dir.file("metrics.txt")) << metrics.body;
+  const auto check = run_process({"sh", "-c", "promtool check metrics < " + dir.file("metrics.txt")});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
 TEST(CliLight, KvCacheFromAConfigFileAndItsErrors) {
