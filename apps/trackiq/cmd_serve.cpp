@@ -19,7 +19,8 @@ namespace trackiq::cli {
 namespace {
 
 struct ServeFlags {
-  std::string store, listen = "127.0.0.1:8080", token_file, header_timeout = "10s", idle_timeout = "30s";
+  std::string store, listen = "127.0.0.1:8080", token_file, header_timeout = "10s",
+                     idle_timeout = "30s";
   bool read_only = false;
   std::size_t max_body = 16u << 20;
   unsigned threads = 4;
@@ -27,7 +28,8 @@ struct ServeFlags {
 
 std::chrono::milliseconds duration_flag(const std::string& text, const char* flag) {
   const auto ns = parse_duration_ns(text);
-  if (!ns || *ns <= 0) throw InputError(fmt::format("{} '{}': expected a duration, e.g. 10s or 500ms", flag, text));
+  if (!ns || *ns <= 0)
+    throw InputError(fmt::format("{} '{}': expected a duration, e.g. 10s or 500ms", flag, text));
   return std::chrono::milliseconds(std::max<std::int64_t>(1, *ns / 1'000'000));
 }
 
@@ -36,13 +38,15 @@ std::string read_token(const ServeFlags& f) {
   std::string token;
   if (!f.token_file.empty()) {
     token = read_text_file(f.token_file);
-    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
+      token.pop_back();
     if (token.empty()) throw InputError(f.token_file, 0, "the token file is empty");
   } else if (const char* env = std::getenv("TRACKIQ_TOKEN")) {
     token = env;
   }
   if (token.find_first_of(" \t\r\n") != std::string::npos)
-    throw InputError("the token must not contain whitespace (it is sent as Authorization: Bearer TOKEN)");
+    throw InputError(
+        "the token must not contain whitespace (it is sent as Authorization: Bearer TOKEN)");
   return token;
 }
 
@@ -67,12 +71,14 @@ int serve(const ServeFlags& f) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   server::HttpServer http(api, so);
-  const std::string writes = f.read_only       ? "disabled (--read-only)"
-                             : ao.token.empty() ? "disabled (no token: --token-file or TRACKIQ_TOKEN)"
-                                                : "need Authorization: Bearer TOKEN";
+  const std::string writes = f.read_only ? "disabled (--read-only)"
+                             : ao.token.empty()
+                                 ? "disabled (no token: --token-file or TRACKIQ_TOKEN)"
+                                 : "need Authorization: Bearer TOKEN";
   // Tests and scripts read this line to find a port picked with :0.
-  fmt::print(stderr, "serve: listening on http://{}/api/v1 (metrics at /metrics), store {}, writes {}\n", http.address(),
-             st->location(), writes);
+  fmt::print(stderr,
+             "serve: listening on http://{}/api/v1 (metrics at /metrics), store {}, writes {}\n",
+             http.address(), st->location(), writes);
   std::fflush(stderr);
   int sig = 0;
   sigwait(&stop_signals, &sig);
@@ -86,39 +92,61 @@ int serve(const ServeFlags& f) {
 Action setup_serve(CLI::App& sub) {
   auto f = std::make_shared<ServeFlags>();
   sub.footer(
-      "Serve the results store over HTTP: a JSON REST API under /api/v1 and a Prometheus exposition at\n"
+      "Serve the results store over HTTP: a JSON REST API under /api/v1 and a Prometheus "
+      "exposition at\n"
       "/metrics, until Ctrl-C or SIGTERM.\n\n"
       "Routes (the OpenAPI 3 document is at /api/v1/openapi.json):\n"
-      "  GET    /api/v1/runs                 filters product, version, hardware, label=K=V, scenario, since, until;\n"
-      "                                       limit (1-1000, default 50) and cursor (the page's next_cursor)\n"
-      "  POST   /api/v1/runs                 store a result JSON (trackiq run --json); duplicates refused (409)\n"
-      "  GET    /api/v1/runs/ID              the canonical result (?samples=1: with every latency sample)\n"
+      "  GET    /api/v1/runs                 filters product, version, hardware, label=K=V, "
+      "scenario, since, until;\n"
+      "                                       limit (1-1000, default 50) and cursor (the page's "
+      "next_cursor)\n"
+      "  POST   /api/v1/runs                 store a result JSON (trackiq run --json); duplicates "
+      "refused (409)\n"
+      "  GET    /api/v1/runs/ID              the canonical result (?samples=1: with every latency "
+      "sample)\n"
       "  DELETE /api/v1/runs/ID\n"
-      "  GET    /api/v1/runs/ID/samples      per-request latencies: JSON, or CSV (Accept: text/csv, ?format=csv)\n"
-      "  GET    /api/v1/compare?base=A&current=B   as trackiq compare --json (same verdicts and reasons)\n"
-      "  GET    /api/v1/baselines, POST /api/v1/baselines {\"name\": N, \"run\": ID}, DELETE /api/v1/baselines/NAME\n"
-      "  GET    /metrics                     trackiq_store_runs, trackiq_run_* (latest of each series), request metrics\n\n"
-      "Security: binds 127.0.0.1 unless --listen says otherwise; reads are open to whoever can reach it.\n"
+      "  GET    /api/v1/runs/ID/samples      per-request latencies: JSON, or CSV (Accept: "
+      "text/csv, ?format=csv)\n"
+      "  GET    /api/v1/compare?base=A&current=B   as trackiq compare --json (same verdicts and "
+      "reasons)\n"
+      "  GET    /api/v1/baselines, POST /api/v1/baselines {\"name\": N, \"run\": ID}, DELETE "
+      "/api/v1/baselines/NAME\n"
+      "  GET    /metrics                     trackiq_store_runs, trackiq_run_* (latest of each "
+      "series), request metrics\n\n"
+      "Security: binds 127.0.0.1 unless --listen says otherwise; reads are open to whoever can "
+      "reach it.\n"
       "Every write (POST, DELETE) needs Authorization: Bearer TOKEN, the token of --token-file or\n"
-      "TRACKIQ_TOKEN (compared in constant time); with neither, writes are disabled (403), as with\n"
+      "TRACKIQ_TOKEN (compared in constant time); with neither, writes are disabled (403), as "
+      "with\n"
       "--read-only. Bodies over --max-body get 413; a request's headers must arrive within\n"
       "--header-timeout, its body within 60 s, and an idle keep-alive connection closes after\n"
-      "--idle-timeout. Errors are JSON {\"error\": \"what\", \"status\": N}: 400 bad input, 401 wrong or\n"
+      "--idle-timeout. Errors are JSON {\"error\": \"what\", \"status\": N}: 400 bad input, 401 "
+      "wrong or\n"
       "missing token, 404 unknown run or route, 405 wrong method.\n\n"
       "Examples:\n"
-      "  trackiq serve                                          # http://127.0.0.1:8080, read-only use\n"
-      "  TRACKIQ_TOKEN=$(cat ~/.trackiq-token) trackiq serve --listen 0.0.0.0:8080 --store postgresql://...\n"
+      "  trackiq serve                                          # http://127.0.0.1:8080, read-only "
+      "use\n"
+      "  TRACKIQ_TOKEN=$(cat ~/.trackiq-token) trackiq serve --listen 0.0.0.0:8080 --store "
+      "postgresql://...\n"
       "  curl 'http://127.0.0.1:8080/api/v1/runs?product=detector&limit=10'\n"
-      "  curl -H \"Authorization: Bearer $TOKEN\" --data-binary @result.json http://127.0.0.1:8080/api/v1/runs");
+      "  curl -H \"Authorization: Bearer $TOKEN\" --data-binary @result.json "
+      "http://127.0.0.1:8080/api/v1/runs");
   sub.add_option("--store", f->store, cli::kStoreHelp);
-  sub.add_option("--listen", f->listen, "HOST:PORT to listen on (port 0: any free port, printed on stderr)")
+  sub.add_option("--listen", f->listen,
+                 "HOST:PORT to listen on (port 0: any free port, printed on stderr)")
       ->capture_default_str();
-  sub.add_option("--token-file", f->token_file, "File holding the bearer token that writes need (else $TRACKIQ_TOKEN)");
+  sub.add_option("--token-file", f->token_file,
+                 "File holding the bearer token that writes need (else $TRACKIQ_TOKEN)");
   sub.add_flag("--read-only", f->read_only, "Refuse every write (403), whatever the token");
-  sub.add_option("--max-body", f->max_body, "Largest request body in bytes (larger: 413)")->capture_default_str();
-  sub.add_option("--threads", f->threads, "Threads serving requests")->capture_default_str()->check(CLI::Range(1u, 256u));
-  sub.add_option("--header-timeout", f->header_timeout, "Deadline for a request's line and headers")->capture_default_str();
-  sub.add_option("--idle-timeout", f->idle_timeout, "Close a keep-alive connection idle this long")->capture_default_str();
+  sub.add_option("--max-body", f->max_body, "Largest request body in bytes (larger: 413)")
+      ->capture_default_str();
+  sub.add_option("--threads", f->threads, "Threads serving requests")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 256u));
+  sub.add_option("--header-timeout", f->header_timeout, "Deadline for a request's line and headers")
+      ->capture_default_str();
+  sub.add_option("--idle-timeout", f->idle_timeout, "Close a keep-alive connection idle this long")
+      ->capture_default_str();
   return [f] { return serve(*f); };
 }
 

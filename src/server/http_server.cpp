@@ -60,19 +60,23 @@ class Session : public std::enable_shared_from_this<Session> {
     // A client that waits for "100 Continue" before sending its body (curl does for bodies over
     // 1 KiB) gets it; the body then has the body deadline.
     const auto& req = parser_->get();
-    if (const auto it = req.find(http::field::expect); it != req.end() && beast::iequals(it->value(), "100-continue")) {
-      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, req.version());
-      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
-        if (ec) return self->fail(ec);
-        self->read_body();
-      });
+    if (const auto it = req.find(http::field::expect);
+        it != req.end() && beast::iequals(it->value(), "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                     req.version());
+      http::async_write(stream_, *cont,
+                        [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+                          if (ec) return self->fail(ec);
+                          self->read_body();
+                        });
       return;
     }
     read_body();
   }
 
   void read_body() {
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -81,8 +85,10 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpRequest in;
     in.method = std::string(req.method_string());
     in.target = std::string(req.target());
-    if (auto it = req.find(http::field::authorization); it != req.end()) in.authorization = std::string(it->value());
-    if (auto it = req.find(http::field::accept); it != req.end()) in.accept = std::string(it->value());
+    if (auto it = req.find(http::field::authorization); it != req.end())
+      in.authorization = std::string(it->value());
+    if (auto it = req.find(http::field::accept); it != req.end())
+      in.accept = std::string(it->value());
     in.body = std::move(req.body());
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
@@ -94,9 +100,11 @@ class Session : public std::enable_shared_from_this<Session> {
     // A deadline passed or the peer went away: close (nothing to answer). A request Beast could
     // not parse gets its status, then the connection closes.
     if (ec == http::error::body_limit) return refuse(http::status::payload_too_large);
-    if (ec == http::error::header_limit) return refuse(http::status::request_header_fields_too_large);
+    if (ec == http::error::header_limit)
+      return refuse(http::status::request_header_fields_too_large);
     if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == asio::error::eof ||
-        ec == asio::error::connection_reset || ec == asio::error::operation_aborted || ec == http::error::partial_message)
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+        ec == http::error::partial_message)
       return close();
     if (ec.category() == make_error_code(http::error::bad_target).category())
       return refuse(http::status::bad_request, ec.message());
@@ -109,7 +117,8 @@ class Session : public std::enable_shared_from_this<Session> {
     r.status = static_cast<int>(status);
     std::string message = why;
     if (status == http::status::payload_too_large)
-      message = fmt::format("the body is larger than this server takes: {} bytes (--max-body)", options_.max_body_bytes);
+      message = fmt::format("the body is larger than this server takes: {} bytes (--max-body)",
+                            options_.max_body_bytes);
     else if (status == http::status::request_header_fields_too_large)
       message = fmt::format("the request line and headers exceed {} bytes", kHeaderLimit);
     else
@@ -117,13 +126,15 @@ class Session : public std::enable_shared_from_this<Session> {
     const nlohmann::json doc{{"error", message}, {"status", r.status}};
     r.body = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     const auto now = std::chrono::steady_clock::now();
-    api_.count(parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string()) : "other", "unmatched",
-               r.status, std::chrono::duration<double>(now - started_).count());
+    api_.count(parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string())
+                                                    : "other",
+               "unmatched", r.status, std::chrono::duration<double>(now - started_).count());
     send(r, 11, false);
   }
 
   void send(const HttpResponse& r, unsigned version, bool keep_alive) {
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version);
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), version);
     res->set(http::field::server, fmt::format("trackiq/{}", trackiq::version()));
     res->set(http::field::content_type, r.content_type);
     res->set(http::field::cache_control, "no-store");
@@ -176,19 +187,24 @@ struct HttpServer::Impl {
   std::atomic<bool> stopped{false};
 };
 
-HttpServer::HttpServer(Api& api, ServerOptions options) : impl_(std::make_unique<Impl>(api, std::move(options))) {
+HttpServer::HttpServer(Api& api, ServerOptions options)
+    : impl_(std::make_unique<Impl>(api, std::move(options))) {
   const std::string& listen = impl_->options.listen;
   static const std::regex addr(R"(^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$)");
   std::smatch m;
   if (!std::regex_match(listen, m, addr) || std::stoi(m[2].str()) > 65535)
-    throw InputError(fmt::format("--listen '{}': expected HOST:PORT, e.g. 127.0.0.1:8080 (port 0: any free port)", listen));
+    throw InputError(fmt::format(
+        "--listen '{}': expected HOST:PORT, e.g. 127.0.0.1:8080 (port 0: any free port)", listen));
   if (impl_->options.threads == 0) throw InputError("--threads must be at least 1");
   std::string host = m[1].str();
   if (host.front() == '[') host = host.substr(1, host.size() - 2);
   try {
     tcp::resolver resolver(impl_->ioc);
-    const auto results = resolver.resolve(host, m[2].str(), tcp::resolver::passive | tcp::resolver::numeric_service);
-    if (results.empty()) throw NotAvailableError(fmt::format("cannot listen on {}: the host resolves to no address", listen));
+    const auto results =
+        resolver.resolve(host, m[2].str(), tcp::resolver::passive | tcp::resolver::numeric_service);
+    if (results.empty())
+      throw NotAvailableError(
+          fmt::format("cannot listen on {}: the host resolves to no address", listen));
     const tcp::endpoint ep = *results.begin();
     auto& a = impl_->acceptor;
     a.open(ep.protocol());
@@ -196,13 +212,15 @@ HttpServer::HttpServer(Api& api, ServerOptions options) : impl_(std::make_unique
     a.bind(ep);
     a.listen(asio::socket_base::max_listen_connections);
     const auto bound = a.local_endpoint();
-    impl_->address = bound.address().is_v6() ? fmt::format("[{}]:{}", bound.address().to_string(), bound.port())
-                                             : fmt::format("{}:{}", bound.address().to_string(), bound.port());
+    impl_->address = bound.address().is_v6()
+                         ? fmt::format("[{}]:{}", bound.address().to_string(), bound.port())
+                         : fmt::format("{}:{}", bound.address().to_string(), bound.port());
   } catch (const boost::system::system_error& e) {
     throw NotAvailableError(fmt::format("cannot listen on {}: {}", listen, e.code().message()));
   }
   impl_->accept();
-  for (unsigned i = 0; i < impl_->options.threads; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (unsigned i = 0; i < impl_->options.threads; ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
 }
 
 HttpServer::~HttpServer() { stop(); }

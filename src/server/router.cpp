@@ -108,7 +108,8 @@ RouteMatch match_route(std::string_view method, std::string_view path) {
     m.route = r.id;
     m.allow = std::string(r.methods);
     if (param) m.param = std::move(*param);
-    m.outcome = method_listed(r.methods, method) ? RouteMatch::Outcome::kFound : RouteMatch::Outcome::kMethodNotAllowed;
+    m.outcome = method_listed(r.methods, method) ? RouteMatch::Outcome::kFound
+                                                 : RouteMatch::Outcome::kMethodNotAllowed;
     return m;
   }
   return m;
@@ -138,12 +139,14 @@ QueryParams parse_query(std::string_view query) {
     if (piece.empty()) continue;
     const std::size_t eq = piece.find('=');
     const std::string_view raw_key = piece.substr(0, eq);
-    const std::string_view raw_value = eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
+    const std::string_view raw_value =
+        eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
     auto key = percent_decode(raw_key, true);
     auto value = percent_decode(raw_value, true);
     if (!key || !value)
-      throw InputError(fmt::format("query string: '{}' has a malformed %-escape (use %XX with two hex digits)",
-                                   std::string(piece.substr(0, 80))));
+      throw InputError(
+          fmt::format("query string: '{}' has a malformed %-escape (use %XX with two hex digits)",
+                      std::string(piece.substr(0, 80))));
     q.items.emplace_back(std::move(*key), std::move(*value));
   }
   return q;

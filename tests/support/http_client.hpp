@@ -21,8 +21,9 @@ struct HttpReply {
 };
 
 // address: "HOST:PORT". Throws boost::system::system_error when it cannot connect.
-inline HttpReply http_call(const std::string& address, const std::string& method, const std::string& target,
-                           const std::string& body = "", const std::map<std::string, std::string>& headers = {}) {
+inline HttpReply http_call(const std::string& address, const std::string& method,
+                           const std::string& target, const std::string& body = "",
+                           const std::map<std::string, std::string>& headers = {}) {
   namespace beast = boost::beast;
   namespace http = beast::http;
   boost::asio::io_context ioc;

@@ -36,8 +36,8 @@ using Json = nlohmann::json;
 
 // A run of `product` whose latencies are lognormal around mean_ms (seeded), with its exact
 // samples, histogram and latency metrics, as `trackiq run` stores them.
-Result make_run(const std::string& product, const std::string& started_at, double mean_ms, std::uint64_t seed,
-                std::size_t n = 400) {
+Result make_run(const std::string& product, const std::string& started_at, double mean_ms,
+                std::uint64_t seed, std::size_t n = 400) {
   Result r;
   r.tool_version = "0.1.0";
   r.run_id = new_run_id();
@@ -65,7 +65,8 @@ Result make_run(const std::string& product, const std::string& started_at, doubl
   }
   l.summary_ns = summarize(l.samples_ns);
   append_latency_metrics(r.metrics, l.summary_ns);
-  r.metrics.push_back({"throughput_queries_per_s", static_cast<double>(n) / (static_cast<double>(end) / 1e9)});
+  r.metrics.push_back(
+      {"throughput_queries_per_s", static_cast<double>(n) / (static_cast<double>(end) / 1e9)});
   r.latency = l;
   return r;
 }
@@ -174,8 +175,11 @@ TEST(Serve, EveryRouteOfTheOpenapiDocumentAnswers) {
         const std::string name = p.at("name");
         const std::string in = p.at("in");
         std::string value;
-        if (values.count(name)) value = values.at(name);
-        else if (p.contains("example")) value = p.at("example").is_string() ? p.at("example").get<std::string>() : p.at("example").dump();
+        if (values.count(name))
+          value = values.at(name);
+        else if (p.contains("example"))
+          value = p.at("example").is_string() ? p.at("example").get<std::string>()
+                                              : p.at("example").dump();
         if (in == "path") {
           if (method == "delete" && name == "id") value = doomed.run_id;
           ASSERT_FALSE(value.empty()) << path << ": no value for path parameter " << name;
@@ -187,7 +191,9 @@ TEST(Serve, EveryRouteOfTheOpenapiDocumentAnswers) {
       std::string body;
       std::string m = method;
       for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (m == "POST") body = path == "/runs" ? to_json(uploaded) : R"({"name": "nightly", "run": ")" + a.run_id + "\"}";
+      if (m == "POST")
+        body = path == "/runs" ? to_json(uploaded)
+                               : R"({"name": "nightly", "run": ")" + a.run_id + "\"}";
       calls.push_back({m, target + query, body});
     }
   }
@@ -197,8 +203,10 @@ TEST(Serve, EveryRouteOfTheOpenapiDocumentAnswers) {
   });
   ASSERT_GE(calls.size(), 10u) << "the document lists fewer operations than the server has";
   for (const auto& c : calls) {
-    const auto r = http_call(s.address(), c.method, c.target, c.body, c.method == "GET" ? std::map<std::string, std::string>{} : kAuth);
-    EXPECT_LT(r.status, 400) << c.method << " " << c.target << " -> " << r.status << ": " << r.body.substr(0, 400);
+    const auto r = http_call(s.address(), c.method, c.target, c.body,
+                             c.method == "GET" ? std::map<std::string, std::string>{} : kAuth);
+    EXPECT_LT(r.status, 400) << c.method << " " << c.target << " -> " << r.status << ": "
+                             << r.body.substr(0, 400);
   }
   // The writes happened: the upload is stored, the doomed run and the baseline are gone.
   EXPECT_NO_THROW(s.store().load(uploaded.run_id));
@@ -220,9 +228,18 @@ TEST(Serve, WritesNeedTheRightTokenAndNoTokenDisablesThem) {
   const auto none = http_call(s.address(), "POST", "/api/v1/runs", to_json(r));
   EXPECT_EQ(none.status, 401);
   EXPECT_EQ(none.header("www-authenticate"), "Bearer realm=\"trackiq\"");
-  EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/runs", to_json(r), {{"Authorization", "Bearer s3cre"}}).status, 401);
-  EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/runs", to_json(r), {{"Authorization", "Bearer s3cretX"}}).status, 401);
-  EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/runs", to_json(r), {{"Authorization", "s3cret"}}).status, 401);
+  EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/runs", to_json(r),
+                      {{"Authorization", "Bearer s3cre"}})
+                .status,
+            401);
+  EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/runs", to_json(r),
+                      {{"Authorization", "Bearer s3cretX"}})
+                .status,
+            401);
+  EXPECT_EQ(
+      http_call(s.address(), "POST", "/api/v1/runs", to_json(r), {{"Authorization", "s3cret"}})
+          .status,
+      401);
   EXPECT_TRUE(s.store().list({}).empty());
   const auto ok = http_call(s.address(), "POST", "/api/v1/runs", to_json(r), kAuth);
   EXPECT_EQ(ok.status, 201) << ok.body;
@@ -248,7 +265,8 @@ TEST(Serve, ABodyOverTheLimitIs413AndNothingIsStored) {
   EXPECT_NE(error_of(r).find("4096"), std::string::npos) << r.body;
   EXPECT_TRUE(s.store().list({}).empty());
   // The Api refuses it too when called directly (no HTTP layer in front).
-  const auto direct = s.api().handle({.method = "POST", .target = "/api/v1/runs", .authorization = "Bearer s3cret", .body = big});
+  const auto direct = s.api().handle(
+      {.method = "POST", .target = "/api/v1/runs", .authorization = "Bearer s3cret", .body = big});
   EXPECT_EQ(direct.status, 413);
 }
 
@@ -256,10 +274,12 @@ TEST(Serve, BadInputIs400UnknownIs404WrongMethodIs405) {
   Served s({.token = "s3cret"});
   const Result a = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1);
   s.store().save(a);
-  for (const std::string& bad : std::vector<std::string>{"/api/v1/runs?limit=0", "/api/v1/runs?limit=abc", "/api/v1/runs?limit=1001",
-                                "/api/v1/runs?since=yesterday", "/api/v1/runs?label=novalue", "/api/v1/runs?cursor=zz",
-                                "/api/v1/runs?prodcut=x", "/api/v1/runs?product=%zz", "/api/v1/compare?base=" + a.run_id,
-                                "/api/v1/runs/" + a.run_id + "?samples=maybe", "/api/v1/runs/" + a.run_id + "/samples?format=xml"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "/api/v1/runs?limit=0", "/api/v1/runs?limit=abc", "/api/v1/runs?limit=1001",
+           "/api/v1/runs?since=yesterday", "/api/v1/runs?label=novalue", "/api/v1/runs?cursor=zz",
+           "/api/v1/runs?prodcut=x", "/api/v1/runs?product=%zz", "/api/v1/compare?base=" + a.run_id,
+           "/api/v1/runs/" + a.run_id + "?samples=maybe",
+           "/api/v1/runs/" + a.run_id + "/samples?format=xml"}) {
     const auto r = s.get(bad);
     EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
     EXPECT_FALSE(error_of(r).empty()) << bad;
@@ -270,9 +290,10 @@ TEST(Serve, BadInputIs400UnknownIs404WrongMethodIs405) {
   EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/runs", "[]", kAuth).status, 400);
   EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/baselines", "{\"nam\": 1}", kAuth).status, 400);
 
-  for (const std::string& missing : std::vector<std::string>{"/api/v1/runs/ffffffff", "/api/v1/runs/not-an-id", "/api/v1/runs/ffffffff/samples",
-                                    "/api/v1/compare?base=nosuchbaseline&current=" + a.run_id, "/api/v1/nothing", "/",
-                                    "/api/v2/runs"}) {
+  for (const std::string& missing : std::vector<std::string>{
+           "/api/v1/runs/ffffffff", "/api/v1/runs/not-an-id", "/api/v1/runs/ffffffff/samples",
+           "/api/v1/compare?base=nosuchbaseline&current=" + a.run_id, "/api/v1/nothing", "/",
+           "/api/v2/runs"}) {
     const auto r = s.get(missing);
     EXPECT_EQ(r.status, 404) << missing << ": " << r.body;
   }
@@ -297,7 +318,8 @@ TEST(Serve, PagesWalkEveryRunOnceNewestFirst) {
   Served s;
   std::vector<Result> runs;
   for (int i = 0; i < 23; ++i)  // pairs share a start time: the cursor must break ties
-    runs.push_back(make_run(i % 3 ? "detector" : "speech", fmt::format("2026-11-{:02}T10:00:00.000Z", 1 + i / 2), 1.0,
+    runs.push_back(make_run(i % 3 ? "detector" : "speech",
+                            fmt::format("2026-11-{:02}T10:00:00.000Z", 1 + i / 2), 1.0,
                             static_cast<std::uint64_t>(i), 10));
   s.store().save_all(runs);
   std::vector<std::string> walked;
@@ -325,11 +347,15 @@ TEST(Serve, PagesWalkEveryRunOnceNewestFirst) {
   while (!target.empty()) {
     const Json page = Json::parse(s.get(target).body);
     for (const auto& run : page.at("runs")) speech += run.at("product") == "speech";
-    target = page.at("next_cursor").is_null() ? "" : "/api/v1/runs?limit=2&product=speech&label=team%3Dspeech&cursor=" +
-                                                         page.at("next_cursor").get<std::string>();
+    target = page.at("next_cursor").is_null()
+                 ? ""
+                 : "/api/v1/runs?limit=2&product=speech&label=team%3Dspeech&cursor=" +
+                       page.at("next_cursor").get<std::string>();
   }
   EXPECT_EQ(speech, 8u);
-  EXPECT_EQ(Json::parse(s.get("/api/v1/runs?since=2026-11-10&until=2026-11-12").body).at("runs").size(), 4u);
+  EXPECT_EQ(
+      Json::parse(s.get("/api/v1/runs?since=2026-11-10&until=2026-11-12").body).at("runs").size(),
+      4u);
 }
 
 TEST(Serve, ARunWithAndWithoutSamplesAndItsSamplesAsCsvAndJson) {
@@ -340,19 +366,24 @@ TEST(Serve, ARunWithAndWithoutSamplesAndItsSamplesAsCsvAndJson) {
   EXPECT_EQ(plain.at("run_id"), a.run_id);
   const Json full = Json::parse(s.get("/api/v1/runs/" + a.run_id + "?samples=1").body);
   // The canonical result, exactly as the CLI writes it (`runs export`).
-  EXPECT_EQ(s.get("/api/v1/runs/" + a.run_id + "?samples=1").body, to_json(s.store().load(a.run_id)));
+  EXPECT_EQ(s.get("/api/v1/runs/" + a.run_id + "?samples=1").body,
+            to_json(s.store().load(a.run_id)));
   EXPECT_NE(full.dump().find(std::to_string(a.latency->samples_ns[7])), std::string::npos);
   EXPECT_EQ(plain.dump().find(std::to_string(a.latency->samples_ns[7])), std::string::npos);
 
   const auto csv = s.get("/api/v1/runs/" + a.run_id + "/samples", {{"Accept", "text/csv"}});
   EXPECT_EQ(csv.header("content-type"), "text/csv; charset=utf-8");
   EXPECT_EQ(csv.body.substr(0, csv.body.find('\n')), "index,latency_ns,end_ns");
-  EXPECT_NE(csv.body.find(fmt::format("\n3,{},{}\n", a.latency->samples_ns[3], a.latency->sample_end_ns[3])),
+  EXPECT_NE(csv.body.find(
+                fmt::format("\n3,{},{}\n", a.latency->samples_ns[3], a.latency->sample_end_ns[3])),
             std::string::npos);
   EXPECT_EQ(std::count(csv.body.begin(), csv.body.end(), '\n'), 51);
   const Json js = Json::parse(s.get("/api/v1/runs/" + a.run_id + "/samples?format=json").body);
   EXPECT_EQ(js.at("latency_ns").get<std::vector<std::int64_t>>(), a.latency->samples_ns);
-  EXPECT_EQ(s.get("/api/v1/runs/" + a.run_id + "/samples?format=csv", {{"Accept", "application/json"}}).body, csv.body);
+  EXPECT_EQ(
+      s.get("/api/v1/runs/" + a.run_id + "/samples?format=csv", {{"Accept", "application/json"}})
+          .body,
+      csv.body);
 }
 
 TEST(Serve, CompareGivesTheLibrarysVerdictAndReasons) {
@@ -360,7 +391,8 @@ TEST(Serve, CompareGivesTheLibrarysVerdictAndReasons) {
   const Result base = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1);
   const Result slow = make_run("detector", "2026-11-02T10:00:00.000Z", 3.0, 2);
   s.store().save_all({base, slow});
-  const auto r = s.get("/api/v1/compare?base=" + base.run_id + "&current=" + slow.run_id.substr(0, 6));
+  const auto r =
+      s.get("/api/v1/compare?base=" + base.run_id + "&current=" + slow.run_id.substr(0, 6));
   ASSERT_EQ(r.status, 200) << r.body;
   const Json got = Json::parse(r.body);
   EXPECT_EQ(got.at("verdict"), "BLOCK");
@@ -368,8 +400,8 @@ TEST(Serve, CompareGivesTheLibrarysVerdictAndReasons) {
   noise.baseline = store::series_history(s.store(), base, slow, 10);
   noise.current = {slow};
   noise.source = store::series_history_source(base, noise.baseline.size());
-  const Json want = Json::parse(analysis::comparison_json(
-      analysis::compare_results(s.store().load(base.run_id), s.store().load(slow.run_id), {}, &noise)));
+  const Json want = Json::parse(analysis::comparison_json(analysis::compare_results(
+      s.store().load(base.run_id), s.store().load(slow.run_id), {}, &noise)));
   EXPECT_EQ(got, want);
 }
 
@@ -383,22 +415,35 @@ TEST(Serve, MetricsExposeStoreGaugesAndRequestsAndPassPromtool) {
   const auto m = s.get("/metrics");
   ASSERT_EQ(m.status, 200);
   EXPECT_EQ(m.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(m.body.find("trackiq_store_runs{product=\"detector\"} 2\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("trackiq_store_runs{product=\"detector\"} 2\n"), std::string::npos)
+      << m.body;
   EXPECT_NE(m.body.find("trackiq_store_runs{product=\"speech\"} 1\n"), std::string::npos) << m.body;
   // The latest run of the detector series (4 ms lognormal): its p50 in seconds.
-  const Result latest = s.store().load(s.store().list({.product = "detector", .limit = 1}).at(0).run_id);
-  EXPECT_NE(m.body.find(fmt::format("trackiq_run_latency_p50_seconds{{hardware=\"0123456789abcdef\",product=\"detector\","
-                                    "scenario=\"single-stream\",workload=\"synthetic:synthetic\"}} {}",
-                                    *latest.metric_value("latency_p50_ms") * 1e-3)
-                            .substr(0, 150)),
-            std::string::npos)
+  const Result latest =
+      s.store().load(s.store().list({.product = "detector", .limit = 1}).at(0).run_id);
+  EXPECT_NE(
+      m.body.find(
+          fmt::format(
+              "trackiq_run_latency_p50_seconds{{hardware=\"0123456789abcdef\",product=\"detector\","
+              "scenario=\"single-stream\",workload=\"synthetic:synthetic\"}} {}",
+              *latest.metric_value("latency_p50_ms") * 1e-3)
+              .substr(0, 150)),
+      std::string::npos)
       << m.body;
-  EXPECT_NE(m.body.find("trackiq_http_requests_total{code=\"200\",method=\"GET\",route=\"/api/v1/runs\"} 1"), std::string::npos);
-  EXPECT_NE(m.body.find("trackiq_http_requests_total{code=\"404\",method=\"GET\",route=\"unmatched\"} 1"), std::string::npos);
-  EXPECT_NE(m.body.find("trackiq_http_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"+Inf\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      m.body.find(
+          "trackiq_http_requests_total{code=\"200\",method=\"GET\",route=\"/api/v1/runs\"} 1"),
+      std::string::npos);
+  EXPECT_NE(
+      m.body.find("trackiq_http_requests_total{code=\"404\",method=\"GET\",route=\"unmatched\"} 1"),
+      std::string::npos);
+  EXPECT_NE(
+      m.body.find(
+          "trackiq_http_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"+Inf\"} 1"),
+      std::string::npos);
   std::ofstream(s.dir().file("metrics.txt")) << m.body;
-  const auto check = test::run_process({"sh", "-c", "promtool check metrics < " + s.dir().file("metrics.txt")});
+  const auto check =
+      test::run_process({"sh", "-c", "promtool check metrics < " + s.dir().file("metrics.txt")});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err << m.body;
 }
 
@@ -421,7 +466,8 @@ TEST(Serve, ASlowClientIsCutOffAtTheHeaderDeadline) {
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   char buf[256];
   const ssize_t got = ::recv(fd, buf, sizeof buf, 0);  // 0: the server closed the connection
-  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ::close(fd);
   EXPECT_EQ(got, 0) << "the server should close the connection without an answer";
   EXPECT_GE(waited, 0.4);
@@ -439,9 +485,11 @@ TEST(Serve, ConcurrentReadsAndWritesAllSucceed) {
   for (int c = 0; c < kClients; ++c)
     clients.emplace_back([&, c] {
       for (int i = 0; i < kEach; ++i) {
-        const Result r = make_run("detector", fmt::format("2026-11-{:02}T10:00:{:02}.000Z", 2 + c, i), 2.0,
-                                  static_cast<std::uint64_t>(c * 100 + i), 50);
-        if (http_call(s.address(), "POST", "/api/v1/runs", to_json(r), kAuth).status != 201) ++failures;
+        const Result r =
+            make_run("detector", fmt::format("2026-11-{:02}T10:00:{:02}.000Z", 2 + c, i), 2.0,
+                     static_cast<std::uint64_t>(c * 100 + i), 50);
+        if (http_call(s.address(), "POST", "/api/v1/runs", to_json(r), kAuth).status != 201)
+          ++failures;
         if (http_call(s.address(), "GET", "/api/v1/runs?limit=5").status != 200) ++failures;
         if (http_call(s.address(), "GET", "/metrics").status != 200) ++failures;
       }

@@ -31,16 +31,17 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra: Allow, WWW-Authenticate, Location
+  std::vector<std::pair<std::string, std::string>>
+      headers;  // extra: Allow, WWW-Authenticate, Location
 };
 
 struct ApiOptions {
   // The bearer token every write (POST, DELETE) must carry; "" disables writes (403).
   std::string token;
-  bool read_only = false;                      // every write 403, whatever the token
-  std::size_t max_body_bytes = 16u << 20;      // larger bodies: 413
-  std::uint64_t compare_seed = 42;             // /compare's bootstrap seed (the CLI's default)
-  std::size_t compare_history = 10;            // /compare's noise history (the CLI's --history default)
+  bool read_only = false;                  // every write 403, whatever the token
+  std::size_t max_body_bytes = 16u << 20;  // larger bodies: 413
+  std::uint64_t compare_seed = 42;         // /compare's bootstrap seed (the CLI's default)
+  std::size_t compare_history = 10;        // /compare's noise history (the CLI's --history default)
 };
 
 // Thread-safe: any number of threads may call handle() and metrics_text() at once. The store

@@ -7,7 +7,8 @@
 //
 //   HttpServer server(api, {.listen = "127.0.0.1:0"});
 //   std::string where = server.address();   // "127.0.0.1:40213"
-//   ...                                     // serves on its own threads until stop() or destruction
+//   ...                                     // serves on its own threads until stop() or
+//   destruction
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -23,7 +24,8 @@ struct ServerOptions {
   std::size_t max_body_bytes = 16u << 20;
   std::chrono::milliseconds header_timeout{10'000};  // request line + headers of a request
   std::chrono::milliseconds body_timeout{60'000};    // the body, once the headers are in
-  std::chrono::milliseconds idle_timeout{30'000};    // a keep-alive connection between requests; also a response's write
+  std::chrono::milliseconds idle_timeout{
+      30'000};  // a keep-alive connection between requests; also a response's write
 };
 
 class HttpServer {

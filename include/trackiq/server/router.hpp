@@ -16,14 +16,14 @@ namespace trackiq::server {
 inline constexpr std::string_view kApiPrefix = "/api/v1";
 
 enum class RouteId {
-  kRuns,         // GET list, POST upload
-  kRun,          // GET one, DELETE
-  kRunSamples,   // GET
-  kCompare,      // GET
-  kBaselines,    // GET list, POST save
-  kBaseline,     // DELETE
-  kOpenapi,      // GET
-  kMetrics,      // GET (/metrics, outside /api/v1)
+  kRuns,        // GET list, POST upload
+  kRun,         // GET one, DELETE
+  kRunSamples,  // GET
+  kCompare,     // GET
+  kBaselines,   // GET list, POST save
+  kBaseline,    // DELETE
+  kOpenapi,     // GET
+  kMetrics,     // GET (/metrics, outside /api/v1)
 };
 
 struct RouteMatch {
@@ -33,8 +33,8 @@ struct RouteMatch {
   // The route's pattern ("/api/v1/runs/{id}"), also the `route` label of the request metrics
   // (bounded: never the raw path); "unmatched" when nothing matched.
   std::string_view pattern = "unmatched";
-  std::string param;   // {id} or {name}, percent-decoded
-  std::string allow;   // the methods the path accepts ("GET, DELETE"), for 405's Allow header
+  std::string param;  // {id} or {name}, percent-decoded
+  std::string allow;  // the methods the path accepts ("GET, DELETE"), for 405's Allow header
 };
 
 // Matches a percent-encoded path (no query string). A path parameter holds one segment: an
