@@ -291,6 +291,71 @@ TEST(CliLight, ServeAnswersOverHttpAndComparesAsTheCli) {
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
+// `serve`'s /metrics scraped by a real Prometheus server (1 s interval): the store gauges arrive
+// with the stored run's values and the series' labels.
+TEST(CliLight, APrometheusServerScrapesServe) {
+  TempDir dir;
+  const auto run = trackiq({"run", "synthetic:mean=1ms,cv=0.05", "--duration", "0.3", "--warmup", "3", "--json",
+                            dir.file("a.json"), "--product", "det"},
+                           dir);
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const auto result = nlohmann::json::parse(read_file(dir.file("a.json")));
+  const auto& p50_entry = result.at("metrics").at("latency_p50_ms");
+  const double p50_ms = p50_entry.is_object() ? p50_entry.at("value").get<double>() : p50_entry.get<double>();
+  ASSERT_GT(p50_ms, 0) << result.dump();
+  Background serve({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0"},
+                   dir.file("serve.log"));
+  ASSERT_TRUE(serve.ok());
+  std::string target;
+  ASSERT_TRUE(eventually(10, [&] {
+    std::smatch m;
+    const std::string log = read_file(dir.file("serve.log"));
+    if (std::regex_search(log, m, std::regex(R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)"))) target = m[1];
+    return !target.empty();
+  })) << read_file(dir.file("serve.log"));
+  const int port = free_port();
+  std::ofstream(dir.file("prometheus.yml")) << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                                               "scrape_configs:\n"
+                                               "  - job_name: store\n"
+                                               "    static_configs: [{targets: ['"
+                                            << target << "']}]\n";
+  Background prometheus({"prometheus", "--config.file=" + dir.file("prometheus.yml"),
+                         "--storage.tsdb.path=" + dir.file("tsdb"), "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+                        dir.file("prometheus.log"));
+  ASSERT_TRUE(prometheus.ok());
+  const auto query = [&](const std::string& promql) {
+    return run_process({"/usr/bin/python3", "-c",
+                        "import json, sys, urllib.parse, urllib.request\n"
+                        "u = sys.argv[1] + '/api/v1/query?query=' + urllib.parse.quote(sys.argv[2])\n"
+                        "for r in json.load(urllib.request.urlopen(u))['data']['result']:\n"
+                        "    m = r['metric']\n"
+                        "    print(m.pop('__name__', ''), sorted(m.items()), r['value'][1])\n",
+                        "http://127.0.0.1:" + std::to_string(port), promql})
+        .out;
+  };
+  std::string runs;
+  ASSERT_TRUE(eventually(30, [&] {
+    runs = query("trackiq_store_runs");
+    return !runs.empty();
+  })) << read_file(dir.file("prometheus.log")) << read_file(dir.file("serve.log"));
+  EXPECT_NE(runs.find("('job', 'store'), ('product', 'det')] 1"), std::string::npos) << runs;
+  const std::string p50 = query("trackiq_run_latency_p50_seconds");
+  EXPECT_NE(p50.find("[('hardware', '" + result.at("environment").at("hardware_fingerprint").get<std::string>() + "')"),
+            std::string::npos)
+      << p50;
+  EXPECT_NE(p50.find("('scenario', 'single-stream'), ('workload', 'synthetic:synthetic')]"), std::string::npos) << p50;
+  // The value Prometheus holds is the run's p50 in seconds (exact to the float's print).
+  std::smatch v;
+  ASSERT_TRUE(std::regex_search(p50, v, std::regex(R"(\] ([0-9.e+-]+))"))) << p50;
+  EXPECT_NEAR(std::stod(v[1]), p50_ms * 1e-3, 1e-12) << p50;
+  // A scrape is counted once answered: the next scrape carries it.
+  std::string scrapes;
+  EXPECT_TRUE(eventually(15, [&] {
+    scrapes = query("trackiq_http_requests_total{route=\"/metrics\"} > 0");
+    return scrapes.find("('code', '200')") != std::string::npos;
+  })) << scrapes;
+}
+
 TEST(CliLight, KvCacheFromAConfigFileAndItsErrors) {
   TempDir dir;
   std::ofstream(dir.file("config.json")) << "{\n  \"hidden_size\": 4096,\n  \"num_attention_heads\": 32,\n"
