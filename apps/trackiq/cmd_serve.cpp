@@ -91,46 +91,39 @@ int serve(const ServeFlags& f) {
 
 Action setup_serve(CLI::App& sub) {
   auto f = std::make_shared<ServeFlags>();
+  // clang-format off
   sub.footer(
-      "Serve the results store over HTTP: a JSON REST API under /api/v1 and a Prometheus "
-      "exposition at\n"
-      "/metrics, until Ctrl-C or SIGTERM.\n\n"
+      "Serve the results store over HTTP: a JSON REST API under /api/v1 and a Prometheus\n"
+      "exposition at /metrics, until Ctrl-C or SIGTERM.\n\n"
       "Routes (the OpenAPI 3 document is at /api/v1/openapi.json):\n"
-      "  GET    /api/v1/runs                 filters product, version, hardware, label=K=V, "
-      "scenario, since, until;\n"
-      "                                       limit (1-1000, default 50) and cursor (the page's "
-      "next_cursor)\n"
-      "  POST   /api/v1/runs                 store a result JSON (trackiq run --json); duplicates "
-      "refused (409)\n"
-      "  GET    /api/v1/runs/ID              the canonical result (?samples=1: with every latency "
-      "sample)\n"
+      "  GET    /api/v1/runs              filters product, version, hardware, label=K=V, scenario,\n"
+      "                                   since, until; limit (1-1000, default 50) and cursor\n"
+      "                                   (the page's next_cursor)\n"
+      "  POST   /api/v1/runs              store a result JSON (trackiq run --json); duplicates: 409\n"
+      "  GET    /api/v1/runs/ID           the canonical result (?samples=1: every latency sample)\n"
       "  DELETE /api/v1/runs/ID\n"
-      "  GET    /api/v1/runs/ID/samples      per-request latencies: JSON, or CSV (Accept: "
-      "text/csv, ?format=csv)\n"
-      "  GET    /api/v1/compare?base=A&current=B   as trackiq compare --json (same verdicts and "
-      "reasons)\n"
-      "  GET    /api/v1/baselines, POST /api/v1/baselines {\"name\": N, \"run\": ID}, DELETE "
-      "/api/v1/baselines/NAME\n"
-      "  GET    /metrics                     trackiq_store_runs, trackiq_run_* (latest of each "
-      "series), request metrics\n\n"
-      "Security: binds 127.0.0.1 unless --listen says otherwise; reads are open to whoever can "
-      "reach it.\n"
-      "Every write (POST, DELETE) needs Authorization: Bearer TOKEN, the token of --token-file or\n"
-      "TRACKIQ_TOKEN (compared in constant time); with neither, writes are disabled (403), as "
-      "with\n"
-      "--read-only. Bodies over --max-body get 413; a request's headers must arrive within\n"
-      "--header-timeout, its body within 60 s, and an idle keep-alive connection closes after\n"
-      "--idle-timeout. Errors are JSON {\"error\": \"what\", \"status\": N}: 400 bad input, 401 "
-      "wrong or\n"
-      "missing token, 404 unknown run or route, 405 wrong method.\n\n"
+      "  GET    /api/v1/runs/ID/samples   per-request latencies: JSON, or CSV (Accept: text/csv,\n"
+      "                                   or ?format=csv)\n"
+      "  GET    /api/v1/compare?base=A&current=B   as trackiq compare A B --json\n"
+      "  GET    /api/v1/baselines         and POST {\"name\": N, \"run\": ID}\n"
+      "  DELETE /api/v1/baselines/NAME\n"
+      "  GET    /metrics                  trackiq_store_runs, trackiq_run_* (the newest run of each\n"
+      "                                   series), trackiq_http_requests_total, ..._duration_seconds\n\n"
+      "Security: binds 127.0.0.1 unless --listen says otherwise; reads are open to whoever can\n"
+      "reach it. Every write (POST, DELETE) needs Authorization: Bearer TOKEN, the token of\n"
+      "--token-file or TRACKIQ_TOKEN (compared in constant time); with neither, writes are\n"
+      "disabled (403), as with --read-only. Bodies over --max-body get 413. A connection's first\n"
+      "request line and headers must arrive within --header-timeout, a body within 60 s, and the\n"
+      "next request on a kept-alive connection within --idle-timeout, else it is closed. Errors\n"
+      "are JSON {\"error\": \"what\", \"status\": N}: 400 bad input, 401 wrong or missing token,\n"
+      "404 unknown run or route, 405 wrong method, 409 already stored.\n\n"
       "Examples:\n"
-      "  trackiq serve                                          # http://127.0.0.1:8080, read-only "
-      "use\n"
-      "  TRACKIQ_TOKEN=$(cat ~/.trackiq-token) trackiq serve --listen 0.0.0.0:8080 --store "
-      "postgresql://...\n"
+      "  trackiq serve                                  # http://127.0.0.1:8080, writes disabled\n"
+      "  TRACKIQ_TOKEN=$(cat ~/.trackiq-token) trackiq serve --listen 0.0.0.0:8080\n"
       "  curl 'http://127.0.0.1:8080/api/v1/runs?product=detector&limit=10'\n"
-      "  curl -H \"Authorization: Bearer $TOKEN\" --data-binary @result.json "
-      "http://127.0.0.1:8080/api/v1/runs");
+      "  curl -H \"Authorization: Bearer $TOKEN\" --data-binary @result.json \\\n"
+      "       http://127.0.0.1:8080/api/v1/runs");
+  // clang-format on
   sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_option("--listen", f->listen,
                  "HOST:PORT to listen on (port 0: any free port, printed on stderr)")
@@ -143,9 +136,11 @@ Action setup_serve(CLI::App& sub) {
   sub.add_option("--threads", f->threads, "Threads serving requests")
       ->capture_default_str()
       ->check(CLI::Range(1u, 256u));
-  sub.add_option("--header-timeout", f->header_timeout, "Deadline for a request's line and headers")
+  sub.add_option("--header-timeout", f->header_timeout,
+                 "Deadline for a connection's first request line and headers")
       ->capture_default_str();
-  sub.add_option("--idle-timeout", f->idle_timeout, "Close a keep-alive connection idle this long")
+  sub.add_option("--idle-timeout", f->idle_timeout,
+                 "Close a kept-alive connection when no next request arrives within this")
       ->capture_default_str();
   return [f] { return serve(*f); };
 }

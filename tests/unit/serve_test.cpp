@@ -449,28 +449,63 @@ TEST(Serve, MetricsExposeStoreGaugesAndRequestsAndPassPromtool) {
 
 // A client that sends half a request line and stops is cut off at the header deadline, and while
 // it waits the (single) worker thread serves others.
-TEST(Serve, ASlowClientIsCutOffAtTheHeaderDeadline) {
-  Served s({}, {.threads = 1, .header_timeout = std::chrono::milliseconds(500)});
-  const auto colon = s.address().rfind(':');
+// A raw loopback connection to the server (no HTTP client in between).
+int connect_raw(const std::string& address) {
+  const auto colon = address.rfind(':');
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(s.address().substr(colon + 1))));
+  addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1))));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
+  timeval tv{.tv_sec = 30, .tv_usec = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// Everything the server sends until it closes the connection (or 30 s pass).
+std::string read_until_closed(int fd) {
+  std::string got;
+  char buf[4096];
+  while (true) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+TEST(Serve, ASlowClientIsCutOffAtTheHeaderDeadline) {
+  Served s({}, {.threads = 1, .header_timeout = std::chrono::milliseconds(500)});
+  const int fd = connect_raw(s.address());
+  ASSERT_GE(fd, 0);
   const auto start = std::chrono::steady_clock::now();
   const std::string partial = "GET /api/v1/runs HTTP/1.1\r\nHost: x\r\n";
   ASSERT_EQ(::send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
-  EXPECT_EQ(s.get("/api/v1/runs").status, 200);  // served meanwhile
-  timeval tv{.tv_sec = 30, .tv_usec = 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  char buf[256];
-  const ssize_t got = ::recv(fd, buf, sizeof buf, 0);  // 0: the server closed the connection
+  EXPECT_EQ(s.get("/api/v1/runs").status, 200);  // the (single) worker serves others meanwhile
+  const std::string got = read_until_closed(fd);
   const double waited =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ::close(fd);
-  EXPECT_EQ(got, 0) << "the server should close the connection without an answer";
+  EXPECT_EQ(got, "") << "the server should close the connection without an answer";
   EXPECT_GE(waited, 0.4);
+  EXPECT_LT(waited, 20.0);
+}
+
+TEST(Serve, AnIdleKeptAliveConnectionIsClosedAtTheIdleDeadline) {
+  Served s({}, {.idle_timeout = std::chrono::milliseconds(700)});
+  const int fd = connect_raw(s.address());
+  ASSERT_GE(fd, 0);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string request = "GET /api/v1/baselines HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  const std::string got = read_until_closed(fd);  // the answer, then the close
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::close(fd);
+  EXPECT_EQ(got.substr(0, 15), "HTTP/1.1 200 OK") << got;
+  EXPECT_NE(got.find("\"baselines\""), std::string::npos) << got;
+  EXPECT_GE(waited, 0.6);
   EXPECT_LT(waited, 20.0);
 }
 

@@ -22,10 +22,12 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
   unsigned threads = 2;
   std::size_t max_body_bytes = 16u << 20;
-  std::chrono::milliseconds header_timeout{10'000};  // request line + headers of a request
-  std::chrono::milliseconds body_timeout{60'000};    // the body, once the headers are in
-  std::chrono::milliseconds idle_timeout{
-      30'000};  // a keep-alive connection between requests; also a response's write
+  // A connection's first request line and headers.
+  std::chrono::milliseconds header_timeout{10'000};
+  // A request's body, once its headers are in.
+  std::chrono::milliseconds body_timeout{60'000};
+  // A kept-alive connection: the next request's line and headers; also each response's write.
+  std::chrono::milliseconds idle_timeout{30'000};
 };
 
 class HttpServer {
