@@ -509,11 +509,13 @@ TEST(Serve, AnIdleKeptAliveConnectionIsClosedAtTheIdleDeadline) {
   EXPECT_LT(waited, 20.0);
 }
 
-// Clients on several threads reading and uploading at once (TSan sees the store lock and the
-// request metrics): every upload stored once, every read answered.
+// Clients on several threads reading, comparing and uploading at once (TSan sees the store
+// lock, the request metrics and concurrent statistics: std::lgamma's race on signgam was found
+// so): every upload stored once, every request answered.
 TEST(Serve, ConcurrentReadsAndWritesAllSucceed) {
   Served s({.token = "s3cret"}, {.threads = 4});
-  s.store().save(make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1, 100));
+  const Result first = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1, 100);
+  s.store().save(first);
   constexpr int kClients = 6, kEach = 8;
   std::atomic<int> failures{0};
   std::vector<std::thread> clients;
@@ -527,6 +529,11 @@ TEST(Serve, ConcurrentReadsAndWritesAllSucceed) {
           ++failures;
         if (http_call(s.address(), "GET", "/api/v1/runs?limit=5").status != 200) ++failures;
         if (http_call(s.address(), "GET", "/metrics").status != 200) ++failures;
+        // The statistics run outside the store lock, on several threads at once.
+        if (http_call(s.address(), "GET",
+                      "/api/v1/compare?history=0&base=" + first.run_id + "&current=" + r.run_id)
+                .status != 200)
+          ++failures;
       }
     });
   for (auto& t : clients) t.join();
