@@ -228,6 +228,14 @@ TEST(CliLight, ServeAnswersOverHttpAndComparesAsTheCli) {
   const auto help = trackiq({"serve", "--help"}, dir);
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("Authorization: Bearer TOKEN"), std::string::npos) << help.out;
+  // Bad setup fails at once, exit 2, before anything listens.
+  std::ofstream(dir.file("empty_token")) << "\n";
+  const auto empty = trackiq({"serve", "--token-file", dir.file("empty_token"), "--listen", "127.0.0.1:0"}, dir);
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.err.find("the token file is empty"), std::string::npos) << empty.err;
+  const auto addr_bad = trackiq({"serve", "--listen", "8080", "--store", dir.file("x.db")}, dir);
+  EXPECT_EQ(addr_bad.exit_code, 2);
+  EXPECT_NE(addr_bad.err.find("expected HOST:PORT"), std::string::npos) << addr_bad.err;
   const auto a = trackiq({"run", "synthetic:mean=2ms,cv=0.05", "--duration", "0.5", "--warmup", "5", "--json",
                           dir.file("a.json"), "--product", "det"},
                          dir);
