@@ -45,44 +45,6 @@ std::vector<Result> load_group(store::Store& st, const std::string& what) {
   return runs;
 }
 
-// The stored history of the baseline's series: the newest `limit` runs of the same code (product
-// and version labels) in the same configuration (workload and scenario settings) on the same
-// hardware, the current run left out (the
-// baseline itself included, added when it came from a file and is not stored). Runs of another
-// version are not noise: they may hold the change under test.
-std::vector<Result> series_history(store::Store& st, const Result& base, const Result& cur, std::size_t limit) {
-  store::RunFilter filter;
-  filter.product = base.labels.product;
-  filter.hardware = base.environment.hardware_fingerprint;
-  filter.limit = 0;
-  std::vector<Result> runs;
-  bool has_base = false;
-  const std::string workload = base.workload.backend + ":" + base.workload.model;
-  // The same configuration: what ran and how it was driven, not only the model's name.
-  auto same_config = [&base](const Result& r) {
-    const auto &a = base.workload, &b = r.workload;
-    const auto &x = base.scenario, &y = r.scenario;
-    return a.backend == b.backend && a.model == b.model && a.model_hash == b.model_hash && a.batch_size == b.batch_size &&
-           a.precision == b.precision && a.device == b.device && a.threads == b.threads && a.options == b.options &&
-           x.name == y.name && x.workers == y.workers && x.qps == y.qps && x.samples_per_query == y.samples_per_query;
-  };
-  for (const auto& r : st.list(filter)) {  // newest first
-    if (runs.size() >= limit) break;
-    if (r.workload != workload || r.scenario != base.scenario.name || r.version != base.labels.version ||
-        r.run_id == cur.run_id)
-      continue;
-    Result run = st.load(r.run_id);
-    if (!same_config(run)) continue;
-    has_base |= r.run_id == base.run_id;
-    runs.push_back(std::move(run));
-  }
-  if (!has_base) {
-    if (runs.size() >= limit && !runs.empty()) runs.pop_back();
-    runs.insert(runs.begin(), base);
-  }
-  return runs;
-}
-
 std::vector<Result> read_results(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -234,12 +196,9 @@ int compare(const CompareFlags& f) {
     if (!st && (!f.store.empty() || std::filesystem::exists(store::default_store_location())))
       st = store::open_store(f.store);
     if (st) {
-      noise.baseline = series_history(*st, base, cur, f.history);
+      noise.baseline = store::series_history(*st, base, cur, f.history);
       noise.current = {cur};
-      noise.source = fmt::format("the stored history of the baseline's series ({} run{} of {} {}:{} {} on {})",
-                                 noise.baseline.size(), noise.baseline.size() == 1 ? "" : "s", base.labels.product.empty() ? "(no product)" : base.labels.product,
-                                 base.workload.backend, base.workload.model, base.scenario.name,
-                                 base.environment.hardware_fingerprint);
+      noise.source = store::series_history_source(base, noise.baseline.size());
     }
   }
 

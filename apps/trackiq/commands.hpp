@@ -40,5 +40,6 @@ Action setup_load(CLI::App& sub);
 Action setup_kv_cache(CLI::App& sub);
 Action setup_history(CLI::App& sub);
 Action setup_detect(CLI::App& sub);
+Action setup_serve(CLI::App& sub);
 
 }  // namespace trackiq::cli

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "log_gamma.hpp"
 #include "trackiq/core/error.hpp"
 
 namespace trackiq::analysis {
@@ -372,7 +373,7 @@ Comparison compare_impl(const Result& base, const Result& cur, const CompareOpti
     // The smallest two-sided p-value a rank test can give is 2 / C(n_x + n_y, n_x): with 2 or 3
     // values per side it stays above any usual alpha, so no difference can be significant.
     const double nx = static_cast<double>(c.n_baseline), ny = static_cast<double>(c.n_current);
-    const double log_choose = std::lgamma(nx + ny + 1) - std::lgamma(nx + 1) - std::lgamma(ny + 1);
+    const double log_choose = log_gamma(nx + ny + 1) - log_gamma(nx + 1) - log_gamma(ny + 1);
     const double min_p = std::min(1.0, 2.0 * std::exp(-log_choose));
     if (min_p > o.alpha)
       c.notes.push_back(fmt::format("only {} vs {} latency values: no test can reach significance at {:g} with so few "

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "log_gamma.hpp"
 #include "trackiq/core/error.hpp"
 
 namespace trackiq::analysis {
@@ -393,7 +394,7 @@ double regularized_incomplete_beta(double a, double b, double x) {
   if (x <= 0.0) return 0.0;
   if (x >= 1.0) return 1.0;
   const double log_front =
-      std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+      log_gamma(a + b) - log_gamma(a) - log_gamma(b) + a * std::log(x) + b * std::log1p(-x);
   if (x < (a + 1.0) / (a + b + 2.0)) return std::exp(log_front) * beta_continued_fraction(a, b, x) / a;
   return 1.0 - std::exp(log_front) * beta_continued_fraction(b, a, 1.0 - x) / b;
 }
@@ -448,7 +449,7 @@ WelchResult welch_impl(std::span<const T> x, std::span<const T> y, double confid
 }
 
 // log C(n, k)
-double log_choose(double n, double k) { return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1); }
+double log_choose(double n, double k) { return log_gamma(n + 1) - log_gamma(k + 1) - log_gamma(n - k + 1); }
 
 }  // namespace
 

@@ -217,6 +217,14 @@ class SqlStore final : public Store {
       return fmt::format("CAST(?{} AS TEXT)", params.size());
     };
     if (f.product) sql += " AND r.product = " + param(*f.product);
+    if (f.version) sql += " AND r.version = " + param(*f.version);
+    if (f.scenario) sql += " AND r.scenario = " + param(*f.scenario);
+    if (f.after) {
+      const std::string at = param(f.after->first);
+      const std::string id = param(f.after->second);
+      sql += " AND (r.started_at < " + at + " OR (r.started_at = " + at + " AND r.id < (SELECT id FROM runs WHERE run_id = " +
+             id + ")))";
+    }
     if (f.hardware) {
       const std::string p = param(*f.hardware);
       sql += " AND substr(r.hardware_fingerprint, 1, length(" + p + ")) = " + p;

@@ -22,6 +22,9 @@
 #include <string>
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/ref_server_process.hpp"
 #include "support/test_paths.hpp"
@@ -324,6 +327,149 @@ TEST(CliLight, APrometheusServerScrapesMonitorListen) {
   EXPECT_NE(cores.find("trackiq_cpu_core_utilization_ratio [('cpu', '0'), ('instance'"), std::string::npos) << cores;
   const std::string samples = query("trackiq_exporter_samples_total > 0");
   EXPECT_NE(samples.find("trackiq_exporter_samples_total"), std::string::npos) << samples;
+}
+
+// `trackiq serve` as a process: runs stored by the CLI, read, compared, deleted and uploaded over
+// HTTP; the API's comparison is the CLI's, document for document; /metrics passes promtool.
+TEST(CliLight, ServeAnswersOverHttpAndComparesAsTheCli) {
+  TempDir dir;
+  const auto help = trackiq({"serve", "--help"}, dir);
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("Authorization: Bearer TOKEN"), std::string::npos) << help.out;
+  // Bad setup fails at once, exit 2, before anything listens.
+  std::ofstream(dir.file("empty_token")) << "\n";
+  const auto empty = trackiq({"serve", "--token-file", dir.file("empty_token"), "--listen", "127.0.0.1:0"}, dir);
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.err.find("the token file is empty"), std::string::npos) << empty.err;
+  const auto addr_bad = trackiq({"serve", "--listen", "8080", "--store", dir.file("x.db")}, dir);
+  EXPECT_EQ(addr_bad.exit_code, 2);
+  EXPECT_NE(addr_bad.err.find("expected HOST:PORT"), std::string::npos) << addr_bad.err;
+  const auto a = trackiq({"run", "synthetic:mean=2ms,cv=0.05", "--duration", "0.5", "--warmup", "5", "--json",
+                          dir.file("a.json"), "--product", "det"},
+                         dir);
+  ASSERT_EQ(a.exit_code, 0) << a.out << a.err;
+  const auto slow = trackiq({"run", "synthetic:mean=4ms,cv=0.05", "--duration", "0.5", "--warmup", "5", "--json",
+                             dir.file("slow.json"), "--product", "det"},
+                            dir);
+  ASSERT_EQ(slow.exit_code, 0) << slow.out << slow.err;
+  const std::string a_id = stored_id(a), slow_id = stored_id(slow);
+  std::ofstream(dir.file("token")) << "t0ken-for-the-test\n";
+
+  Background serve({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0", "--token-file",
+                    dir.file("token"), "--threads", "2"},
+                   dir.file("serve.log"));
+  ASSERT_TRUE(serve.ok());
+  std::string addr;
+  ASSERT_TRUE(eventually(10, [&] {
+    std::smatch m;
+    const std::string log = read_file(dir.file("serve.log"));
+    if (std::regex_search(log, m, std::regex(R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)"))) addr = m[1];
+    return !addr.empty();
+  })) << read_file(dir.file("serve.log"));
+
+  const auto list = http_call(addr, "GET", "/api/v1/runs?product=det");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_EQ(nlohmann::json::parse(list.body).at("runs").size(), 2u);
+
+  // The same comparison as `trackiq compare --json`, from the same analysis on the same runs.
+  const auto api = http_call(addr, "GET", "/api/v1/compare?base=" + a_id.substr(0, 8) + "&current=" + slow_id);
+  ASSERT_EQ(api.status, 200) << api.body;
+  const auto cli = trackiq({"compare", a_id.substr(0, 8), slow_id, "--json"}, dir);
+  ASSERT_EQ(cli.exit_code, 1) << cli.out << cli.err;  // BLOCK
+  const auto api_doc = nlohmann::json::parse(api.body), cli_doc = nlohmann::json::parse(cli.out);
+  EXPECT_EQ(api_doc.at("verdict"), "BLOCK");
+  EXPECT_EQ(api_doc.at("verdict"), cli_doc.at("verdict"));
+  ASSERT_EQ(api_doc.at("metrics").size(), cli_doc.at("metrics").size());
+  for (std::size_t i = 0; i < api_doc.at("metrics").size(); ++i) {
+    EXPECT_EQ(api_doc["metrics"][i].at("metric"), cli_doc["metrics"][i].at("metric"));
+    EXPECT_EQ(api_doc["metrics"][i].at("verdict"), cli_doc["metrics"][i].at("verdict"));
+    EXPECT_EQ(api_doc["metrics"][i].at("reason"), cli_doc["metrics"][i].at("reason"));
+  }
+  EXPECT_EQ(api_doc, cli_doc);
+
+  // Writes: refused without the token; with it, a run deleted and uploaded back (once).
+  const std::map<std::string, std::string> auth{{"Authorization", "Bearer t0ken-for-the-test"}};
+  EXPECT_EQ(http_call(addr, "DELETE", "/api/v1/runs/" + slow_id).status, 401);
+  EXPECT_EQ(http_call(addr, "DELETE", "/api/v1/runs/" + slow_id, "", auth).status, 200);
+  EXPECT_EQ(http_call(addr, "GET", "/api/v1/runs/" + slow_id).status, 404);
+  const std::string body = read_file(dir.file("slow.json"));
+  const auto up = http_call(addr, "POST", "/api/v1/runs", body, auth);
+  EXPECT_EQ(up.status, 201) << up.body;
+  EXPECT_EQ(http_call(addr, "POST", "/api/v1/runs", body, auth).status, 409);
+  const auto shown = trackiq({"runs", "show", slow_id}, dir);  // the CLI sees the upload
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+
+  const auto metrics = http_call(addr, "GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("trackiq_store_runs{product=\"det\"} 2"), std::string::npos) << metrics.body;
+  std::ofstream(dir.file("metrics.txt")) << metrics.body;
+  const auto check = run_process({"sh", "-c", "promtool check metrics < " + dir.file("metrics.txt")});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+// `serve`'s /metrics scraped by a real Prometheus server (1 s interval): the store gauges arrive
+// with the stored run's values and the series' labels.
+TEST(CliLight, APrometheusServerScrapesServe) {
+  TempDir dir;
+  const auto run = trackiq({"run", "synthetic:mean=1ms,cv=0.05", "--duration", "0.3", "--warmup", "3", "--json",
+                            dir.file("a.json"), "--product", "det"},
+                           dir);
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const auto result = nlohmann::json::parse(read_file(dir.file("a.json")));
+  const auto& p50_entry = result.at("metrics").at("latency_p50_ms");
+  const double p50_ms = p50_entry.is_object() ? p50_entry.at("value").get<double>() : p50_entry.get<double>();
+  ASSERT_GT(p50_ms, 0) << result.dump();
+  Background serve({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0"},
+                   dir.file("serve.log"));
+  ASSERT_TRUE(serve.ok());
+  std::string target;
+  ASSERT_TRUE(eventually(10, [&] {
+    std::smatch m;
+    const std::string log = read_file(dir.file("serve.log"));
+    if (std::regex_search(log, m, std::regex(R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)"))) target = m[1];
+    return !target.empty();
+  })) << read_file(dir.file("serve.log"));
+  const int port = free_port();
+  std::ofstream(dir.file("prometheus.yml")) << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                                               "scrape_configs:\n"
+                                               "  - job_name: store\n"
+                                               "    static_configs: [{targets: ['"
+                                            << target << "']}]\n";
+  Background prometheus({"prometheus", "--config.file=" + dir.file("prometheus.yml"),
+                         "--storage.tsdb.path=" + dir.file("tsdb"), "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+                        dir.file("prometheus.log"));
+  ASSERT_TRUE(prometheus.ok());
+  const auto query = [&](const std::string& promql) {
+    return run_process({"/usr/bin/python3", "-c",
+                        "import json, sys, urllib.parse, urllib.request\n"
+                        "u = sys.argv[1] + '/api/v1/query?query=' + urllib.parse.quote(sys.argv[2])\n"
+                        "for r in json.load(urllib.request.urlopen(u))['data']['result']:\n"
+                        "    m = r['metric']\n"
+                        "    print(m.pop('__name__', ''), sorted(m.items()), r['value'][1])\n",
+                        "http://127.0.0.1:" + std::to_string(port), promql})
+        .out;
+  };
+  std::string runs;
+  ASSERT_TRUE(eventually(30, [&] {
+    runs = query("trackiq_store_runs");
+    return !runs.empty();
+  })) << read_file(dir.file("prometheus.log")) << read_file(dir.file("serve.log"));
+  EXPECT_NE(runs.find("('job', 'store'), ('product', 'det')] 1"), std::string::npos) << runs;
+  const std::string p50 = query("trackiq_run_latency_p50_seconds");
+  EXPECT_NE(p50.find("[('hardware', '" + result.at("environment").at("hardware_fingerprint").get<std::string>() + "')"),
+            std::string::npos)
+      << p50;
+  EXPECT_NE(p50.find("('scenario', 'single-stream'), ('workload', 'synthetic:synthetic')]"), std::string::npos) << p50;
+  // The value Prometheus holds is the run's p50 in seconds (exact to the float's print).
+  std::smatch v;
+  ASSERT_TRUE(std::regex_search(p50, v, std::regex(R"(\] ([0-9.e+-]+))"))) << p50;
+  EXPECT_NEAR(std::stod(v[1]), p50_ms * 1e-3, 1e-12) << p50;
+  // A scrape is counted once answered: the next scrape carries it.
+  std::string scrapes;
+  EXPECT_TRUE(eventually(15, [&] {
+    scrapes = query("trackiq_http_requests_total{route=\"/metrics\"} > 0");
+    return scrapes.find("('code', '200')") != std::string::npos;
+  })) << scrapes;
 }
 
 TEST(CliLight, KvCacheFromAConfigFileAndItsErrors) {

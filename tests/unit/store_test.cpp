@@ -126,6 +126,33 @@ TEST_P(Store, ListsNewestFirstWithFilters) {
   EXPECT_TRUE(st->list({.product = "x' OR '1'='1"}).empty());
 }
 
+TEST_P(Store, FiltersByVersionAndScenarioAndPagesAfterARun) {
+  auto st = open_store(t.path());
+  Result a = make_result("detector", "2026-11-01T10:00:00.000Z");
+  Result b = make_result("detector", "2026-11-02T10:00:00.000Z");
+  b.labels.version = "2.0";
+  b.scenario.name = "server";
+  Result c = make_result("detector", "2026-11-02T10:00:00.000Z");  // the same time as b: the key breaks the tie
+  Result d = make_result("detector", "2026-11-03T10:00:00.000Z");
+  for (const auto* r : {&a, &b, &c, &d}) st->save(*r);
+  EXPECT_EQ(st->list({.version = "2.0"}).size(), 1u);
+  EXPECT_EQ(st->list({.scenario = "server"}).at(0).run_id, b.run_id);
+  EXPECT_EQ(st->list({.version = "1.0", .scenario = "single-stream"}).size(), 3u);
+  // Pages of one walk the newest-first order, each run once.
+  std::vector<std::string> walked;
+  RunFilter page{.limit = 1};
+  while (true) {
+    const auto got = st->list(page);
+    if (got.empty()) break;
+    walked.push_back(got[0].run_id);
+    page.after = {{got[0].started_at, got[0].run_id}};
+  }
+  std::vector<std::string> all;
+  for (const auto& r : st->list({.limit = 0})) all.push_back(r.run_id);
+  EXPECT_EQ(walked, all);
+  EXPECT_EQ(walked.size(), 4u);
+}
+
 TEST_P(Store, ResolvesIdPrefixesAndRefusesAmbiguityAndJunk) {
   auto st = open_store(t.path());
   const Result r = make_result("detector", "2026-11-01T10:00:00.000Z");

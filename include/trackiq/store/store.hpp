@@ -37,6 +37,12 @@ struct RunFilter {
   std::optional<std::string> since;  // ISO-8601 UTC, inclusive
   std::optional<std::string> until;  // ISO-8601 UTC, exclusive
   std::size_t limit = 50;            // newest first; 0 = all
+  std::optional<std::string> version;
+  std::optional<std::string> scenario;  // "single-stream", "server", "load", ...
+  // Keyset pagination: only runs listed after this one in the newest-first order, given by its
+  // (started_at, run_id) as a RunSummary holds them. A run deleted since loses its place: then
+  // only runs strictly older than its started_at follow.
+  std::optional<std::pair<std::string, std::string>> after;
 };
 
 struct BaselineInfo {
@@ -127,6 +133,14 @@ class Store {
   // Where the store lives, for messages.
   virtual std::string location() const = 0;
 };
+
+// The stored history of the baseline's series for `compare`'s run-to-run noise band: the newest
+// `limit` runs of the same code (product and version labels) in the same configuration (workload
+// and scenario settings) on the same hardware, `current` left out, `base` included (added first
+// when it is not stored). Runs of another version are not noise: they may hold the change under
+// test. `series_history_source` says in words where such a history came from.
+std::vector<Result> series_history(Store& st, const Result& base, const Result& current, std::size_t limit);
+std::string series_history_source(const Result& base, std::size_t runs);
 
 // `location`: "" → TRACKIQ_STORE, else $XDG_DATA_HOME/trackiq/trackiq.db (~/.local/share/...);
 // a path → SQLite; postgresql://... or postgres://... → PostgreSQL (a libpq URL; the password is

@@ -1,0 +1,148 @@
+// trackiq serve: the REST API over the results store, with /metrics (SRV-1, SRV-2).
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli_util.hpp"
+#include "commands.hpp"
+#include "trackiq/core/clock.hpp"
+#include "trackiq/core/error.hpp"
+#include "trackiq/server/api.hpp"
+#include "trackiq/server/http_server.hpp"
+#include "trackiq/store/store.hpp"
+
+namespace trackiq::cli {
+namespace {
+
+struct ServeFlags {
+  std::string store, listen = "127.0.0.1:8080", token_file, header_timeout = "10s",
+                     idle_timeout = "30s";
+  bool read_only = false;
+  std::size_t max_body = 16u << 20;
+  unsigned threads = 4;
+};
+
+std::chrono::milliseconds duration_flag(const std::string& text, const char* flag) {
+  const auto ns = parse_duration_ns(text);
+  if (!ns || *ns <= 0)
+    throw InputError(fmt::format("{} '{}': expected a duration, e.g. 10s or 500ms", flag, text));
+  return std::chrono::milliseconds(std::max<std::int64_t>(1, *ns / 1'000'000));
+}
+
+// The token of --token-file (trailing whitespace dropped), else TRACKIQ_TOKEN, else "".
+std::string read_token(const ServeFlags& f) {
+  std::string token;
+  if (!f.token_file.empty()) {
+    token = read_text_file(f.token_file);
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
+      token.pop_back();
+    if (token.empty()) throw InputError(f.token_file, 0, "the token file is empty");
+  } else if (const char* env = std::getenv("TRACKIQ_TOKEN")) {
+    token = env;
+  }
+  if (token.find_first_of(" \t\r\n") != std::string::npos)
+    throw InputError(
+        "the token must not contain whitespace (it is sent as Authorization: Bearer TOKEN)");
+  return token;
+}
+
+int serve(const ServeFlags& f) {
+  server::ApiOptions ao;
+  ao.token = read_token(f);
+  ao.read_only = f.read_only;
+  ao.max_body_bytes = f.max_body;
+  server::ServerOptions so;
+  so.listen = f.listen;
+  so.threads = f.threads;
+  so.max_body_bytes = f.max_body;
+  so.header_timeout = duration_flag(f.header_timeout, "--header-timeout");
+  so.idle_timeout = duration_flag(f.idle_timeout, "--idle-timeout");
+  auto st = store::open_store(f.store);
+  server::Api api(*st, ao);
+  // SIGINT and SIGTERM are taken by sigwait below, not by a handler: blocked before the server's
+  // threads start, so they inherit the mask and never receive them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  server::HttpServer http(api, so);
+  const std::string writes = f.read_only ? "disabled (--read-only)"
+                             : ao.token.empty()
+                                 ? "disabled (no token: --token-file or TRACKIQ_TOKEN)"
+                                 : "need Authorization: Bearer TOKEN";
+  // Tests and scripts read this line to find a port picked with :0.
+  fmt::print(stderr,
+             "serve: listening on http://{}/api/v1 (metrics at /metrics), store {}, writes {}\n",
+             http.address(), st->location(), writes);
+  std::fflush(stderr);
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  http.stop();
+  fmt::print(stderr, "serve: stopped ({})\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  return kExitOk;
+}
+
+}  // namespace
+
+Action setup_serve(CLI::App& sub) {
+  auto f = std::make_shared<ServeFlags>();
+  // clang-format off
+  sub.footer(
+      "Serve the results store over HTTP: a JSON REST API under /api/v1 and a Prometheus\n"
+      "exposition at /metrics, until Ctrl-C or SIGTERM.\n\n"
+      "Routes (the OpenAPI 3 document is at /api/v1/openapi.json):\n"
+      "  GET    /api/v1/runs              filters product, version, hardware, label=K=V, scenario,\n"
+      "                                   since, until; limit (1-1000, default 50) and cursor\n"
+      "                                   (the page's next_cursor)\n"
+      "  POST   /api/v1/runs              store a result JSON (trackiq run --json); duplicates: 409\n"
+      "  GET    /api/v1/runs/ID           the canonical result (?samples=1: every latency sample)\n"
+      "  DELETE /api/v1/runs/ID\n"
+      "  GET    /api/v1/runs/ID/samples   per-request latencies: JSON, or CSV (Accept: text/csv,\n"
+      "                                   or ?format=csv)\n"
+      "  GET    /api/v1/compare?base=A&current=B   as trackiq compare A B --json\n"
+      "  GET    /api/v1/baselines         and POST {\"name\": N, \"run\": ID}\n"
+      "  DELETE /api/v1/baselines/NAME\n"
+      "  GET    /metrics                  trackiq_store_runs, trackiq_run_* (the newest run of each\n"
+      "                                   series), trackiq_http_requests_total, ..._duration_seconds\n\n"
+      "Security: binds 127.0.0.1 unless --listen says otherwise; reads are open to whoever can\n"
+      "reach it. Every write (POST, DELETE) needs Authorization: Bearer TOKEN, the token of\n"
+      "--token-file or TRACKIQ_TOKEN (compared in constant time); with neither, writes are\n"
+      "disabled (403), as with --read-only. Bodies over --max-body get 413. A connection's first\n"
+      "request line and headers must arrive within --header-timeout, a body within 60 s, and the\n"
+      "next request on a kept-alive connection within --idle-timeout, else it is closed. Errors\n"
+      "are JSON {\"error\": \"what\", \"status\": N}: 400 bad input, 401 wrong or missing token,\n"
+      "404 unknown run or route, 405 wrong method, 409 already stored.\n\n"
+      "Examples:\n"
+      "  trackiq serve                                  # http://127.0.0.1:8080, writes disabled\n"
+      "  TRACKIQ_TOKEN=$(cat ~/.trackiq-token) trackiq serve --listen 0.0.0.0:8080\n"
+      "  curl 'http://127.0.0.1:8080/api/v1/runs?product=detector&limit=10'\n"
+      "  curl -H \"Authorization: Bearer $TOKEN\" --data-binary @result.json \\\n"
+      "       http://127.0.0.1:8080/api/v1/runs");
+  // clang-format on
+  sub.add_option("--store", f->store, cli::kStoreHelp);
+  sub.add_option("--listen", f->listen,
+                 "HOST:PORT to listen on (port 0: any free port, printed on stderr)")
+      ->capture_default_str();
+  sub.add_option("--token-file", f->token_file,
+                 "File holding the bearer token that writes need (else $TRACKIQ_TOKEN)");
+  sub.add_flag("--read-only", f->read_only, "Refuse every write (403), whatever the token");
+  sub.add_option("--max-body", f->max_body, "Largest request body in bytes (larger: 413)")
+      ->capture_default_str();
+  sub.add_option("--threads", f->threads, "Threads serving requests")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 256u));
+  sub.add_option("--header-timeout", f->header_timeout,
+                 "Deadline for a connection's first request line and headers")
+      ->capture_default_str();
+  sub.add_option("--idle-timeout", f->idle_timeout,
+                 "Close a kept-alive connection when no next request arrives within this")
+      ->capture_default_str();
+  return [f] { return serve(*f); };
+}
+
+}  // namespace trackiq::cli

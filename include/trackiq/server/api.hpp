@@ -1,0 +1,83 @@
+#pragma once
+// The REST API of `trackiq serve` (SRV-1) over the results store, and its /metrics exposition
+// (SRV-2: store gauges and the server's own request counts and latencies), as a function from a
+// request to a response: no sockets here (http_server.hpp carries it over HTTP), so tests and the
+// fuzzer call it directly. docs: README "serve", the OpenAPI document (openapi_document()).
+//
+//   auto st = trackiq::store::open_store("runs.db");
+//   Api api(*st, {.token = "s3cret"});
+//   HttpResponse r = api.handle({.method = "GET", .target = "/api/v1/runs?limit=10"});
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "trackiq/store/store.hpp"
+
+namespace trackiq::server {
+
+struct HttpRequest {
+  std::string method;         // "GET", "POST", ...
+  std::string target;         // origin-form: "/api/v1/runs?limit=10" (percent-encoded)
+  std::string authorization;  // the Authorization header ("" when absent)
+  std::string accept;         // the Accept header ("" when absent)
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>>
+      headers;  // extra: Allow, WWW-Authenticate, Location
+};
+
+struct ApiOptions {
+  // The bearer token every write (POST, DELETE) must carry; "" disables writes (403).
+  std::string token;
+  bool read_only = false;                  // every write 403, whatever the token
+  std::size_t max_body_bytes = 16u << 20;  // larger bodies: 413
+  std::uint64_t compare_seed = 42;         // /compare's bootstrap seed (the CLI's default)
+  std::size_t compare_history = 10;        // /compare's noise history (the CLI's --history default)
+};
+
+// Thread-safe: any number of threads may call handle() and metrics_text() at once. The store
+// connection is not (one SQLite/PostgreSQL connection, transactions on it), so every store access
+// holds one mutex; the request metrics are prometheus-cpp counters/histograms (thread-safe).
+class Api {
+ public:
+  // `store` must outlive the Api.
+  Api(store::Store& store, ApiOptions options);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  // Answers one request; never throws (a failure inside becomes a 500 with a message). Errors
+  // are JSON: {"error": "what", "status": N}.
+  HttpResponse handle(const HttpRequest& request);
+
+  // Counts a request answered without handle() (the HTTP layer's 400 for an unparsable request,
+  // 413 for a body over the limit), so /metrics sees every answer.
+  void count(std::string_view method, std::string_view route, int status, double seconds);
+
+  // The Prometheus text exposition (format 0.0.4) of /metrics: trackiq_http_requests_total,
+  // trackiq_http_request_duration_seconds, trackiq_store_runs{product}, and the latest value of
+  // the key metrics of each stored series, e.g. trackiq_run_latency_p99_seconds{product,
+  // hardware, workload, scenario}.
+  std::string metrics_text();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The OpenAPI 3 document served at /api/v1/openapi.json (embedded; openapi.cpp).
+std::string_view openapi_document();
+
+// Compares two strings in time independent of where they differ (token checks).
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace trackiq::server

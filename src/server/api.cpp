@@ -1,0 +1,595 @@
+// The REST API of `trackiq serve` (include/trackiq/server/api.hpp).
+#include "trackiq/server/api.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "trackiq/analysis/compare.hpp"
+#include "trackiq/core/error.hpp"
+#include "trackiq/server/router.hpp"
+
+namespace trackiq::server {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr std::size_t kMaxPageSize = 1000;
+constexpr std::size_t kDefaultPageSize = 50;
+
+// The store's key metrics exposed as "latest value of each series" gauges, in base units.
+struct StoreGaugeDef {
+  const char* metric;  // registry name
+  const char* prom;    // Prometheus name
+  double scale;        // registry unit -> base unit
+  const char* help;
+};
+constexpr StoreGaugeDef kStoreGauges[] = {
+    {"latency_p50_ms", "trackiq_run_latency_p50_seconds", 1e-3,
+     "Median per-query latency of the series' newest run"},
+    {"latency_p99_ms", "trackiq_run_latency_p99_seconds", 1e-3,
+     "99th percentile per-query latency of the series' newest run"},
+    {"latency_mean_ms", "trackiq_run_latency_mean_seconds", 1e-3,
+     "Mean per-query latency of the series' newest run"},
+    {"throughput_queries_per_s", "trackiq_run_throughput_queries_per_second", 1.0,
+     "Throughput (queries per second) of the series' newest run"},
+    {"mean_ttft_ms", "trackiq_run_ttft_mean_seconds", 1e-3,
+     "Mean time to first token of the series' newest load run"},
+    {"p99_ttft_ms", "trackiq_run_ttft_p99_seconds", 1e-3,
+     "99th percentile time to first token of the series' newest load run"},
+    {"mean_tpot_ms", "trackiq_run_tpot_mean_seconds", 1e-3,
+     "Mean time per output token of the series' newest load run"},
+};
+
+struct BadRequest {
+  int status;
+  std::string message;
+};
+
+HttpResponse json_response(int status, const Json& body) {
+  HttpResponse r;
+  r.status = status;
+  // A client's bytes quoted in a message may be invalid UTF-8: replaced, not thrown on.
+  r.body = body.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+  return r;
+}
+
+HttpResponse error_response(int status, const std::string& message) {
+  return json_response(status, Json{{"error", message}, {"status", status}});
+}
+
+// The status of a store InputError: a missing run or baseline is 404, the rest 400.
+int input_status(const std::string& message) {
+  if (message.find("ambiguous") != std::string::npos ||
+      message.find("exists for") != std::string::npos)
+    return 400;
+  if (message.rfind("no ", 0) == 0) return 404;
+  return 400;
+}
+
+std::string hex_encode(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (const unsigned char c : s) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::optional<std::string> hex_decode(std::string_view s) {
+  if (s.size() % 2) return std::nullopt;
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); i += 2) {
+    auto v = [](char c) {
+      return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    };
+    const int hi = v(s[i]), lo = v(s[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+// Every parameter of the query must be one the route knows: a typo is a 400, not a silent no-op.
+void check_params(const QueryParams& q, std::initializer_list<std::string_view> known) {
+  for (const auto& [k, v] : q.items) {
+    bool ok = false;
+    for (const auto& name : known) ok |= k == name;
+    if (ok) continue;
+    std::string list;
+    for (const auto& name : known) list += (list.empty() ? "" : ", ") + std::string(name);
+    throw BadRequest{400, fmt::format("unknown query parameter '{}' (this route takes: {})", k,
+                                      list.empty() ? "none" : list)};
+  }
+}
+
+std::uint64_t parse_count(const QueryParams& q, std::string_view key, std::uint64_t fallback,
+                          std::uint64_t lo, std::uint64_t hi) {
+  const auto v = q.get(key);
+  if (!v) return fallback;
+  static const std::regex digits("^[0-9]{1,9}$");
+  if (!std::regex_match(*v, digits) || std::stoull(*v) < lo || std::stoull(*v) > hi)
+    throw BadRequest{400, fmt::format("{}={}: expected an integer from {} to {}", key, *v, lo, hi)};
+  return std::stoull(*v);
+}
+
+bool parse_flag(const QueryParams& q, std::string_view key) {
+  const auto v = q.get(key);
+  if (!v) return false;
+  if (*v == "1" || *v == "true" || v->empty()) return true;
+  if (*v == "0" || *v == "false") return false;
+  throw BadRequest{400, fmt::format("{}={}: expected 1, 0, true or false", key, *v)};
+}
+
+std::string parse_time(const QueryParams& q, std::string_view key) {
+  const std::string v = *q.get(key);
+  static const std::regex iso(R"(^\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d{1,9})?)?)?Z?)?$)");
+  if (!std::regex_match(v, iso))
+    throw BadRequest{
+        400,
+        fmt::format("{}={}: expected an ISO-8601 UTC time, e.g. 2026-11-01 or 2026-11-01T10:00:00Z",
+                    key, v)};
+  return v;
+}
+
+Json summary_json(const store::RunSummary& r) {
+  return {{"run_id", r.run_id},
+          {"started_at", r.started_at},
+          {"product", r.product},
+          {"version", r.version},
+          {"branch", r.branch},
+          {"commit", r.commit},
+          {"ci", r.ci},
+          {"hardware_fingerprint", r.hardware_fingerprint},
+          {"hostname", r.hostname},
+          {"workload", r.workload},
+          {"scenario", r.scenario},
+          {"samples", r.samples}};
+}
+
+Json baseline_json(const store::BaselineInfo& b) {
+  return {{"name", b.name},       {"hardware_fingerprint", b.hardware_fingerprint},
+          {"run_id", b.run_id},   {"created_at", b.created_at},
+          {"product", b.product}, {"version", b.version}};
+}
+
+std::string_view method_label(std::string_view m) {
+  for (const std::string_view known : {"GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"})
+    if (m == known) return known;
+  return "other";
+}
+
+}  // namespace
+
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
+  const std::size_t n = std::max(a.size(), b.size());
+  unsigned diff = a.size() == b.size() ? 0u : 1u;
+  for (std::size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned>(x ^ y);
+  }
+  return diff == 0;
+}
+
+struct Api::Impl {
+  Impl(store::Store& s, ApiOptions o) : store(s), options(std::move(o)) {}
+
+  store::Store& store;  // guarded by store_mutex
+  const ApiOptions options;
+  std::mutex store_mutex;
+  // The newest run of each series, by run id: its key metrics (for /metrics), guarded by
+  // store_mutex. Entries of runs no longer newest are dropped at each scrape.
+  std::map<std::string, std::vector<std::pair<std::string, double>>> key_metrics;
+
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Family<prometheus::Counter>& requests =
+      prometheus::BuildCounter()
+          .Name("trackiq_http_requests_total")
+          .Help("HTTP requests answered by trackiq serve, by method, route pattern and status code")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& durations =
+      prometheus::BuildHistogram()
+          .Name("trackiq_http_request_duration_seconds")
+          .Help("Time from a parsed request to its response, by route pattern")
+          .Register(*registry);
+
+  // A store error message without the store's location (a path or URL of the server's machine).
+  std::string clean(std::string message) const {
+    const std::string loc = store.location();
+    for (std::size_t at; !loc.empty() && (at = message.find(loc)) != std::string::npos;)
+      message.replace(at, loc.size(), "the store");
+    return message;
+  }
+
+  Result load_run(const std::string& id) {
+    if (!store::is_run_id_prefix(id))
+      throw BadRequest{404,
+                       fmt::format("no run '{}' (a run id or a prefix of >= 4 characters)", id)};
+    std::lock_guard lock(store_mutex);
+    return store.load(id);
+  }
+
+  // A run id (or prefix) or a baseline name, as `trackiq compare` resolves its arguments.
+  Result resolve(const std::string& what, const std::string& hardware) {
+    std::lock_guard lock(store_mutex);
+    if (store::is_run_id_prefix(what)) {
+      try {
+        return store.load(what);
+      } catch (const InputError&) {
+        // not a run id after all: try it as a baseline name
+      }
+    }
+    return store.load(store.find_baseline(what, hardware).run_id);
+  }
+
+  HttpResponse list_runs(const QueryParams& q) {
+    check_params(q, {"product", "version", "hardware", "label", "scenario", "since", "until",
+                     "limit", "cursor"});
+    store::RunFilter f;
+    if (auto v = q.get("product")) f.product = *v;
+    if (auto v = q.get("version")) f.version = *v;
+    if (auto v = q.get("hardware")) f.hardware = *v;
+    if (auto v = q.get("scenario")) f.scenario = *v;
+    if (q.get("since")) f.since = parse_time(q, "since");
+    if (q.get("until")) f.until = parse_time(q, "until");
+    for (const auto& l : q.all("label")) {
+      const auto eq = l.find('=');
+      if (eq == std::string::npos || eq == 0)
+        throw BadRequest{400, fmt::format("label={}: expected KEY=VALUE", l)};
+      f.labels.emplace_back(l.substr(0, eq), l.substr(eq + 1));
+    }
+    const std::size_t limit = parse_count(q, "limit", kDefaultPageSize, 1, kMaxPageSize);
+    if (auto c = q.get("cursor")) {
+      const auto decoded = hex_decode(*c);
+      const std::size_t nl = decoded ? decoded->find('\n') : std::string::npos;
+      if (nl == std::string::npos || !store::is_run_id_prefix(decoded->substr(nl + 1)))
+        throw BadRequest{
+            400,
+            fmt::format("cursor={}: not a cursor this server gave (use next_cursor as it is)", *c)};
+      f.after = {{decoded->substr(0, nl), decoded->substr(nl + 1)}};
+    }
+    f.limit = limit + 1;  // one more tells whether another page follows
+    std::vector<store::RunSummary> runs;
+    {
+      std::lock_guard lock(store_mutex);
+      runs = store.list(f);
+    }
+    Json out{{"runs", Json::array()}, {"next_cursor", nullptr}};
+    for (std::size_t i = 0; i < runs.size() && i < limit; ++i)
+      out["runs"].push_back(summary_json(runs[i]));
+    if (runs.size() > limit)
+      out["next_cursor"] = hex_encode(runs[limit - 1].started_at + "\n" + runs[limit - 1].run_id);
+    return json_response(200, out);
+  }
+
+  HttpResponse get_run(const std::string& id, const QueryParams& q) {
+    check_params(q, {"samples"});
+    const bool samples = parse_flag(q, "samples");
+    Result r = load_run(id);
+    if (!samples && r.latency) {  // as `trackiq runs show --json`; with samples, as `runs export`
+      r.latency->samples_ns.clear();
+      r.latency->sample_end_ns.clear();
+    }
+    HttpResponse resp;
+    resp.body = to_json(r);
+    return resp;
+  }
+
+  HttpResponse get_samples(const std::string& id, const QueryParams& q, const std::string& accept) {
+    check_params(q, {"format"});
+    bool csv = accept.find("text/csv") != std::string::npos;
+    if (auto f = q.get("format")) {
+      if (*f != "csv" && *f != "json")
+        throw BadRequest{400, fmt::format("format={}: expected csv or json", *f)};
+      csv = *f == "csv";
+    }
+    const Result r = load_run(id);
+    if (!r.latency || r.latency->samples_ns.empty())
+      throw BadRequest{
+          404,
+          fmt::format("run {} kept no per-request latency samples (only its summary and histogram)",
+                      r.run_id)};
+    const auto& s = r.latency->samples_ns;
+    const auto& end = r.latency->sample_end_ns;
+    const bool with_end = end.size() == s.size();
+    HttpResponse resp;
+    if (csv) {
+      resp.content_type = "text/csv; charset=utf-8";
+      resp.body = with_end ? "index,latency_ns,end_ns\n" : "index,latency_ns\n";
+      for (std::size_t i = 0; i < s.size(); ++i)
+        resp.body +=
+            with_end ? fmt::format("{},{},{}\n", i, s[i], end[i]) : fmt::format("{},{}\n", i, s[i]);
+    } else {
+      Json out{
+          {"run_id", r.run_id}, {"measured_from", r.latency->measured_from}, {"latency_ns", s}};
+      if (with_end) out["end_ns"] = end;
+      resp = json_response(200, out);
+    }
+    return resp;
+  }
+
+  HttpResponse compare(const QueryParams& q) {
+    check_params(q, {"base", "current", "hardware", "history", "seed"});
+    const auto base_id = q.get("base"), cur_id = q.get("current");
+    if (!base_id || !cur_id || base_id->empty() || cur_id->empty())
+      throw BadRequest{
+          400, "compare needs base=RUN and current=RUN (run ids, prefixes or baseline names)"};
+    const std::string hardware = q.get("hardware").value_or("");
+    const std::size_t history = parse_count(q, "history", options.compare_history, 0, 1000);
+    analysis::CompareOptions o;
+    o.seed = parse_count(q, "seed", options.compare_seed, 0, 999'999'999);
+    const Result cur = resolve(*cur_id, hardware);
+    const Result base =
+        resolve(*base_id, hardware.empty() ? cur.environment.hardware_fingerprint : hardware);
+    analysis::NoiseRuns noise;
+    if (history > 1) {  // as `trackiq compare` with a store: the baseline's stored series
+      {
+        std::lock_guard lock(store_mutex);
+        noise.baseline = store::series_history(store, base, cur, history);
+      }
+      noise.current = {cur};
+      noise.source = store::series_history_source(base, noise.baseline.size());
+    }
+    // The statistics run outside the store lock: other requests go on meanwhile.
+    const auto c =
+        analysis::compare_results(base, cur, o, noise.baseline.empty() ? nullptr : &noise);
+    HttpResponse resp;
+    resp.body = analysis::comparison_json(c);
+    return resp;
+  }
+
+  HttpResponse upload(const std::string& body) {
+    if (body.empty())
+      throw BadRequest{
+          400, "POST /api/v1/runs needs a result JSON document in the body (trackiq run --json)"};
+    const std::vector<Result> runs = results_from_json(body, "request body");
+    if (runs.empty()) throw BadRequest{400, "request body: an empty array: no result to store"};
+    std::set<std::string> ids;
+    for (const auto& r : runs) {
+      if (!store::is_run_id_prefix(r.run_id))
+        throw BadRequest{400, fmt::format("request body: run_id '{}' is not a run id", r.run_id)};
+      if (!ids.insert(r.run_id).second)
+        throw BadRequest{400, fmt::format("request body: run {} appears twice", r.run_id)};
+    }
+    Json stored = Json::array();
+    {
+      std::lock_guard lock(store_mutex);
+      // Duplicates are refused as `trackiq import` refuses them: the same run id, or a file of
+      // another tool whose content (import_hash) was stored before.
+      for (const auto& r : runs) {
+        bool stored_before = true;
+        try {
+          store.load(r.run_id);
+        } catch (const InputError&) {
+          stored_before = false;
+        }
+        if (stored_before)
+          throw BadRequest{409, fmt::format("run {} is already stored; nothing stored", r.run_id)};
+        store::RunFilter same;
+        if (const auto h = r.labels.extra.find("import_hash"); h != r.labels.extra.end()) {
+          same.labels = {{"import_hash", h->second}};
+          same.limit = 1;
+          if (const auto prior = store.list(same); !prior.empty())
+            throw BadRequest{
+                409, fmt::format("this content (import_hash {}) was already imported as run {} on "
+                                 "{}; nothing stored",
+                                 h->second, prior.front().run_id, prior.front().started_at)};
+        }
+      }
+      store.save_all(runs);
+    }
+    for (const auto& r : runs) stored.push_back(r.run_id);
+    HttpResponse resp = json_response(201, Json{{"stored", stored}});
+    resp.headers.emplace_back("Location",
+                              fmt::format("{}/runs/{}", kApiPrefix, runs.front().run_id));
+    return resp;
+  }
+
+  HttpResponse delete_run(const std::string& id, const QueryParams& q) {
+    check_params(q, {});
+    if (!store::is_run_id_prefix(id)) throw BadRequest{404, fmt::format("no run '{}'", id)};
+    std::lock_guard lock(store_mutex);
+    return json_response(200, Json{{"removed", store.remove(id)}});
+  }
+
+  HttpResponse list_baselines(const QueryParams& q) {
+    check_params(q, {});
+    Json out = Json::array();
+    std::lock_guard lock(store_mutex);
+    for (const auto& b : store.list_baselines()) out.push_back(baseline_json(b));
+    return json_response(200, Json{{"baselines", out}});
+  }
+
+  HttpResponse save_baseline(const std::string& body, const QueryParams& q) {
+    check_params(q, {});
+    nlohmann::json doc;
+    try {
+      doc = nlohmann::json::parse(body);
+    } catch (const nlohmann::json::exception& e) {
+      throw BadRequest{400, fmt::format("request body: not JSON: {}", e.what())};
+    }
+    if (!doc.is_object() || !doc.contains("name") || !doc["name"].is_string() ||
+        (doc.contains("run") && !doc["run"].is_string()))
+      throw BadRequest{
+          400,
+          R"(request body: expected {"name": "NAME", "run": "RUN_ID"} ("run" optional: the newest run))"};
+    for (const auto& [k, v] : doc.items())
+      if (k != "name" && k != "run")
+        throw BadRequest{400, fmt::format("request body: unknown field '{}'", k)};
+    const std::string run = doc.value("run", "");
+    if (!run.empty() && !store::is_run_id_prefix(run))
+      throw BadRequest{404, fmt::format("no run '{}'", run)};
+    std::lock_guard lock(store_mutex);
+    return json_response(201,
+                         baseline_json(store.save_baseline(doc["name"].get<std::string>(), run)));
+  }
+
+  HttpResponse delete_baseline(const std::string& name, const QueryParams& q) {
+    check_params(q, {"hardware"});
+    std::lock_guard lock(store_mutex);
+    return json_response(
+        200, Json{{"removed", store.remove_baseline(name, q.get("hardware").value_or(""))}});
+  }
+
+  HttpResponse dispatch(const RouteMatch& m, const HttpRequest& req, const QueryParams& q) {
+    switch (m.route) {
+      case RouteId::kRuns:
+        return req.method == "GET" ? list_runs(q) : upload(req.body);
+      case RouteId::kRun:
+        return req.method == "GET" ? get_run(m.param, q) : delete_run(m.param, q);
+      case RouteId::kRunSamples:
+        return get_samples(m.param, q, req.accept);
+      case RouteId::kCompare:
+        return compare(q);
+      case RouteId::kBaselines:
+        return req.method == "GET" ? list_baselines(q) : save_baseline(req.body, q);
+      case RouteId::kBaseline:
+        return delete_baseline(m.param, q);
+      case RouteId::kOpenapi: {
+        check_params(q, {});
+        HttpResponse r;
+        r.body = std::string(openapi_document());
+        return r;
+      }
+      case RouteId::kMetrics: {
+        check_params(q, {});
+        HttpResponse r;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = metrics();
+        return r;
+      }
+    }
+    return error_response(404, "no such route");
+  }
+
+  std::string metrics() {
+    auto gauges = std::make_shared<prometheus::Registry>();
+    auto& runs_family = prometheus::BuildGauge()
+                            .Name("trackiq_store_runs")
+                            .Help("Runs in the store, per product label")
+                            .Register(*gauges);
+    std::vector<prometheus::Family<prometheus::Gauge>*> key;
+    for (const auto& g : kStoreGauges)
+      key.push_back(&prometheus::BuildGauge().Name(g.prom).Help(g.help).Register(*gauges));
+    {
+      std::lock_guard lock(store_mutex);
+      std::map<std::string, double> per_product;
+      // The newest run of each series (product, hardware, workload, scenario): list is newest
+      // first.
+      std::map<std::tuple<std::string, std::string, std::string, std::string>, std::string> newest;
+      for (const auto& s : store.list({.limit = 0})) {
+        per_product[s.product] += 1;
+        newest.try_emplace({s.product, s.hardware_fingerprint, s.workload, s.scenario}, s.run_id);
+      }
+      for (const auto& [product, n] : per_product) runs_family.Add({{"product", product}}).Set(n);
+      std::set<std::string> live;
+      for (const auto& [series, run_id] : newest) {
+        live.insert(run_id);
+        auto it = key_metrics.find(run_id);
+        if (it == key_metrics.end()) {
+          const Result r = store.load(run_id);
+          std::vector<std::pair<std::string, double>> values;
+          for (const auto& g : kStoreGauges)
+            if (const auto v = r.metric_value(g.metric)) values.emplace_back(g.metric, *v);
+          it = key_metrics.emplace(run_id, std::move(values)).first;
+        }
+        const auto& [product, hardware, workload, scenario] = series;
+        const std::map<std::string, std::string> labels{{"product", product},
+                                                        {"hardware", hardware},
+                                                        {"workload", workload},
+                                                        {"scenario", scenario}};
+        for (std::size_t i = 0; i < std::size(kStoreGauges); ++i)
+          for (const auto& [name, value] : it->second)
+            if (name == kStoreGauges[i].metric)
+              key[i]->Add(labels).Set(value * kStoreGauges[i].scale);
+      }
+      std::erase_if(key_metrics, [&](const auto& kv) { return !live.contains(kv.first); });
+    }
+    auto families = gauges->Collect();
+    for (auto& f : registry->Collect()) families.push_back(std::move(f));
+    std::ostringstream out;
+    prometheus::TextSerializer().Serialize(out, families);
+    return out.str();
+  }
+};
+
+Api::Api(store::Store& store, ApiOptions options)
+    : impl_(std::make_unique<Impl>(store, std::move(options))) {}
+Api::~Api() = default;
+
+void Api::count(std::string_view method, std::string_view route, int status, double seconds) {
+  static const prometheus::Histogram::BucketBoundaries kBuckets{
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  impl_->requests
+      .Add({{"method", std::string(method_label(method))},
+            {"route", std::string(route)},
+            {"code", std::to_string(status)}})
+      .Increment();
+  impl_->durations.Add({{"route", std::string(route)}}, kBuckets).Observe(seconds);
+}
+
+std::string Api::metrics_text() { return impl_->metrics(); }
+
+HttpResponse Api::handle(const HttpRequest& req) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto [path, query] = split_target(req.target);
+  const RouteMatch m = match_route(req.method, path);
+  HttpResponse resp;
+  try {
+    if (m.outcome == RouteMatch::Outcome::kNotFound) {
+      resp = error_response(404, fmt::format("no route {} (the routes: {}/openapi.json)",
+                                             std::string(path.substr(0, 200)), kApiPrefix));
+    } else if (m.outcome == RouteMatch::Outcome::kMethodNotAllowed) {
+      resp = error_response(
+          405, fmt::format("{} takes {}, not {}", m.pattern, m.allow, req.method.substr(0, 20)));
+      resp.headers.emplace_back("Allow", m.allow);
+    } else if ((req.method == "POST" || req.method == "DELETE") && impl_->options.read_only) {
+      resp = error_response(403, "writes are disabled: this server is read-only (--read-only)");
+    } else if ((req.method == "POST" || req.method == "DELETE") && impl_->options.token.empty()) {
+      resp = error_response(403,
+                            "writes are disabled: the server has no token (start it with "
+                            "--token-file FILE or TRACKIQ_TOKEN)");
+    } else if ((req.method == "POST" || req.method == "DELETE") &&
+               !(req.authorization.rfind("Bearer ", 0) == 0 &&
+                 constant_time_equal(std::string_view(req.authorization).substr(7),
+                                     impl_->options.token))) {
+      resp = error_response(401, req.authorization.empty()
+                                     ? "this write needs Authorization: Bearer TOKEN"
+                                     : "wrong token (Authorization: Bearer TOKEN)");
+      resp.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"trackiq\"");
+    } else if (req.body.size() > impl_->options.max_body_bytes) {
+      resp = error_response(
+          413, fmt::format("the body has {} bytes; this server takes at most {} (--max-body)",
+                           req.body.size(), impl_->options.max_body_bytes));
+    } else {
+      resp = impl_->dispatch(m, req, parse_query(query));
+    }
+  } catch (const BadRequest& e) {
+    resp = error_response(e.status, impl_->clean(e.message));
+  } catch (const InputError& e) {
+    resp = error_response(input_status(e.what()), impl_->clean(e.what()));
+  } catch (const NotAvailableError& e) {
+    resp = error_response(404, impl_->clean(e.what()));
+  } catch (const std::exception& e) {
+    resp = error_response(500, impl_->clean(e.what()));
+  }
+  count(req.method, m.pattern, resp.status,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return resp;
+}
+
+}  // namespace trackiq::server

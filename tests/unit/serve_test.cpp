@@ -1,0 +1,554 @@
+// `trackiq serve` in-process: a real HttpServer on 127.0.0.1 port 0 over a temporary SQLite store
+// filled with real Result objects, spoken to over loopback HTTP. Label `threads` (the server's
+// pool, clients on several threads): these also run under TSan.
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "trackiq/analysis/compare.hpp"
+#include "trackiq/core/error.hpp"
+#include "trackiq/core/stats.hpp"
+#include "trackiq/server/api.hpp"
+#include "trackiq/server/http_server.hpp"
+#include "trackiq/server/router.hpp"
+#include "trackiq/store/store.hpp"
+
+namespace trackiq::server {
+namespace {
+
+using test::http_call;
+using Json = nlohmann::json;
+
+// A run of `product` whose latencies are lognormal around mean_ms (seeded), with its exact
+// samples, histogram and latency metrics, as `trackiq run` stores them.
+Result make_run(const std::string& product, const std::string& started_at, double mean_ms,
+                std::uint64_t seed, std::size_t n = 400) {
+  Result r;
+  r.tool_version = "0.1.0";
+  r.run_id = new_run_id();
+  r.started_at = started_at;
+  r.finished_at = started_at;
+  r.environment.hostname = "host";
+  r.environment.hardware_fingerprint = "0123456789abcdef";
+  r.labels.product = product;
+  r.labels.version = "1.0";
+  r.labels.extra["team"] = product == "detector" ? "vision" : "speech";
+  r.workload.backend = "synthetic";
+  r.workload.model = "synthetic";
+  r.scenario.name = "single-stream";
+  r.scenario.iterations = n;
+  LatencyData l;
+  std::mt19937_64 rng(seed);
+  std::lognormal_distribution<double> dist(std::log(mean_ms * 1e6), 0.2);
+  std::int64_t end = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto v = static_cast<std::int64_t>(dist(rng));
+    l.samples_ns.push_back(v);
+    l.histogram.record(v);
+    end += v;
+    l.sample_end_ns.push_back(end);
+  }
+  l.summary_ns = summarize(l.samples_ns);
+  append_latency_metrics(r.metrics, l.summary_ns);
+  r.metrics.push_back(
+      {"throughput_queries_per_s", static_cast<double>(n) / (static_cast<double>(end) / 1e9)});
+  r.latency = l;
+  return r;
+}
+
+// A store in a temporary folder, the Api over it and a server on 127.0.0.1:0.
+class Served {
+ public:
+  explicit Served(ApiOptions api_options = {}, ServerOptions server_options = {})
+      : store_(store::open_store(dir_.file("store.db"))),
+        api_(*store_, std::move(api_options)),
+        server_(api_, [&] {
+          server_options.listen = "127.0.0.1:0";
+          return server_options;
+        }()) {}
+  store::Store& store() { return *store_; }
+  Api& api() { return api_; }
+  const std::string address() const { return server_.address(); }
+  test::HttpReply get(const std::string& target, const std::map<std::string, std::string>& h = {}) {
+    return http_call(address(), "GET", target, "", h);
+  }
+  const test::TempDir& dir() const { return dir_; }
+
+ private:
+  test::TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  Api api_;
+  HttpServer server_;
+};
+
+const std::map<std::string, std::string> kAuth = {{"Authorization", "Bearer s3cret"}};
+
+std::string error_of(const test::HttpReply& r) {
+  try {
+    return Json::parse(r.body).at("error").get<std::string>();
+  } catch (const std::exception&) {
+    return "(not an error document: " + r.body.substr(0, 200) + ")";
+  }
+}
+
+TEST(ServeRouter, MatchesRoutesAndDecodesParameters) {
+  auto m = match_route("GET", "/api/v1/runs/3f2a%2Dbb");
+  EXPECT_EQ(m.outcome, RouteMatch::Outcome::kFound);
+  EXPECT_EQ(m.route, RouteId::kRun);
+  EXPECT_EQ(m.param, "3f2a-bb");
+  EXPECT_EQ(m.pattern, "/api/v1/runs/{id}");
+  EXPECT_EQ(match_route("GET", "/api/v1/runs/").route, RouteId::kRuns);
+  EXPECT_EQ(match_route("GET", "/api/v1/runs/abcd/samples").route, RouteId::kRunSamples);
+  const auto wrong = match_route("PUT", "/api/v1/runs");
+  EXPECT_EQ(wrong.outcome, RouteMatch::Outcome::kMethodNotAllowed);
+  EXPECT_EQ(wrong.allow, "GET, POST");
+  EXPECT_EQ(match_route("GET", "/api/v1/runs/a/b/c").outcome, RouteMatch::Outcome::kNotFound);
+  EXPECT_EQ(match_route("GET", "/api/v1/runs/%zz").outcome, RouteMatch::Outcome::kNotFound);
+  EXPECT_EQ(match_route("GET", "/api/v1/runs//samples").outcome, RouteMatch::Outcome::kNotFound);
+  EXPECT_EQ(match_route("GET", "/../etc/passwd").outcome, RouteMatch::Outcome::kNotFound);
+  EXPECT_EQ(match_route("DELETE", "/api/v1/baselines/nightly%20x").param, "nightly x");
+}
+
+TEST(ServeRouter, ParsesQueryStrings) {
+  const auto q = parse_query("product=det%20ector&label=a%3Db&label=c=d&&flag&x=1+2");
+  EXPECT_EQ(q.get("product"), "det ector");
+  EXPECT_EQ(q.all("label"), (std::vector<std::string>{"a=b", "c=d"}));
+  EXPECT_EQ(q.get("flag"), "");
+  EXPECT_EQ(q.get("x"), "1 2");
+  EXPECT_FALSE(q.get("missing"));
+  EXPECT_THROW(parse_query("a=%4"), InputError);
+  EXPECT_THROW(parse_query("a=%00"), InputError);
+  EXPECT_THROW(parse_query(std::string("a=b\0c", 5)), InputError);
+  EXPECT_EQ(split_target("/a?b=c?d").second, "b=c?d");
+  EXPECT_TRUE(constant_time_equal("abc", "abc"));
+  EXPECT_FALSE(constant_time_equal("abc", "abd"));
+  EXPECT_FALSE(constant_time_equal("abc", "abcd"));
+  EXPECT_FALSE(constant_time_equal("", "a"));
+}
+
+// Every route the OpenAPI document lists, called with its examples and real ids: none may answer
+// 404 or 500 (or any error); the writes go last, with the token.
+TEST(Serve, EveryRouteOfTheOpenapiDocumentAnswers) {
+  Served s({.token = "s3cret"});
+  const Result a = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1);
+  const Result b = make_run("detector", "2026-11-02T10:00:00.000Z", 2.0, 2);
+  const Result doomed = make_run("speech", "2026-11-03T10:00:00.000Z", 1.0, 3);
+  s.store().save_all({a, b, doomed});
+  const Result uploaded = make_run("detector", "2026-11-04T10:00:00.000Z", 2.0, 4);
+
+  const auto doc_reply = s.get("/api/v1/openapi.json");
+  ASSERT_EQ(doc_reply.status, 200);
+  const Json doc = Json::parse(doc_reply.body);
+  EXPECT_EQ(doc.at("openapi").get<std::string>().substr(0, 2), "3.");
+  const std::string base_url = doc.at("servers").at(0).at("url");
+  const std::map<std::string, std::string> values = {
+      {"id", b.run_id}, {"base", a.run_id}, {"current", b.run_id}, {"name", "nightly"}};
+  struct Call {
+    std::string method, target, body;
+  };
+  std::vector<Call> calls;
+  for (const auto& [path, item] : doc.at("paths").items()) {
+    for (const std::string method : {"get", "post", "delete"}) {
+      if (!item.contains(method)) continue;
+      std::string target = base_url + path;
+      std::string query;
+      std::vector<Json> params;
+      for (const auto* holder : {&item, &item.at(method)})
+        if (holder->contains("parameters"))
+          for (const auto& p : holder->at("parameters")) params.push_back(p);
+      for (const auto& p : params) {
+        const std::string name = p.at("name");
+        const std::string in = p.at("in");
+        std::string value;
+        if (values.count(name))
+          value = values.at(name);
+        else if (p.contains("example"))
+          value = p.at("example").is_string() ? p.at("example").get<std::string>()
+                                              : p.at("example").dump();
+        if (in == "path") {
+          if (method == "delete" && name == "id") value = doomed.run_id;
+          ASSERT_FALSE(value.empty()) << path << ": no value for path parameter " << name;
+          target.replace(target.find("{" + name + "}"), name.size() + 2, value);
+        } else if (!value.empty() && (p.value("required", false) || p.contains("example"))) {
+          query += (query.empty() ? "?" : "&") + name + "=" + value;
+        }
+      }
+      std::string body;
+      std::string m = method;
+      for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (m == "POST")
+        body = path == "/runs" ? to_json(uploaded)
+                               : R"({"name": "nightly", "run": ")" + a.run_id + "\"}";
+      calls.push_back({m, target + query, body});
+    }
+  }
+  std::stable_sort(calls.begin(), calls.end(), [](const Call& x, const Call& y) {
+    auto rank = [](const std::string& m) { return m == "GET" ? 0 : m == "POST" ? 1 : 2; };
+    return rank(x.method) < rank(y.method);
+  });
+  ASSERT_GE(calls.size(), 10u) << "the document lists fewer operations than the server has";
+  for (const auto& c : calls) {
+    const auto r = http_call(s.address(), c.method, c.target, c.body,
+                             c.method == "GET" ? std::map<std::string, std::string>{} : kAuth);
+    EXPECT_LT(r.status, 400) << c.method << " " << c.target << " -> " << r.status << ": "
+                             << r.body.substr(0, 400);
+  }
+  // The writes happened: the upload is stored, the doomed run and the baseline are gone.
+  EXPECT_NO_THROW(s.store().load(uploaded.run_id));
+  EXPECT_THROW(s.store().load(doomed.run_id), InputError);
+  EXPECT_TRUE(s.store().list_baselines().empty());
+}
+
+TEST(Serve, WritesNeedTheRightTokenAndNoTokenDisablesThem) {
+  const Result r = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1);
+  {
+    Served open_only;  // no token configured
+    const auto no = http_call(open_only.address(), "POST", "/api/v1/runs", to_json(r), kAuth);
+    EXPECT_EQ(no.status, 403);
+    EXPECT_NE(error_of(no).find("writes are disabled"), std::string::npos) << no.body;
+    EXPECT_EQ(http_call(open_only.address(), "DELETE", "/api/v1/runs/abcd").status, 403);
+    EXPECT_TRUE(open_only.store().list({}).empty());
+  }
+  Served s({.token = "s3cret"});
+  const auto none = http_call(s.address(), "POST", "/api/v1/runs", to_json(r));
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.header("www-authenticate"), "Bearer realm=\"trackiq\"");
+  EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/runs", to_json(r),
+                      {{"Authorization", "Bearer s3cre"}})
+                .status,
+            401);
+  EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/runs", to_json(r),
+                      {{"Authorization", "Bearer s3cretX"}})
+                .status,
+            401);
+  EXPECT_EQ(
+      http_call(s.address(), "POST", "/api/v1/runs", to_json(r), {{"Authorization", "s3cret"}})
+          .status,
+      401);
+  EXPECT_TRUE(s.store().list({}).empty());
+  const auto ok = http_call(s.address(), "POST", "/api/v1/runs", to_json(r), kAuth);
+  EXPECT_EQ(ok.status, 201) << ok.body;
+  EXPECT_EQ(ok.header("location"), "/api/v1/runs/" + r.run_id);
+  EXPECT_EQ(s.store().list({}).size(), 1u);
+  // The same run again is refused as `trackiq import` refuses a duplicate.
+  const auto again = http_call(s.address(), "POST", "/api/v1/runs", to_json(r), kAuth);
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_NE(error_of(again).find("already stored"), std::string::npos);
+
+  Served ro({.token = "s3cret", .read_only = true});
+  const auto refused = http_call(ro.address(), "POST", "/api/v1/runs", to_json(r), kAuth);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(error_of(refused).find("read-only"), std::string::npos);
+}
+
+TEST(Serve, ABodyOverTheLimitIs413AndNothingIsStored) {
+  Served s({.token = "s3cret", .max_body_bytes = 4096}, {.max_body_bytes = 4096});
+  const std::string big = to_json(make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1, 2000));
+  ASSERT_GT(big.size(), 4096u);
+  const auto r = http_call(s.address(), "POST", "/api/v1/runs", big, kAuth);
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_NE(error_of(r).find("4096"), std::string::npos) << r.body;
+  EXPECT_TRUE(s.store().list({}).empty());
+  // The Api refuses it too when called directly (no HTTP layer in front).
+  const auto direct = s.api().handle(
+      {.method = "POST", .target = "/api/v1/runs", .authorization = "Bearer s3cret", .body = big});
+  EXPECT_EQ(direct.status, 413);
+}
+
+TEST(Serve, BadInputIs400UnknownIs404WrongMethodIs405) {
+  Served s({.token = "s3cret"});
+  const Result a = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1);
+  s.store().save(a);
+  for (const std::string& bad : std::vector<std::string>{
+           "/api/v1/runs?limit=0", "/api/v1/runs?limit=abc", "/api/v1/runs?limit=1001",
+           "/api/v1/runs?since=yesterday", "/api/v1/runs?label=novalue", "/api/v1/runs?cursor=zz",
+           "/api/v1/runs?prodcut=x", "/api/v1/runs?product=%zz", "/api/v1/compare?base=" + a.run_id,
+           "/api/v1/runs/" + a.run_id + "?samples=maybe",
+           "/api/v1/runs/" + a.run_id + "/samples?format=xml"}) {
+    const auto r = s.get(bad);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_FALSE(error_of(r).empty()) << bad;
+  }
+  const auto malformed = http_call(s.address(), "POST", "/api/v1/runs", "{\"run_id\": ", kAuth);
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_NE(error_of(malformed).find("request body"), std::string::npos) << malformed.body;
+  EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/runs", "[]", kAuth).status, 400);
+  EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/baselines", "{\"nam\": 1}", kAuth).status, 400);
+
+  for (const std::string& missing : std::vector<std::string>{
+           "/api/v1/runs/ffffffff", "/api/v1/runs/not-an-id", "/api/v1/runs/ffffffff/samples",
+           "/api/v1/compare?base=nosuchbaseline&current=" + a.run_id, "/api/v1/nothing", "/",
+           "/api/v2/runs"}) {
+    const auto r = s.get(missing);
+    EXPECT_EQ(r.status, 404) << missing << ": " << r.body;
+  }
+  const auto gone = http_call(s.address(), "DELETE", "/api/v1/runs/ffffffff", "", kAuth);
+  EXPECT_EQ(gone.status, 404) << gone.body;
+  // The store's location (a path of the server's machine) is not in messages.
+  EXPECT_EQ(s.get("/api/v1/runs/ffffffff").body.find(s.dir().path()), std::string::npos);
+
+  // Bytes of the request quoted in a message stay a valid JSON document (found by router_fuzz).
+  const auto odd = s.api().handle({.method = "G\xffT", .target = "/api/v1/\xfe?x=\xff"});
+  EXPECT_EQ(odd.status, 404);
+  EXPECT_TRUE(nlohmann::json::accept(odd.body)) << odd.body;
+  EXPECT_EQ(s.api().handle({.method = "G\xffT", .target = "/api/v1/runs"}).status, 405);
+
+  const auto put = http_call(s.address(), "PUT", "/api/v1/runs/" + a.run_id, "{}", kAuth);
+  EXPECT_EQ(put.status, 405);
+  EXPECT_EQ(put.header("allow"), "GET, DELETE");
+  EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/compare", "", kAuth).status, 405);
+}
+
+TEST(Serve, PagesWalkEveryRunOnceNewestFirst) {
+  Served s;
+  std::vector<Result> runs;
+  for (int i = 0; i < 23; ++i)  // pairs share a start time: the cursor must break ties
+    runs.push_back(make_run(i % 3 ? "detector" : "speech",
+                            fmt::format("2026-11-{:02}T10:00:00.000Z", 1 + i / 2), 1.0,
+                            static_cast<std::uint64_t>(i), 10));
+  s.store().save_all(runs);
+  std::vector<std::string> walked;
+  std::string target = "/api/v1/runs?limit=4";
+  int pages = 0;
+  while (true) {
+    const auto r = s.get(target);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const Json page = Json::parse(r.body);
+    ASSERT_LE(page.at("runs").size(), 4u);
+    for (const auto& run : page.at("runs")) walked.push_back(run.at("run_id"));
+    ++pages;
+    if (page.at("next_cursor").is_null()) break;
+    target = "/api/v1/runs?limit=4&cursor=" + page.at("next_cursor").get<std::string>();
+    ASSERT_LT(pages, 50) << "pagination does not end";
+  }
+  EXPECT_EQ(pages, 6);
+  std::vector<std::string> expected;
+  for (const auto& r : s.store().list({.limit = 0})) expected.push_back(r.run_id);
+  EXPECT_EQ(walked, expected);
+  EXPECT_EQ(std::set<std::string>(walked.begin(), walked.end()).size(), 23u);
+  // Filters page too.
+  std::size_t speech = 0;
+  target = "/api/v1/runs?limit=2&product=speech&label=team%3Dspeech";
+  while (!target.empty()) {
+    const Json page = Json::parse(s.get(target).body);
+    for (const auto& run : page.at("runs")) speech += run.at("product") == "speech";
+    target = page.at("next_cursor").is_null()
+                 ? ""
+                 : "/api/v1/runs?limit=2&product=speech&label=team%3Dspeech&cursor=" +
+                       page.at("next_cursor").get<std::string>();
+  }
+  EXPECT_EQ(speech, 8u);
+  EXPECT_EQ(
+      Json::parse(s.get("/api/v1/runs?since=2026-11-10&until=2026-11-12").body).at("runs").size(),
+      4u);
+}
+
+TEST(Serve, ARunWithAndWithoutSamplesAndItsSamplesAsCsvAndJson) {
+  Served s;
+  const Result a = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1, 50);
+  s.store().save(a);
+  const Json plain = Json::parse(s.get("/api/v1/runs/" + a.run_id.substr(0, 8)).body);
+  EXPECT_EQ(plain.at("run_id"), a.run_id);
+  const Json full = Json::parse(s.get("/api/v1/runs/" + a.run_id + "?samples=1").body);
+  // The canonical result, exactly as the CLI writes it (`runs export`).
+  EXPECT_EQ(s.get("/api/v1/runs/" + a.run_id + "?samples=1").body,
+            to_json(s.store().load(a.run_id)));
+  EXPECT_NE(full.dump().find(std::to_string(a.latency->samples_ns[7])), std::string::npos);
+  EXPECT_EQ(plain.dump().find(std::to_string(a.latency->samples_ns[7])), std::string::npos);
+
+  const auto csv = s.get("/api/v1/runs/" + a.run_id + "/samples", {{"Accept", "text/csv"}});
+  EXPECT_EQ(csv.header("content-type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.body.substr(0, csv.body.find('\n')), "index,latency_ns,end_ns");
+  EXPECT_NE(csv.body.find(
+                fmt::format("\n3,{},{}\n", a.latency->samples_ns[3], a.latency->sample_end_ns[3])),
+            std::string::npos);
+  EXPECT_EQ(std::count(csv.body.begin(), csv.body.end(), '\n'), 51);
+  const Json js = Json::parse(s.get("/api/v1/runs/" + a.run_id + "/samples?format=json").body);
+  EXPECT_EQ(js.at("latency_ns").get<std::vector<std::int64_t>>(), a.latency->samples_ns);
+  EXPECT_EQ(
+      s.get("/api/v1/runs/" + a.run_id + "/samples?format=csv", {{"Accept", "application/json"}})
+          .body,
+      csv.body);
+}
+
+TEST(Serve, CompareGivesTheLibrarysVerdictAndReasons) {
+  Served s;
+  const Result base = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1);
+  const Result slow = make_run("detector", "2026-11-02T10:00:00.000Z", 3.0, 2);
+  s.store().save_all({base, slow});
+  const auto r =
+      s.get("/api/v1/compare?base=" + base.run_id + "&current=" + slow.run_id.substr(0, 6));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json got = Json::parse(r.body);
+  EXPECT_EQ(got.at("verdict"), "BLOCK");
+  analysis::NoiseRuns noise;
+  noise.baseline = store::series_history(s.store(), base, slow, 10);
+  noise.current = {slow};
+  noise.source = store::series_history_source(base, noise.baseline.size());
+  const Json want = Json::parse(analysis::comparison_json(analysis::compare_results(
+      s.store().load(base.run_id), s.store().load(slow.run_id), {}, &noise)));
+  EXPECT_EQ(got, want);
+}
+
+TEST(Serve, MetricsExposeStoreGaugesAndRequestsAndPassPromtool) {
+  Served s;
+  s.store().save_all({make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1),
+                      make_run("detector", "2026-11-02T10:00:00.000Z", 4.0, 2),
+                      make_run("speech", "2026-11-02T10:00:00.000Z", 1.0, 3)});
+  s.get("/api/v1/runs");
+  s.get("/api/v1/nothing");
+  const auto m = s.get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_EQ(m.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(m.body.find("trackiq_store_runs{product=\"detector\"} 2\n"), std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("trackiq_store_runs{product=\"speech\"} 1\n"), std::string::npos) << m.body;
+  // The latest run of the detector series (4 ms lognormal): its p50 in seconds.
+  const Result latest =
+      s.store().load(s.store().list({.product = "detector", .limit = 1}).at(0).run_id);
+  EXPECT_NE(
+      m.body.find(
+          fmt::format(
+              "trackiq_run_latency_p50_seconds{{hardware=\"0123456789abcdef\",product=\"detector\","
+              "scenario=\"single-stream\",workload=\"synthetic:synthetic\"}} {}",
+              *latest.metric_value("latency_p50_ms") * 1e-3)
+              .substr(0, 150)),
+      std::string::npos)
+      << m.body;
+  EXPECT_NE(
+      m.body.find(
+          "trackiq_http_requests_total{code=\"200\",method=\"GET\",route=\"/api/v1/runs\"} 1"),
+      std::string::npos);
+  EXPECT_NE(
+      m.body.find("trackiq_http_requests_total{code=\"404\",method=\"GET\",route=\"unmatched\"} 1"),
+      std::string::npos);
+  EXPECT_NE(
+      m.body.find(
+          "trackiq_http_request_duration_seconds_bucket{route=\"/api/v1/runs\",le=\"+Inf\"} 1"),
+      std::string::npos);
+  std::ofstream(s.dir().file("metrics.txt")) << m.body;
+  const auto check =
+      test::run_process({"sh", "-c", "promtool check metrics < " + s.dir().file("metrics.txt")});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err << m.body;
+}
+
+// A client that sends half a request line and stops is cut off at the header deadline, and while
+// it waits the (single) worker thread serves others.
+// A raw loopback connection to the server (no HTTP client in between).
+int connect_raw(const std::string& address) {
+  const auto colon = address.rfind(':');
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1))));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return -1;
+  timeval tv{.tv_sec = 30, .tv_usec = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// Everything the server sends until it closes the connection (or 30 s pass).
+std::string read_until_closed(int fd) {
+  std::string got;
+  char buf[4096];
+  while (true) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+TEST(Serve, ASlowClientIsCutOffAtTheHeaderDeadline) {
+  Served s({}, {.threads = 1, .header_timeout = std::chrono::milliseconds(500)});
+  const int fd = connect_raw(s.address());
+  ASSERT_GE(fd, 0);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string partial = "GET /api/v1/runs HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_EQ(::send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
+  EXPECT_EQ(s.get("/api/v1/runs").status, 200);  // the (single) worker serves others meanwhile
+  const std::string got = read_until_closed(fd);
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::close(fd);
+  EXPECT_EQ(got, "") << "the server should close the connection without an answer";
+  EXPECT_GE(waited, 0.4);
+  EXPECT_LT(waited, 20.0);
+}
+
+TEST(Serve, AnIdleKeptAliveConnectionIsClosedAtTheIdleDeadline) {
+  Served s({}, {.idle_timeout = std::chrono::milliseconds(700)});
+  const int fd = connect_raw(s.address());
+  ASSERT_GE(fd, 0);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string request = "GET /api/v1/baselines HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  const std::string got = read_until_closed(fd);  // the answer, then the close
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::close(fd);
+  EXPECT_EQ(got.substr(0, 15), "HTTP/1.1 200 OK") << got;
+  EXPECT_NE(got.find("\"baselines\""), std::string::npos) << got;
+  EXPECT_GE(waited, 0.6);
+  EXPECT_LT(waited, 20.0);
+}
+
+// Clients on several threads reading, comparing and uploading at once (TSan sees the store
+// lock, the request metrics and concurrent statistics: std::lgamma's race on signgam was found
+// so): every upload stored once, every request answered.
+TEST(Serve, ConcurrentReadsAndWritesAllSucceed) {
+  Served s({.token = "s3cret"}, {.threads = 4});
+  const Result first = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1, 100);
+  s.store().save(first);
+  constexpr int kClients = 6, kEach = 8;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c)
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < kEach; ++i) {
+        const Result r =
+            make_run("detector", fmt::format("2026-11-{:02}T10:00:{:02}.000Z", 2 + c, i), 2.0,
+                     static_cast<std::uint64_t>(c * 100 + i), 50);
+        if (http_call(s.address(), "POST", "/api/v1/runs", to_json(r), kAuth).status != 201)
+          ++failures;
+        if (http_call(s.address(), "GET", "/api/v1/runs?limit=5").status != 200) ++failures;
+        if (http_call(s.address(), "GET", "/metrics").status != 200) ++failures;
+        // The statistics run outside the store lock, on several threads at once.
+        if (http_call(s.address(), "GET",
+                      "/api/v1/compare?history=0&base=" + first.run_id + "&current=" + r.run_id)
+                .status != 200)
+          ++failures;
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(s.store().list({.limit = 0}).size(), 1u + kClients * kEach);
+}
+
+TEST(Serve, RefusesABadListenAddressAndSaysWhenItCannotBind) {
+  auto st = store::open_store(test::TempDir().file("x.db"));
+  Api api(*st, {});
+  EXPECT_THROW(HttpServer(api, {.listen = "localhost"}), InputError);
+  EXPECT_THROW(HttpServer(api, {.listen = "127.0.0.1:99999"}), InputError);
+  HttpServer first(api, {.listen = "127.0.0.1:0"});
+  EXPECT_THROW(HttpServer(api, {.listen = first.address()}), NotAvailableError);
+}
+
+}  // namespace
+}  // namespace trackiq::server
