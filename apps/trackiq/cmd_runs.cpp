@@ -73,8 +73,8 @@ Action setup_runs(CLI::App& sub) {
       const Result merged = load::merge_shards(shards, f->group);
       st->save(merged);
       std::cout << report::render_console(merged);
-      std::cout << fmt::format("merged     {} runs of group {} into run {} in {}\n", shards.size(), f->group, merged.run_id,
-                               st->location());
+      std::cout << fmt::format("merged     {} runs of group {}\nstored     run {} in {}\n", shards.size(), f->group,
+                               merged.run_id, st->location());
       if (!f->output.empty()) write_file_atomic(f->output, to_json(merged));
       return kExitOk;
     }
