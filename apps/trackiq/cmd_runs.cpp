@@ -19,7 +19,7 @@ Action setup_runs(CLI::App& sub) {
     std::string id;
     std::string store;
     std::string product, hardware, since, until, output, group;
-    std::vector<std::string> labels;
+    std::vector<std::string> labels, from;
     std::size_t limit = 50;
     bool json = false;
   };
@@ -34,7 +34,8 @@ Action setup_runs(CLI::App& sub) {
       "           stored run (label merged_from=\"N runs\"; -o FILE also writes its JSON): latency percentiles from\n"
       "           every request's exact sample, rates (achieved, offered, token, goodput) summed, counts and errors\n"
       "           by class summed, error_rate recomputed, wall time the longest client's. Refused (exit 2) when a\n"
-      "           shard is missing or there twice, or the runs have different shard counts N\n\n"
+      "           shard is missing or there twice, or the runs have different shard counts N. --from FILE\n"
+      "           (repeatable) reads the clients' `load --json` files instead of the store\n\n"
       "Examples:\n"
       "  trackiq runs list --product detector --since 2026-11-01\n"
       "  trackiq runs show 3f2a\n"
@@ -53,6 +54,10 @@ Action setup_runs(CLI::App& sub) {
   sub.add_option("--until", f->until, "list: started before");
   sub.add_option("--limit", f->limit, "list: at most N runs (0 = all)")->capture_default_str();
   sub.add_option("--output,-o", f->output, "export, merge: write the result JSON to FILE");
+  sub.add_option("--from", f->from,
+                 "merge: read the shards from these result JSON files (each client's `load --json FILE`) instead of the "
+                 "store; repeatable")
+      ->check(CLI::ExistingFile);
   sub.add_option("--group", f->group, "merge: the group of sharded load runs (trackiq load --shard K/N --group NAME)");
   sub.add_flag("--json", f->json, "list/show: print JSON");
   return [f] {
@@ -63,11 +68,14 @@ Action setup_runs(CLI::App& sub) {
       filter.limit = 0;
       filter.labels.emplace_back("group", f->group);
       std::vector<Result> shards;
-      for (const auto& s : st->list(filter)) {
-        Result r = st->load(s.run_id);
-        if (r.labels.extra.count("merged_from")) continue;  // an earlier merge of this group
-        shards.push_back(std::move(r));
-      }
+      for (const auto& path : f->from)
+        for (auto& r : results_from_json(read_text_file(path), path)) shards.push_back(std::move(r));
+      if (f->from.empty())
+        for (const auto& s : st->list(filter)) {
+          Result r = st->load(s.run_id);
+          if (r.labels.extra.count("merged_from")) continue;  // an earlier merge of this group
+          shards.push_back(std::move(r));
+        }
       if (shards.empty())
         throw InputError(fmt::format("runs merge: no runs of group '{}' in {}", f->group, st->location()));
       const Result merged = load::merge_shards(shards, f->group);

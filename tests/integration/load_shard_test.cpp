@@ -103,6 +103,21 @@ TEST(LoadShard, ThreeClientsMergeIntoTheSingleProcessRunOfTheSameSchedule) {
                                        "wall_time_s"));
   EXPECT_EQ(metric(m, "wall_time_s"), longest);
 
+  // The same merge from the clients' --json files (clients without a shared store).
+  const ProcessResult from_files = trackiq({"runs", "merge", "--group", "g", "--from", dir.file("shard2.json"), "--from",
+                                            dir.file("shard0.json"), "--from", dir.file("shard1.json"), "-o",
+                                            dir.file("merged2.json")},
+                                           dir);
+  ASSERT_EQ(from_files.exit_code, 0) << from_files.out << from_files.err;
+  const auto m2 = nlohmann::json::parse(read_file(dir.file("merged2.json")));
+  EXPECT_EQ(metric(m2, "queries_total"), metric(m, "queries_total"));
+  EXPECT_EQ(metric(m2, "latency_p50_ms"), metric(m, "latency_p50_ms"));
+  EXPECT_EQ(metric(m2, "request_throughput"), metric(m, "request_throughput"));
+  const ProcessResult two_files =
+      trackiq({"runs", "merge", "--group", "g", "--from", dir.file("shard0.json"), "--from", dir.file("shard1.json")}, dir);
+  EXPECT_EQ(two_files.exit_code, 2);
+  EXPECT_NE(two_files.err.find("shard 2/3 missing"), std::string::npos) << two_files.err;
+
   // The merged run is a stored run like any: compare and report take it.
   const ProcessResult cmp = trackiq({"compare", stored_id(single), merged_id}, dir);
   EXPECT_NE(cmp.exit_code, 2) << cmp.out << cmp.err;
