@@ -494,7 +494,9 @@ Action setup_load(CLI::App& sub) {
       "short to confirm it (MLPerf: invalid, not failed), with the number of requests that would. A\n"
       "short lucky run cannot pass. --unconfirmed warn (default) reports NOT CONFIRMED and exits 0;\n"
       "--unconfirmed block makes it exit 1, for gates that must prove their SLO. Each point is saved to the\n"
-      "store (scenario 'load') unless --no-store. Exit codes: 0 ok, 1 partial, an SLO FAIL (or NOT\n"
+      "store (scenario 'load') unless --no-store. Past one machine: --shard K/N --group NAME on N clients\n"
+      "(K from 0; the same seed and flags on each) splits one point's arrivals or connections among them;\n"
+      "`trackiq runs merge --group NAME` makes one result of them. Exit codes: 0 ok, 1 partial, an SLO FAIL (or NOT\n"
       "CONFIRMED with --unconfirmed block), or no request succeeded, 2 bad input.\n\n"
       "Examples:\n"
       "  trackiq load http://127.0.0.1:8080/ --concurrency 64 --threads 2 --duration 10s\n"
@@ -502,7 +504,9 @@ Action setup_load(CLI::App& sub) {
       "  trackiq load http://localhost:8000 --api openai-chat --model llama --dataset prompts.jsonl \\\n"
       "      --rate 2,4,8 --slo ttft=200ms,tpot=50ms --json sweep.json\n"
       "  trackiq load https://api.example/v2/models/resnet/infer --api kserve --model resnet --body @req.json\n"
-      "  trackiq load http://tts:9000/speak --method POST --body @say.json --concurrency 4   # RTF for WAV");
+      "  trackiq load http://tts:9000/speak --method POST --body @say.json --concurrency 4   # RTF for WAV\n"
+      "  trackiq load http://llm:8000 --api openai-chat --model m --rate 300 --seed 7 --shard $JOB_COMPLETION_INDEX/3 \\\n"
+      "      --group soak-42                                   # client K of 3; then trackiq runs merge --group soak-42");
   sub.add_option("url", f->url, "Target URL: http[s]://host[:port]/path")->required();
   sub.add_option("--method", f->method, "HTTP method (default GET, POST with a body)");
   sub.add_option("--header", f->headers, "'Name: value'; repeatable");

@@ -7,6 +7,7 @@
 // shards. Timed: CTest runs these alone (RUN_SERIAL).
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <future>
@@ -124,6 +125,15 @@ TEST(LoadShard, ThreeClientsMergeIntoTheSingleProcessRunOfTheSameSchedule) {
   EXPECT_NE(cmp.out.find("verdict:"), std::string::npos) << cmp.out;
   const ProcessResult rep = trackiq({"report", merged_id, "-o", dir.file("r.html")}, dir);
   EXPECT_EQ(rep.exit_code, 0) << rep.out << rep.err;
+  // group:NAME of a sharded group is its merged run, not a median over the shards.
+  const ProcessResult cmp_group = trackiq({"compare", stored_id(single), "group:g"}, dir);
+  EXPECT_NE(cmp_group.exit_code, 2) << cmp_group.out << cmp_group.err;
+  EXPECT_NE(cmp_group.out.find(fmt::format("exact samples: {} vs {}", scheduled, scheduled)), std::string::npos)
+      << cmp_group.out;
+  const ProcessResult rep_group = trackiq({"report", "group:g", "-o", dir.file("g.json")}, dir);
+  EXPECT_EQ(rep_group.exit_code, 0) << rep_group.out << rep_group.err;
+  // The newest merged run: the one from the files.
+  EXPECT_NE(read_file(dir.file("g.json")).find(stored_id(from_files)), std::string::npos);
 }
 
 TEST(LoadShard, BadShardsSweepsAndEmptySharesAreRefused) {
@@ -172,6 +182,9 @@ TEST(LoadShard, MergeRefusesIncompleteDuplicatedMixedAndNonShardGroups) {
       {"plain", "is not a shard of group 'plain'"},
       {"nobody", "no runs of group 'nobody'"},
   };
+  const ProcessResult unmerged = trackiq({"compare", "group:twice", "group:missing"}, dir);
+  EXPECT_EQ(unmerged.exit_code, 2) << unmerged.out;
+  EXPECT_NE(unmerged.err.find("not yet merged: trackiq runs merge --group"), std::string::npos) << unmerged.err;
   for (const auto& [group, message] : cases) {
     const ProcessResult r = trackiq({"runs", "merge", "--group", group}, dir);
     EXPECT_EQ(r.exit_code, 2) << group << "\n" << r.out << r.err;
