@@ -73,6 +73,9 @@ TEST(LoadShard, ThreeClientsMergeIntoTheSingleProcessRunOfTheSameSchedule) {
   const std::string merged_id = stored_id(merge);
   EXPECT_NE(merge.out.find("merged     3 runs of group g"), std::string::npos) << merge.out;
 
+  const ProcessResult valid = run_process(
+      {"/usr/bin/python3", trackiq::test::kResultValidator, trackiq::test::kResultSchema, dir.file("merged.json")});
+  EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
   const auto m = nlohmann::json::parse(read_file(dir.file("merged.json")));
   const auto s = nlohmann::json::parse(read_file(dir.file("single.json")));
   EXPECT_EQ(m["run_id"], merged_id);
