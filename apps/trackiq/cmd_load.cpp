@@ -383,7 +383,9 @@ int load_run(LoadFlags f) {
     } else {
       // A shard's part of the connections: C / N, the first C % N clients one more.
       const unsigned c = shard ? static_cast<unsigned>(load::shard_share(pt.concurrency, *shard)) : pt.concurrency;
-      o.connections = std::max(c, f.threads);
+      // Each thread needs a connection: a shard keeps its share exact with fewer threads instead.
+      if (shard) o.threads = std::min(o.threads, c);
+      o.connections = std::max(c, o.threads);
     }
     if (shard && !o.schedule_ns.empty()) {
       // The open loop's share: arrivals i with i % N == K, at their original offsets.

@@ -193,9 +193,10 @@ TEST(LoadShard, MergeRefusesIncompleteDuplicatedMixedAndNonShardGroups) {
     EXPECT_EQ(r.exit_code, 2) << group << "\n" << r.out << r.err;
     EXPECT_NE(r.err.find(message), std::string::npos) << "expected '" << message << "' in: " << r.err;
   }
-  // The closed loop's shares: 3 connections and 6 requests over 2 clients: 2 + 1 and 3 + 3.
+  // The closed loop's shares: 3 connections and 6 requests over 2 clients: 2 + 1 and 3 + 3 (a
+  // client with more --threads than connections runs fewer threads, not more connections).
   run({"--shard", "0/2", "--group", "closed", "--json", dir.file("c0.json")});
-  run({"--shard", "1/2", "--group", "closed", "--json", dir.file("c1.json")});
+  run({"--shard", "1/2", "--group", "closed", "--threads", "2", "--json", dir.file("c1.json")});  // 1 connection: 1 thread
   const auto c0 = nlohmann::json::parse(read_file(dir.file("c0.json")));
   const auto c1 = nlohmann::json::parse(read_file(dir.file("c1.json")));
   EXPECT_EQ(c0["workload"]["options"]["connections"], "2");
