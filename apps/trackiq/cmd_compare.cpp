@@ -42,6 +42,15 @@ std::vector<Result> load_group(store::Store& st, const std::string& what) {
   if (found.empty()) throw InputError(fmt::format("no runs labelled group={} in {}", name, st.location()));
   std::vector<Result> runs;
   for (auto it = found.rbegin(); it != found.rend(); ++it) runs.push_back(st.load(it->run_id));
+  // A sharded load group (trackiq load --shard K/N --group NAME): its shards are parts of one run,
+  // not repeats; the group stands for its newest merged run.
+  const auto has = [](const Result& r, const char* label) { return r.labels.extra.count(label) > 0; };
+  if (std::any_of(runs.begin(), runs.end(), [&](const Result& r) { return has(r, "shard") || has(r, "merged_from"); })) {
+    for (auto it = runs.rbegin(); it != runs.rend(); ++it)
+      if (has(*it, "merged_from")) return {*it};
+    throw InputError(fmt::format("{} holds the shards of a sharded load run, not yet merged: trackiq runs merge --group {}",
+                                 what, name));
+  }
   return runs;
 }
 
@@ -240,7 +249,8 @@ Action setup_compare(CLI::App& sub) {
       "--history), a BLOCK must also exceed the between-run band (pooled t interval over the runs' values).\n"
       "Exit codes: 0 PASS or WARN, 1 BLOCK, 2 bad usage or input.\n\n"
       "BASELINE and CURRENT are each a result JSON file, a stored run id (or prefix), a baseline name, or\n"
-      "group:NAME. Two sweep files (`trackiq load --concurrency 1,2,4 --json`: arrays) compare point by point\n"
+      "group:NAME (of a sharded load group, `trackiq load --shard K/N --group NAME`: its newest merged run,\n"
+      "from `trackiq runs merge --group NAME`). Two sweep files (`trackiq load --concurrency 1,2,4 --json`: arrays) compare point by point\n"
       "(paired by sweep point), with Benjamini-Hochberg across the tests of all points, then as curves along\n"
       "the load axis (CMP-5): a window of >= 2 adjacent points where a metric is worse than its threshold at\n"
       "every point is a sustained degradation (\"p99_ttft_ms worse by 18-25 % from rate=8 to rate=16\"), tested\n"

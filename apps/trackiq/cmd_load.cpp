@@ -40,6 +40,7 @@ struct LoadFlags {
   std::optional<double> max_error_rate;
   bool insecure = false, no_store = false, no_early_stop = false, no_retry = false;
   std::string json_path, requests_jsonl, store, product, version;
+  std::string shard, group;  // --shard K/N --group NAME: client K of N (load past one machine)
 };
 
 std::int64_t duration_flag(const std::string& text, const char* flag, bool allow_zero = false) {
@@ -305,10 +306,21 @@ int load_run(LoadFlags f) {
   if (f.client_sched != "auto" && f.client_sched != "normal" && f.client_sched != "batch")
     throw InputError(fmt::format("--client-sched '{}': expected auto, normal or batch", f.client_sched));
 
+  std::optional<load::Shard> shard;
+  if (!f.shard.empty() || !f.group.empty()) {
+    if (f.shard.empty()) throw InputError("--group NAME needs --shard K/N (which client of the group this is)");
+    if (f.group.empty()) throw InputError("--shard K/N needs --group NAME (what `trackiq runs merge --group NAME` merges)");
+    shard = load::parse_shard(f.shard);
+  }
+
   std::unique_ptr<store::Store> st;
   if (!f.no_store) st = store::open_store(f.store);
   Labels labels = make_labels(f);
   for (const auto& [name, value] : run_env.given) labels.extra["env." + name] = value;
+  if (shard) {
+    labels.extra["group"] = f.group;
+    labels.extra["shard"] = load::shard_text(*shard);
+  }
 
   // The points: one per rate or concurrency (a single point when neither is a list).
   struct Point {
@@ -322,6 +334,20 @@ int load_run(LoadFlags f) {
   else if (!f.concurrency.empty())
     for (const unsigned c : f.concurrency) points.push_back({std::nullopt, c});
   else points.push_back({std::nullopt, f.connections ? f.connections : 10});
+  if (shard && points.size() > 1)
+    throw InputError(fmt::format("--shard: a sweep ({} points) cannot be split across clients; run one sharded group per "
+                                 "point (one --rate or --concurrency value each, its own --group)",
+                                 points.size()));
+  if (shard && !points.front().rate && f.trace.empty()) {
+    const unsigned c = points.front().concurrency;
+    if (load::shard_share(c, *shard) == 0)
+      throw InputError(fmt::format("--shard {}: {} connections shared among {} clients leave client {} none; use at most {} "
+                                   "clients or raise --concurrency",
+                                   f.shard, c, shard->n, shard->k, c));
+  }
+  if (shard && f.requests && load::shard_share(*f.requests, *shard) == 0)
+    throw InputError(fmt::format("--shard {}: --requests {} shared among {} clients leaves client {} none", f.shard,
+                                 *f.requests, shard->n, shard->k));
 
   std::vector<load::LoadPoint> done;
   nlohmann::ordered_json all = nlohmann::json::array();
@@ -330,7 +356,7 @@ int load_run(LoadFlags f) {
   for (const Point& pt : points) {
     load::EngineOptions o;
     o.url = plan.url;
-    o.requests = plan.requests;
+    o.requests = shard ? load::shard_requests(plan.requests, *shard) : plan.requests;
     o.sse = plan.sse;
     o.wav = !plan.sse;
     o.threads = f.threads;
@@ -341,6 +367,7 @@ int load_run(LoadFlags f) {
     o.max_error_rate = f.max_error_rate;
     o.duration_ns = warmup + duration;
     o.max_requests = f.requests;
+    if (shard && f.requests) o.max_requests = load::shard_share(*f.requests, *shard);
     // auto: SCHED_BATCH in the closed loop only (see EngineOptions::batch_sched).
     o.batch_sched = f.client_sched == "batch" || (f.client_sched == "auto" && !pt.rate && f.trace.empty());
     std::string arrival_name;
@@ -354,7 +381,18 @@ int load_run(LoadFlags f) {
       o.connections = std::max(f.connections ? f.connections : 256u, f.threads);
       arrival_name = f.arrival;
     } else {
-      o.connections = std::max(pt.concurrency, f.threads);
+      // A shard's part of the connections: C / N, the first C % N clients one more.
+      const unsigned c = shard ? static_cast<unsigned>(load::shard_share(pt.concurrency, *shard)) : pt.concurrency;
+      // Each thread needs a connection: a shard keeps its share exact with fewer threads instead.
+      if (shard) o.threads = std::min(o.threads, c);
+      o.connections = std::max(c, o.threads);
+    }
+    if (shard && !o.schedule_ns.empty()) {
+      // The open loop's share: arrivals i with i % N == K, at their original offsets.
+      o.schedule_ns = load::shard_schedule(o.schedule_ns, *shard);
+      if (o.schedule_ns.empty())
+        throw InputError(fmt::format("--shard {}: the schedule has fewer arrivals than clients, client {} has none",
+                                     f.shard, shard->k));
     }
     const std::string started = utc_timestamp_now();
     const load::EngineOutcome out = load::run_engine(o);
@@ -458,7 +496,9 @@ Action setup_load(CLI::App& sub) {
       "short to confirm it (MLPerf: invalid, not failed), with the number of requests that would. A\n"
       "short lucky run cannot pass. --unconfirmed warn (default) reports NOT CONFIRMED and exits 0;\n"
       "--unconfirmed block makes it exit 1, for gates that must prove their SLO. Each point is saved to the\n"
-      "store (scenario 'load') unless --no-store. Exit codes: 0 ok, 1 partial, an SLO FAIL (or NOT\n"
+      "store (scenario 'load') unless --no-store. Past one machine: --shard K/N --group NAME on N clients\n"
+      "(K from 0; the same seed and flags on each) splits one point's arrivals or connections among them;\n"
+      "`trackiq runs merge --group NAME` makes one result of them. Exit codes: 0 ok, 1 partial, an SLO FAIL (or NOT\n"
       "CONFIRMED with --unconfirmed block), or no request succeeded, 2 bad input.\n\n"
       "Examples:\n"
       "  trackiq load http://127.0.0.1:8080/ --concurrency 64 --threads 2 --duration 10s\n"
@@ -466,7 +506,9 @@ Action setup_load(CLI::App& sub) {
       "  trackiq load http://localhost:8000 --api openai-chat --model llama --dataset prompts.jsonl \\\n"
       "      --rate 2,4,8 --slo ttft=200ms,tpot=50ms --json sweep.json\n"
       "  trackiq load https://api.example/v2/models/resnet/infer --api kserve --model resnet --body @req.json\n"
-      "  trackiq load http://tts:9000/speak --method POST --body @say.json --concurrency 4   # RTF for WAV");
+      "  trackiq load http://tts:9000/speak --method POST --body @say.json --concurrency 4   # RTF for WAV\n"
+      "  trackiq load http://llm:8000 --api openai-chat --model m --rate 300 --seed 7 --shard $JOB_COMPLETION_INDEX/3 \\\n"
+      "      --group soak-42                                   # client K of 3; then trackiq runs merge --group soak-42");
   sub.add_option("url", f->url, "Target URL: http[s]://host[:port]/path")->required();
   sub.add_option("--method", f->method, "HTTP method (default GET, POST with a body)");
   sub.add_option("--header", f->headers, "'Name: value'; repeatable");
@@ -525,6 +567,12 @@ Action setup_load(CLI::App& sub) {
   sub.add_option("--product", f->product, "Product label");
   sub.add_option("--version", f->version, "Version label");
   sub.add_option("--label", f->labels, "KEY=VALUE label; repeatable");
+  sub.add_option("--shard", f->shard,
+                 "K/N: run as client K of N (K from 0, e.g. $JOB_COMPLETION_INDEX/N), with the same --seed everywhere: "
+                 "the open loop sends the arrivals i with i % N == K at their original times; the closed loop opens C/N "
+                 "of the --concurrency connections and sends R/N of --requests (the first C%N, R%N clients one more). "
+                 "Needs --group; no sweeps. Merge with `trackiq runs merge --group NAME`");
+  sub.add_option("--group", f->group, "Name of the sharded group this client belongs to (labels group=NAME, shard=K/N)");
   sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_flag("--no-store", f->no_store, "Do not save the results to the store");
   return [f, &sub] {

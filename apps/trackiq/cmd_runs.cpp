@@ -7,6 +7,7 @@
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/load/load_result.hpp"
 #include "trackiq/report/console.hpp"
 #include "trackiq/store/store.hpp"
 
@@ -17,8 +18,8 @@ Action setup_runs(CLI::App& sub) {
     std::string action;
     std::string id;
     std::string store;
-    std::string product, hardware, since, until, output;
-    std::vector<std::string> labels;
+    std::string product, hardware, since, until, output, group;
+    std::vector<std::string> labels, from;
     std::size_t limit = 50;
     bool json = false;
   };
@@ -28,13 +29,22 @@ Action setup_runs(CLI::App& sub) {
       "  list     newest first; filters: --product, --hardware (fingerprint prefix), --label k=v, --since, --until\n"
       "  show ID  the run's summary (ID may be a unique prefix of the run id)\n"
       "  export ID  the canonical result JSON, with every latency sample (-o FILE, default stdout)\n"
-      "  rm ID    delete the run\n\n"
+      "  rm ID    delete the run\n"
+      "  merge --group NAME  merge the runs of `trackiq load --shard K/N --group NAME` (client K of N) into one\n"
+      "           stored run (label merged_from=\"N runs\"; -o FILE also writes its JSON): latency percentiles from\n"
+      "           every request's exact sample, rates (achieved, offered, token, goodput) summed, counts and errors\n"
+      "           by class summed, error_rate recomputed, wall time the longest client's. Refused (exit 2) when a\n"
+      "           shard is missing or there twice, or the runs have different shard counts N. --from FILE\n"
+      "           (repeatable) reads the clients' `load --json` files instead of the store\n\n"
       "Examples:\n"
       "  trackiq runs list --product detector --since 2026-11-01\n"
       "  trackiq runs show 3f2a\n"
       "  trackiq runs export 3f2a -o run.json\n"
-      "  trackiq runs rm 3f2a");
-  sub.add_option("action", f->action, "list, show, export or rm")->required()->check(CLI::IsMember({"list", "show", "export", "rm"}));
+      "  trackiq runs rm 3f2a\n"
+      "  trackiq runs merge --group soak-42 -o merged.json");
+  sub.add_option("action", f->action, "list, show, export, rm or merge")
+      ->required()
+      ->check(CLI::IsMember({"list", "show", "export", "rm", "merge"}));
   sub.add_option("id", f->id, "Run id or a unique prefix (show, export, rm)");
   sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_option("--product", f->product, "list: only this product");
@@ -43,10 +53,39 @@ Action setup_runs(CLI::App& sub) {
   sub.add_option("--since", f->since, "list: started at or after (ISO-8601, e.g. 2026-11-01)");
   sub.add_option("--until", f->until, "list: started before");
   sub.add_option("--limit", f->limit, "list: at most N runs (0 = all)")->capture_default_str();
-  sub.add_option("--output,-o", f->output, "export: write to FILE");
+  sub.add_option("--output,-o", f->output, "export, merge: write the result JSON to FILE");
+  sub.add_option("--from", f->from,
+                 "merge: read the shards from these result JSON files (each client's `load --json FILE`) instead of the "
+                 "store; repeatable")
+      ->check(CLI::ExistingFile);
+  sub.add_option("--group", f->group, "merge: the group of sharded load runs (trackiq load --shard K/N --group NAME)");
   sub.add_flag("--json", f->json, "list/show: print JSON");
   return [f] {
     auto st = store::open_store(f->store);
+    if (f->action == "merge") {
+      if (f->group.empty()) throw InputError("runs merge: which group? give --group NAME (trackiq load --shard K/N --group NAME)");
+      store::RunFilter filter;
+      filter.limit = 0;
+      filter.labels.emplace_back("group", f->group);
+      std::vector<Result> shards;
+      for (const auto& path : f->from)
+        for (auto& r : results_from_json(read_text_file(path), path)) shards.push_back(std::move(r));
+      if (f->from.empty())
+        for (const auto& s : st->list(filter)) {
+          Result r = st->load(s.run_id);
+          if (r.labels.extra.count("merged_from")) continue;  // an earlier merge of this group
+          shards.push_back(std::move(r));
+        }
+      if (shards.empty())
+        throw InputError(fmt::format("runs merge: no runs of group '{}' in {}", f->group, st->location()));
+      const Result merged = load::merge_shards(shards, f->group);
+      st->save(merged);
+      std::cout << report::render_console(merged);
+      std::cout << fmt::format("merged     {} runs of group {}\nstored     run {} in {}\n", shards.size(), f->group,
+                               merged.run_id, st->location());
+      if (!f->output.empty()) write_file_atomic(f->output, to_json(merged));
+      return kExitOk;
+    }
     if (f->action != "list" && f->id.empty()) throw InputError(fmt::format("runs {}: which run? (trackiq runs list)", f->action));
     if (f->action == "list") {
       store::RunFilter filter;

@@ -26,6 +26,19 @@ Result resolve_run(const std::string& what, store::Store* st, const std::string&
   if (what.find('/') != std::string::npos || what.ends_with(".json"))
     throw InputError(fmt::format("{}: no such file (a result file, or a stored run id, baseline name or group:NAME)", what));
   if (!st) throw InputError(fmt::format("'{}' is not a file", what));
+  if (what.rfind("group:", 0) == 0) {
+    // A sharded load group (trackiq load --shard K/N --group NAME) stands for its newest merged run.
+    const std::string name = what.substr(6);
+    store::RunFilter filter;
+    filter.labels = {{"group", name}};
+    filter.limit = 0;
+    for (const auto& s : st->list(filter)) {  // newest first
+      Result r = st->load(s.run_id);
+      if (r.labels.extra.count("merged_from")) return r;
+    }
+    throw InputError(fmt::format("{}: no merged run of that group in {} (trackiq runs merge --group {})", what,
+                                 st->location(), name));
+  }
   if (store::is_run_id_prefix(what)) {
     try {
       return st->load(what);

@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
+#include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/environment.hpp"
+#include "trackiq/core/error.hpp"
 #include "trackiq/core/metric_registry.hpp"
 #include "trackiq/core/stats.hpp"
 
@@ -420,6 +424,255 @@ std::string render_point(const LoadPoint& p) {
   for (const auto& w : r.warnings) s += fmt::format("warning: {}\n", w);
   s += fmt::format("{:=^54}\n", "");
   return s;
+}
+
+}  // namespace trackiq::load
+
+namespace trackiq::load {
+
+Shard parse_shard(std::string_view text) {
+  const auto bad = [&](std::string_view why) {
+    return InputError(fmt::format("--shard '{}': {} (expected K/N with 0 <= K < N, K counted from 0, e.g. 0/3)", text, why));
+  };
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos) throw bad("no '/'");
+  const auto number = [&](std::string_view part, const char* what) -> unsigned {
+    if (part.empty() || part.size() > 6 || !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      throw bad(fmt::format("{} is not a whole number", what));
+    return static_cast<unsigned>(std::stoul(std::string(part)));
+  };
+  Shard s{number(text.substr(0, slash), "K"), number(text.substr(slash + 1), "N")};
+  if (s.n == 0) throw bad("N must be at least 1");
+  if (s.k >= s.n) throw bad(fmt::format("K must be below N ({} clients are numbered 0 to {})", s.n, s.n - 1));
+  return s;
+}
+
+std::string shard_text(const Shard& s) { return fmt::format("{}/{}", s.k, s.n); }
+
+std::uint64_t shard_share(std::uint64_t total, const Shard& s) noexcept {
+  return total / s.n + (s.k < total % s.n ? 1 : 0);
+}
+
+std::vector<std::int64_t> shard_schedule(const std::vector<std::int64_t>& schedule_ns, const Shard& s) {
+  std::vector<std::int64_t> out;
+  out.reserve(schedule_ns.size() / s.n + 1);
+  for (std::size_t i = s.k; i < schedule_ns.size(); i += s.n) out.push_back(schedule_ns[i]);
+  return out;
+}
+
+std::vector<std::string> shard_requests(const std::vector<std::string>& requests, const Shard& s) {
+  if (requests.empty() || s.n == 1) return requests;
+  // Local arrival j is arrival K + j*N, which used requests[(K + j*N) % S]; that repeats with
+  // the period S / gcd(N, S) in j.
+  const std::size_t size = requests.size();
+  const std::size_t period = size / std::gcd(size, static_cast<std::size_t>(s.n));
+  std::vector<std::string> out;
+  out.reserve(period);
+  for (std::size_t j = 0; j < period; ++j) out.push_back(requests[(s.k + j * s.n) % size]);
+  return out;
+}
+
+namespace {
+
+// "mean_ttft_sched_ms" → {"mean", "ttft_sched"} when "ttft_sched" is a pooled family.
+std::optional<std::pair<std::string, std::string>> family_metric(const std::string& name,
+                                                                 const std::map<std::string, Histogram>& families) {
+  std::optional<std::pair<std::string, std::string>> best;
+  for (const auto& [family, h] : families) {
+    const std::string suffix = "_" + family + "_ms";
+    if (name.size() <= suffix.size() || !name.ends_with(suffix)) continue;
+    const std::string stat = name.substr(0, name.size() - suffix.size());
+    if (!best || family.size() > best->second.size()) best = std::make_pair(stat, family);
+  }
+  return best;
+}
+
+std::optional<double> family_value(const std::string& stat, const Histogram& h) {
+  if (h.count() == 0) return std::nullopt;
+  if (stat == "mean") return h.mean() / 1e6;
+  if (stat == "median") return h.value_at_percentile(50) / 1e6;
+  if (stat == "std") return h.stddev() / 1e6;
+  if (stat.size() > 1 && stat[0] == 'p') {
+    std::string digits = stat.substr(1);
+    std::replace(digits.begin(), digits.end(), '_', '.');
+    char* end = nullptr;
+    const double p = std::strtod(digits.c_str(), &end);
+    if (end && *end == '\0' && p > 0 && p <= 100) return h.value_at_percentile(p) / 1e6;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result merge_shards(const std::vector<Result>& runs, const std::string& group) {
+  if (runs.empty()) throw InputError(fmt::format("group '{}' has no runs (trackiq load ... --shard K/N --group {})", group, group));
+  // Which shard each run is, and that together they are the whole group, each shard once.
+  std::vector<const Result*> by_k;
+  unsigned n = 0;
+  for (const Result& r : runs) {
+    const auto g = r.labels.extra.find("group");
+    const auto sh = r.labels.extra.find("shard");
+    if (g == r.labels.extra.end() || g->second != group || sh == r.labels.extra.end())
+      throw InputError(fmt::format("run {} is not a shard of group '{}' (it has no group={} and shard=K/N labels)", r.run_id,
+                                   group, group));
+    Shard s;
+    try {
+      s = parse_shard(sh->second);
+    } catch (const InputError&) {
+      throw InputError(fmt::format("run {}: label shard='{}' is not K/N", r.run_id, sh->second));
+    }
+    if (n == 0) {
+      n = s.n;
+      by_k.assign(n, nullptr);
+    } else if (s.n != n) {
+      throw InputError(fmt::format("group '{}' mixes shard counts: run {} is shard {} but another run is of {} shards", group,
+                                   r.run_id, sh->second, n));
+    }
+    if (by_k[s.k])
+      throw InputError(fmt::format("group '{}': shard {} appears twice (runs {} and {}); remove one (trackiq runs rm ID)",
+                                   group, sh->second, by_k[s.k]->run_id, r.run_id));
+    by_k[s.k] = &r;
+  }
+  std::vector<std::string> missing;
+  for (unsigned k = 0; k < n; ++k)
+    if (!by_k[k]) missing.push_back(shard_text({k, n}));
+  if (!missing.empty())
+    throw InputError(fmt::format("group '{}' is incomplete: shard{} {} missing ({} of {} runs)", group,
+                                 missing.size() > 1 ? "s" : "", fmt::join(missing, ", "), n - missing.size(), n));
+
+  const Result& first = *by_k[0];
+  Result g = first;
+  g.run_id = new_run_id();
+  g.labels.extra.erase("shard");
+  g.labels.extra["merged_from"] = fmt::format("{} runs", n);
+  g.metrics.clear();
+  g.slo.clear();
+  g.warnings.clear();
+  g.errors = {};
+  g.telemetry = {};
+  g.telemetry.reason = "not merged across client machines";
+  std::uint64_t workers = 0, connections = 0;
+  for (const Result* r : by_k) {
+    g.started_at = std::min(g.started_at, r->started_at);
+    g.finished_at = std::max(g.finished_at, r->finished_at);
+    workers += r->scenario.workers;
+    if (const auto c = r->workload.options.find("connections"); c != r->workload.options.end())
+      connections += std::strtoull(c->second.c_str(), nullptr, 10);
+    for (const auto& w : r->warnings) g.warnings.push_back(fmt::format("shard {}: {}", r->labels.extra.at("shard"), w));
+    if (!r->slo.empty())
+      g.warnings.push_back(fmt::format("shard {}: its SLO verdicts are per client and are not carried into the merged run",
+                                       r->labels.extra.at("shard")));
+    g.errors.total += r->errors.total;
+    for (const auto& [k, v] : r->errors.by_class) g.errors.by_class[k] += v;
+    for (const auto& e : r->errors.examples)
+      if (g.errors.examples.size() < 10 && std::find(g.errors.examples.begin(), g.errors.examples.end(), e) == g.errors.examples.end())
+        g.errors.examples.push_back(e);
+  }
+  g.scenario.workers = static_cast<std::uint32_t>(workers);
+  g.workload.options["connections"] = std::to_string(connections);
+
+  // Latency: every request's exact sample, pooled (the store keeps them); else the histograms.
+  const bool all_latency = std::all_of(by_k.begin(), by_k.end(), [](const Result* r) { return r->latency.has_value(); });
+  if (all_latency) {
+    const bool all_samples = std::all_of(by_k.begin(), by_k.end(), [](const Result* r) {
+      return r->latency->samples_ns.size() == r->latency->summary_ns.count;
+    });
+    LatencyData l;
+    l.measured_from = first.latency->measured_from;
+    for (const Result* r : by_k) {
+      l.histogram.merge(r->latency->histogram);
+      if (all_samples) l.samples_ns.insert(l.samples_ns.end(), r->latency->samples_ns.begin(), r->latency->samples_ns.end());
+    }
+    if (all_samples) {
+      l.summary_ns = summarize(l.samples_ns);
+    } else {
+      std::vector<std::int64_t> mids;
+      for (const auto& b : l.histogram.nonempty_buckets())
+        mids.insert(mids.end(), b.count, b.low + (b.high - b.low) / 2);
+      l.summary_ns = summarize(mids);
+      g.warnings.push_back("latency percentiles from the pooled histograms (3 significant digits): a shard had no exact samples");
+    }
+    append_latency_metrics(g.metrics, l.summary_ns);
+    g.latency = std::move(l);
+  } else {
+    g.latency.reset();
+  }
+  // The per-request distributions (vLLM families), pooled where every shard has them.
+  g.distributions.clear();
+  for (const auto& [family, h0] : first.distributions) {
+    Histogram h = h0;
+    bool everywhere = true;
+    for (unsigned k = 1; k < n && everywhere; ++k) {
+      const auto o = by_k[k]->distributions.find(family);
+      if (o == by_k[k]->distributions.end()) everywhere = false;
+      else h.merge(o->second);
+    }
+    if (everywhere) g.distributions.emplace(family, std::move(h));
+  }
+
+  const auto values = [&](const std::string& name) {
+    std::vector<std::optional<double>> v;
+    for (const Result* r : by_k) v.push_back(r->metric_value(name));
+    return v;
+  };
+  const auto weight = [](const Result* r) {
+    return r->metric_value("queries_total").value_or(0) + r->metric_value("errors_total").value_or(0);
+  };
+  static const std::set<std::string> kSum = {"queries_total",  "errors_total",           "retried_requests",
+                                             "request_throughput", "throughput_queries_per_s", "throughput_samples_per_s",
+                                             "request_rate_target", "output_throughput",   "total_token_throughput",
+                                             "request_goodput",  "client_cpu_pct"};
+  static const std::set<std::string> kMax = {"wall_time_s", "schedule_lag_p99_ms"};
+  static const std::set<std::string> kWeighted = {"late_send_fraction", "client_cpu_per_request_ms", "rtf_mean"};
+  std::vector<std::string> dropped;
+  for (const MetricValue& m0 : first.metrics) {
+    const std::string& name = m0.name;
+    if (name.starts_with("latency_") || name == "error_rate") continue;  // recomputed above / below
+    const auto v = values(name);
+    const bool everywhere = std::all_of(v.begin(), v.end(), [](const auto& x) { return x.has_value(); });
+    if (kSum.count(name) || kMax.count(name) || kWeighted.count(name) || name == "max_concurrent_requests") {
+      if (!everywhere) {
+        dropped.push_back(name + " (not in every shard)");
+        continue;
+      }
+      double out = 0, wsum = 0;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (kMax.count(name)) out = std::max(out, *v[i]);
+        else if (kWeighted.count(name)) {
+          const double w = name == "rtf_mean" ? by_k[i]->metric_value("queries_total").value_or(0) : weight(by_k[i]);
+          out += w * *v[i];
+          wsum += w;
+        } else out += *v[i];
+      }
+      if (kWeighted.count(name)) {
+        if (wsum <= 0) continue;
+        out /= wsum;
+      }
+      const ValueKind kind = name == "max_concurrent_requests" ? ValueKind::kEstimated
+                             : name == "queries_total" || name == "errors_total" || name == "retried_requests" ||
+                                     name == "wall_time_s"
+                                 ? ValueKind::kMeasured
+                                 : ValueKind::kDerived;
+      g.metrics.push_back({name, out, kind});
+      continue;
+    }
+    if (const auto fm = family_metric(name, g.distributions)) {
+      if (const auto x = family_value(fm->first, g.distributions.at(fm->second))) {
+        g.metrics.push_back({name, *x, ValueKind::kDerived});
+        continue;
+      }
+    }
+    dropped.push_back(name);
+  }
+  const double queries = g.metric_value("queries_total").value_or(0), errors = g.metric_value("errors_total").value_or(0);
+  if (queries + errors > 0) g.metrics.push_back({"error_rate", errors / (queries + errors), ValueKind::kDerived});
+  if (g.metric_value("max_concurrent_requests"))
+    g.warnings.push_back("max_concurrent_requests is the sum of each client's peak: an upper bound (estimated)");
+  if (!dropped.empty())
+    g.warnings.push_back(fmt::format("not available in the merged run: {} (not computable from the shards' results)",
+                                     fmt::join(dropped, ", ")));
+  g.throughput_method = fmt::format("sum over {} clients of completed requests / (last completion - first send)", n);
+  return g;
 }
 
 }  // namespace trackiq::load

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "trackiq/core/result.hpp"
@@ -74,5 +75,33 @@ std::string requests_jsonl(const EngineOutcome& out);
 
 // A console summary in the layout of vLLM's benchmark_serving (one block per point).
 std::string render_point(const LoadPoint& p);
+
+// Load past one client machine: client K of N (`--shard K/N`), K counted from 0 (as a
+// Kubernetes Indexed Job's JOB_COMPLETION_INDEX). parse_shard reads "K/N" and throws InputError
+// unless 0 <= K < N and N >= 1.
+struct Shard {
+  unsigned k = 0;
+  unsigned n = 1;
+};
+Shard parse_shard(std::string_view text);
+std::string shard_text(const Shard& s);  // "K/N"
+
+// Client K's deterministic share of a whole: total / N, the first total % N clients one more.
+std::uint64_t shard_share(std::uint64_t total, const Shard& s) noexcept;
+
+// The open loop's share: the arrivals i with i % N == K, at their original offsets.
+std::vector<std::int64_t> shard_schedule(const std::vector<std::int64_t>& schedule_ns, const Shard& s);
+
+// The serialised requests for client K such that its j-th arrival (the original arrival
+// K + j*N) sends what the unsharded run would have sent (requests are used round-robin).
+std::vector<std::string> shard_requests(const std::vector<std::string>& requests, const Shard& s);
+
+// One exact result from the runs of a group of clients (labels group=NAME, shard=K/N): latency
+// percentiles from the pooled exact samples, the vLLM families from the pooled distributions,
+// rates summed, counts and errors by class summed, error_rate recomputed, wall time the longest
+// shard's. Labels of shard 0 less `shard`, plus merged_from="N runs"; a new run id.
+// InputError when a run is not a shard of `group`, the shard counts N differ, or a shard K is
+// missing or given twice.
+Result merge_shards(const std::vector<Result>& runs, const std::string& group);
 
 }  // namespace trackiq::load
