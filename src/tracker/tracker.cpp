@@ -154,7 +154,13 @@ struct Tracker::Slot {
 
 // The last N finished requests. Each entry is a seqlock over atomic words: seq = 2·pos + 1
 // while position pos is written, 2·pos + 2 once written; a reader keeps an entry whose seq is
-// even and unchanged across its read, and whose pos is within the last N positions taken.
+// even and unchanged across its read, and whose pos is among the positions the slots hold.
+// A writer claims its slot with one CAS (even and older → its odd seq), so only one writer ever
+// writes an entry: a writer stalled mid-record cannot have its words mixed with those of the
+// writer that laps it. The lapping writer, finding the slot still claimed, drops its record
+// (counted in `dropped`) instead of waiting. The slots outnumber N by a margin (N, at most 4,096),
+// so a few such drops or records still being written do not leave the last N short: the reader
+// takes the newest N complete entries.
 struct Tracker::Ring {
   static constexpr std::size_t kIdWords = (kRequestIdBytes + 1) / 8;
   static constexpr std::size_t kMessageWords = (kErrorMessageBytes + 1) / 8;
@@ -166,10 +172,13 @@ struct Tracker::Ring {
     std::atomic<std::uint64_t> seq{0};
     std::array<std::atomic<std::uint64_t>, kWords> words{};
   };
-  explicit Ring(std::size_t n) : capacity(n), entries(std::make_unique<Entry[]>(n)) {}
-  std::size_t capacity;
+  explicit Ring(std::size_t n)
+      : capacity(n), slots(n + std::min<std::size_t>(n, 4096)), entries(std::make_unique<Entry[]>(slots)) {}
+  std::size_t capacity;  // records returned: the newest N
+  std::size_t slots;     // entries held
   std::unique_ptr<Entry[]> entries;
   std::atomic<std::uint64_t> next{0};
+  std::atomic<std::uint64_t> dropped{0};  // records given up to a slot another writer still held
 };
 static_assert((kRequestIdBytes + 1) % 8 == 0 && (kErrorMessageBytes + 1) % 8 == 0);
 
@@ -455,11 +464,17 @@ void Tracker::finish(const Request& r, std::int64_t end_ns) noexcept {
 
   Ring& ring = *ring_;
   const std::uint64_t pos = ring.next.fetch_add(1, kRelaxed);
-  Ring::Entry& e = ring.entries[pos % ring.capacity];
-  // Release stores of the words keep the odd seq before them, and the final release store
+  Ring::Entry& e = ring.entries[pos % ring.slots];
+  // Claim the slot: only from a finished (even) older record. A slot still being written (odd)
+  // or already taken by a newer position is left to its writer, and this record is dropped.
+  std::uint64_t held = e.seq.load(kRelaxed);
+  if ((held & 1) != 0 || held > 2 * pos || !e.seq.compare_exchange_strong(held, 2 * pos + 1, kRelaxed, kRelaxed)) {
+    ring.dropped.fetch_add(1, kRelaxed);
+    return;
+  }
+  // Release stores of the words keep the claim before them, and the final release store
   // keeps them before the even seq (plain moves on x86-64; no fence, which TSan cannot model).
   constexpr auto kRelease = std::memory_order_release;
-  e.seq.store(2 * pos + 1, kRelaxed);
   auto put = [&e](std::size_t i, std::int64_t v) { e.words[i].store(static_cast<std::uint64_t>(v), kRelease); };
   auto put_text = [&e](std::size_t first, std::size_t words, const char* text) {
     for (std::size_t w = 0; w < words; ++w) {
@@ -490,12 +505,13 @@ void Tracker::finish(const Request& r, std::int64_t end_ns) noexcept {
 std::vector<RequestRecord> Tracker::records() const {
   const Ring& ring = *ring_;
   const std::uint64_t next = ring.next.load(std::memory_order_acquire);
-  const std::uint64_t first = next > ring.capacity ? next - ring.capacity : 0;
+  const std::uint64_t first = next > ring.slots ? next - ring.slots : 0;
   std::vector<RequestRecord> out;
-  out.reserve(static_cast<std::size_t>(next - first));
+  out.reserve(std::min<std::size_t>(ring.capacity, static_cast<std::size_t>(next - first)));
   std::array<std::uint64_t, Ring::kWords> w;
-  for (std::uint64_t pos = first; pos < next; ++pos) {
-    const Ring::Entry& e = ring.entries[pos % ring.capacity];
+  // Newest first, until N complete records are found.
+  for (std::uint64_t pos = next; pos-- > first && out.size() < ring.capacity;) {
+    const Ring::Entry& e = ring.entries[pos % ring.slots];
     const std::uint64_t s1 = e.seq.load(std::memory_order_acquire);
     if (s1 != 2 * pos + 2) continue;  // not yet written, being written, or overwritten since
     // Acquire loads keep the second seq load after them.

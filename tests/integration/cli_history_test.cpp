@@ -306,7 +306,8 @@ TEST(CliDetect, ReportsThePlantedStepAndExitsOnSince) {
   EXPECT_EQ(trackiq({"detect", "--since", runs[20].run_id}, dir).exit_code, 0);
   const auto after = trackiq({"detect", "--since", runs[25].run_id.substr(0, 8), "--json"}, dir);
   EXPECT_EQ(after.exit_code, 0) << after.out << after.err;
-  for (const auto& c : Json::parse(after.out)["changes"]) EXPECT_FALSE(c["new"].get<bool>());
+  const Json parsed = Json::parse(after.out);  // named: a range-for over a temporary's member dangles
+  for (const auto& c : parsed["changes"]) EXPECT_FALSE(c["new"].get<bool>());
 }
 
 TEST(CliDetect, AppendedRunsAreDetectedFromTheKeptStateAsInFull) {

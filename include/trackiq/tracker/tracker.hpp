@@ -312,7 +312,8 @@ class Tracker {
   void ratio(std::string_view name, const Counter& a, const Counter& b);
 
   Snapshot snapshot() const;
-  // The records of the last record_window finished requests, oldest first (by end time).
+  // The records of the last record_window finished requests, oldest first (by end time). A record
+  // whose ring slot was still being written by a writer it lapped is dropped, not waited for.
   std::vector<RequestRecord> records() const;
   std::vector<std::string> validate() const;
   // The canonical result of the tracked window: backend "tracker", scenario "production".
