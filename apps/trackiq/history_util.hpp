@@ -24,20 +24,7 @@ inline std::string short_id(const std::string& id) { return id.substr(0, 8); }
 inline std::string short_commit(const std::string& c) { return c.empty() ? "-" : c.substr(0, 10); }
 inline std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
 
-inline std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' ? ' ' : c;
-    }
-  }
-  return out;
-}
+inline std::string xml_escape(const std::string& s) { return report::escape_xml(s); }
 
 inline std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;

@@ -366,4 +366,6 @@ nlohmann::ordered_json text::report_json(const ReportInput& in) {
 
 std::string render_json(const ReportInput& in) { return text::report_json(in).dump(2) + "\n"; }
 
+std::string escape_xml(const std::string& s) { return text::xml_escape(s); }
+
 }  // namespace trackiq::report

@@ -107,6 +107,9 @@ std::string render_markdown(const ReportInput& in, std::size_t max_chars = 65'00
 // JUnit XML: a <testsuite> per run (a testcase per SLO, or one "completed without errors" case)
 // and one per comparison (a testcase per compared metric; BLOCK = failure), failures with numbers.
 std::string render_junit(const ReportInput& in);
+// XML text and attribute escaping as the JUnit report does it (for other JUnit writers, such as
+// `trackiq detect`): & < > " ' escaped; control characters XML 1.0 forbids become spaces.
+std::string escape_xml(const std::string& s);
 // RFC 4180 CSV: one row per run and metric, then one row per compared metric.
 std::string render_csv(const ReportInput& in);
 // JSON: title, the executive summary, every run (canonical result JSON without raw samples or
