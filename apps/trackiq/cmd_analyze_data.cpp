@@ -62,16 +62,10 @@ NamedSeries series_of(const std::string& what, const std::string& column, const 
     return {s.values, fmt::format("column '{}' of {}", s.column, what)};
   }
   std::unique_ptr<store::Store> st;
-  if (what.rfind("group:", 0) == 0) {
+  if (is_group(what)) {
     st = store::open_store(store_path);
-    store::RunFilter filter;
-    filter.labels = {{"group", what.substr(6)}};
-    filter.limit = 0;
-    const auto found = st->list(filter);
-    if (found.empty()) throw InputError(fmt::format("no runs labelled group={} in {}", what.substr(6), st->location()));
     NamedSeries s;
-    for (auto it = found.rbegin(); it != found.rend(); ++it) {
-      const Result r = st->load(it->run_id);
+    for (const Result& r : load_group(*st, what)) {
       if (!r.latency || r.latency->summary_ns.count == 0) continue;
       for (const auto& p : r.latency->summary_ns.percentiles)
         if (p.p == 50) s.values.push_back(p.value / 1e6);

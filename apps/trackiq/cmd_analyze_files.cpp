@@ -124,18 +124,10 @@ FileAnalyzers add_file_analyzers(CLI::App& analyze) {
       };
       std::vector<Result> runs;
       for (const auto& what : ef->runs) {
-        if (what.rfind("group:", 0) == 0) {
-          store::RunFilter filter;
-          filter.labels = {{"group", what.substr(6)}};
-          filter.limit = 0;
-          const auto found = store().list(filter);
-          if (found.empty()) throw InputError(fmt::format("no runs labelled group={} in {}", what.substr(6), store().location()));
-          for (auto it = found.rbegin(); it != found.rend(); ++it) runs.push_back(store().load(it->run_id));
-        } else if (!needs_store(what)) {
-          for (auto& r : results_from_json(read_text_file(what), what)) runs.push_back(std::move(r));
-        } else {
-          runs.push_back(resolve_run(what, &store(), ""));
-        }
+        std::vector<Result> more = is_group(what)         ? load_group(store(), what)
+                                   : !needs_store(what) ? read_results(what)
+                                                        : std::vector<Result>{resolve_run(what, &store(), "")};
+        for (auto& r : more) runs.push_back(std::move(r));
       }
       const auto e = analysis::analyze_efficiency(runs, ef->price);
       std::cout << (ef->json ? analysis::efficiency_json(e) + "\n" : analysis::render_efficiency(e));

@@ -1,5 +1,6 @@
 #include "report_io.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -48,6 +49,37 @@ Result resolve_run(const std::string& what, store::Store* st, const std::string&
   }
   const auto b = st->find_baseline(what, hardware);
   return st->load(b.run_id);
+}
+
+bool is_group(const std::string& what) { return what.rfind(kGroupPrefix, 0) == 0; }
+
+std::vector<Result> load_group(store::Store& st, const std::string& what) {
+  const std::string name = what.substr(kGroupPrefix.size());
+  store::RunFilter filter;
+  filter.labels = {{"group", name}};
+  filter.limit = 0;
+  const auto found = st.list(filter);
+  if (found.empty()) throw InputError(fmt::format("no runs labelled group={} in {}", name, st.location()));
+  std::vector<Result> runs;
+  for (auto it = found.rbegin(); it != found.rend(); ++it) runs.push_back(st.load(it->run_id));
+  // A sharded load group (trackiq load --shard K/N --group NAME): its shards are parts of one run,
+  // not repeats; the group stands for its newest merged run.
+  const auto has = [](const Result& r, const char* label) { return r.labels.extra.count(label) > 0; };
+  if (std::any_of(runs.begin(), runs.end(), [&](const Result& r) { return has(r, "shard") || has(r, "merged_from"); })) {
+    for (auto it = runs.rbegin(); it != runs.rend(); ++it)
+      if (has(*it, "merged_from")) return {*it};
+    throw InputError(fmt::format("{} holds the shards of a sharded load run, not yet merged: trackiq runs merge --group {}",
+                                 what, name));
+  }
+  return runs;
+}
+
+std::vector<Result> read_results(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(fmt::format("{}: cannot read (no such file or no permission)", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return results_from_json(ss.str(), path);
 }
 
 std::string report_format(const std::string& format, const std::string& path) {

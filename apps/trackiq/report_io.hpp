@@ -2,6 +2,7 @@
 // Shared by `compare` and `report`: naming a run on the command line, and writing a report.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -18,6 +19,15 @@ Result resolve_run(const std::string& what, store::Store* st, const std::string&
 
 // Whether `what` needs the store (it is not an existing file).
 bool needs_store(const std::string& what);
+
+// group:NAME names every stored run labelled group=NAME (`trackiq run --repeat N --group NAME`).
+inline constexpr std::string_view kGroupPrefix = "group:";
+bool is_group(const std::string& what);
+// The group's runs, oldest first; a sharded load group (`load --shard K/N`) stands for its newest
+// merged run, and unmerged shards are refused. No run → InputError.
+std::vector<Result> load_group(store::Store& st, const std::string& what);
+// Every result of a result file: one, or a sweep's array. Unreadable or bad → InputError.
+std::vector<Result> read_results(const std::string& path);
 
 // The report formats: "html", "pdf", "md", "junit", "json", "csv". `format` empty → from the
 // extension of `path` (.html, .pdf, .md, .xml, .json, .csv). A PDF needs a file and Chromium:
