@@ -213,6 +213,19 @@ void print_profile(const runner::Profile& p) {
   }
 }
 
+// The --json file's text of a run: the store keeps the exact samples and telemetry series, the file
+// only with --include-samples.
+std::string json_file_text(const Result& r, bool include_samples) {
+  if (include_samples) return to_json(r);
+  Result copy = r;
+  if (copy.latency) {
+    copy.latency->samples_ns.clear();
+    copy.latency->sample_end_ns.clear();
+  }
+  copy.telemetry.series.reset();
+  return to_json(copy);
+}
+
 // One configuration of a sweep.
 struct SweepConfig {
   std::string device, precision;
@@ -430,13 +443,7 @@ int run_sweep(const RunFlags& f, runner::RunSettings& s, const workload::Workloa
   if (!f.json_path.empty()) {
     std::string json = "[";
     for (std::size_t i = 0; i < results.size(); ++i) {
-      Result copy = results[i];
-      if (!f.include_samples && copy.latency) {
-        copy.latency->samples_ns.clear();
-        copy.latency->sample_end_ns.clear();
-      }
-      if (!f.include_samples) copy.telemetry.series.reset();
-      json += (i ? ",\n" : "") + to_json(copy);
+      json += (i ? ",\n" : "") + json_file_text(results[i], f.include_samples);
     }
     write_file_atomic(f.json_path, json + "]\n");
     if (!f.quiet) std::cout << "json       " << f.json_path << " (one result per configuration)\n";
@@ -593,13 +600,7 @@ int run_command(RunFlags f) {
     if (st) st->save(result);
     const std::string json_path = nth_path(f.json_path, i);
     if (!json_path.empty()) {
-      Result copy = result;
-      if (!f.include_samples && copy.latency) {
-        copy.latency->samples_ns.clear();
-        copy.latency->sample_end_ns.clear();
-      }
-      if (!f.include_samples) copy.telemetry.series.reset();
-      write_file_atomic(json_path, to_json(copy));
+      write_file_atomic(json_path, json_file_text(result, f.include_samples));
     }
     const std::string samples_csv = nth_path(f.samples_csv, i), telemetry_csv = nth_path(f.telemetry_csv, i);
     if (!samples_csv.empty()) runner::write_samples_csv(rec, s.scenario, samples_csv);
