@@ -84,6 +84,54 @@ bool eventually(double seconds, F pred) {
   return pred();
 }
 
+// A real Prometheus server (Debian `prometheus`) scraping `target` every second, in `dir`; query()
+// runs PromQL through its HTTP API and prints "metric [labels] value" per series of the result.
+class RealPrometheus {
+ public:
+  RealPrometheus(const TempDir& dir, const std::string& job, const std::string& target)
+      : port_(free_port()),
+        config_(write_config(dir, job, target)),
+        log_(dir.file("prometheus.log")),
+        server_({"prometheus", "--config.file=" + config_, "--storage.tsdb.path=" + dir.file("tsdb"),
+                 "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
+                log_) {}
+  bool ok() const { return server_.ok(); }
+  const std::string& log() const { return log_; }
+  std::string query(const std::string& promql) const {
+    return run_process({"/usr/bin/python3", "-c",
+                        "import json, sys, urllib.parse, urllib.request\n"
+                        "u = sys.argv[1] + '/api/v1/query?query=' + urllib.parse.quote(sys.argv[2])\n"
+                        "for r in json.load(urllib.request.urlopen(u))['data']['result']:\n"
+                        "    m = r['metric']\n"
+                        "    print(m.pop('__name__', ''), sorted(m.items()), r['value'][1])\n",
+                        "http://127.0.0.1:" + std::to_string(port_), promql})
+        .out;
+  }
+
+ private:
+  static std::string write_config(const TempDir& dir, const std::string& job, const std::string& target) {
+    std::ofstream(dir.file("prometheus.yml")) << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+                                                 "scrape_configs:\n  - job_name: "
+                                              << job << "\n    static_configs: [{targets: ['" << target << "']}]\n";
+    return dir.file("prometheus.yml");
+  }
+  int port_;
+  std::string config_, log_;
+  Background server_;
+};
+
+// The host:port a background trackiq prints in its log (`pattern` captures it), within 10 s.
+std::string address_in_log(const std::string& log, const std::string& pattern) {
+  std::string target;
+  eventually(10, [&] {
+    std::smatch m;
+    const std::string text = read_file(log);
+    if (std::regex_search(text, m, std::regex(pattern))) target = m[1];
+    return !target.empty();
+  });
+  return target;
+}
+
 std::size_t lines_of(const std::string& path) {
   const std::string text = read_file(path);
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
@@ -280,35 +328,11 @@ TEST(CliLight, APrometheusServerScrapesMonitorListen) {
                       "--collectors", "cpu,memory,process"},
                      dir.file("monitor.log"));
   ASSERT_TRUE(monitor.ok());
-  std::string target;
-  ASSERT_TRUE(eventually(10, [&] {
-    std::smatch m;
-    const std::string log = read_file(dir.file("monitor.log"));
-    if (std::regex_search(log, m, std::regex(R"(metrics at http://(127\.0\.0\.1:\d+)/metrics)"))) target = m[1];
-    return !target.empty();
-  })) << read_file(dir.file("monitor.log"));
-
-  const int port = free_port();
-  std::ofstream(dir.file("prometheus.yml")) << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-                                               "scrape_configs:\n"
-                                               "  - job_name: board\n"
-                                               "    static_configs: [{targets: ['"
-                                            << target << "']}]\n";
-  Background prometheus({"prometheus", "--config.file=" + dir.file("prometheus.yml"),
-                         "--storage.tsdb.path=" + dir.file("tsdb"), "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-                        dir.file("prometheus.log"));
+  const std::string target = address_in_log(dir.file("monitor.log"), R"(metrics at http://(127\.0\.0\.1:\d+)/metrics)");
+  ASSERT_FALSE(target.empty()) << read_file(dir.file("monitor.log"));
+  const RealPrometheus prometheus(dir, "board", target);
   ASSERT_TRUE(prometheus.ok());
-  // PromQL through the HTTP API: "metric{labels} value" per series of the result.
-  const auto query = [&](const std::string& promql) {
-    return run_process({"/usr/bin/python3", "-c",
-                        "import json, sys, urllib.parse, urllib.request\n"
-                        "u = sys.argv[1] + '/api/v1/query?query=' + urllib.parse.quote(sys.argv[2])\n"
-                        "for r in json.load(urllib.request.urlopen(u))['data']['result']:\n"
-                        "    m = r['metric']\n"
-                        "    print(m.pop('__name__', ''), sorted(m.items()), r['value'][1])\n",
-                        "http://127.0.0.1:" + std::to_string(port), promql})
-        .out;
-  };
+  const auto query = [&](const std::string& promql) { return prometheus.query(promql); };
   std::string mem;
   ASSERT_TRUE(eventually(30, [&] {
     mem = query("trackiq_memory_total_bytes");
@@ -422,33 +446,11 @@ TEST(CliLight, APrometheusServerScrapesServe) {
   Background serve({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0"},
                    dir.file("serve.log"));
   ASSERT_TRUE(serve.ok());
-  std::string target;
-  ASSERT_TRUE(eventually(10, [&] {
-    std::smatch m;
-    const std::string log = read_file(dir.file("serve.log"));
-    if (std::regex_search(log, m, std::regex(R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)"))) target = m[1];
-    return !target.empty();
-  })) << read_file(dir.file("serve.log"));
-  const int port = free_port();
-  std::ofstream(dir.file("prometheus.yml")) << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-                                               "scrape_configs:\n"
-                                               "  - job_name: store\n"
-                                               "    static_configs: [{targets: ['"
-                                            << target << "']}]\n";
-  Background prometheus({"prometheus", "--config.file=" + dir.file("prometheus.yml"),
-                         "--storage.tsdb.path=" + dir.file("tsdb"), "--web.listen-address=127.0.0.1:" + std::to_string(port)},
-                        dir.file("prometheus.log"));
+  const std::string target = address_in_log(dir.file("serve.log"), R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)");
+  ASSERT_FALSE(target.empty()) << read_file(dir.file("serve.log"));
+  const RealPrometheus prometheus(dir, "store", target);
   ASSERT_TRUE(prometheus.ok());
-  const auto query = [&](const std::string& promql) {
-    return run_process({"/usr/bin/python3", "-c",
-                        "import json, sys, urllib.parse, urllib.request\n"
-                        "u = sys.argv[1] + '/api/v1/query?query=' + urllib.parse.quote(sys.argv[2])\n"
-                        "for r in json.load(urllib.request.urlopen(u))['data']['result']:\n"
-                        "    m = r['metric']\n"
-                        "    print(m.pop('__name__', ''), sorted(m.items()), r['value'][1])\n",
-                        "http://127.0.0.1:" + std::to_string(port), promql})
-        .out;
-  };
+  const auto query = [&](const std::string& promql) { return prometheus.query(promql); };
   std::string runs;
   ASSERT_TRUE(eventually(30, [&] {
     runs = query("trackiq_store_runs");
