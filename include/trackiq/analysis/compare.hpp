@@ -98,8 +98,9 @@ struct MetricComparison {
   // judged through the mean latency: of the mean latency, ms).
   std::optional<double> ci_low, ci_high;
   bool significant = false;  // q <= alpha, the CI wholly on the bad side, at least min_effect_pct
-  // Between-run noise (NoiseRuns): the band's half-width in % of the baseline and whether the
-  // change exceeds it in the bad direction. Unset without enough runs.
+  // Between-run noise (NoiseRuns): the band's half-width in % of the baseline (in percentage
+  // points when `points`: the tail share) and whether the change exceeds it in the bad direction.
+  // Unset without enough runs.
   std::optional<double> noise_pct;
   bool beyond_noise = true;
   std::string confidence = "low";  // "high", "medium", "low"
