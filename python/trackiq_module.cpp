@@ -56,6 +56,7 @@ struct PyPhase;
 
 // A request in flight. Used under the GIL only (see the file comment).
 struct PyRequest {
+  py::object tracker;                  // the PyTracker's Python object: kept alive until the end
   std::optional<tt::Request> request;  // empty once ended
   std::vector<PyPhase*> open;          // phases begun and not ended, outermost first
   std::int64_t tokens_in = 0, tokens_out = -1;  // what was set, for reading back (-1: not set)
@@ -98,6 +99,7 @@ void PyRequest::end() {
     p->phase.reset();
   }
   request.reset();  // Request's destructor ends it
+  tracker = py::object();
 }
 
 std::string percentile_key(double p) {
@@ -244,8 +246,8 @@ PYBIND11_MODULE(trackiq, m) {
       .def("observe", &tt::ValueHistogram::observe, py::arg("value"));
 
   py::class_<PyPhase>(m, "Phase", "A timed phase of a request, from Request.phase(name) to its end.")
-      .def("__enter__", [](py::object self) { return self; })
-      .def("__exit__", [](PyPhase& p, const py::args&) {
+      .def("__enter__", [](py::handle self) { return self; })
+      .def("__exit__", [](PyPhase& p, py::handle, py::handle, py::handle) {
         p.end();
         return false;
       })
@@ -255,9 +257,9 @@ PYBIND11_MODULE(trackiq, m) {
                         "One request in flight (Tracker.request(id)). It ends at the end of its `with` block "
                         "or at end(); an exception escaping the block marks it failed with the exception's "
                         "type name as the error class.")
-      .def("__enter__", [](py::object self) { return self; })
+      .def("__enter__", [](py::handle self) { return self; })
       .def("__exit__",
-           [](PyRequest& r, const py::object& type, const py::object& value, const py::object&) {
+           [](PyRequest& r, py::handle type, py::handle value, py::handle) {
              if (!type.is_none() && r.request) {
                const std::string cls = type.attr("__name__").cast<std::string>();
                r.request->fail(py::str(value).cast<std::string>(), cls);
@@ -333,12 +335,13 @@ PYBIND11_MODULE(trackiq, m) {
            py::arg("significant_digits") = 3, py::arg("percentiles") = py::none())
       .def(
           "request",
-          [](PyTracker& t, const std::string& id) {
+          [](py::object self, const std::string& id) {
             auto r = std::make_unique<PyRequest>();
-            r->request.emplace(t.tracker->begin_request(id));
+            r->request.emplace(self.cast<PyTracker&>().tracker->begin_request(id));
+            r->tracker = std::move(self);  // cheaper per request than py::keep_alive's patient list
             return r;
           },
-          py::arg("id"), py::keep_alive<0, 1>(),
+          py::arg("id"),
           "Begins a request now; use it as `with t.request(\"id\") as r:`.")
       .def(
           "counter", [](PyTracker& t, const std::string& name) { return t.tracker->counter(name); }, py::arg("name"),

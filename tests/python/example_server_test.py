@@ -47,10 +47,9 @@ def check(ok, what):
 
 
 def metric(result, name):
-    for m in result["metrics"]:
-        if m["name"] == name:
-            return m["value"]
-    raise KeyError(f"load's result has no metric {name}")
+    if name not in result["metrics"]:
+        raise KeyError(f"load's result has no metric {name}")
+    return result["metrics"][name]["value"]
 
 
 def get(port, path):
