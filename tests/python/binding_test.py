@@ -110,6 +110,27 @@ class RequestsAndPhases(unittest.TestCase):
         depth = {p["name"]: p["depth"] for p in t.records()[0]["phases"]}
         self.assertEqual(depth, {"inner": 1, "outer": 0, "after": 0})
 
+    def test_record_calls_check_their_arguments(self):
+        t = trackiq.Tracker()
+        with self.assertRaises(TypeError):
+            t.request(42)
+        with t.request("r") as r:
+            with self.assertRaises(TypeError):
+                r.phase(b"forward")
+            with self.assertRaises(TypeError):
+                r.token("three")
+            with self.assertRaises(TypeError):
+                r.token(1, 2)
+            with self.assertRaises(TypeError):
+                t.counter("c").inc(1, 2)
+            r.token(3)
+            t.counter("c").inc(5)
+        s = t.snapshot()
+        self.assertEqual((s["requests_completed"], s["requests_started"]), (1, 1))  # t.request(42) began nothing
+        self.assertEqual(s["tokens_out"], 3)
+        self.assertEqual(s["counters"], {"c": 5})
+        self.assertEqual(s["phases"], {})
+
     def test_tokens_give_ttft_and_tpot(self):
         t = trackiq.Tracker()
         with t.request("stream") as r:
