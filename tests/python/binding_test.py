@@ -85,8 +85,10 @@ class RequestsAndPhases(unittest.TestCase):
         t = trackiq.Tracker()
         r = t.request("r")
         outer = r.phase("outer")
-        r.phase("inner")  # dropped without end: ended with the request
-        r.end()
+        inner = r.phase("inner")
+        r.phase("dropped")  # a phase object dropped at once ends at once (as a C++ temporary)
+        self.assertIsNotNone(inner)
+        r.end()  # ends inner, then outer, then the request
         r.end()  # twice: nothing
         outer.end()  # after its request: nothing
         with self.assertRaises(RuntimeError):
@@ -96,7 +98,23 @@ class RequestsAndPhases(unittest.TestCase):
         s = t.snapshot()
         self.assertEqual(s["phases"]["outer"]["count"], 1)
         self.assertEqual(s["phases"]["inner"]["count"], 1)
+        self.assertEqual(s["phases"]["dropped"]["count"], 1)
         self.assertEqual(s["requests_completed"], 1)
+        depth = {p["name"]: p["depth"] for p in t.records()[0]["phases"]}
+        self.assertEqual(depth, {"dropped": 2, "inner": 1, "outer": 0})
+
+    def test_handles_keep_what_they_point_to_alive(self):
+        import gc
+        r = trackiq.Tracker().request("orphan")  # only the request holds its tracker
+        c = trackiq.Tracker().counter("c")
+        p = trackiq.Tracker().request("via-phase").phase("a")  # only the phase holds its request
+        gc.collect()
+        with r.phase("late"):
+            r.token()
+        c.inc()
+        del p  # ends the phase, then the request it alone held
+        r.end()
+        gc.collect()
 
     def test_ending_an_outer_phase_ends_the_ones_inside_it(self):
         t = trackiq.Tracker()
