@@ -115,6 +115,12 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- inference ----
     def do_POST(self):
+        try:
+            self.generate()
+        except ConnectionError:  # the client left mid-stream: the tracker counted it failed, by class
+            self.close_connection = True
+
+    def generate(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if self.path != "/v1/chat/completions":
             return self.reply(404, b'{"error": {"message": "not found"}}', "application/json")
