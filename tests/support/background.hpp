@@ -1,0 +1,76 @@
+#pragma once
+// A program running beside a test (a server under test, a real Prometheus), and waiting on what
+// it prints. Header-only: used by cli_light_test and examples_test.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/process.hpp"
+
+namespace trackiq::test {
+
+// A program running beside the test, stdout and stderr to `log`; SIGTERM when destroyed.
+class Background {
+ public:
+  Background(std::vector<std::string> args, const std::string& log) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    if (posix_spawnp(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~Background() { stop(); }
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  bool ok() const { return pid_ > 0; }
+  // SIGTERM, then waits: the exit code (-1 when killed by a signal or not running).
+  int stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Polls `pred` every 250 ms for up to `seconds`.
+template <class F>
+bool eventually(double seconds, F pred) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return pred();
+}
+
+// The host:port a background program prints in its log (`pattern` captures it), within 10 s
+// ("" when it does not).
+inline std::string address_in_log(const std::string& log, const std::string& pattern) {
+  std::string target;
+  eventually(10, [&] {
+    std::smatch m;
+    const std::string text = read_file(log);
+    if (std::regex_search(text, m, std::regex(pattern))) target = m[1];
+    return !target.empty();
+  });
+  return target;
+}
+
+}  // namespace trackiq::test
