@@ -47,14 +47,6 @@ std::string strip_unit(const std::string& s, const std::string& token) {
 
 }  // namespace
 
-// Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*; label values are free text.
-std::string prometheus_name(std::string_view text) {
-  std::string out;
-  for (const char c : text) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-  if (out.empty() || std::isdigit(static_cast<unsigned char>(out.front()))) out.insert(0, "_");
-  return out;
-}
-
 PromSeries prometheus_series(const telemetry::Channel& c) {
   PromSeries p;
   auto parts = split_dots(c.name);
