@@ -60,11 +60,11 @@ bool eventually(double seconds, F pred) {
   return pred();
 }
 
-// The host:port a background program prints in its log (`pattern` captures it), within 10 s
+// The host:port a background program prints in its log (`pattern` captures it), within `seconds`
 // ("" when it does not).
-inline std::string address_in_log(const std::string& log, const std::string& pattern) {
+inline std::string address_in_log(const std::string& log, const std::string& pattern, double seconds = 10) {
   std::string target;
-  eventually(10, [&] {
+  eventually(seconds, [&] {
     std::smatch m;
     const std::string text = read_file(log);
     if (std::regex_search(text, m, std::regex(pattern))) target = m[1];
