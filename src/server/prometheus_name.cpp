@@ -11,8 +11,9 @@ namespace trackiq::server {
 // Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*; label values are free text.
 std::string prometheus_name(std::string_view text) {
   std::string out;
-  for (const char c : text) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-  if (out.empty() || std::isdigit(static_cast<unsigned char>(out.front()))) out.insert(0, "_");
+  out.reserve(text.size() + 1);
+  if (text.empty() || std::isdigit(static_cast<unsigned char>(text.front()))) out.push_back('_');
+  for (const char c : text) out.push_back((std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_');
   return out;
 }
 

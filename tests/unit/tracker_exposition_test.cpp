@@ -156,12 +156,14 @@ TEST(TrackerExposition, HostMetricsNamedLikeOursAreMovedAside) {
   tracker::Tracker t;
   t.counter("requests").inc(4);
   t.gauge("requests_active").set(9);
+  t.gauge("9-lives.left").set(2);
   { auto r = t.begin_request("a"); }
   const std::string text = tracker_metrics_text(t.snapshot());
   EXPECT_EQ(promtool_check(text), "") << text;
   EXPECT_EQ(sample(text, "trackiq_app_requests_total"), 4);
   EXPECT_EQ(sample(text, "trackiq_app_requests_active"), 9);
   EXPECT_EQ(sample(text, "trackiq_requests_active"), 0);
+  EXPECT_EQ(sample(text, "trackiq__9_lives_left"), 2);  // made a valid name
 }
 
 TEST(TrackerExposition, MetricsTextIsTheSameUnderACommaDecimalLocale) {
