@@ -36,54 +36,6 @@ namespace trackiq::test {
 namespace {
 namespace fs = std::filesystem;
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// A real Prometheus server (Debian `prometheus`) scraping `target` every second, in `dir`; query()
-// runs PromQL through its HTTP API and prints "metric [labels] value" per series of the result.
-class RealPrometheus {
- public:
-  RealPrometheus(const TempDir& dir, const std::string& job, const std::string& target)
-      : port_(free_port()),
-        config_(write_config(dir, job, target)),
-        log_(dir.file("prometheus.log")),
-        server_({"prometheus", "--config.file=" + config_, "--storage.tsdb.path=" + dir.file("tsdb"),
-                 "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
-                log_) {}
-  bool ok() const { return server_.ok(); }
-  const std::string& log() const { return log_; }
-  std::string query(const std::string& promql) const {
-    return run_process({"/usr/bin/python3", "-c",
-                        "import json, sys, urllib.parse, urllib.request\n"
-                        "u = sys.argv[1] + '/api/v1/query?query=' + urllib.parse.quote(sys.argv[2])\n"
-                        "for r in json.load(urllib.request.urlopen(u))['data']['result']:\n"
-                        "    m = r['metric']\n"
-                        "    print(m.pop('__name__', ''), sorted(m.items()), r['value'][1])\n",
-                        "http://127.0.0.1:" + std::to_string(port_), promql})
-        .out;
-  }
-
- private:
-  static std::string write_config(const TempDir& dir, const std::string& job, const std::string& target) {
-    std::ofstream(dir.file("prometheus.yml")) << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-                                                 "scrape_configs:\n  - job_name: "
-                                              << job << "\n    static_configs: [{targets: ['" << target << "']}]\n";
-    return dir.file("prometheus.yml");
-  }
-  int port_;
-  std::string config_, log_;
-  Background server_;
-};
-
 std::size_t lines_of(const std::string& path) {
   const std::string text = read_file(path);
   return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));

@@ -1,10 +1,12 @@
 // The programs of examples/, built by the project and run for real. The C++ inference server
 // (examples/cpp_server) is started on port 0, driven by the real `trackiq load`, and its tracker
 // is read back over HTTP: its request count must equal the load generator's, its three phases
-// must be there, and `promtool check metrics` must accept its /metrics.
+// must be there, `promtool check metrics` must accept its /metrics, and a real Prometheus server
+// must scrape it.
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -69,6 +71,25 @@ TEST(Examples, CppServerCountsWhatTheLoadGeneratorSent) {
       << metrics.body;
   EXPECT_NE(metrics.body.find("trackiq_request_phase_duration_seconds_count{phase=\"infer\"}"), std::string::npos);
   EXPECT_EQ(http_call(address, "GET", "/nope").status, 404);
+
+  // A real Prometheus server scrapes it (the README's scrape config, 1 s interval) and reads the
+  // same count; a quantile of the infer phase comes out of the exposed buckets.
+  const RealPrometheus prometheus(dir, "example", address);
+  ASSERT_TRUE(prometheus.ok());
+  std::string scraped;
+  ASSERT_TRUE(eventually(60, [&] {
+    scraped = prometheus.query("trackiq_requests_total{outcome=\"completed\"}");
+    return !scraped.empty();
+  })) << read_file(dir.file("prometheus.log"));
+  EXPECT_NE(scraped.find("('job', 'example'), ('outcome', 'completed')] " + std::to_string(static_cast<long>(completed))),
+            std::string::npos)
+      << scraped;
+  const std::string p50 =
+      prometheus.query("histogram_quantile(0.5, trackiq_request_phase_duration_seconds_bucket{phase=\"infer\"})");
+  std::smatch v;
+  ASSERT_TRUE(std::regex_search(p50, v, std::regex(R"(\] ([0-9.e+-]+))"))) << p50;
+  EXPECT_GT(std::stod(v[1]), 0) << p50;
+  EXPECT_LT(std::stod(v[1]), 1.0) << p50;  // seconds: a forward pass of a 64-256-10 MLP
 
   // Stopped, it prints its summary and stores the window: `trackiq runs list` shows it.
   EXPECT_EQ(server.stop(), 0);
