@@ -22,7 +22,7 @@ if ldd "$consumer/consumer" | grep -E "torch|opencv|c10"; then
   echo "the consumer loads LibTorch or OpenCV at start" >&2
   exit 1
 fi
-echo "installed package works: find_package(trackiq), trackiq::runner, trackiq::report, trackiq::tracker; no engine linked"
+echo "installed package works: find_package(trackiq), trackiq::runner, trackiq::report, trackiq::tracker, trackiq::server; no engine linked"
 # Programs that want to run models get the exported plugin.
 if [ -f "$consumer/torch_plugin_dir.txt" ]; then
   TRACKIQ_BACKEND_PATH=$(cat "$consumer/torch_plugin_dir.txt") "$consumer/consumer" builtin:mlp |
