@@ -22,7 +22,7 @@ if ldd "$consumer/consumer" | grep -E "torch|opencv|c10"; then
   echo "the consumer loads LibTorch or OpenCV at start" >&2
   exit 1
 fi
-echo "installed package works: find_package(trackiq), trackiq::runner, trackiq::report, trackiq::tracker; no engine linked"
+echo "installed package works: find_package(trackiq), trackiq::runner, trackiq::report, trackiq::tracker, trackiq::server; no engine linked"
 # The Python binding, when this build has it (TRACKIQ_PYTHON_ENABLED): Debian's python3 imports
 # the installed module, not the build tree's, and records a request with it.
 if [ -n "$(find "$build/python" -maxdepth 1 -name 'trackiq*.so' 2>/dev/null)" ]; then
