@@ -31,6 +31,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "trackiq/server/tracker_exposition.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -386,6 +388,8 @@ PYBIND11_MODULE(trackiq, m) {
       if (p) std::rethrow_exception(p);
     } catch (const trackiq::InputError& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const trackiq::NotAvailableError& e) {  // e.g. serve() on a port in use
+      PyErr_SetString(PyExc_OSError, e.what());
     }
   });
 
@@ -528,10 +532,33 @@ PYBIND11_MODULE(trackiq, m) {
             return py::module_::import("json").attr("loads")(text);
           },
           "The canonical result as a dict (json.loads of to_result_json()).")
-      // serve(address) — the Prometheus endpoint (LIB-3) — is bound here once the C++
-      // Tracker-side serve lands (src/server); until then it is deliberately absent.
+      .def(
+          "serve",
+          [](const PyTracker& t, const std::string& listen, unsigned threads) {
+            py::gil_scoped_release unlocked;  // binding and starting the server's threads
+            return trackiq::server::serve(*t.tracker, listen, threads);
+          },
+          py::arg("listen") = "127.0.0.1:9102", py::arg("threads") = 1,
+          py::keep_alive<0, 1>(),  // the server reads the tracker: it keeps the tracker alive
+          "Serves /metrics (Prometheus text, or OpenMetrics when the scrape asks), /metrics/summary and "
+          "/metrics/export on HOST:PORT (port 0: a free one) from the server's own threads; returns a "
+          "MetricsServer (its .address; .stop(), or a with block, or dropping it stops it).")
       .def_property_readonly("service", [](const PyTracker& t) { return t.tracker->options().service; })
       .def_property_readonly("record_window", [](const PyTracker& t) { return t.tracker->options().record_window; });
+
+  py::class_<trackiq::server::TrackerServer>(m, "MetricsServer",
+                                              "A tracker's /metrics, /metrics/summary and /metrics/export over HTTP.")
+      .def_property_readonly("address", &trackiq::server::TrackerServer::address, "HOST:PORT as bound.")
+      .def("stop", [](trackiq::server::TrackerServer& s) {
+        py::gil_scoped_release unlocked;  // joins the server's threads
+        s.stop();
+      })
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](trackiq::server::TrackerServer& s, py::args) {
+        py::gil_scoped_release unlocked;
+        s.stop();
+        return false;
+      });
 
   // The record path (see "The record path's fast methods" above).
   static PyMethodDef kRequestMethods[] = {

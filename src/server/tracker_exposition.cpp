@@ -1,5 +1,6 @@
 // The exports of an in-process Tracker (include/trackiq/server/tracker_exposition.hpp).
 #include "trackiq/server/tracker_exposition.hpp"
+#include "trackiq/server/openmetrics.hpp"
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -180,7 +181,10 @@ bool accepts(std::string_view accept, std::string_view type) {
 
 }  // namespace
 
-std::string tracker_metrics_text(const Snapshot& s, std::string_view service) {
+namespace {
+
+// The exposition's families, in the registry's order (prometheus-cpp keeps registration order).
+std::vector<prometheus::MetricFamily> tracker_metric_families(const Snapshot& s, std::string_view service) {
   prometheus::Registry registry;
   Names names;
   prometheus::BuildGauge()
@@ -308,9 +312,15 @@ std::string tracker_metrics_text(const Snapshot& s, std::string_view service) {
         .Add({}, scaled)
         .ObserveMultiple(bucket_increments(h, bounds), h.mean() * static_cast<double>(h.count()) * scale);
   }
+  return registry.Collect();
+}
+
+}  // namespace
+
+std::string tracker_metrics_text(const Snapshot& s, std::string_view service) {
   std::ostringstream out;
   out.imbue(std::locale::classic());
-  prometheus::TextSerializer().Serialize(out, registry.Collect());
+  prometheus::TextSerializer().Serialize(out, tracker_metric_families(s, service));
   return out.str();
 }
 
@@ -377,13 +387,14 @@ HttpResponse handle_tracker_request(const tracker::Tracker& tracker, std::string
     return r;
   }
   const std::string_view type = route == Route::kMetrics ? "text/plain" : "application/json";
-  if (!accepts(accept, type))
+  if (!accepts(accept, type) && !(route == Route::kMetrics && wants_openmetrics(accept)))
     return error(406, fmt::format("this path serves {}; the request's Accept header ('{}') admits none of it", type, accept));
   try {
     switch (route) {
-      case Route::kMetrics:
-        return plain(200, "text/plain; version=0.0.4; charset=utf-8",
-                     tracker_metrics_text(tracker.snapshot(), tracker.options().service));
+      case Route::kMetrics: {  // OpenMetrics 1.0 when the scrape prefers it (Prometheus does)
+        auto e = exposition(tracker_metric_families(tracker.snapshot(), tracker.options().service), accept);
+        return plain(200, e.content_type, std::move(e.body));
+      }
       case Route::kSummary:
         return plain(200, "application/json", tracker_summary_json(tracker.snapshot(), tracker.options().service));
       case Route::kExport:

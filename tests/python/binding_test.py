@@ -319,6 +319,53 @@ class Threads(unittest.TestCase):
         self.assertEqual(t.snapshot()["requests_completed"], 1)
 
 
+class Serve(unittest.TestCase):
+    """tracker.serve(): the C++ exposition on its own threads, read over loopback."""
+
+    def get(self, url, accept=None):
+        import urllib.request
+        req = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.headers.get("Content-Type"), resp.read().decode()
+
+    def test_serve_exposes_metrics_summary_and_export_and_stops(self):
+        t = trackiq.Tracker(service="py-served")
+        for i in range(3):
+            with t.request(f"r{i}") as r:
+                with r.phase("forward"):
+                    r.token()
+        with t.serve("127.0.0.1:0") as server:
+            host, port = server.address.rsplit(":", 1)
+            self.assertEqual(host, "127.0.0.1")
+            self.assertGreater(int(port), 0)
+            base = f"http://{server.address}"
+            ctype, text = self.get(base + "/metrics")
+            self.assertTrue(ctype.startswith("text/plain; version=0.0.4"), ctype)
+            self.assertIn('trackiq_requests_total{outcome="completed"} 3', text)
+            self.assertIn('trackiq_tracker_info{service="py-served"', text)
+            # A Prometheus scrape asks for OpenMetrics first and gets it.
+            ctype, om = self.get(base + "/metrics", "application/openmetrics-text;version=1.0.0,text/plain;q=0.5")
+            self.assertTrue(ctype.startswith("application/openmetrics-text; version=1.0.0"), ctype)
+            self.assertIn("# TYPE trackiq_requests counter", om)
+            self.assertTrue(om.endswith("# EOF\n"), om[-40:])
+            _, summary = self.get(base + "/metrics/summary")
+            self.assertEqual(json.loads(summary)["requests"]["completed"], 3)
+            _, export = self.get(base + "/metrics/export")
+            self.assertEqual(json.loads(export)["workload"]["model"], "py-served")
+        # Stopped: nothing answers any more.
+        with self.assertRaises(OSError):
+            self.get(base + "/metrics")
+
+    def test_serve_on_a_taken_port_raises_and_a_bad_address_is_a_value_error(self):
+        t = trackiq.Tracker()
+        first = t.serve("127.0.0.1:0")
+        with self.assertRaises(OSError):
+            t.serve(first.address)
+        with self.assertRaises(ValueError):
+            t.serve("no-port-here")
+        first.stop()
+
+
 if __name__ == "__main__":
     print(f"trackiq {trackiq.__version__} from {trackiq.__file__} on {sys.executable}", file=sys.stderr)
     unittest.main()
