@@ -5,6 +5,8 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -68,16 +70,16 @@ void sample(std::string& out, std::string_view name, const std::vector<prometheu
 
 }  // namespace
 
-bool wants_openmetrics(std::string_view accept) {
-  double om = -1, text = -1;
+std::vector<MediaRange> parse_accept(std::string_view accept) {
+  std::vector<MediaRange> out;
   while (!accept.empty()) {
     const auto comma = accept.find(',');
     std::string_view range = accept.substr(0, comma);
     accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
     const auto semi = range.find(';');
-    const std::string_view type = trim(range.substr(0, semi));
-    double q = 1;
-    std::string_view version;
+    MediaRange m;
+    m.type = trim(range.substr(0, semi));
+    if (m.type.empty()) continue;
     for (std::string_view params = semi == std::string_view::npos ? std::string_view() : range.substr(semi + 1);
          !params.empty();) {
       const auto next = params.find(';');
@@ -87,20 +89,37 @@ bool wants_openmetrics(std::string_view accept) {
       if (eq == std::string_view::npos) continue;
       const std::string_view key = trim(p.substr(0, eq)), value = trim(p.substr(eq + 1));
       if (iequals(key, "q")) {
-        try {
-          q = std::stod(std::string(value));
-        } catch (const std::exception&) {
-          q = 0;  // an unreadable q counts as "not acceptable"
-        }
+        const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), m.q);
+        if (ec != std::errc() || ptr != value.data() + value.size()) m.q = 0;  // unreadable: not acceptable
       } else if (iequals(key, "version")) {
-        version = value;
+        m.version = value;
       }
     }
-    if (!(q > 0)) continue;
-    if (iequals(type, "application/openmetrics-text")) {
-      if (version.empty() || version == "1.0.0" || version == "0.0.1") om = std::max(om, q);
-    } else if (iequals(type, "text/plain") || iequals(type, "text/*") || type == "*/*") {
-      text = std::max(text, q);
+    out.push_back(m);
+  }
+  return out;
+}
+
+bool accepts(std::string_view accept, std::string_view type) {
+  if (trim(accept).empty()) return true;
+  const std::string_view major = type.substr(0, type.find('/'));
+  for (const auto& m : parse_accept(accept)) {
+    if (!(m.q > 0)) continue;
+    if (m.type == "*/*" || iequals(m.type, type)) return true;
+    if (m.type.size() == major.size() + 2 && m.type.ends_with("/*") && iequals(m.type.substr(0, major.size()), major))
+      return true;
+  }
+  return false;
+}
+
+bool wants_openmetrics(std::string_view accept) {
+  double om = -1, text = -1;
+  for (const auto& m : parse_accept(accept)) {
+    if (!(m.q > 0)) continue;
+    if (iequals(m.type, "application/openmetrics-text")) {
+      if (m.version.empty() || m.version == "1.0.0" || m.version == "0.0.1") om = std::max(om, m.q);
+    } else if (iequals(m.type, "text/plain") || iequals(m.type, "text/*") || m.type == "*/*") {
+      text = std::max(text, m.q);
     }
   }
   return om > 0 && om >= text;

@@ -9,7 +9,6 @@
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -141,42 +140,6 @@ HttpResponse plain(int status, std::string content_type, std::string body) {
 HttpResponse error(int status, const std::string& message) {
   return plain(status, "application/json",
                Json{{"error", message}, {"status", status}}.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
-}
-
-// Whether an Accept header admits `type` ("text/plain"): empty, */*, type/* or the type itself,
-// with a q other than 0. Parameters other than q are ignored.
-bool accepts(std::string_view accept, std::string_view type) {
-  if (accept.empty()) return true;
-  const std::string_view major = type.substr(0, type.find('/'));
-  std::size_t start = 0;
-  while (start <= accept.size()) {
-    const std::size_t comma = std::min(accept.find(',', start), accept.size());
-    std::string_view item = accept.substr(start, comma - start);
-    start = comma + 1;
-    const std::size_t semi = item.find(';');
-    std::string_view range = item.substr(0, semi);
-    auto trim = [](std::string_view s) {
-      while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-      while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-      return s;
-    };
-    range = trim(range);
-    bool zero_q = false;  // "q=0", "q=0.0": not acceptable
-    for (std::size_t p = semi; p != std::string_view::npos;) {
-      const std::size_t next = item.find(';', p + 1);
-      const std::string_view param = trim(item.substr(p + 1, next == std::string_view::npos ? next : next - p - 1));
-      if (param.starts_with("q=") || param.starts_with("Q=")) {
-        double q = 1;
-        const auto [ptr, ec] = std::from_chars(param.data() + 2, param.data() + param.size(), q);
-        zero_q = ec == std::errc() && q <= 0;
-      }
-      p = next;
-    }
-    if (zero_q) continue;
-    if (range == "*/*" || range == type) return true;
-    if (range.ends_with("/*") && range.substr(0, range.size() - 2) == major) return true;
-  }
-  return false;
 }
 
 }  // namespace

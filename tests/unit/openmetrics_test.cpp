@@ -32,6 +32,24 @@ TEST(OpenMetrics, NegotiatesByQualityAsPrometheusAsks) {
   EXPECT_TRUE(wants_openmetrics("text/plain;q=0.5, application/openmetrics-text;q=0.5"));
 }
 
+TEST(OpenMetrics, AcceptsMediaRangesWithTheirQuality) {
+  EXPECT_TRUE(accepts("", "application/json"));
+  EXPECT_TRUE(accepts("*/*", "application/json"));
+  EXPECT_TRUE(accepts("application/*;q=0.2", "application/json"));
+  EXPECT_TRUE(accepts("Text/Plain", "text/plain"));
+  EXPECT_FALSE(accepts("text/html", "application/json"));
+  EXPECT_FALSE(accepts("application/json;q=0", "application/json"));
+  EXPECT_FALSE(accepts("application/json;q=0.0, text/*", "application/json"));
+  EXPECT_FALSE(accepts("app/*", "application/json"));
+  const auto ranges = parse_accept(" text/plain ; version=0.0.4 ; q=0.5 ,, application/json");
+  ASSERT_EQ(ranges.size(), 2u);
+  EXPECT_EQ(ranges[0].type, "text/plain");
+  EXPECT_EQ(ranges[0].version, "0.0.4");
+  EXPECT_DOUBLE_EQ(ranges[0].q, 0.5);
+  EXPECT_EQ(ranges[1].type, "application/json");
+  EXPECT_DOUBLE_EQ(ranges[1].q, 1.0);
+}
+
 TEST(OpenMetrics, WritesEachTypeWithTotalSuffixAndEof) {
   prometheus::Registry registry;
   auto& requests = prometheus::BuildCounter().Name("trackiq_http_requests_total").Help("Requests \"served\"\nby route").Register(registry);

@@ -22,6 +22,18 @@ namespace trackiq::server {
 inline constexpr std::string_view kPrometheusTextType = "text/plain; version=0.0.4; charset=utf-8";
 inline constexpr std::string_view kOpenMetricsType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+// One media range of an Accept header: "application/openmetrics-text;version=1.0.0;q=0.5".
+struct MediaRange {
+  std::string_view type;     // as written ("text/*", "*/*" too)
+  double q = 1;              // 0 when the q parameter cannot be read
+  std::string_view version;  // the version parameter, or ""
+};
+std::vector<MediaRange> parse_accept(std::string_view accept);
+
+// Whether an Accept header admits `type` ("text/plain"): absent or empty, */*, major/* or the type
+// itself (case-insensitive), with q > 0.
+bool accepts(std::string_view accept, std::string_view type);
+
 // Whether an Accept header prefers OpenMetrics 1.0 (or its draft 0.0.1) to the text format: the
 // media ranges' q values decide (RFC 9110 §12.5.1); a tie goes to OpenMetrics, an absent or
 // unparsable header to the text format.
