@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +19,8 @@
 #include "trackiq/store/store.hpp"
 
 namespace trackiq::server {
+
+class TelemetryRing;
 
 struct HttpRequest {
   std::string method;         // "GET", "POST", ...
@@ -42,6 +45,9 @@ struct ApiOptions {
   std::size_t max_body_bytes = 16u << 20;  // larger bodies: 413
   std::uint64_t compare_seed = 42;         // /compare's bootstrap seed (the CLI's default)
   std::size_t compare_history = 10;        // /compare's noise history (the CLI's --history default)
+  // The serving machine's live telemetry for /api/v1/telemetry and /metrics (not owned; must
+  // outlive the Api). nullptr: /api/v1/telemetry answers 404 "not available".
+  TelemetryRing* telemetry = nullptr;
 };
 
 // Thread-safe: any number of threads may call handle() and metrics_text() at once. The store
@@ -73,6 +79,14 @@ class Api {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// One file of the dashboard (SRV-3), embedded in the binary: "index.html" (served at /) and the
+// scripts and styles it loads from /assets/NAME. nullopt for any other name.
+struct Asset {
+  std::string_view content_type;
+  std::string_view body;
+};
+std::optional<Asset> dashboard_asset(std::string_view name);
 
 // The OpenAPI 3 document served at /api/v1/openapi.json (embedded; openapi.cpp).
 std::string_view openapi_document();
