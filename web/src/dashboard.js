@@ -341,7 +341,8 @@
         return new uPlot({ width: w, height: 240, legend: { show: false }, cursor: { drag: { x: false, y: false } },
           scales: { x: { time: false } },
           axes: [axis(t, { label: 'latency (ms)' }), axis(t, { label: 'requests' })],
-          series: [{}, { stroke: t.series[0], fill: alpha(t.series[0], 0.3), paths: uPlot.paths.bars({ size: [0.95, 100] }) }],
+          series: [{}, { stroke: t.series[0], fill: alpha(t.series[0], 0.3), points: { show: false },
+            paths: uPlot.paths.bars({ size: [0.95, 100] }) }],
         }, [xs, counts], host);
       });
   }
@@ -447,44 +448,54 @@
     const cps = h.change_points;
     const goTo = (i) => { location.hash = link('history', Object.assign({}, here, { cp: i })); };
     out.append(chartBox(`${h.metric}${unit ? ' (' + unit.trim() + ')' : ''}`,
-      'dots: runs · line: segment means · dashed: change points (click one for the runs around it)', (w, host) => {
+      'dots: runs · solid: segment means · dashed: change points (click a marker for the runs around it)', (w, host) => {
         const t = readTheme();
+        const markers = cps.map((cp) => {
+          const b = el('button', { type: 'button', class: `cp-marker cp-${cssClass(cp.direction)}`, 'data-cp': cp.index,
+            title: `${cp.direction} ${signedPct(cp.magnitude_pct)} at run ${shortId(cp.run_id)} (p ${num(cp.p_value, 2)})`,
+            'aria-label': `change point at run ${cp.index}: ${cp.direction}` },
+          cp.direction === 'regression' ? '▲' : cp.direction === 'improvement' ? '▼' : '◆');
+          b.addEventListener('click', () => goTo(cp.index));
+          return b;
+        });
+        // Segment boundaries: [begin, end) between change points.
+        const bounds = [0, ...cps.map((c) => c.index), xs.length];
         const u = new uPlot({
           width: w, height: 300, legend: { show: false },
           cursor: { drag: { x: false, y: false }, points: { show: false } },
-          scales: { x: { time: false } },
+          scales: { x: { time: false, range: (_, lo, hi) => [lo - 0.5, hi + 0.5] } },
           axes: [axis(t, { label: 'run (oldest first)' }), axis(t, { label: h.metric })],
-          series: [{},
-            { stroke: t.series[0], width: 0, points: { show: true, size: 6, fill: t.series[0] } },
-            { stroke: t.series[1], width: 2 }],
+          series: [{}, { stroke: t.series[0], paths: () => null, points: { show: true, size: 7, fill: t.series[0] } }],
           hooks: {
             draw: [(uu) => {
               const ctx = uu.ctx;
+              const top = uu.bbox.top, bottom = uu.bbox.top + uu.bbox.height;
               ctx.save();
-              for (const cp of cps) {
-                const x = uu.valToPos(cp.index - 0.5, 'x', true);
-                ctx.strokeStyle = cp.direction === 'regression' ? t.block : cp.direction === 'improvement' ? t.approve : t.marker;
-                ctx.setLineDash([5, 4]);
-                ctx.lineWidth = 2 * devicePixelRatio;
+              ctx.lineWidth = 2 * devicePixelRatio;
+              ctx.strokeStyle = t.series[1];
+              for (let s = 0; s + 1 < bounds.length; s++) {
+                if (bounds[s + 1] <= bounds[s]) continue;
+                const y = uu.valToPos(means[bounds[s]], 'y', true);
                 ctx.beginPath();
-                ctx.moveTo(x, uu.bbox.top);
-                ctx.lineTo(x, uu.bbox.top + uu.bbox.height);
+                ctx.moveTo(uu.valToPos(bounds[s] - 0.5, 'x', true), y);
+                ctx.lineTo(uu.valToPos(bounds[s + 1] - 0.5, 'x', true), y);
                 ctx.stroke();
               }
+              ctx.setLineDash([5, 4]);
+              cps.forEach((cp, i) => {
+                const x = uu.valToPos(cp.index - 0.5, 'x', true);
+                ctx.strokeStyle = cp.direction === 'regression' ? t.block : cp.direction === 'improvement' ? t.approve : t.marker;
+                ctx.beginPath();
+                ctx.moveTo(x, top);
+                ctx.lineTo(x, bottom);
+                ctx.stroke();
+                markers[i].style.left = `${uu.valToPos(cp.index - 0.5, 'x')}px`;
+              });
               ctx.restore();
             }],
           },
-        }, [xs, values, means], host);
-        // Markers over the plot: one button per change point, where its dashed line is.
-        const over = u.over;
-        for (const cp of cps) {
-          const b = el('button', { type: 'button', class: `cp-marker cp-${cssClass(cp.direction)}`, 'data-cp': cp.index,
-            title: `${cp.direction} ${signedPct(cp.magnitude_pct)} at run ${shortId(cp.run_id)} (p ${num(cp.p_value, 2)})` },
-          `${cp.direction === 'regression' ? '▲' : cp.direction === 'improvement' ? '▼' : '◆'}`);
-          b.style.left = `${u.valToPos(cp.index - 0.5, 'x')}px`;
-          b.addEventListener('click', () => goTo(cp.index));
-          over.appendChild(b);
-        }
+        }, [xs, values], host);
+        markers.forEach((b) => u.over.appendChild(b));
         return u;
       }));
     out.append(el('h3', null, 'Change points'),
@@ -615,7 +626,7 @@
         const th = readTheme();
         plot = new uPlot({ width: Math.max(300, host.clientWidth || 800), height: 280, legend: { show: false },
           cursor: { drag: { x: false, y: false } },
-          axes: [axis(th), axis(th, { label: `${chosen}${unitText(unit)}` })],
+          axes: [axis(th), axis(th, { label: unit && unit !== '1' ? `${chosen} (${unit})` : chosen })],
           series: [{}, { stroke: th.series[0], width: 2, spanGaps: false, points: { show: false } }],
         }, [xs, ys], host);
         plotFor = chosen;
