@@ -73,6 +73,11 @@ int serve(const ServeFlags& f) {
   if (window < interval)
     throw InputError(fmt::format("--telemetry-window {} is shorter than --telemetry-interval {}",
                                  f.telemetry_window, f.telemetry_interval));
+  constexpr std::int64_t kMaxRows = 1'000'000;  // bounded memory: ~8 MB per channel at most
+  if (window.count() / interval.count() > kMaxRows)
+    throw InputError(fmt::format("--telemetry-window {} / --telemetry-interval {} keeps more than {} rows: "
+                                 "shorten the window or lengthen the interval",
+                                 f.telemetry_window, f.telemetry_interval, kMaxRows));
   std::unique_ptr<server::TelemetryRing> ring;
   std::unique_ptr<telemetry::Sampler> sampler;
   if (f.collectors != "none") {

@@ -1,6 +1,7 @@
 #pragma once
-// The REST API of `trackiq serve` (SRV-1) over the results store, and its /metrics exposition
-// (SRV-2: store gauges and the server's own request counts and latencies), as a function from a
+// The REST API of `trackiq serve` (SRV-1) over the results store, its /metrics exposition
+// (SRV-2: store gauges, the server's own request counts and latencies, the machine's telemetry)
+// and the dashboard's embedded page and assets (SRV-3), as a function from a
 // request to a response: no sockets here (http_server.hpp carries it over HTTP), so tests and the
 // fuzzer call it directly. docs: README "serve", the OpenAPI document (openapi_document()).
 //
@@ -72,7 +73,8 @@ class Api {
   // The Prometheus text exposition (format 0.0.4) of /metrics: trackiq_http_requests_total,
   // trackiq_http_request_duration_seconds, trackiq_store_runs{product}, and the latest value of
   // the key metrics of each stored series, e.g. trackiq_run_latency_p99_seconds{product,
-  // hardware, workload, scenario}.
+  // hardware, workload, scenario}, and, with options.telemetry, the machine's latest telemetry
+  // under monitor --listen's names (TelemetryRing::metrics_text).
   std::string metrics_text();
 
  private:
