@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -216,14 +217,15 @@ std::vector<double> segment_means(const std::vector<double>& v, const analysis::
   return out;
 }
 
-// A finite number in [lo, hi] (exclusive bounds when `open`).
+// A number in the open interval (lo, hi).
 double parse_number(const QueryParams& q, std::string_view key, double fallback, double lo, double hi) {
   const auto v = q.get(key);
   if (!v) return fallback;
-  static const std::regex number(R"(^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$)");
-  double x = 0;
-  if (std::regex_match(*v, number)) x = std::stod(*v);
-  if (!std::regex_match(*v, number) || !(x > lo && x < hi))
+  static const std::regex number(R"(^[0-9]{0,20}\.?[0-9]{1,20}([eE][-+]?[0-9]{1,3})?$)");
+  double x = NAN;
+  // strtod, not stod: an exponent out of range gives +-HUGE_VAL or 0, never an exception.
+  if (std::regex_match(*v, number)) x = std::strtod(v->c_str(), nullptr);
+  if (!(x > lo && x < hi))
     throw BadRequest{400, fmt::format("{}={}: expected a number in ({:g}, {:g})", key, *v, lo, hi)};
   return x;
 }

@@ -512,6 +512,9 @@ TEST(Serve, ChangesFindThePlantedStepAcrossTheStore) {
   EXPECT_GT(by_run.at("new_regressions").get<int>(), 0);
   EXPECT_EQ(s.get("/api/v1/changes?fdr=1.5").status, 400);
   EXPECT_EQ(s.get("/api/v1/changes?fdr=abc").status, 400);
+  EXPECT_EQ(s.get("/api/v1/changes?fdr=1e-999").status, 400);  // underflows to 0: not in (0, 1)
+  EXPECT_EQ(s.get("/api/v1/changes?fdr=0").status, 400);
+  EXPECT_EQ(s.get("/api/v1/changes?fdr=0.01").status, 200);
   const auto bad_since = s.get("/api/v1/changes?since=yesterday");
   EXPECT_EQ(bad_since.status, 400);
   EXPECT_NE(error_of(bad_since).find("expected a date"), std::string::npos) << bad_since.body;
