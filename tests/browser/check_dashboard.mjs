@@ -9,9 +9,10 @@
 // would: filter the runs table (by product, by version, by search) and walk its pages; open a
 // run (its key metrics and latency charts drawn); tick two runs and compare them (the verdict
 // and the reasons shown); open the history of detector's p50, see the change point, click it and
-// land on the runs around it; see the baselines; watch live telemetry move (more samples a few
-// seconds later, its chart drawn). Any console error, page error or request outside the server
-// fails. A screenshot of each step goes to DIR (and DIR/FAILED-<step>.png when a step fails).
+// land on the runs around it; see the changes and the baselines; watch live telemetry move (more
+// samples a few seconds later, its chart drawn); switch to the dark theme and back (charts
+// redrawn). Any console error, page error, HTTP error or request outside the server fails. A
+// screenshot of each step goes to DIR (and DIR/FAILED-<step>.png when a step fails).
 // Prints "step: what failed" lines; exit 0 only when all pass.
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -223,6 +224,19 @@ step('telemetry', async () => {
   expect(await drawn('#telemetry-chart'), 'telemetry', 'the telemetry chart drew nothing');
   const value = await page.textContent('#telemetry-value');
   expect(value.trim() !== '—', 'telemetry', 'no latest value');
+});
+
+step('theme', async () => {
+  await go('#/history?metric=latency_p50_ms&product=detector');
+  await page.waitForSelector('#history canvas');
+  await page.click('#theme-toggle');
+  await settled();
+  const theme = await page.getAttribute('html', 'data-theme');
+  expect(theme === 'dark', 'theme', `data-theme is '${theme}' after the toggle`);
+  await page.waitForSelector('#history canvas');
+  expect(await drawn('#history'), 'theme', 'the history chart drew nothing in the dark theme');
+  await page.click('#theme-toggle');
+  await settled();
 });
 
 let ok = true;
