@@ -75,9 +75,10 @@ int serve(const ServeFlags& f) {
                                  f.telemetry_window, f.telemetry_interval));
   constexpr std::int64_t kMaxRows = 1'000'000;  // bounded memory: ~8 MB per channel at most
   if (window.count() / interval.count() > kMaxRows)
-    throw InputError(fmt::format("--telemetry-window {} / --telemetry-interval {} keeps more than {} rows: "
-                                 "shorten the window or lengthen the interval",
-                                 f.telemetry_window, f.telemetry_interval, kMaxRows));
+    throw InputError(
+        fmt::format("--telemetry-window {} / --telemetry-interval {} keeps more than {} rows: "
+                    "shorten the window or lengthen the interval",
+                    f.telemetry_window, f.telemetry_interval, kMaxRows));
   std::unique_ptr<server::TelemetryRing> ring;
   std::unique_ptr<telemetry::Sampler> sampler;
   if (f.collectors != "none") {
@@ -110,10 +111,11 @@ int serve(const ServeFlags& f) {
                                  ? "disabled (no token: --token-file or TRACKIQ_TOKEN)"
                                  : "need Authorization: Bearer TOKEN";
   // Tests and scripts read this line to find a port picked with :0.
-  fmt::print(stderr,
-             "serve: listening on http://{}/api/v1 (dashboard at /, metrics at /metrics), store {}, "
-             "writes {}\n",
-             http.address(), st->location(), writes);
+  fmt::print(
+      stderr,
+      "serve: listening on http://{}/api/v1 (dashboard at /, metrics at /metrics), store {}, "
+      "writes {}\n",
+      http.address(), st->location(), writes);
   std::fflush(stderr);
   int sig = 0;
   sigwait(&stop_signals, &sig);
@@ -189,8 +191,9 @@ Action setup_serve(CLI::App& sub) {
   sub.add_option("--idle-timeout", f->idle_timeout,
                  "Close a kept-alive connection when no next request arrives within this")
       ->capture_default_str();
-  sub.add_option("--collectors", f->collectors,
-                 "Telemetry collectors of this machine (as monitor --collectors; none: no telemetry)")
+  sub.add_option(
+         "--collectors", f->collectors,
+         "Telemetry collectors of this machine (as monitor --collectors; none: no telemetry)")
       ->capture_default_str();
   sub.add_option("--telemetry-interval", f->telemetry_interval, "Telemetry sampling interval")
       ->capture_default_str();

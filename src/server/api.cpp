@@ -178,7 +178,6 @@ std::string_view method_label(std::string_view m) {
   return "other";
 }
 
-
 // --- history and changes: the JSON of `trackiq history --json` and `trackiq detect --json` ---
 
 constexpr std::size_t kRunsAround = 3;  // runs listed on each side of a change (as detect)
@@ -200,11 +199,15 @@ Json series_key_json(const store::SeriesKey& k) {
 }
 
 Json point_run_json(const store::SeriesPoint& p) {
-  return {{"run_id", p.run_id}, {"started_at", p.started_at}, {"version", p.version}, {"commit", p.commit}};
+  return {{"run_id", p.run_id},
+          {"started_at", p.started_at},
+          {"version", p.version},
+          {"commit", p.commit}};
 }
 
 // The mean of the segment each point belongs to.
-std::vector<double> segment_means(const std::vector<double>& v, const analysis::ChangePointResult& r) {
+std::vector<double> segment_means(const std::vector<double>& v,
+                                  const analysis::ChangePointResult& r) {
   std::vector<double> out(v.size());
   std::size_t begin = 0;
   for (std::size_t j = 0; j <= r.change_points.size(); ++j) {
@@ -218,7 +221,8 @@ std::vector<double> segment_means(const std::vector<double>& v, const analysis::
 }
 
 // A number in the open interval (lo, hi).
-double parse_number(const QueryParams& q, std::string_view key, double fallback, double lo, double hi) {
+double parse_number(const QueryParams& q, std::string_view key, double fallback, double lo,
+                    double hi) {
   const auto v = q.get(key);
   if (!v) return fallback;
   static const std::regex number(R"(^[0-9]{0,20}\.?[0-9]{1,20}([eE][-+]?[0-9]{1,3})?$)");
@@ -503,16 +507,19 @@ struct Api::Impl {
         200, Json{{"removed", store.remove_baseline(name, q.get("hardware").value_or(""))}});
   }
 
-
   // One metric of one series, oldest first, with its change points: `trackiq history METRIC
   // --json` (time order) over the same store gives the same document.
   HttpResponse history(const QueryParams& q) {
     check_params(q, {"metric", "product", "hardware", "workload", "scenario", "label"});
     const auto metric = q.get("metric");
     if (!metric || metric->empty())
-      throw BadRequest{400, "history needs metric=NAME (a metric of the registry, e.g. latency_p99_ms)"};
+      throw BadRequest{400,
+                       "history needs metric=NAME (a metric of the registry, e.g. latency_p99_ms)"};
     const MetricDef* def = find_metric(*metric);
-    if (!def) throw BadRequest{400, fmt::format("metric={}: not a metric of the registry ('trackiq metrics' lists them)", *metric)};
+    if (!def)
+      throw BadRequest{
+          400, fmt::format("metric={}: not a metric of the registry ('trackiq metrics' lists them)",
+                           *metric)};
     store::SeriesFilter filter;
     if (auto v = q.get("product")) filter.product = *v;
     if (auto v = q.get("hardware")) filter.hardware = *v;
@@ -520,7 +527,8 @@ struct Api::Impl {
     if (auto v = q.get("scenario")) filter.scenario = *v;
     for (const auto& l : q.all("label")) {
       const auto eq = l.find('=');
-      if (eq == std::string::npos || eq == 0) throw BadRequest{400, fmt::format("label={}: expected KEY=VALUE", l)};
+      if (eq == std::string::npos || eq == 0)
+        throw BadRequest{400, fmt::format("label={}: expected KEY=VALUE", l)};
       filter.labels.emplace_back(l.substr(0, eq), l.substr(eq + 1));
     }
     std::vector<store::MetricSeries> found;
@@ -529,7 +537,8 @@ struct Api::Impl {
       found = store.series(filter, *metric);
     }
     if (found.empty())
-      throw BadRequest{404, fmt::format("no stored run with metric {} matches these filters", *metric)};
+      throw BadRequest{404,
+                       fmt::format("no stored run with metric {} matches these filters", *metric)};
     if (found.size() > 1) {
       Json keys = Json::array();
       std::string text;
@@ -538,13 +547,15 @@ struct Api::Impl {
         k["runs"] = s.points.size();
         keys.push_back(std::move(k));
         if (text.size() < 600)
-          text += fmt::format("{}product={} hardware={} workload={} scenario={} ({} runs)", text.empty() ? "" : "; ",
-                              s.key.product, s.key.hardware_fingerprint, s.key.workload, s.key.scenario, s.points.size());
+          text += fmt::format("{}product={} hardware={} workload={} scenario={} ({} runs)",
+                              text.empty() ? "" : "; ", s.key.product, s.key.hardware_fingerprint,
+                              s.key.workload, s.key.scenario, s.points.size());
       }
-      HttpResponse r = error_response(
-          400, fmt::format("{} series match (a series is one product, hardware, workload and scenario; they are never "
-                           "mixed): narrow the filters to one of: {}",
-                           found.size(), text));
+      HttpResponse r =
+          error_response(400, fmt::format("{} series match (a series is one product, hardware, "
+                                          "workload and scenario; they are never "
+                                          "mixed): narrow the filters to one of: {}",
+                                          found.size(), text));
       Json body = Json::parse(r.body);
       body["series"] = std::move(keys);
       return json_response(400, body);
@@ -574,9 +585,14 @@ struct Api::Impl {
                      {"direction", change_kind(*def, cp.before, cp.after)},
                      {"p_value", cp.p_value},
                      {"confidence", analysis::confidence_name(cp.confidence)}});
-    Json j = {{"metric", s.metric},   {"unit", def->unit},          {"better", to_string(def->direction)},
-              {"series", series_key_json(s.key)}, {"order", "time"}, {"n", values.size()},
-              {"points", std::move(points)},      {"change_points", std::move(cps)}};
+    Json j = {{"metric", s.metric},
+              {"unit", def->unit},
+              {"better", to_string(def->direction)},
+              {"series", series_key_json(s.key)},
+              {"order", "time"},
+              {"n", values.size()},
+              {"points", std::move(points)},
+              {"change_points", std::move(cps)}};
     if (!r.not_tested.empty()) j["not_tested"] = r.not_tested;
     j["detector"] = {{"alpha", options.alpha}, {"min_segment", options.min_segment}};
     return json_response(200, j);
@@ -592,13 +608,16 @@ struct Api::Impl {
     std::string since_text = q.get("since").value_or(""), from;
     bool inclusive = true;
     if (!since_text.empty()) {
-      static const std::regex date(R"((\d{4})-(\d{2})-(\d{2})([T ](\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?Z?)?)");
+      static const std::regex date(
+          R"((\d{4})-(\d{2})-(\d{2})([T ](\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?Z?)?)");
       std::smatch m;
       if (std::regex_match(since_text, m, date)) {
         const int month = std::stoi(m[2]), day = std::stoi(m[3]);
-        const int hour = m[5].matched ? std::stoi(m[5]) : 0, minute = m[6].matched ? std::stoi(m[6]) : 0;
+        const int hour = m[5].matched ? std::stoi(m[5]) : 0,
+                  minute = m[6].matched ? std::stoi(m[6]) : 0;
         const int second = m[8].matched ? std::stoi(m[8]) : 0;
-        if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+        if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
+            second > 60)
           throw BadRequest{400, fmt::format("since={}: not a valid date", since_text)};
         from = since_text;
         if (from.size() > 10) from[10] = 'T';
@@ -607,7 +626,8 @@ struct Api::Impl {
         from = load_run(since_text).started_at;
         inclusive = false;
       } else {
-        throw BadRequest{400, fmt::format("since={}: expected a date (YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS]Z, UTC) or a run id",
+        throw BadRequest{400, fmt::format("since={}: expected a date (YYYY-MM-DD, or "
+                                          "YYYY-MM-DDTHH:MM[:SS]Z, UTC) or a run id",
                                           since_text)};
       }
     }
@@ -616,7 +636,8 @@ struct Api::Impl {
     };
     store::SeriesFilter key_metrics;  // the metrics that can block a comparison, as detect
     for (const auto& def : metric_registry())
-      if (def.direction != Direction::kNeutral && def.gate != Gate::kInformOnly) key_metrics.metrics.emplace_back(def.name);
+      if (def.direction != Direction::kNeutral && def.gate != Gate::kInformOnly)
+        key_metrics.metrics.emplace_back(def.name);
     std::vector<store::MetricSeries> all;
     {
       std::lock_guard lock(store_mutex);
@@ -663,15 +684,17 @@ struct Api::Impl {
           c.is_new = is_new(c.first().started_at);
           found.push_back(std::move(c));
         }
-    std::stable_sort(found.begin(), found.end(),
-                     [](const Change& a, const Change& b) { return a.first().started_at > b.first().started_at; });
+    std::stable_sort(found.begin(), found.end(), [](const Change& a, const Change& b) {
+      return a.first().started_at > b.first().started_at;
+    });
     std::size_t new_regressions = 0;
     Json cs = Json::array();
     for (const auto& c : found) {
       new_regressions += c.kind == "regression" && c.is_new;
       const auto& pts = c.t->series->points;
       Json before = Json::array(), after = Json::array();
-      for (std::size_t i = c.cp.index >= kRunsAround ? c.cp.index - kRunsAround : 0; i < c.cp.index; ++i)
+      for (std::size_t i = c.cp.index >= kRunsAround ? c.cp.index - kRunsAround : 0; i < c.cp.index;
+           ++i)
         before.push_back(point_run_json(pts[i]));
       for (std::size_t i = c.cp.index; i < pts.size() && i < c.cp.index + kRunsAround; ++i)
         after.push_back(point_run_json(pts[i]));
@@ -703,7 +726,9 @@ struct Api::Impl {
   HttpResponse telemetry(const QueryParams& q) {
     check_params(q, {"seconds"});
     if (!options.telemetry)
-      throw BadRequest{404, "telemetry: not available: this server samples no telemetry (serve --telemetry off)"};
+      throw BadRequest{
+          404,
+          "telemetry: not available: this server samples no telemetry (serve --telemetry off)"};
     const std::uint64_t seconds = parse_count(q, "seconds", 300, 1, 86'400);
     HttpResponse r;
     r.body = options.telemetry->json(std::chrono::seconds(seconds));
@@ -719,8 +744,9 @@ struct Api::Impl {
     r.content_type = std::string(a->content_type);
     r.body = std::string(a->body);
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-    r.headers.emplace_back("Content-Security-Policy",
-                           "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
+    r.headers.emplace_back(
+        "Content-Security-Policy",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:");
     return r;
   }
 

@@ -27,9 +27,9 @@
 #include "trackiq/server/http_server.hpp"
 #include "trackiq/server/router.hpp"
 #include "trackiq/server/telemetry_ring.hpp"
+#include "trackiq/store/store.hpp"
 #include "trackiq/telemetry/collector.hpp"
 #include "trackiq/telemetry/sampler.hpp"
-#include "trackiq/store/store.hpp"
 
 namespace trackiq::server {
 namespace {
@@ -308,8 +308,8 @@ TEST(Serve, BadInputIs400UnknownIs404WrongMethodIs405) {
 
   for (const std::string& missing : std::vector<std::string>{
            "/api/v1/runs/ffffffff", "/api/v1/runs/not-an-id", "/api/v1/runs/ffffffff/samples",
-           "/api/v1/compare?base=nosuchbaseline&current=" + a.run_id, "/api/v1/nothing", "/index.html",
-           "/api/v2/runs"}) {
+           "/api/v1/compare?base=nosuchbaseline&current=" + a.run_id, "/api/v1/nothing",
+           "/index.html", "/api/v2/runs"}) {
     const auto r = s.get(missing);
     EXPECT_EQ(r.status, 404) << missing << ": " << r.body;
   }
@@ -446,7 +446,8 @@ TEST(Serve, HistoryGivesTheSeriesAndItsPlantedChangePoint) {
   ASSERT_EQ(h.at("points").size(), 16u);
   EXPECT_EQ(h["points"][0].at("run_id"), runs[0].run_id);  // oldest first
   EXPECT_EQ(h["points"][15].at("version"), "1.15");
-  EXPECT_DOUBLE_EQ(h["points"][3].at("value").get<double>(), *runs[3].metric_value("latency_p50_ms"));
+  EXPECT_DOUBLE_EQ(h["points"][3].at("value").get<double>(),
+                   *runs[3].metric_value("latency_p50_ms"));
   ASSERT_EQ(h.at("change_points").size(), 1u) << h.dump(1);
   const Json& cp = h["change_points"][0];
   EXPECT_EQ(cp.at("index"), 8);
@@ -463,7 +464,8 @@ TEST(Serve, HistoryGivesTheSeriesAndItsPlantedChangePoint) {
   EXPECT_EQ(s.get("/api/v1/history?product=detector").status, 400);
   const auto unknown = s.get("/api/v1/history?metric=no_such_metric");
   EXPECT_EQ(unknown.status, 400);
-  EXPECT_NE(error_of(unknown).find("not a metric of the registry"), std::string::npos) << unknown.body;
+  EXPECT_NE(error_of(unknown).find("not a metric of the registry"), std::string::npos)
+      << unknown.body;
   EXPECT_EQ(s.get("/api/v1/history?metric=latency_p50_ms&colour=red").status, 400);
   EXPECT_EQ(s.get("/api/v1/history?metric=latency_p50_ms&label=novalue").status, 400);
   EXPECT_EQ(s.get("/api/v1/history?metric=latency_p50_ms&product=nobody").status, 404);
@@ -482,7 +484,8 @@ TEST(Serve, ChangesFindThePlantedStepAcrossTheStore) {
   // A second series without a change.
   std::vector<Result> flat;
   for (std::size_t i = 0; i < 12; ++i)
-    flat.push_back(make_run("speech", fmt::format("2026-11-{:02}T11:00:00.000Z", i + 1), 1.0, 500 + i, 200));
+    flat.push_back(
+        make_run("speech", fmt::format("2026-11-{:02}T11:00:00.000Z", i + 1), 1.0, 500 + i, 200));
   s.store().save_all(flat);
   const auto r = s.get("/api/v1/changes");
   ASSERT_EQ(r.status, 200) << r.body;
@@ -546,7 +549,8 @@ TEST(Serve, TelemetryRingKeepsTheLastRowsAndServesThemAndTheirGauges) {
   EXPECT_NE(m.body.find("trackiq_exporter_samples_total 5\n"), std::string::npos) << m.body;
   EXPECT_NE(m.body.find("trackiq_http_requests_total{"), std::string::npos);
   std::ofstream(s.dir().file("metrics.txt")) << m.body;
-  const auto check = test::run_process({"sh", "-c", "promtool check metrics < " + s.dir().file("metrics.txt")});
+  const auto check =
+      test::run_process({"sh", "-c", "promtool check metrics < " + s.dir().file("metrics.txt")});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err << m.body;
 
   EXPECT_EQ(s.get("/api/v1/telemetry?seconds=0").status, 400);
@@ -575,7 +579,8 @@ TEST(Serve, ASampledMachineShowsUpLiveInTelemetry) {
   sampler.stop();
   ASSERT_GE(t.at("values").size(), 5u) << t.dump();
   const auto& times = t.at("t_unix_s");
-  for (std::size_t i = 1; i < times.size(); ++i) EXPECT_GT(times[i].get<double>(), times[i - 1].get<double>());
+  for (std::size_t i = 1; i < times.size(); ++i)
+    EXPECT_GT(times[i].get<double>(), times[i - 1].get<double>());
   long mem = -1;
   for (std::size_t i = 0; i < t.at("channels").size(); ++i)
     if (t["channels"][i].at("name") == "mem.total_bytes") mem = static_cast<long>(i);
@@ -589,10 +594,12 @@ TEST(Serve, TheDashboardIsServedFromTheEmbeddedSetOnly) {
   const auto page = s.get("/");
   ASSERT_EQ(page.status, 200);
   EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
-  EXPECT_NE(page.body.find("<script src=\"/assets/dashboard.js\"></script>"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("<script src=\"/assets/dashboard.js\"></script>"), std::string::npos)
+      << page.body;
   EXPECT_EQ(page.body.find("http://"), std::string::npos);  // nothing from the network
   EXPECT_EQ(page.body.find("https://"), std::string::npos);
-  for (const std::string name : {"dashboard.js", "dashboard.css", "uPlot.iife.min.js", "uPlot.min.css", "report.css"}) {
+  for (const std::string name :
+       {"dashboard.js", "dashboard.css", "uPlot.iife.min.js", "uPlot.min.css", "report.css"}) {
     const auto a = s.get("/assets/" + name);
     EXPECT_EQ(a.status, 200) << name;
     EXPECT_GT(a.body.size(), 100u) << name;
