@@ -24,6 +24,7 @@
 #include "trackiq/analysis/history.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/metric_registry.hpp"
+#include "trackiq/server/http_server.hpp"
 #include "trackiq/server/router.hpp"
 #include "trackiq/server/telemetry_ring.hpp"
 
@@ -862,6 +863,15 @@ void Api::count(std::string_view method, std::string_view route, int status, dou
 }
 
 std::string Api::metrics_text() { return impl_->metrics(); }
+
+// Here rather than in http_server.cpp, so that a program serving its own handler (a Tracker's
+// exposition) links no Api, store or analysis code.
+HttpServer::HttpServer(Api& api, ServerOptions options)
+    : HttpServer([&api](const HttpRequest& r) { return api.handle(r); }, std::move(options),
+                 [&api](std::string_view method, int status, double seconds) {
+                   api.count(method, "unmatched", status, seconds);
+                 }) {}
+
 
 HttpResponse Api::handle(const HttpRequest& req) {
   const auto start = std::chrono::steady_clock::now();
