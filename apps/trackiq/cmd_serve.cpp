@@ -1,4 +1,5 @@
-// trackiq serve: the REST API over the results store, with /metrics (SRV-1, SRV-2).
+// trackiq serve: the REST API over the results store, /metrics with the machine's telemetry, and
+// the dashboard (SRV-1, SRV-2, SRV-3).
 #include <signal.h>
 
 #include <cstdio>
@@ -13,14 +14,18 @@
 #include "trackiq/core/error.hpp"
 #include "trackiq/server/api.hpp"
 #include "trackiq/server/http_server.hpp"
+#include "trackiq/server/telemetry_ring.hpp"
 #include "trackiq/store/store.hpp"
+#include "trackiq/telemetry/collector.hpp"
+#include "trackiq/telemetry/sampler.hpp"
 
 namespace trackiq::cli {
 namespace {
 
 struct ServeFlags {
   std::string store, listen = "127.0.0.1:8080", token_file, header_timeout = "10s",
-                     idle_timeout = "30s";
+                     idle_timeout = "30s", collectors = "all", telemetry_interval = "1s",
+                     telemetry_window = "5m";
   bool read_only = false;
   std::size_t max_body = 16u << 20;
   unsigned threads = 4;
@@ -61,6 +66,35 @@ int serve(const ServeFlags& f) {
   so.max_body_bytes = f.max_body;
   so.header_timeout = duration_flag(f.header_timeout, "--header-timeout");
   so.idle_timeout = duration_flag(f.idle_timeout, "--idle-timeout");
+  // The machine's live telemetry: the `monitor` collectors sampled on their own thread into a
+  // ring of the last --telemetry-window (SRV-2, SRV-3). The sampler keeps no rows itself.
+  const auto interval = duration_flag(f.telemetry_interval, "--telemetry-interval");
+  const auto window = duration_flag(f.telemetry_window, "--telemetry-window");
+  if (window < interval)
+    throw InputError(fmt::format("--telemetry-window {} is shorter than --telemetry-interval {}",
+                                 f.telemetry_window, f.telemetry_interval));
+  constexpr std::int64_t kMaxRows = 1'000'000;  // bounded memory: ~8 MB per channel at most
+  if (window.count() / interval.count() > kMaxRows)
+    throw InputError(
+        fmt::format("--telemetry-window {} / --telemetry-interval {} keeps more than {} rows: "
+                    "shorten the window or lengthen the interval",
+                    f.telemetry_window, f.telemetry_interval, kMaxRows));
+  std::unique_ptr<server::TelemetryRing> ring;
+  std::unique_ptr<telemetry::Sampler> sampler;
+  if (f.collectors != "none") {
+    ring = std::make_unique<server::TelemetryRing>(
+        static_cast<std::size_t>(window.count() / interval.count()));
+    ring->set_interval(interval);
+    telemetry::SamplerOptions so;
+    so.interval_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(interval).count();
+    so.max_rows = 0;
+    so.sink = ring.get();
+    sampler = std::make_unique<telemetry::Sampler>(
+        telemetry::make_collectors(split_list(f.collectors), {}), so);
+    ring->set_unavailable(sampler->unavailable());
+    for (const auto& u : sampler->unavailable()) fmt::print(stderr, "serve: telemetry: {}\n", u);
+    ao.telemetry = ring.get();
+  }
   auto st = store::open_store(f.store);
   server::Api api(*st, ao);
   // SIGINT and SIGTERM are taken by sigwait below, not by a handler: blocked before the server's
@@ -71,18 +105,22 @@ int serve(const ServeFlags& f) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   server::HttpServer http(api, so);
+  if (sampler && !sampler->channels().empty()) sampler->start();
   const std::string writes = f.read_only ? "disabled (--read-only)"
                              : ao.token.empty()
                                  ? "disabled (no token: --token-file or TRACKIQ_TOKEN)"
                                  : "need Authorization: Bearer TOKEN";
   // Tests and scripts read this line to find a port picked with :0.
-  fmt::print(stderr,
-             "serve: listening on http://{}/api/v1 (metrics at /metrics), store {}, writes {}\n",
-             http.address(), st->location(), writes);
+  fmt::print(
+      stderr,
+      "serve: listening on http://{}/api/v1 (dashboard at /, metrics at /metrics), store {}, "
+      "writes {}\n",
+      http.address(), st->location(), writes);
   std::fflush(stderr);
   int sig = 0;
   sigwait(&stop_signals, &sig);
   http.stop();
+  if (sampler) sampler->stop();
   fmt::print(stderr, "serve: stopped ({})\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   return kExitOk;
 }
@@ -93,8 +131,8 @@ Action setup_serve(CLI::App& sub) {
   auto f = std::make_shared<ServeFlags>();
   // clang-format off
   sub.footer(
-      "Serve the results store over HTTP: a JSON REST API under /api/v1 and a Prometheus\n"
-      "exposition at /metrics, until Ctrl-C or SIGTERM.\n\n"
+      "Serve the results store over HTTP: a dashboard at /, a JSON REST API under /api/v1 and a\n"
+      "Prometheus exposition at /metrics, until Ctrl-C or SIGTERM.\n\n"
       "Routes (the OpenAPI 3 document is at /api/v1/openapi.json):\n"
       "  GET    /api/v1/runs              filters product, version, hardware, label=K=V, scenario,\n"
       "                                   since, until; limit (1-1000, default 50) and cursor\n"
@@ -107,8 +145,19 @@ Action setup_serve(CLI::App& sub) {
       "  GET    /api/v1/compare?base=A&current=B   as trackiq compare A B --json\n"
       "  GET    /api/v1/baselines         and POST {\"name\": N, \"run\": ID}\n"
       "  DELETE /api/v1/baselines/NAME\n"
+      "  GET    /api/v1/history?metric=M  one metric of one series (filters product, hardware,\n"
+      "                                   workload, scenario, label) with its change points, as\n"
+      "                                   trackiq history M --json\n"
+      "  GET    /api/v1/changes           change points of every series, newest first (since=DATE|RUN,\n"
+      "                                   fdr=0.05), as trackiq detect --full --json\n"
+      "  GET    /api/v1/telemetry         this machine's live telemetry (seconds=300: the last 5 min)\n"
       "  GET    /metrics                  trackiq_store_runs, trackiq_run_* (the newest run of each\n"
-      "                                   series), trackiq_http_requests_total, ..._duration_seconds\n\n"
+      "                                   series), trackiq_http_requests_total, ..._duration_seconds,\n"
+      "                                   and the machine's telemetry named as monitor --listen does\n"
+      "  GET    /                         the dashboard: runs, a run, compare, history, changes,\n"
+      "                                   baselines, live telemetry (embedded; no network needed)\n\n"
+      "Telemetry: the monitor collectors (--collectors, default all; none: off) are sampled every\n"
+      "--telemetry-interval and the last --telemetry-window is kept in memory.\n\n"
       "Security: binds 127.0.0.1 unless --listen says otherwise; reads are open to whoever can\n"
       "reach it. Every write (POST, DELETE) needs Authorization: Bearer TOKEN, the token of\n"
       "--token-file or TRACKIQ_TOKEN (compared in constant time); with neither, writes are\n"
@@ -141,6 +190,15 @@ Action setup_serve(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--idle-timeout", f->idle_timeout,
                  "Close a kept-alive connection when no next request arrives within this")
+      ->capture_default_str();
+  sub.add_option(
+         "--collectors", f->collectors,
+         "Telemetry collectors of this machine (as monitor --collectors; none: no telemetry)")
+      ->capture_default_str();
+  sub.add_option("--telemetry-interval", f->telemetry_interval, "Telemetry sampling interval")
+      ->capture_default_str();
+  sub.add_option("--telemetry-window", f->telemetry_window,
+                 "Live telemetry kept in memory for /api/v1/telemetry and the dashboard")
       ->capture_default_str();
   return [f] { return serve(*f); };
 }

@@ -162,6 +162,53 @@ std::string_view openapi_document() {
         }
       }
     },
+    "/history": {
+      "get": {
+        "summary": "One metric of one stored series (product, hardware, workload, scenario), oldest first, with its change points: as trackiq history METRIC --json. Filters that match several series: 400 listing them",
+        "parameters": [
+          {"name": "metric", "in": "query", "required": true, "description": "a metric of the registry (trackiq metrics)", "schema": {"type": "string"}, "example": "latency_p99_ms"},
+          {"name": "product", "in": "query", "schema": {"type": "string"}, "example": "detector"},
+          {"name": "hardware", "in": "query", "description": "hardware fingerprint or a prefix of it", "schema": {"type": "string"}},
+          {"name": "workload", "in": "query", "description": "backend:model", "schema": {"type": "string"}},
+          {"name": "scenario", "in": "query", "schema": {"type": "string"}},
+          {"name": "label", "in": "query", "description": "KEY=VALUE; repeat for several", "schema": {"type": "string"}}
+        ],
+        "responses": {
+          "200": {"description": "metric, unit, better, series, n, points [{index, run_id, started_at, version, commit, value, segment_mean}], change_points [{index, run_id, previous_run_id, before, after, magnitude_pct, direction, p_value, confidence}], detector",
+                  "content": {"application/json": {}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    },
+    "/changes": {
+      "get": {
+        "summary": "Change points of every series of the store (each gating metric), Benjamini-Hochberg across series, newest first, with the runs around each: as trackiq detect --full --json",
+        "parameters": [
+          {"name": "since", "in": "query", "description": "a date (YYYY-MM-DD[THH:MM[:SS]Z], UTC) or a run id: marks the changes newer than it as new", "schema": {"type": "string"}, "example": "2026-11-01"},
+          {"name": "fdr", "in": "query", "description": "false discovery rate, in (0, 1)", "schema": {"type": "number", "default": 0.05}, "example": 0.05}
+        ],
+        "responses": {
+          "200": {"description": "fdr, tests, threshold, series, too_short, since, new_regressions, changes [{series, metric, unit, direction, index, before, after, magnitude_pct, p_value, confidence, new, first_run, runs {before, after}}]",
+                  "content": {"application/json": {}}},
+          "400": {"$ref": "#/components/responses/BadRequest"}
+        }
+      }
+    },
+    "/telemetry": {
+      "get": {
+        "summary": "Live telemetry of the machine serving (the monitor collectors, sampled every --telemetry-interval, the last --telemetry-window kept)",
+        "parameters": [
+          {"name": "seconds", "in": "query", "description": "rows of the last this many seconds, 1 to 86400", "schema": {"type": "integer", "default": 300}, "example": 60}
+        ],
+        "responses": {
+          "200": {"description": "interval_s, capacity, rows_taken, now_unix_s, channels [{name, unit}], unavailable, t_unix_s [...], values [[one per channel, null for no reading]]",
+                  "content": {"application/json": {}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "404": {"description": "Telemetry not available (serve --collectors none)"}
+        }
+      }
+    },
     "/openapi.json": {
       "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {}}}}}
     }

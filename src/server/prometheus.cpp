@@ -114,36 +114,20 @@ PromSeries prometheus_series(const telemetry::Channel& c) {
   return p;
 }
 
-struct PrometheusExporter::Impl {
+struct TelemetryGauges::Impl {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
-  std::unique_ptr<prometheus::Exposer> exposer;
-  telemetry::RowSink* next = nullptr;
-  std::string address;
   struct Slot {
     prometheus::Gauge* gauge = nullptr;
     prometheus::Counter* counter = nullptr;
     double scale = 1.0;
     double last = NAN;  // counters: the last cumulative value seen
   };
-  std::vector<Slot> slots;
+  std::vector<Slot> slots;  // owned by the sampler thread (begin/row)
   prometheus::Counter* samples = nullptr;
   prometheus::Gauge* last_sample = nullptr;
 };
 
-PrometheusExporter::PrometheusExporter(const std::string& listen, telemetry::RowSink* next)
-    : impl_(std::make_unique<Impl>()) {
-  static const std::regex addr(R"(^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$)");
-  std::smatch m;
-  if (!std::regex_match(listen, m, addr) || std::stoi(m[2].str()) > 65535)
-    throw InputError(fmt::format("--listen '{}': expected HOST:PORT, e.g. 127.0.0.1:9101 (port 0: any free port)", listen));
-  impl_->next = next;
-  try {
-    impl_->exposer = std::make_unique<prometheus::Exposer>(listen, 2);
-  } catch (const std::exception& e) {
-    throw NotAvailableError(fmt::format("cannot listen on {}: {}", listen, e.what()));
-  }
-  const auto ports = impl_->exposer->GetListeningPorts();
-  impl_->address = fmt::format("{}:{}", m[1].str(), ports.empty() ? 0 : ports.front());
+TelemetryGauges::TelemetryGauges() : impl_(std::make_unique<Impl>()) {
   impl_->samples = &prometheus::BuildCounter()
                         .Name("trackiq_exporter_samples_total")
                         .Help("Telemetry samples taken by this exporter")
@@ -154,12 +138,11 @@ PrometheusExporter::PrometheusExporter(const std::string& listen, telemetry::Row
                             .Help("Unix time of the latest telemetry sample")
                             .Register(*impl_->registry)
                             .Add({});
-  impl_->exposer->RegisterCollectable(impl_->registry);
 }
 
-PrometheusExporter::~PrometheusExporter() = default;
+TelemetryGauges::~TelemetryGauges() = default;
 
-void PrometheusExporter::begin(const std::vector<telemetry::Channel>& channels) {
+void TelemetryGauges::begin(const std::vector<telemetry::Channel>& channels) {
   std::map<std::string, prometheus::Family<prometheus::Gauge>*> gauges;
   std::map<std::string, prometheus::Family<prometheus::Counter>*> counters;
   std::set<std::string> seen;  // metric + labels: two channels must not share a series
@@ -183,10 +166,9 @@ void PrometheusExporter::begin(const std::vector<telemetry::Channel>& channels) 
     }
     impl_->slots.push_back(slot);
   }
-  if (impl_->next) impl_->next->begin(channels);
 }
 
-void PrometheusExporter::row(std::int64_t t_ns, std::span<const double> values) {
+void TelemetryGauges::row(std::int64_t /*t_ns*/, std::span<const double> values) {
   for (std::size_t i = 0; i < values.size() && i < impl_->slots.size(); ++i) {
     auto& s = impl_->slots[i];
     const double v = values[i];
@@ -203,15 +185,52 @@ void PrometheusExporter::row(std::int64_t t_ns, std::span<const double> values) 
   }
   impl_->samples->Increment();
   impl_->last_sample->Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+std::string TelemetryGauges::text() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, impl_->registry->Collect());
+  return out.str();
+}
+
+struct PrometheusExporter::Impl {
+  TelemetryGauges gauges;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  telemetry::RowSink* next = nullptr;
+  std::string address;
+};
+
+PrometheusExporter::PrometheusExporter(const std::string& listen, telemetry::RowSink* next)
+    : impl_(std::make_unique<Impl>()) {
+  static const std::regex addr(R"(^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$)");
+  std::smatch m;
+  if (!std::regex_match(listen, m, addr) || std::stoi(m[2].str()) > 65535)
+    throw InputError(fmt::format("--listen '{}': expected HOST:PORT, e.g. 127.0.0.1:9101 (port 0: any free port)", listen));
+  impl_->next = next;
+  try {
+    impl_->exposer = std::make_unique<prometheus::Exposer>(listen, 2);
+  } catch (const std::exception& e) {
+    throw NotAvailableError(fmt::format("cannot listen on {}: {}", listen, e.what()));
+  }
+  const auto ports = impl_->exposer->GetListeningPorts();
+  impl_->address = fmt::format("{}:{}", m[1].str(), ports.empty() ? 0 : ports.front());
+  impl_->exposer->RegisterCollectable(impl_->gauges.impl_->registry);
+}
+
+PrometheusExporter::~PrometheusExporter() = default;
+
+void PrometheusExporter::begin(const std::vector<telemetry::Channel>& channels) {
+  impl_->gauges.begin(channels);
+  if (impl_->next) impl_->next->begin(channels);
+}
+
+void PrometheusExporter::row(std::int64_t t_ns, std::span<const double> values) {
+  impl_->gauges.row(t_ns, values);
   if (impl_->next) impl_->next->row(t_ns, values);
 }
 
 std::string PrometheusExporter::address() const { return impl_->address; }
 
-std::string PrometheusExporter::text() const {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, impl_->registry->Collect());
-  return out.str();
-}
+std::string PrometheusExporter::text() const { return impl_->gauges.text(); }
 
 }  // namespace trackiq::server

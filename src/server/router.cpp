@@ -28,8 +28,13 @@ constexpr RouteDef kRoutes[] = {
     {RouteId::kCompare, "/api/v1/compare", "GET"},
     {RouteId::kBaselines, "/api/v1/baselines", "GET, POST"},
     {RouteId::kBaseline, "/api/v1/baselines/{name}", "DELETE"},
+    {RouteId::kHistory, "/api/v1/history", "GET"},
+    {RouteId::kChanges, "/api/v1/changes", "GET"},
+    {RouteId::kTelemetry, "/api/v1/telemetry", "GET"},
     {RouteId::kOpenapi, "/api/v1/openapi.json", "GET"},
     {RouteId::kMetrics, "/metrics", "GET"},
+    {RouteId::kDashboard, "/", "GET"},
+    {RouteId::kAsset, "/assets/{name}", "GET"},
 };
 
 std::vector<std::string_view> segments(std::string_view path) {

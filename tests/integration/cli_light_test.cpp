@@ -335,8 +335,48 @@ TEST(CliLight, ServeAnswersOverHttpAndComparesAsTheCli) {
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
+// `serve`'s history and changes are the CLI's: a series of 16 runs with a planted step, stored by
+// `trackiq run`; /api/v1/history is `trackiq history --json` document for document, and
+// /api/v1/changes lists the changes of `trackiq detect --full --json`.
+TEST(CliLight, ServeHistoryAndChangesAreTheClis) {
+  TempDir dir;
+  for (int i = 0; i < 16; ++i) {
+    const auto r = trackiq({"run", i < 8 ? "synthetic:mean=2ms,cv=0.05" : "synthetic:mean=4ms,cv=0.05", "--duration",
+                            "0.2", "--warmup", "5", "--product", "det", "--version", "1." + std::to_string(i), "-q"},
+                           dir);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  Background serve({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0", "--collectors",
+                    "none"},
+                   dir.file("serve.log"));
+  ASSERT_TRUE(serve.ok());
+  const std::string addr = address_in_log(dir.file("serve.log"), R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)");
+  ASSERT_FALSE(addr.empty()) << read_file(dir.file("serve.log"));
+
+  const auto api = http_call(addr, "GET", "/api/v1/history?metric=latency_p50_ms&product=det");
+  ASSERT_EQ(api.status, 200) << api.body;
+  const auto cli = trackiq({"history", "latency_p50_ms", "--product", "det", "--json"}, dir);
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  const auto api_doc = nlohmann::json::parse(api.body), cli_doc = nlohmann::json::parse(cli.out);
+  EXPECT_EQ(api_doc, cli_doc);
+  ASSERT_EQ(api_doc.at("change_points").size(), 1u) << api.body;
+  EXPECT_EQ(api_doc["change_points"][0].at("index"), 8);
+
+  const auto changes = http_call(addr, "GET", "/api/v1/changes");
+  ASSERT_EQ(changes.status, 200) << changes.body;
+  const auto detect = trackiq({"detect", "--full", "--json"}, dir);
+  ASSERT_EQ(detect.exit_code, 1) << detect.out << detect.err;  // a regression
+  const auto ch = nlohmann::json::parse(changes.body), dt = nlohmann::json::parse(detect.out);
+  for (const char* k : {"fdr", "tests", "threshold", "series", "too_short", "new_regressions", "changes"})
+    EXPECT_EQ(ch.at(k), dt.at(k)) << k;
+  EXPECT_FALSE(ch.at("changes").empty());
+  // The server says nothing of where its store is.
+  EXPECT_EQ(changes.body.find(dir.file("store.db")), std::string::npos);
+  EXPECT_EQ(http_call(addr, "GET", "/api/v1/telemetry").status, 404);  // --collectors none
+}
+
 // `serve`'s /metrics scraped by a real Prometheus server (1 s interval): the store gauges arrive
-// with the stored run's values and the series' labels.
+// with the stored run's values and the series' labels, and the machine's telemetry with them.
 TEST(CliLight, APrometheusServerScrapesServe) {
   TempDir dir;
   const auto run = trackiq({"run", "synthetic:mean=1ms,cv=0.05", "--duration", "0.3", "--warmup", "3", "--json",
@@ -370,6 +410,20 @@ TEST(CliLight, APrometheusServerScrapesServe) {
   std::smatch v;
   ASSERT_TRUE(std::regex_search(p50, v, std::regex(R"(\] ([0-9.e+-]+))"))) << p50;
   EXPECT_NEAR(std::stod(v[1]), p50_ms * 1e-3, 1e-12) << p50;
+  // The machine's telemetry arrives in the same scrape, named as `monitor --listen` names it:
+  // MemTotal from /proc/meminfo, in bytes, exactly.
+  std::string mem;
+  ASSERT_TRUE(eventually(30, [&] {
+    mem = query("trackiq_memory_total_bytes");
+    return !mem.empty();
+  })) << read_file(dir.file("serve.log"));
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  long long kib = 0;
+  while (meminfo >> key >> kib)
+    if (key == "MemTotal:") break;
+  EXPECT_NE(mem.find("('instance', '" + target + "'), ('job', 'store')] " + std::to_string(kib * 1024)), std::string::npos)
+      << mem;
   // A scrape is counted once answered: the next scrape carries it.
   std::string scrapes;
   EXPECT_TRUE(eventually(15, [&] {

@@ -29,7 +29,10 @@
 #include "trackiq/server/api.hpp"
 #include "trackiq/server/http_server.hpp"
 #include "trackiq/server/router.hpp"
+#include "trackiq/server/telemetry_ring.hpp"
 #include "trackiq/store/store.hpp"
+#include "trackiq/telemetry/collector.hpp"
+#include "trackiq/telemetry/sampler.hpp"
 
 namespace trackiq::server {
 namespace {
@@ -140,6 +143,16 @@ TEST(ServeRouter, MatchesRoutesAndDecodesParameters) {
   EXPECT_EQ(match_route("GET", "/api/v1/runs//samples").outcome, RouteMatch::Outcome::kNotFound);
   EXPECT_EQ(match_route("GET", "/../etc/passwd").outcome, RouteMatch::Outcome::kNotFound);
   EXPECT_EQ(match_route("DELETE", "/api/v1/baselines/nightly%20x").param, "nightly x");
+  EXPECT_EQ(match_route("GET", "/api/v1/history").route, RouteId::kHistory);
+  EXPECT_EQ(match_route("GET", "/api/v1/changes").route, RouteId::kChanges);
+  EXPECT_EQ(match_route("GET", "/api/v1/telemetry").route, RouteId::kTelemetry);
+  EXPECT_EQ(match_route("GET", "/").route, RouteId::kDashboard);
+  const auto asset = match_route("GET", "/assets/dashboard.js");
+  EXPECT_EQ(asset.route, RouteId::kAsset);
+  EXPECT_EQ(asset.param, "dashboard.js");
+  EXPECT_EQ(asset.pattern, "/assets/{name}");
+  EXPECT_EQ(match_route("GET", "/assets/a/b").outcome, RouteMatch::Outcome::kNotFound);
+  EXPECT_EQ(match_route("POST", "/api/v1/history").outcome, RouteMatch::Outcome::kMethodNotAllowed);
 }
 
 TEST(ServeRouter, ParsesQueryStrings) {
@@ -162,7 +175,10 @@ TEST(ServeRouter, ParsesQueryStrings) {
 // Every route the OpenAPI document lists, called with its examples and real ids: none may answer
 // 404 or 500 (or any error); the writes go last, with the token.
 TEST(Serve, EveryRouteOfTheOpenapiDocumentAnswers) {
-  Served s({.token = "s3cret"});
+  TelemetryRing ring(10);
+  ring.begin({{"cpu.util_pct", "%"}});
+  ring.row(0, std::vector<double>{12.5});
+  Served s({.token = "s3cret", .telemetry = &ring});
   const Result a = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1);
   const Result b = make_run("detector", "2026-11-02T10:00:00.000Z", 2.0, 2);
   const Result doomed = make_run("speech", "2026-11-03T10:00:00.000Z", 1.0, 3);
@@ -219,7 +235,7 @@ TEST(Serve, EveryRouteOfTheOpenapiDocumentAnswers) {
     auto rank = [](const std::string& m) { return m == "GET" ? 0 : m == "POST" ? 1 : 2; };
     return rank(x.method) < rank(y.method);
   });
-  ASSERT_GE(calls.size(), 10u) << "the document lists fewer operations than the server has";
+  ASSERT_GE(calls.size(), 13u) << "the document lists fewer operations than the server has";
   for (const auto& c : calls) {
     const auto r = http_call(s.address(), c.method, c.target, c.body,
                              c.method == "GET" ? std::map<std::string, std::string>{} : kAuth);
@@ -329,8 +345,8 @@ TEST(Serve, BadInputIs400UnknownIs404WrongMethodIs405) {
 
   for (const std::string& missing : std::vector<std::string>{
            "/api/v1/runs/ffffffff", "/api/v1/runs/not-an-id", "/api/v1/runs/ffffffff/samples",
-           "/api/v1/compare?base=nosuchbaseline&current=" + a.run_id, "/api/v1/nothing", "/",
-           "/api/v2/runs"}) {
+           "/api/v1/compare?base=nosuchbaseline&current=" + a.run_id, "/api/v1/nothing",
+           "/index.html", "/api/v2/runs"}) {
     const auto r = s.get(missing);
     EXPECT_EQ(r.status, 404) << missing << ": " << r.body;
   }
@@ -440,6 +456,202 @@ TEST(Serve, CompareGivesTheLibrarysVerdictAndReasons) {
   const Json want = Json::parse(analysis::comparison_json(analysis::compare_results(
       s.store().load(base.run_id), s.store().load(slow.run_id), {}, &noise)));
   EXPECT_EQ(got, want);
+}
+
+// A series with a planted step: runs 1.0 .. 1.(2n) of `product`, the first n at base_ms and the
+// last n at twice it, a day apart from 2026-11-01 (oldest first).
+std::vector<Result> stepped_runs(const std::string& product, std::size_t n, double base_ms) {
+  std::vector<Result> out;
+  for (std::size_t i = 0; i < 2 * n; ++i) {
+    Result r = make_run(product, fmt::format("2026-11-{:02}T10:00:00.000Z", i + 1),
+                        i < n ? base_ms : 2 * base_ms, 100 + i, 200);
+    r.labels.version = fmt::format("1.{}", i);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+TEST(Serve, HistoryGivesTheSeriesAndItsPlantedChangePoint) {
+  Served s;
+  const auto runs = stepped_runs("detector", 8, 2.0);
+  s.store().save_all(runs);
+  const auto r = s.get("/api/v1/history?metric=latency_p50_ms&product=detector");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json h = Json::parse(r.body);
+  EXPECT_EQ(h.at("metric"), "latency_p50_ms");
+  EXPECT_EQ(h.at("n"), 16);
+  ASSERT_EQ(h.at("points").size(), 16u);
+  EXPECT_EQ(h["points"][0].at("run_id"), runs[0].run_id);  // oldest first
+  EXPECT_EQ(h["points"][15].at("version"), "1.15");
+  EXPECT_DOUBLE_EQ(h["points"][3].at("value").get<double>(),
+                   *runs[3].metric_value("latency_p50_ms"));
+  ASSERT_EQ(h.at("change_points").size(), 1u) << h.dump(1);
+  const Json& cp = h["change_points"][0];
+  EXPECT_EQ(cp.at("index"), 8);
+  EXPECT_EQ(cp.at("run_id"), runs[8].run_id);
+  EXPECT_EQ(cp.at("previous_run_id"), runs[7].run_id);
+  EXPECT_EQ(cp.at("direction"), "regression");
+  EXPECT_NEAR(cp.at("magnitude_pct").get<double>(), 100.0, 15.0);
+  // The segment means are the means of the two halves.
+  double first = 0;
+  for (std::size_t i = 0; i < 8; ++i) first += *runs[i].metric_value("latency_p50_ms") / 8;
+  EXPECT_NEAR(h["points"][0].at("segment_mean").get<double>(), first, 1e-9);
+
+  // Bad parameters say what is wrong.
+  EXPECT_EQ(s.get("/api/v1/history?product=detector").status, 400);
+  const auto unknown = s.get("/api/v1/history?metric=no_such_metric");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(error_of(unknown).find("not a metric of the registry"), std::string::npos)
+      << unknown.body;
+  EXPECT_EQ(s.get("/api/v1/history?metric=latency_p50_ms&colour=red").status, 400);
+  EXPECT_EQ(s.get("/api/v1/history?metric=latency_p50_ms&label=novalue").status, 400);
+  EXPECT_EQ(s.get("/api/v1/history?metric=latency_p50_ms&product=nobody").status, 404);
+  // Two series match: nothing is mixed, they are listed.
+  s.store().save_all({make_run("speech", "2026-11-20T10:00:00.000Z", 1.0, 7)});
+  const auto two = s.get("/api/v1/history?metric=latency_p50_ms");
+  EXPECT_EQ(two.status, 400);
+  EXPECT_NE(error_of(two).find("2 series match"), std::string::npos) << two.body;
+  EXPECT_EQ(Json::parse(two.body).at("series").size(), 2u);
+}
+
+TEST(Serve, ChangesFindThePlantedStepAcrossTheStore) {
+  Served s;
+  const auto runs = stepped_runs("detector", 8, 2.0);
+  s.store().save_all(runs);
+  // A second series without a change.
+  std::vector<Result> flat;
+  for (std::size_t i = 0; i < 12; ++i)
+    flat.push_back(
+        make_run("speech", fmt::format("2026-11-{:02}T11:00:00.000Z", i + 1), 1.0, 500 + i, 200));
+  s.store().save_all(flat);
+  const auto r = s.get("/api/v1/changes");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json c = Json::parse(r.body);
+  EXPECT_EQ(c.at("fdr"), 0.05);
+  EXPECT_GT(c.at("tests").get<int>(), 2);
+  ASSERT_FALSE(c.at("changes").empty()) << c.dump(1);
+  bool p50 = false;
+  for (const auto& ch : c.at("changes")) {
+    EXPECT_EQ(ch.at("series").at("product"), "detector") << ch.dump();  // none in the flat series
+    if (ch.at("metric") == "latency_p50_ms") {
+      p50 = true;
+      EXPECT_EQ(ch.at("first_run").at("run_id"), runs[8].run_id);
+      EXPECT_EQ(ch.at("direction"), "regression");
+      EXPECT_EQ(ch.at("runs").at("before").size(), 3u);
+      EXPECT_EQ(ch.at("runs").at("after").at(0).at("run_id"), runs[8].run_id);
+      EXPECT_TRUE(ch.at("new").get<bool>());
+    }
+  }
+  EXPECT_TRUE(p50) << c.dump(1);
+  EXPECT_GT(c.at("new_regressions").get<int>(), 0);
+  // since after the change: it is old.
+  const Json later = Json::parse(s.get("/api/v1/changes?since=2026-12-01").body);
+  EXPECT_EQ(later.at("new_regressions"), 0);
+  EXPECT_EQ(later.at("since"), "2026-12-01");
+  const Json by_run = Json::parse(s.get("/api/v1/changes?since=" + runs[7].run_id).body);
+  EXPECT_GT(by_run.at("new_regressions").get<int>(), 0);
+  EXPECT_EQ(s.get("/api/v1/changes?fdr=1.5").status, 400);
+  EXPECT_EQ(s.get("/api/v1/changes?fdr=abc").status, 400);
+  EXPECT_EQ(s.get("/api/v1/changes?fdr=1e-999").status, 400);  // underflows to 0: not in (0, 1)
+  EXPECT_EQ(s.get("/api/v1/changes?fdr=0").status, 400);
+  EXPECT_EQ(s.get("/api/v1/changes?fdr=0.01").status, 200);
+  const auto bad_since = s.get("/api/v1/changes?since=yesterday");
+  EXPECT_EQ(bad_since.status, 400);
+  EXPECT_NE(error_of(bad_since).find("expected a date"), std::string::npos) << bad_since.body;
+  EXPECT_EQ(s.get("/api/v1/changes?since=2026-13-01").status, 400);
+}
+
+TEST(Serve, TelemetryRingKeepsTheLastRowsAndServesThemAndTheirGauges) {
+  TelemetryRing ring(3);
+  Served s({.telemetry = &ring});
+  const Json before = Json::parse(s.get("/api/v1/telemetry").body);
+  EXPECT_TRUE(before.at("values").empty());
+  EXPECT_EQ(s.get("/metrics").body.find("trackiq_cpu_utilization_ratio"), std::string::npos);
+  ring.begin({{"cpu.util_pct", "%"}, {"mem.total_bytes", "B"}});
+  for (int i = 1; i <= 5; ++i) ring.row(i, std::vector<double>{10.0 * i, i == 5 ? NAN : 1e9});
+  const auto r = s.get("/api/v1/telemetry?seconds=60");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json t = Json::parse(r.body);
+  EXPECT_EQ(t.at("rows_taken"), 5);
+  EXPECT_EQ(t.at("capacity"), 3);
+  ASSERT_EQ(t.at("values").size(), 3u);  // bounded: the last 3 of 5
+  EXPECT_EQ(t["values"][0][0], 30.0);
+  EXPECT_EQ(t["values"][2][0], 50.0);
+  EXPECT_TRUE(t["values"][2][1].is_null());  // no reading: null, never a made-up value
+  EXPECT_EQ(t.at("channels")[1].at("name"), "mem.total_bytes");
+  EXPECT_EQ(t.at("t_unix_s").size(), 3u);
+  const auto m = s.get("/metrics");
+  EXPECT_NE(m.body.find("trackiq_cpu_utilization_ratio 0.5\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("trackiq_memory_total_bytes 1000000000\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("trackiq_exporter_samples_total 5\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("trackiq_http_requests_total{"), std::string::npos);
+  std::ofstream(s.dir().file("metrics.txt")) << m.body;
+  const auto check =
+      test::run_process({"sh", "-c", "promtool check metrics < " + s.dir().file("metrics.txt")});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err << m.body;
+
+  EXPECT_EQ(s.get("/api/v1/telemetry?seconds=0").status, 400);
+  EXPECT_EQ(s.get("/api/v1/telemetry?seconds=abc").status, 400);
+  EXPECT_EQ(s.get("/api/v1/telemetry?window=5").status, 400);
+  Served none;
+  const auto off = none.get("/api/v1/telemetry");
+  EXPECT_EQ(off.status, 404);
+  EXPECT_NE(error_of(off).find("not available"), std::string::npos) << off.body;
+}
+
+// The real collectors on a real sampler thread feed the ring while the server answers.
+TEST(Serve, ASampledMachineShowsUpLiveInTelemetry) {
+  TelemetryRing ring(100);
+  telemetry::Sampler sampler(telemetry::make_collectors({"cpu", "memory"}, {}),
+                             {.interval_ns = 50'000'000, .max_rows = 0, .sink = &ring});
+  ASSERT_FALSE(sampler.channels().empty());
+  Served s({.telemetry = &ring});
+  sampler.start();
+  Json t;
+  for (int i = 0; i < 200; ++i) {  // up to 10 s
+    t = Json::parse(s.get("/api/v1/telemetry").body);
+    if (t.at("values").size() >= 5) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  sampler.stop();
+  ASSERT_GE(t.at("values").size(), 5u) << t.dump();
+  const auto& times = t.at("t_unix_s");
+  for (std::size_t i = 1; i < times.size(); ++i)
+    EXPECT_GT(times[i].get<double>(), times[i - 1].get<double>());
+  long mem = -1;
+  for (std::size_t i = 0; i < t.at("channels").size(); ++i)
+    if (t["channels"][i].at("name") == "mem.total_bytes") mem = static_cast<long>(i);
+  ASSERT_GE(mem, 0) << t.at("channels").dump();
+  EXPECT_GT(t["values"][0][mem].get<double>(), 1e6);
+  EXPECT_NE(s.get("/metrics").body.find("trackiq_memory_total_bytes "), std::string::npos);
+}
+
+TEST(Serve, TheDashboardIsServedFromTheEmbeddedSetOnly) {
+  Served s;
+  const auto page = s.get("/");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<script src=\"/assets/dashboard.js\"></script>"), std::string::npos)
+      << page.body;
+  EXPECT_EQ(page.body.find("http://"), std::string::npos);  // nothing from the network
+  EXPECT_EQ(page.body.find("https://"), std::string::npos);
+  for (const std::string name :
+       {"dashboard.js", "dashboard.css", "uPlot.iife.min.js", "uPlot.min.css", "report.css"}) {
+    const auto a = s.get("/assets/" + name);
+    EXPECT_EQ(a.status, 200) << name;
+    EXPECT_GT(a.body.size(), 100u) << name;
+    EXPECT_EQ(a.header("x-content-type-options"), "nosniff");
+  }
+  EXPECT_EQ(s.get("/assets/dashboard.js").header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(s.get("/assets/uPlot.iife.min.js").body.find("uPlot"), std::string::npos);
+  // Nothing else, and never a file of the machine.
+  EXPECT_EQ(s.get("/assets/nothing.js").status, 404);
+  EXPECT_EQ(s.get("/assets/..%2F..%2Fetc%2Fpasswd").status, 404);
+  EXPECT_EQ(s.get("/assets/../../etc/passwd").status, 404);
+  EXPECT_EQ(s.get("/etc/passwd").status, 404);
+  EXPECT_EQ(s.get("/assets/").status, 404);
+  EXPECT_EQ(s.get("/?x=1").status, 400);
+  EXPECT_EQ(http_call(s.address(), "POST", "/", "").status, 405);
 }
 
 TEST(Serve, MetricsExposeStoreGaugesAndRequestsAndPassPromtool) {

@@ -1,6 +1,7 @@
 #pragma once
-// The REST API of `trackiq serve` (SRV-1) over the results store, and its /metrics exposition
-// (SRV-2: store gauges and the server's own request counts and latencies), as a function from a
+// The REST API of `trackiq serve` (SRV-1) over the results store, its /metrics exposition
+// (SRV-2: store gauges, the server's own request counts and latencies, the machine's telemetry)
+// and the dashboard's embedded page and assets (SRV-3), as a function from a
 // request to a response: no sockets here (http_server.hpp carries it over HTTP), so tests and the
 // fuzzer call it directly. docs: README "serve", the OpenAPI document (openapi_document()).
 //
@@ -10,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +22,8 @@
 
 namespace trackiq::server {
 
+class TelemetryRing;
+
 struct ApiOptions {
   // The bearer token every write (POST, DELETE) must carry; "" disables writes (403).
   std::string token;
@@ -27,6 +31,9 @@ struct ApiOptions {
   std::size_t max_body_bytes = 16u << 20;  // larger bodies: 413
   std::uint64_t compare_seed = 42;         // /compare's bootstrap seed (the CLI's default)
   std::size_t compare_history = 10;        // /compare's noise history (the CLI's --history default)
+  // The serving machine's live telemetry for /api/v1/telemetry and /metrics (not owned; must
+  // outlive the Api). nullptr: /api/v1/telemetry answers 404 "not available".
+  TelemetryRing* telemetry = nullptr;
 };
 
 // Thread-safe: any number of threads may call handle() and metrics_text() at once. The store
@@ -51,13 +58,22 @@ class Api {
   // The Prometheus text exposition (format 0.0.4) of /metrics: trackiq_http_requests_total,
   // trackiq_http_request_duration_seconds, trackiq_store_runs{product}, and the latest value of
   // the key metrics of each stored series, e.g. trackiq_run_latency_p99_seconds{product,
-  // hardware, workload, scenario}.
+  // hardware, workload, scenario}, and, with options.telemetry, the machine's latest telemetry
+  // under monitor --listen's names (TelemetryRing::metrics_text).
   std::string metrics_text();
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// One file of the dashboard (SRV-3), embedded in the binary: "index.html" (served at /) and the
+// scripts and styles it loads from /assets/NAME. nullopt for any other name.
+struct Asset {
+  std::string_view content_type;
+  std::string_view body;
+};
+std::optional<Asset> dashboard_asset(std::string_view name);
 
 // The OpenAPI 3 document served at /api/v1/openapi.json (embedded; openapi.cpp).
 std::string_view openapi_document();

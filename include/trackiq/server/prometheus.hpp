@@ -37,6 +37,27 @@ PromSeries prometheus_series(const telemetry::Channel& channel);
 // '_', and a leading digit is prefixed with '_' ("kv-cache.hit" -> "kv_cache_hit").
 std::string prometheus_name(std::string_view text);
 
+// The latest telemetry row as Prometheus gauges/counters in a registry of their own (the series
+// of prometheus_series), with trackiq_exporter_samples_total and
+// trackiq_exporter_last_sample_timestamp_seconds. What both `monitor --listen`
+// (PrometheusExporter) and `serve` (TelemetryRing) expose. begin() and row() are called by the
+// sampler thread; text() may be called from any thread meanwhile (prometheus-cpp's gauges and
+// registry are thread-safe).
+class TelemetryGauges : public telemetry::RowSink {
+ public:
+  TelemetryGauges();
+  ~TelemetryGauges() override;
+  void begin(const std::vector<telemetry::Channel>& channels) override;
+  void row(std::int64_t t_ns, std::span<const double> values) override;
+  // The text exposition (format 0.0.4) of these series.
+  std::string text() const;
+
+ private:
+  friend class PrometheusExporter;  // serves the registry over its own listener
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // A RowSink that keeps the latest row as Prometheus gauges/counters and serves them over HTTP
 // (prometheus-cpp's pull exposer, text format 0.0.4) at /metrics, with the exporter's own
 // series: trackiq_exporter_samples_total, trackiq_exporter_last_sample_timestamp_seconds.

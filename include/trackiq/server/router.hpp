@@ -22,8 +22,13 @@ enum class RouteId {
   kCompare,     // GET
   kBaselines,   // GET list, POST save
   kBaseline,    // DELETE
+  kHistory,     // GET: one metric of one series with its change points
+  kChanges,     // GET: change points over every series (`trackiq detect`)
+  kTelemetry,   // GET: the serving machine's live telemetry
   kOpenapi,     // GET
   kMetrics,     // GET (/metrics, outside /api/v1)
+  kDashboard,   // GET /: the dashboard page
+  kAsset,       // GET /assets/{name}: the dashboard's embedded scripts and styles
 };
 
 struct RouteMatch {
