@@ -25,6 +25,7 @@
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/metric_registry.hpp"
 #include "trackiq/server/http_server.hpp"
+#include "trackiq/server/openmetrics.hpp"
 #include "trackiq/server/router.hpp"
 #include "trackiq/server/telemetry_ring.hpp"
 
@@ -785,16 +786,18 @@ struct Api::Impl {
       }
       case RouteId::kMetrics: {
         check_params(q, {});
+        // Text 0.0.4, or OpenMetrics 1.0 when the scrape prefers it (Prometheus does).
+        auto e = metrics(req.accept);
         HttpResponse r;
-        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        r.body = metrics();
+        r.content_type = std::move(e.content_type);
+        r.body = std::move(e.body);
         return r;
       }
     }
     return error_response(404, "no such route");
   }
 
-  std::string metrics() {
+  Exposition metrics(std::string_view accept) {
     auto gauges = std::make_shared<prometheus::Registry>();
     auto& runs_family = prometheus::BuildGauge()
                             .Name("trackiq_store_runs")
@@ -839,11 +842,10 @@ struct Api::Impl {
     }
     auto families = gauges->Collect();
     for (auto& f : registry->Collect()) families.push_back(std::move(f));
-    std::ostringstream out;
-    prometheus::TextSerializer().Serialize(out, families);
     // The machine's live telemetry, named as `monitor --listen` names it (its own families).
-    if (options.telemetry) out << options.telemetry->metrics_text();
-    return out.str();
+    if (options.telemetry)
+      for (auto& f : options.telemetry->metric_families()) families.push_back(std::move(f));
+    return exposition(families, accept);
   }
 };
 
@@ -862,7 +864,7 @@ void Api::count(std::string_view method, std::string_view route, int status, dou
   impl_->durations.Add({{"route", std::string(route)}}, kBuckets).Observe(seconds);
 }
 
-std::string Api::metrics_text() { return impl_->metrics(); }
+std::string Api::metrics_text() { return impl_->metrics("").body; }
 
 // Here rather than in http_server.cpp, so that a program serving its own handler (a Tracker's
 // exposition) links no Api, store or analysis code.

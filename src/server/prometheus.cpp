@@ -2,7 +2,7 @@
 #include "trackiq/server/prometheus.hpp"
 
 #include <prometheus/counter.h>
-#include <prometheus/exposer.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -19,6 +19,8 @@
 #include <fmt/format.h>
 
 #include "trackiq/core/error.hpp"
+#include "trackiq/server/http_server.hpp"
+#include "trackiq/server/openmetrics.hpp"
 
 namespace trackiq::server {
 namespace {
@@ -187,6 +189,8 @@ void TelemetryGauges::row(std::int64_t /*t_ns*/, std::span<const double> values)
   impl_->last_sample->Set(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
+std::vector<prometheus::MetricFamily> TelemetryGauges::families() const { return impl_->registry->Collect(); }
+
 std::string TelemetryGauges::text() const {
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, impl_->registry->Collect());
@@ -195,7 +199,7 @@ std::string TelemetryGauges::text() const {
 
 struct PrometheusExporter::Impl {
   TelemetryGauges gauges;
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<HttpServer> http;
   telemetry::RowSink* next = nullptr;
   std::string address;
 };
@@ -207,14 +211,33 @@ PrometheusExporter::PrometheusExporter(const std::string& listen, telemetry::Row
   if (!std::regex_match(listen, m, addr) || std::stoi(m[2].str()) > 65535)
     throw InputError(fmt::format("--listen '{}': expected HOST:PORT, e.g. 127.0.0.1:9101 (port 0: any free port)", listen));
   impl_->next = next;
-  try {
-    impl_->exposer = std::make_unique<prometheus::Exposer>(listen, 2);
-  } catch (const std::exception& e) {
-    throw NotAvailableError(fmt::format("cannot listen on {}: {}", listen, e.what()));
-  }
-  const auto ports = impl_->exposer->GetListeningPorts();
-  impl_->address = fmt::format("{}:{}", m[1].str(), ports.empty() ? 0 : ports.front());
-  impl_->exposer->RegisterCollectable(impl_->gauges.impl_->registry);
+  ServerOptions options;
+  options.listen = listen;
+  options.threads = 1;
+  options.max_body_bytes = 64 * 1024;  // GET only
+  const TelemetryGauges* gauges = &impl_->gauges;
+  impl_->http = std::make_unique<HttpServer>(
+      [gauges](const HttpRequest& r) {
+        HttpResponse out;
+        const std::string_view path = std::string_view(r.target).substr(0, r.target.find('?'));
+        if (path != "/metrics") {
+          out.status = 404;
+          out.content_type = "text/plain; charset=utf-8";
+          out.body = "not found: monitor --listen serves GET /metrics\n";
+        } else if (r.method != "GET") {
+          out.status = 405;
+          out.content_type = "text/plain; charset=utf-8";
+          out.body = "GET only\n";
+          out.headers.emplace_back("Allow", "GET");
+        } else {
+          auto e = exposition(gauges->families(), r.accept);
+          out.content_type = std::move(e.content_type);
+          out.body = std::move(e.body);
+        }
+        return out;
+      },
+      std::move(options));
+  impl_->address = impl_->http->address();
 }
 
 PrometheusExporter::~PrometheusExporter() = default;
@@ -231,6 +254,7 @@ void PrometheusExporter::row(std::int64_t t_ns, std::span<const double> values) 
 
 std::string PrometheusExporter::address() const { return impl_->address; }
 
+// As served to a scrape that asks for the text format 0.0.4.
 std::string PrometheusExporter::text() const { return impl_->gauges.text(); }
 
 }  // namespace trackiq::server

@@ -1,6 +1,8 @@
 // The live telemetry ring of `trackiq serve` (include/trackiq/server/telemetry_ring.hpp).
 #include "trackiq/server/telemetry_ring.hpp"
 
+#include <prometheus/metric_family.h>
+
 #include <cmath>
 
 #include <nlohmann/json.hpp>
@@ -78,6 +80,14 @@ std::string TelemetryRing::json(std::chrono::nanoseconds window) const {
     out["values"].push_back(std::move(row));
   }
   return out.dump() + "\n";
+}
+
+std::vector<prometheus::MetricFamily> TelemetryRing::metric_families() const {
+  {
+    std::lock_guard lock(mutex_);
+    if (!begun_) return {};
+  }
+  return gauges_.families();
 }
 
 std::string TelemetryRing::metrics_text() const {

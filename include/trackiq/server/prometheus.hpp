@@ -19,6 +19,10 @@
 
 #include "trackiq/telemetry/sampler.hpp"
 
+namespace prometheus {
+struct MetricFamily;
+}
+
 namespace trackiq::server {
 
 // How one telemetry channel is exposed.
@@ -49,8 +53,10 @@ class TelemetryGauges : public telemetry::RowSink {
   ~TelemetryGauges() override;
   void begin(const std::vector<telemetry::Channel>& channels) override;
   void row(std::int64_t t_ns, std::span<const double> values) override;
-  // The text exposition (format 0.0.4) of these series.
+  // The text exposition (format 0.0.4) of these series, and the series themselves (to expose
+  // them with other families, or as OpenMetrics: openmetrics.hpp).
   std::string text() const;
+  std::vector<prometheus::MetricFamily> families() const;
 
  private:
   friend class PrometheusExporter;  // serves the registry over its own listener
@@ -59,7 +65,7 @@ class TelemetryGauges : public telemetry::RowSink {
 };
 
 // A RowSink that keeps the latest row as Prometheus gauges/counters and serves them over HTTP
-// (prometheus-cpp's pull exposer, text format 0.0.4) at /metrics, with the exporter's own
+// (HttpServer: text format 0.0.4, or OpenMetrics when the scrape prefers it) at GET /metrics, with the exporter's own
 // series: trackiq_exporter_samples_total, trackiq_exporter_last_sample_timestamp_seconds.
 // A NaN value (no reading) removes nothing: the series keeps its last value and a scrape shows
 // it only once it has one. `next`, when given, receives every row too (e.g. a CSV file).

@@ -47,6 +47,8 @@ class TelemetryRing : public telemetry::RowSink {
   // The Prometheus text exposition (0.0.4) of the latest row, named as `monitor --listen` names
   // it (prometheus_series); "" before the first channel list.
   std::string metrics_text() const;
+  // The same series as families (none before the first row).
+  std::vector<prometheus::MetricFamily> metric_families() const;
 
   std::size_t capacity() const noexcept { return capacity_; }
 
