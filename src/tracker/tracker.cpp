@@ -455,7 +455,12 @@ void Tracker::ratio(std::string_view name, const Counter& a, const Counter& b) {
 
 void Tracker::attach(telemetry::Sampler& sampler) {
   if (attached_.exchange(true)) throw Error("tracker: a sampler is already attached (one per tracker)");
-  sampler.add_sink(resource_ring_.get());
+  try {
+    sampler.add_sink(resource_ring_.get());
+  } catch (...) {
+    attached_.store(false);  // e.g. the sampler was already running
+    throw;
+  }
 }
 
 telemetry::RowSink& Tracker::resource_sink() {
