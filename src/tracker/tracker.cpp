@@ -956,6 +956,14 @@ std::vector<std::string> validate(const Snapshot& s, std::span<const RequestReco
     }
     need(top <= lat, "request " + r.id + ": top-level phases sum to " + std::to_string(top) +
                          " ns, longer than the request (" + std::to_string(lat) + " ns)");
+    if (r.resources && r.resources->complete) {
+      const RequestResources& res = *r.resources;
+      need(res.window_begin_ns <= r.begin_ns && res.window_end_ns >= r.end_ns,
+           "request " + r.id + ": resource window [" + std::to_string(res.window_begin_ns) + ", " +
+               std::to_string(res.window_end_ns) + "] ns does not contain the request");
+      if (res.cpu_time_seen_s)
+        need(*res.cpu_time_seen_s >= 0, "request " + r.id + ": cpu_time_seen_s = " + num(*res.cpu_time_seen_s) + " is negative");
+    }
     if (r.ttft_ns && r.e2el_ns)
       need(*r.ttft_ns <= *r.e2el_ns && *r.e2el_ns <= lat,
            "request " + r.id + ": not ttft <= e2el <= latency (" + std::to_string(*r.ttft_ns) + ", " +

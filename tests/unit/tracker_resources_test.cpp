@@ -330,5 +330,23 @@ TEST(TrackerResources, AMissingChannelIsNamedAndLeavesItsValueEmpty) {
   EXPECT_NE(s.resources.unavailable.find("°C"), std::string::npos) << s.resources.unavailable;
 }
 
+TEST(TrackerResources, ValidateNamesAWindowThatMissesItsRequestAndANegativeCpuTime) {
+  RequestRecord r;
+  r.id = "bad";
+  r.begin_ns = 100;
+  r.end_ns = 200;
+  RequestResources res;
+  res.complete = true;
+  res.window_begin_ns = 150;  // after the begin
+  res.window_end_ns = 300;
+  res.cpu_time_seen_s = -0.5;
+  r.resources = res;
+  const std::vector<RequestRecord> records{r};
+  const auto v = validate(Snapshot{}, records);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_NE(v[0].find("resource window [150, 300] ns does not contain the request"), std::string::npos) << v[0];
+  EXPECT_NE(v[1].find("cpu_time_seen_s"), std::string::npos) << v[1];
+}
+
 }  // namespace
 }  // namespace trackiq::tracker

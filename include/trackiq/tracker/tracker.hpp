@@ -350,7 +350,8 @@ struct Snapshot {
 // The invariants a snapshot (and the records, when given) must hold; one line per violation,
 // naming the value: counts and rates ≥ 0, ratios and error_rate in [0, 1], percentiles
 // non-decreasing, started ≥ completed + failed, each phase of a record ≤ its request's latency
-// and the top-level phases' sum ≤ it. Empty when all hold.
+// and the top-level phases' sum ≤ it, a complete resource window contains its request and its CPU
+// time seen is ≥ 0. Empty when all hold.
 std::vector<std::string> validate(const Snapshot& s, std::span<const RequestRecord> records = {});
 
 class Tracker {
@@ -382,7 +383,8 @@ class Tracker {
   // sampler.start(); stop the sampler before the tracker is destroyed. One sampler per tracker
   // (Error on a second). Channels used: proc.rss_bytes and proc.cpu_time_s (the "process"
   // collector), gpuN.proc_mem_bytes, gpuN.mem_used_bytes and gpuN.throttled ("nvml"), and every
-  // channel in °C ("thermal", "nvml").
+  // channel in °C ("thermal", "nvml"). With a sampler attached, snapshot() also reads the records
+  // (O(record_window)) for the resource distributions.
   //   auto sampler = telemetry::Sampler(telemetry::make_collectors({"process", "nvml"}, {}), {});
   //   tracker.attach(sampler);
   //   sampler.start();
