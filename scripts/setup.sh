@@ -21,6 +21,10 @@ packages=(
   # the Prometheus exposition's tests: promtool check metrics, and a real server scraping trackiq
   prometheus
   python3 python3-numpy python3-scipy python3-jsonschema python3-torch python3-onnx python3-psutil
+  # the Python binding (python/, `import trackiq`) against Debian's Python 3.11
+  pybind11-dev python3-dev
+  # the Python binding's benchmark peer (bench/python_tracker_bench.py)
+  python3-prometheus-client
   # a comma-decimal locale, to test locale-independent number formatting
   locales
   # the load generator's benchmark against wrk (bench/load_vs_wrk.sh)

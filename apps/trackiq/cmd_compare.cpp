@@ -34,9 +34,7 @@ struct CompareFlags {
 // Benjamini–Hochberg across the tests of all points.
 int compare_sweeps(const CompareFlags& f, const analysis::CompareOptions& o, const std::vector<Result>& bs,
                    const std::vector<Result>& cs) {
-  if (f.markdown || !f.report_path.empty())
-    throw InputError("comparing sweeps prints a table per point (or --json); --markdown and --report take one pair: "
-                     "compare two points' results");
+  if (!f.report_path.empty()) report_format(f.report_format, f.report_path);  // a bad format fails before the work
   auto point = [](const Result& r) {
     const auto it = r.labels.extra.find("sweep_point");
     return it == r.labels.extra.end() ? std::string() : it->second;
@@ -69,12 +67,23 @@ int compare_sweeps(const CompareFlags& f, const analysis::CompareOptions& o, con
     const auto& c = comparisons[i];
     worst = std::max(worst, c.verdict);
     if (f.json) json += (i ? "," : "") + analysis::comparison_json(c);
-    else std::cout << fmt::format("== sweep point {}\n", names[i]) << analysis::render_comparison_table(c) << "\n";
+    else if (!f.markdown) std::cout << fmt::format("== sweep point {}\n", names[i]) << analysis::render_comparison_table(c) << "\n";
+  }
+  if (f.markdown || !f.report_path.empty()) {
+    // The report of the current sweep, led by the sweep comparison: its findings (each point's
+    // and each curve window's) decide the report's verdict as they decide the exit code.
+    report::ReportInput in;
+    in.title = f.title.empty() ? fmt::format("compare sweeps {} -> {}", f.baseline, f.current) : f.title;
+    for (const auto& [b, c] : pairs) in.runs.push_back(c);
+    in.sweep = report::SweepComparison{names, comparisons, curves, worst};
+    add_narrative(in, f.llm);
+    if (f.markdown) std::cout << report::render_markdown(in);
+    if (!f.report_path.empty()) write_report(in, f.report_format, f.report_path, f.theme);
   }
   if (f.json) {
     std::cout << json << R"(], "curves": )" << analysis::curve_comparison_json(curves)
               << fmt::format(R"(, "verdict": "{}"}})", analysis::to_string(worst)) << "\n";
-  } else {
+  } else if (!f.markdown) {
     std::cout << analysis::render_curve_comparison(curves) << "\n";
     std::cout << fmt::format("sweep verdict: {} ({} points)\n", analysis::to_string(worst), comparisons.size());
   }
@@ -223,12 +232,15 @@ Action setup_compare(CLI::App& sub) {
       "the load axis (CMP-5): a window of >= 2 adjacent points where a metric is worse than its threshold at\n"
       "every point is a sustained degradation (\"p99_ttft_ms worse by 18-25 % from rate=8 to rate=16\"), tested\n"
       "by Fisher's combination of the points' one-sided p-values, Benjamini-Hochberg across windows; it blocks\n"
-      "when significant even if no single point is. --json prints {\"points\": [...], \"curves\": {...}}.\n\n"
+      "when significant even if no single point is. --json prints {\"points\": [...], \"curves\": {...}}; --markdown\n"
+      "and --report write the current sweep's report led by the curve windows and each point's findings (HTML:\n"
+      "each curve metric drawn for both sweeps along the axis).\n\n"
       "Examples:\n"
       "  trackiq compare main 3f2a\n"
       "  trackiq compare before.json after.json --threshold latency_p99_ms=15% --markdown\n"
       "  trackiq compare group:before group:after          # after: trackiq run ... --repeat 5 --group before\n"
       "  trackiq compare sweep_before.json sweep_after.json  # point by point\n"
+      "  trackiq compare sweep_before.json sweep_after.json --report sweeps.html\n"
       "  trackiq compare --auto --product detector\n"
       "  trackiq compare main 3f2a --report compare.xml        # JUnit for CI (also .html, .pdf, .md, .json, .csv)");
   sub.add_option("baseline", f->baseline, "Baseline: file, run id or baseline name");

@@ -5,6 +5,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "glance.hpp"
@@ -73,6 +74,12 @@ std::string render_markdown(const ReportInput& in, std::size_t max_chars) {
                                         f.category, cell(f.text)));
   }
 
+  // One compared metric's cells after its name: baseline, current, change, limit, severity, confidence, verdict.
+  const auto metric_cells = [](const analysis::MetricComparison& m) {
+    return fmt::format("{}{} | {}{} | {} | {} | {} | {} | {} |", g(m.baseline), unit_suffix(m.unit), g(m.current),
+                       unit_suffix(m.unit), analysis::change_text(m, 1), analysis::limit_text(m), m.severity,
+                       m.confidence, analysis::to_string(m.verdict));
+  };
   Table cmp{"", {}};
   if (in.comparison) {
     const auto& c = *in.comparison;
@@ -82,12 +89,46 @@ std::string render_markdown(const ReportInput& in, std::size_t max_chars) {
         "|---|---:|---:|---:|---:|---|---|---|\n",
         analysis::to_string(c.verdict), c.baseline_run, c.current_run,
         c.same_hardware ? "" : " — **different hardware**");
-    for (const auto& m : c.metrics)
-      cmp.rows.push_back(fmt::format("| {} | {}{} | {}{} | {} | {} | {} | {} | {} |\n", m.name, g(m.baseline),
-                                     unit_suffix(m.unit), g(m.current), unit_suffix(m.unit), analysis::change_text(m, 1),
-                                     analysis::limit_text(m), m.severity, m.confidence,
-                                     analysis::to_string(m.verdict)));
+    for (const auto& m : c.metrics) cmp.rows.push_back(fmt::format("| {} | {}\n", m.name, metric_cells(m)));
   }
+  // Two sweeps: the curves along the axis first (what sustained), then each point's metrics that
+  // did not pass (every point's full table would bury them; `compare --json` has them all).
+  Table curves{"", {}};
+  if (in.sweep) {
+    const auto& sw = *in.sweep;
+    const auto& cc = sw.curves;
+    curves.header = fmt::format(
+        "### Sweep comparison: **{}**\n\n{} points along {} ({}); {} curve window{} tested, Benjamini–Hochberg at {:g} %\n\n{}"
+        "| metric | window | worse by | p (Fisher) | q | severity | confidence | verdict | reason |\n"
+        "|---|---|---:|---:|---:|---|---|---|---|\n",
+        analysis::to_string(sw.verdict), sw.comparisons.size(), cc.axis, fmt::join(cc.points, ", "), cc.tests,
+        cc.tests == 1 ? "" : "s", cc.fdr_level * 100, [&] {
+          std::string notes;
+          for (const auto& n : cc.notes) notes += "> " + cell(n) + "\n\n";
+          return notes;
+        }());
+    const auto pos = [&](std::size_t i) { return i < cc.points.size() ? cc.points[i] : std::string("?"); };
+    for (const auto& f : cc.findings) {
+      const std::string unit = f.points_unit ? " pp" : " %";
+      curves.rows.push_back(fmt::format(
+          "| {} | {} → {} | {:.1f}–{:.1f}{} | {} | {} | {} | {} | {} | {} |\n", f.metric, cell(pos(f.first)),
+          cell(pos(f.last)), f.min_regression, f.max_regression, unit,
+          f.p_value ? fmt::format("{:.2g}", *f.p_value) : std::string("-"),
+          f.q_value ? fmt::format("{:.2g}", *f.q_value) : std::string("-"), f.severity, f.confidence,
+          analysis::to_string(f.verdict), cell(f.reason)));
+    }
+    if (cc.findings.empty()) curves.rows.push_back("| - | no window of two or more adjacent points is worse | | | | | | PASS | |\n");
+  }
+  Table points{"### Sweep points: metrics that did not pass\n\n"
+               "| point | metric | baseline | current | change | limit | severity | confidence | verdict |\n"
+               "|---|---|---:|---:|---:|---:|---|---|---|\n",
+               {}};
+  if (in.sweep)
+    for (std::size_t i = 0; i < in.sweep->comparisons.size(); ++i)
+      for (const auto& m : in.sweep->comparisons[i].metrics)
+        if (m.verdict != analysis::Verdict::kPass)
+          points.rows.push_back(fmt::format("| {} | {} | {}\n", cell(i < in.sweep->points.size() ? in.sweep->points[i] : ""),
+                                            m.name, metric_cells(m)));
 
   Table runs{"### Runs\n\n| run | product | version | workload | scenario | p50 ms | p99 ms | throughput /s | errors | SLOs |\n"
              "|---|---|---|---|---|---:|---:|---:|---:|---|\n",
@@ -186,14 +227,18 @@ std::string render_markdown(const ReportInput& in, std::size_t max_chars) {
     if (!findings.rows.empty()) out += findings.render(limit) + "\n";
     out += narrative;
     if (in.comparison) out += cmp.render(limit) + "\n";
+    if (in.sweep) {
+      out += curves.render(limit) + "\n";
+      if (!points.rows.empty()) out += points.render(limit) + "\n";
+    }
     if (!llm.rows.empty()) out += llm.render(limit) + (llm_notes.empty() ? "" : "\n" + llm_notes) + "\n";
     if (!runs.rows.empty()) out += runs.render(limit) + "\n";
     if (!slo.rows.empty()) out += slo.render(limit) + "\n";
     if (!history.rows.empty()) out += history.render(limit) + "\n";
     return out;
   };
-  std::size_t limit = std::max({findings.rows.size(), cmp.rows.size(), llm.rows.size(), runs.rows.size(), slo.rows.size(),
-                                history.rows.size()});
+  std::size_t limit = std::max({findings.rows.size(), cmp.rows.size(), curves.rows.size(), points.rows.size(),
+                                llm.rows.size(), runs.rows.size(), slo.rows.size(), history.rows.size()});
   std::string out = assemble(limit);
   while (out.size() > max_chars && limit > 0) {
     limit /= 2;
@@ -266,8 +311,8 @@ std::string render_junit(const ReportInput& in) {
     all_tests += tests;
     all_failures += failures;
   }
-  if (in.comparison) {
-    const auto& c = *in.comparison;
+  // One testsuite per comparison (a pair, or each point of two sweeps): a testcase per metric.
+  const auto comparison_suite = [&](const analysis::Comparison& c, const std::string& where) {
     std::string cases;
     std::size_t failures = 0;
     for (const auto& m : c.metrics) {
@@ -289,9 +334,39 @@ std::string render_junit(const ReportInput& in) {
     }
     suites += fmt::format(
         "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n{}  </testsuite>\n",
-        xml_escape(fmt::format("compare {} -> {}", short_id(c.baseline_run), short_id(c.current_run))),
+        xml_escape(fmt::format("compare {} -> {}{}", short_id(c.baseline_run), short_id(c.current_run),
+                               where.empty() ? "" : " at " + where)),
         c.metrics.size(), failures, cases);
     all_tests += c.metrics.size();
+    all_failures += failures;
+  };
+  if (in.comparison) comparison_suite(*in.comparison, "");
+  if (in.sweep) {
+    const auto& sw = *in.sweep;
+    for (std::size_t i = 0; i < sw.comparisons.size(); ++i)
+      comparison_suite(sw.comparisons[i], i < sw.points.size() ? sw.points[i] : fmt::format("#{}", i + 1));
+    // The curves: a testcase per window of sustained change, failed when it blocks.
+    std::string cases;
+    std::size_t failures = 0;
+    for (const auto& f : sw.curves.findings) {
+      const auto pos = [&](std::size_t i) { return i < sw.curves.points.size() ? sw.curves.points[i] : std::string("?"); };
+      const std::string name = fmt::format("{} from {} to {}", f.metric, pos(f.first), pos(f.last));
+      const std::string text = fmt::format("{} (severity {}, confidence {})", f.reason, f.severity, f.confidence);
+      if (f.verdict == analysis::Verdict::kBlock) {
+        ++failures;
+        cases += fmt::format("    <testcase classname=\"trackiq.compare.curves\" name=\"{}\"><failure message=\"{}\" "
+                             "type=\"regression\">{}</failure></testcase>\n",
+                             xml_escape(name), xml_escape(text), xml_escape(text));
+      } else {
+        cases += fmt::format("    <testcase classname=\"trackiq.compare.curves\" name=\"{}\"><system-out>{}{}</system-out>"
+                             "</testcase>\n",
+                             xml_escape(name), f.verdict == analysis::Verdict::kWarn ? "WARN: " : "", xml_escape(text));
+      }
+    }
+    suites += fmt::format(
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\">\n{}  </testsuite>\n",
+        xml_escape(fmt::format("curves along {}", sw.curves.axis)), sw.curves.findings.size(), failures, cases);
+    all_tests += sw.curves.findings.size();
     all_failures += failures;
   }
   return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\">\n{}"
@@ -311,13 +386,29 @@ std::string render_csv(const ReportInput& in) {
                          to_string(def.direction), to_string(m.kind));
     }
   }
-  if (in.comparison) {
-    for (const auto& m : in.comparison->metrics)
-      out += fmt::format("comparison,{},,,,,{},,{},{},,{},{},{},{},{},{},{},{}\r\n", in.comparison->current_run, m.name,
-                         csv_field(m.unit), to_string(m.direction), csv_number(m.baseline), csv_number(m.current),
-                         csv_number(m.change_pct), csv_number(m.threshold_pct),
+  const auto comparison_rows = [&](const analysis::Comparison& c, const std::string& scenario) {
+    for (const auto& m : c.metrics)
+      out += fmt::format("comparison,{},,,,{},{},,{},{},,{},{},{},{},{},{},{},{}\r\n", c.current_run, csv_field(scenario),
+                         m.name, csv_field(m.unit), to_string(m.direction), csv_number(m.baseline),
+                         csv_number(m.current), csv_number(m.change_pct), csv_number(m.threshold_pct),
                          m.p_value ? csv_number(*m.p_value) : std::string(), m.severity, m.confidence,
                          analysis::to_string(m.verdict));
+  };
+  if (in.comparison) comparison_rows(*in.comparison, "");
+  if (in.sweep) {
+    // Each point's rows carry the sweep point in the scenario column; a curve window is one
+    // `curve` row: the window in that column, its largest change and Fisher's p.
+    const auto& sw = *in.sweep;
+    for (std::size_t i = 0; i < sw.comparisons.size(); ++i)
+      comparison_rows(sw.comparisons[i], i < sw.points.size() ? sw.points[i] : "");
+    for (const auto& f : sw.curves.findings) {
+      const auto pos = [&](std::size_t i) { return i < sw.curves.points.size() ? sw.curves.points[i] : std::string(); };
+      out += fmt::format("curve,,,,,{},{},,{},{},,,,{},,{},{},{},{}\r\n", csv_field(pos(f.first) + " to " + pos(f.last)),
+                         f.metric, csv_field(f.points_unit ? "pp" : f.unit),
+                         find_metric(f.metric) ? std::string(to_string(find_metric(f.metric)->direction)) : std::string(),
+                         csv_number(f.max_regression), f.p_value ? csv_number(*f.p_value) : std::string(), f.severity,
+                         f.confidence, analysis::to_string(f.verdict));
+    }
   }
   return out;
 }
@@ -342,6 +433,14 @@ nlohmann::ordered_json text::report_json(const ReportInput& in) {
          {"executive_summary", {{"decision", to_string(es.decision)}, {"headline", es.headline}, {"findings", findings}}},
          {"runs", runs},
          {"comparison", in.comparison ? Json::parse(analysis::comparison_json(*in.comparison)) : Json(nullptr)}};
+  if (in.sweep) {
+    Json points = Json::array();
+    for (const auto& c : in.sweep->comparisons) points.push_back(Json::parse(analysis::comparison_json(c)));
+    j["sweep_comparison"] = {{"verdict", analysis::to_string(in.sweep->verdict)},
+                             {"points", in.sweep->points},
+                             {"comparisons", std::move(points)},
+                             {"curves", Json::parse(analysis::curve_comparison_json(in.sweep->curves))}};
+  }
   if (in.narrative)
     j["executive_summary"]["narrative"] = {{"model", in.narrative->model}, {"text", in.narrative->text}, {"error", in.narrative->error}};
   if (!in.history.empty()) {

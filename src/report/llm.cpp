@@ -136,6 +136,7 @@ std::string narrative_prompt_json(const ReportInput& in, const ExecutiveSummary&
                      {"confidence", m.confidence}});
     doc["comparison"] = cmp;
   }
+  if (in.sweep) doc["curves"] = Json::parse(analysis::curve_comparison_json(in.sweep->curves));
   return doc.dump();
 }
 

@@ -145,40 +145,75 @@ void run_findings(const Result& r, std::vector<Finding>& out) {
                    false});
 }
 
-void comparison_findings(const analysis::Comparison& c, std::vector<Finding>& out) {
+// Metrics that moved within their thresholds: not findings, one line counts them (see below).
+struct MovedWithin {
+  std::size_t count = 0;
+  const analysis::MetricComparison* largest = nullptr;
+  std::string where;  // the sweep point of `largest`, or ""
+};
+
+void moved_within_line(const MovedWithin& m, const std::string& run_id, std::vector<Finding>& out) {
+  if (m.count == 0) return;
+  out.push_back({"low", "regression", run_id,
+                 fmt::format("{} metric{} moved within {} threshold{}; largest: {} {}{}", m.count, m.count == 1 ? "" : "s",
+                             m.count == 1 ? "its" : "their", m.count == 1 ? "" : "s", m.largest->name,
+                             analysis::change_text(*m.largest, 1), m.where.empty() ? "" : " at " + m.where),
+                 false});
+}
+
+// `where`: the sweep point the comparison is of ("" for a pair), said in each finding.
+void comparison_findings(const analysis::Comparison& c, std::vector<Finding>& out, MovedWithin& within,
+                         const std::string& where = "") {
+  const std::string at = where.empty() ? "" : "at " + where + ": ";
   if (!c.same_hardware)
     out.push_back({"medium", "comparability", "",
-                   "baseline and current ran on different hardware: differences may be the machine, not the change", false});
+                   at + "baseline and current ran on different hardware: differences may be the machine, not the change", false});
   if (!c.samples_used)
-    out.push_back({"low", "comparability", "", "no raw samples or histograms on both sides: thresholds only, no significance test", false});
+    out.push_back({"low", "comparability", "", at + "no raw samples or histograms on both sides: thresholds only, no significance test", false});
   // Findings are what someone must act on. A metric that moved within its threshold (WARN:
   // significant but small, or a spread/extreme that informs) is not one: those are counted in
   // one line that names the largest move.
-  std::size_t moved_within = 0;
-  const analysis::MetricComparison* largest = nullptr;
   for (const auto& m : c.metrics) {
     if (m.verdict == analysis::Verdict::kPass) continue;
     const bool block = m.verdict == analysis::Verdict::kBlock;
     if (!block && m.comparable && !m.beyond_threshold) {
-      ++moved_within;
-      if (!largest || std::fabs(m.change_pct) > std::fabs(largest->change_pct)) largest = &m;
+      ++within.count;
+      if (!within.largest || std::fabs(m.change_pct) > std::fabs(within.largest->change_pct)) {
+        within.largest = &m;
+        within.where = where;
+      }
       continue;
     }
     std::string sev = "low";
     if (block) sev = m.severity == "critical" ? "critical" : m.severity == "severe" ? "high" : "medium";
     // The reason names the test, its p and q values and the noise band: the finding's evidence.
     out.push_back({sev, "regression", c.current_run,
-                   fmt::format("{} {} {} ({} → {}{}; threshold {}, confidence {}): {}", m.name,
+                   fmt::format("{}{} {} {} ({} → {}{}; threshold {}, confidence {}): {}", at, m.name,
                                block ? "regressed" : "changed", analysis::change_text(m, 1), g(m.baseline), g(m.current),
                                unit_suffix(m.unit), analysis::limit_text(m), m.confidence, m.reason),
                    block});
   }
-  if (moved_within > 0)
-    out.push_back({"low", "regression", c.current_run,
-                   fmt::format("{} metric{} moved within {} threshold{}; largest: {} {}", moved_within,
-                               moved_within == 1 ? "" : "s", moved_within == 1 ? "its" : "their",
-                               moved_within == 1 ? "" : "s", largest->name, analysis::change_text(*largest, 1)),
-                   false});
+}
+
+// Two sweeps: each point's findings, and a finding per curve window (a sustained change along
+// the axis blocks like a metric does, even when no single point is significant).
+void sweep_findings(const SweepComparison& s, std::vector<Finding>& out) {
+  MovedWithin within;
+  for (std::size_t i = 0; i < s.comparisons.size(); ++i)
+    comparison_findings(s.comparisons[i], out, within, i < s.points.size() ? s.points[i] : fmt::format("#{}", i + 1));
+  moved_within_line(within, "", out);
+  for (const auto& f : s.curves.findings) {
+    if (f.verdict == analysis::Verdict::kPass) continue;
+    const bool block = f.verdict == analysis::Verdict::kBlock;
+    const std::string sev = !block                    ? "low"
+                            : f.severity == "critical" ? "critical"
+                            : f.severity == "severe"   ? "high"
+                                                       : "medium";
+    out.push_back({sev, "regression", "",
+                   fmt::format("curve along {}: {} (severity {}, confidence {})", s.curves.axis, f.reason, f.severity,
+                               f.confidence),
+                   block});
+  }
 }
 
 }  // namespace
@@ -233,7 +268,12 @@ bool is_bimodal(const std::vector<std::int64_t>& samples_ns) {
 
 ExecutiveSummary executive_summary(const ReportInput& in) {
   ExecutiveSummary es;
-  if (in.comparison) comparison_findings(*in.comparison, es.findings);
+  if (in.comparison) {
+    MovedWithin within;
+    comparison_findings(*in.comparison, es.findings, within);
+    moved_within_line(within, in.comparison->current_run, es.findings);
+  }
+  if (in.sweep) sweep_findings(*in.sweep, es.findings);
   for (const auto& r : in.runs) run_findings(r, es.findings);
   std::stable_sort(es.findings.begin(), es.findings.end(), [](const Finding& a, const Finding& b) {
     if (a.blocking != b.blocking) return a.blocking;
@@ -250,10 +290,11 @@ ExecutiveSummary executive_summary(const ReportInput& in) {
       unconfirmed += static_cast<std::size_t>(std::count_if(r.slo.begin(), r.slo.end(), [](const SloVerdict& s) {
         return s.state == SloState::kNotConfirmed;
       }));
-    std::string what = in.comparison ? "no significant regression beyond its threshold" : "no failed SLO";
+    const bool compared = in.comparison || in.sweep;
+    std::string what = compared ? "no significant regression beyond its threshold" : "no failed SLO";
     if (unconfirmed > 0)
       what = fmt::format("{}no SLO beyond its limit, {} NOT CONFIRMED (within {} limit{}, too few requests to confirm)",
-                         in.comparison ? what + ", " : "", unconfirmed, unconfirmed == 1 ? "its" : "their",
+                         compared ? what + ", " : "", unconfirmed, unconfirmed == 1 ? "its" : "their",
                          unconfirmed == 1 ? "" : "s");
     es.headline = fmt::format("{}, no blocking error rate; {} other finding{}", what, es.findings.size(),
                               es.findings.size() == 1 ? "" : "s");

@@ -19,6 +19,7 @@
 
 #include "trackiq/analysis/compare.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/server/http_server.hpp"
 #include "trackiq/server/router.hpp"
 
 namespace trackiq::server {
@@ -543,6 +544,15 @@ void Api::count(std::string_view method, std::string_view route, int status, dou
 }
 
 std::string Api::metrics_text() { return impl_->metrics(); }
+
+// Here rather than in http_server.cpp, so that a program serving its own handler (a Tracker's
+// exposition) links no Api, store or analysis code.
+HttpServer::HttpServer(Api& api, ServerOptions options)
+    : HttpServer([&api](const HttpRequest& r) { return api.handle(r); }, std::move(options),
+                 [&api](std::string_view method, int status, double seconds) {
+                   api.count(method, "unmatched", status, seconds);
+                 }) {}
+
 
 HttpResponse Api::handle(const HttpRequest& req) {
   const auto start = std::chrono::steady_clock::now();

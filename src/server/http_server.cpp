@@ -35,8 +35,9 @@ constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 // on its strand, so its members need no lock.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Api& api, const ServerOptions& options)
-      : stream_(std::move(socket)), api_(api), options_(options) {}
+  Session(tcp::socket socket, const HttpHandler& handler, const RefusalObserver& on_refused,
+          const ServerOptions& options)
+      : stream_(std::move(socket)), handler_(handler), on_refused_(on_refused), options_(options) {}
 
   void start() { read_header(options_.header_timeout); }
 
@@ -92,7 +93,15 @@ class Session : public std::enable_shared_from_this<Session> {
     in.body = std::move(req.body());
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
-    HttpResponse out = api_.handle(in);
+    HttpResponse out;
+    try {
+      out = handler_(in);
+    } catch (const std::exception& e) {
+      out = HttpResponse{.status = 500};
+      out.body = nlohmann::json{{"error", e.what()}, {"status", 500}}.dump(
+                     2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                 "\n";
+    }
     send(out, version, keep_alive);
   }
 
@@ -126,9 +135,10 @@ class Session : public std::enable_shared_from_this<Session> {
     const nlohmann::json doc{{"error", message}, {"status", r.status}};
     r.body = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     const auto now = std::chrono::steady_clock::now();
-    api_.count(parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string())
-                                                    : "other",
-               "unmatched", r.status, std::chrono::duration<double>(now - started_).count());
+    if (on_refused_)
+      on_refused_(parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string())
+                                                       : "other",
+                  r.status, std::chrono::duration<double>(now - started_).count());
     send(r, 11, false);
   }
 
@@ -160,7 +170,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  Api& api_;
+  const HttpHandler& handler_;
+  const RefusalObserver& on_refused_;
   const ServerOptions& options_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
@@ -168,17 +179,19 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(Api& a, ServerOptions o) : api(a), options(std::move(o)), acceptor(ioc) {}
+  Impl(HttpHandler h, RefusalObserver r, ServerOptions o)
+      : handler(std::move(h)), on_refused(std::move(r)), options(std::move(o)), acceptor(ioc) {}
 
   void accept() {
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (!acceptor.is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), api, options)->start();
+      if (!ec) std::make_shared<Session>(std::move(socket), handler, on_refused, options)->start();
       accept();
     });
   }
 
-  Api& api;
+  const HttpHandler handler;
+  const RefusalObserver on_refused;
   const ServerOptions options;
   asio::io_context ioc;
   tcp::acceptor acceptor;
@@ -187,8 +200,8 @@ struct HttpServer::Impl {
   std::atomic<bool> stopped{false};
 };
 
-HttpServer::HttpServer(Api& api, ServerOptions options)
-    : impl_(std::make_unique<Impl>(api, std::move(options))) {
+HttpServer::HttpServer(HttpHandler handler, ServerOptions options, RefusalObserver on_refused)
+    : impl_(std::make_unique<Impl>(std::move(handler), std::move(on_refused), std::move(options))) {
   const std::string& listen = impl_->options.listen;
   static const std::regex addr(R"(^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$)");
   std::smatch m;

@@ -45,13 +45,6 @@ std::string strip_unit(const std::string& s, const std::string& token) {
   return s;
 }
 
-// Prometheus metric names: [a-zA-Z_:][a-zA-Z0-9_:]*; label values are free text.
-std::string sanitize(const std::string& s) {
-  std::string out;
-  for (const char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
-  return out;
-}
-
 }  // namespace
 
 PromSeries prometheus_series(const telemetry::Channel& c) {
@@ -115,7 +108,7 @@ PromSeries prometheus_series(const telemetry::Channel& c) {
   std::string metric = "trackiq_" + subsystem;
   for (const std::string& piece : {stem, suffix})
     if (!piece.empty()) metric += "_" + piece;
-  p.metric = sanitize(metric);
+  p.metric = prometheus_name(metric);
   p.help = fmt::format("{} ({}{}), from trackiq's {} collector", c.name, c.unit.empty() ? "1" : c.unit,
                        p.scale != 1.0 ? fmt::format(" x {:g}", p.scale) : "", collector);
   return p;

@@ -62,8 +62,27 @@ rc=0
 node "$check" --screenshots shots --expect-charts tradeoff,tradeoff-ttft,tradeoff-token \
   --expect-cards median_ttft_ms,p99_ttft_ms,median_tpot_ms,p99_tpot_ms,median_e2el_ms,p99_e2el_ms,output_throughput,request_goodput \
   llm_sweep.html
+# Two sweeps compared (CMP-5 in reports): the same sweep against the reference server, then
+# against one 50 % slower to the first token. The report leads with the curve window and draws
+# each curve metric for both sweeps along the concurrency axis.
+sweep_json() {
+  "$trackiq" load "http://127.0.0.1:$1/" --api openai-chat --model m --concurrency 1,2,4,8 --requests 16 \
+    --no-store --json "$2" >/dev/null 2>&1
+}
+"$ref_server" --port-file slow_port --ttft-ms 30 --itl-ms 2 --tokens 8 >/dev/null &
+slow_pid=$!
+trap 'kill $server_pid $slow_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [[ -s slow_port ]] && break; sleep 0.05; done
+sweep_json "$(cat port)" llm_a.json
+sweep_json "$(cat slow_port)" llm_slow.json
+rc=0
+"$trackiq" compare llm_a.json llm_slow.json --report sweeps.html >/dev/null || rc=$?
+[[ $rc -eq 1 ]] || { echo "compare of the sweeps: expected exit 1 (the slower server blocks), got $rc"; exit 1; }
+grep -q '"sweep_comparison"' sweeps_data.json
+
 # The regression table (ten columns, long metric names and reasons) fits a 1,400 px window.
 node "$check" --screenshots shots --viewport 1400x900 --fit-tables comparison.html llm_comparison.html
+node "$check" --screenshots shots --viewport 1400x900 --fit-tables --expect-charts curve sweeps.html
 
 # The sweep's PDF flows: no page but the last is near-empty (its ink spans < 15 % of the page
 # height, measured on the rendered pages), and it takes fewer pages than the 11 it took when

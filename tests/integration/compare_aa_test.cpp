@@ -142,8 +142,40 @@ TEST(CliCompare, TwoSweepsComparePointByPointAndASlowerServerBlocks) {
   EXPECT_EQ(parsed.at("curves").at("axis"), "concurrency");
   EXPECT_FALSE(parsed.at("curves").at("findings").empty());
   EXPECT_EQ(parsed.at("verdict"), "BLOCK");
-  // One pair per report: a sweep comparison with --report is refused, exit 2.
-  EXPECT_EQ(trackiq({"compare", dir.file("a.json"), dir.file("b.json"), "--report", dir.file("x.html")}, dir).exit_code, 2);
+  // Reports of a sweep comparison (CMP-5 in reports): the Markdown leads with the verdict, the
+  // curve window as a blocking finding and the curves table; each point's failing metrics follow.
+  const auto md = trackiq({"compare", dir.file("a.json"), dir.file("s.json"), "--markdown"}, dir);
+  EXPECT_EQ(md.exit_code, 1) << md.err;
+  EXPECT_EQ(md.out.rfind("## ❌ BLOCK", 0), 0u) << md.out;
+  EXPECT_EQ(md.out.find("== sweep point"), std::string::npos) << "console tables mixed into the Markdown\n" << md.out;
+  EXPECT_TRUE(std::regex_search(md.out, std::regex(R"(\| [a-z_]+ \(blocking\) \| regression \| curve along concurrency: )")))
+      << md.out;
+  EXPECT_NE(md.out.find("### Sweep comparison: **BLOCK**"), std::string::npos) << md.out;
+  EXPECT_TRUE(std::regex_search(md.out, std::regex(R"(\| concurrency=1 → concurrency=2 \| [0-9.]+–[0-9.]+ % \| [0-9.e-]+ \| [0-9.e-]+ \| .* \| BLOCK \|)")))
+      << md.out;
+  EXPECT_NE(md.out.find("### Sweep points: metrics that did not pass"), std::string::npos) << md.out;
+  EXPECT_TRUE(std::regex_search(md.out, std::regex(R"(\| concurrency=[12] \| [a-z_]+ \| .* \| (BLOCK|WARN) \|)"))) << md.out;
+  // The A/A sweeps: the report's decision is the console's verdict (APPROVE with exit 0 when
+  // nothing blocks; on a loaded machine a real slowdown between the two sweeps may block both).
+  const auto same_md = trackiq({"compare", dir.file("a.json"), dir.file("b.json"), "--markdown"}, dir);
+  EXPECT_EQ(same_md.exit_code, same.exit_code) << same_md.out << same_md.err;
+  EXPECT_EQ(same_md.out.rfind(same.exit_code == 0 ? "## ✅ APPROVE" : "## ❌ BLOCK", 0), 0u) << same_md.out;
+  // JUnit: a suite per point and one for the curves, whose window fails; JSON keeps every point.
+  const auto xml = trackiq({"compare", dir.file("a.json"), dir.file("s.json"), "--report", dir.file("sweeps.xml")}, dir);
+  EXPECT_EQ(xml.exit_code, 1) << xml.err;
+  const std::string junit = read_file(dir.file("sweeps.xml"));
+  EXPECT_NE(junit.find(" at concurrency=1\""), std::string::npos) << junit;
+  EXPECT_NE(junit.find(" at concurrency=2\""), std::string::npos) << junit;
+  EXPECT_TRUE(std::regex_search(junit, std::regex(R"(<testsuite name="curves along concurrency" tests="[1-9][0-9]*" failures="[1-9])")))
+      << junit;
+  ASSERT_EQ(trackiq({"compare", dir.file("a.json"), dir.file("s.json"), "--report", dir.file("sweeps.json")}, dir).exit_code, 1);
+  const auto rj = nlohmann::json::parse(read_file(dir.file("sweeps.json")));
+  EXPECT_EQ(rj.at("sweep_comparison").at("verdict"), "BLOCK");
+  EXPECT_EQ(rj.at("sweep_comparison").at("comparisons").size(), 2u);
+  EXPECT_EQ(rj.at("runs").size(), 2u);  // the current sweep's points
+  EXPECT_EQ(rj.at("executive_summary").at("decision"), "BLOCK");
+  // A bad report format fails before any work, exit 2.
+  EXPECT_EQ(trackiq({"compare", dir.file("a.json"), dir.file("b.json"), "--report", dir.file("x.txt")}, dir).exit_code, 2);
 }
 
 }  // namespace

@@ -20,5 +20,6 @@ extern const char* const kTrackiqBin;      // the trackiq executable
 extern const char* const kTestModels;      // models made by the make_test_models fixture
 extern const char* const kPostgresState;   // state of the postgres fixture's server (its url)
 extern const char* const kTestPlugins;     // folders of stand-in engine plugins the host must refuse
+extern const char* const kCppServerExample; // examples/cpp_server (needs LibTorch)
 
 }  // namespace trackiq::test

@@ -20,6 +20,9 @@
 
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#ifdef TRACKIQ_SERVE_TEST_POSTGRES
+#include "support/postgres.hpp"
+#endif
 #include "trackiq/analysis/compare.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/stats.hpp"
@@ -71,11 +74,25 @@ Result make_run(const std::string& product, const std::string& started_at, doubl
   return r;
 }
 
-// A store in a temporary folder, the Api over it and a server on 127.0.0.1:0.
+// Where Served keeps its store: a SQLite file in its temporary folder, or, in the build of this
+// file as `serve_pg_test` (TRACKIQ_SERVE_TEST_POSTGRES), a fresh database on the PostgreSQL
+// server of the CTest fixture "postgres": every test of the API then runs against the real server.
+#ifdef TRACKIQ_SERVE_TEST_POSTGRES
+struct TestStoreLocation {
+  test::TempPostgresDb db;
+  std::string location(const test::TempDir&) const { return db.url(); }
+};
+#else
+struct TestStoreLocation {
+  std::string location(const test::TempDir& dir) const { return dir.file("store.db"); }
+};
+#endif
+
+// A store (see TestStoreLocation), the Api over it and a server on 127.0.0.1:0.
 class Served {
  public:
   explicit Served(ApiOptions api_options = {}, ServerOptions server_options = {})
-      : store_(store::open_store(dir_.file("store.db"))),
+      : store_(store::open_store(where_.location(dir_))),
         api_(*store_, std::move(api_options)),
         server_(api_, [&] {
           server_options.listen = "127.0.0.1:0";
@@ -91,6 +108,7 @@ class Served {
 
  private:
   test::TempDir dir_;
+  TestStoreLocation where_;
   std::unique_ptr<store::Store> store_;
   Api api_;
   HttpServer server_;
@@ -212,6 +230,25 @@ TEST(Serve, EveryRouteOfTheOpenapiDocumentAnswers) {
   EXPECT_NO_THROW(s.store().load(uploaded.run_id));
   EXPECT_THROW(s.store().load(doomed.run_id), InputError);
   EXPECT_TRUE(s.store().list_baselines().empty());
+}
+
+// Several `serve` processes behind a balancer share one store (each with its own connection):
+// what one stores or deletes, the other serves at once. In serve_pg_test both are on PostgreSQL.
+TEST(Serve, TwoServersOnOneStoreSeeEachOthersWrites) {
+  test::TempDir dir;
+  TestStoreLocation where;
+  auto store_a = store::open_store(where.location(dir));
+  auto store_b = store::open_store(where.location(dir));
+  Api api_a(*store_a, {.token = "s3cret"}), api_b(*store_b, {.token = "s3cret"});
+  HttpServer a(api_a, {.listen = "127.0.0.1:0"}), b(api_b, {.listen = "127.0.0.1:0"});
+  const Result r = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1);
+  ASSERT_EQ(http_call(a.address(), "POST", "/api/v1/runs", to_json(r), kAuth).status, 201);
+  const auto got = http_call(b.address(), "GET", "/api/v1/runs/" + r.run_id, "", {});
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(Json::parse(got.body).at("run_id"), r.run_id);
+  EXPECT_EQ(Json::parse(http_call(b.address(), "GET", "/api/v1/runs", "", {}).body).at("runs").size(), 1u);
+  EXPECT_EQ(http_call(b.address(), "DELETE", "/api/v1/runs/" + r.run_id, "", kAuth).status, 200);
+  EXPECT_EQ(http_call(a.address(), "GET", "/api/v1/runs/" + r.run_id, "", {}).status, 404);
 }
 
 TEST(Serve, WritesNeedTheRightTokenAndNoTokenDisablesThem) {

@@ -1034,6 +1034,104 @@
     };
   }
 
+  // --- two sweeps compared (compare SWEEP_A SWEEP_B --report): the curves along the sweep's axis
+  // (CMP-5), each metric with a finding drawn for both sweeps, its windows marked; then each point.
+  function sweepCurveChart(sc, metric, findings) {
+    const axisPoints = Array.isArray(sc.curves?.points) ? sc.curves.points : [];
+    const names = Array.isArray(sc.points) ? sc.points : [];
+    const rows = axisPoints.map((p) => {
+      const cmp = sc.comparisons?.[names.indexOf(p)];
+      return (Array.isArray(cmp?.metrics) ? cmp.metrics : []).find((m) => m && m.metric === metric) || null;
+    });
+    const xs = axisPoints.map((_, i) => i);
+    const base = rows.map((m) => (m && isNum(m.baseline) ? m.baseline : null));
+    const cur = rows.map((m) => (m && isNum(m.current) ? m.current : null));
+    const unit = rows.find((m) => m)?.unit;
+    const marks = [];
+    for (const f of findings) {
+      const a = axisPoints.indexOf(f.from_point), b = axisPoints.indexOf(f.to_point);
+      if (a >= 0) marks.push({ x: a, label: `${text(f.verdict)} from here` });
+      if (b >= 0 && b !== a) marks.push({ x: b, label: 'to here' });
+    }
+    return (theme, width, ch) => {
+      const [cb, cc] = [theme.series[0], theme.series[1]];
+      legendEntry(ch, cb, 'baseline sweep', () => [1]);
+      legendEntry(ch, cc, 'current sweep', () => [2]);
+      return new uPlot(baseOpts(theme, width, ch.height, {
+        scales: { x: { time: false, range: () => [-0.3, Math.max(0.3, xs.length - 0.7)] } },
+        axes: [axis(theme, { label: sc.curves?.axis || 'point', values: ticks((v) => (Number.isInteger(v) ? String(axisPoints[v] ?? '') : '')) }),
+               axis(theme, { label: `${metric}${unitText(unit) ? ` (${unitText(unit)})` : ''}`, size: 60, values: ticks((v) => num(v, 3)) })],
+        series: [{},
+          { label: 'baseline', stroke: cb, width: 2, points: { show: true, size: 6, stroke: cb, fill: cb } },
+          { label: 'current', stroke: cc, width: 2, points: { show: true, size: 6, stroke: cc, fill: cc } }],
+        cursor: { points: { show: false }, drag: { x: false, y: false } },
+        hooks: {
+          draw: [(u) => drawMarkers(u, marks, theme.marker)],
+          setCursor: [(u) => {
+            const i = u.cursor.idx;
+            const m = i == null ? null : rows[i];
+            if (!m) return setReadout(ch, '');
+            setReadout(ch, `${axisPoints[i]}: baseline ${withUnit(m.baseline, m.unit)} → current ${withUnit(m.current, m.unit)} ` +
+                           `(${pct(m.change_pct)}, ${text(m.verdict)})`);
+          }],
+        },
+      }), [xs, base, cur], ch.plot);
+    };
+  }
+
+  function sweepComparisonSection() {
+    const sc = data.sweep_comparison;
+    const cv = sc.curves || {};
+    const findings = Array.isArray(cv.findings) ? cv.findings.filter((f) => f) : [];
+    const names = Array.isArray(sc.points) ? sc.points : [];
+    const comparisons = Array.isArray(sc.comparisons) ? sc.comparisons : [];
+    // The metrics to draw: each with a curve finding, else the sweep's headline latency.
+    const drawn = [...new Set(findings.map((f) => f.metric))].slice(0, 6);
+    if (!drawn.length) {
+      const present = new Set(comparisons.flatMap((c) => (Array.isArray(c?.metrics) ? c.metrics : []).map((m) => m?.metric)));
+      const first = ['p99_ttft_ms', 'latency_p99_ms', 'latency_p50_ms'].find((m) => present.has(m));
+      if (first) drawn.push(first);
+    }
+    const change = (f) => `${num(f.min_regression, 3)}–${num(f.max_regression, 3)} ${f.change_unit === 'percentage points' ? 'pp' : '%'}`;
+    const head = ['Metric', 'Window', 'Worse by', 'p (Fisher)', 'q', 'Severity', 'Confidence', 'Verdict', 'Reason'];
+    const curveRows = findings.map((f) => el('tr', { class: `verdict-row-${cssClass(f.verdict)}` },
+      el('td', { class: 'metric' }, el('code', null, breakable(text(f.metric)))),
+      el('td', null, `${text(f.from_point)} → ${text(f.to_point)}`),
+      el('td', { class: 'num worse' }, change(f)),
+      el('td', { class: 'num' }, f.tested === false ? 'not tested' : pValue(f.p_value)),
+      el('td', { class: 'num' }, pValue(f.q_value)),
+      el('td', null, el('span', { class: `sev sev-${cssClass(f.severity)}` }, text(f.severity))),
+      el('td', null, text(f.confidence)),
+      el('td', null, verdictBadge(f.verdict)),
+      el('td', { class: 'reason' }, text(f.reason))));
+    const pointRows = names.map((p, i) => {
+      const ms = (Array.isArray(comparisons[i]?.metrics) ? comparisons[i].metrics : []).filter((m) => m && m.verdict !== 'PASS');
+      return el('tr', { class: `verdict-row-${cssClass(comparisons[i]?.verdict)}` },
+        el('td', null, text(p)),
+        el('td', null, verdictBadge(comparisons[i]?.verdict)),
+        el('td', { class: 'reason' }, ms.length ? ms.map((m) => `${m.metric} ${pct(m.change_pct)} (${m.verdict})`).join(', ') : 'every metric passed'));
+    });
+    const notes = Array.isArray(cv.notes) ? cv.notes : [];
+    return section('sweep-comparison', 'Sweep comparison',
+      el('div', { class: 'compare-head' },
+        el('span', null, `${names.length} points along `, el('strong', null, text(cv.axis)), ` · ${int(cv.tests)} curve windows tested, ` +
+                         `Benjamini–Hochberg at ${num((cv.fdr_level ?? 0.05) * 100, 3)} %`),
+        verdictBadge(sc.verdict)),
+      notes.length ? el('ul', { class: 'notes' }, notes.map((n) => el('li', null, text(n)))) : null,
+      drawn.length ? el('div', { class: 'chart-grid chart-grid-pair' }, drawn.map((m) =>
+        chart('curve', `${m} along ${text(cv.axis)}`, 240, sweepCurveChart(sc, m, findings.filter((f) => f.metric === m)),
+              findings.some((f) => f.metric === m) ? 'dashed: the window of sustained change' : 'no window of sustained change'))) : null,
+      el('h3', null, 'Curves'),
+      el('div', { class: 'table-wrap' }, el('table', { class: 'data regressions curves' },
+        el('thead', null, el('tr', null, head.map((h) => el('th', null, h)))),
+        el('tbody', null, curveRows.length ? curveRows
+          : el('tr', null, el('td', { colspan: head.length, class: 'muted' }, 'No window of two or more adjacent points is worse than its threshold.'))))),
+      el('h3', null, 'Points'),
+      el('div', { class: 'table-wrap' }, el('table', { class: 'data sweep-points' },
+        el('thead', null, el('tr', null, ['Point', 'Verdict', 'Metrics that did not pass'].map((h) => el('th', null, h)))),
+        el('tbody', null, pointRows))));
+  }
+
   const historyOnly = !runs.length && Array.isArray(data.history) && data.history.length > 0;
 
   function historySection() {
@@ -1146,6 +1244,10 @@
     if (data.comparison && typeof data.comparison === 'object') {
       items.push(['regressions', 'Regressions']);
       sections.push(regressionSection());
+    }
+    if (data.sweep_comparison && typeof data.sweep_comparison === 'object') {
+      items.push(['sweep-comparison', 'Sweep comparison']);
+      sections.push(sweepComparisonSection());
     }
     if (runs.length >= 2 || chartRuns.length >= 2) {
       items.push(['comparison', 'Comparison']);

@@ -45,10 +45,20 @@ struct HistorySection {
   std::string not_tested;  // why the series was not tested, or ""
 };
 
+// Two sweeps compared (`trackiq compare SWEEP_A SWEEP_B --markdown/--report`): each point's
+// comparison, under one false-discovery rate, and the curves along the sweep's axis (CMP-5).
+struct SweepComparison {
+  std::vector<std::string> points;                // the sweep point of each comparison ("concurrency=4")
+  std::vector<analysis::Comparison> comparisons;  // in the input's order
+  analysis::CurveComparison curves;
+  analysis::Verdict verdict = analysis::Verdict::kPass;  // the worst of the points and the curves
+};
+
 struct ReportInput {
   std::string title = "TrackIQ report";
-  std::vector<Result> runs;  // for a comparison: {baseline, current}
+  std::vector<Result> runs;  // for a comparison: {baseline, current}; for a sweep comparison: the current sweep
   std::optional<analysis::Comparison> comparison;
+  std::optional<SweepComparison> sweep;  // instead of `comparison`
   std::optional<Narrative> narrative;
   std::vector<HistorySection> history;  // shown after the runs (HTML, Markdown, JSON)
 };

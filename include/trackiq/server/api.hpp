@@ -15,25 +15,10 @@
 #include <utility>
 #include <vector>
 
+#include "trackiq/server/http.hpp"
 #include "trackiq/store/store.hpp"
 
 namespace trackiq::server {
-
-struct HttpRequest {
-  std::string method;         // "GET", "POST", ...
-  std::string target;         // origin-form: "/api/v1/runs?limit=10" (percent-encoded)
-  std::string authorization;  // the Authorization header ("" when absent)
-  std::string accept;         // the Accept header ("" when absent)
-  std::string body;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>>
-      headers;  // extra: Allow, WWW-Authenticate, Location
-};
 
 struct ApiOptions {
   // The bearer token every write (POST, DELETE) must carry; "" disables writes (403).

@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct PromSeries {
 
 // The naming rule (pure; docs/metrics.md "Prometheus names").
 PromSeries prometheus_series(const telemetry::Channel& channel);
+
+// A valid Prometheus metric name from free text: every character outside [a-zA-Z0-9_] becomes
+// '_', and a leading digit is prefixed with '_' ("kv-cache.hit" -> "kv_cache_hit").
+std::string prometheus_name(std::string_view text);
 
 // A RowSink that keeps the latest row as Prometheus gauges/counters and serves them over HTTP
 // (prometheus-cpp's pull exposer, text format 0.0.4) at /metrics, with the exporter's own

@@ -5,6 +5,7 @@
 
 #include <trackiq/report/console.hpp>
 #include <trackiq/runner/runner.hpp>
+#include <trackiq/server/tracker_exposition.hpp>
 #include <trackiq/tracker/tracker.hpp>
 
 int main(int argc, char** argv) {
@@ -21,6 +22,11 @@ int main(int argc, char** argv) {
     auto phase = request.phase("forward");
   }
   if (tracker.snapshot().phases.at("forward").count != 1) return 1;
+  // Its exposition, from the installed server module.
+  const auto metrics = trackiq::server::handle_tracker_request(tracker, "GET", "/metrics");
+  if (metrics.status != 200 || metrics.body.find("trackiq_request_phase_duration_seconds_count{phase=\"forward\"} 1") ==
+                                   std::string::npos)
+    return 1;
   if (argc > 1) {
     auto engine = trackiq::workload::make_workload({.spec = argv[1]});
     const auto engine_rec = trackiq::runner::run_scenario(*engine, s);
