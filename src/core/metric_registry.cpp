@@ -76,8 +76,15 @@ constexpr MetricDef kMetrics[] = {
     {"qps_scheduled", "1/s", D::kNeutral, "Server scenario: rate of the pre-generated Poisson schedule actually issued: (queries - 1) / (last - first scheduled time)"},
     {"queries_total", "1", D::kNeutral, "Queries completed successfully in the measured phase"},
     {"queries_waiting_at_end", "1", D::kLowerIsBetter, "Server scenario: queries more than 1 ms late and not yet started when the last query was due (the backlog left)", G::kInformOnly},
+    {"request_cpu_seen_mean_ms", "ms", D::kLowerIsBetter, "Tracker: mean over requests of the tracked process's CPU time (all threads) seen during a request: its value at the first sample at or after the end minus at the last sample at or before the begin (seen during, not used by: concurrent requests overlap)", G::kInformOnly},
+    {"request_cpu_seen_p99_ms", "ms", D::kLowerIsBetter, "Tracker: 99th percentile over requests of the process CPU time seen during a request (see request_cpu_seen_mean_ms)", G::kInformOnly},
     {"request_goodput", "1/s", D::kHigherIsBetter, "Load: requests meeting every --slo / D (TTFT and E2EL from the scheduled time in the open loop, like the SLO verdicts)"},
+    {"request_gpu_mem_seen_peak_bytes", "B", D::kLowerIsBetter, "Tracker: largest GPU memory of the tracked process (sum over GPUs of gpuN.proc_mem_bytes, NVML) seen during any request", G::kInformOnly},
     {"request_rate_target", "1/s", D::kNeutral, "Load, open loop: the schedule rate (requests / schedule span)"},
+    {"request_rss_seen_p50_bytes", "B", D::kLowerIsBetter, "Tracker: median over requests of the peak RSS of the tracked process seen during a request (bracketing samples included)", G::kInformOnly},
+    {"request_rss_seen_peak_bytes", "B", D::kLowerIsBetter, "Tracker: largest RSS of the tracked process seen during any request (process-wide: seen during, not used by)", G::kInformOnly},
+    {"request_temp_seen_peak_c", "°C", D::kLowerIsBetter, "Tracker: highest temperature (any GPU or thermal zone) seen during any request", G::kInformOnly},
+    {"request_throttled_seen_ratio", "1", D::kLowerIsBetter, "Tracker: share of requests during which some GPU reported throttling (gpuN.throttled)", G::kInformOnly},
     {"request_throughput", "1/s", D::kHigherIsBetter, "Load: completed requests / duration D (first send to last completion)", G::kCanBlock, "throughput_queries_per_s"},
     {"retried_requests", "1", D::kLowerIsBetter,
      "Load: requests sent a second time on a new connection after their kept-alive connection closed before any response byte"},
@@ -107,6 +114,10 @@ constexpr MetricDef kMetrics[] = {
     {"workload_rss_p50_bytes", "B", D::kLowerIsBetter, "cmd: workloads: median over queries of each query process's peak RSS (wait4 ru_maxrss)"},
     {"workload_rss_p99_bytes", "B", D::kLowerIsBetter, "cmd: workloads: 99th percentile over queries of each query process's peak RSS (wait4 ru_maxrss)"},
     {"workload_rss_peak_bytes", "B", D::kLowerIsBetter, "cmd: workloads: largest peak RSS of any query's process (wait4 ru_maxrss)"},
+    {"workload_tree_rss_mean_bytes", "B", D::kLowerIsBetter, "cmd: workloads: mean over queries of the time-mean RSS of each query's process tree (the process and its descendants, sampled while it runs)", G::kInformOnly},
+    {"workload_tree_rss_p50_bytes", "B", D::kLowerIsBetter, "cmd: workloads: median over queries of the sampled peak RSS of each query's process tree", G::kInformOnly},
+    {"workload_tree_rss_p99_bytes", "B", D::kLowerIsBetter, "cmd: workloads: 99th percentile over queries of the sampled peak RSS of each query's process tree", G::kInformOnly},
+    {"workload_tree_rss_peak_bytes", "B", D::kLowerIsBetter, "cmd: workloads: largest sampled RSS of any query's process tree (the sum over the process and its descendants: RSS counts shared pages in each)", G::kInformOnly},
 };
 }  // namespace
 

@@ -115,6 +115,13 @@ std::string render_console(const Result& r) {
     row(out, "rss p99", r, "workload_rss_p99_bytes");
     row(out, "cpu user per query", r, "workload_cpu_user_ms");
     row(out, "cpu sys per query", r, "workload_cpu_sys_ms");
+    if (r.metric_value("workload_tree_rss_peak_bytes")) {
+      append(out, "workload process trees (process + descendants, sampled while running)\n");
+      row(out, "tree rss peak", r, "workload_tree_rss_peak_bytes");
+      row(out, "tree rss mean", r, "workload_tree_rss_mean_bytes");
+      row(out, "tree rss p50", r, "workload_tree_rss_p50_bytes");
+      row(out, "tree rss p99", r, "workload_tree_rss_p99_bytes");
+    }
   }
   if (r.telemetry.available) {
     append(out, "\ntelemetry ({} samples)\n", r.telemetry.summary.count("samples") ? r.telemetry.summary.at("samples") : 0.0);

@@ -173,6 +173,8 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
       q.process_max_rss_bytes = u.max_rss_bytes;
       q.process_user_cpu_ns = u.user_cpu_ns;
       q.process_sys_cpu_ns = u.sys_cpu_ns;
+      q.process_tree_rss_peak_bytes = u.tree_rss_peak_bytes;
+      q.process_tree_rss_mean_bytes = u.tree_rss_mean_bytes;
     }
     return q;
   };
@@ -342,16 +344,22 @@ void add_metric(Result& r, const char* name, double v, ValueKind k = ValueKind::
 }
 
 // cmd: workloads: each measured query's process as wait4 reported it (peak RSS, CPU time), over
-// the queries that completed. The telemetry's process channels and rss_peak_bytes stay
-// TrackIQ's own process, and a warning says so.
+// the queries that completed, and its process tree as sampled while it ran (the summed RSS of
+// the process and its descendants, which ru_maxrss does not cover: it keeps the largest single
+// process). The telemetry's process channels and rss_peak_bytes stay TrackIQ's own process, and a
+// warning says so.
 void add_process_usage(Result& r, const RunRecording& rec) {
-  std::vector<std::int64_t> rss;
-  double user_ns = 0, sys_ns = 0;
+  std::vector<std::int64_t> rss, tree_peak;
+  double user_ns = 0, sys_ns = 0, tree_mean_sum = 0;
   for (const auto& q : rec.queries) {
     if (!q.ok || q.process_max_rss_bytes < 0) continue;
     rss.push_back(q.process_max_rss_bytes);
     user_ns += static_cast<double>(q.process_user_cpu_ns);
     sys_ns += static_cast<double>(q.process_sys_cpu_ns);
+    if (q.process_tree_rss_peak_bytes >= 0) {
+      tree_peak.push_back(q.process_tree_rss_peak_bytes);
+      tree_mean_sum += static_cast<double>(q.process_tree_rss_mean_bytes);
+    }
   }
   if (rss.empty()) return;
   const double n = static_cast<double>(rss.size());
@@ -362,10 +370,18 @@ void add_process_usage(Result& r, const RunRecording& rec) {
   add_metric(r, "workload_rss_p99_bytes", s.percentiles[1].value, ValueKind::kDerived);
   add_metric(r, "workload_cpu_user_ms", user_ns / n / 1e6, ValueKind::kDerived);
   add_metric(r, "workload_cpu_sys_ms", sys_ns / n / 1e6, ValueKind::kDerived);
+  if (!tree_peak.empty()) {
+    const SampleSummary t = summarize(tree_peak, std::vector<double>{50.0, 99.0});
+    add_metric(r, "workload_tree_rss_peak_bytes", static_cast<double>(t.max));
+    add_metric(r, "workload_tree_rss_mean_bytes", tree_mean_sum / static_cast<double>(tree_peak.size()), ValueKind::kDerived);
+    add_metric(r, "workload_tree_rss_p50_bytes", t.percentiles[0].value, ValueKind::kDerived);
+    add_metric(r, "workload_tree_rss_p99_bytes", t.percentiles[1].value, ValueKind::kDerived);
+  }
   r.warnings.push_back(fmt::format(
-      "cmd: workload: each query's process is reported as workload_rss_* and workload_cpu_* ({} queries, from wait4); "
+      "cmd: workload: each query's process is reported as workload_rss_* and workload_cpu_* ({} queries, from wait4) "
+      "and its process tree as workload_tree_rss_* ({} queries, sampled every {} ms while it ran); "
       "rss_peak_bytes and the telemetry's process channels are TrackIQ's own process",
-      rss.size()));
+      rss.size(), tree_peak.size(), workload::kTreeSampleIntervalNs / 1'000'000));
 }
 
 void add_telemetry(Result& r, const RunRecording& rec, std::uint64_t inferences, bool keep_series) {
@@ -574,9 +590,10 @@ void write_samples_csv(const RunRecording& rec, Scenario scenario, const std::st
   const bool processes = std::any_of(rec.queries.begin(), rec.queries.end(),
                                      [](const QueryRecord& q) { return q.process_max_rss_bytes >= 0; });
   std::string out = processes ? "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok,"
-                                "process_max_rss_bytes,process_user_cpu_ns,process_sys_cpu_ns\n"
+                                "process_max_rss_bytes,process_user_cpu_ns,process_sys_cpu_ns,"
+                                "process_tree_rss_peak_bytes,process_tree_rss_mean_bytes\n"
                               : "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok\n";
-  out.reserve(out.size() + rec.queries.size() * (processes ? 96 : 64));
+  out.reserve(out.size() + rec.queries.size() * (processes ? 128 : 64));
   const bool server = scenario == Scenario::kServer;
   auto known = [](std::int64_t v) { return v >= 0 ? std::to_string(v) : std::string(); };
   for (const auto& q : rec.queries) {
@@ -584,8 +601,9 @@ void write_samples_csv(const RunRecording& rec, Scenario scenario, const std::st
     fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{}", q.index, q.worker, q.scheduled_ns, q.start_ns,
                    q.end_ns, lat, q.ok ? 1 : 0);
     if (processes)
-      fmt::format_to(std::back_inserter(out), ",{},{},{}", known(q.process_max_rss_bytes), known(q.process_user_cpu_ns),
-                     known(q.process_sys_cpu_ns));
+      fmt::format_to(std::back_inserter(out), ",{},{},{},{},{}", known(q.process_max_rss_bytes), known(q.process_user_cpu_ns),
+                     known(q.process_sys_cpu_ns), known(q.process_tree_rss_peak_bytes),
+                     known(q.process_tree_rss_mean_bytes));
     out += '\n';
   }
   write_file_atomic(path, out);

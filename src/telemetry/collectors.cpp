@@ -249,7 +249,7 @@ class MemoryCollector final : public BaseCollector {
   ProcFile meminfo_;
 };
 
-// ---- process: RSS, peak RSS (VmHWM), threads and CPU % of one process.
+// ---- process: RSS, peak RSS (VmHWM), threads, CPU % and cumulative CPU time of one process.
 // Another process (CollectorOptions::pid), or any process under a fake root: /proc/<pid>/status
 // (VmRSS, VmHWM, Threads) and /proc/<pid>/stat (utime + stime, in clock ticks).
 // This process on the real /proc: CPU time from getrusage(RUSAGE_SELF) (the same utime + stime
@@ -269,7 +269,10 @@ class ProcessCollector final : public BaseCollector {
       unavailable(fmt::format("no process {} ({} is not readable)", pid, status_.path()));
       return;
     }
-    channels_ = {{"proc.rss_bytes", "B"}, {"proc.rss_peak_bytes", "B"}, {"proc.threads", "1"}, {"proc.cpu_pct", "%"}};
+    // proc.cpu_time_s: utime + stime since the process started, so that a consumer can take the
+    // exact CPU time between two samples (the tracker's per-request attribution, LIB-2).
+    channels_ = {{"proc.rss_bytes", "B"}, {"proc.rss_peak_bytes", "B"}, {"proc.threads", "1"}, {"proc.cpu_pct", "%"},
+                 {"proc.cpu_time_s", "s"}};
     self_ = pid == static_cast<int>(::getpid()) && (o.root.empty() || o.root == "/");
     if (!self_) {
       stat_ = ProcFile(under(o.root, fmt::format("/proc/{}/stat", pid)));
@@ -293,6 +296,7 @@ class ProcessCollector final : public BaseCollector {
     else sample_other(out);
     const double cpu_s = cpu_s_;
     if (std::isnan(cpu_s)) return;
+    out[4] = cpu_s;
     if (prev_ns_ > 0 && now_ns > prev_ns_)
       out[3] = std::max(0.0, 100.0 * (cpu_s - prev_cpu_s_) / (static_cast<double>(now_ns - prev_ns_) / 1e9));
     prev_ns_ = now_ns;

@@ -46,6 +46,7 @@ Sampler::Sampler(std::vector<std::unique_ptr<Collector>> collectors, SamplerOpti
     collectors_.push_back(std::move(c));
   }
   series_.stats.assign(series_.channels.size(), {});
+  if (options_.sink) sinks_.push_back(options_.sink);
   row_.assign(series_.channels.size(), std::nan(""));
 }
 
@@ -55,7 +56,7 @@ void Sampler::start() {
   if (running_) throw Error("sampler already running");
   stop_.store(false);
   running_ = true;
-  if (options_.sink) options_.sink->begin(series_.channels);
+  for (RowSink* sink : sinks_) sink->begin(series_.channels);
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -68,6 +69,12 @@ void Sampler::stop() {
   wake_.notify_all();
   thread_.join();
   running_ = false;
+}
+
+void Sampler::add_sink(RowSink* sink) {
+  if (running_) throw Error("sampler: add_sink() after start()");
+  if (sink == nullptr) throw Error("sampler: add_sink(nullptr)");
+  sinks_.push_back(sink);
 }
 
 std::vector<double> Sampler::latest() const {
@@ -89,7 +96,7 @@ void Sampler::take(std::int64_t now) {
   } else {
     ++series_.rows_dropped;
   }
-  if (options_.sink) options_.sink->row(now, row_);
+  for (RowSink* sink : sinks_) sink->row(now, row_);
   {
     std::lock_guard lock(latest_mutex_);
     latest_ = row_;

@@ -11,6 +11,7 @@
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/environment.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/telemetry/sampler.hpp"
 
 namespace trackiq::tracker {
 
@@ -182,6 +183,132 @@ struct Tracker::Ring {
 };
 static_assert((kRequestIdBytes + 1) % 8 == 0 && (kErrorMessageBytes + 1) % 8 == 0);
 
+
+// ---- per-request resources (LIB-2) ----
+
+namespace {
+
+// The values kept per telemetry row, reduced from the sampler's channels (ResourceRing::begin).
+enum ResourceField : std::size_t { kRss, kGpuProcMem, kGpuMemUsed, kTemp, kThrottled, kCpuTime, kResourceFields };
+constexpr std::array<const char*, kResourceFields> kResourceSource = {
+    "RSS (proc.rss_bytes: the \"process\" collector)",
+    "GPU memory of this process (gpuN.proc_mem_bytes: \"nvml\")",
+    "GPU memory used (gpuN.mem_used_bytes: \"nvml\")",
+    "temperature (a channel in °C: \"thermal\" or \"nvml\")",
+    "throttling (gpuN.throttled: \"nvml\")",
+    "CPU time (proc.cpu_time_s: the \"process\" collector)"};
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// "gpu<digits><suffix>", as the NVML collector names its channels.
+bool is_gpu_channel(const std::string& name, std::string_view suffix) {
+  if (name.size() <= 3 + suffix.size() || name.compare(0, 3, "gpu") != 0) return false;
+  if (name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
+  const std::size_t digits_end = name.size() - suffix.size();
+  for (std::size_t i = 3; i < digits_end; ++i)
+    if (name[i] < '0' || name[i] > '9') return false;
+  return digits_end > 3;
+}
+
+}  // namespace
+
+// The last N telemetry rows, each reduced to kResourceFields values. One writer (the sampler's
+// thread, through row()); readers (records(), snapshot()) copy the rows out. Each entry is a
+// seqlock over atomics, as in Ring: seq = 2·pos + 1 while row pos is written, 2·pos + 2 once
+// written; a reader keeps an entry whose seq is 2·pos + 2 before and after its read.
+struct Tracker::ResourceRing final : telemetry::RowSink {
+  struct Entry {
+    std::atomic<std::uint64_t> seq{0};
+    std::atomic<std::int64_t> t_ns{0};
+    std::array<std::atomic<double>, kResourceFields> values{};
+  };
+  struct Row {
+    std::int64_t t_ns;
+    std::array<double, kResourceFields> values;
+  };
+
+  explicit ResourceRing(std::size_t n) : capacity(n), entries(std::make_unique<Entry[]>(n)) {}
+
+  // On the thread that starts the sampler, before the sampler's thread runs (Sampler::start).
+  void begin(const std::vector<telemetry::Channel>& channels) override {
+    std::lock_guard lock(mutex);
+    for (auto& c : columns) c.clear();
+    for (std::size_t i = 0; i < channels.size(); ++i) {
+      const std::string& n = channels[i].name;
+      if (n == "proc.rss_bytes") columns[kRss].push_back(i);
+      if (n == "proc.cpu_time_s") columns[kCpuTime].push_back(i);
+      if (is_gpu_channel(n, ".proc_mem_bytes")) columns[kGpuProcMem].push_back(i);
+      if (is_gpu_channel(n, ".mem_used_bytes")) columns[kGpuMemUsed].push_back(i);
+      if (is_gpu_channel(n, ".throttled")) columns[kThrottled].push_back(i);
+      if (channels[i].unit == "°C") columns[kTemp].push_back(i);
+    }
+    missing.clear();
+    for (std::size_t f = 0; f < kResourceFields; ++f)
+      if (columns[f].empty()) missing += std::string(missing.empty() ? "" : "; ") + "no " + kResourceSource[f];
+    begun = true;
+  }
+
+  // On the sampler's thread: no lock, no allocation.
+  void row(std::int64_t t_ns, std::span<const double> v) override {
+    std::array<double, kResourceFields> f;
+    // A sum over GPUs is NaN when one GPU's value is missing (a partial sum would understate).
+    auto sum = [&v](const std::vector<std::size_t>& cols) {
+      if (cols.empty()) return kNaN;
+      double total = 0;
+      for (const std::size_t c : cols) total += v[c];
+      return total;
+    };
+    auto max = [&v](const std::vector<std::size_t>& cols) {
+      double m = kNaN;
+      for (const std::size_t c : cols)
+        if (!std::isnan(v[c]) && (std::isnan(m) || v[c] > m)) m = v[c];
+      return m;
+    };
+    f[kRss] = max(columns[kRss]);
+    f[kCpuTime] = max(columns[kCpuTime]);
+    f[kGpuProcMem] = sum(columns[kGpuProcMem]);
+    f[kGpuMemUsed] = sum(columns[kGpuMemUsed]);
+    f[kTemp] = max(columns[kTemp]);
+    f[kThrottled] = max(columns[kThrottled]);
+    const std::uint64_t pos = written.load(kRelaxed);  // this thread is the only writer
+    Entry& e = entries[pos % capacity];
+    e.seq.store(2 * pos + 1, kRelaxed);
+    // Release stores keep the odd seq before them, and the even seq after them (as Ring).
+    e.t_ns.store(t_ns, std::memory_order_release);
+    for (std::size_t i = 0; i < kResourceFields; ++i) e.values[i].store(f[i], std::memory_order_release);
+    e.seq.store(2 * pos + 2, std::memory_order_release);
+    written.store(pos + 1, std::memory_order_release);
+  }
+
+  // The rows held, oldest first (by time: one writer on a monotonic clock). A row being
+  // overwritten while read is left out; only the oldest rows can be.
+  std::vector<Row> rows() const {
+    const std::uint64_t next = written.load(std::memory_order_acquire);
+    const std::uint64_t first = next > capacity ? next - capacity : 0;
+    std::vector<Row> out;
+    out.reserve(static_cast<std::size_t>(next - first));
+    for (std::uint64_t pos = first; pos < next; ++pos) {
+      const Entry& e = entries[pos % capacity];
+      const std::uint64_t s1 = e.seq.load(std::memory_order_acquire);
+      if (s1 != 2 * pos + 2) continue;
+      Row r;
+      r.t_ns = e.t_ns.load(std::memory_order_acquire);
+      for (std::size_t i = 0; i < kResourceFields; ++i) r.values[i] = e.values[i].load(std::memory_order_acquire);
+      if (e.seq.load(kRelaxed) != s1) continue;
+      out.push_back(r);
+    }
+    return out;
+  }
+
+  std::size_t capacity;
+  std::unique_ptr<Entry[]> entries;
+  std::atomic<std::uint64_t> written{0};
+  // Set by begin(), read by row() on the sampler's thread (started after begin() returns).
+  std::array<std::vector<std::size_t>, kResourceFields> columns;
+  mutable std::mutex mutex;  // guards `missing` and `begun` against readers of the snapshot
+  std::string missing;
+  bool begun = false;
+};
+
 namespace {
 
 struct TlsEntry {
@@ -268,7 +395,9 @@ Tracker::Tracker(TrackerOptions options)
   if (options_.record_window == 0) throw InputError("tracker: record_window must be at least 1");
   for (const double p : options_.percentiles)
     if (!(p >= 0 && p <= 100)) throw InputError("tracker: percentile " + std::to_string(p) + " is outside [0, 100]");
+  if (options_.resource_rows < 2) throw InputError("tracker: resource_rows must be at least 2");
   ring_ = std::make_unique<Ring>(options_.record_window);
+  resource_ring_ = std::make_unique<ResourceRing>(options_.resource_rows);
   value_histograms_.reserve(kMaxNames);
   slots_.reserve(64);
   LiveTrackers& live = live_trackers();
@@ -322,6 +451,21 @@ ValueHistogram Tracker::histogram(const MetricDef& def, std::int64_t lowest, std
 void Tracker::ratio(std::string_view name, const Counter& a, const Counter& b) {
   std::lock_guard lock(mutex_);
   ratios_.emplace_back(std::string(name), a.index_, b.index_);
+}
+
+void Tracker::attach(telemetry::Sampler& sampler) {
+  if (attached_.exchange(true)) throw Error("tracker: a sampler is already attached (one per tracker)");
+  try {
+    sampler.add_sink(resource_ring_.get());
+  } catch (...) {
+    attached_.store(false);  // e.g. the sampler was already running
+    throw;
+  }
+}
+
+telemetry::RowSink& Tracker::resource_sink() {
+  attached_.store(true);
+  return *resource_ring_;
 }
 
 void Counter::inc(std::int64_t n) const noexcept { add_owned(tracker_->local_slot().counters[index_], n); }
@@ -502,6 +646,62 @@ void Tracker::finish(const Request& r, std::int64_t end_ns) noexcept {
 
 // ---- reading ----
 
+namespace {
+
+// The resources of a request [begin_ns, end_ns] from rows sorted by time (RequestResources
+// documents the window). Rows is ResourceRing's row vector.
+template <class Rows>
+std::optional<RequestResources> attribute(const Rows& rows, std::int64_t begin_ns, std::int64_t end_ns) {
+  using Row = typename Rows::value_type;
+  const auto after_begin = std::upper_bound(rows.begin(), rows.end(), begin_ns,
+                                            [](std::int64_t t, const Row& r) { return t < r.t_ns; });
+  if (after_begin == rows.begin()) return std::nullopt;  // no sample at or before the begin
+  const auto open = std::prev(after_begin);
+  auto close = std::lower_bound(open, rows.end(), end_ns, [](const Row& r, std::int64_t t) { return r.t_ns < t; });
+  RequestResources res;
+  res.complete = close != rows.end();
+  if (!res.complete) close = std::prev(rows.end());
+  res.window_begin_ns = open->t_ns;
+  res.window_end_ns = close->t_ns;
+  res.samples = static_cast<std::uint32_t>(close - open + 1);
+  std::array<double, kResourceFields> peak;
+  peak.fill(kNaN);
+  for (auto it = open; it <= close; ++it)
+    for (std::size_t f = 0; f < kResourceFields; ++f)
+      if (!std::isnan(it->values[f]) && (std::isnan(peak[f]) || it->values[f] > peak[f])) peak[f] = it->values[f];
+  auto opt = [](double v) { return std::isnan(v) ? std::nullopt : std::optional<double>(v); };
+  res.rss_peak_seen_bytes = opt(peak[kRss]);
+  res.gpu_proc_mem_peak_seen_bytes = opt(peak[kGpuProcMem]);
+  res.gpu_mem_used_peak_seen_bytes = opt(peak[kGpuMemUsed]);
+  res.temp_peak_seen_c = opt(peak[kTemp]);
+  if (!std::isnan(peak[kThrottled])) res.throttled_seen = peak[kThrottled] >= 1;
+  const double cpu_open = open->values[kCpuTime], cpu_close = close->values[kCpuTime];
+  if (!std::isnan(cpu_open) && !std::isnan(cpu_close)) res.cpu_time_seen_s = cpu_close - cpu_open;
+  return res;
+}
+
+// Exact statistics of doubles; percentiles by numpy's linear method.
+ResourceDistribution resource_distribution(std::vector<double> v, const std::vector<double>& ps) {
+  ResourceDistribution d;
+  if (v.empty()) return d;
+  std::sort(v.begin(), v.end());
+  d.count = v.size();
+  d.min = v.front();
+  d.max = v.back();
+  long double sum = 0;
+  for (const double x : v) sum += x;
+  d.mean = static_cast<double>(sum / static_cast<long double>(v.size()));
+  for (const double p : ps) {
+    const double rank = p / 100.0 * static_cast<double>(v.size() - 1);
+    const auto lo = static_cast<std::size_t>(std::floor(rank));
+    const std::size_t hi = std::min(lo + 1, v.size() - 1);
+    d.percentiles.push_back({p, v[lo] + (v[hi] - v[lo]) * (rank - static_cast<double>(lo))});
+  }
+  return d;
+}
+
+}  // namespace
+
 std::vector<RequestRecord> Tracker::records() const {
   const Ring& ring = *ring_;
   const std::uint64_t next = ring.next.load(std::memory_order_acquire);
@@ -552,6 +752,10 @@ std::vector<RequestRecord> Tracker::records() const {
     out.push_back(std::move(r));
   }
   std::stable_sort(out.begin(), out.end(), [](const RequestRecord& a, const RequestRecord& b) { return a.end_ns < b.end_ns; });
+  if (attached_.load()) {
+    const auto rows = resource_ring_->rows();
+    for (RequestRecord& r : out) r.resources = attribute(rows, r.begin_ns, r.end_ns);
+  }
   return out;
 }
 
@@ -575,6 +779,7 @@ Snapshot Tracker::snapshot() const {
   Snapshot s;
   s.percentiles = options_.percentiles;
   s.uptime_ns = clock_() - start_ns_;
+  s.resources = resource_snapshot();  // reads the records: before the lock that registration takes
   std::lock_guard lock(mutex_);
   const std::size_t n_slots = slots_.size();
   const Histogram empty(latency_index_.lowest, latency_index_.highest, latency_index_.digits);
@@ -657,6 +862,50 @@ Snapshot Tracker::snapshot() const {
   return s;
 }
 
+ResourceSnapshot Tracker::resource_snapshot() const {
+  ResourceSnapshot out;
+  out.attached = attached_.load();
+  if (!out.attached) {
+    out.unavailable = "no telemetry sampler is attached to the tracker (Tracker::attach)";
+    return out;
+  }
+  {
+    std::lock_guard lock(resource_ring_->mutex);
+    out.unavailable = resource_ring_->begun ? resource_ring_->missing : "the attached sampler has not started";
+  }
+  out.rows_taken = resource_ring_->written.load(std::memory_order_acquire);
+  std::array<std::vector<double>, kResourceFields> v;
+  for (const RequestRecord& r : records()) {
+    if (!r.resources) {
+      ++out.requests_unattributed;
+      continue;
+    }
+    const RequestResources& res = *r.resources;
+    if (!res.complete) {
+      ++out.requests_pending;
+      continue;
+    }
+    ++out.requests_attributed;
+    if (res.throttled_seen.value_or(false)) ++out.throttled_seen;
+    auto add = [&v](ResourceField f, const std::optional<double>& x, double scale = 1) {
+      if (x) v[f].push_back(*x * scale);
+    };
+    add(kRss, res.rss_peak_seen_bytes);
+    add(kGpuProcMem, res.gpu_proc_mem_peak_seen_bytes);
+    add(kGpuMemUsed, res.gpu_mem_used_peak_seen_bytes);
+    add(kTemp, res.temp_peak_seen_c);
+    add(kCpuTime, res.cpu_time_seen_s, 1e3);
+  }
+  const std::array<std::pair<ResourceField, const char*>, 5> names{{{kRss, "rss_peak_seen_bytes"},
+                                                                   {kGpuProcMem, "gpu_proc_mem_peak_seen_bytes"},
+                                                                   {kGpuMemUsed, "gpu_mem_used_peak_seen_bytes"},
+                                                                   {kTemp, "temp_peak_seen_c"},
+                                                                   {kCpuTime, "cpu_time_seen_ms"}}};
+  for (const auto& [f, name] : names)
+    if (!v[f].empty()) out.distributions.emplace(name, resource_distribution(std::move(v[f]), options_.percentiles));
+  return out;
+}
+
 std::vector<std::string> validate(const Snapshot& s, std::span<const RequestRecord> records) {
   std::vector<std::string> out;
   auto need = [&out](bool ok, const std::string& what) {
@@ -707,6 +956,14 @@ std::vector<std::string> validate(const Snapshot& s, std::span<const RequestReco
     }
     need(top <= lat, "request " + r.id + ": top-level phases sum to " + std::to_string(top) +
                          " ns, longer than the request (" + std::to_string(lat) + " ns)");
+    if (r.resources && r.resources->complete) {
+      const RequestResources& res = *r.resources;
+      need(res.window_begin_ns <= r.begin_ns && res.window_end_ns >= r.end_ns,
+           "request " + r.id + ": resource window [" + std::to_string(res.window_begin_ns) + ", " +
+               std::to_string(res.window_end_ns) + "] ns does not contain the request");
+      if (res.cpu_time_seen_s)
+        need(*res.cpu_time_seen_s >= 0, "request " + r.id + ": cpu_time_seen_s = " + num(*res.cpu_time_seen_s) + " is negative");
+    }
     if (r.ttft_ns && r.e2el_ns)
       need(*r.ttft_ns <= *r.e2el_ns && *r.e2el_ns <= lat,
            "request " + r.id + ": not ttft <= e2el <= latency (" + std::to_string(*r.ttft_ns) + ", " +
@@ -816,8 +1073,52 @@ Result Tracker::to_result() const {
     if (!rec.ok && r.errors.examples.size() < 5 &&
         std::find(r.errors.examples.begin(), r.errors.examples.end(), rec.error_message) == r.errors.examples.end())
       r.errors.examples.push_back(rec.error_message);
-  r.telemetry.available = false;
-  r.telemetry.reason = "the tracker records no telemetry (per-request resources are planned: issue #15, LIB-2)";
+  // Per-request resources (LIB-2): values of the whole process (or machine) seen while each
+  // request ran, over the records in the window; the per-request values are in records().
+  const ResourceSnapshot& res = s.resources;
+  r.telemetry.available = res.attached && res.rows_taken > 0;
+  if (!res.attached) r.telemetry.reason = res.unavailable;
+  else if (res.rows_taken == 0) r.telemetry.reason = "the attached sampler has taken no sample yet";
+  else r.telemetry.reason = res.unavailable;  // the values no attached channel measures, if any
+  if (res.attached) {
+    auto& t = r.telemetry.summary;
+    t["samples"] = static_cast<double>(res.rows_taken);
+    t["requests_attributed"] = static_cast<double>(res.requests_attributed);
+    t["requests_pending"] = static_cast<double>(res.requests_pending);
+    t["requests_unattributed"] = static_cast<double>(res.requests_unattributed);
+    t["requests_throttled_seen"] = static_cast<double>(res.throttled_seen);
+    for (const auto& [name, d] : res.distributions) {
+      const std::string key = "request." + name;
+      t[key + ".count"] = static_cast<double>(d.count);
+      t[key + ".mean"] = d.mean;
+      t[key + ".min"] = d.min;
+      t[key + ".max"] = d.max;
+      for (const Percentile& p : d.percentiles) t[key + ".p" + label_number(p.p)] = p.value;
+    }
+    auto pct = [](const ResourceDistribution& d, double p) {
+      for (const Percentile& q : d.percentiles)
+        if (q.p == p) return q.value;
+      return std::numeric_limits<double>::quiet_NaN();
+    };
+    if (const auto it = res.distributions.find("rss_peak_seen_bytes"); it != res.distributions.end()) {
+      add_metric(m, "request_rss_seen_peak_bytes", it->second.max);
+      add_metric(m, "request_rss_seen_p50_bytes", pct(it->second, 50), ValueKind::kDerived);
+    }
+    if (const auto it = res.distributions.find("cpu_time_seen_ms"); it != res.distributions.end()) {
+      add_metric(m, "request_cpu_seen_mean_ms", it->second.mean, ValueKind::kDerived);
+      add_metric(m, "request_cpu_seen_p99_ms", pct(it->second, 99), ValueKind::kDerived);
+    }
+    if (const auto it = res.distributions.find("gpu_proc_mem_peak_seen_bytes"); it != res.distributions.end())
+      add_metric(m, "request_gpu_mem_seen_peak_bytes", it->second.max);
+    if (const auto it = res.distributions.find("temp_peak_seen_c"); it != res.distributions.end())
+      add_metric(m, "request_temp_seen_peak_c", it->second.max);
+    if (res.requests_attributed > 0)
+      add_metric(m, "request_throttled_seen_ratio",
+                 static_cast<double>(res.throttled_seen) / static_cast<double>(res.requests_attributed), ValueKind::kDerived);
+    std::sort(m.begin(), m.end(), [](const MetricValue& a, const MetricValue& b) { return a.name < b.name; });
+    r.warnings.push_back("request_*_seen_* metrics are the process's (or the machine's) resources seen while requests "
+                         "ran, not what each request used: concurrent requests see the same samples");
+  }
   return r;
 }
 

@@ -7,9 +7,11 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -17,7 +19,9 @@
 #include <fmt/format.h>
 
 #include "backends.hpp"
+#include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/workload/process_tree.hpp"
 #include "trackiq/workload/process_usage.hpp"
 
 extern char** environ;
@@ -86,6 +90,21 @@ std::string resolve_executable(const std::string& name) {
   throw InputError(fmt::format("cmd: '{}' not found on PATH", name));
 }
 
+// The samples of one query's process tree (those that found the process).
+struct TreeStats {
+  std::int64_t peak = 0;
+  double sum = 0;
+  std::uint32_t samples = 0;
+  std::uint32_t processes_peak = 0;
+  void add(const ProcessTreeSample& s) {
+    if (s.processes == 0) return;
+    peak = std::max(peak, s.rss_bytes);
+    sum += static_cast<double>(s.rss_bytes);
+    ++samples;
+    processes_peak = std::max(processes_peak, s.processes);
+  }
+};
+
 class CommandWorkload final : public Workload, public ProcessUsageSource {
  public:
   explicit CommandWorkload(const WorkloadOptions& o) {
@@ -125,11 +144,27 @@ class CommandWorkload final : public Workload, public ProcessUsageSource {
       ::close(err_pipe[0]);
       return {false, "spawn", fmt::format("cannot start {}: {}", exe_, strerrordesc_np(rc))};
     }
-    // Drain stderr until EOF (the child and its descendants closed it), keeping the tail.
+    // While the process runs, its tree is sampled every kTreeSampleIntervalNs: first while stderr
+    // is drained until EOF (the child and its descendants closed it), keeping the tail; then, if
+    // the process outlives its stderr, until it exits (a pidfd becomes readable then).
+    TreeStats tree;
+    std::int64_t next_sample = now_ns();
+    auto sample_due = [&]() -> int {  // samples when due; the ms until the next one
+      const std::int64_t now = now_ns();
+      if (now >= next_sample) {
+        tree.add(tree_reader_.read(pid));
+        next_sample = now + kTreeSampleIntervalNs;
+      }
+      return static_cast<int>((next_sample - now + 999'999) / 1'000'000);
+    };
     char buf[4096];
     char tail[kStderrTail];
     std::size_t tail_len = 0;
     for (;;) {
+      pollfd pfd{err_pipe[0], POLLIN, 0};
+      const int ready = ::poll(&pfd, 1, sample_due());
+      if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
+      if (ready < 0) break;
       const ssize_t n = ::read(err_pipe[0], buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
@@ -145,6 +180,14 @@ class CommandWorkload final : public Workload, public ProcessUsageSource {
       }
     }
     ::close(err_pipe[0]);
+    if (const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); pidfd >= 0) {
+      for (;;) {  // without a pidfd (Linux < 5.3), wait4 below just blocks
+        pollfd pfd{pidfd, POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, sample_due());
+        if (ready > 0 || (ready < 0 && errno != EINTR)) break;
+      }
+      ::close(pidfd);
+    }
     int status = 0;
     struct rusage ru {};
     while (::wait4(pid, &status, 0, &ru) < 0) {
@@ -152,7 +195,14 @@ class CommandWorkload final : public Workload, public ProcessUsageSource {
     }
     if (worker < usage_.size()) {
       auto ns = [](const timeval& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_usec * 1'000; };
-      usage_[worker] = {static_cast<std::int64_t>(ru.ru_maxrss) * 1024, ns(ru.ru_utime), ns(ru.ru_stime)};  // ru_maxrss: KiB
+      ProcessUsage& u = usage_[worker];
+      u = {static_cast<std::int64_t>(ru.ru_maxrss) * 1024, ns(ru.ru_utime), ns(ru.ru_stime)};  // ru_maxrss: KiB
+      if (tree.samples > 0) {
+        u.tree_rss_peak_bytes = tree.peak;
+        u.tree_rss_mean_bytes = static_cast<std::int64_t>(tree.sum / static_cast<double>(tree.samples) + 0.5);
+        u.tree_samples = tree.samples;
+        u.tree_processes_peak = tree.processes_peak;
+      }
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
     std::string stderr_tail(tail, tail_len);
@@ -171,6 +221,7 @@ class CommandWorkload final : public Workload, public ProcessUsageSource {
   std::vector<char*> argv_c_;
   std::string exe_;
   std::vector<ProcessUsage> usage_;  // per worker; element w is written and read by worker w's thread only
+  ProcessTreeReader tree_reader_;    // the real /proc; stateless, shared by the workers
 };
 
 }  // namespace

@@ -173,11 +173,46 @@ TEST(CliLight, CmdWorkloadsReportTheQueryProcessesPeakRssAndCpu) {
   // The per-query figures are in the samples CSV too.
   const std::string csv = read_file(dir.file("small.csv"));
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
-            "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok,process_max_rss_bytes,process_user_cpu_ns,process_sys_cpu_ns");
-  EXPECT_TRUE(std::regex_search(csv, std::regex(R"(\n0,0,[0-9]+,[0-9]+,[0-9]+,[0-9]+,1,[1-9][0-9]{5,},[0-9]+,[0-9]+\n)"))) << csv;
+            "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok,process_max_rss_bytes,process_user_cpu_ns,process_sys_cpu_ns,"
+            "process_tree_rss_peak_bytes,process_tree_rss_mean_bytes");
+  EXPECT_TRUE(std::regex_search(csv, std::regex(R"(\n0,0,[0-9]+,[0-9]+,[0-9]+,[0-9]+,1,[1-9][0-9]{5,},[0-9]+,[0-9]+,[0-9]*,[0-9]*\n)"))) << csv;
   const double small_peak = metric_in(read_file(dir.file("small.json")), "workload_rss_peak_bytes");
   EXPECT_GT(small_peak, 1 * kMiB);
   EXPECT_LT(small_peak, 100 * kMiB);
+}
+
+// cmd: workloads sample each query's process tree while it runs (issue #15, item 6). A child of
+// known allocation (numpy.ones(50_000_000): 400 MB of float64) shows a tree peak of at least
+// that; a shell whose child and grandchild each hold 200 MiB at the same time shows a tree peak
+// of at least their sum, while wait4's ru_maxrss keeps only the larger single process. TrackIQ's
+// own RSS is reported apart, and smaller.
+TEST(CliLight, CmdWorkloadsSampleTheQueryProcessTree) {
+  TempDir dir;
+  const double kMiB = 1024.0 * 1024.0;
+  const auto numpy = trackiq({"run", R"py(cmd:/usr/bin/python3 -c "import numpy, time; a = numpy.ones(50_000_000); time.sleep(0.3)")py",
+                              "-n", "1", "--warmup", "0", "--no-store", "--json", dir.file("numpy.json")},
+                             dir);
+  ASSERT_EQ(numpy.exit_code, 0) << numpy.out << numpy.err;
+  EXPECT_NE(numpy.out.find("workload process trees"), std::string::npos) << numpy.out;
+  const std::string n = read_file(dir.file("numpy.json"));
+  EXPECT_GE(metric_in(n, "workload_tree_rss_peak_bytes"), 400e6) << n;
+  EXPECT_GE(metric_in(n, "workload_rss_peak_bytes"), 400e6) << n;
+  EXPECT_GT(metric_in(n, "workload_tree_rss_mean_bytes"), 0.0) << n;
+  EXPECT_LE(metric_in(n, "workload_tree_rss_mean_bytes"), metric_in(n, "workload_tree_rss_peak_bytes")) << n;
+  EXPECT_LT(metric_in(n, "rss_peak_bytes"), 400e6) << n;  // TrackIQ's own process
+
+  // sh → subshell → python (a grandchild) and sh → python (a child), both alive for a second.
+  const std::string hold = R"(python3 -c 's = b\"x\" * (200 << 20); import time; time.sleep(1)')";
+  const auto tree = trackiq({"run", "cmd:sh -c \"(" + hold + "; true) & " + hold + "; wait\"", "-n", "1", "--warmup", "0",
+                             "--no-store", "--json", dir.file("tree.json"), "--samples-csv", dir.file("tree.csv")},
+                            dir);
+  ASSERT_EQ(tree.exit_code, 0) << tree.out << tree.err;
+  const std::string t = read_file(dir.file("tree.json"));
+  EXPECT_GE(metric_in(t, "workload_tree_rss_peak_bytes"), 400 * kMiB) << t;
+  EXPECT_LT(metric_in(t, "workload_rss_peak_bytes"), 300 * kMiB) << t;  // ru_maxrss: one process
+  EXPECT_LT(metric_in(t, "rss_peak_bytes"), metric_in(t, "workload_tree_rss_peak_bytes")) << t;
+  const std::string csv = read_file(dir.file("tree.csv"));
+  EXPECT_TRUE(std::regex_search(csv, std::regex(R"(\n0,0,[0-9]+,[0-9]+,[0-9]+,[0-9]+,1,[0-9]+,[0-9]+,[0-9]+,[1-9][0-9]{8,},[1-9][0-9]+\n)"))) << csv;
 }
 
 TEST(CliLight, ImportAndMonitor) {

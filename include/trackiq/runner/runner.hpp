@@ -71,6 +71,10 @@ struct QueryRecord {
   std::int64_t process_max_rss_bytes = -1;
   std::int64_t process_user_cpu_ns = -1;
   std::int64_t process_sys_cpu_ns = -1;
+  // cmd: workloads: the query's process tree (the process and its descendants), sampled while it
+  // ran (workload/process_tree.hpp): peak and mean of the summed RSS; -1 when no sample found it.
+  std::int64_t process_tree_rss_peak_bytes = -1;
+  std::int64_t process_tree_rss_mean_bytes = -1;
 };
 
 struct RunRecording {

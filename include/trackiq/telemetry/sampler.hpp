@@ -71,6 +71,9 @@ class Sampler {
   void start();
   // Stops and joins; the series is complete afterwards. Idempotent.
   void stop();
+  // Another receiver of every row, after options.sink (e.g. a Tracker's resource ring, which
+  // Tracker::attach() adds). Only before start(); not owned, and must outlive stop().
+  void add_sink(RowSink* sink);
 
   const std::vector<Channel>& channels() const noexcept { return series_.channels; }
   // "name: not available: why" for each collector that was left out.
@@ -94,6 +97,7 @@ class Sampler {
   SamplerOptions options_;
   Series series_;
   std::vector<double> row_;
+  std::vector<RowSink*> sinks_;  // options_.sink, then those add_sink() gave; fixed while running
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> live_rows_{0};

@@ -35,6 +35,10 @@
 // once, and must not be moved while one of its phases is open. The Tracker must outlive its
 // handles. The first record on a thread allocates that thread's slot (begin_request is noexcept:
 // an allocation failure there terminates).
+//
+// Per-request resources (LIB-2, attach()): the telemetry sampler's thread writes each row to a
+// ring of its own (one writer, a seqlock per entry, no lock); the record path does not touch it.
+// A record's resources are computed from that ring when records() or snapshot() read it.
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -54,6 +58,11 @@
 #include "trackiq/core/result.hpp"
 #include "trackiq/core/stats.hpp"
 
+namespace trackiq::telemetry {
+class Sampler;
+class RowSink;
+}  // namespace trackiq::telemetry
+
 namespace trackiq::tracker {
 
 // A monotonic clock in ns (trackiq::now_ns() by default). Tests inject a fake one.
@@ -65,6 +74,10 @@ struct TrackerOptions {
   int significant_digits = 3;           // of the latency histograms (1 ns .. 1 h)
   ClockFn clock = nullptr;              // nullptr: trackiq::now_ns
   std::vector<double> percentiles{50.0, 90.0, 95.0, 99.0, 99.9};
+  // Telemetry rows kept for per-request resources once a sampler is attached (LIB-2): the last
+  // N samples (≥ 2); at 100 ms, 4,096 rows cover the last 6.8 minutes. A record whose request
+  // began before the oldest row kept gets no resources.
+  std::size_t resource_rows = 4096;
 };
 
 // Limits of the fixed-size structures (the record path never grows anything).
@@ -115,6 +128,29 @@ struct PhaseRecord {
   std::int64_t duration_ns = 0;
 };
 
+// What the telemetry sampler saw while one request was active (LIB-2). The values are the
+// process's (or the machine's) while the request ran, not what the request itself used:
+// concurrent requests see the same samples, hence "seen". The window is the smallest sampled
+// interval that contains the request [begin_ns, end_ns]: from the last sample taken at or before
+// begin_ns (the opening sample) to the first sample taken at or after end_ns (the closing sample),
+// both included. A request shorter than the sampling period gets exactly those two bracketing
+// samples. Peaks are the maximum over the window's samples; CPU time is the difference of the
+// process's cumulative CPU time between the closing and the opening sample. Each value is absent
+// when no attached channel measures it (e.g. no NVML) or every sample of the window lacks it.
+struct RequestResources {
+  std::int64_t window_begin_ns = 0;  // the opening sample's time (tracker clock)
+  std::int64_t window_end_ns = 0;    // the closing sample's, or the newest sample's while pending
+  std::uint32_t samples = 0;         // samples in the window, the bracketing ones included
+  // False while the closing sample has not been taken yet (the values cover the samples so far).
+  bool complete = false;
+  std::optional<double> rss_peak_seen_bytes;            // max proc.rss_bytes (this process)
+  std::optional<double> gpu_proc_mem_peak_seen_bytes;   // max Σ_N gpuN.proc_mem_bytes (this process, NVML)
+  std::optional<double> gpu_mem_used_peak_seen_bytes;   // max Σ_N gpuN.mem_used_bytes (whole devices, NVML)
+  std::optional<double> temp_peak_seen_c;               // max over every °C channel (GPUs, thermal zones)
+  std::optional<bool> throttled_seen;                   // some gpuN.throttled = 1 in the window
+  std::optional<double> cpu_time_seen_s;                // Δ proc.cpu_time_s (every thread of the process)
+};
+
 // One finished request, as kept in the ring of the last N.
 struct RequestRecord {
   std::string id;  // cut to kRequestIdBytes
@@ -131,6 +167,10 @@ struct RequestRecord {
   std::optional<std::int64_t> output_duration_ns;
   std::vector<PhaseRecord> phases;    // the first kMaxRecordedPhases that ended
   std::uint32_t phases_dropped = 0;   // phases beyond those (still in the phase histograms)
+  // With a sampler attached (Tracker::attach): what it saw during the request, computed when the
+  // records are read. Absent without a sampler, or when no sample was taken at or before begin_ns
+  // (the sampler started later, or the row ring no longer holds it).
+  std::optional<RequestResources> resources;
 
   std::int64_t latency_ns() const noexcept { return end_ns - begin_ns; }
 };
@@ -260,6 +300,29 @@ struct ValueHistogramStats {
   DistributionStats stats;
 };
 
+// Exact statistics of one per-request resource value over the records in the window.
+struct ResourceDistribution {
+  std::uint64_t count = 0;
+  double mean = 0;
+  double min = 0;
+  double max = 0;
+  std::vector<Percentile> percentiles;  // in the order of TrackerOptions::percentiles (numpy linear)
+};
+
+// Per-request resources over the record window (the last record_window requests), from the
+// records whose attribution is complete. Names: rss_peak_seen_bytes, gpu_proc_mem_peak_seen_bytes,
+// gpu_mem_used_peak_seen_bytes, temp_peak_seen_c, cpu_time_seen_ms (see RequestResources).
+struct ResourceSnapshot {
+  bool attached = false;                 // a sampler was attached
+  std::string unavailable;               // when !attached: why; else the values no channel measures
+  std::uint64_t requests_attributed = 0;    // complete attributions among the window's records
+  std::uint64_t requests_pending = 0;       // the closing sample is still to come
+  std::uint64_t requests_unattributed = 0;  // no opening sample (before the first row kept)
+  std::uint64_t throttled_seen = 0;         // attributed requests that saw a throttled GPU
+  std::uint64_t rows_taken = 0;             // telemetry rows the tracker received
+  std::map<std::string, ResourceDistribution> distributions;
+};
+
 struct Snapshot {
   std::int64_t uptime_ns = 0;  // since the tracker was made
   std::uint64_t requests_started = 0;
@@ -281,12 +344,14 @@ struct Snapshot {
   std::map<std::string, double> ratios;  // a / (a + b) of declared counter pairs
   std::map<std::string, ValueHistogramStats> histograms;
   std::vector<double> percentiles;
+  ResourceSnapshot resources;  // per-request resources (LIB-2)
 };
 
 // The invariants a snapshot (and the records, when given) must hold; one line per violation,
 // naming the value: counts and rates ≥ 0, ratios and error_rate in [0, 1], percentiles
 // non-decreasing, started ≥ completed + failed, each phase of a record ≤ its request's latency
-// and the top-level phases' sum ≤ it. Empty when all hold.
+// and the top-level phases' sum ≤ it, a complete resource window contains its request and its CPU
+// time seen is ≥ 0. Empty when all hold.
 std::vector<std::string> validate(const Snapshot& s, std::span<const RequestRecord> records = {});
 
 class Tracker {
@@ -311,6 +376,22 @@ class Tracker {
   // Reports name = a / (a + b) in the snapshot (e.g. a cache's hit rate), 0 while both are 0.
   void ratio(std::string_view name, const Counter& a, const Counter& b);
 
+  // Per-request resources (LIB-2): the sampler's rows go to a ring of the last
+  // options.resource_rows rows, and each record's resources are computed from it when records
+  // or the snapshot are read; the record path is unchanged. The sampler's clock (SamplerOptions::
+  // now, default now_ns) must be the tracker's (TrackerOptions::clock, default now_ns). Call before
+  // sampler.start(); stop the sampler before the tracker is destroyed. One sampler per tracker
+  // (Error on a second). Channels used: proc.rss_bytes and proc.cpu_time_s (the "process"
+  // collector), gpuN.proc_mem_bytes, gpuN.mem_used_bytes and gpuN.throttled ("nvml"), and every
+  // channel in °C ("thermal", "nvml"). With a sampler attached, snapshot() also reads the records
+  // (O(record_window)) for the resource distributions.
+  //   auto sampler = telemetry::Sampler(telemetry::make_collectors({"process", "nvml"}, {}), {});
+  //   tracker.attach(sampler);
+  //   sampler.start();
+  void attach(telemetry::Sampler& sampler);
+  // The receiver attach() adds, for a caller that feeds rows itself (same contract as attach).
+  telemetry::RowSink& resource_sink();
+
   Snapshot snapshot() const;
   // The records of the last record_window finished requests, oldest first (by end time). A record
   // whose ring slot was still being written by a writer it lapped is dropped, not waited for.
@@ -331,12 +412,14 @@ class Tracker {
   struct Names;
   struct ValueHistogramDef;
   struct Ring;
+  struct ResourceRing;
 
   Slot& local_slot() noexcept;
   Slot& register_slot();
   void finish(const Request& r, std::int64_t end_ns) noexcept;
   void record_gaps(std::span<const std::int64_t> gaps_ns) noexcept;
   std::uint32_t intern(Names& names, std::string_view name);
+  ResourceSnapshot resource_snapshot() const;
 
   TrackerOptions options_;
   ClockFn clock_;
@@ -354,6 +437,8 @@ class Tracker {
   std::array<std::atomic<double>, kMaxNames> gauges_{};
   std::vector<std::tuple<std::string, std::uint32_t, std::uint32_t>> ratios_;
   std::unique_ptr<Ring> ring_;
+  std::unique_ptr<ResourceRing> resource_ring_;  // the sampler's rows (written by its thread)
+  std::atomic<bool> attached_{false};
 };
 
 }  // namespace trackiq::tracker
