@@ -140,7 +140,7 @@ Action setup_serve(CLI::App& sub) {
       "  POST   /api/v1/runs              store a result JSON (trackiq run --json); duplicates: 409\n"
       "  GET    /api/v1/runs/ID           the canonical result (?samples=1: every latency sample)\n"
       "  DELETE /api/v1/runs/ID\n"
-      "  GET    /api/v1/runs/ID/samples   per-request latencies: JSON, or CSV (Accept: text/csv,\n"
+      "  GET    /api/v1/runs/ID/samples   per-request latencies, streamed: JSON, or CSV (Accept: text/csv,\n"
       "                                   or ?format=csv)\n"
       "  GET    /api/v1/compare?base=A&current=B   as trackiq compare A B --json\n"
       "  GET    /api/v1/baselines         and POST {\"name\": N, \"run\": ID}\n"

@@ -361,28 +361,76 @@ struct Api::Impl {
         throw BadRequest{400, fmt::format("format={}: expected csv or json", *f)};
       csv = *f == "csv";
     }
-    const Result r = load_run(id);
+    Result r = load_run(id);
     if (!r.latency || r.latency->samples_ns.empty())
       throw BadRequest{
           404,
           fmt::format("run {} kept no per-request latency samples (only its summary and histogram)",
                       r.run_id)};
-    const auto& s = r.latency->samples_ns;
-    const auto& end = r.latency->sample_end_ns;
-    const bool with_end = end.size() == s.size();
+    // Streamed (HttpResponse::stream) in pieces of ~64 KiB: a run of millions of samples is
+    // never one string here, and the store is not held while the client reads.
+    struct Stream {
+      Result run;
+      bool csv = false, with_end = false;
+      int stage = 0;  // 0 head, 1 latencies, 2 between, 3 ends, 4 tail, 5 done
+      std::size_t i = 0;
+    };
+    auto st = std::make_shared<Stream>();
+    st->run = std::move(r);
+    st->csv = csv;
+    st->with_end = st->run.latency->sample_end_ns.size() == st->run.latency->samples_ns.size();
     HttpResponse resp;
-    if (csv) {
-      resp.content_type = "text/csv; charset=utf-8";
-      resp.body = with_end ? "index,latency_ns,end_ns\n" : "index,latency_ns\n";
-      for (std::size_t i = 0; i < s.size(); ++i)
-        resp.body +=
-            with_end ? fmt::format("{},{},{}\n", i, s[i], end[i]) : fmt::format("{},{}\n", i, s[i]);
-    } else {
-      Json out{
-          {"run_id", r.run_id}, {"measured_from", r.latency->measured_from}, {"latency_ns", s}};
-      if (with_end) out["end_ns"] = end;
-      resp = json_response(200, out);
-    }
+    resp.content_type = csv ? "text/csv; charset=utf-8" : "application/json";
+    resp.stream = [st]() -> std::optional<std::string> {
+      constexpr std::size_t kPiece = 64 * 1024;
+      const auto& s = st->run.latency->samples_ns;
+      const auto& end = st->run.latency->sample_end_ns;
+      std::string out;
+      if (st->csv) {
+        if (st->stage == 0) {
+          out = st->with_end ? "index,latency_ns,end_ns\n" : "index,latency_ns\n";
+          st->stage = 1;
+        }
+        for (; st->i < s.size() && out.size() < kPiece; ++st->i)
+          out += st->with_end ? fmt::format("{},{},{}\n", st->i, s[st->i], end[st->i]) : fmt::format("{},{}\n", st->i, s[st->i]);
+        if (out.empty()) return std::nullopt;
+        return out;
+      }
+      // {"run_id": ..., "measured_from": ..., "latency_ns": [...], "end_ns": [...]}
+      const auto values = [&](const std::vector<std::int64_t>& v) {
+        for (; st->i < v.size() && out.size() < kPiece; ++st->i) out += fmt::format("{}{}", st->i ? "," : "", v[st->i]);
+        if (st->i == v.size()) {
+          st->i = 0;
+          ++st->stage;
+        }
+      };
+      switch (st->stage) {
+        case 0:
+          out = fmt::format("{{\"run_id\": {}, \"measured_from\": {}, \"latency_ns\": [", Json(st->run.run_id).dump(),
+                            Json(st->run.latency->measured_from).dump(-1, ' ', false, Json::error_handler_t::replace));
+          st->stage = 1;
+          [[fallthrough]];
+        case 1:
+          values(s);
+          if (st->stage == 1 || out.size() >= kPiece) return out;
+          [[fallthrough]];
+        case 2:
+          out += st->with_end ? "], \"end_ns\": [" : "]";
+          st->stage = st->with_end ? 3 : 4;
+          if (st->stage == 4) return out;
+          [[fallthrough]];
+        case 3:
+          values(end);
+          if (st->stage == 3) return out;
+          [[fallthrough]];
+        case 4:
+          out += st->with_end ? "]}\n" : "}\n";
+          st->stage = 5;
+          return out;
+        default:
+          return std::nullopt;
+      }
+    };
     return resp;
   }
 

@@ -142,7 +142,66 @@ class Session : public std::enable_shared_from_this<Session> {
     send(r, 11, false);
   }
 
+  // A streamed body (HttpResponse::stream): the header with chunked transfer coding, then one
+  // chunk per generated piece, each written before the next is made, then the last chunk.
+  void send_stream(const HttpResponse& r, unsigned version, bool keep_alive) {
+    auto res = std::make_shared<http::response<http::empty_body>>(static_cast<http::status>(r.status), version);
+    res->set(http::field::server, fmt::format("trackiq/{}", trackiq::version()));
+    res->set(http::field::content_type, r.content_type);
+    res->set(http::field::cache_control, "no-store");
+    res->set("X-Content-Type-Options", "nosniff");
+    for (const auto& [k, v] : r.headers) res->set(k, v);
+    res->keep_alive(keep_alive);
+    res->chunked(true);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    auto next = std::make_shared<std::function<std::optional<std::string>()>>(r.stream);
+    stream_.expires_after(options_.idle_timeout);
+    http::async_write_header(stream_, *serializer,
+                             [self = shared_from_this(), res, serializer, next](beast::error_code ec, std::size_t) {
+                               if (ec) return self->close();
+                               self->write_chunk(res, next);
+                             });
+  }
+
+  void write_chunk(std::shared_ptr<http::response<http::empty_body>> res,
+                   std::shared_ptr<std::function<std::optional<std::string>()>> next) {
+    std::optional<std::string> piece;
+    try {
+      piece = (*next)();
+    } catch (const std::exception&) {
+      return close();  // the client sees a body that never ended: an error, not a short answer
+    }
+    stream_.expires_after(options_.idle_timeout);  // a client that stops reading is cut off
+    if (!piece) {
+      auto last = std::make_shared<http::chunk_last<http::chunk_crlf>>(http::make_chunk_last());
+      asio::async_write(stream_, *last, [self = shared_from_this(), res, last](beast::error_code ec, std::size_t) {
+        if (ec || !res->keep_alive()) return self->close();
+        self->read_header(self->options_.idle_timeout);
+      });
+      return;
+    }
+    if (piece->empty()) return write_chunk(std::move(res), std::move(next));  // an empty chunk would end the body
+    auto data = std::make_shared<std::string>(std::move(*piece));
+    auto chunk = std::make_shared<http::chunk_body<asio::const_buffer>>(asio::const_buffer(data->data(), data->size()));
+    asio::async_write(stream_, *chunk,
+                      [self = shared_from_this(), res, next, data, chunk](beast::error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        self->write_chunk(res, next);
+                      });
+  }
+
   void send(const HttpResponse& r, unsigned version, bool keep_alive) {
+    if (r.stream) {
+      if (version >= 11) return send_stream(r, version, keep_alive);
+      HttpResponse whole = r;  // HTTP/1.0 has no chunked coding: gather the pieces
+      whole.stream = nullptr;
+      try {
+        while (auto piece = r.stream()) whole.body += *piece;
+      } catch (const std::exception&) {
+        return close();
+      }
+      return send(whole, version, keep_alive);
+    }
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version);
     res->set(http::field::server, fmt::format("trackiq/{}", trackiq::version()));

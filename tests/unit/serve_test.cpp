@@ -18,6 +18,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #ifdef TRACKIQ_SERVE_TEST_POSTGRES
@@ -437,6 +440,47 @@ TEST(Serve, ARunWithAndWithoutSamplesAndItsSamplesAsCsvAndJson) {
       s.get("/api/v1/runs/" + a.run_id + "/samples?format=csv", {{"Accept", "application/json"}})
           .body,
       csv.body);
+}
+
+// A run's samples are streamed (chunked transfer coding, ~64 KiB pieces) in both formats; an
+// HTTP/1.0 client, which has no chunked coding, gets the same bytes whole.
+TEST(Serve, SamplesAreStreamedInChunksAndWholeToHttp10) {
+  Served s;
+  const Result a = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1, 300'000);
+  s.store().save(a);
+  const std::string path = "/api/v1/runs/" + a.run_id + "/samples";
+  const auto js = s.get(path);
+  ASSERT_EQ(js.status, 200);
+  EXPECT_EQ(js.header("transfer-encoding"), "chunked");
+  EXPECT_EQ(js.header("content-type"), "application/json");
+  const Json doc = Json::parse(js.body);
+  EXPECT_EQ(doc.at("run_id"), a.run_id);
+  EXPECT_EQ(doc.at("latency_ns").get<std::vector<std::int64_t>>(), a.latency->samples_ns);
+  EXPECT_EQ(doc.at("end_ns").get<std::vector<std::int64_t>>(), a.latency->sample_end_ns);
+  const auto csv = s.get(path + "?format=csv");
+  EXPECT_EQ(csv.header("transfer-encoding"), "chunked");
+  EXPECT_EQ(std::count(csv.body.begin(), csv.body.end(), '\n'), 300'001);
+  EXPECT_NE(csv.body.find(fmt::format("\n299999,{},{}\n", a.latency->samples_ns.back(), a.latency->sample_end_ns.back())),
+            std::string::npos);
+
+  // HTTP/1.0 by hand: the whole body, no chunk framing, then the server closes.
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket sock(ioc);
+  const std::string addr = s.address();
+  const auto colon = addr.rfind(':');
+  sock.connect({boost::asio::ip::make_address(addr.substr(0, colon)),
+                static_cast<unsigned short>(std::stoi(addr.substr(colon + 1)))});
+  const std::string req = "GET " + path + "?format=csv HTTP/1.0\r\n\r\n";
+  boost::asio::write(sock, boost::asio::buffer(req));
+  std::string reply;
+  boost::system::error_code ec;
+  boost::asio::read(sock, boost::asio::dynamic_buffer(reply), ec);
+  EXPECT_EQ(ec, boost::asio::error::eof);
+  const auto head_end = reply.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos);
+  EXPECT_EQ(reply.substr(0, reply.find("\r\n")), "HTTP/1.0 200 OK");
+  EXPECT_EQ(reply.substr(0, head_end).find("chunked"), std::string::npos) << reply.substr(0, head_end);
+  EXPECT_EQ(reply.substr(head_end + 4), csv.body);
 }
 
 TEST(Serve, CompareGivesTheLibrarysVerdictAndReasons) {

@@ -3,6 +3,8 @@
 // (http_server.hpp carries them over HTTP), so handlers are plain functions that tests and fuzzers
 // call directly. Used by `trackiq serve`'s Api (api.hpp) and the Tracker's exposition
 // (tracker_exposition.hpp).
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +25,12 @@ struct HttpResponse {
   std::string body;
   std::vector<std::pair<std::string, std::string>>
       headers;  // extra: Allow, WWW-Authenticate, Location
+  // When set, the body is this generator's pieces instead of `body`: HttpServer calls it for the
+  // next piece as the previous one has been written (std::nullopt ends the body) and sends them
+  // with chunked transfer coding (HTTP/1.0 clients: gathered and sent whole). A large body is
+  // never held as one string, and a client that stops reading holds only one piece (its write
+  // deadline closes the connection). If it throws, the connection closes mid-body.
+  std::function<std::optional<std::string>()> stream;
 };
 
 }  // namespace trackiq::server
