@@ -44,6 +44,8 @@
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/metric_registry.hpp"
 #include "trackiq/core/result.hpp"
+#include "trackiq/telemetry/collector.hpp"
+#include "trackiq/telemetry/sampler.hpp"
 #include "trackiq/tracker/tracker.hpp"
 
 namespace py = pybind11;
@@ -56,6 +58,9 @@ namespace {
 struct PyTracker {
   std::unique_ptr<tt::Tracker> tracker;
   std::deque<std::string> declared;  // appended only, under the GIL
+  // attach_sampler()'s sampler (LIB-2). Declared after the tracker, so destroyed (stopped and
+  // joined: its thread never takes the GIL) before it.
+  std::unique_ptr<trackiq::telemetry::Sampler> sampler;
 };
 
 struct PyPhase;
@@ -194,6 +199,47 @@ py::dict snapshot_dict(const tt::Snapshot& s) {
   }
   out["histograms"] = histograms;
   out["percentiles"] = s.percentiles;
+  const tt::ResourceSnapshot& res = s.resources;
+  py::dict resources;
+  resources["attached"] = res.attached;
+  resources["unavailable"] = res.unavailable.empty() ? py::object(py::none()) : py::object(py::str(res.unavailable));
+  resources["requests_attributed"] = res.requests_attributed;
+  resources["requests_pending"] = res.requests_pending;
+  resources["requests_unattributed"] = res.requests_unattributed;
+  resources["throttled_seen"] = res.throttled_seen;
+  resources["rows_taken"] = res.rows_taken;
+  py::dict distributions;
+  for (const auto& [name, d] : res.distributions) {
+    py::dict dd;
+    dd["count"] = d.count;
+    dd["mean"] = d.mean;
+    dd["min"] = d.min;
+    dd["max"] = d.max;
+    for (const trackiq::Percentile& p : d.percentiles) dd[py::str(percentile_key(p.p))] = p.value;
+    distributions[py::str(name)] = dd;
+  }
+  resources["distributions"] = distributions;
+  out["resources"] = resources;
+  return out;
+}
+
+py::object optional_float(const std::optional<double>& v) {
+  return v ? py::object(py::float_(*v)) : py::object(py::none());
+}
+
+py::object resources_dict(const std::optional<tt::RequestResources>& r) {
+  if (!r) return py::none();
+  py::dict out;
+  out["window_begin_ns"] = r->window_begin_ns;
+  out["window_end_ns"] = r->window_end_ns;
+  out["samples"] = r->samples;
+  out["complete"] = r->complete;
+  out["rss_peak_seen_bytes"] = optional_float(r->rss_peak_seen_bytes);
+  out["gpu_proc_mem_peak_seen_bytes"] = optional_float(r->gpu_proc_mem_peak_seen_bytes);
+  out["gpu_mem_used_peak_seen_bytes"] = optional_float(r->gpu_mem_used_peak_seen_bytes);
+  out["temp_peak_seen_c"] = optional_float(r->temp_peak_seen_c);
+  out["throttled_seen"] = r->throttled_seen ? py::object(py::bool_(*r->throttled_seen)) : py::object(py::none());
+  out["cpu_time_seen_s"] = optional_float(r->cpu_time_seen_s);
   return out;
 }
 
@@ -222,6 +268,7 @@ py::dict record_dict(const tt::RequestRecord& r) {
   }
   out["phases"] = phases;
   out["phases_dropped"] = r.phases_dropped;
+  out["resources"] = resources_dict(r.resources);
   return out;
 }
 
@@ -543,6 +590,40 @@ PYBIND11_MODULE(trackiq, m) {
           "Serves /metrics (Prometheus text, or OpenMetrics when the scrape asks), /metrics/summary and "
           "/metrics/export on HOST:PORT (port 0: a free one) from the server's own threads; returns a "
           "MetricsServer (its .address; .stop(), or a with block, or dropping it stops it).")
+      .def(
+          "attach_sampler",
+          [](PyTracker& t, const py::object& collectors, double interval_s) {
+            if (t.sampler) throw trackiq::InputError("attach_sampler: a sampler is already attached (one per tracker)");
+            if (!(interval_s > 0)) throw trackiq::InputError("interval_s must be > 0");
+            std::vector<std::string> names;
+            if (py::isinstance<py::str>(collectors))
+              names.push_back(collectors.cast<std::string>());
+            else
+              names = collectors.cast<std::vector<std::string>>();
+            py::gil_scoped_release unlocked;  // reading /proc, loading NVML, starting the thread
+            trackiq::telemetry::SamplerOptions so;
+            so.interval_ns = static_cast<std::int64_t>(std::llround(interval_s * 1e9));
+            so.max_rows = 0;  // the tracker keeps its own ring of rows; the sampler keeps none
+            auto sampler = std::make_unique<trackiq::telemetry::Sampler>(
+                trackiq::telemetry::make_collectors(names, {}), std::move(so));
+            t.tracker->attach(*sampler);
+            sampler->start();
+            t.sampler = std::move(sampler);
+            return t.sampler->unavailable();
+          },
+          py::arg("collectors") = std::vector<std::string>{"process", "nvml", "thermal"}, py::arg("interval_s") = 0.1,
+          "Per-request resources (LIB-2): starts a telemetry sampler (collector names, or \"all\") every "
+          "interval_s on its own thread, owned by this tracker, and attaches it: records() and snapshot() then "
+          "carry what it saw during each request. Returns the collectors left out ('name: not available: why'). "
+          "Once per tracker; stop_sampler() (or dropping the tracker) stops it.")
+      .def(
+          "stop_sampler",
+          [](PyTracker& t) {
+            if (!t.sampler) return;
+            py::gil_scoped_release unlocked;  // joins the sampler's thread
+            t.sampler->stop();
+          },
+          "Stops attach_sampler()'s sampler (the rows taken stay); it cannot be started again.")
       .def_property_readonly("service", [](const PyTracker& t) { return t.tracker->options().service; })
       .def_property_readonly("record_window", [](const PyTracker& t) { return t.tracker->options().record_window; });
 

@@ -13,6 +13,9 @@ cache's hits and misses (a ratio in the snapshot).
     curl -s http://127.0.0.1:8000/metrics/summary      # the tracker's snapshot (JSON)
     curl -s http://127.0.0.1:8000/metrics/export       # the canonical result (trackiq import / store)
 
+With `--metrics-listen 127.0.0.1:9102` the tracker's own C++ server (Tracker.serve(), on its own
+threads) also serves Prometheus's /metrics (and /metrics/summary, /metrics/export) there.
+
 Endpoints:
   POST /v1/chat/completions   {"messages": [...], "max_tokens": N, "stream": true|false}; streamed as
                               SSE chat.completion.chunk events (role chunk, one chunk per token, a
@@ -20,7 +23,7 @@ Endpoints:
   GET  /metrics/summary       Tracker.snapshot() as JSON, with "violations": Tracker.validate()
   GET  /metrics/export        Tracker.to_result_json(): the canonical result of the window
   GET  /healthz               200 "ok"
-Prometheus's /metrics comes with Tracker.serve() (LIB-3), not yet in the binding.
+Prometheus's /metrics is on --metrics-listen HOST:PORT (Tracker.serve()), not on this port.
 
 Needs Debian's python3-torch (`bash scripts/setup.sh`) and the binding (PYTHONPATH=build/python
 in a build tree; installed: `cmake --install build`, Debian's python3 finds it under
@@ -225,12 +228,22 @@ def main():
     ap.add_argument("--max-tokens-cap", type=int, default=64, help="most tokens one request generates")
     ap.add_argument("--torch-threads", type=int, default=1, help="torch.set_num_threads (default 1: one core "
                     "per request thread)")
+    ap.add_argument("--metrics-listen", metavar="HOST:PORT",
+                    help="also serve Prometheus /metrics (and /metrics/summary, /metrics/export) here from the "
+                    "tracker's own C++ server (port 0: a free one; the address is printed)")
     args = ap.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(args.torch_threads)
     model = ByteMLP().eval()
     tracker = trackiq.Tracker(service=args.service)
     server = Server((args.host, args.port), model, tracker, args.max_tokens_cap)
+    metrics = None
+    if args.metrics_listen:
+        try:
+            metrics = tracker.serve(args.metrics_listen)
+        except (OSError, ValueError) as e:
+            sys.exit(f"--metrics-listen {args.metrics_listen}: {e}")
+        print(f"metrics on http://{metrics.address}/metrics", file=sys.stderr, flush=True)
     port = server.server_address[1]
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
@@ -242,6 +255,9 @@ def main():
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+    finally:
+        if metrics is not None:
+            metrics.stop()
 
 
 if __name__ == "__main__":

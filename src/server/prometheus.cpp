@@ -104,6 +104,13 @@ PromSeries prometheus_series(const telemetry::Channel& c) {
     p.scale = rule.scale;
     p.counter = rule.counter;
   }
+  // Cumulative seconds are counters, as energy in joules is: the process's CPU time since it
+  // started (utime + stime) is node_exporter's and client libraries' process_cpu_seconds_total.
+  if (c.name == "proc.cpu_time_s") {
+    stem = "cpu";
+    suffix = "seconds_total";
+    p.counter = true;
+  }
   if (p.counter && stem.empty()) stem = "energy";
   if (stem == "util") stem = "utilization";
   if (stem == "temp") stem = "temperature";

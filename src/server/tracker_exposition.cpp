@@ -230,6 +230,64 @@ std::vector<prometheus::MetricFamily> tracker_metric_families(const Snapshot& s,
                        .Register(registry);
     for (const auto& [name, d] : s.phases) add_latency(phases, {{"phase", name}}, d);
   }
+  // Per-request resources (LIB-2), once a sampler is attached: exact statistics over the record
+  // window's requests, so gauges (a distribution over a sliding window is no cumulative histogram).
+  if (s.resources.attached) {
+    const tracker::ResourceSnapshot& res = s.resources;
+    auto& states = prometheus::BuildGauge()
+                       .Name(names.builtin("trackiq_request_resource_attribution_requests"))
+                       .Help("Requests in the record window by resource attribution: attributed (closing sample taken), "
+                             "pending (closing sample still to come), unattributed (no opening sample)")
+                       .Register(registry);
+    states.Add({{"state", "attributed"}}).Set(static_cast<double>(res.requests_attributed));
+    states.Add({{"state", "pending"}}).Set(static_cast<double>(res.requests_pending));
+    states.Add({{"state", "unattributed"}}).Set(static_cast<double>(res.requests_unattributed));
+    prometheus::BuildGauge()
+        .Name(names.builtin("trackiq_request_throttled_seen_requests"))
+        .Help("Attributed requests in the record window during which some GPU reported throttling (seen during, not caused by)")
+        .Register(registry)
+        .Add({})
+        .Set(static_cast<double>(res.throttled_seen));
+    prometheus::BuildCounter()
+        .Name(names.builtin("trackiq_tracker_telemetry_rows_total"))
+        .Help("Telemetry rows the tracker received from its attached sampler")
+        .Register(registry)
+        .Add({})
+        .Increment(static_cast<double>(res.rows_taken));
+    struct ResourceFamily {
+      const char* snapshot_name;
+      const char* name;
+      double scale;  // snapshot unit -> base unit
+      const char* help;
+    };
+    constexpr ResourceFamily kResourceFamilies[] = {
+        {"rss_peak_seen_bytes", "trackiq_request_rss_peak_seen_bytes", 1.0,
+         "Peak RSS of this process (proc.rss_bytes) seen during a request"},
+        {"gpu_proc_mem_peak_seen_bytes", "trackiq_request_gpu_proc_mem_peak_seen_bytes", 1.0,
+         "Peak GPU memory of this process (sum of gpuN.proc_mem_bytes) seen during a request"},
+        {"gpu_mem_used_peak_seen_bytes", "trackiq_request_gpu_mem_used_peak_seen_bytes", 1.0,
+         "Peak used memory of the whole GPUs (sum of gpuN.mem_used_bytes) seen during a request"},
+        {"temp_peak_seen_c", "trackiq_request_temp_peak_seen_celsius", 1.0,
+         "Highest temperature (any GPU or thermal zone) seen during a request"},
+        {"cpu_time_seen_ms", "trackiq_request_cpu_time_seen_seconds", 1e-3,
+         "CPU time of the whole process (every thread) over a request's sample window"},
+    };
+    for (const ResourceFamily& f : kResourceFamilies) {
+      const auto it = res.distributions.find(f.snapshot_name);
+      if (it == res.distributions.end() || it->second.count == 0) continue;
+      const tracker::ResourceDistribution& d = it->second;
+      auto& family = prometheus::BuildGauge()
+                         .Name(names.builtin(f.name))
+                         .Help(fmt::format("{}: exact statistics (mean, min, max, percentiles) over the attributed "
+                                           "requests of the record window (seen during, not used by, the requests)",
+                                           f.help))
+                         .Register(registry);
+      family.Add({{"statistic", "mean"}}).Set(d.mean * f.scale);
+      family.Add({{"statistic", "min"}}).Set(d.min * f.scale);
+      family.Add({{"statistic", "max"}}).Set(d.max * f.scale);
+      for (const Percentile& p : d.percentiles) family.Add({{"statistic", fmt::format("p{:g}", p.p)}}).Set(p.value * f.scale);
+    }
+  }
   for (const auto& [name, v] : s.counters)
     prometheus::BuildCounter()
         .Name(names.host(strip_suffix(name, "total"), "total"))
@@ -326,6 +384,29 @@ std::string tracker_summary_json(const Snapshot& s, std::string_view service) {
     histograms[name] = std::move(h);
   }
   j["histograms"] = std::move(histograms);
+  Json resources{{"attached", s.resources.attached},
+                 {"unavailable", s.resources.unavailable.empty() ? Json(nullptr) : Json(s.resources.unavailable)},
+                 {"requests",
+                  {{"attributed", s.resources.requests_attributed},
+                   {"pending", s.resources.requests_pending},
+                   {"unattributed", s.resources.requests_unattributed}}},
+                 {"throttled_seen", s.resources.throttled_seen},
+                 {"rows_taken", s.resources.rows_taken}};
+  Json distributions = Json::object();
+  for (const auto& [name, d] : s.resources.distributions) {
+    Json dj{{"count", d.count}};
+    if (d.count > 0) {
+      dj["mean"] = d.mean;
+      dj["min"] = d.min;
+      dj["max"] = d.max;
+      Json ps = Json::object();
+      for (const Percentile& p : d.percentiles) ps[fmt::format("p{:g}", p.p)] = p.value;
+      dj["percentiles"] = std::move(ps);
+    }
+    distributions[name] = std::move(dj);
+  }
+  resources["distributions"] = std::move(distributions);
+  j["resources"] = std::move(resources);
   j["percentiles"] = s.percentiles;
   j["violations"] = tracker::validate(s);
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";

@@ -319,6 +319,65 @@ class Threads(unittest.TestCase):
         self.assertEqual(t.snapshot()["requests_completed"], 1)
 
 
+class Resources(unittest.TestCase):
+    """Per-request resources (LIB-2): attach_sampler() over this process's real /proc."""
+
+    def test_without_a_sampler_records_have_none_and_the_snapshot_says_why(self):
+        t = trackiq.Tracker()
+        with t.request("a"):
+            pass
+        self.assertIsNone(t.records()[0]["resources"])
+        res = t.snapshot()["resources"]
+        self.assertFalse(res["attached"])
+        self.assertIn("attach", res["unavailable"])
+        self.assertEqual(res["distributions"], {})
+
+    def test_attached_sampler_gives_each_request_what_it_saw(self):
+        t = trackiq.Tracker(service="res")
+        left_out = t.attach_sampler(["process"], interval_s=0.01)
+        self.assertEqual(left_out, [])  # the process collector reads /proc/self: always there
+        with self.assertRaises(ValueError):
+            t.attach_sampler(["process"])  # one per tracker
+        time.sleep(0.05)  # opening samples before the first request
+        ballast = []
+        for i in range(3):
+            with t.request(f"r{i}"):
+                ballast.append(bytearray(8 << 20))  # touched: 8 MiB more RSS each time
+                end = time.process_time() + 0.03
+                while time.process_time() < end:  # CPU time seen: at least this busy loop's
+                    pass
+        time.sleep(0.05)  # closing samples after the last request
+        t.stop_sampler()
+        recs = t.records()
+        self.assertEqual(len(recs), 3)
+        for rec in recs:
+            res = rec["resources"]
+            self.assertIsNotNone(res, rec)
+            self.assertTrue(res["complete"], res)
+            self.assertGreaterEqual(res["samples"], 2)
+            self.assertLessEqual(res["window_begin_ns"], rec["begin_ns"])
+            self.assertGreaterEqual(res["window_end_ns"], rec["end_ns"])
+            self.assertGreater(res["rss_peak_seen_bytes"], len(ballast) * (8 << 20) * 0.5)
+            # The busy loop's 30 ms of this process's CPU, within the window (clock ticks: 10 ms).
+            self.assertGreaterEqual(res["cpu_time_seen_s"], 0.02)
+            self.assertIsNone(res["gpu_proc_mem_peak_seen_bytes"])  # no nvml collector asked for
+            self.assertIsNone(res["throttled_seen"])
+        snap = t.snapshot()["resources"]
+        self.assertTrue(snap["attached"])
+        self.assertEqual(snap["requests_attributed"], 3)
+        self.assertEqual(snap["requests_pending"], 0)
+        self.assertGreater(snap["rows_taken"], 5)
+        rss = snap["distributions"]["rss_peak_seen_bytes"]
+        self.assertEqual(rss["count"], 3)
+        self.assertEqual(rss["max"], max(r["resources"]["rss_peak_seen_bytes"] for r in recs))
+        cpu = snap["distributions"]["cpu_time_seen_ms"]
+        self.assertAlmostEqual(cpu["min"], min(r["resources"]["cpu_time_seen_s"] for r in recs) * 1e3, places=6)
+        self.assertIn("p50", cpu)
+        self.assertEqual(t.validate(), [])
+        with self.assertRaises(ValueError):
+            trackiq.Tracker().attach_sampler(["no-such-collector"])
+
+
 class Serve(unittest.TestCase):
     """tracker.serve(): the C++ exposition on its own threads, read over loopback."""
 

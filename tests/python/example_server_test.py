@@ -21,11 +21,14 @@ flight, 4 s, 24 tokens each), reads the server's /metrics/summary and /metrics/e
         load median − tracker median < 50 ms           (what loopback and the client may add)
      and the same two bounds for the request latency (tracker request p50 vs load latency_p50_ms).
   4. /metrics/export is a canonical result that validates against the schema.
+  5. Prometheus /metrics from --metrics-listen 127.0.0.1:0 (Tracker.serve()), scraped once:
+     trackiq_requests_total{outcome="completed"} = load's completed.
 
 Exit 0 when all hold; otherwise prints each failed check and exits 1.
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -63,7 +66,8 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         port_file = os.path.join(d, "port")
         log = open(os.path.join(d, "server.log"), "w+")
-        server = subprocess.Popen(["/usr/bin/python3", server_py, "--port", "0", "--port-file", port_file],
+        server = subprocess.Popen(["/usr/bin/python3", server_py, "--port", "0", "--port-file", port_file,
+                                   "--metrics-listen", "127.0.0.1:0"],
                                   stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 120
@@ -73,6 +77,11 @@ def main():
                     sys.exit(f"the server did not start (exit {server.poll()}):\n{log.read()}")
                 time.sleep(0.05)
             port = int(open(port_file).read())
+            log.seek(0)  # the metrics address is printed before the port file is written
+            m = re.search(r"metrics on http://(\S+)/metrics", log.read())
+            if not m:
+                sys.exit("the server printed no --metrics-listen address")
+            metrics_address = m.group(1)
             out = os.path.join(d, "load.json")
             cmd = [trackiq_bin, "load", f"http://127.0.0.1:{port}", "--api", "openai-chat", "--model", "mlp",
                    "--max-tokens", str(TOKENS), "--concurrency", str(CONCURRENCY), "--duration", "4s",
@@ -87,6 +96,8 @@ def main():
             export_path = os.path.join(d, "export.json")
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics/export", timeout=30) as resp:
                 open(export_path, "wb").write(resp.read())
+            with urllib.request.urlopen(f"http://{metrics_address}/metrics", timeout=30) as resp:
+                prom_type, prom_text = resp.headers.get("Content-Type"), resp.read().decode()
         finally:
             server.send_signal(signal.SIGINT)
             try:
@@ -133,6 +144,10 @@ def main():
         if schema and validator:
             v = subprocess.run(["/usr/bin/python3", validator, schema, export_path], capture_output=True, text=True)
             check(v.returncode == 0, f"/metrics/export validates against the schema {v.stdout}{v.stderr}")
+        m = re.search(r'^trackiq_requests_total\{outcome="completed"\} (\S+)$', prom_text, re.M)
+        scraped = float(m.group(1)) if m else None
+        check(prom_type.startswith("text/plain") and scraped == completed,
+              f"Prometheus /metrics ({prom_type}): trackiq_requests_total{{outcome=\"completed\"}} {scraped} == {completed}")
         export = json.load(open(export_path))
         check(export["workload"]["backend"] == "tracker", "/metrics/export is the tracker's result")
 

@@ -37,6 +37,8 @@ TEST(PrometheusNames, FollowBaseUnitsAndPutInstancesInLabels) {
       {{"mem.used_pct", "%"}, "trackiq_memory_used_ratio", "", 0.01, false},
       {{"proc.threads", "1"}, "trackiq_process_threads", "", 1, false},
       {{"cgroup.throttled_s", "s"}, "trackiq_cgroup_throttled_seconds", "", 1, false},
+      // Cumulative CPU time is a counter (process_cpu_seconds_total), not a gauge.
+      {{"proc.cpu_time_s", "s"}, "trackiq_process_cpu_seconds_total", "", 1, true},
       {{"psi.io.full_pct", "%"}, "trackiq_psi_full_ratio", "resource=io", 0.01, false},
       {{"thermal.cpu-thermal.temp_c", "°C"}, "trackiq_thermal_temperature_celsius", "zone=cpu-thermal", 1, false},
       {{"power.package-0.w", "W"}, "trackiq_power_watts", "domain=package-0", 1, false},
@@ -60,10 +62,10 @@ TEST(PrometheusExporter, ServesScaledValuesThatPromtoolAccepts) {
   const std::vector<Channel> channels = {{"cpu.util_pct", "%"},     {"cpu0.util_pct", "%"},
                                          {"mem.used_bytes", "B"},   {"power.pkg.j", "J"},
                                          {"power.pkg.j", "J"},  // the same series twice: told apart
-                                         {"gpu0.temp_c", "°C"}};
+                                         {"gpu0.temp_c", "°C"},     {"proc.cpu_time_s", "s"}};
   e.begin(channels);
-  e.row(1, std::vector<double>{50, 25, 1024, 10, 1, NAN});
-  e.row(2, std::vector<double>{40, 20, 2048, 15, 3, 61});
+  e.row(1, std::vector<double>{50, 25, 1024, 10, 1, NAN, 2.5});
+  e.row(2, std::vector<double>{40, 20, 2048, 15, 3, 61, 4.25});
   const std::string text = e.text();
   EXPECT_NE(text.find("trackiq_cpu_utilization_ratio 0.4\n"), std::string::npos) << text;
   EXPECT_NE(text.find("trackiq_cpu_core_utilization_ratio{cpu=\"0\"} 0.2\n"), std::string::npos) << text;
@@ -73,6 +75,10 @@ TEST(PrometheusExporter, ServesScaledValuesThatPromtoolAccepts) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("trackiq_gpu_temperature_celsius{device=\"gpu0\"} 61\n"), std::string::npos) << text;
+  // The counter holds the process's whole CPU time (its first reading counts in full).
+  EXPECT_NE(text.find("# TYPE trackiq_process_cpu_seconds_total counter\ntrackiq_process_cpu_seconds_total 4.25\n"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("trackiq_exporter_samples_total 2\n"), std::string::npos) << text;
 
   const test::TempDir dir;

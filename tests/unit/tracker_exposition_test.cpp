@@ -22,6 +22,7 @@
 #include "trackiq/core/result.hpp"
 #include "trackiq/server/tracker_exposition.hpp"
 #include "trackiq/store/store.hpp"
+#include "trackiq/telemetry/sampler.hpp"
 
 namespace trackiq::server {
 namespace {
@@ -226,6 +227,84 @@ TEST(TrackerExposition, SummaryHoldsTheSnapshotsNumbers) {
   EXPECT_DOUBLE_EQ(j["ratios"]["kv_cache_hit_rate"].get<double>(), 0.333);
   EXPECT_EQ(j["histograms"]["rss_peak_bytes"]["unit"], "B");
   EXPECT_EQ(j["violations"].size(), 0u) << j["violations"];
+}
+
+// Per-request resources from rows fed through resource_sink(): samples every 10 ns of RSS
+// 100·k MiB and CPU time 0.5·k s at tick k; request i runs over ticks [i, i + 1] (exactly on the
+// sample times), so its peak RSS is 100·(i + 1) MiB and its CPU time seen 0.5 s. A last request
+// begun after the last row is pending.
+struct ResourceFixture {
+  tracker::Tracker t{tracker::TrackerOptions{.service = "tts", .clock = &fake_clock}};
+  static constexpr int kRequests = 4;
+
+  ResourceFixture() {
+    g_now = 0;
+    telemetry::RowSink& sink = t.resource_sink();
+    sink.begin({{"proc.rss_bytes", "B"}, {"proc.cpu_time_s", "s"}});
+    auto tick = [&sink](int k) {
+      const std::vector<double> row{100.0 * k * 1048576.0, 0.5 * k};
+      sink.row(10 * k, row);
+    };
+    tick(0);
+    for (int i = 0; i < kRequests; ++i) {
+      g_now = 10 * i;
+      auto r = t.begin_request("r" + std::to_string(i));
+      g_now = 10 * (i + 1);
+      tick(i + 1);
+    }
+    g_now = 10 * kRequests + 5;
+    { auto r = t.begin_request("pending"); g_now += 1; }
+  }
+};
+
+TEST(TrackerExposition, ResourcesSeenAreGaugesInBaseUnitsAndInTheSummary) {
+  ResourceFixture f;
+  const tracker::Snapshot s = f.t.snapshot();
+  ASSERT_TRUE(s.resources.attached);
+  ASSERT_EQ(s.resources.requests_attributed, 4u);
+  const std::string text = tracker_metrics_text(s, "tts");
+  EXPECT_EQ(promtool_check(text), "") << text;
+  EXPECT_EQ(sample(text, R"(trackiq_request_resource_attribution_requests{state="attributed"})"), 4);
+  EXPECT_EQ(sample(text, R"(trackiq_request_resource_attribution_requests{state="pending"})"), 1);
+  EXPECT_EQ(sample(text, R"(trackiq_request_resource_attribution_requests{state="unattributed"})"), 0);
+  EXPECT_EQ(sample(text, "trackiq_request_throttled_seen_requests"), 0);
+  EXPECT_EQ(sample(text, "trackiq_tracker_telemetry_rows_total"), 5);
+  // Peaks 100, 200, 300, 400 MiB: max 400 MiB, min 100 MiB, mean 250 MiB, p50 250 MiB (linear).
+  const double mib = 1048576.0;
+  EXPECT_DOUBLE_EQ(sample(text, R"(trackiq_request_rss_peak_seen_bytes{statistic="max"})"), 400 * mib);
+  EXPECT_DOUBLE_EQ(sample(text, R"(trackiq_request_rss_peak_seen_bytes{statistic="min"})"), 100 * mib);
+  EXPECT_DOUBLE_EQ(sample(text, R"(trackiq_request_rss_peak_seen_bytes{statistic="mean"})"), 250 * mib);
+  EXPECT_DOUBLE_EQ(sample(text, R"(trackiq_request_rss_peak_seen_bytes{statistic="p50"})"), 250 * mib);
+  // CPU time in seconds (the snapshot's ms × 10⁻³): 0.5 s for every request.
+  EXPECT_DOUBLE_EQ(sample(text, R"(trackiq_request_cpu_time_seen_seconds{statistic="p99"})"), 0.5);
+  EXPECT_DOUBLE_EQ(sample(text, R"(trackiq_request_cpu_time_seen_seconds{statistic="mean"})"), 0.5);
+  // No GPU or temperature channel: those series are absent, not zero.
+  EXPECT_EQ(text.find("trackiq_request_gpu_proc_mem_peak_seen_bytes"), std::string::npos);
+  EXPECT_EQ(text.find("trackiq_request_temp_peak_seen_celsius"), std::string::npos);
+
+  const auto j = nlohmann::json::parse(tracker_summary_json(s, "tts"));
+  const auto& res = j["resources"];
+  EXPECT_EQ(res["attached"], true);
+  EXPECT_NE(res["unavailable"].get<std::string>().find("gpuN.proc_mem_bytes"), std::string::npos) << res;
+  EXPECT_EQ(res["requests"]["attributed"], 4);
+  EXPECT_EQ(res["requests"]["pending"], 1);
+  EXPECT_EQ(res["requests"]["unattributed"], 0);
+  EXPECT_EQ(res["rows_taken"], 5);
+  EXPECT_EQ(res["distributions"]["rss_peak_seen_bytes"]["count"], 4);
+  EXPECT_DOUBLE_EQ(res["distributions"]["rss_peak_seen_bytes"]["max"].get<double>(), 400 * mib);
+  EXPECT_DOUBLE_EQ(res["distributions"]["cpu_time_seen_ms"]["percentiles"]["p50"].get<double>(), 500.0);
+  EXPECT_EQ(res["distributions"].size(), 2u) << res;
+}
+
+TEST(TrackerExposition, WithoutASamplerNoResourceSeriesAndTheSummarySaysWhy) {
+  Fixture f;
+  const std::string text = tracker_metrics_text(f.t.snapshot(), "tts");
+  EXPECT_EQ(text.find("_seen_"), std::string::npos);
+  EXPECT_EQ(text.find("trackiq_request_resource_attribution_requests"), std::string::npos);
+  const auto j = nlohmann::json::parse(tracker_summary_json(f.t.snapshot(), "tts"));
+  EXPECT_EQ(j["resources"]["attached"], false);
+  EXPECT_NE(j["resources"]["unavailable"].get<std::string>().find("attach"), std::string::npos);
+  EXPECT_EQ(j["resources"]["requests"]["attributed"], 0);  // the records are not read without one
 }
 
 TEST(TrackerExposition, ExportIsTheCanonicalResult) {
