@@ -3,10 +3,10 @@
 // newer than --since (CMP-4, CMP-6). Per-series state in the store makes a new run cost a window.
 #include <iostream>
 #include <map>
-#include <regex>
+#include <optional>
+#include <span>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
@@ -16,13 +16,12 @@
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/metric_registry.hpp"
 #include "trackiq/core/result.hpp"
+#include "trackiq/server/history_json.hpp"
 #include "trackiq/store/store.hpp"
 
 namespace trackiq::cli {
 namespace {
 using namespace history_util;  // NOLINT: the helpers shared with cmd_history.cpp
-
-constexpr std::size_t kRunsAround = 3;  // runs listed on each side of a change
 
 struct DetectFlags {
   std::string since, junit, markdown, store;
@@ -31,67 +30,12 @@ struct DetectFlags {
   bool json = false, full = false;
 };
 
-// Where --since puts the line: a change is new when its first run started at or after `from`
-// (a date), or after `from` (a run's own start).
-struct Since {
-  std::string text;  // as given; "" = no --since (every regression is new)
-  std::string from;
-  bool inclusive = true;
-  bool is_new(const std::string& started_at) const {
-    return text.empty() || (inclusive ? started_at >= from : started_at > from);
-  }
-};
-
-Since parse_since(const std::string& text, store::Store& st) {
-  Since s;
-  s.text = text;
-  if (text.empty()) return s;
-  static const std::regex date(R"((\d{4})-(\d{2})-(\d{2})([T ](\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?Z?)?)");
-  std::smatch m;
-  if (std::regex_match(text, m, date)) {
-    const int month = std::stoi(m[2]), day = std::stoi(m[3]);
-    const int hour = m[5].matched ? std::stoi(m[5]) : 0, minute = m[6].matched ? std::stoi(m[6]) : 0;
-    const int second = m[8].matched ? std::stoi(m[8]) : 0;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-      throw InputError(fmt::format("--since '{}': not a valid date", text));
-    s.from = text;
-    if (s.from.size() > 10) s.from[10] = 'T';
-    if (s.from.back() == 'Z') s.from.pop_back();  // stored times end in Z: "…:00Z" >= "…:00"
-    return s;
-  }
-  if (store::is_run_id_prefix(text)) {
-    s.from = st.load(text).started_at;
-    s.inclusive = false;
-    return s;
-  }
-  throw InputError(fmt::format("--since '{}': expected a date (YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS]Z, UTC) or a run id", text));
-}
-
-struct Tested {
-  const store::MetricSeries* series = nullptr;
-  const MetricDef* def = nullptr;
-  analysis::AppendedResult r;
-  double p = 1;  // the series' smallest change-point p-value (1 when none)
-};
-
-struct Change {
-  const Tested* t = nullptr;
-  analysis::ChangePoint cp;
-  std::string kind;
-  bool is_new = false;
-  const store::SeriesPoint& first() const { return t->series->points[cp.index]; }
-};
-
-Json around_json(const Change& c) {
-  Json before = Json::array(), after = Json::array();
-  const auto& pts = c.t->series->points;
-  for (std::size_t i = c.cp.index >= kRunsAround ? c.cp.index - kRunsAround : 0; i < c.cp.index; ++i) before.push_back(run_json(pts[i]));
-  for (std::size_t i = c.cp.index; i < pts.size() && i < c.cp.index + kRunsAround; ++i) after.push_back(run_json(pts[i]));
-  return {{"before", std::move(before)}, {"after", std::move(after)}};
-}
+using server::kRunsAround;
+using Change = server::StoreChange;
+using Tested = server::TestedSeries;
 
 std::string runs_text(const Change& c, bool after) {
-  const auto& pts = c.t->series->points;
+  const auto& pts = c.tested->series->points;
   const std::size_t b = after ? c.cp.index : (c.cp.index >= kRunsAround ? c.cp.index - kRunsAround : 0);
   const std::size_t e = after ? std::min(pts.size(), c.cp.index + kRunsAround) : c.cp.index;
   std::string out;
@@ -102,8 +46,8 @@ std::string runs_text(const Change& c, bool after) {
 }
 
 std::string headline(const Change& c) {
-  return fmt::format("{} {} {:+.1f} % ({} -> {}{}), p {:.2g}, {} confidence", c.kind, c.t->series->metric,
-                     c.cp.magnitude_pct, g(c.cp.before), g(c.cp.after), unit_suffix(c.t->def->unit), c.cp.p_value,
+  return fmt::format("{} {} {:+.1f} % ({} -> {}{}), p {:.2g}, {} confidence", c.kind, c.tested->series->metric,
+                     c.cp.magnitude_pct, g(c.cp.before), g(c.cp.after), unit_suffix(c.tested->def->unit), c.cp.p_value,
                      confidence_name(c.cp.confidence));
 }
 
@@ -111,66 +55,43 @@ int run_detect(const DetectFlags& f) {
   if (!(f.fdr > 0 && f.fdr < 1)) throw InputError(fmt::format("--fdr {}: must be in (0, 1), e.g. 0.05", f.fdr));
   if (f.window < 12) throw InputError(fmt::format("--window {}: must be at least 12 (two segments of 6 runs)", f.window));
   const auto st = store::open_store(f.store);
-  const Since since = parse_since(f.since, *st);
+  const server::Since since = server::parse_since(f.since, fmt::format("--since '{}'", f.since),
+                                                 [&](const std::string& id) { return st->load(id).started_at; });
 
   std::map<std::pair<std::string, std::string>, store::SeriesState> states;
   if (!f.full)
     for (auto& s : st->series_states()) states[{s.series, s.metric}] = std::move(s);
 
-  store::SeriesFilter key_metrics;  // read only the metrics that are tested
-  for (const auto& def : metric_registry())
-    if (def.direction != Direction::kNeutral && def.gate != Gate::kInformOnly) key_metrics.metrics.emplace_back(def.name);
-  const auto all = st->series(key_metrics, "");
-  analysis::ChangePointOptions options;
-  options.alpha = f.fdr;  // every change point that BH at level q could report (p <= q) is found
-  std::vector<Tested> tested;
+  const auto all = st->series(server::key_metrics_filter(), "");  // read only the metrics that are tested
   std::vector<store::SeriesState> changed_states;
-  std::size_t full = 0, incremental = 0, unchanged = 0, too_short = 0;
-  for (const auto& s : all) {
-    const MetricDef* def = find_metric(s.metric);
-    if (!def || def->direction == Direction::kNeutral || def->gate == Gate::kInformOnly) continue;
-    std::vector<double> values;
-    values.reserve(s.points.size());
-    for (const auto& p : s.points) values.push_back(p.value);
+  server::DetectComputation computed;
+  // Each series from its kept state when it only grew (its old last run still at its old place),
+  // in full otherwise; the rest (BH across series, the changes, the JSON) is GET /api/v1/changes'.
+  const auto detect = [&](const store::MetricSeries& s, std::span<const double> values,
+                          const analysis::ChangePointOptions& options) {
     const std::string key = s.key.text();
     std::optional<analysis::SeriesState> previous;
     if (const auto it = states.find({key, s.metric}); it != states.end()) {
       const auto& kept = it->second;
-      // Usable only when the series grew by appending: its old last run is still at its old place.
       if (kept.count > 0 && kept.count <= s.points.size() && s.points[kept.count - 1].run_id == kept.last_run)
         previous = analysis::state_from_json(kept.state);
     }
-    Tested t{&s, def, analysis::detect_appended(values, previous ? &*previous : nullptr, options, f.window), 1};
-    if (t.r.full) ++full;
-    else if (t.r.tested_from == values.size()) ++unchanged;
-    else ++incremental;
-    if (!previous || t.r.tested_from != values.size())
-      changed_states.push_back({key, s.metric, values.size(), s.points.back().run_id, analysis::state_to_json(t.r.state)});
-    if (values.size() < 2 * options.min_segment) {
-      ++too_short;
-      continue;
-    }
-    for (const auto& cp : t.r.result.change_points) t.p = std::min(t.p, cp.p_value);
-    tested.push_back(std::move(t));
-  }
+    auto r = analysis::detect_appended(values, previous ? &*previous : nullptr, options, f.window);
+    if (r.full) ++computed.full;
+    else if (r.tested_from == values.size()) ++computed.unchanged;
+    else ++computed.window;
+    if (!previous || r.tested_from != values.size())
+      changed_states.push_back({key, s.metric, values.size(), s.points.back().run_id, analysis::state_to_json(r.state)});
+    return std::move(r.result);
+  };
+  const server::StoreChanges found = server::store_changes(all, f.fdr, since, detect);
   st->save_series_states(changed_states);
 
-  std::vector<double> ps;
-  for (const auto& t : tested) ps.push_back(t.p);
-  const auto bh = analysis::fdr_threshold(ps, f.fdr);
-  std::vector<Change> changes;
-  for (const auto& t : tested)
-    for (const auto& cp : t.r.result.change_points)
-      if (cp.p_value <= bh.threshold) {
-        Change c{&t, cp, change_kind(*t.def, cp.before, cp.after), false};
-        c.is_new = since.is_new(c.first().started_at);
-        changes.push_back(std::move(c));
-      }
-  std::stable_sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) {
-    return a.first().started_at > b.first().started_at;
-  });
-  std::size_t new_regressions = 0;
-  for (const auto& c : changes) new_regressions += c.kind == "regression" && c.is_new;
+  const auto& options = found.options;
+  const auto& tested = found.tested;
+  const auto& changes = found.changes;
+  const auto& bh = found.bh;
+  const std::size_t too_short = found.too_short, new_regressions = found.new_regressions;
   const int exit_code = new_regressions ? kExitCheckFailed : kExitOk;
   const std::string since_text = since.text.empty() ? "" : fmt::format(" newer than {}", since.text);
   const std::string fdr_line =
@@ -190,17 +111,17 @@ int run_detect(const DetectFlags& f) {
             "|---|---|---:|---|---:|---|---|---|---|\n";
       for (const auto& c : changes)
         md += fmt::format("| {} | {} | {:+.1f} % | {} → {}{} | {:.2g} | {} | `{}` {} {} {} | {} | {} |\n", c.kind,
-                          md_cell(c.t->series->metric), c.cp.magnitude_pct, g(c.cp.before), g(c.cp.after),
-                          md_cell(unit_suffix(c.t->def->unit)), c.cp.p_value, confidence_name(c.cp.confidence),
+                          md_cell(c.tested->series->metric), c.cp.magnitude_pct, g(c.cp.before), g(c.cp.after),
+                          md_cell(unit_suffix(c.tested->def->unit)), c.cp.p_value, confidence_name(c.cp.confidence),
                           short_id(c.first().run_id), md_cell(c.first().started_at), md_cell(or_dash(c.first().version)),
-                          md_cell(short_commit(c.first().commit)), md_cell(c.t->series->key.text()), c.is_new ? "yes" : "no");
+                          md_cell(short_commit(c.first().commit)), md_cell(c.tested->series->key.text()), c.is_new ? "yes" : "no");
     }
     write_file_atomic(f.markdown, md);
   }
   if (!f.junit.empty()) {
     std::string cases;
     std::map<const Tested*, std::vector<const Change*>> by_series;
-    for (const auto& c : changes) by_series[c.t].push_back(&c);
+    for (const auto& c : changes) by_series[c.tested].push_back(&c);
     std::size_t failures = 0;
     for (const auto& t : tested) {
       std::string body;
@@ -220,49 +141,22 @@ int run_detect(const DetectFlags& f) {
                                            tested.size(), failures, cases));
   }
   if (f.json) {
-    Json cs = Json::array();
-    for (const auto& c : changes) {
-      Json j = {{"series", key_json(c.t->series->key)},
-                {"metric", c.t->series->metric},
-                {"unit", c.t->def->unit},
-                {"direction", c.kind},
-                {"index", c.cp.index},
-                {"before", c.cp.before},
-                {"after", c.cp.after},
-                {"magnitude_pct", num(c.cp.magnitude_pct)},
-                {"p_value", c.cp.p_value},
-                {"confidence", confidence_name(c.cp.confidence)},
-                {"new", c.is_new},
-                {"first_run", run_json(c.first())},
-                {"runs", around_json(c)}};
-      cs.push_back(std::move(j));
-    }
-    Json j = {{"store", st->location()},
-              {"fdr", f.fdr},
-              {"tests", bh.tests},
-              {"threshold", bh.threshold},
-              {"series", tested.size() + too_short},
-              {"too_short", too_short},
-              {"since", since.text.empty() ? Json(nullptr) : Json(since.text)},
-              {"new_regressions", new_regressions},
-              {"changes", std::move(cs)},
-              {"computation", {{"full", full}, {"window", incremental}, {"unchanged", unchanged}}}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << server::changes_json(found, st->location(), &computed);
     return exit_code;
   }
   std::cout << fmt::format("detect: {} series in {} ({} with fewer than {} runs not tested; neutral and inform-only "
                            "metrics are not series here)\n",
                            tested.size() + too_short, st->location(), too_short, 2 * options.min_segment);
   std::cout << fdr_line << "\n";
-  std::cout << fmt::format("computed: {} in full, {} on their last runs only, {} unchanged since the last detect\n", full,
-                           incremental, unchanged);
+  std::cout << fmt::format("computed: {} in full, {} on their last runs only, {} unchanged since the last detect\n", computed.full,
+                           computed.window, computed.unchanged);
   if (changes.empty()) std::cout << "no change point\n";
   for (const auto& c : changes) {
     std::cout << fmt::format("\n{}{}\n", c.is_new ? "" : "(old) ", headline(c));
-    std::cout << fmt::format("  series   {}\n", c.t->series->key.text());
+    std::cout << fmt::format("  series   {}\n", c.tested->series->key.text());
     std::cout << fmt::format("  from run {} started {} (version {}, commit {}), #{} of {}\n", c.first().run_id,
                              c.first().started_at, or_dash(c.first().version), or_dash(c.first().commit), c.cp.index,
-                             c.t->series->points.size());
+                             c.tested->series->points.size());
     std::cout << fmt::format("  before   {}\n  after    {}\n", runs_text(c, false), runs_text(c, true));
   }
   std::cout << fmt::format("\n{}\n", new_regressions ? fmt::format("FAIL: {} regression{}{}", new_regressions,

@@ -10,7 +10,6 @@
 #include <set>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "cli_util.hpp"
 #include "commands.hpp"
@@ -21,6 +20,7 @@
 #include "trackiq/core/metric_registry.hpp"
 #include "trackiq/core/result.hpp"
 #include "trackiq/report/html.hpp"
+#include "trackiq/server/history_json.hpp"
 #include "trackiq/store/store.hpp"
 
 namespace trackiq::cli {
@@ -92,20 +92,6 @@ Ordered order_by_commit(const std::vector<store::SeriesPoint>& points, const std
   return out;
 }
 
-// The mean of the segment each point belongs to.
-std::vector<double> segment_means(const std::vector<double>& v, const analysis::ChangePointResult& r) {
-  std::vector<double> out(v.size());
-  std::size_t begin = 0;
-  for (std::size_t j = 0; j <= r.change_points.size(); ++j) {
-    const std::size_t end = j < r.change_points.size() ? r.change_points[j].index : v.size();
-    double sum = 0;
-    for (std::size_t i = begin; i < end; ++i) sum += v[i];
-    for (std::size_t i = begin; i < end; ++i) out[i] = sum / static_cast<double>(end - begin);
-    begin = end;
-  }
-  return out;
-}
-
 // The report model's history section of one series (what `report --history` and `history --html` show).
 report::HistorySection history_section(const store::MetricSeries& s, const MetricDef& def, const std::vector<double>& values,
                                        const std::vector<double>& means, const analysis::ChangePointResult& r) {
@@ -156,11 +142,11 @@ int run_history(const HistoryFlags& f) {
       throw InputError(fmt::format("--order commit: none of the {} runs has a commit label found in 'git rev-list HEAD' of {}",
                                    left_out.size(), std::filesystem::current_path().string()));
   }
-  std::vector<double> values;
-  for (const auto& p : s.points) values.push_back(p.value);
-  const analysis::ChangePointOptions options;
-  const auto r = analysis::detect_change_points(values, options);
-  const auto means = segment_means(values, r);
+  const auto h = server::series_change_points(s);  // the detector and document of GET /api/v1/history
+  const auto& values = h.values;
+  const auto& options = h.options;
+  const auto& r = h.result;
+  const auto& means = h.segment_means;
 
   if (!f.html.empty()) {
     report::ReportInput in;
@@ -172,36 +158,7 @@ int run_history(const HistoryFlags& f) {
   for (const auto& cp : r.change_points) starts.insert(cp.index);
 
   if (f.json) {
-    Json points = Json::array();
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      Json p = run_json(s.points[i]);
-      p["index"] = i;
-      p["value"] = values[i];
-      p["segment_mean"] = means[i];
-      points.push_back(std::move(p));
-    }
-    Json cps = Json::array();
-    for (const auto& cp : r.change_points)
-      cps.push_back({{"index", cp.index},
-                     {"run_id", s.points[cp.index].run_id},
-                     {"previous_run_id", s.points[cp.index - 1].run_id},
-                     {"before", cp.before},
-                     {"after", cp.after},
-                     {"magnitude_pct", num(cp.magnitude_pct)},
-                     {"direction", change_kind(def, cp.before, cp.after)},
-                     {"p_value", cp.p_value},
-                     {"confidence", confidence_name(cp.confidence)}});
-    Json j = {{"metric", s.metric},  {"unit", def.unit},    {"better", to_string(def.direction)},
-              {"series", key_json(s.key)}, {"order", f.order}, {"n", values.size()},
-              {"points", std::move(points)}, {"change_points", std::move(cps)}};
-    if (!r.not_tested.empty()) j["not_tested"] = r.not_tested;
-    if (f.order == "commit") {
-      Json lo = Json::array();
-      for (const auto& p : left_out) lo.push_back(run_json(p));
-      j["not_in_commit_order"] = std::move(lo);
-    }
-    j["detector"] = {{"alpha", options.alpha}, {"min_segment", options.min_segment}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << server::history_json(s, def, h, f.order == "commit" ? &left_out : nullptr);
     return kExitOk;
   }
   if (f.csv) {
@@ -281,10 +238,8 @@ std::vector<report::HistorySection> history_util::history_sections(const std::ve
         out.push_back(std::move(h));
         continue;
       }
-      std::vector<double> values;
-      for (const auto& p : it->points) values.push_back(p.value);
-      const auto r = analysis::detect_change_points(values);
-      out.push_back(history_section(*it, def, values, segment_means(values, r), r));
+      const auto h = server::series_change_points(*it);
+      out.push_back(history_section(*it, def, h.values, h.segment_means, h.result));
     }
   }
   return out;

@@ -6,18 +6,19 @@
 #include <string_view>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/metric_registry.hpp"
 #include "trackiq/core/result.hpp"
 #include "trackiq/report/report.hpp"
+#include "trackiq/server/history_json.hpp"
 #include "trackiq/store/store.hpp"
 
 namespace trackiq::cli::history_util {
-using Json = nlohmann::ordered_json;
+// The computation and JSON both commands share with `trackiq serve` live in
+// trackiq/server/history_json.hpp; these helpers are the CLI's text, CSV, Markdown and XML.
+using server::change_kind;
 
-inline Json num(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 inline std::string g(double v) { return std::isfinite(v) ? fmt::format("{:.4g}", v) : std::string("n/a"); }
 inline std::string unit_suffix(std::string_view unit) { return unit == "1" || unit.empty() ? "" : " " + std::string(unit); }
 inline std::string short_id(const std::string& id) { return id.substr(0, 8); }
@@ -45,13 +46,6 @@ inline const MetricDef& registry_metric(const std::string& name) {
   return *def;
 }
 
-// "regression", "improvement" or "change" (a neutral metric), from the registry's direction.
-inline std::string change_kind(const MetricDef& def, double before, double after) {
-  if (def.direction == Direction::kNeutral || after == before) return "change";
-  const bool up = after > before;
-  return (def.direction == Direction::kLowerIsBetter) == up ? "regression" : "improvement";
-}
-
 inline std::string direction_text(const MetricDef& def) {
   switch (def.direction) {
     case Direction::kLowerIsBetter: return "lower is better";
@@ -59,14 +53,6 @@ inline std::string direction_text(const MetricDef& def) {
     case Direction::kNeutral: break;
   }
   return "neutral";
-}
-
-inline Json key_json(const store::SeriesKey& k) {
-  return {{"product", k.product}, {"hardware", k.hardware_fingerprint}, {"workload", k.workload}, {"scenario", k.scenario}};
-}
-
-inline Json run_json(const store::SeriesPoint& p) {
-  return {{"run_id", p.run_id}, {"started_at", p.started_at}, {"version", p.version}, {"commit", p.commit}};
 }
 
 // The history of each metric over the series of each distinct series key among `runs` (the

@@ -19,11 +19,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "trackiq/analysis/changepoint.hpp"
 #include "trackiq/analysis/compare.hpp"
-#include "trackiq/analysis/history.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/metric_registry.hpp"
+#include "trackiq/server/history_json.hpp"
 #include "trackiq/server/http_server.hpp"
 #include "trackiq/server/openmetrics.hpp"
 #include "trackiq/server/router.hpp"
@@ -180,46 +179,12 @@ std::string_view method_label(std::string_view m) {
   return "other";
 }
 
-// --- history and changes: the JSON of `trackiq history --json` and `trackiq detect --json` ---
-
-constexpr std::size_t kRunsAround = 3;  // runs listed on each side of a change (as detect)
-
-Json finite_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
-
-// "regression", "improvement" or "change" (a neutral metric), from the registry's direction.
-std::string change_kind(const MetricDef& def, double before, double after) {
-  if (def.direction == Direction::kNeutral || after == before) return "change";
-  const bool up = after > before;
-  return (def.direction == Direction::kLowerIsBetter) == up ? "regression" : "improvement";
-}
-
+// The series a too-wide /history filter matches, listed in its 400 body.
 Json series_key_json(const store::SeriesKey& k) {
   return {{"product", k.product},
           {"hardware", k.hardware_fingerprint},
           {"workload", k.workload},
           {"scenario", k.scenario}};
-}
-
-Json point_run_json(const store::SeriesPoint& p) {
-  return {{"run_id", p.run_id},
-          {"started_at", p.started_at},
-          {"version", p.version},
-          {"commit", p.commit}};
-}
-
-// The mean of the segment each point belongs to.
-std::vector<double> segment_means(const std::vector<double>& v,
-                                  const analysis::ChangePointResult& r) {
-  std::vector<double> out(v.size());
-  std::size_t begin = 0;
-  for (std::size_t j = 0; j <= r.change_points.size(); ++j) {
-    const std::size_t end = j < r.change_points.size() ? r.change_points[j].index : v.size();
-    double sum = 0;
-    for (std::size_t i = begin; i < end; ++i) sum += v[i];
-    for (std::size_t i = begin; i < end; ++i) out[i] = sum / static_cast<double>(end - begin);
-    begin = end;
-  }
-  return out;
 }
 
 // A number in the open interval (lo, hi).
@@ -611,41 +576,9 @@ struct Api::Impl {
       return json_response(400, body);
     }
     const store::MetricSeries& s = found[0];
-    std::vector<double> values;
-    for (const auto& p : s.points) values.push_back(p.value);
-    const analysis::ChangePointOptions options;  // `trackiq history`'s detector and defaults
-    const auto r = analysis::detect_change_points(values, options);
-    const auto means = segment_means(values, r);
-    Json points = Json::array();
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      Json p = point_run_json(s.points[i]);
-      p["index"] = i;
-      p["value"] = values[i];
-      p["segment_mean"] = means[i];
-      points.push_back(std::move(p));
-    }
-    Json cps = Json::array();
-    for (const auto& cp : r.change_points)
-      cps.push_back({{"index", cp.index},
-                     {"run_id", s.points[cp.index].run_id},
-                     {"previous_run_id", s.points[cp.index - 1].run_id},
-                     {"before", cp.before},
-                     {"after", cp.after},
-                     {"magnitude_pct", finite_or_null(cp.magnitude_pct)},
-                     {"direction", change_kind(*def, cp.before, cp.after)},
-                     {"p_value", cp.p_value},
-                     {"confidence", analysis::confidence_name(cp.confidence)}});
-    Json j = {{"metric", s.metric},
-              {"unit", def->unit},
-              {"better", to_string(def->direction)},
-              {"series", series_key_json(s.key)},
-              {"order", "time"},
-              {"n", values.size()},
-              {"points", std::move(points)},
-              {"change_points", std::move(cps)}};
-    if (!r.not_tested.empty()) j["not_tested"] = r.not_tested;
-    j["detector"] = {{"alpha", options.alpha}, {"min_segment", options.min_segment}};
-    return json_response(200, j);
+    HttpResponse r;  // `trackiq history`'s detector, defaults and document (history_json.hpp)
+    r.body = history_json(s, *def, series_change_points(s));
+    return r;
   }
 
   // Change points over every series of the store with Benjamini-Hochberg across them, newest
@@ -654,123 +587,19 @@ struct Api::Impl {
   HttpResponse changes(const QueryParams& q) {
     check_params(q, {"since", "fdr"});
     const double fdr = parse_number(q, "fdr", 0.05, 0, 1);
-    // --since: a date counts runs started at or after it; a run id counts runs started after it.
-    std::string since_text = q.get("since").value_or(""), from;
-    bool inclusive = true;
-    if (!since_text.empty()) {
-      static const std::regex date(
-          R"((\d{4})-(\d{2})-(\d{2})([T ](\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?Z?)?)");
-      std::smatch m;
-      if (std::regex_match(since_text, m, date)) {
-        const int month = std::stoi(m[2]), day = std::stoi(m[3]);
-        const int hour = m[5].matched ? std::stoi(m[5]) : 0,
-                  minute = m[6].matched ? std::stoi(m[6]) : 0;
-        const int second = m[8].matched ? std::stoi(m[8]) : 0;
-        if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-            second > 60)
-          throw BadRequest{400, fmt::format("since={}: not a valid date", since_text)};
-        from = since_text;
-        if (from.size() > 10) from[10] = 'T';
-        if (from.back() == 'Z') from.pop_back();
-      } else if (store::is_run_id_prefix(since_text)) {
-        from = load_run(since_text).started_at;
-        inclusive = false;
-      } else {
-        throw BadRequest{400, fmt::format("since={}: expected a date (YYYY-MM-DD, or "
-                                          "YYYY-MM-DDTHH:MM[:SS]Z, UTC) or a run id",
-                                          since_text)};
-      }
-    }
-    auto is_new = [&](const std::string& started_at) {
-      return since_text.empty() || (inclusive ? started_at >= from : started_at > from);
-    };
-    store::SeriesFilter key_metrics;  // the metrics that can block a comparison, as detect
-    for (const auto& def : metric_registry())
-      if (def.direction != Direction::kNeutral && def.gate != Gate::kInformOnly)
-        key_metrics.metrics.emplace_back(def.name);
+    // A date counts runs started at or after it; a run id counts runs started after it.
+    const std::string since_text = q.get("since").value_or("");
+    const Since since =
+        parse_since(since_text, fmt::format("since={}", since_text),
+                    [&](const std::string& id) { return load_run(id).started_at; });
     std::vector<store::MetricSeries> all;
     {
       std::lock_guard lock(store_mutex);
-      all = store.series(key_metrics, "");
+      all = store.series(key_metrics_filter(), "");
     }
-    analysis::ChangePointOptions options;
-    options.alpha = fdr;  // every change point BH at level q could report (p <= q) is found
-    struct Tested {
-      const store::MetricSeries* series;
-      const MetricDef* def;
-      analysis::ChangePointResult r;
-      double p = 1;
-    };
-    std::vector<Tested> tested;
-    std::size_t too_short = 0;
-    for (const auto& s : all) {
-      const MetricDef* def = find_metric(s.metric);
-      if (!def || def->direction == Direction::kNeutral || def->gate == Gate::kInformOnly) continue;
-      std::vector<double> values;
-      for (const auto& p : s.points) values.push_back(p.value);
-      Tested t{&s, def, analysis::detect_appended(values, nullptr, options).result, 1};
-      if (values.size() < 2 * options.min_segment) {
-        ++too_short;
-        continue;
-      }
-      for (const auto& cp : t.r.change_points) t.p = std::min(t.p, cp.p_value);
-      tested.push_back(std::move(t));
-    }
-    std::vector<double> ps;
-    for (const auto& t : tested) ps.push_back(t.p);
-    const auto bh = analysis::fdr_threshold(ps, fdr);
-    struct Change {
-      const Tested* t;
-      analysis::ChangePoint cp;
-      std::string kind;
-      bool is_new;
-      const store::SeriesPoint& first() const { return t->series->points[cp.index]; }
-    };
-    std::vector<Change> found;
-    for (const auto& t : tested)
-      for (const auto& cp : t.r.change_points)
-        if (cp.p_value <= bh.threshold) {
-          Change c{&t, cp, change_kind(*t.def, cp.before, cp.after), false};
-          c.is_new = is_new(c.first().started_at);
-          found.push_back(std::move(c));
-        }
-    std::stable_sort(found.begin(), found.end(), [](const Change& a, const Change& b) {
-      return a.first().started_at > b.first().started_at;
-    });
-    std::size_t new_regressions = 0;
-    Json cs = Json::array();
-    for (const auto& c : found) {
-      new_regressions += c.kind == "regression" && c.is_new;
-      const auto& pts = c.t->series->points;
-      Json before = Json::array(), after = Json::array();
-      for (std::size_t i = c.cp.index >= kRunsAround ? c.cp.index - kRunsAround : 0; i < c.cp.index;
-           ++i)
-        before.push_back(point_run_json(pts[i]));
-      for (std::size_t i = c.cp.index; i < pts.size() && i < c.cp.index + kRunsAround; ++i)
-        after.push_back(point_run_json(pts[i]));
-      cs.push_back({{"series", series_key_json(c.t->series->key)},
-                    {"metric", c.t->series->metric},
-                    {"unit", c.t->def->unit},
-                    {"direction", c.kind},
-                    {"index", c.cp.index},
-                    {"before", c.cp.before},
-                    {"after", c.cp.after},
-                    {"magnitude_pct", finite_or_null(c.cp.magnitude_pct)},
-                    {"p_value", c.cp.p_value},
-                    {"confidence", analysis::confidence_name(c.cp.confidence)},
-                    {"new", c.is_new},
-                    {"first_run", point_run_json(c.first())},
-                    {"runs", {{"before", std::move(before)}, {"after", std::move(after)}}}});
-    }
-    Json j = {{"fdr", fdr},
-              {"tests", bh.tests},
-              {"threshold", bh.threshold},
-              {"series", tested.size() + too_short},
-              {"too_short", too_short},
-              {"since", since_text.empty() ? Json(nullptr) : Json(since_text)},
-              {"new_regressions", new_regressions},
-              {"changes", std::move(cs)}};
-    return json_response(200, j);
+    HttpResponse r;  // `trackiq detect --full --json`'s computation and document (history_json.hpp)
+    r.body = changes_json(store_changes(all, fdr, since));
+    return r;
   }
 
   HttpResponse telemetry(const QueryParams& q) {

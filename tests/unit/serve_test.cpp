@@ -30,6 +30,7 @@
 #include "trackiq/core/error.hpp"
 #include "trackiq/core/stats.hpp"
 #include "trackiq/server/api.hpp"
+#include "trackiq/server/history_json.hpp"
 #include "trackiq/server/http_server.hpp"
 #include "trackiq/server/router.hpp"
 #include "trackiq/server/telemetry_ring.hpp"
@@ -604,6 +605,83 @@ TEST(Serve, ChangesFindThePlantedStepAcrossTheStore) {
   EXPECT_NE(error_of(bad_since).find("expected a date"), std::string::npos) << bad_since.body;
   EXPECT_EQ(s.get("/api/v1/changes?since=2026-13-01").status, 400);
 }
+
+#ifndef TRACKIQ_SERVE_TEST_POSTGRES  // no store: once is enough
+// The shared computation of `trackiq detect` and /changes, below HTTP: the detector hook runs once
+// per key-metric series (short ones too, which detect's kept state needs), neutral metrics are
+// not series, and only the CLI's extras (store first, computation last) differ in the document.
+TEST(HistoryJson, StoreChangesCallTheHookPerSeriesAndTheCliExtrasFrameTheDocument) {
+  auto series = [](std::string product, std::string metric, std::size_t n, std::size_t step_at) {
+    store::MetricSeries s;
+    s.key = {std::move(product), "hw", "synthetic:synthetic", "single-stream"};
+    s.metric = std::move(metric);
+    for (std::size_t i = 0; i < n; ++i)
+      s.points.push_back({fmt::format("run{:04}-0000", i), fmt::format("2026-11-{:02}T10:00:00Z", i + 1), "", "",
+                          (i < step_at ? 2.0 : 4.0) + 0.01 * static_cast<double>(i % 3)});
+    return s;
+  };
+  const std::vector<store::MetricSeries> all = {series("a", "latency_p50_ms", 16, 8),
+                                                series("b", "latency_p50_ms", 5, 99),
+                                                series("c", "cpu_util_avg_pct", 16, 8)};  // neutral
+  ASSERT_NE(find_metric("cpu_util_avg_pct"), nullptr);
+  ASSERT_FALSE(is_detect_metric(*find_metric("cpu_util_avg_pct")));
+  std::vector<std::string> hooked;
+  const SeriesDetector hook = [&](const store::MetricSeries& s, std::span<const double> v,
+                                  const analysis::ChangePointOptions& o) {
+    hooked.push_back(s.key.product);
+    EXPECT_EQ(o.alpha, 0.05);
+    return analysis::detect_change_points(v, o);
+  };
+  const auto since = parse_since("2026-11-09", "since=2026-11-09",
+                                 [](const std::string&) -> std::string { throw std::logic_error("not a run"); });
+  const StoreChanges c = store_changes(all, 0.05, since, hook);
+  EXPECT_EQ(hooked, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(c.too_short, 1u);
+  ASSERT_EQ(c.tested.size(), 1u);
+  ASSERT_EQ(c.changes.size(), 1u);
+  EXPECT_EQ(c.changes[0].cp.index, 8u);
+  EXPECT_EQ(c.changes[0].kind, "regression");
+  EXPECT_TRUE(c.changes[0].is_new);  // its first run started on 2026-11-09
+  EXPECT_EQ(c.new_regressions, 1u);
+
+  const Json plain = Json::parse(changes_json(c));
+  const DetectComputation computed{1, 2, 3};
+  const auto cli = nlohmann::ordered_json::parse(changes_json(c, "/tmp/x.db", &computed));  // keeps the order
+  EXPECT_FALSE(plain.contains("store"));
+  EXPECT_FALSE(plain.contains("computation"));
+  EXPECT_EQ(cli.begin().key(), "store");
+  EXPECT_EQ(cli.at("store"), "/tmp/x.db");
+  EXPECT_EQ((--cli.end()).key(), "computation");
+  EXPECT_EQ(cli.at("computation").at("unchanged"), 3);
+  Json trimmed = Json::parse(cli.dump());
+  trimmed.erase("store");
+  trimmed.erase("computation");
+  EXPECT_EQ(trimmed, plain);
+  EXPECT_EQ(plain.at("since"), "2026-11-09");
+  EXPECT_EQ(plain.at("changes")[0].at("runs").at("before").size(), kRunsAround);
+
+  // since: a run id asks the caller for its start and counts runs after it; bad text names the
+  // value as the caller wrote it.
+  const auto by_run = parse_since("abcd1234", "x", [](const std::string& id) { return "start of " + id; });
+  EXPECT_EQ(by_run.from, "start of abcd1234");
+  EXPECT_FALSE(by_run.inclusive);
+  try {
+    parse_since("2026-13-01", "--since '2026-13-01'", nullptr);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "--since '2026-13-01': not a valid date");
+  }
+
+  // history: the order follows whether commit-ordered points were left out.
+  const auto h = series_change_points(all[0]);
+  EXPECT_EQ(Json::parse(history_json(all[0], *find_metric("latency_p50_ms"), h)).at("order"), "time");
+  const std::vector<store::SeriesPoint> left_out = {all[1].points[0]};
+  const Json commit = Json::parse(history_json(all[0], *find_metric("latency_p50_ms"), h, &left_out));
+  EXPECT_EQ(commit.at("order"), "commit");
+  EXPECT_EQ(commit.at("not_in_commit_order").at(0).at("run_id"), all[1].points[0].run_id);
+  EXPECT_EQ(commit.at("change_points").at(0).at("index"), 8);
+}
+#endif
 
 TEST(Serve, TelemetryRingKeepsTheLastRowsAndServesThemAndTheirGauges) {
   TelemetryRing ring(3);
