@@ -508,8 +508,11 @@ int run_command(RunFlags f) {
     } catch (const std::out_of_range&) {
       throw InputError(fmt::format("--warmup '{}': count too large", f.warmup));
     }
-  } else {
-    s.warmup_ns = duration_flag("--warmup", f.warmup);
+  } else {  // a duration; "0s" is no warmup, as the count "0" is
+    const auto ns = parse_duration_ns(f.warmup);
+    if (!ns)
+      throw InputError(fmt::format("--warmup '{}': not a count or a duration (e.g. 20, 500ms, 10s)", f.warmup));
+    s.warmup_ns = *ns;
   }
   s.iterations = f.iterations;
   if (!f.duration.empty()) s.duration_ns = duration_flag("--duration", f.duration);

@@ -92,6 +92,11 @@ TEST(CliLight, RunEnvironmentVariablesAreCheckedAppliedAndRecorded) {
   const auto ok = trackiq({"run", "synthetic", "-n", "2", "--warmup", "0", "--no-store", "-q", "--json", dir.file("r.json")},
                           dir, {"TRACKIQ_SEED=7", "TRACKIQ_THREADS=3"});
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  // A zero warmup reads the same as a duration as it does as a count; a negative one is refused.
+  EXPECT_EQ(trackiq({"run", "synthetic", "-n", "2", "--warmup", "0s", "--no-store", "-q"}, dir).exit_code, 0);
+  const auto negative = trackiq({"run", "synthetic", "-n", "2", "--warmup", "-1s", "--no-store", "-q"}, dir);
+  EXPECT_EQ(negative.exit_code, 2);
+  EXPECT_NE(negative.err.find("--warmup '-1s': not a count or a duration"), std::string::npos) << negative.err;
   const std::string r = read_file(dir.file("r.json"));
   EXPECT_TRUE(std::regex_search(r, std::regex(R"("seed": 7\b)"))) << r;
   EXPECT_TRUE(std::regex_search(r, std::regex(R"("threads": 3\b)"))) << r;
