@@ -135,7 +135,7 @@ Action setup_serve(CLI::App& sub) {
       "Prometheus exposition at /metrics, until Ctrl-C or SIGTERM.\n\n"
       "Routes (the OpenAPI 3 document is at /api/v1/openapi.json):\n"
       "  GET    /api/v1/runs              filters product, version, hardware, label=K=V, scenario,\n"
-      "                                   since, until; limit (1-1000, default 50) and cursor\n"
+      "                                   since, until; q (free-text search); limit (1-1000, default 50) and cursor\n"
       "                                   (the page's next_cursor)\n"
       "  POST   /api/v1/runs              store a result JSON (trackiq run --json); duplicates: 409\n"
       "  GET    /api/v1/runs/ID           the canonical result (?samples=1: every latency sample)\n"

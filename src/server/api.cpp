@@ -267,8 +267,12 @@ struct Api::Impl {
 
   HttpResponse list_runs(const QueryParams& q) {
     check_params(q, {"product", "version", "hardware", "label", "scenario", "since", "until",
-                     "limit", "cursor"});
+                     "limit", "cursor", "q"});
     store::RunFilter f;
+    if (auto v = q.get("q")) {
+      if (v->size() > 200) throw BadRequest{400, "q: at most 200 characters"};
+      if (!v->empty()) f.search = *v;
+    }
     if (auto v = q.get("product")) f.product = *v;
     if (auto v = q.get("version")) f.version = *v;
     if (auto v = q.get("hardware")) f.hardware = *v;

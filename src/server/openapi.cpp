@@ -53,7 +53,8 @@ std::string_view openapi_document() {
           {"name": "since", "in": "query", "description": "started at or after (ISO-8601 UTC)", "schema": {"type": "string"}, "example": "2026-11-01"},
           {"name": "until", "in": "query", "description": "started before (ISO-8601 UTC)", "schema": {"type": "string"}, "example": "2030-01-01"},
           {"name": "limit", "in": "query", "description": "page size, 1 to 1000", "schema": {"type": "integer", "default": 50}, "example": 10},
-          {"name": "cursor", "in": "query", "description": "next_cursor of the previous page, as it is", "schema": {"type": "string"}}
+          {"name": "cursor", "in": "query", "description": "next_cursor of the previous page, as it is", "schema": {"type": "string"}},
+          {"name": "q", "in": "query", "description": "free-text search: id, product, version, branch, commit, workload, scenario, hostname or a label key or value containing it (case-insensitive)", "schema": {"type": "string", "maxLength": 200}, "example": "detector"}
         ],
         "responses": {
           "200": {"description": "A page of runs; next_cursor is null on the last page",

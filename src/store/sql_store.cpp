@@ -236,6 +236,25 @@ class SqlStore final : public Store {
       const std::string vp = param(v);
       sql += " AND EXISTS (SELECT 1 FROM run_labels l WHERE l.run = r.id AND l.key = " + kp + " AND l.value = " + vp + ")";
     }
+    if (f.search && !f.search->empty()) {
+      // A LIKE pattern of the text, its own %, _ and \ escaped; lower() on both sides (ASCII in
+      // SQLite, as documented).
+      std::string pattern = "%";
+      for (const char c : *f.search) {
+        if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+        pattern += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      }
+      pattern += '%';
+      const std::string p = param(pattern);
+      std::string any;
+      for (const char* column : {"r.run_id", "r.product", "r.version", "r.branch", "r.commit_sha", "r.backend || ':' || r.model",
+                                 "r.scenario", "r.hostname"})
+        any += fmt::format("{}lower(COALESCE({}, '')) LIKE {} ESCAPE '\\'", any.empty() ? "" : " OR ", column, p);
+      any += fmt::format(" OR EXISTS (SELECT 1 FROM run_labels l WHERE l.run = r.id AND (lower(l.key) LIKE {0} ESCAPE '\\' OR "
+                         "lower(l.value) LIKE {0} ESCAPE '\\'))",
+                         p);
+      sql += " AND (" + any + ")";
+    }
     sql += " ORDER BY r.started_at DESC, r.id DESC";
     if (f.limit) sql += fmt::format(" LIMIT {}", f.limit);
     std::vector<RunSummary> out;

@@ -133,6 +133,10 @@ step('filter', async () => {
   await go(`#/runs?product=detector&q=${regressionRun.slice(0, 8)}`);
   rows = await rowsOf('#runs-table');
   expect(rows.length === 1 && rows[0][1] === regressionRun.slice(0, 8), 'filter', `search: ${JSON.stringify(rows)}`);
+  // The search is the server's, over the whole store: case-insensitive, across pages.
+  await go('#/runs?limit=5&q=SPEECH');
+  rows = await rowsOf('#runs-table');
+  expect(rows.length === 2 && rows.every((r) => r[3] === 'speech'), 'filter', `q=SPEECH: ${JSON.stringify(rows)}`);
   // Pages of 5, walked with the API's cursor: 16 detector runs in 4 pages, none twice.
   await go('#/runs?product=detector&limit=5');
   const seen = new Set();

@@ -410,6 +410,27 @@ TEST(Serve, PagesWalkEveryRunOnceNewestFirst) {
                        page.at("next_cursor").get<std::string>();
   }
   EXPECT_EQ(speech, 8u);
+  // Free-text search over the whole store, case-insensitive, paged like the filters: "SPEECH"
+  // finds the 8 speech runs (product and label), "VISION" the 15 detector runs by their label
+  // only, a run id prefix its run; LIKE's own characters are matched literally.
+  const auto count = [&](const std::string& q) {
+    std::size_t n = 0;
+    std::string t = "/api/v1/runs?limit=3&q=" + q;
+    while (!t.empty()) {
+      const auto r = s.get(t);
+      EXPECT_EQ(r.status, 200) << r.body;
+      const Json page = Json::parse(r.body);
+      n += page.at("runs").size();
+      t = page.at("next_cursor").is_null() ? "" : "/api/v1/runs?limit=3&q=" + q + "&cursor=" + page.at("next_cursor").get<std::string>();
+    }
+    return n;
+  };
+  EXPECT_EQ(count("SPEECH"), 8u);
+  EXPECT_EQ(count("vIsIoN"), 15u);
+  EXPECT_EQ(count(runs[5].run_id.substr(0, 13)), 1u);
+  EXPECT_EQ(count("%25"), 0u);  // "%": no run contains a percent sign
+  EXPECT_EQ(count("spe_ch"), 0u);
+  EXPECT_EQ(s.get("/api/v1/runs?q=" + std::string(201, 'x')).status, 400);
   EXPECT_EQ(
       Json::parse(s.get("/api/v1/runs?since=2026-11-10&until=2026-11-12").body).at("runs").size(),
       4u);

@@ -190,7 +190,7 @@
 
     const form = el('form', { class: 'filters', id: 'run-filters' },
       RUN_FILTERS.map((k) => input(k, filters[k], k === 'label' ? 'label (KEY=VALUE)' : k)),
-      input('q', search, 'search (this page)', { type: 'search' }),
+      input('q', search, 'search (id, product, version, commit, label…)', { type: 'search' }),
       el('button', { type: 'submit', class: 'btn' }, 'Filter'),
       el('a', { href: '#/runs', class: 'btn btn-plain' }, 'Clear'));
     form.addEventListener('submit', (e) => {
@@ -208,11 +208,10 @@
     RUN_FILTERS.forEach((k) => { if (filters[k]) query.set(k, filters[k]); });
     query.set('limit', limit);
     if (cursor) query.set('cursor', cursor);
+    if (search) query.set('q', search);  // searched by the server over the whole store, paged like the filters
     const page = await api('/runs?' + query.toString());
     if (gen !== generation) return;
-    const needle = search.toLowerCase();
-    const runs = page.runs.filter((r) => !needle || [r.run_id, r.product, r.version, r.branch, r.commit, r.hostname,
-      r.workload, r.scenario, r.hardware_fingerprint, r.started_at].some((f) => String(f || '').toLowerCase().includes(needle)));
+    const runs = page.runs;
 
     const selected = [];
     function updateCompare() {
@@ -250,7 +249,7 @@
     holder.append(
       el('p', { class: 'muted small', id: 'runs-count' },
         `${runs.length} run${runs.length === 1 ? '' : 's'} on this page` +
-        (needle ? ` matching “${search}” (of ${page.runs.length})` : '')),
+        (search ? ` matching “${search}”` : '')),
       runs.length ? table(['', 'run', 'started (UTC)', 'product', 'version', 'workload', 'scenario', 'hardware', 'samples'],
         rows, { id: 'runs-table' }) : el('p', { class: 'muted' }, 'No run matches.'));
     const pager = el('div', { class: 'pager' });

@@ -43,6 +43,9 @@ struct RunFilter {
   // (started_at, run_id) as a RunSummary holds them. A run deleted since loses its place: then
   // only runs strictly older than its started_at follow.
   std::optional<std::pair<std::string, std::string>> after;
+  // Free-text search: runs whose id, product, version, branch, commit, workload (backend:model),
+  // scenario, hostname or a label's key or value contains it, case-insensitively (ASCII).
+  std::optional<std::string> search;
 };
 
 struct BaselineInfo {
