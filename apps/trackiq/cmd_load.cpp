@@ -316,7 +316,6 @@ int load_run(LoadFlags f) {
   std::unique_ptr<store::Store> st;
   if (!f.no_store) st = store::open_store(f.store);
   Labels labels = make_labels(f);
-  for (const auto& [name, value] : run_env.given) labels.extra["env." + name] = value;
   if (shard) {
     labels.extra["group"] = f.group;
     labels.extra["shard"] = load::shard_text(*shard);
@@ -416,6 +415,7 @@ int load_run(LoadFlags f) {
     p.result.started_at = started;
     p.result.finished_at = utc_timestamp_now();
     p.result.labels = labels;
+    p.result.environment.variables = run_env.given;  // LIB-5
     if (points.size() > 1) p.result.labels.extra["sweep_point"] = pt.rate ? fmt::format("rate={}", *pt.rate) : fmt::format("concurrency={}", pt.concurrency);
     const bool block_unconfirmed = p.slo_unconfirmed && f.unconfirmed == "block";
     if (p.partial || p.slo_failed || p.none_succeeded || block_unconfirmed) exit_code = kExitCheckFailed;

@@ -265,6 +265,7 @@ struct SweepContext {
   const std::optional<runner::Profile>& profile;
   store::Store* st = nullptr;
   std::string sweep_id;
+  std::map<std::string, std::string> variables;  // the TRACKIQ_* variables given (environment.variables)
 };
 
 // Runs one configuration; the result is labelled with the sweep and its point, stored, and
@@ -278,6 +279,7 @@ Result run_config(SweepContext& ctx, const SweepConfig& c, const std::string& po
   auto w = workload::make_workload(wo);
   const runner::RunRecording rec = runner::run_scenario(*w, ctx.s, nullptr);
   Environment env = capture_environment();
+  env.variables = ctx.variables;
   telemetry::describe_gpus(env, ctx.s.collector_options.nvml_library);
   Labels labels = ctx.labels;
   labels.extra["sweep_point"] = point;
@@ -349,11 +351,12 @@ std::string sweep_summary(const std::vector<Result>& runs, const std::optional<r
 // RUN-4: the product of --batch-sizes x --precisions x --threads-list x --devices, or with --auto
 // every device x the backend's precisions x batch sizes doubling from 1.
 int run_sweep(const RunFlags& f, runner::RunSettings& s, const workload::WorkloadOptions& wo, const Labels& labels,
-              const std::optional<runner::Profile>& profile, store::Store* st) {
+              const std::optional<runner::Profile>& profile, store::Store* st,
+              const std::map<std::string, std::string>& variables) {
   if (f.repeat > 1) throw InputError("--repeat and a sweep do not combine: repeat the sweep instead");
   if (!f.samples_csv.empty() || !f.telemetry_csv.empty())
     throw InputError("--samples-csv and --telemetry-csv take one run: a sweep stores each configuration's run");
-  SweepContext ctx{f, s, wo, labels, profile, st, ""};
+  SweepContext ctx{f, s, wo, labels, profile, st, "", variables};
   std::vector<Result> results;
   if (f.automatic) {
     if (f.given.count("--batch-sizes") || f.given.count("--precisions") || f.given.count("--devices"))
@@ -552,7 +555,6 @@ int run_command(RunFlags f) {
   for (const auto& shape : f.shapes) wo.shapes.push_back(workload::parse_shape(shape));
   runner::validate(s);
   Labels labels = parse_labels(f.labels);
-  for (const auto& [name, value] : run_env.given) labels.extra["env." + name] = value;
   if (!f.product.empty()) labels.product = f.product;
   if (!f.version_label.empty()) labels.version = f.version_label;
   // The store keeps the exact samples; the JSON copy has them only with --include-samples.
@@ -566,7 +568,7 @@ int run_command(RunFlags f) {
   if (sweep) {
     std::unique_ptr<store::Store> sweep_store;
     if (!f.no_store) sweep_store = store::open_store(f.store);
-    return run_sweep(f, s, wo, labels, profile, sweep_store.get());
+    return run_sweep(f, s, wo, labels, profile, sweep_store.get(), run_env.given);
   }
 
   auto w = workload::make_workload(wo);
@@ -589,6 +591,7 @@ int run_command(RunFlags f) {
       rec = runner::run_scenario(*w, s, &progress);
     }
     Environment env = capture_environment();
+    env.variables = run_env.given;  // LIB-5: recorded where the run's conditions are
     telemetry::describe_gpus(env, s.collector_options.nvml_library);
     Result result = runner::make_result(*w, s, rec, env, labels);
     if (group.empty() && f.repeat > 1) {
@@ -651,7 +654,7 @@ Action setup_run(CLI::App& sub) {
       "the last query is due; exit 1 when it was not achieved (docs/metrics.md).\n"
       "Environment: TRACKIQ_SEED (default --seed), TRACKIQ_THREADS (default --threads),\n"
       "TRACKIQ_DETERMINISTIC=1 (seed 0 and 1 engine thread unless given); a flag wins, a bad value exits 2;\n"
-      "the result records them (labels env.TRACKIQ_*).\n\n"
+      "the result records them (environment.variables).\n\n"
       "Examples:\n"
       "  trackiq run\n"
       "  trackiq run builtin:transformer --seq-len 256 --iterations 50\n"

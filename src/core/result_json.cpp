@@ -114,7 +114,7 @@ Json environment_json(const Environment& e) {
   Json gpus = Json::array();
   for (const auto& g : e.gpus)
     gpus.push_back({{"id", g.id}, {"name", g.name}, {"uuid", g.uuid}, {"driver", g.driver}, {"memory_bytes", g.memory_bytes}});
-  return Json{
+  Json out{
       {"hostname", e.hostname},
       {"hardware_fingerprint", e.hardware_fingerprint},
       {"cpu",
@@ -136,6 +136,8 @@ Json environment_json(const Environment& e) {
         {"debug_build", e.debug_build},
         {"sanitizers", e.sanitizers}}},
   };
+  if (!e.variables.empty()) out["variables"] = e.variables;  // only when set: older documents stay as they were
+  return out;
 }
 
 Json tensors_json(const std::vector<TensorSpec>& ts) {
@@ -455,6 +457,8 @@ Result result_from_json(std::string_view text, std::string_view origin) {
   e.build_type = rd.get<std::string>(build, "build_type", "$.environment.build");
   e.debug_build = rd.get<bool>(build, "debug_build", "$.environment.build");
   e.sanitizers = rd.get<std::string>(build, "sanitizers", "$.environment.build");
+  if (env.contains("variables"))
+    e.variables = rd.get<std::map<std::string, std::string>>(env, "variables", "$.environment");
 
   const Json& labels = rd.field(j, "labels", "$");
   r.labels.product = rd.get<std::string>(labels, "product", "$.labels");

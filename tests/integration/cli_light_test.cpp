@@ -100,8 +100,12 @@ TEST(CliLight, RunEnvironmentVariablesAreCheckedAppliedAndRecorded) {
   const std::string r = read_file(dir.file("r.json"));
   EXPECT_TRUE(std::regex_search(r, std::regex(R"("seed": 7\b)"))) << r;
   EXPECT_TRUE(std::regex_search(r, std::regex(R"("threads": 3\b)"))) << r;
-  EXPECT_NE(r.find(R"("env.TRACKIQ_SEED": "7")"), std::string::npos);
-  EXPECT_NE(r.find(R"("env.TRACKIQ_THREADS": "3")"), std::string::npos);
+  // Recorded in the result's environment (LIB-5), read back by the result parser.
+  const Result rr = result_from_json(r, "r.json");
+  EXPECT_EQ(rr.environment.variables, (std::map<std::string, std::string>{{"TRACKIQ_SEED", "7"}, {"TRACKIQ_THREADS", "3"}}));
+  EXPECT_EQ(rr.labels.extra.count("env.TRACKIQ_SEED"), 0u);
+  const auto valid = test::run_process({"/usr/bin/python3", test::kResultValidator, test::kResultSchema, dir.file("r.json")});
+  EXPECT_EQ(valid.exit_code, 0) << valid.out << valid.err;
   // --seed and --threads win over the variables; TRACKIQ_DETERMINISTIC=1 gives one engine thread.
   const auto flag = trackiq({"run", "synthetic", "-n", "2", "--warmup", "0", "--no-store", "-q", "--seed", "5", "--json",
                              dir.file("f.json")},

@@ -80,6 +80,13 @@ TEST(ResultJson, RoundTripsEveryField) {
   EXPECT_EQ(back.slo[2].detail, "3 of 240 requests over the limit");
   EXPECT_NE(text.find("\"verdict\": \"NOT_CONFIRMED\""), std::string::npos);
   EXPECT_FALSE(back.slo[0].requests_needed.has_value());
+  // environment.variables (LIB-5) only when a variable was set.
+  EXPECT_EQ(text.find("\"variables\""), std::string::npos);
+  Result with = r;
+  with.environment.variables = {{"TRACKIQ_SEED", "7"}, {"TRACKIQ_DETERMINISTIC", "1"}};
+  const std::string with_text = to_json(with);
+  EXPECT_NE(with_text.find("\"variables\": {"), std::string::npos);
+  EXPECT_EQ(result_from_json(with_text, "vars.json").environment.variables, with.environment.variables);
 }
 
 TEST(ResultJson, RoundTripsATelemetrySeriesWithGaps) {

@@ -2,6 +2,7 @@
 // The environment a result was measured in (STORE-1): enough to tell two machines, kernels,
 // builds or CPU governors apart when comparing results.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct Environment {
   std::string build_type;  // CMake build type of trackiq itself
   bool debug_build = false;  // true when trackiq itself is unoptimised: numbers are suspect
   std::string sanitizers;    // empty, or e.g. "address,undefined"
+  // The TRACKIQ_* variables this run read and applied (core/run_env.hpp, LIB-5), as given:
+  // {"TRACKIQ_SEED": "7"}; empty when none was set. Not hardware: not in the fingerprint.
+  std::map<std::string, std::string> variables;
   // Stable hash of the hardware fields (CPU model, counts, memory, GPUs): the key that
   // groups results "on the same hardware". Hex, 16 chars.
   std::string hardware_fingerprint;

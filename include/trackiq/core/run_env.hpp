@@ -9,7 +9,7 @@
 //   TRACKIQ_THREADS        1 .. 4096: the engine's intra-op threads (`run`; not `load`'s client threads)
 // A command-line flag wins over the variable, the variable over a profile. An empty variable is
 // unset. `trackiq run` and `trackiq load` record what they applied in the result
-// (labels.extra "env.TRACKIQ_*").
+// (environment.variables).
 #include <cstdint>
 #include <functional>
 #include <map>
