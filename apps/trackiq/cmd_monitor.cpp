@@ -132,7 +132,8 @@ Action setup_monitor(CLI::App& sub) {
       "  trackiq monitor --listen 127.0.0.1:9101                 # a Prometheus exporter, until Ctrl-C\n"
       "  trackiq monitor --listen 0.0.0.0:9101 --interval 1s     # scraped by a fleet's Prometheus\n\n"
       "With --listen HOST:PORT the latest sample is served at http://HOST:PORT/metrics in the Prometheus\n"
-      "text format 0.0.4 (names and units: docs/metrics.md, \"Prometheus names\"); it runs until Ctrl-C unless\n"
+      "text format 0.0.4, or OpenMetrics 1.0 when the scrape's Accept header prefers it, as Prometheus's does\n"
+      "(names and units: docs/metrics.md, \"Prometheus names\"); it runs until Ctrl-C unless\n"
       "--duration is given, and writes rows only with --output. Port 0 picks a free port (printed on stderr).");
   sub.add_option("--duration,-d", f->duration, "How long to sample (plain numbers are seconds)")->capture_default_str();
   sub.add_option("--interval,-i", f->interval, "Sampling interval")->capture_default_str();

@@ -154,6 +154,7 @@ Action setup_serve(CLI::App& sub) {
       "  GET    /metrics                  trackiq_store_runs, trackiq_run_* (the newest run of each\n"
       "                                   series), trackiq_http_requests_total, ..._duration_seconds,\n"
       "                                   and the machine's telemetry named as monitor --listen does\n"
+      "                                   (text 0.0.4, or OpenMetrics 1.0 when Accept prefers it)\n"
       "  GET    /                         the dashboard: runs, a run, compare, history, changes,\n"
       "                                   baselines, live telemetry (embedded; no network needed)\n\n"
       "Telemetry: the monitor collectors (--collectors, default all; none: off) are sampled every\n"

@@ -24,7 +24,7 @@ constexpr Command kCommands[] = {
     {"report", "Write a report of one or more runs: HTML, PDF, Markdown, JUnit XML, JSON or CSV", setup_report},
     {"profiles", "List and show run profiles (settings + SLO constraints)", setup_profiles},
     {"devices", "List CPUs, memory, NVIDIA GPUs and Jetson/DRIVE boards, with stable ids", setup_devices},
-    {"serve", "Serve the store over HTTP: a REST API (runs, compare, baselines, upload) and Prometheus /metrics", setup_serve},
+    {"serve", "Serve the store over HTTP: a dashboard, a REST API (runs, compare, history, changes, baselines, upload) and Prometheus /metrics", setup_serve},
     {"monitor", "Sample system telemetry at a fixed interval, streaming CSV or JSONL", setup_monitor},
     {"analyze", "Analyse existing data: tegrastats logs, change points, latency percentiles, variability", setup_analyze},
     {"kv-cache", "KV-cache size of a transformer, and the batch and sequence length that fit a device", setup_kv_cache},
