@@ -17,31 +17,16 @@ connections=${CONNECTIONS:-64}
 threads=${THREADS:-2}
 rate=${RATE:-20000}
 wrk_batch=${WRK_BATCH:-1}
-command -v nginx >/dev/null || { echo "nginx not found (apt-get install nginx-light)" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 2; }
 
 tmp=$(mktemp -d)
 trap '[[ -f $tmp/nginx.pid ]] && kill "$(cat "$tmp/nginx.pid")" 2>/dev/null; rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/www"
 printf 'hello, world\n' > "$tmp/www/small.txt"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$tmp/nginx.conf" <<CONF
-worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
-  open_file_cache max=16;
-  client_body_temp_path $tmp; proxy_temp_path $tmp; fastcgi_temp_path $tmp; uwsgi_temp_path $tmp; scgi_temp_path $tmp;
-  server { listen 127.0.0.1:$port; root $tmp/www; }
-}
-CONF
-nginx -c "$tmp/nginx.conf" -p "$tmp"
+. "$(dirname "$0")/local_nginx.sh"
+start_local_nginx "$tmp" "$tmp/www"
+port=$NGINX_PORT
 url="http://127.0.0.1:$port/small.txt"
-for _ in $(seq 50); do curl -sf "$url" >/dev/null && break; sleep 0.1; done
 
 metric() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(next(m['value'] for n,m in d['metrics'].items() if n==sys.argv[2]))" "$@"; }
 # Runs wrk ("$@" is the command line); prints "requests/s client-CPU-us-per-request".

@@ -15,7 +15,6 @@ connections=${CONNECTIONS:-64}
 keys=${KEYS:-20}
 runs=${RUNS:-50}
 serve_threads=${SERVE_THREADS:-2}
-command -v nginx >/dev/null || { echo "nginx not found (apt-get install nginx-light)" >&2; exit 2; }
 [[ -x $build/bin/detect_store_fill ]] || { echo "$build/bin/detect_store_fill not built (cmake --build $build --target detect_store_fill)" >&2; exit 2; }
 
 tmp=$(mktemp -d)
@@ -35,25 +34,10 @@ serve_base=$(sed -n 's|.*listening on \(http://[^/]*\)/api/v1.*|\1|p' "$tmp/serv
 path="/api/v1/runs?limit=50"
 mkdir -p "$tmp/www"
 curl -sf "$serve_base$path" -o "$tmp/www/runs.json"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$tmp/nginx.conf" <<CONF
-worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
-  open_file_cache max=16;
-  types { application/json json; }
-  client_body_temp_path $tmp; proxy_temp_path $tmp; fastcgi_temp_path $tmp; uwsgi_temp_path $tmp; scgi_temp_path $tmp;
-  server { listen 127.0.0.1:$port; root $tmp/www; }
-}
-CONF
-nginx -c "$tmp/nginx.conf" -p "$tmp"
+. "$(dirname "$0")/local_nginx.sh"
+start_local_nginx "$tmp" "$tmp/www"
+port=$NGINX_PORT
 nginx_url="http://127.0.0.1:$port/runs.json"
-for _ in $(seq 50); do curl -sf "$nginx_url" >/dev/null && break; sleep 0.1; done
 cmp <(curl -sf "$nginx_url") "$tmp/www/runs.json"
 bytes=$(stat -c %s "$tmp/www/runs.json")
 

@@ -745,7 +745,6 @@ void Api::count(std::string_view method, std::string_view route, int status, dou
   impl_->durations.Add({{"route", std::string(route)}}, kBuckets).Observe(seconds);
 }
 
-std::string Api::metrics_text() { return impl_->metrics("").body; }
 
 // Here rather than in http_server.cpp, so that a program serving its own handler (a Tracker's
 // exposition) links no Api, store or analysis code.

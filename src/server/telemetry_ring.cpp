@@ -90,12 +90,4 @@ std::vector<prometheus::MetricFamily> TelemetryRing::metric_families() const {
   return gauges_.families();
 }
 
-std::string TelemetryRing::metrics_text() const {
-  {
-    std::lock_guard lock(mutex_);
-    if (!begun_) return "";
-  }
-  return gauges_.text();
-}
-
 }  // namespace trackiq::server

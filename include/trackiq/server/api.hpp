@@ -36,7 +36,7 @@ struct ApiOptions {
   TelemetryRing* telemetry = nullptr;
 };
 
-// Thread-safe: any number of threads may call handle() and metrics_text() at once. The store
+// Thread-safe: any number of threads may call handle() at once. The store
 // connection is not (one SQLite/PostgreSQL connection, transactions on it), so every store access
 // holds one mutex; the request metrics are prometheus-cpp counters/histograms (thread-safe).
 class Api {
@@ -54,13 +54,6 @@ class Api {
   // Counts a request answered without handle() (the HTTP layer's 400 for an unparsable request,
   // 413 for a body over the limit), so /metrics sees every answer.
   void count(std::string_view method, std::string_view route, int status, double seconds);
-
-  // The Prometheus text exposition (format 0.0.4) of /metrics: trackiq_http_requests_total,
-  // trackiq_http_request_duration_seconds, trackiq_store_runs{product}, and the latest value of
-  // the key metrics of each stored series, e.g. trackiq_run_latency_p99_seconds{product,
-  // hardware, workload, scenario}, and, with options.telemetry, the machine's latest telemetry
-  // under monitor --listen's names (TelemetryRing::metrics_text).
-  std::string metrics_text();
 
  private:
   struct Impl;

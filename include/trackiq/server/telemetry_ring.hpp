@@ -44,10 +44,8 @@ class TelemetryRing : public telemetry::RowSink {
   // (the sampler's monotonic time mapped at each row).
   std::string json(std::chrono::nanoseconds window) const;
 
-  // The Prometheus text exposition (0.0.4) of the latest row, named as `monitor --listen` names
-  // it (prometheus_series); "" before the first channel list.
-  std::string metrics_text() const;
-  // The same series as families (none before the first row).
+  // The latest row as Prometheus families, named as `monitor --listen` names them
+  // (prometheus_series); none before the first channel list. serve's /metrics appends them.
   std::vector<prometheus::MetricFamily> metric_families() const;
 
   std::size_t capacity() const noexcept { return capacity_; }
