@@ -106,9 +106,18 @@ PromSeries prometheus_series(const telemetry::Channel& c) {
   }
   // Cumulative seconds are counters, as energy in joules is: the process's CPU time since it
   // started (utime + stime) is node_exporter's and client libraries' process_cpu_seconds_total.
+  // The cgroup's throttling figures count since the first sample (periods throttled, seconds
+  // throttled): node_exporter and cAdvisor expose the same as *_throttled_*_total counters.
   if (c.name == "proc.cpu_time_s") {
     stem = "cpu";
     suffix = "seconds_total";
+    p.counter = true;
+  } else if (c.name == "cgroup.throttled_s") {
+    suffix = "seconds_total";
+    p.counter = true;
+  } else if (c.name == "cgroup.nr_throttled") {
+    stem = "throttled_periods";
+    suffix = "total";
     p.counter = true;
   }
   if (p.counter && stem.empty()) stem = "energy";

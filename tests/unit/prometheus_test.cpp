@@ -36,7 +36,9 @@ TEST(PrometheusNames, FollowBaseUnitsAndPutInstancesInLabels) {
       {{"mem.available_bytes", "B"}, "trackiq_memory_available_bytes", "", 1, false},
       {{"mem.used_pct", "%"}, "trackiq_memory_used_ratio", "", 0.01, false},
       {{"proc.threads", "1"}, "trackiq_process_threads", "", 1, false},
-      {{"cgroup.throttled_s", "s"}, "trackiq_cgroup_throttled_seconds", "", 1, false},
+      // The cgroup's throttling counts since the first sample: counters.
+      {{"cgroup.throttled_s", "s"}, "trackiq_cgroup_throttled_seconds_total", "", 1, true},
+      {{"cgroup.nr_throttled", "1"}, "trackiq_cgroup_throttled_periods_total", "", 1, true},
       // Cumulative CPU time is a counter (process_cpu_seconds_total), not a gauge.
       {{"proc.cpu_time_s", "s"}, "trackiq_process_cpu_seconds_total", "", 1, true},
       {{"psi.io.full_pct", "%"}, "trackiq_psi_full_ratio", "resource=io", 0.01, false},
