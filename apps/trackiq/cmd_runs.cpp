@@ -1,5 +1,6 @@
 // trackiq runs list|show|export|rm: the results store (STORE-3).
 #include <iostream>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -7,15 +8,62 @@
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/importers/importers.hpp"
 #include "trackiq/load/load_result.hpp"
 #include "trackiq/report/console.hpp"
 #include "trackiq/store/store.hpp"
 
 namespace trackiq::cli {
+namespace {
+
+// trackiq runs import FILE...: canonical results into the store, as serve's POST /api/v1/runs
+// takes them. Everything is read and checked before the store is written.
+int import_results(const std::vector<std::string>& files, const std::string& location, bool json) {
+  if (files.empty()) throw InputError("runs import: which files? (result JSON: trackiq run --json FILE, runs export)");
+  std::vector<Result> runs;
+  std::vector<std::string> origin;  // the file of each run, for messages
+  std::map<std::string, std::string> seen;  // run id -> file
+  for (const auto& file : files) {
+    const std::string text = importers::read_file(file);
+    std::vector<Result> in = results_from_json(text, file);
+    if (in.empty()) throw InputError(file, 1, "an empty array: no result to import");
+    for (auto& r : in) {
+      if (!store::is_run_id_prefix(r.run_id))
+        throw InputError(file, 1, fmt::format("run_id '{}' is not a run id", r.run_id));
+      if (const auto [it, fresh] = seen.emplace(r.run_id, file); !fresh)
+        throw InputError(file, 1, fmt::format("run {} is also in {}; nothing stored", r.run_id, it->second));
+      runs.push_back(std::move(r));
+      origin.push_back(file);
+    }
+  }
+  auto st = store::open_store(location);
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (const auto why = store::duplicate_of(*st, runs[i]))
+      throw InputError(fmt::format("{}: {}; nothing stored", origin[i], *why));
+  st->save_all(runs);
+  if (json) {
+    nlohmann::ordered_json a = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      a.push_back({{"run_id", runs[i].run_id}, {"file", origin[i]},
+                   {"samples", runs[i].latency ? runs[i].latency->samples_ns.size() : 0}});
+    std::cout << a.dump(2) << "\n";
+    return kExitOk;
+  }
+  fmt::print("imported {} run{} from {} file{} into {}\n", runs.size(), runs.size() == 1 ? "" : "s", files.size(),
+             files.size() == 1 ? "" : "s", st->location());
+  fmt::print("{:<36}  {:>8}  {}\n", "run id", "samples", "file");
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    fmt::print("{:<36}  {:>8}  {}\n", runs[i].run_id, runs[i].latency ? runs[i].latency->samples_ns.size() : 0,
+               origin[i]);
+  return kExitOk;
+}
+
+}  // namespace
 
 Action setup_runs(CLI::App& sub) {
   struct Flags {
     std::string action;
+    std::vector<std::string> args;  // the run id (show, export, rm) or the files (import)
     std::string id;
     std::string store;
     std::string product, hardware, since, until, output, group;
@@ -30,6 +78,12 @@ Action setup_runs(CLI::App& sub) {
       "  show ID  the run's summary (ID may be a unique prefix of the run id)\n"
       "  export ID  the canonical result JSON, with every latency sample (-o FILE, default stdout)\n"
       "  rm ID    delete the run\n"
+      "  import FILE...  store result JSON files (`runs export`: every sample; `run --json`, `load --json`: the\n"
+      "           lossless histogram; a file may hold an array) as they are, with the same run ids, so runs move\n"
+      "           between stores and `compare ID1 ID2` gives the same verdict in either. All files\n"
+      "           are read first and stored in one transaction; a bad file (file:line: what), a run id stored\n"
+      "           already or twice in the files, or another tool's file imported before (import_hash) stores\n"
+      "           nothing (exit 2)"
       "  merge --group NAME  merge the runs of `trackiq load --shard K/N --group NAME` (client K of N) into one\n"
       "           stored run (label merged_from=\"N runs\"; -o FILE also writes its JSON): latency percentiles from\n"
       "           every request's exact sample, rates (achieved, offered, token, goodput) summed, counts and errors\n"
@@ -41,11 +95,12 @@ Action setup_runs(CLI::App& sub) {
       "  trackiq runs show 3f2a\n"
       "  trackiq runs export 3f2a -o run.json\n"
       "  trackiq runs rm 3f2a\n"
+      "  trackiq runs import run.json other.json --store postgresql://ci@db/trackiq\n"
       "  trackiq runs merge --group soak-42 -o merged.json");
-  sub.add_option("action", f->action, "list, show, export, rm or merge")
+  sub.add_option("action", f->action, "list, show, export, rm, import or merge")
       ->required()
-      ->check(CLI::IsMember({"list", "show", "export", "rm", "merge"}));
-  sub.add_option("id", f->id, "Run id or a unique prefix (show, export, rm)");
+      ->check(CLI::IsMember({"list", "show", "export", "rm", "import", "merge"}));
+  sub.add_option("id", f->args, "Run id or a unique prefix (show, export, rm); import: the result JSON files");
   sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_option("--product", f->product, "list: only this product");
   sub.add_option("--hardware", f->hardware, "list: only this hardware fingerprint (or prefix)");
@@ -59,8 +114,13 @@ Action setup_runs(CLI::App& sub) {
                  "store; repeatable")
       ->check(CLI::ExistingFile);
   sub.add_option("--group", f->group, "merge: the group of sharded load runs (trackiq load --shard K/N --group NAME)");
-  sub.add_flag("--json", f->json, "list/show: print JSON");
+  sub.add_flag("--json", f->json, "list/show/import: print JSON");
   return [f] {
+    if (f->action == "import") return import_results(f->args, f->store, f->json);
+    if (f->args.size() > 1)
+      throw InputError(fmt::format("runs {}: one run id, not {} ('{}' and '{}')", f->action, f->args.size(), f->args[0],
+                                   f->args[1]));
+    if (!f->args.empty()) f->id = f->args.front();
     auto st = store::open_store(f->store);
     if (f->action == "merge") {
       if (f->group.empty()) throw InputError("runs merge: which group? give --group NAME (trackiq load --shard K/N --group NAME)");

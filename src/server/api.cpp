@@ -451,26 +451,9 @@ struct Api::Impl {
       std::lock_guard lock(store_mutex);
       // Duplicates are refused as `trackiq import` refuses them: the same run id, or a file of
       // another tool whose content (import_hash) was stored before.
-      for (const auto& r : runs) {
-        bool stored_before = true;
-        try {
-          store.load(r.run_id);
-        } catch (const InputError&) {
-          stored_before = false;
-        }
-        if (stored_before)
-          throw BadRequest{409, fmt::format("run {} is already stored; nothing stored", r.run_id)};
-        store::RunFilter same;
-        if (const auto h = r.labels.extra.find("import_hash"); h != r.labels.extra.end()) {
-          same.labels = {{"import_hash", h->second}};
-          same.limit = 1;
-          if (const auto prior = store.list(same); !prior.empty())
-            throw BadRequest{
-                409, fmt::format("this content (import_hash {}) was already imported as run {} on "
-                                 "{}; nothing stored",
-                                 h->second, prior.front().run_id, prior.front().started_at)};
-        }
-      }
+      for (const auto& r : runs)
+        if (const auto why = store::duplicate_of(store, r))
+          throw BadRequest{409, *why + "; nothing stored"};
       store.save_all(runs);
     }
     for (const auto& r : runs) stored.push_back(r.run_id);

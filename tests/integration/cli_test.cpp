@@ -531,6 +531,54 @@ TEST(CliRuns, ListShowAndRemoveStoredRuns) {
   EXPECT_NE(again.err.find("no run"), std::string::npos) << again.err;
 }
 
+// Runs move between stores as their canonical JSON: same ids, samples and verdicts; nothing
+// half-stored when one file is bad or a run is there already.
+TEST(CliRuns, ImportStoresExportedResultsUnchangedAndRefusesDuplicates) {
+  TempDir from, to;
+  std::vector<std::string> ids;
+  for (const char* mean : {"mean=2ms", "mean=3ms"}) {
+    const auto r = trackiq({"run", std::string("synthetic:") + mean, "-n", "200", "--warmup", "0", "--no-telemetry",
+                            "--product", "detector"},
+                           from);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ids.push_back(stored_id(r));
+    ASSERT_EQ(trackiq({"runs", "export", ids.back(), "-o", from.file(ids.back() + ".json")}, from).exit_code, 0);
+  }
+  const std::string a = from.file(ids[0] + ".json"), b = from.file(ids[1] + ".json");
+
+  const auto imported = trackiq({"runs", "import", a, b, "--json"}, to);
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  const auto doc = nlohmann::json::parse(imported.out);
+  ASSERT_EQ(doc.size(), 2u) << imported.out;
+  EXPECT_EQ(doc[0].at("run_id"), ids[0]);
+  EXPECT_EQ(doc[1].at("samples"), 200);
+  // The same run, sample for sample: its export from the new store is the file it came from.
+  ASSERT_EQ(trackiq({"runs", "export", ids[0], "-o", to.file("again.json")}, to).exit_code, 0);
+  EXPECT_EQ(read_file(to.file("again.json")), read_file(a));
+  const auto cmp = trackiq({"compare", ids[0], ids[1]}, to);
+  EXPECT_EQ(cmp.exit_code, 1) << cmp.out << cmp.err;  // 2 -> 3 ms: a tested slowdown
+  EXPECT_NE(cmp.out.find("BLOCK"), std::string::npos) << cmp.out;
+
+  // Again: refused, and nothing more stored.
+  const auto twice = trackiq({"runs", "import", b}, to);
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_NE(twice.err.find("run " + ids[1] + " is already stored; nothing stored"), std::string::npos) << twice.err;
+  // One bad file among good ones: file:line, exit 2, the good one not stored either.
+  TempDir other;
+  std::ofstream(other.file("bad.json")) << "[\n{\"run_id\": 3\n";
+  const auto bad = trackiq({"runs", "import", a, other.file("bad.json")}, other);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find(other.file("bad.json") + ":"), std::string::npos) << bad.err;
+  const auto none = trackiq({"runs", "list", "--json"}, other);
+  EXPECT_EQ(nlohmann::json::parse(none.out).size(), 0u) << none.out;
+  const auto same = trackiq({"runs", "import", a, a}, other);
+  EXPECT_EQ(same.exit_code, 2);
+  EXPECT_NE(same.err.find("is also in"), std::string::npos) << same.err;
+  EXPECT_EQ(trackiq({"runs", "import"}, other).exit_code, 2);
+  const auto listed = trackiq({"runs", "list", "--json"}, to);
+  EXPECT_EQ(nlohmann::json::parse(listed.out).size(), 2u) << listed.out;
+}
+
 TEST(CliBaseline, SaveListRemove) {
   TempDir dir;
   ASSERT_EQ(trackiq({"run", "synthetic:mean=0", "-n", "5", "--warmup", "0", "--no-telemetry"}, dir).exit_code, 0);

@@ -145,6 +145,10 @@ class Store {
 std::vector<Result> series_history(Store& st, const Result& base, const Result& current, std::size_t limit);
 std::string series_history_source(const Result& base, std::size_t runs);
 
+// Why `r` cannot be stored as a new run in `st`: its run id is stored already, or it came from
+// another tool's file (label import_hash) whose content was imported before. nullopt: it can.
+std::optional<std::string> duplicate_of(Store& st, const Result& r);
+
 // `location`: "" → TRACKIQ_STORE, else $XDG_DATA_HOME/trackiq/trackiq.db (~/.local/share/...);
 // a path → SQLite; postgresql://... or postgres://... → PostgreSQL (a libpq URL; the password is
 // never shown in messages). Error when the file cannot be opened or the server not reached.
