@@ -11,15 +11,10 @@
 
 #include "trackiq/core/csv.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/core/text.hpp"
 
 namespace trackiq::analysis {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 GroupLatency summarize_group(std::string name, std::vector<double> v, const std::vector<double>& ps) {
   GroupLatency g;
@@ -69,12 +64,12 @@ LatencyAnalysis analyze_latency_csv(std::string_view text, const std::string& or
     pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (trim(line).empty()) continue;
+    if (trim_ascii_space(line).empty()) continue;
     auto cells = split_csv_record(line, origin, line_no);
     if (header.empty()) {
       header = std::move(cells);
       for (std::size_t i = 0; i < header.size(); ++i) {
-        const std::string name(trim(header[i]));
+        const std::string name(trim_ascii_space(header[i]));
         if (name == column) col = static_cast<long>(i);
         if (!group_by.empty() && name == group_by) grp = static_cast<long>(i);
       }
@@ -87,7 +82,7 @@ LatencyAnalysis analyze_latency_csv(std::string_view text, const std::string& or
     const auto need = static_cast<std::size_t>(std::max(col, grp));
     if (cells.size() <= need)
       throw InputError(origin, line_no, fmt::format("{} fields, the header has {}", cells.size(), header.size()));
-    const std::string_view cell = trim(cells[static_cast<std::size_t>(col)]);
+    const std::string_view cell = trim_ascii_space(cells[static_cast<std::size_t>(col)]);
     double v = 0;
     const char* first = cell.data() + (!cell.empty() && cell.front() == '+' ? 1 : 0);
     const auto [ptr, ec] = std::from_chars(first, cell.data() + cell.size(), v);
@@ -95,7 +90,7 @@ LatencyAnalysis analyze_latency_csv(std::string_view text, const std::string& or
       throw InputError(origin, line_no, fmt::format("'{}' in column '{}' is not a finite number", std::string(cell), column));
     all.push_back(v);
     if (grp >= 0) {
-      std::string g(trim(cells[static_cast<std::size_t>(grp)]));
+      std::string g(trim_ascii_space(cells[static_cast<std::size_t>(grp)]));
       auto [it, fresh] = by_group.try_emplace(g);
       if (fresh) order.push_back(g);
       it->second.push_back(v);

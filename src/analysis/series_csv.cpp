@@ -10,19 +10,14 @@
 
 #include "trackiq/core/csv.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/core/text.hpp"
 
 namespace trackiq::analysis {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // The cell as a double when the whole (trimmed) cell is one, finite or not.
 std::optional<double> parse_number(std::string_view cell) {
-  cell = trim(cell);
+  cell = trim_blanks(cell);
   if (!cell.empty() && cell.front() == '+') cell.remove_prefix(1);
   if (cell.empty()) return std::nullopt;
   double v = 0;
@@ -56,10 +51,10 @@ CsvSeries read_series_csv(std::string_view text, const std::string& origin, cons
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (trim(line).empty()) continue;
+    if (trim_blanks(line).empty()) continue;
     auto fields = split_csv_record(line, origin, line_no);
     if (header.empty()) {
-      for (auto& f : fields) f = std::string(trim(f));
+      for (auto& f : fields) f = std::string(trim_blanks(f));
       header = std::move(fields);
       if (!column.empty()) {
         for (std::size_t i = 0; i < header.size() && !index; ++i)
@@ -83,7 +78,7 @@ CsvSeries read_series_csv(std::string_view text, const std::string& origin, cons
       throw InputError(origin, line_no,
                        fmt::format("the row has {} field{}, column '{}' is field {}", fields.size(),
                                    fields.size() == 1 ? "" : "s", shorten(out.column), *index + 1));
-    const std::string_view cell = trim(fields[*index]);
+    const std::string_view cell = trim_blanks(fields[*index]);
     if (cell.empty()) throw InputError(origin, line_no, fmt::format("column '{}': empty cell", shorten(out.column)));
     const auto v = parse_number(cell);
     if (!v) throw InputError(origin, line_no, fmt::format("column '{}': '{}' is not a number", shorten(out.column), shorten(cell)));

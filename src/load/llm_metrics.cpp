@@ -9,6 +9,7 @@
 
 #include "trackiq/core/clock.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/core/text.hpp"
 
 namespace trackiq::load {
 
@@ -155,12 +156,6 @@ std::optional<std::int64_t> parse_slo_value(std::string_view key, std::string_vi
   return ns;
 }
 
-std::string_view trim_spaces(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Division (not multiplication by 1e-6) so an exact number of ms comes out exact.
 LlmLatencySummary summarize_ms(const std::vector<std::int64_t>& samples, double units_per_ms,
                                std::span<const double> ps) {
@@ -186,19 +181,19 @@ LlmRequestMetrics request_metrics(const LlmRequestRecord& record) {
 
 LlmSlo parse_llm_slo(std::string_view spec) {
   LlmSlo slo;
-  if (trim_spaces(spec).empty())
+  if (trim_blanks(spec).empty())
     throw InputError("SLO is empty: give e.g. ttft=200ms,tpot=50ms,e2el=5s");
   std::size_t start = 0;
   while (start <= spec.size()) {
     const std::size_t comma = std::min(spec.find(',', start), spec.size());
-    const std::string_view item = trim_spaces(spec.substr(start, comma - start));
+    const std::string_view item = trim_blanks(spec.substr(start, comma - start));
     start = comma + 1;
     if (item.empty()) throw InputError("SLO '" + std::string(spec) + "' has an empty item");
     const std::size_t eq = item.find('=');
     if (eq == std::string_view::npos)
       throw InputError("SLO item '" + std::string(item) + "': expected KEY=VALUE, e.g. ttft=200ms");
-    const std::string_view key = trim_spaces(item.substr(0, eq));
-    const std::string_view value = trim_spaces(item.substr(eq + 1));
+    const std::string_view key = trim_blanks(item.substr(0, eq));
+    const std::string_view value = trim_blanks(item.substr(eq + 1));
     std::optional<std::int64_t>* slot = nullptr;
     if (key == "ttft")
       slot = &slo.ttft_ns;

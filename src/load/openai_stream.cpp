@@ -6,18 +6,13 @@
 #include <string>
 #include <utility>
 
+#include "trackiq/core/text.hpp"
+
 namespace trackiq::load {
 
 namespace {
 
 using nlohmann::json;
-
-std::string_view trim_ascii_space(std::string_view s) {
-  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Length of the valid UTF-8 sequence starting at s[i] (1 for ASCII), or 0 if invalid.
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {

@@ -10,6 +10,7 @@
 
 #include "trackiq/core/csv.hpp"
 #include "trackiq/core/error.hpp"
+#include "trackiq/core/text.hpp"
 
 namespace trackiq::load {
 namespace {
@@ -40,13 +41,6 @@ double standard_gamma(double k, std::mt19937_64& rng) {
     if (u < 1.0 - 0.0331 * x * x * x * x) return d * v;
     if (std::log(u) < 0.5 * x * x + d * (1.0 - v + std::log(v))) return d * v;
   }
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-  return s.substr(i);
 }
 
 }  // namespace
@@ -95,7 +89,7 @@ std::vector<TraceEntry> read_trace(const std::string& path, double time_scale) {
   double t0 = 0, prev = -1;
   while (std::getline(in, line)) {
     ++lineno;
-    const std::string t = trim(line);
+    const std::string t = std::string(trim_ascii_space(line));
     if (t.empty()) continue;
     double ms = 0;
     std::optional<std::string> input;
@@ -104,8 +98,8 @@ std::vector<TraceEntry> read_trace(const std::string& path, double time_scale) {
       first = false;
       const auto h = split_csv_record(t, path, lineno);
       for (std::size_t i = 0; i < h.size(); ++i) {
-        if (trim(h[i]) == "timestamp") ts_col = i;
-        if (trim(h[i]) == "input") input_col = i;
+        if (trim_ascii_space(h[i]) == "timestamp") ts_col = i;
+        if (trim_ascii_space(h[i]) == "input") input_col = i;
       }
       if (!ts_col) throw InputError(path, lineno, "CSV trace header has no 'timestamp' column");
       continue;
@@ -116,8 +110,8 @@ std::vector<TraceEntry> read_trace(const std::string& path, double time_scale) {
       if (*ts_col >= f.size()) throw InputError(path, lineno, "missing the timestamp field");
       try {
         std::size_t used = 0;
-        ms = std::stod(trim(f[*ts_col]), &used);
-        if (used != trim(f[*ts_col]).size()) throw std::invalid_argument("trailing");
+        ms = std::stod(std::string(trim_ascii_space(f[*ts_col])), &used);
+        if (used != trim_ascii_space(f[*ts_col]).size()) throw std::invalid_argument("trailing");
       } catch (const std::exception&) {
         throw InputError(path, lineno, fmt::format("timestamp '{}' is not a number", f[*ts_col]));
       }

@@ -12,14 +12,10 @@
 
 #include <fmt/format.h>
 
+#include "trackiq/core/text.hpp"
+
 namespace trackiq::server {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -78,16 +74,16 @@ std::vector<MediaRange> parse_accept(std::string_view accept) {
     accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
     const auto semi = range.find(';');
     MediaRange m;
-    m.type = trim(range.substr(0, semi));
+    m.type = trim_blanks(range.substr(0, semi));
     if (m.type.empty()) continue;
     for (std::string_view params = semi == std::string_view::npos ? std::string_view() : range.substr(semi + 1);
          !params.empty();) {
       const auto next = params.find(';');
-      const std::string_view p = trim(params.substr(0, next));
+      const std::string_view p = trim_blanks(params.substr(0, next));
       params = next == std::string_view::npos ? std::string_view() : params.substr(next + 1);
       const auto eq = p.find('=');
       if (eq == std::string_view::npos) continue;
-      const std::string_view key = trim(p.substr(0, eq)), value = trim(p.substr(eq + 1));
+      const std::string_view key = trim_blanks(p.substr(0, eq)), value = trim_blanks(p.substr(eq + 1));
       if (iequals(key, "q")) {
         const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), m.q);
         if (ec != std::errc() || ptr != value.data() + value.size()) m.q = 0;  // unreadable: not acceptable
@@ -101,7 +97,7 @@ std::vector<MediaRange> parse_accept(std::string_view accept) {
 }
 
 bool accepts(std::string_view accept, std::string_view type) {
-  if (trim(accept).empty()) return true;
+  if (trim_blanks(accept).empty()) return true;
   const std::string_view major = type.substr(0, type.find('/'));
   for (const auto& m : parse_accept(accept)) {
     if (!(m.q > 0)) continue;
