@@ -392,7 +392,7 @@ HtmlReport render_html(const ReportInput& in, const HtmlOptions& options) {
   out.data_json = data.dump(1) + "\n";
   out.data_csv = chart_csv(data["charts"]);
   const std::string embedded = script_safe(data.dump());
-  out.html.reserve(embedded.size() + assets::kChartLib.size() + assets::kReportJs.size() + assets::kReportCss.size() + 1024);
+  out.html.reserve(embedded.size() + assets::kChartLib.size() + assets::kCommonJs.size() + assets::kReportJs.size() + assets::kReportCss.size() + 1024);
   out.html += fmt::format(
       "<!doctype html>\n<html lang=\"en\" data-theme=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -407,6 +407,8 @@ HtmlReport render_html(const ReportInput& in, const HtmlOptions& options) {
   out.html += embedded;
   out.html += "</script>\n<script>\n";
   out.html += assets::kChartLib;
+  out.html += "\n</script>\n<script>\n";
+  out.html += assets::kCommonJs;
   out.html += "\n</script>\n<script>\n";
   out.html += assets::kReportJs;
   out.html += "\n</script>\n</body>\n</html>\n";

@@ -11,6 +11,7 @@ namespace assets {
 extern const std::string_view kChartLib;
 extern const std::string_view kChartCss;
 extern const std::string_view kReportCss;
+extern const std::string_view kCommonJs;
 extern const std::string_view kDashboardJs;
 extern const std::string_view kDashboardCss;
 }  // namespace assets
@@ -48,6 +49,7 @@ constexpr std::string_view kIndexHtml = R"html(<!DOCTYPE html>
 <noscript>The dashboard needs JavaScript; the API is at /api/v1/openapi.json.</noscript>
 </div>
 <script src="/assets/uPlot.iife.min.js"></script>
+<script src="/assets/common.js"></script>
 <script src="/assets/dashboard.js"></script>
 </body>
 </html>
@@ -60,11 +62,12 @@ struct Entry {
 };
 
 const std::string_view kIndex = kIndexHtml;
-const std::array<Entry, 6> kAssets{{
+const std::array<Entry, 7> kAssets{{
     {"index.html", "text/html; charset=utf-8", &kIndex},
     {"uPlot.iife.min.js", "text/javascript; charset=utf-8", &assets::kChartLib},
     {"uPlot.min.css", "text/css; charset=utf-8", &assets::kChartCss},
     {"report.css", "text/css; charset=utf-8", &assets::kReportCss},
+    {"common.js", "text/javascript; charset=utf-8", &assets::kCommonJs},
     {"dashboard.js", "text/javascript; charset=utf-8", &assets::kDashboardJs},
     {"dashboard.css", "text/css; charset=utf-8", &assets::kDashboardCss},
 }};

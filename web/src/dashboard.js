@@ -1,7 +1,7 @@
 // TrackIQ dashboard (SRV-3): the single page `trackiq serve` answers at /, over its REST API.
 //
 // Served from the binary's embedded assets (src/server/dashboard.cpp) after uPlot's IIFE build,
-// whose global `uPlot` it uses; no network beyond the server it came from, no modules, no bundler.
+// whose global `uPlot` it uses, and common.js (TrackIQCommon, shared with the report); no network beyond the server it came from, no modules, no bundler.
 // Views are chosen by the location hash, so every view is a link that can be shared:
 //   #/runs?product=&version=&hardware=&label=K=V&scenario=&q=&limit=&cursor=   the runs table
 //   #/run/ID                                   one run: key metrics, latency charts
@@ -17,7 +17,7 @@
 (function () {
   'use strict';
 
-  const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+  const { el, append, isNum, num, unitText, unitSuffix, withUnit, cssClass, readTheme, alpha, axis } = window.TrackIQCommon;
   const API = '/api/v1';
   const view = document.getElementById('view');
   let generation = 0;     // bumped at each navigation: a late answer of an old view is dropped
@@ -25,75 +25,11 @@
   let charts = [];        // uPlot instances of the current view
 
   // ---------------------------------------------------------------------------------------------
-  // DOM and numbers (as web/src/report.js writes them)
+  // Numbers (the rest is common.js's)
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    if (attrs) {
-      for (const [k, v] of Object.entries(attrs)) {
-        if (v == null || v === false) continue;
-        if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
-        else node.setAttribute(k, v === true ? '' : String(v));
-      }
-    }
-    append(node, children);
-    return node;
-  }
-
-  function append(node, children) {
-    for (const c of children) {
-      if (c == null || c === false) continue;
-      if (Array.isArray(c)) append(node, c);
-      else node.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return node;
-  }
-
-  const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
-
-  function num(v, digits) {
-    if (!isNum(v)) return '—';
-    const a = Math.abs(v);
-    if (a >= 10000) return Math.round(v).toLocaleString('en-US');
-    if (a >= 1000) return v.toFixed(0);
-    if (a === 0) return '0';
-    if (a < 1e-3) return v.toExponential(1);
-    return String(Number(v.toPrecision(digits || 4)));
-  }
-
-  function unitText(unit) {
-    if (unit == null || unit === '' || unit === '1') return '';
-    return unit === '%' ? '%' : ' ' + unit;
-  }
-
-  const withUnit = (v, unit) => (isNum(v) ? num(v) + unitText(unit) : '—');
   const signedPct = (v) => (isNum(v) ? (v > 0 ? '+' : '') + num(v, 3) + ' %' : '—');
   const shortId = (id) => String(id || '').slice(0, 8);
-  const cssClass = (v) => String(v ?? '').toLowerCase().replace(/[^a-z0-9_-]/g, '');
   const dash = (s) => (s == null || s === '' ? '—' : String(s));
-
-  function readTheme() {
-    const cs = getComputedStyle(document.documentElement);
-    const v = (name) => cs.getPropertyValue(name).trim();
-    const series = [];
-    for (let i = 1; i <= 8; i++) series.push(v(`--series-${i}`));
-    return { text: v('--text'), muted: v('--muted'), axis: v('--chart-axis'), grid: v('--chart-grid'),
-      marker: v('--chart-marker'), block: v('--block'), approve: v('--approve'), series };
-  }
-
-  function alpha(colour, a) {
-    const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour);
-    if (!m) return colour;
-    return `rgba(${parseInt(m[1], 16)},${parseInt(m[2], 16)},${parseInt(m[3], 16)},${a})`;
-  }
-
-  function axis(theme, extra) {
-    return Object.assign({
-      stroke: theme.axis, font: `11px ${FONT}`, labelFont: `600 11px ${FONT}`,
-      grid: { stroke: theme.grid, width: 1 }, ticks: { stroke: theme.grid, width: 1, size: 4 },
-      border: { show: false },
-    }, extra || {});
-  }
 
   // ---------------------------------------------------------------------------------------------
   // Routing: "#/name/param?query"
@@ -551,7 +487,7 @@
       c.changes.map((ch) => el('tr', null,
         el('td', null, el('span', { class: `sev sev-${ch.direction === 'regression' ? 'high' : 'low'}` }, ch.direction)),
         el('td', null, ch.metric), el('td', { class: 'num' }, signedPct(ch.magnitude_pct)),
-        el('td', { class: 'num' }, `${num(ch.before)} → ${num(ch.after)}${unitText(ch.unit)}`),
+        el('td', { class: 'num' }, `${num(ch.before)} → ${num(ch.after)}${unitSuffix(ch.unit)}`),
         el('td', null, el('a', { href: link('run', null, ch.first_run.run_id) }, el('code', null, shortId(ch.first_run.run_id))),
           ` ${dash(ch.first_run.version)}`),
         el('td', { class: 'small' }, `${ch.series.product} / ${ch.series.workload} / ${ch.series.scenario}`),

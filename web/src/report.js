@@ -1,7 +1,8 @@
 // TrackIQ HTML report: builds #app from the page data in #trackiq-data and draws its charts.
 //
 // Contract: docs/report-html.md. Inlined by src/report/html.cpp as a classic script after
-// uPlot's IIFE build, whose global `uPlot` it uses; no network, no modules, no bundler.
+// uPlot's IIFE build, whose global `uPlot` it uses, and common.js (TrackIQCommon: DOM, numbers,
+// theme, axes, shared with the dashboard); no network, no modules, no bundler.
 // Every string in the page data comes from result files that may be untrusted: it reaches the
 // page only through textContent, attribute setters and canvas fillText, never through innerHTML.
 // Sets window.__trackiqReady = true once every chart has drawn (the browser test and the PDF
@@ -9,64 +10,13 @@
 (function () {
   'use strict';
 
-  const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+  const { FONT, el, append, isNum, num, unitText, withUnit, cssClass, readTheme, alpha, axis } = window.TrackIQCommon;
   const NO_SAMPLES = 'no raw samples';
-
-  // ---------------------------------------------------------------------------------------------
-  // DOM
-
-  // el('div', {class: 'x', 'data-chart': 'cdf'}, 'text', node, [more], null): text children become
-  // text nodes; attributes are set with setAttribute; null/undefined/false children are skipped.
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    if (attrs) {
-      for (const [k, v] of Object.entries(attrs)) {
-        if (v == null || v === false) continue;
-        node.setAttribute(k, v === true ? '' : String(v));
-      }
-    }
-    append(node, children);
-    return node;
-  }
-
-  function append(node, children) {
-    for (const c of children) {
-      if (c == null || c === false) continue;
-      if (Array.isArray(c)) append(node, c);
-      else node.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
-    }
-    return node;
-  }
 
   // ---------------------------------------------------------------------------------------------
   // Numbers: formatted the same in every locale.
 
-  const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
-
-  function num(v, digits) {
-    if (!isNum(v)) return '—';
-    const d = digits || 4;
-    const a = Math.abs(v);
-    if (a >= 10000) return Math.round(v).toLocaleString('en-US');
-    if (a >= 1000) return v.toFixed(0);
-    if (a === 0) return '0';
-    if (a < 1e-3) return v.toExponential(1);
-    return String(Number(v.toPrecision(d)));
-  }
-
   const int = (v) => (isNum(v) ? Math.round(v).toLocaleString('en-US') : '—');
-
-  function unitText(unit) {
-    if (unit == null || unit === '' || unit === '1') return '';
-    if (unit === '1/s') return '/s';
-    return unit;
-  }
-
-  function withUnit(v, unit) {
-    if (!isNum(v)) return '—';
-    const u = unitText(unit);
-    return u === '' ? num(v) : u === '/s' ? `${num(v)}/s` : `${num(v)} ${u}`;
-  }
 
   function pct(v) {
     if (!isNum(v)) return '—';
@@ -92,28 +42,6 @@
   // table of long names still fits its page.
   const breakable = (name) => String(name).split(/(?<=_)/).flatMap((part, i) => (i ? [el('wbr'), part] : [part]));
   const opText = (op) => ({ '<=': '≤', '>=': '≥', '<': '<', '>': '>', '==': '=' }[op] || String(op ?? ''));
-  const cssClass = (v) => String(v ?? '').toLowerCase().replace(/[^a-z0-9_-]/g, '');
-
-  // ---------------------------------------------------------------------------------------------
-  // Theme: colours live in report.css as custom properties; charts read them when drawn.
-
-  function readTheme() {
-    const cs = getComputedStyle(document.documentElement);
-    const v = (name) => cs.getPropertyValue(name).trim();
-    const series = [];
-    for (let i = 1; i <= 8; i++) series.push(v(`--series-${i}`));
-    return {
-      text: v('--text'), muted: v('--muted'), axis: v('--chart-axis'), grid: v('--chart-grid'),
-      surface: v('--surface'), throttle: v('--throttle'), marker: v('--chart-marker'), series,
-    };
-  }
-
-  // '#rrggbb' + alpha -> 'rgba(...)'; anything else is returned as is.
-  function alpha(colour, a) {
-    const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour);
-    if (!m) return colour;
-    return `rgba(${parseInt(m[1], 16)},${parseInt(m[2], 16)},${parseInt(m[3], 16)},${a})`;
-  }
 
   // ---------------------------------------------------------------------------------------------
   // Page data
@@ -221,17 +149,6 @@
     });
     return nice.filter((t) => t !== '').length >= 2 ? nice : splits.map((v) => (v == null ? '' : num(v, 2)));
   };
-
-  function axis(theme, extra) {
-    return Object.assign({
-      stroke: theme.axis,
-      font: `11px ${FONT}`,
-      labelFont: `600 11px ${FONT}`,
-      grid: { stroke: theme.grid, width: 1 },
-      ticks: { stroke: theme.grid, width: 1, size: 4 },
-      border: { show: false },
-    }, Object.fromEntries(Object.entries(extra || {}).filter(([, v]) => v !== undefined)));
-  }
 
   function baseOpts(theme, width, height, extra) {
     return Object.assign({
