@@ -614,7 +614,15 @@ def main():
         return 2
     data = load_tcpd(args.tcpd_dir)
     if args.check:
-        cpp = json.load(open(args.check))
+        try:
+            cpp = json.load(open(args.check))
+        except (OSError, ValueError) as e:
+            print(f'changepoint_variants.py: error: {args.check}: {e}', file=sys.stderr)
+            return 2
+        missing = [name for name, _, _ in data if name not in cpp]
+        if missing:
+            print(f'changepoint_variants.py: error: {args.check}: no series {missing}', file=sys.stderr)
+            return 2
         differ = [name for name, x, _ in data
                   if sorted(set(c for c in detect(x) if 1 <= c <= len(x) - 2)) != cpp[name]['change_points']]
         print(f'port vs {args.check}: ' + (f'DIFFERENT on {differ}' if differ else f'same change points on all {len(data)} series'))
