@@ -13,6 +13,10 @@ other variant changes one thing of it, with one setting for every series:
   norelocate                   no least-squares placement (the rank scan's index is reported)
   place_no_reconfirm           placement moves the confirmed points but does not re-confirm them
   rhocap0.9                    AR(1) coefficient clamped to 0.9 instead of 0.99
+  scan_tail                    pass 2's family-wise p-value: the smaller of Bonferroni over the
+                               pair's splits and Siegmund's tail of the maximum of a standardised
+                               mean-difference scan (continuous time, so conservative), which
+                               counts the neighbouring splits' near-identical statistics once
   frozen_rho                   rho measured once, on the residuals of pass 1's candidate
                                segmentation, and kept while candidates are removed
   local_rho                    rho of each pair's two segments instead of the pooled one
@@ -274,6 +278,23 @@ class PlaceNoReconfirm(Confirmer):
         return placed
 
 
+class ScanTail(Confirmer):
+    def score(self, j, f):
+        t = self.tests[j]
+        if t['const'] >= 0:
+            p = 1.0 if t['const'] == 1 else 0.0
+        else:
+            p = min(1.0, 2 * stats.t.cdf(-abs(t['t']) / math.sqrt(f), t['df']))
+        p = max(p, t['prank'])
+        L, m = self.segs[j + 1].e - self.segs[j].b, self.o['m']
+        if p <= 0:
+            return 0.0
+        b = stats.norm.isf(p / 2)
+        t0, t1 = m / L, (L - m) / L
+        siegmund = b * stats.norm.pdf(b) * math.log(t1 * (1 - t0) / (t0 * (1 - t1))) + p
+        return min(p * t['splits'], siegmund)
+
+
 # ------------------------------------------------------------------------------------------------
 # Long-run variance variants
 # ------------------------------------------------------------------------------------------------
@@ -450,6 +471,7 @@ VARIANTS = {
     'norelocate': lambda x: detect(x, relocate=False),
     'place_no_reconfirm': lambda x: detect(x, PlaceNoReconfirm),
     'rhocap0.9': lambda x: detect(x, cap=0.9),
+    'scan_tail': lambda x: detect(x, ScanTail),
     'frozen_rho': lambda x: detect(x, FrozenRho),
     'local_rho': lambda x: detect(x, LocalRho),
     'diff_rho': lambda x: detect(x, DiffRho),
