@@ -385,7 +385,10 @@ Tracker::Slot& Tracker::register_slot() {
 Tracker::Tracker(TrackerOptions options)
     : options_(std::move(options)),
       clock_(options_.clock ? options_.clock : &default_clock),
-      start_ns_(clock_()),
+      cycle_(options_.clock == nullptr && options_.cycle_clock && CycleClock::instance().source() != CycleClock::Source::steady
+                 ? &CycleClock::instance()
+                 : nullptr),
+      start_ns_(tick()),
       started_at_(utc_timestamp_now()),
       latency_index_(1, std::int64_t{3'600'000'000'000}, options_.significant_digits),
       phase_names_(std::make_unique<Names>()),
@@ -480,9 +483,11 @@ void ValueHistogram::observe(std::int64_t value) const noexcept {
 
 // ---- requests ----
 
+std::int64_t Tracker::now() const noexcept { return tick() + steady_offset(); }
+
 Request Tracker::begin_request(std::string_view id) noexcept {
   add_owned(local_slot().started, std::uint64_t{1});
-  return Request(this, id, clock_());
+  return Request(this, id, tick());
 }
 
 Request::Request(Tracker* t, std::string_view id, std::int64_t begin_ns) noexcept : tracker_(t), begin_ns_(begin_ns) {
@@ -514,14 +519,14 @@ Request::Request(Request&& o) noexcept
 Phase Request::phase(std::string_view name) { return phase(tracker_->phase_id(name)); }
 
 Phase Request::phase(std::uint32_t phase_id) noexcept {
-  return Phase(this, phase_id, depth_++, tracker_->clock_());
+  return Phase(this, phase_id, depth_++, tracker_->tick());
 }
 
 void Phase::end() noexcept {
   if (request_ == nullptr) return;
   Request* r = request_;
   request_ = nullptr;
-  const std::int64_t d = r->tracker_->clock_() - begin_ns_;
+  const std::int64_t d = r->tracker_->tick() - begin_ns_;
   --r->depth_;
   r->phase_ended(id_, depth_, d);
 }
@@ -538,7 +543,7 @@ void Request::phase_ended(std::uint32_t id, int depth, std::int64_t duration_ns)
 }
 
 void Request::token(std::int64_t tokens) noexcept {
-  const std::int64_t t = tracker_->clock_();
+  const std::int64_t t = tracker_->tick();
   if (first_out_ns_ < 0)
     first_out_ns_ = t;
   else {
@@ -571,7 +576,7 @@ void Request::end() noexcept {
   if (tracker_ == nullptr) return;
   Tracker* t = tracker_;
   tracker_ = nullptr;
-  t->finish(*this, t->clock_());
+  t->finish(*this, t->tick());
 }
 
 void Tracker::finish(const Request& r, std::int64_t end_ns) noexcept {
@@ -709,6 +714,7 @@ std::vector<RequestRecord> Tracker::records() const {
   std::vector<RequestRecord> out;
   out.reserve(std::min<std::size_t>(ring.capacity, static_cast<std::size_t>(next - first)));
   std::array<std::uint64_t, Ring::kWords> w;
+  const std::int64_t offset = steady_offset();  // one offset for the whole read: differences stay exact
   // Newest first, until N complete records are found.
   for (std::uint64_t pos = next; pos-- > first && out.size() < ring.capacity;) {
     const Ring::Entry& e = ring.entries[pos % ring.slots];
@@ -724,8 +730,8 @@ std::vector<RequestRecord> Tracker::records() const {
     r.id = text;
     auto get = [&w](std::size_t i) { return static_cast<std::int64_t>(w[i]); };
     auto opt = [&get](std::size_t i) { return get(i) >= 0 ? std::optional<std::int64_t>(get(i)) : std::nullopt; };
-    r.begin_ns = get(Ring::kBegin);
-    r.end_ns = get(Ring::kEnd);
+    r.begin_ns = get(Ring::kBegin) + offset;
+    r.end_ns = get(Ring::kEnd) + offset;
     r.ttft_ns = opt(Ring::kTtft);
     r.e2el_ns = opt(Ring::kE2el);
     r.tpot_ps = opt(Ring::kTpot);
@@ -778,7 +784,18 @@ DistributionStats distribution(Histogram h, const std::vector<double>& ps, doubl
 Snapshot Tracker::snapshot() const {
   Snapshot s;
   s.percentiles = options_.percentiles;
-  s.uptime_ns = clock_() - start_ns_;
+  if (options_.clock != nullptr) {
+    s.clock = "injected";
+    s.clock_detail = "TrackerOptions::clock";
+  } else if (cycle_ != nullptr) {
+    s.clock = cycle_->source_name();
+    s.clock_detail = cycle_->description();
+  } else {
+    s.clock = "steady_clock";
+    s.clock_detail = options_.cycle_clock ? CycleClock::instance().description()
+                                          : "steady_clock (clock_gettime): TrackerOptions::cycle_clock is false";
+  }
+  s.uptime_ns = tick() - start_ns_;
   s.resources = resource_snapshot();  // reads the records: before the lock that registration takes
   std::lock_guard lock(mutex_);
   const std::size_t n_slots = slots_.size();
@@ -1015,6 +1032,8 @@ Result Tracker::to_result() const {
   r.workload.backend = "tracker";
   r.workload.model = options_.service;
   r.workload.device = "in-process";
+  r.workload.options["clock"] = s.clock;
+  r.workload.options["clock_detail"] = s.clock_detail;
   {
     std::lock_guard lock(mutex_);
     r.workload.threads = static_cast<std::uint32_t>(slots_.size());

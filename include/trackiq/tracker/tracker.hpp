@@ -53,6 +53,7 @@
 #include <tuple>
 #include <vector>
 
+#include "trackiq/core/cycle_clock.hpp"
 #include "trackiq/core/histogram.hpp"
 #include "trackiq/core/metric_registry.hpp"
 #include "trackiq/core/result.hpp"
@@ -65,14 +66,20 @@ class RowSink;
 
 namespace trackiq::tracker {
 
-// A monotonic clock in ns (trackiq::now_ns() by default). Tests inject a fake one.
+// A monotonic clock in ns. Tests inject a fake one; by default the tracker reads
+// trackiq::CycleClock (include/trackiq/core/cycle_clock.hpp: the calibrated TSC or generic-timer
+// counter where this machine has a usable one, else steady_clock) and reports its times on
+// steady_clock's (trackiq::now_ns()'s) time base. Snapshot::clock says which clock is in use.
 using ClockFn = std::int64_t (*)() noexcept;
 
 struct TrackerOptions {
   std::string service = "service";      // the Result's workload.model
   std::size_t record_window = 100'000;  // per-request records kept: the last N (≥ 1)
   int significant_digits = 3;           // of the latency histograms (1 ns .. 1 h)
-  ClockFn clock = nullptr;              // nullptr: trackiq::now_ns
+  ClockFn clock = nullptr;              // nullptr: cycle_clock below
+  // With clock == nullptr: true reads trackiq::CycleClock (falls back to steady_clock, and says
+  // so, where no counter is usable); false reads steady_clock (trackiq::now_ns()) every time.
+  bool cycle_clock = true;
   std::vector<double> percentiles{50.0, 90.0, 95.0, 99.0, 99.9};
   // Telemetry rows kept for per-request resources once a sampler is attached (LIB-2): the last
   // N samples (≥ 2); at 100 ms, 4,096 rows cover the last 6.8 minutes. A record whose request
@@ -324,6 +331,10 @@ struct ResourceSnapshot {
 };
 
 struct Snapshot {
+  // The clock the record path reads: "tsc", "cntvct", "steady_clock" or "injected"
+  // (TrackerOptions::clock), and a sentence on it (calibration, or why there is no counter).
+  std::string clock;
+  std::string clock_detail;
   std::int64_t uptime_ns = 0;  // since the tracker was made
   std::uint64_t requests_started = 0;
   std::uint64_t requests_completed = 0;
@@ -379,7 +390,9 @@ class Tracker {
   // Per-request resources (LIB-2): the sampler's rows go to a ring of the last
   // options.resource_rows rows, and each record's resources are computed from it when records
   // or the snapshot are read; the record path is unchanged. The sampler's clock (SamplerOptions::
-  // now, default now_ns) must be the tracker's (TrackerOptions::clock, default now_ns). Call before
+  // now, default now_ns) must be on the tracker's time base: the defaults are (the tracker maps its
+  // cycle clock onto now_ns()'s); an injected TrackerOptions::clock needs the same
+  // SamplerOptions::now. Call before
   // sampler.start(); stop the sampler before the tracker is destroyed. One sampler per tracker
   // (Error on a second). Channels used: proc.rss_bytes and proc.cpu_time_s (the "process"
   // collector), gpuN.proc_mem_bytes, gpuN.mem_used_bytes and gpuN.throttled ("nvml"), and every
@@ -401,7 +414,8 @@ class Tracker {
   Result to_result() const;
 
   const TrackerOptions& options() const noexcept { return options_; }
-  std::int64_t now() const noexcept { return clock_(); }
+  // The tracker's clock now, on the time base of its records (steady_clock's by default).
+  std::int64_t now() const noexcept;
 
  private:
   friend class Request;
@@ -414,6 +428,10 @@ class Tracker {
   struct Ring;
   struct ResourceRing;
 
+  // One read of the record path's clock (CycleClock::now() or the injected clock).
+  std::int64_t tick() const noexcept { return cycle_ != nullptr ? cycle_->now() : clock_(); }
+  // What to add to a tick() value to put it on the reported time base (0 but for CycleClock).
+  std::int64_t steady_offset() const noexcept { return cycle_ != nullptr ? cycle_->to_steady(0) : 0; }
   Slot& local_slot() noexcept;
   Slot& register_slot();
   void finish(const Request& r, std::int64_t end_ns) noexcept;
@@ -423,6 +441,7 @@ class Tracker {
 
   TrackerOptions options_;
   ClockFn clock_;
+  const CycleClock* cycle_ = nullptr;  // the default clock when it reads a counter
   std::uint64_t uid_;  // tells this tracker from one made later at the same address
   std::int64_t start_ns_;
   std::string started_at_;
