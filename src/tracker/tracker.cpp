@@ -134,6 +134,11 @@ struct Tracker::Slot {
   // Histograms, allocated by the owner at first use (warm-up) and published with release.
   std::atomic<AtomicCounts*> request{nullptr}, ttft{nullptr}, tpot{nullptr}, itl{nullptr}, e2el{nullptr};
   std::array<std::atomic<AtomicCounts*>, kMaxNames> phases{}, values{};
+  // The owner's block of record-ring positions [ring_pos, ring_end) (Ring::block_max), the entry
+  // of ring_pos, and the size of its next block. Only the owner reads them (no atomics needed).
+  std::uint64_t ring_pos = 0, ring_end = 0;
+  std::size_t ring_index = 0;
+  std::uint64_t ring_block = 1;
 
   ~Slot() {
     for (auto* p : {&request, &ttft, &tpot, &itl, &e2el}) delete p->load();
@@ -174,9 +179,21 @@ struct Tracker::Ring {
     std::array<std::atomic<std::uint64_t>, kWords> words{};
   };
   explicit Ring(std::size_t n)
-      : capacity(n), slots(n + std::min<std::size_t>(n, 4096)), entries(std::make_unique<Entry[]>(slots)) {}
+      : capacity(n),
+        slots(n + std::min<std::size_t>(n, 4096)),
+        block_max(std::clamp<std::uint64_t>((slots - n) / 64, 1, 64)),
+        stale(std::max<std::uint64_t>((slots - n) / 2, 1)),
+        entries(std::make_unique<Entry[]>(slots)) {}
   std::size_t capacity;  // records returned: the newest N
   std::size_t slots;     // entries held
+  // Positions are claimed by each thread in blocks (Slot::ring_*): one fetch_add per block, not
+  // per record. A block is at most block_max positions, so the margin (slots − N) covers 64
+  // threads' unwritten positions; a thread gives up the rest of its block once `stale` positions
+  // were claimed after it (its records would land among the oldest, or be dropped once lapped),
+  // and halves its block size, so a thread that records rarely ends with blocks of 1 and leaves
+  // no unwritten positions.
+  std::uint64_t block_max;
+  std::uint64_t stale;
   std::unique_ptr<Entry[]> entries;
   std::atomic<std::uint64_t> next{0};
   std::atomic<std::uint64_t> dropped{0};  // records given up to a slot another writer still held
@@ -612,8 +629,17 @@ void Tracker::finish(const Request& r, std::int64_t end_ns) noexcept {
   }
 
   Ring& ring = *ring_;
-  const std::uint64_t pos = ring.next.fetch_add(1, kRelaxed);
-  Ring::Entry& e = ring.entries[pos % ring.slots];
+  std::uint64_t pos = slot.ring_pos;
+  if (pos == slot.ring_end || ring.next.load(kRelaxed) - pos >= ring.stale) [[unlikely]] {
+    if (pos != slot.ring_end) slot.ring_block = std::max<std::uint64_t>(slot.ring_block / 2, 1);  // gone stale
+    else if (slot.ring_block < ring.block_max) slot.ring_block = std::min(2 * slot.ring_block, ring.block_max);
+    pos = ring.next.fetch_add(slot.ring_block, kRelaxed);
+    slot.ring_end = pos + slot.ring_block;
+    slot.ring_index = static_cast<std::size_t>(pos % ring.slots);
+  }
+  Ring::Entry& e = ring.entries[slot.ring_index];
+  slot.ring_pos = pos + 1;
+  slot.ring_index = slot.ring_index + 1 == ring.slots ? 0 : slot.ring_index + 1;
   // Claim the slot: only from a finished (even) older record. A slot still being written (odd)
   // or already taken by a newer position is left to its writer, and this record is dropped.
   std::uint64_t held = e.seq.load(kRelaxed);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -285,6 +286,36 @@ TEST(Tracker, TheRecordRingKeepsTheLastNRequests) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(recs[i].id, "r" + std::to_string(150 + i));
   EXPECT_EQ(t.snapshot().requests_completed, 250u);  // the histograms keep everything since start
   EXPECT_EQ(t.snapshot().request->count, 250u);
+}
+
+// Threads claim ring positions in blocks. A thread that recorded a little and then idled while
+// another lapped the ring holds a block of positions that are now among the oldest: its next
+// record must not land there (it would be dropped or hidden) but in a fresh block, so the last N
+// records are still the last N, the idle thread's late one the newest.
+TEST(Tracker, AThreadWhoseRingBlockWentStaleStillRecordsAmongTheNewest) {
+  TrackerOptions o;
+  o.record_window = 1'000;  // 2,000 entries: blocks of up to 15 positions, stale after 500
+  Tracker t(o);
+  std::promise<void> first_done, lapped;
+  std::thread idle([&] {
+    for (int i = 0; i < 100; ++i) t.begin_request("idle-" + std::to_string(i));  // mid-block now
+    first_done.set_value();
+    lapped.get_future().wait();
+    t.begin_request("late");
+  });
+  first_done.get_future().wait();
+  std::thread busy([&] {
+    for (int i = 0; i < 3'000; ++i) t.begin_request("busy-" + std::to_string(i));
+  });
+  busy.join();
+  lapped.set_value();
+  idle.join();
+  const auto recs = t.records();
+  ASSERT_EQ(recs.size(), 1'000u);
+  EXPECT_EQ(recs.back().id, "late");
+  for (std::size_t i = 0; i + 1 < recs.size(); ++i)
+    EXPECT_EQ(recs[i].id, "busy-" + std::to_string(3'000 - 999 + i)) << i;
+  EXPECT_EQ(t.snapshot().requests_completed, 3'101u);
 }
 
 TEST(Tracker, LongIdsAndMessagesAreCutInTheRecord) {

@@ -29,8 +29,9 @@
 // ValueHistogram::observe) takes no lock and allocates nothing once the calling thread and
 // the names it uses have been seen (warm-up): each thread writes to its own slot (plain
 // atomic loads and stores, no read-modify-write), and the snapshot sums the slots. A finished
-// request's record goes to a ring shared by all threads through one fetch_add per 64 records
-// and a sequence number per entry (a seqlock whose data are atomics). A Request may end on
+// request's record goes to a ring shared by all threads, each thread claiming positions in
+// blocks of up to 64 (one fetch_add per block), with a sequence number per entry (a seqlock
+// whose data are atomics). A Request may end on
 // another thread than the one that began it; one Request must not be used by two threads at
 // once, and must not be moved while one of its phases is open. The Tracker must outlive its
 // handles. The first record on a thread allocates that thread's slot (begin_request is noexcept:
@@ -408,6 +409,9 @@ class Tracker {
   Snapshot snapshot() const;
   // The records of the last record_window finished requests, oldest first (by end time). A record
   // whose ring slot was still being written by a writer it lapped is dropped, not waited for.
+  // Positions a thread has claimed but not written yet (its block, see the thread-safety note)
+  // are skipped; the ring's margin covers them for up to 64 busy threads, beyond that fewer than
+  // record_window records may come back (never more).
   std::vector<RequestRecord> records() const;
   std::vector<std::string> validate() const;
   // The canonical result of the tracked window: backend "tracker", scenario "production".
