@@ -223,6 +223,7 @@ class Metrics(unittest.TestCase):
         self.assertEqual(s["percentiles"], [50.0, 99.9])
         self.assertIn("p99.9", s["request"])
         self.assertIsNone(trackiq.Tracker().snapshot()["request"])
+        self.assertIn(trackiq.Tracker().snapshot()["clock"], ("tsc", "cntvct", "steady_clock"))
 
     def test_bad_options_are_refused(self):
         with self.assertRaises(ValueError):
