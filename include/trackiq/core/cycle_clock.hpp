@@ -18,6 +18,8 @@
 //   aarch64: Linux's current clocksource is "arch_sys_counter" (the generic timer, which the
 //            kernel itself reads); ns per tick is exact, from the frequency in cntfrq_el0.
 // Otherwise (or on other CPUs) now() is now_ns() and description() says why: never silently.
+// The probe runs once per process (instance()): a clocksource the kernel changes later (its
+// watchdog marking the TSC unstable) is not noticed.
 //
 // Accuracy: a duration is off by at most the scale's calibration error (calibration_error_ppm(),
 // a bound from the two pairs' read brackets; 0 on aarch64). An absolute time differs from

@@ -79,7 +79,8 @@ struct TrackerOptions {
   int significant_digits = 3;           // of the latency histograms (1 ns .. 1 h)
   ClockFn clock = nullptr;              // nullptr: cycle_clock below
   // With clock == nullptr: true reads trackiq::CycleClock (falls back to steady_clock, and says
-  // so, where no counter is usable); false reads steady_clock (trackiq::now_ns()) every time.
+  // so, where no counter is usable; the first tracker of a process waits ~20 ms for the TSC's
+  // calibration); false reads steady_clock (trackiq::now_ns()) every time.
   bool cycle_clock = true;
   std::vector<double> percentiles{50.0, 90.0, 95.0, 99.0, 99.9};
   // Telemetry rows kept for per-request resources once a sampler is attached (LIB-2): the last
