@@ -433,7 +433,11 @@ class SqlStore final : public Store {
     // the set of all run ids.
     if (filtered) msql += " AND m.run IN (SELECT r.id FROM runs r WHERE " + where + ")";
     if (!metric.empty()) msql += " AND m.name = " + param(metric);
-    if (!f.metrics.empty()) {
+    // SQLite tests an IN list on every row through a temporary index, which doubled its scan of
+    // the metrics table (600,000 rows: 0.16 s of CPU, 0.08 s without): there the interned names
+    // below filter, at the price of a compare. PostgreSQL filters on the server: fewer rows to send.
+    const bool names_in_sql = db_->dialect() == Dialect::kPostgres;
+    if (!f.metrics.empty() && names_in_sql) {
       std::string list;
       for (const auto& m : f.metrics) list += (list.empty() ? "" : ", ") + param(m);
       msql += " AND m.name IN (" + list + ")";
@@ -445,7 +449,7 @@ class SqlStore final : public Store {
     };
     std::vector<Group> groups;
     std::vector<std::string> names;
-    std::vector<std::vector<std::uint32_t>> slot;
+    std::vector<std::vector<std::uint32_t>> slot;  // empty for a name the filter leaves out
     constexpr std::uint32_t kNone = ~std::uint32_t{0};
     std::size_t last_name = 0;
     db_->each(msql, params, [&](const sql::RowView& q) {
@@ -463,9 +467,11 @@ class SqlStore final : public Store {
       }
       if (n == names.size()) {
         names.emplace_back(name);
-        slot.emplace_back(keys.size(), kNone);
+        const bool wanted = f.metrics.empty() || std::find(f.metrics.begin(), f.metrics.end(), name) != f.metrics.end();
+        slot.emplace_back(wanted ? keys.size() : 0, kNone);
       }
       last_name = n;
+      if (slot[n].empty()) return;
       std::uint32_t& g = slot[n][key_of[at]];
       if (g == kNone) {
         g = static_cast<std::uint32_t>(groups.size());
