@@ -427,6 +427,8 @@ class SqlStore final : public Store {
           runs->push_back({std::string(q.text(6)), std::string(q.text(7)), std::string(q.text(8)), std::string(q.text(9))});
         });
     const RunPositions position(std::move(ids));
+    std::vector<std::uint32_t> runs_of_key(keys.size());
+    for (const std::uint32_t k : key_of) ++runs_of_key[k];
 
     std::string msql = "SELECT m.run, m.name, m.value FROM metrics m WHERE 1 = 1";
     // Unfiltered, every run was read: the positions are the filter, and SQLite need not build
@@ -476,6 +478,7 @@ class SqlStore final : public Store {
       if (g == kNone) {
         g = static_cast<std::uint32_t>(groups.size());
         groups.push_back({key_of[at], static_cast<std::uint32_t>(n), {}});
+        groups.back().values.reserve(runs_of_key[key_of[at]]);  // at most one point per run: no regrowth
       }
       groups[g].values.emplace_back(at, q.real(2));
     });
