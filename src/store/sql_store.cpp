@@ -444,12 +444,11 @@ class SqlStore final : public Store {
       for (const auto& m : f.metrics) list += (list.empty() ? "" : ", ") + param(m);
       msql += " AND m.name IN (" + list + ")";
     }
-    // One group per (key, metric): its (run position, value) pairs. slot[name][key] finds it.
-    struct Group {
-      std::uint32_t key, name;
-      std::vector<std::pair<std::uint32_t, double>> values;
-    };
-    std::vector<Group> groups;
+    // One series per (key, metric), its points appended as the rows come; slot[name][key] finds it.
+    // A point's run lies at its position in `runs`, so the address order of the runs is the
+    // time order of the points.
+    std::vector<MetricSeries> found;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> key_name;  // found[i]'s key and metric name
     std::vector<std::string> names;
     std::vector<std::vector<std::uint32_t>> slot;  // empty for a name the filter leaves out
     constexpr std::uint32_t kNone = ~std::uint32_t{0};
@@ -474,32 +473,31 @@ class SqlStore final : public Store {
       }
       last_name = n;
       if (slot[n].empty()) return;
-      std::uint32_t& g = slot[n][key_of[at]];
+      const std::uint32_t key = key_of[at];
+      std::uint32_t& g = slot[n][key];
       if (g == kNone) {
-        g = static_cast<std::uint32_t>(groups.size());
-        groups.push_back({key_of[at], static_cast<std::uint32_t>(n), {}});
-        groups.back().values.reserve(runs_of_key[key_of[at]]);  // at most one point per run: no regrowth
+        g = static_cast<std::uint32_t>(found.size());
+        found.push_back({keys[key], names[n], {}});
+        found.back().points.reserve(runs_of_key[key]);  // at most one point per run: no regrowth
+        key_name.emplace_back(key, static_cast<std::uint32_t>(n));
       }
-      groups[g].values.emplace_back(at, q.real(2));
+      found[g].points.emplace_back(std::shared_ptr<const SeriesRun>(runs, &(*runs)[at]), q.real(2));
     });
 
     // Grouped by key, then metric name (the order callers rely on); points oldest first.
-    std::vector<std::uint32_t> order(groups.size());
+    std::vector<std::uint32_t> order(found.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
     std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-      if (groups[a].key != groups[b].key) return groups[a].key < groups[b].key;
-      return names[groups[a].name] < names[groups[b].name];
+      if (key_name[a].first != key_name[b].first) return key_name[a].first < key_name[b].first;  // the query's key order
+      return names[key_name[a].second] < names[key_name[b].second];
     });
+    const auto earlier = [](const SeriesPoint& a, const SeriesPoint& b) { return a.run.get() < b.run.get(); };
     std::vector<MetricSeries> out;
-    out.reserve(groups.size());
+    out.reserve(found.size());
     for (const std::uint32_t i : order) {
-      auto& values = groups[i].values;
-      if (!std::is_sorted(values.begin(), values.end())) std::sort(values.begin(), values.end());
-      MetricSeries s{keys[groups[i].key], names[groups[i].name], {}};
-      s.points.reserve(values.size());
-      for (const auto& [at, v] : values) s.points.emplace_back(std::shared_ptr<const SeriesRun>(runs, &(*runs)[at]), v);
-      std::vector<std::pair<std::uint32_t, double>>().swap(values);
-      out.push_back(std::move(s));
+      auto& points = found[i].points;
+      if (!std::is_sorted(points.begin(), points.end(), earlier)) std::sort(points.begin(), points.end(), earlier);
+      out.push_back(std::move(found[i]));
     }
     return out;
   }
