@@ -130,21 +130,16 @@ std::int64_t Histogram::median_equivalent(std::int64_t value) const noexcept {
   return lowest_equivalent(value) + (range_size(value) >> 1);
 }
 
-// The loop reads the parameters once and keeps them in registers. x86-64 gets a second copy
-// built for x86-64-v3 (GCC function multi-versioning, picked by the dynamic loader on CPUs
-// that have it), whose variable shifts are BMI2's SHLX/SHRX and need no CL register.
-// Not under sanitizers: the loader runs the clone's resolver before the sanitizer runtime is
-// initialised, and an instrumented resolver crashes there (GCC's TSan: SIGSEGV at start-up).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__) && \
-    !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
+// The loop reads the parameters once and keeps them in registers. (Until 2026-12-02 it was
+// also built a second time for x86-64-v3 by GCC function multi-versioning, for LZCNT; with
+// detail::top_bit's scan that clone gained 0.02-0.04 ns a value, ~2 %, and was dropped with
+// its load-time resolver, docs/performance.md §1.)
 std::size_t Histogram::record(std::span<const std::int64_t> values) noexcept {
   const std::uint64_t mask = sub_bucket_mask_;
   const std::uint64_t max_value = max_recordable_;
   const int h = sub_bucket_half_count_magnitude_;
   const std::int64_t offset = index_offset_;
-  const int fixup = scan_fixup_;
+  const std::uint64_t fixup = scan_fixup_;
   std::uint64_t* __restrict counts = counts_.data();
   Touched* __restrict touched = touched_.data();
   std::size_t rejected = 0;
@@ -154,9 +149,9 @@ std::size_t Histogram::record(std::span<const std::int64_t> values) noexcept {
       ++rejected;
       continue;
     }
-    const int e = detail::top_bit(v | mask, fixup);
-    const auto index = static_cast<std::size_t>((static_cast<std::int64_t>(e) << h) +
-                                                static_cast<std::int64_t>(v >> (e - h)) + offset);
+    const std::uint64_t e = detail::top_bit(v | mask, fixup);
+    const auto index = static_cast<std::size_t>((e << h) + (v >> (e - static_cast<std::uint64_t>(h))) +
+                                                static_cast<std::uint64_t>(offset));
     const std::uint64_t before = counts[index];
     counts[index] = before + 1;
     if (before == 0) [[unlikely]]

@@ -171,15 +171,15 @@ std::vector<std::uint64_t> scan_probe_values(std::uint64_t limit, std::uint64_t 
 // The bit scan of record(): "rep bsr" is LZCNT on CPUs that have it and BSR on the others, and
 // the fixup measured at start-up turns either answer into floor(log2 x).
 TEST(HistogramBitScan, TopBitIsFloorLog2OnEveryBoundaryAndAtRandom) {
-  const int fixup = detail::bit_scan_fixup();
+  const std::uint64_t fixup = detail::bit_scan_fixup();
 #if defined(__x86_64__) && defined(__GNUC__)
   ASSERT_TRUE(fixup == 0 || fixup == 63) << fixup;
 #else
-  ASSERT_EQ(fixup, 0);
+  ASSERT_EQ(fixup, 0u);
 #endif
   for (const std::uint64_t x : scan_probe_values(UINT64_MAX, 21)) {
     if (x == 0) continue;  // never scanned: record() scans v | sub_bucket_mask, which is >= 1
-    ASSERT_EQ(detail::top_bit(x, fixup), std::bit_width(x) - 1) << "x=" << x << " fixup=" << fixup;
+    ASSERT_EQ(detail::top_bit(x, fixup), static_cast<std::uint64_t>(std::bit_width(x) - 1)) << "x=" << x << " fixup=" << fixup;
   }
 }
 
@@ -197,7 +197,7 @@ TEST(HistogramBitScan, BsrPathGivesTheSameExponent) {
   ASSERT_EQ(fixup_without_lzcnt, 0);
   for (const std::uint64_t x : scan_probe_values(UINT64_MAX, 22)) {
     if (x == 0) continue;
-    ASSERT_EQ(bsr(x) ^ fixup_without_lzcnt, std::bit_width(x) - 1) << "x=" << x;
+    ASSERT_EQ(bsr(x) ^ fixup_without_lzcnt, static_cast<int>(std::bit_width(x) - 1)) << "x=" << x;
   }
   // And the CPU running this test picks the path its "rep bsr" takes: LZCNT (fixup 63) or BSR (0).
   EXPECT_EQ(detail::bit_scan_fixup() == 63, detail::bit_scan_lzcnt_or_bsr(1) == 63);

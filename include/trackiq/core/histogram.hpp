@@ -19,7 +19,7 @@
 namespace trackiq {
 
 namespace detail {
-// floor(log2(x)) for x != 0, the bucket exponent of Histogram::record. A generic x86-64 build
+// floor(log2(x)) for x != 0 (64-bit, so that the index arithmetic needs no sign extension), the bucket exponent of Histogram::record. A generic x86-64 build
 // cannot use LZCNT (on a CPU without it the same bytes execute as BSR and give another answer),
 // and BSR costs several cycles on AMD Zen against one for LZCNT (docs/performance.md §1). So
 // the scan is emitted as LZCNT's encoding, F3 0F BD, which is "rep bsr": CPUs with LZCNT
@@ -35,13 +35,13 @@ inline std::uint64_t bit_scan_lzcnt_or_bsr(std::uint64_t x) noexcept {
   asm("rep bsr %1, %0" : "=r"(r) : "rm"(x) : "cc");
   return r;
 }
-inline int bit_scan_fixup() noexcept { return static_cast<int>(bit_scan_lzcnt_or_bsr(1)); }
-inline int top_bit(std::uint64_t x, int fixup) noexcept {
-  return static_cast<int>(bit_scan_lzcnt_or_bsr(x)) ^ fixup;
-}
+inline std::uint64_t bit_scan_fixup() noexcept { return bit_scan_lzcnt_or_bsr(1); }
+inline std::uint64_t top_bit(std::uint64_t x, std::uint64_t fixup) noexcept { return bit_scan_lzcnt_or_bsr(x) ^ fixup; }
 #else
-inline int bit_scan_fixup() noexcept { return 0; }
-inline int top_bit(std::uint64_t x, int /*fixup*/) noexcept { return 63 ^ __builtin_clzll(x); }  // one-cycle CLZ on aarch64
+inline std::uint64_t bit_scan_fixup() noexcept { return 0; }
+inline std::uint64_t top_bit(std::uint64_t x, std::uint64_t /*fixup*/) noexcept {
+  return static_cast<std::uint64_t>(63 ^ __builtin_clzll(x));  // a one-cycle CLZ on aarch64
+}
 #endif
 // Histogram's data, copied and moved member by member; Histogram adds one derived address
 // that must be recomputed after a copy or move (Histogram::rebase).
@@ -57,7 +57,7 @@ struct HistogramState {
   int bucket_count_ = 0;
   std::int64_t index_offset_ = 0;
   std::uint64_t max_recordable_ = 0;  // highest_equivalent(highest): the last counter's top
-  int scan_fixup_ = detail::bit_scan_fixup();  // see detail::top_bit
+  std::uint64_t scan_fixup_ = detail::bit_scan_fixup();  // see detail::top_bit
   // Counters come in blocks of 2^kBlockShift; touched_[b] is yes when block b may hold a
   // non-zero counter (set by record/merge/decode, cleared by reset). Not a character type, so
   // that the compiler knows a store to it does not modify the parameters above.
@@ -120,9 +120,8 @@ class Histogram : private detail::HistogramState {
   }
 
   // Counts every value of `values` once, as record(v) for each v would, and returns how many
-  // were in range. For a batch this is the fast path (about 2 ns a value against about 4 for
-  // single calls, docs/performance.md §1): the parameters stay in registers across the loop,
-  // and on x86-64 CPUs with LZCNT (x86-64-v3) a variant using it is picked at load time.
+  // were in range. The parameters stay in registers across the loop: about 1.4 ns a value
+  // against about 2 for single calls on the reference VM (docs/performance.md §1).
   std::size_t record(std::span<const std::int64_t> values) noexcept;
 
   // Adds other's counts. Both must have the same lowest/highest/digits (InputError otherwise).
@@ -176,9 +175,9 @@ class Histogram : private detail::HistogramState {
   // raw_index(v) + index_offset_ (mod 2^64) is the counter index; raw_index alone is what
   // record adds to counts_origin_.
   std::uintptr_t raw_index(std::uint64_t v) const noexcept {
-    const int e = detail::top_bit(v | sub_bucket_mask_, scan_fixup_);
-    return (static_cast<std::uintptr_t>(e) << sub_bucket_half_count_magnitude_) +
-           (v >> (e - sub_bucket_half_count_magnitude_));
+    const std::uint64_t e = detail::top_bit(v | sub_bucket_mask_, scan_fixup_);  // >= h + unit_magnitude
+    return static_cast<std::uintptr_t>((e << sub_bucket_half_count_magnitude_) +
+                                       (v >> (e - static_cast<std::uint64_t>(sub_bucket_half_count_magnitude_))));
   }
   std::size_t counts_index_for(std::uint64_t v) const noexcept {
     return static_cast<std::size_t>(raw_index(v) + static_cast<std::uintptr_t>(index_offset_));
