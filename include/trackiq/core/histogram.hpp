@@ -19,16 +19,19 @@
 namespace trackiq {
 
 namespace detail {
-// floor(log2(x)) for x != 0 (64-bit, so that the index arithmetic needs no sign extension), the bucket exponent of Histogram::record. A generic x86-64 build
-// cannot use LZCNT (on a CPU without it the same bytes execute as BSR and give another answer),
-// and BSR costs several cycles on AMD Zen against one for LZCNT (docs/performance.md §1). So
-// the scan is emitted as LZCNT's encoding, F3 0F BD, which is "rep bsr": CPUs with LZCNT
-// return the leading-zero count z = 63 - floor(log2 x), CPUs without it ignore the prefix and
-// return floor(log2 x). bit_scan_fixup() runs the instruction on 1 (z = 63 there, floor 0) and
-// so is 63 on the first kind and 0 on the second; in both cases scan(x) ^ fixup is
-// floor(log2 x), because 63 - y == 63 ^ y for y in [0, 63]. The fixup is measured by running
-// the instruction, not read from CPUID, so a hypervisor that hides the LZCNT bit from CPUID
-// while the CPU still executes it cannot make the two disagree.
+// floor(log2(x)) for x != 0, the bucket exponent of Histogram::record (64-bit, so that the
+// index arithmetic needs no sign extension). A generic x86-64 build cannot use LZCNT (on a CPU
+// without it the same bytes execute as BSR and give another answer), and BSR costs several
+// cycles on AMD Zen against one for LZCNT (docs/performance.md §1). So the scan is emitted as
+// LZCNT's encoding, F3 0F BD, which is "rep bsr": CPUs with LZCNT return the leading-zero count
+// z = 63 - floor(log2 x), CPUs without it ignore the prefix and return floor(log2 x).
+// bit_scan_fixup() runs the instruction on 1 (z = 63 there, floor 0) and so is 63 on the first
+// kind and 0 on the second; in both cases scan(x) ^ fixup is floor(log2 x), because
+// 63 - y == 63 ^ y for y in [0, 63]. The fixup is measured by running the instruction, not read
+// from CPUID, so a hypervisor that hides the LZCNT bit from CPUID while the CPU still executes
+// it cannot make the two disagree. (Intel's SDM documents LZCNT running as BSR where it is not
+// supported; GCC relies on the same ignored prefix when a generic build emits "rep bsf" for
+// __builtin_ctz, TZCNT where it exists.)
 #if defined(__x86_64__) && defined(__GNUC__)
 inline std::uint64_t bit_scan_lzcnt_or_bsr(std::uint64_t x) noexcept {
   std::uint64_t r;
@@ -36,13 +39,16 @@ inline std::uint64_t bit_scan_lzcnt_or_bsr(std::uint64_t x) noexcept {
   return r;
 }
 inline std::uint64_t bit_scan_fixup() noexcept { return bit_scan_lzcnt_or_bsr(1); }
-inline std::uint64_t top_bit(std::uint64_t x, std::uint64_t fixup) noexcept { return bit_scan_lzcnt_or_bsr(x) ^ fixup; }
+inline std::uint64_t top_bit(std::uint64_t x, std::uint64_t fixup) noexcept {
+  return bit_scan_lzcnt_or_bsr(x) ^ fixup;
+}
 #else
 inline std::uint64_t bit_scan_fixup() noexcept { return 0; }
 inline std::uint64_t top_bit(std::uint64_t x, std::uint64_t /*fixup*/) noexcept {
   return static_cast<std::uint64_t>(63 ^ __builtin_clzll(x));  // a one-cycle CLZ on aarch64
 }
 #endif
+
 // Histogram's data, copied and moved member by member; Histogram adds one derived address
 // that must be recomputed after a copy or move (Histogram::rebase).
 struct HistogramState {
