@@ -9,8 +9,10 @@
 
 namespace trackiq {
 
-Histogram::Histogram(std::int64_t lowest, std::int64_t highest, int significant_digits)
-    : lowest_(lowest), highest_(highest), digits_(significant_digits) {
+Histogram::Histogram(std::int64_t lowest, std::int64_t highest, int significant_digits) {
+  lowest_ = lowest;
+  highest_ = highest;
+  digits_ = significant_digits;
   if (lowest < 1) throw InputError("histogram: lowest trackable value must be >= 1");
   if (significant_digits < 1 || significant_digits > 5)
     throw InputError("histogram: significant digits must be in [1, 5]");
@@ -45,7 +47,8 @@ Histogram::Histogram(std::int64_t lowest, std::int64_t highest, int significant_
   // Trim the counters past the one that holds `highest`.
   const std::size_t last = counts_index_for(max_recordable_) + 1;
   counts_.resize(std::min(last, counts_.size()));
-  touched_.assign((counts_.size() + (std::size_t{1} << kBlockShift) - 1) >> kBlockShift, 0);
+  rebase();
+  touched_.assign((counts_.size() + (std::size_t{1} << kBlockShift) - 1) >> kBlockShift, Touched::no);
 }
 
 // Calls f(index, count) for each non-zero counter in increasing index order until f returns
@@ -54,7 +57,7 @@ template <class F>
 void Histogram::for_each_nonzero(F&& f) const {
   const std::size_t n = counts_.size();
   for (std::size_t b = 0; b < touched_.size(); ++b) {
-    if (!touched_[b]) continue;
+    if (touched_[b] == Touched::no) continue;
     const std::size_t end = std::min(n, (b + 1) << kBlockShift);
     for (std::size_t i = b << kBlockShift; i < end; ++i)
       if (counts_[i] != 0 && !f(i, counts_[i])) return;
@@ -72,7 +75,7 @@ std::size_t Histogram::first_nonzero() const noexcept {
 
 std::size_t Histogram::last_nonzero() const noexcept {
   for (std::size_t b = touched_.size(); b-- > 0;) {
-    if (!touched_[b]) continue;
+    if (touched_[b] == Touched::no) continue;
     const std::size_t begin = b << kBlockShift;
     for (std::size_t i = std::min(counts_.size(), (b + 1) << kBlockShift); i-- > begin;)
       if (counts_[i] != 0) return i;
@@ -84,7 +87,7 @@ std::uint64_t Histogram::count() const noexcept {
   std::uint64_t total = 0;
   const std::size_t n = counts_.size();
   for (std::size_t b = 0; b < touched_.size(); ++b) {
-    if (!touched_[b]) continue;
+    if (touched_[b] == Touched::no) continue;
     const std::size_t end = std::min(n, (b + 1) << kBlockShift);
     for (std::size_t i = b << kBlockShift; i < end; ++i) total += counts_[i];
   }
@@ -127,24 +130,18 @@ std::int64_t Histogram::median_equivalent(std::int64_t value) const noexcept {
   return lowest_equivalent(value) + (range_size(value) >> 1);
 }
 
-// The loop reads the parameters once: in record(value) the store to touched_ (a byte, which
-// may alias anything) makes the compiler reload them for every value. BSR, which a generic
-// x86-64 build must use for the bit scan, has several cycles of latency and low throughput
-// on AMD Zen; LZCNT has one, so x86-64 gets a second copy built for x86-64-v3, picked by
-// the dynamic loader (GCC function multi-versioning) on CPUs that have it.
-// Not under sanitizers: the loader runs the clone's resolver before the sanitizer runtime is
-// initialised, and an instrumented resolver crashes there (GCC's TSan: SIGSEGV at start-up).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__) && \
-    !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("arch=x86-64-v3", "default")))
-#endif
+// The loop reads the parameters once and keeps them in registers. (Until 2026-12-02 it was
+// also built a second time for x86-64-v3 by GCC function multi-versioning, for LZCNT; with
+// detail::top_bit's scan that clone gained 0.02-0.04 ns a value, ~2 %, and was dropped with
+// its load-time resolver, docs/performance.md §1.)
 std::size_t Histogram::record(std::span<const std::int64_t> values) noexcept {
   const std::uint64_t mask = sub_bucket_mask_;
   const std::uint64_t max_value = max_recordable_;
   const int h = sub_bucket_half_count_magnitude_;
   const std::int64_t offset = index_offset_;
+  const std::uint64_t fixup = scan_fixup_;
   std::uint64_t* __restrict counts = counts_.data();
-  std::uint8_t* __restrict touched = touched_.data();
+  Touched* __restrict touched = touched_.data();
   std::size_t rejected = 0;
   for (const std::int64_t value : values) {
     const auto v = static_cast<std::uint64_t>(value);
@@ -152,11 +149,13 @@ std::size_t Histogram::record(std::span<const std::int64_t> values) noexcept {
       ++rejected;
       continue;
     }
-    const int e = 63 ^ __builtin_clzll(v | mask);
-    const auto index = static_cast<std::size_t>((static_cast<std::int64_t>(e) << h) +
-                                                static_cast<std::int64_t>(v >> (e - h)) + offset);
-    counts[index] += 1;
-    touched[index >> kBlockShift] = 1;
+    const std::uint64_t e = detail::top_bit(v | mask, fixup);
+    const auto index = static_cast<std::size_t>((e << h) + (v >> (e - static_cast<std::uint64_t>(h))) +
+                                                static_cast<std::uint64_t>(offset));
+    const std::uint64_t before = counts[index];
+    counts[index] = before + 1;
+    if (before == 0) [[unlikely]]
+      touched[index >> kBlockShift] = Touched::yes;
   }
   out_of_range_ += rejected;
   return values.size() - rejected;
@@ -170,8 +169,8 @@ void Histogram::merge(const Histogram& other) {
   const std::uint64_t* __restrict src = other.counts_.data();
   const std::size_t n = counts_.size();
   for (std::size_t b = 0; b < touched_.size(); ++b) {
-    if (!other.touched_[b]) continue;
-    touched_[b] = 1;
+    if (other.touched_[b] == Touched::no) continue;
+    touched_[b] = Touched::yes;
     const std::size_t end = std::min(n, (b + 1) << kBlockShift);
     for (std::size_t i = b << kBlockShift; i < end; ++i) dst[i] += src[i];
   }
@@ -181,11 +180,11 @@ void Histogram::merge(const Histogram& other) {
 void Histogram::reset() noexcept {
   const std::size_t n = counts_.size();
   for (std::size_t b = 0; b < touched_.size(); ++b) {
-    if (!touched_[b]) continue;
+    if (touched_[b] == Touched::no) continue;
     const std::size_t begin = b << kBlockShift;
     std::fill(counts_.begin() + static_cast<std::ptrdiff_t>(begin),
               counts_.begin() + static_cast<std::ptrdiff_t>(std::min(n, begin + (std::size_t{1} << kBlockShift))), 0);
-    touched_[b] = 0;
+    touched_[b] = Touched::no;
   }
   out_of_range_ = 0;
 }
@@ -324,7 +323,7 @@ Histogram Histogram::decode(std::string_view text) {
       if (total > std::numeric_limits<std::uint64_t>::max() - static_cast<std::uint64_t>(v))
         throw InputError("histogram: total count overflows");
       total += static_cast<std::uint64_t>(v);
-      h.touched_[i >> kBlockShift] = 1;
+      h.touched_[i >> kBlockShift] = Touched::yes;
       h.counts_[i++] = static_cast<std::uint64_t>(v);
     }
   }

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <random>
 #include <span>
@@ -150,6 +151,183 @@ TEST(Histogram, RecordLandsInTheBucketItsEquivalentsDescribe) {
       ASSERT_EQ(h.max(), h.highest_equivalent(v));
     }
   }
+}
+
+// Power-of-two boundaries and their neighbours, plus random values of every magnitude, all
+// below `limit`.
+std::vector<std::uint64_t> scan_probe_values(std::uint64_t limit, std::uint64_t seed) {
+  std::vector<std::uint64_t> xs = {0, 1, 2, 3};
+  for (int k = 1; k < 64; ++k) {
+    const std::uint64_t p = std::uint64_t{1} << k;
+    for (const std::uint64_t x : {p - 1, p, p + 1}) xs.push_back(x);
+  }
+  xs.push_back(UINT64_MAX);
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < 5'000; ++i) xs.push_back(rng() >> (rng() % 64));
+  std::erase_if(xs, [&](std::uint64_t x) { return x > limit; });
+  return xs;
+}
+
+// The bit scan of record(): "rep bsr" is LZCNT on CPUs that have it and BSR on the others, and
+// the fixup measured at start-up turns either answer into floor(log2 x).
+TEST(HistogramBitScan, TopBitIsFloorLog2OnEveryBoundaryAndAtRandom) {
+  const std::uint64_t fixup = detail::bit_scan_fixup();
+#if defined(__x86_64__) && defined(__GNUC__)
+  ASSERT_TRUE(fixup == 0 || fixup == 63) << fixup;
+#else
+  ASSERT_EQ(fixup, 0u);
+#endif
+  for (const std::uint64_t x : scan_probe_values(UINT64_MAX, 21)) {
+    if (x == 0) continue;  // never scanned: record() scans v | sub_bucket_mask, which is >= 1
+    ASSERT_EQ(detail::top_bit(x, fixup), static_cast<std::uint64_t>(std::bit_width(x) - 1)) << "x=" << x << " fixup=" << fixup;
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The other path: what a CPU without LZCNT computes. It ignores the F3 prefix and runs BSR, so
+// the fixup it measures (BSR of 1) is 0 and top_bit is BSR's answer as is. Run that here with
+// the plain BSR instruction, whichever kind of CPU runs the test.
+TEST(HistogramBitScan, BsrPathGivesTheSameExponent) {
+  const auto bsr = [](std::uint64_t x) {
+    std::uint64_t r;
+    asm("bsr %1, %0" : "=r"(r) : "rm"(x) : "cc");
+    return static_cast<int>(r);
+  };
+  const int fixup_without_lzcnt = bsr(1);
+  ASSERT_EQ(fixup_without_lzcnt, 0);
+  for (const std::uint64_t x : scan_probe_values(UINT64_MAX, 22)) {
+    if (x == 0) continue;
+    ASSERT_EQ(bsr(x) ^ fixup_without_lzcnt, static_cast<int>(std::bit_width(x) - 1)) << "x=" << x;
+  }
+  // And the CPU running this test picks the path its "rep bsr" takes: LZCNT (fixup 63) or BSR (0).
+  EXPECT_EQ(detail::bit_scan_fixup() == 63, detail::bit_scan_lzcnt_or_bsr(1) == 63);
+}
+#endif
+
+// HdrHistogram's counter index, written as before the bit-scan change (compiler clz, signed
+// arithmetic): (e << h) + (v >> (e - h)) - ((unit_magnitude + h) << h).
+std::size_t reference_index(std::uint64_t v, std::int64_t lowest, int digits) {
+  const std::int64_t single_unit_limit = 2 * static_cast<std::int64_t>(std::pow(10, digits));
+  const int h = std::max(static_cast<int>(std::ceil(std::log2(static_cast<double>(single_unit_limit)))), 1) - 1;
+  const int unit = static_cast<int>(std::floor(std::log2(static_cast<double>(lowest))));
+  const std::uint64_t mask = ((std::uint64_t{1} << (h + 1)) - 1) << unit;
+  const int e = 63 - __builtin_clzll(v | mask);
+  return static_cast<std::size_t>((static_cast<std::int64_t>(e) << h) + static_cast<std::int64_t>(v >> (e - h)) -
+                                  (static_cast<std::int64_t>(unit + h) << h));
+}
+
+// Every power-of-two boundary +-1 and random values of every magnitude in range, for several
+// parameter sets: record() lands in counter reference_index(v) (seen through the bucket's
+// bounds, which value_from_index derives from the counter index), and count/min/max follow.
+TEST(Histogram, RecordIndexEqualsTheReferenceFormulaOnBoundariesAndAtRandom) {
+  struct Params {
+    std::int64_t lowest, highest;
+    int digits;
+  };
+  for (const Params p : {Params{1, 3'600'000'000'000, 3}, Params{1, 1000, 1}, Params{7, 50'000'000, 2},
+                         Params{1000, INT64_MAX / 4, 4}, Params{1, INT64_MAX, 5}, Params{1, INT64_MAX, 1},
+                         Params{1024, INT64_MAX, 3}}) {
+    Histogram h(p.lowest, p.highest, p.digits);
+    Histogram reference_h(p.lowest, p.highest, p.digits);
+    const auto limit = static_cast<std::uint64_t>(p.highest);  // the last value counted
+    const auto values = scan_probe_values(limit, static_cast<std::uint64_t>(p.lowest + p.digits));
+    for (const std::uint64_t x : values) {
+      const auto v = static_cast<std::int64_t>(x);
+      const std::size_t ref = reference_index(x, p.lowest, p.digits);
+      h.reset();
+      ASSERT_TRUE(h.record(v)) << v;
+      const auto buckets = h.nonempty_buckets();
+      ASSERT_EQ(buckets.size(), 1u) << v;
+      ASSERT_EQ(buckets[0].low, h.lowest_equivalent(v)) << "lowest=" << p.lowest << " v=" << v << " ref=" << ref;
+      ASSERT_EQ(buckets[0].high, h.highest_equivalent(v)) << "lowest=" << p.lowest << " v=" << v;
+      ASSERT_EQ(h.count(), 1u);
+      ASSERT_EQ(h.min(), h.lowest_equivalent(v));
+      ASSERT_EQ(h.max(), h.highest_equivalent(v));
+      // The counter itself: nonempty_buckets() derives the bucket from the index of the
+      // non-zero counter, so its low value has the reference index of that counter.
+      ASSERT_EQ(reference_index(static_cast<std::uint64_t>(buckets[0].low), p.lowest, p.digits), ref) << v;
+      reference_h.record(v);
+    }
+    // All values at once: count, min and max over the whole range, and merge of the same.
+    EXPECT_EQ(reference_h.count(), values.size());
+    const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+    EXPECT_EQ(reference_h.min(), reference_h.lowest_equivalent(static_cast<std::int64_t>(*lo)));
+    EXPECT_EQ(reference_h.max(), reference_h.highest_equivalent(static_cast<std::int64_t>(*hi)));
+    Histogram merged(p.lowest, p.highest, p.digits);
+    merged.merge(reference_h);
+    merged.merge(reference_h);
+    EXPECT_EQ(merged.count(), 2 * values.size());
+    EXPECT_EQ(merged.min(), reference_h.min());
+    EXPECT_EQ(merged.max(), reference_h.max());
+    // The batch form lands in the same counters.
+    Histogram batch(p.lowest, p.highest, p.digits);
+    std::vector<std::int64_t> signed_values(values.begin(), values.end());
+    EXPECT_EQ(batch.record(signed_values), values.size());
+    EXPECT_TRUE(batch == reference_h);
+  }
+}
+
+// record() writes through an address derived from the counter buffer; copies and moves must
+// each write to their own counters.
+TEST(Histogram, CopiesAndMovesRecordIntoTheirOwnCounters) {
+  Histogram a = Histogram::for_latency_ns();
+  a.record(1000);
+  Histogram b = a;  // copy
+  b.record(2000);
+  EXPECT_EQ(a.count(), 1u);
+  EXPECT_EQ(b.count(), 2u);
+  Histogram c = Histogram::for_latency_ns();
+  c = b;  // copy assignment
+  c.record(3000);
+  EXPECT_EQ(b.count(), 2u);
+  EXPECT_EQ(c.count(), 3u);
+  Histogram d = std::move(c);  // move
+  d.record(4000);
+  EXPECT_EQ(d.count(), 4u);
+  EXPECT_EQ(d.max(), d.highest_equivalent(4000));
+  Histogram e(1, 1000, 2);
+  e = std::move(d);  // move assignment across parameters
+  e.record(5000);
+  EXPECT_EQ(e.count(), 5u);
+  EXPECT_EQ(e.min(), e.lowest_equivalent(1000));
+  EXPECT_EQ(e.max(), e.highest_equivalent(5000));
+  std::vector<Histogram> grown;
+  for (int i = 0; i < 20; ++i) {  // reallocations move the elements
+    grown.push_back(Histogram::for_latency_ns());
+    grown.back().record(100 + i);
+  }
+  for (int i = 0; i < 20; ++i) {
+    grown[static_cast<std::size_t>(i)].record(100 + i);
+    EXPECT_EQ(grown[static_cast<std::size_t>(i)].count(), 2u);
+    EXPECT_EQ(grown[static_cast<std::size_t>(i)].min(), 100 + i);
+  }
+  EXPECT_EQ(a.count(), 1u);
+}
+
+// The touched-block marker is set only when a counter leaves zero: a counter that wraps to
+// zero and is counted again, records of count 0, and reset() in between must keep
+// count/min/max/merge exact.
+TEST(Histogram, TouchedMarksSurviveResetAndRecountedCounters) {
+  Histogram h = Histogram::for_latency_ns();
+  h.record(50'000, 0);            // counter stays 0
+  EXPECT_EQ(h.count(), 0u);
+  h.record(50'000);
+  EXPECT_EQ(h.count(), 1u);
+  EXPECT_EQ(h.min(), h.lowest_equivalent(50'000));
+  h.reset();
+  h.record(50'000);               // counter 0 -> 1 again after reset: marked again
+  EXPECT_EQ(h.count(), 1u);
+  EXPECT_EQ(h.max(), h.highest_equivalent(50'000));
+  h.record(7, UINT64_MAX);        // 0 -> UINT64_MAX
+  h.record(7, 1);                 // wraps to 0 (unsigned counters, as before)
+  h.record(7, 2);                 // 0 -> 2: marked (already marked) and counted
+  EXPECT_EQ(h.count(), 3u);
+  EXPECT_EQ(h.min(), 7);
+  Histogram merged = Histogram::for_latency_ns();
+  merged.merge(h);
+  EXPECT_EQ(merged.count(), 3u);
+  EXPECT_EQ(merged.min(), 7);
+  EXPECT_EQ(merged.max(), h.highest_equivalent(50'000));
 }
 
 TEST(Histogram, HighestIsTheLastValueCounted) {
