@@ -113,9 +113,10 @@ struct BucketIndex {
   std::size_t operator()(std::int64_t value) const noexcept {
     const auto v = static_cast<std::uint64_t>(value);
     if (v > max_recordable) [[unlikely]] return size;
-    const int e = 63 ^ __builtin_clzll(v | sub_bucket_mask);
-    return static_cast<std::size_t>((static_cast<std::int64_t>(e) << half_magnitude) +
-                                    static_cast<std::int64_t>(v >> (e - half_magnitude)) + index_offset);
+    // The histogram's scan (LZCNT where the CPU has it, BSR otherwise; core/histogram.hpp).
+    const auto e = static_cast<std::int64_t>(trackiq::detail::top_bit(v | sub_bucket_mask, scan_fixup));
+    return static_cast<std::size_t>((e << half_magnitude) + static_cast<std::int64_t>(v >> (e - half_magnitude)) +
+                                    index_offset);
   }
   std::int64_t value_at(std::size_t index) const noexcept;
 
@@ -126,6 +127,7 @@ struct BucketIndex {
   std::uint64_t sub_bucket_mask = 0;
   std::int64_t index_offset = 0;
   std::uint64_t max_recordable = 0;
+  std::uint64_t scan_fixup = trackiq::detail::bit_scan_fixup();
   std::size_t size = 0;  // counters
 };
 }  // namespace detail
