@@ -90,6 +90,8 @@ class Session : public std::enable_shared_from_this<Session> {
       in.authorization = std::string(it->value());
     if (auto it = req.find(http::field::accept); it != req.end())
       in.accept = std::string(it->value());
+    if (auto it = req.find(http::field::if_none_match); it != req.end())
+      in.if_none_match = std::string(it->value());
     in.body = std::move(req.body());
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
