@@ -7,7 +7,8 @@
 # serve / nginx of requests/s. Both servers and the client share the machine's cores.
 #   bench/serve_vs_nginx.sh [BUILD_DIR]   env: ROUNDS=3 DURATION=5 CONNECTIONS=64 KEYS=20 RUNS=50 SERVE_THREADS=2
 #     SERVE_ARGS="--cache-mb 0" (more serve flags) SERVE_BIN=path (the serve under test, e.g. an
-#     older build's trackiq; `trackiq load` stays BUILD_DIR's)
+#     older build's trackiq; `trackiq load` stays BUILD_DIR's) STORE=file (serve a copy of this
+#     SQLite store instead of filling one)
 set -euo pipefail
 build=${1:-build}
 trackiq=$build/bin/trackiq
@@ -27,7 +28,11 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-"$build/bin/detect_store_fill" "$tmp/store.db" "$keys" "$runs" >/dev/null
+if [[ -n ${STORE:-} ]]; then
+  cp "$STORE" "$tmp/store.db"
+else
+  "$build/bin/detect_store_fill" "$tmp/store.db" "$keys" "$runs" >/dev/null
+fi
 # shellcheck disable=SC2086  # SERVE_ARGS: several flags
 "${SERVE_BIN:-$trackiq}" serve --store "$tmp/store.db" --listen 127.0.0.1:0 --threads "$serve_threads" ${SERVE_ARGS:-} 2> "$tmp/serve.log" &
 serve_pid=$!
