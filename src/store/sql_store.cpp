@@ -449,13 +449,13 @@ class SqlStore final : public Store {
           db_->query("SELECT value FROM store_generation WHERE id = 1").at(0).integer(0));
     // SQLite: data_version changes when another connection (another process, or another Store on
     // the same file) has committed since this connection last looked; this connection's own
-    // commits do not change it, so they count in own_changes_ (changed()).
+    // commits do not change it, so changed() counts them here.
     const std::int64_t v = db_->query("PRAGMA data_version").at(0).integer(0);
     if (v != data_version_) {
       data_version_ = v;
-      ++own_changes_;
+      ++sqlite_generation_;
     }
-    return own_changes_;
+    return sqlite_generation_;
   }
 
  private:
@@ -465,7 +465,7 @@ class SqlStore final : public Store {
   // stale answer.
   void changed() {
     db_->query("UPDATE store_generation SET value = value + 1 WHERE id = 1");
-    ++own_changes_;
+    ++sqlite_generation_;
   }
 
   void insert(const Result& r) {
@@ -561,8 +561,8 @@ class SqlStore final : public Store {
   }
 
   std::unique_ptr<Connection> db_;
-  std::uint64_t own_changes_ = 0;    // SQLite: generation() as this object counts it
-  std::int64_t data_version_ = -1;   // SQLite: PRAGMA data_version when generation() last read it
+  std::uint64_t sqlite_generation_ = 0;  // SQLite: generation(), counted by this object
+  std::int64_t data_version_ = -1;       // SQLite: PRAGMA data_version when generation() last read it
 };
 
 bool is_postgres_url(const std::string& s) {
