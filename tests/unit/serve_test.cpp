@@ -1054,6 +1054,7 @@ TEST(Serve, AnETagThatStillMatchesGets304WithoutABody) {
       EXPECT_EQ(not_modified.status, 304) << header;
       EXPECT_EQ(not_modified.body, "") << header;
       EXPECT_EQ(not_modified.header("etag"), etag) << header;
+      EXPECT_FALSE(not_modified.headers.contains("content-length")) << header;  // not the 200's
     }
     EXPECT_EQ(s.get("/api/v1/runs", {{"If-None-Match", "\"other\""}}).status, 200);
     EXPECT_EQ(s.get("/api/v1/runs", {{"If-None-Match", "garbage"}}).status, 200);
