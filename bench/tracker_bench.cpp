@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "trackiq/core/clock.hpp"
+#include "trackiq/core/cycle_clock.hpp"
 
 #include "trackiq/tracker/tracker.hpp"
 
@@ -21,11 +22,28 @@ trackiq::tracker::Tracker& tracker() {
   return t;
 }
 
-// One read of the tracker's clock (trackiq::now_ns): a request with three phases reads it 8 times.
+// The same requests on steady_clock (TrackerOptions::cycle_clock = false): the tracker before the
+// cycle clock, or where no counter is usable.
+trackiq::tracker::Tracker& steady_tracker() {
+  static trackiq::tracker::Tracker t(trackiq::tracker::TrackerOptions{.cycle_clock = false});
+  return t;
+}
+
+// One read of trackiq::now_ns() (steady_clock: clock_gettime), the tracker's clock before the
+// cycle clock and its fallback.
 void BM_ClockRead(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(tracker().now());
+  for (auto _ : state) benchmark::DoNotOptimize(trackiq::now_ns());
 }
 BENCHMARK(BM_ClockRead)->Threads(1)->UseRealTime();
+
+// One read of trackiq::CycleClock (the tracker's default clock): a request with three phases
+// reads it 8 times. The label says which clock it is (tsc, cntvct or the steady_clock fallback).
+void BM_CycleClockRead(benchmark::State& state) {
+  const trackiq::CycleClock& c = trackiq::CycleClock::instance();
+  for (auto _ : state) benchmark::DoNotOptimize(c.now());
+  state.SetLabel(c.source_name());
+}
+BENCHMARK(BM_CycleClockRead)->Threads(1)->UseRealTime();
 
 void BM_TrackerRequestThreePhases(benchmark::State& state) {
   auto& t = tracker();
@@ -40,6 +58,20 @@ void BM_TrackerRequestThreePhases(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_TrackerRequestThreePhases)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_TrackerRequestThreePhasesSteadyClock(benchmark::State& state) {
+  auto& t = steady_tracker();
+  static const std::uint32_t tokenize = t.phase_id("tokenize");
+  static const std::uint32_t forward = t.phase_id("forward");
+  static const std::uint32_t sample = t.phase_id("sample");
+  for (auto _ : state) {
+    auto r = t.begin_request("request-id-0001");
+    { auto p = r.phase(tokenize); }
+    { auto p = r.phase(forward); }
+    { auto p = r.phase(sample); }
+  }
+}
+BENCHMARK(BM_TrackerRequestThreePhasesSteadyClock)->Threads(2)->UseRealTime();
 
 // The same with a clock that costs next to nothing (a thread-local counter): what the tracker
 // itself adds on top of its 8 clock reads.

@@ -165,6 +165,8 @@ trackiq::Direction parse_direction(const std::string& s) {
 // The snapshot as plain Python types (documented in README, "Instrument your server").
 py::dict snapshot_dict(const tt::Snapshot& s) {
   py::dict out;
+  out["clock"] = s.clock;
+  out["clock_detail"] = s.clock_detail;
   out["uptime_s"] = static_cast<double>(s.uptime_ns) * 1e-9;
   out["requests_started"] = s.requests_started;
   out["requests_completed"] = s.requests_completed;

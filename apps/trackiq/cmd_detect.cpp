@@ -1,6 +1,7 @@
 // trackiq detect: change points in every series of the store (each key metric of each series
 // key), Benjamini–Hochberg across the series' tests, newest changes first; exit 1 on a regression
 // newer than --since (CMP-4, CMP-6). Per-series state in the store makes a new run cost a window.
+#include <chrono>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -27,7 +28,21 @@ struct DetectFlags {
   std::string since, junit, markdown, store;
   double fdr = 0.05;
   std::size_t window = 200;
-  bool json = false, full = false;
+  bool json = false, full = false, timings = false;
+};
+
+// --timings: seconds since the last call, for the phases on stderr.
+class Lap {
+ public:
+  double next() {
+    const auto now = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    return s;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
 using server::kRunsAround;
@@ -40,8 +55,8 @@ std::string runs_text(const Change& c, bool after) {
   const std::size_t e = after ? std::min(pts.size(), c.cp.index + kRunsAround) : c.cp.index;
   std::string out;
   for (std::size_t i = b; i < e; ++i)
-    out += fmt::format("{}{} ({}, {})", i == b ? "" : ", ", short_id(pts[i].run_id), or_dash(pts[i].version),
-                       short_commit(pts[i].commit));
+    out += fmt::format("{}{} ({}, {})", i == b ? "" : ", ", short_id(pts[i].run_id()), or_dash(pts[i].version()),
+                       short_commit(pts[i].commit()));
   return out;
 }
 
@@ -54,7 +69,9 @@ std::string headline(const Change& c) {
 int run_detect(const DetectFlags& f) {
   if (!(f.fdr > 0 && f.fdr < 1)) throw InputError(fmt::format("--fdr {}: must be in (0, 1), e.g. 0.05", f.fdr));
   if (f.window < 12) throw InputError(fmt::format("--window {}: must be at least 12 (two segments of 6 runs)", f.window));
+  Lap lap;
   const auto st = store::open_store(f.store);
+  const double t_open = lap.next();
   const server::Since since = server::parse_since(f.since, fmt::format("--since '{}'", f.since),
                                                  [&](const std::string& id) { return st->load(id).started_at; });
 
@@ -62,7 +79,9 @@ int run_detect(const DetectFlags& f) {
   if (!f.full)
     for (auto& s : st->series_states()) states[{s.series, s.metric}] = std::move(s);
 
+  const double t_states = lap.next();
   const auto all = st->series(server::key_metrics_filter(), "");  // read only the metrics that are tested
+  const double t_read = lap.next();
   std::vector<store::SeriesState> changed_states;
   server::DetectComputation computed;
   // Each series from its kept state when it only grew (its old last run still at its old place),
@@ -73,7 +92,7 @@ int run_detect(const DetectFlags& f) {
     std::optional<analysis::SeriesState> previous;
     if (const auto it = states.find({key, s.metric}); it != states.end()) {
       const auto& kept = it->second;
-      if (kept.count > 0 && kept.count <= s.points.size() && s.points[kept.count - 1].run_id == kept.last_run)
+      if (kept.count > 0 && kept.count <= s.points.size() && s.points[kept.count - 1].run_id() == kept.last_run)
         previous = analysis::state_from_json(kept.state);
     }
     auto r = analysis::detect_appended(values, previous ? &*previous : nullptr, options, f.window);
@@ -81,11 +100,20 @@ int run_detect(const DetectFlags& f) {
     else if (r.tested_from == values.size()) ++computed.unchanged;
     else ++computed.window;
     if (!previous || r.tested_from != values.size())
-      changed_states.push_back({key, s.metric, values.size(), s.points.back().run_id, analysis::state_to_json(r.state)});
+      changed_states.push_back({key, s.metric, values.size(), s.points.back().run_id(), analysis::state_to_json(r.state)});
     return std::move(r.result);
   };
   const server::StoreChanges found = server::store_changes(all, f.fdr, since, detect);
+  const double t_detect = lap.next();
   st->save_series_states(changed_states);
+  if (f.timings) {
+    std::size_t points = 0;
+    for (const auto& s : all) points += s.points.size();
+    fmt::print(stderr,
+               "timings: open {:.3f} s, kept states {:.3f} s, read {} series of {} points {:.3f} s, detect and BH {:.3f} s, "
+               "save {} states {:.3f} s\n",
+               t_open, t_states, all.size(), points, t_read, t_detect, changed_states.size(), lap.next());
+  }
 
   const auto& options = found.options;
   const auto& tested = found.tested;
@@ -113,8 +141,8 @@ int run_detect(const DetectFlags& f) {
         md += fmt::format("| {} | {} | {:+.1f} % | {} → {}{} | {:.2g} | {} | `{}` {} {} {} | {} | {} |\n", c.kind,
                           md_cell(c.tested->series->metric), c.cp.magnitude_pct, g(c.cp.before), g(c.cp.after),
                           md_cell(unit_suffix(c.tested->def->unit)), c.cp.p_value, confidence_name(c.cp.confidence),
-                          short_id(c.first().run_id), md_cell(c.first().started_at), md_cell(or_dash(c.first().version)),
-                          md_cell(short_commit(c.first().commit)), md_cell(c.tested->series->key.text()), c.is_new ? "yes" : "no");
+                          short_id(c.first().run_id()), md_cell(c.first().started_at()), md_cell(or_dash(c.first().version())),
+                          md_cell(short_commit(c.first().commit())), md_cell(c.tested->series->key.text()), c.is_new ? "yes" : "no");
     }
     write_file_atomic(f.markdown, md);
   }
@@ -128,8 +156,8 @@ int run_detect(const DetectFlags& f) {
       for (const Change* c : by_series[&t])
         if (c->kind == "regression" && c->is_new) {
           ++failures;
-          const std::string msg = fmt::format("{} at run {} ({}, version {}, commit {})", headline(*c), c->first().run_id,
-                                              c->first().started_at, or_dash(c->first().version), or_dash(c->first().commit));
+          const std::string msg = fmt::format("{} at run {} ({}, version {}, commit {})", headline(*c), c->first().run_id(),
+                                              c->first().started_at(), or_dash(c->first().version()), or_dash(c->first().commit()));
           body += fmt::format("<failure message=\"{0}\" type=\"regression\">{0}</failure>", xml_escape(msg));
           break;  // one failure per test case
         }
@@ -154,8 +182,8 @@ int run_detect(const DetectFlags& f) {
   for (const auto& c : changes) {
     std::cout << fmt::format("\n{}{}\n", c.is_new ? "" : "(old) ", headline(c));
     std::cout << fmt::format("  series   {}\n", c.tested->series->key.text());
-    std::cout << fmt::format("  from run {} started {} (version {}, commit {}), #{} of {}\n", c.first().run_id,
-                             c.first().started_at, or_dash(c.first().version), or_dash(c.first().commit), c.cp.index,
+    std::cout << fmt::format("  from run {} started {} (version {}, commit {}), #{} of {}\n", c.first().run_id(),
+                             c.first().started_at(), or_dash(c.first().version()), or_dash(c.first().commit()), c.cp.index,
                              c.tested->series->points.size());
     std::cout << fmt::format("  before   {}\n  after    {}\n", runs_text(c, false), runs_text(c, true));
   }
@@ -196,6 +224,7 @@ Action setup_detect(CLI::App& sub) {
   sub.add_option("--markdown", f->markdown, "Also write a Markdown summary (for a PR comment)");
   sub.add_option("--window", f->window, "Incremental re-test: at most this many last runs of a grown series")->capture_default_str();
   sub.add_flag("--full", f->full, "Ignore the kept per-series state: recompute every series in full");
+  sub.add_flag("--timings", f->timings, "Print how long each phase took (open, read the series, detect, save the state) on stderr");
   sub.add_option("--store", f->store, kStoreHelp);
   return [f] { return run_detect(*f); };
 }

@@ -75,7 +75,7 @@ Ordered order_by_commit(const std::vector<store::SeriesPoint>& points, const std
   Ordered out;
   std::vector<std::pair<std::size_t, std::size_t>> keyed;  // (commit position, original index)
   for (std::size_t i = 0; i < points.size(); ++i) {
-    const std::string& c = points[i].commit;
+    const std::string& c = points[i].commit();
     std::optional<std::size_t> at;
     if (c.size() >= 4) {
       const auto it = position.lower_bound(c);
@@ -101,7 +101,7 @@ report::HistorySection history_section(const store::MetricSeries& s, const Metri
   h.unit = std::string(def.unit);
   for (std::size_t i = 0; i < values.size(); ++i) {
     const auto& p = s.points[i];
-    h.points.push_back({p.run_id, p.started_at, p.version, p.commit, values[i], means[i]});
+    h.points.push_back({p.run_id(), p.started_at(), p.version(), p.commit(), values[i], means[i]});
   }
   for (const auto& cp : r.change_points)
     h.changes.push_back({cp.index, cp.before, cp.after, cp.magnitude_pct, cp.p_value, std::string(confidence_name(cp.confidence)),
@@ -165,8 +165,8 @@ int run_history(const HistoryFlags& f) {
     std::cout << "index,run_id,started_at,version,commit,value,segment_mean,change_point\n";
     for (std::size_t i = 0; i < values.size(); ++i) {
       const auto& p = s.points[i];
-      std::cout << fmt::format("{},{},{},{},{},{},{},{}\n", i, p.run_id, csv_field(p.started_at), csv_field(p.version),
-                               csv_field(p.commit), values[i], means[i], starts.count(i) ? 1 : 0);
+      std::cout << fmt::format("{},{},{},{},{},{},{},{}\n", i, p.run_id(), csv_field(p.started_at()), csv_field(p.version()),
+                               csv_field(p.commit()), values[i], means[i], starts.count(i) ? 1 : 0);
     }
     return kExitOk;
   }
@@ -185,8 +185,8 @@ int run_history(const HistoryFlags& f) {
                                cp.p_value, confidence_name(cp.confidence));
     }
     const auto& p = s.points[i];
-    std::cout << fmt::format("  {:>5}  {:<8}  {:<24}  {:<12}  {:<10}  {:>12}  {:>12}\n", i, short_id(p.run_id), p.started_at,
-                             or_dash(p.version), short_commit(p.commit), g(values[i]), g(means[i]));
+    std::cout << fmt::format("  {:>5}  {:<8}  {:<24}  {:<12}  {:<10}  {:>12}  {:>12}\n", i, short_id(p.run_id()), p.started_at(),
+                             or_dash(p.version()), short_commit(p.commit()), g(values[i]), g(means[i]));
   }
   if (r.change_points.empty())
     std::cout << (r.not_tested.empty() ? std::string("no change point\n") : "no change point: " + r.not_tested + "\n");
@@ -197,7 +197,7 @@ int run_history(const HistoryFlags& f) {
   if (!left_out.empty()) {
     std::string ids;
     for (std::size_t i = 0; i < left_out.size() && i < 10; ++i)
-      ids += fmt::format("{}{} (commit '{}')", i ? ", " : "", short_id(left_out[i].run_id), left_out[i].commit);
+      ids += fmt::format("{}{} (commit '{}')", i ? ", " : "", short_id(left_out[i].run_id()), left_out[i].commit());
     std::cout << fmt::format("{} run{} left out: commit not in 'git rev-list HEAD' of {}: {}{}\n", left_out.size(),
                              left_out.size() == 1 ? "" : "s", std::filesystem::current_path().string(), ids,
                              left_out.size() > 10 ? ", ..." : "");

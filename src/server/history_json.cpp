@@ -23,7 +23,7 @@ Json series_key_json(const store::SeriesKey& k) {
 }
 
 Json point_run_json(const store::SeriesPoint& p) {
-  return {{"run_id", p.run_id}, {"started_at", p.started_at}, {"version", p.version}, {"commit", p.commit}};
+  return {{"run_id", p.run_id()}, {"started_at", p.started_at()}, {"version", p.version()}, {"commit", p.commit()}};
 }
 
 std::string dump(const Json& j) { return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n"; }
@@ -72,8 +72,8 @@ std::string history_json(const store::MetricSeries& s, const MetricDef& def, con
   Json cps = Json::array();
   for (const auto& cp : h.result.change_points)
     cps.push_back({{"index", cp.index},
-                   {"run_id", s.points[cp.index].run_id},
-                   {"previous_run_id", s.points[cp.index - 1].run_id},
+                   {"run_id", s.points[cp.index].run_id()},
+                   {"previous_run_id", s.points[cp.index - 1].run_id()},
                    {"before", cp.before},
                    {"after", cp.after},
                    {"magnitude_pct", finite_or_null(cp.magnitude_pct)},
@@ -168,11 +168,11 @@ StoreChanges store_changes(const std::vector<store::MetricSeries>& all, double f
     for (const auto& cp : t.result.change_points)
       if (cp.p_value <= c.bh.threshold) {
         StoreChange ch{&t, cp, change_kind(*t.def, cp.before, cp.after), false};
-        ch.is_new = c.since.is_new(ch.first().started_at);
+        ch.is_new = c.since.is_new(ch.first().started_at());
         c.changes.push_back(std::move(ch));
       }
   std::stable_sort(c.changes.begin(), c.changes.end(), [](const StoreChange& a, const StoreChange& b) {
-    return a.first().started_at > b.first().started_at;
+    return a.first().started_at() > b.first().started_at();
   });
   for (const auto& ch : c.changes) c.new_regressions += ch.kind == "regression" && ch.is_new;
   return c;

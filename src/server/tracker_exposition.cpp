@@ -152,9 +152,9 @@ std::vector<prometheus::MetricFamily> tracker_metric_families(const Snapshot& s,
   Names names;
   prometheus::BuildGauge()
       .Name(names.builtin("trackiq_tracker_info"))
-      .Help("A TrackIQ in-process tracker: its service name and TrackIQ's version (value 1)")
+      .Help("A TrackIQ in-process tracker: its service name, TrackIQ's version and the clock its record path reads (value 1)")
       .Register(registry)
-      .Add({{"service", std::string(service)}, {"version", std::string(trackiq::version())}})
+      .Add({{"service", std::string(service)}, {"version", std::string(trackiq::version())}, {"clock", s.clock}})
       .Set(1);
   prometheus::BuildGauge()
       .Name(names.builtin("trackiq_tracker_uptime_seconds"))
@@ -349,6 +349,7 @@ std::string tracker_summary_json(const Snapshot& s, std::string_view service) {
   Json j;
   j["service"] = service;
   j["trackiq_version"] = trackiq::version();
+  j["clock"] = {{"source", s.clock}, {"detail", s.clock_detail}};
   j["uptime_s"] = static_cast<double>(s.uptime_ns) / 1e9;
   j["requests"] = {{"started", s.requests_started},
                    {"completed", s.requests_completed},

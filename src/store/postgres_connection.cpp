@@ -3,6 +3,9 @@
 // BYTEA values are sent and received in PostgreSQL's hex form.
 #include <pqxx/pqxx>
 
+#include <charconv>
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include "sql.hpp"
@@ -78,7 +81,8 @@ class PostgresConnection final : public Connection {
     });
   }
 
-  std::vector<Row> query(const std::string& sql, const std::vector<Param>& params) override {
+  // The statement's rows (extended protocol, parameters as text), read by `read`.
+  pqxx::result execute(const std::string& sql, const std::vector<Param>& params) {
     std::vector<std::string> text;
     text.reserve(params.size());
     for (const auto& p : params) {
@@ -87,17 +91,17 @@ class PostgresConnection final : public Connection {
       else if (const auto* d = std::get_if<double>(&p)) text.push_back(fmt::format("{}", *d));  // shortest exact text
       else text.push_back(to_hex_bytea(std::get<Blob>(p).bytes));
     }
+    const std::string pg = to_pg_placeholders(sql);
+    auto run = [&](pqxx::transaction_base& w) { return w.exec_params(pg, pqxx::prepare::make_dynamic_params(text)); };
+    if (tx_) return run(*tx_);
+    pqxx::nontransaction w(*conn_);
+    return run(w);
+  }
+
+  std::vector<Row> query(const std::string& sql, const std::vector<Param>& params) override {
     std::vector<Row> rows;
     guard([&] {
-      const std::string pg = to_pg_placeholders(sql);
-      auto run = [&](pqxx::transaction_base& w) { return w.exec_params(pg, pqxx::prepare::make_dynamic_params(text)); };
-      pqxx::result res;
-      if (tx_) {
-        res = run(*tx_);
-      } else {
-        pqxx::nontransaction w(*conn_);
-        res = run(w);
-      }
+      const pqxx::result res = execute(sql, params);
       const auto ncols = static_cast<std::size_t>(res.columns());
       std::vector<bool> is_bytea(ncols);
       for (std::size_t c = 0; c < ncols; ++c) is_bytea[c] = res.column_type(static_cast<pqxx::row::size_type>(c)) == kByteaOid;
@@ -113,6 +117,48 @@ class PostgresConnection final : public Connection {
       }
     });
     return rows;
+  }
+
+  // One row of a result in libpq's text format, numbers parsed where they lie.
+  class View final : public RowView {
+   public:
+    View(const pqxx::result& res, const std::vector<bool>& is_bytea) : row_(res[0]), is_bytea_(is_bytea) {}
+    void at(pqxx::row row) { row_ = std::move(row); }
+    std::int64_t integer(std::size_t i) const override { return number<std::int64_t>(i, "an integer"); }
+    double real(std::size_t i) const override { return number<double>(i, "a number"); }
+    std::string_view text(std::size_t i) const override {
+      if (is_bytea_.at(i)) throw Error("store: a BYTEA column read as text");
+      const auto f = row_[static_cast<pqxx::row::size_type>(i)];
+      return f.is_null() ? std::string_view() : std::string_view(f.c_str(), f.size());
+    }
+    bool is_null(std::size_t i) const override { return row_[static_cast<pqxx::row::size_type>(i)].is_null(); }
+
+   private:
+    template <typename T>
+    T number(std::size_t i, const char* what) const {
+      const std::string_view t = text(i);
+      T v{};
+      if (t.empty()) return v;
+      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      if (ec != std::errc() || end != t.data() + t.size()) throw Error(fmt::format("store: '{}' is not {}", t, what));
+      return v;
+    }
+    pqxx::row row_;
+    const std::vector<bool>& is_bytea_;
+  };
+
+  void each(const std::string& sql, const std::vector<Param>& params, const RowCallback& row) override {
+    pqxx::result res;
+    guard([&] { res = execute(sql, params); });
+    std::vector<bool> is_bytea(static_cast<std::size_t>(res.columns()));
+    for (std::size_t c = 0; c < is_bytea.size(); ++c)
+      is_bytea[c] = res.column_type(static_cast<pqxx::row::size_type>(c)) == kByteaOid;
+    if (res.empty()) return;
+    View view(res, is_bytea);
+    for (const auto& r : res) {
+      view.at(r);
+      row(view);
+    }
   }
 
   void begin() override {

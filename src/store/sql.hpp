@@ -3,9 +3,11 @@
 // PostgreSQL, so the store's queries are written once. Statements use ?1, ?2, ... placeholders
 // (the PostgreSQL side turns them into $1, $2, ...); values are always bound, never spliced.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -31,6 +33,20 @@ class Row {
   std::vector<std::optional<std::string>> cols_;
 };
 
+// One row of a streamed query (Connection::each): its columns read in place, typed, without a
+// string per cell. A text view is valid only until the callback returns.
+class RowView {
+ public:
+  virtual std::int64_t integer(std::size_t i) const = 0;  // 0 for NULL
+  virtual double real(std::size_t i) const = 0;          // 0 for NULL
+  virtual std::string_view text(std::size_t i) const = 0;  // "" for NULL; not for BLOB/BYTEA columns
+  virtual bool is_null(std::size_t i) const = 0;
+
+ protected:
+  ~RowView() = default;
+};
+using RowCallback = std::function<void(const RowView&)>;
+
 enum class Dialect { kSqlite, kPostgres };
 
 class Connection {
@@ -41,6 +57,11 @@ class Connection {
   virtual void exec_script(const std::string& sql) = 0;
   // One statement; the rows it returns (INSERT ... RETURNING too).
   virtual std::vector<Row> query(const std::string& sql, const std::vector<Param>& params = {}) = 0;
+  // One statement whose rows go to `row` one at a time, as the database hands them over: for
+  // reads of millions of rows (`trackiq detect`'s series). SQLite steps the statement under the
+  // callback; PostgreSQL's client library holds the result, read in place. An exception from
+  // `row` stops the statement and propagates.
+  virtual void each(const std::string& sql, const std::vector<Param>& params, const RowCallback& row) = 0;
   // A write transaction: SQLite takes the write lock at once (BEGIN IMMEDIATE), so two writers
   // queue on the busy timeout instead of failing on an upgrade deadlock.
   virtual void begin() = 0;

@@ -3,9 +3,8 @@
 // transaction per run (or per import).
 #include <cstdlib>
 #include <cstring>
-#include <map>
-#include <unordered_map>
 #include <algorithm>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -175,6 +174,47 @@ std::string checked_id(const std::string& id) {
     throw InputError(fmt::format("'{}' is not a run id (at least 4 characters of 0-9, a-f and '-')", id));
   return id;
 }
+
+// `workload` is "backend:model".
+bool same_workload(const std::string& workload, std::string_view backend, std::string_view model) {
+  return workload.size() == backend.size() + 1 + model.size() && workload.compare(0, backend.size(), backend) == 0 &&
+         workload[backend.size()] == ':' && workload.compare(backend.size() + 1, model.size(), model) == 0;
+}
+
+// runs.id → the run's position in a read: an array when the ids are dense (SQLite's rowids,
+// PostgreSQL's identity, with gaps where runs were removed), a sorted search otherwise.
+class RunPositions {
+ public:
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+  explicit RunPositions(std::vector<std::pair<std::int64_t, std::uint32_t>> ids) {
+    std::int64_t lo = 0, hi = -1;
+    for (const auto& [id, _] : ids) {
+      if (hi < lo) lo = hi = id;
+      lo = std::min(lo, id);
+      hi = std::max(hi, id);
+    }
+    if (!ids.empty() && hi - lo < 4 * static_cast<std::int64_t>(ids.size()) + 1'000'000) {
+      base_ = lo;
+      dense_.assign(static_cast<std::size_t>(hi - lo + 1), kNone);
+      for (const auto& [id, at] : ids) dense_[static_cast<std::size_t>(id - lo)] = at;
+    } else {
+      std::sort(ids.begin(), ids.end());
+      sorted_ = std::move(ids);
+    }
+  }
+  std::uint32_t find(std::int64_t id) const {
+    if (!dense_.empty())
+      return id >= base_ && id - base_ < static_cast<std::int64_t>(dense_.size()) ? dense_[static_cast<std::size_t>(id - base_)]
+                                                                                   : kNone;
+    const auto it = std::lower_bound(sorted_.begin(), sorted_.end(), std::pair<std::int64_t, std::uint32_t>{id, 0});
+    return it != sorted_.end() && it->first == id ? it->second : kNone;
+  }
+
+ private:
+  std::int64_t base_ = 0;
+  std::vector<std::uint32_t> dense_;
+  std::vector<std::pair<std::int64_t, std::uint32_t>> sorted_;
+};
 
 class SqlStore final : public Store {
  public:
@@ -354,10 +394,12 @@ class SqlStore final : public Store {
     return gone.size();
   }
 
-  // Two queries rather than one join: the runs (from the covering index runs_by_series, already
-  // in key and time order; the wide rows with result_json are never read) and their metrics
-  // (run, name, value), joined here. On a 480 MB SQLite store of 100,000 runs the join in SQL
-  // read the run rows at random and took ~5 s; this reads ~20 MB.
+  // Two streamed queries rather than one join: the runs (from the covering index runs_by_series,
+  // already in key and time order; the wide rows with result_json are never read), then their
+  // metrics (run, name, value) in the table's own order, grouped here. Cells are read in place
+  // (Connection::each), metric names are interned, a run's identity is kept once for all its
+  // metrics, and a run's id finds its place through an array: on 10 million points the cost is
+  // the database's own scan. docs/performance.md §10.3 has the numbers.
   std::vector<MetricSeries> series(const SeriesFilter& f, const std::string& metric) override {
     std::vector<Param> params;
     auto param = [&](const std::string& v) {
@@ -377,45 +419,100 @@ class SqlStore final : public Store {
       const std::string vp = param(v);
       where += " AND EXISTS (SELECT 1 FROM run_labels l WHERE l.run = r.id AND l.key = " + kp + " AND l.value = " + vp + ")";
     }
-    const auto runs = db_->query(
+    const bool filtered = !params.empty();
+
+    std::vector<SeriesKey> keys;
+    std::vector<std::uint32_t> key_of;  // run position → key
+    auto runs = std::make_shared<std::vector<SeriesRun>>();
+    std::vector<std::pair<std::int64_t, std::uint32_t>> ids;  // (runs.id, position)
+    db_->each(
         "SELECT r.id, r.product, r.hardware_fingerprint, r.backend, r.model, r.scenario, r.run_id, r.started_at, r.version, "
         "r.commit_sha FROM runs r WHERE " + where +
             " ORDER BY r.product, r.hardware_fingerprint, r.backend, r.model, r.scenario, r.started_at, r.id",
-        params);
-    std::vector<SeriesKey> keys;
-    std::vector<std::size_t> key_of(runs.size());
-    std::unordered_map<std::int64_t, std::size_t> position;  // runs.id → index in `runs`
-    position.reserve(runs.size());
-    for (std::size_t i = 0; i < runs.size(); ++i) {
-      const Row& q = runs[i];
-      SeriesKey key{q.text(1), q.text(2), q.text(3) + ":" + q.text(4), q.text(5)};
-      if (keys.empty() || keys.back() != key) keys.push_back(std::move(key));
-      key_of[i] = keys.size() - 1;
-      position.emplace(q.integer(0), i);
-    }
-    std::string msql = "SELECT m.run, m.name, m.value FROM metrics m WHERE m.run IN (SELECT r.id FROM runs r WHERE " + where + ")";
+        params, [&](const sql::RowView& q) {
+          const std::string_view product = q.text(1), hardware = q.text(2), backend = q.text(3), model = q.text(4),
+                                 scenario = q.text(5);
+          const bool same = !keys.empty() && keys.back().product == product && keys.back().hardware_fingerprint == hardware &&
+                            keys.back().scenario == scenario && same_workload(keys.back().workload, backend, model);
+          if (!same)
+            keys.push_back({std::string(product), std::string(hardware), fmt::format("{}:{}", backend, model),
+                            std::string(scenario)});
+          key_of.push_back(static_cast<std::uint32_t>(keys.size() - 1));
+          ids.emplace_back(q.integer(0), static_cast<std::uint32_t>(runs->size()));
+          runs->push_back({std::string(q.text(6)), std::string(q.text(7)), std::string(q.text(8)), std::string(q.text(9))});
+        });
+    const RunPositions position(std::move(ids));
+    std::vector<std::uint32_t> runs_of_key(keys.size());
+    for (const std::uint32_t k : key_of) ++runs_of_key[k];
+
+    std::string msql = "SELECT m.run, m.name, m.value FROM metrics m WHERE 1 = 1";
+    // Unfiltered, every run was read: the positions are the filter, and SQLite need not build
+    // the set of all run ids.
+    if (filtered) msql += " AND m.run IN (SELECT r.id FROM runs r WHERE " + where + ")";
     if (!metric.empty()) msql += " AND m.name = " + param(metric);
-    if (!f.metrics.empty()) {
+    // SQLite tests an IN list on every row through a temporary index, which doubled its scan of
+    // the metrics table (600,000 rows: 0.16 s of CPU, 0.08 s without): there the interned names
+    // below filter, at the price of a compare. PostgreSQL filters on the server: fewer rows to send.
+    const bool names_in_sql = db_->dialect() == Dialect::kPostgres;
+    if (!f.metrics.empty() && names_in_sql) {
       std::string list;
       for (const auto& m : f.metrics) list += (list.empty() ? "" : ", ") + param(m);
       msql += " AND m.name IN (" + list + ")";
     }
-    // (key, metric) → (run position, value); positions ascend within a key in time order.
-    std::map<std::pair<std::size_t, std::string>, std::vector<std::pair<std::size_t, double>>> groups;
-    for (const Row& q : db_->query(msql, params)) {
-      const auto it = position.find(q.integer(0));
-      if (it == position.end()) continue;  // a run saved between the two queries
-      groups[{key_of[it->second], q.text(1)}].emplace_back(it->second, q.real(2));
-    }
+    // One series per (key, metric), its points appended as the rows come; slot[name][key] finds it.
+    // A point's run lies at its position in `runs`, so the address order of the runs is the
+    // time order of the points.
+    std::vector<MetricSeries> found;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> key_name;  // found[i]'s key and metric name
+    std::vector<std::string> names;
+    std::vector<std::vector<std::uint32_t>> slot;  // empty for a name the filter leaves out
+    constexpr std::uint32_t kNone = ~std::uint32_t{0};
+    std::size_t last_name = 0;
+    db_->each(msql, params, [&](const sql::RowView& q) {
+      const std::uint32_t at = position.find(q.integer(0));
+      if (at == kNone) return;  // a run saved between the two queries
+      // Runs hold their metrics in the same order, so the next name is usually the one after the last.
+      const std::string_view name = q.text(1);
+      std::size_t n = names.size();
+      for (std::size_t tried = 0; tried < names.size(); ++tried) {
+        const std::size_t i = (last_name + 1 + tried) % names.size();
+        if (names[i] == name) {
+          n = i;
+          break;
+        }
+      }
+      if (n == names.size()) {
+        names.emplace_back(name);
+        const bool wanted = f.metrics.empty() || std::find(f.metrics.begin(), f.metrics.end(), name) != f.metrics.end();
+        slot.emplace_back(wanted ? keys.size() : 0, kNone);
+      }
+      last_name = n;
+      if (slot[n].empty()) return;
+      const std::uint32_t key = key_of[at];
+      std::uint32_t& g = slot[n][key];
+      if (g == kNone) {
+        g = static_cast<std::uint32_t>(found.size());
+        found.push_back({keys[key], names[n], {}});
+        found.back().points.reserve(runs_of_key[key]);  // at most one point per run: no regrowth
+        key_name.emplace_back(key, static_cast<std::uint32_t>(n));
+      }
+      found[g].points.emplace_back(std::shared_ptr<const SeriesRun>(runs, &(*runs)[at]), q.real(2));
+    });
+
+    // Grouped by key, then metric name (the order callers rely on); points oldest first.
+    std::vector<std::uint32_t> order(found.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i);
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      if (key_name[a].first != key_name[b].first) return key_name[a].first < key_name[b].first;  // the query's key order
+      return names[key_name[a].second] < names[key_name[b].second];
+    });
+    const auto earlier = [](const SeriesPoint& a, const SeriesPoint& b) { return a.run.get() < b.run.get(); };
     std::vector<MetricSeries> out;
-    out.reserve(groups.size());
-    for (auto& [g, values] : groups) {
-      std::sort(values.begin(), values.end());
-      MetricSeries s{keys[g.first], g.second, {}};
-      s.points.reserve(values.size());
-      for (const auto& [i, v] : values)
-        s.points.push_back({runs[i].text(6), runs[i].text(7), runs[i].text(8), runs[i].text(9), v});
-      out.push_back(std::move(s));
+    out.reserve(found.size());
+    for (const std::uint32_t i : order) {
+      auto& points = found[i].points;
+      if (!std::is_sorted(points.begin(), points.end(), earlier)) std::sort(points.begin(), points.end(), earlier);
+      out.push_back(std::move(found[i]));
     }
     return out;
   }

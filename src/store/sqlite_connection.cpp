@@ -71,11 +71,13 @@ class SqliteConnection final : public Connection {
     }
   }
 
-  std::vector<Row> query(const std::string& sql, const std::vector<Param>& params) override {
+  using Statement = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
+
+  Statement prepare(const std::string& sql, const std::vector<Param>& params) {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK)
       fail("prepare failed");
-    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
+    Statement st(raw, sqlite3_finalize);
     for (std::size_t i = 0; i < params.size(); ++i) {
       const int at = static_cast<int>(i + 1);
       int rc = SQLITE_OK;
@@ -90,6 +92,40 @@ class SqliteConnection final : public Connection {
                                  SQLITE_STATIC);
       if (rc != SQLITE_OK) fail("bind failed");
     }
+    return st;
+  }
+
+  // The statement's current row, read with SQLite's own conversions.
+  class View final : public RowView {
+   public:
+    explicit View(sqlite3_stmt* st) : st_(st) {}
+    std::int64_t integer(std::size_t i) const override { return sqlite3_column_int64(st_, static_cast<int>(i)); }
+    double real(std::size_t i) const override { return sqlite3_column_double(st_, static_cast<int>(i)); }
+    std::string_view text(std::size_t i) const override {
+      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, static_cast<int>(i)));
+      return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, static_cast<int>(i))))
+               : std::string_view();
+    }
+    bool is_null(std::size_t i) const override { return sqlite3_column_type(st_, static_cast<int>(i)) == SQLITE_NULL; }
+
+   private:
+    sqlite3_stmt* st_;
+  };
+
+  void each(const std::string& sql, const std::vector<Param>& params, const RowCallback& row) override {
+    const Statement st = prepare(sql, params);
+    const View view(st.get());
+    for (;;) {
+      const int rc = sqlite3_step(st.get());
+      if (rc == SQLITE_DONE) return;
+      if (rc != SQLITE_ROW) fail("statement failed");
+      row(view);
+    }
+  }
+
+  std::vector<Row> query(const std::string& sql, const std::vector<Param>& params) override {
+    const Statement st = prepare(sql, params);
+    sqlite3_stmt* raw = st.get();
     std::vector<Row> rows;
     for (;;) {
       const int rc = sqlite3_step(raw);

@@ -134,6 +134,11 @@ struct Tracker::Slot {
   // Histograms, allocated by the owner at first use (warm-up) and published with release.
   std::atomic<AtomicCounts*> request{nullptr}, ttft{nullptr}, tpot{nullptr}, itl{nullptr}, e2el{nullptr};
   std::array<std::atomic<AtomicCounts*>, kMaxNames> phases{}, values{};
+  // The owner's block of record-ring positions [ring_pos, ring_end) (Ring::block_max), the entry
+  // of ring_pos, and the size of its next block. Only the owner reads them (no atomics needed).
+  std::uint64_t ring_pos = 0, ring_end = 0;
+  std::size_t ring_index = 0;
+  std::uint64_t ring_block = 1;
 
   ~Slot() {
     for (auto* p : {&request, &ttft, &tpot, &itl, &e2el}) delete p->load();
@@ -174,9 +179,21 @@ struct Tracker::Ring {
     std::array<std::atomic<std::uint64_t>, kWords> words{};
   };
   explicit Ring(std::size_t n)
-      : capacity(n), slots(n + std::min<std::size_t>(n, 4096)), entries(std::make_unique<Entry[]>(slots)) {}
+      : capacity(n),
+        slots(n + std::min<std::size_t>(n, 4096)),
+        block_max(std::clamp<std::uint64_t>((slots - n) / 64, 1, 64)),
+        stale(std::max<std::uint64_t>((slots - n) / 2, 1)),
+        entries(std::make_unique<Entry[]>(slots)) {}
   std::size_t capacity;  // records returned: the newest N
   std::size_t slots;     // entries held
+  // Positions are claimed by each thread in blocks (Slot::ring_*): one fetch_add per block, not
+  // per record. A block is at most block_max positions, so the margin (slots − N) covers 64
+  // threads' unwritten positions; a thread gives up the rest of its block once `stale` positions
+  // were claimed after it (its records would land among the oldest, or be dropped once lapped),
+  // and halves its block size, so a thread that records rarely ends with blocks of 1 and leaves
+  // no unwritten positions.
+  std::uint64_t block_max;
+  std::uint64_t stale;
   std::unique_ptr<Entry[]> entries;
   std::atomic<std::uint64_t> next{0};
   std::atomic<std::uint64_t> dropped{0};  // records given up to a slot another writer still held
@@ -385,7 +402,10 @@ Tracker::Slot& Tracker::register_slot() {
 Tracker::Tracker(TrackerOptions options)
     : options_(std::move(options)),
       clock_(options_.clock ? options_.clock : &default_clock),
-      start_ns_(clock_()),
+      cycle_(options_.clock == nullptr && options_.cycle_clock && CycleClock::instance().source() != CycleClock::Source::steady
+                 ? &CycleClock::instance()
+                 : nullptr),
+      start_ns_(tick()),
       started_at_(utc_timestamp_now()),
       latency_index_(1, std::int64_t{3'600'000'000'000}, options_.significant_digits),
       phase_names_(std::make_unique<Names>()),
@@ -480,9 +500,11 @@ void ValueHistogram::observe(std::int64_t value) const noexcept {
 
 // ---- requests ----
 
+std::int64_t Tracker::now() const noexcept { return tick() + steady_offset(); }
+
 Request Tracker::begin_request(std::string_view id) noexcept {
   add_owned(local_slot().started, std::uint64_t{1});
-  return Request(this, id, clock_());
+  return Request(this, id, tick());
 }
 
 Request::Request(Tracker* t, std::string_view id, std::int64_t begin_ns) noexcept : tracker_(t), begin_ns_(begin_ns) {
@@ -514,14 +536,14 @@ Request::Request(Request&& o) noexcept
 Phase Request::phase(std::string_view name) { return phase(tracker_->phase_id(name)); }
 
 Phase Request::phase(std::uint32_t phase_id) noexcept {
-  return Phase(this, phase_id, depth_++, tracker_->clock_());
+  return Phase(this, phase_id, depth_++, tracker_->tick());
 }
 
 void Phase::end() noexcept {
   if (request_ == nullptr) return;
   Request* r = request_;
   request_ = nullptr;
-  const std::int64_t d = r->tracker_->clock_() - begin_ns_;
+  const std::int64_t d = r->tracker_->tick() - begin_ns_;
   --r->depth_;
   r->phase_ended(id_, depth_, d);
 }
@@ -538,7 +560,7 @@ void Request::phase_ended(std::uint32_t id, int depth, std::int64_t duration_ns)
 }
 
 void Request::token(std::int64_t tokens) noexcept {
-  const std::int64_t t = tracker_->clock_();
+  const std::int64_t t = tracker_->tick();
   if (first_out_ns_ < 0)
     first_out_ns_ = t;
   else {
@@ -571,7 +593,7 @@ void Request::end() noexcept {
   if (tracker_ == nullptr) return;
   Tracker* t = tracker_;
   tracker_ = nullptr;
-  t->finish(*this, t->clock_());
+  t->finish(*this, t->tick());
 }
 
 void Tracker::finish(const Request& r, std::int64_t end_ns) noexcept {
@@ -607,8 +629,17 @@ void Tracker::finish(const Request& r, std::int64_t end_ns) noexcept {
   }
 
   Ring& ring = *ring_;
-  const std::uint64_t pos = ring.next.fetch_add(1, kRelaxed);
-  Ring::Entry& e = ring.entries[pos % ring.slots];
+  std::uint64_t pos = slot.ring_pos;
+  if (pos == slot.ring_end || ring.next.load(kRelaxed) - pos >= ring.stale) [[unlikely]] {
+    if (pos != slot.ring_end) slot.ring_block = std::max<std::uint64_t>(slot.ring_block / 2, 1);  // gone stale
+    else if (slot.ring_block < ring.block_max) slot.ring_block = std::min(2 * slot.ring_block, ring.block_max);
+    pos = ring.next.fetch_add(slot.ring_block, kRelaxed);
+    slot.ring_end = pos + slot.ring_block;
+    slot.ring_index = static_cast<std::size_t>(pos % ring.slots);
+  }
+  Ring::Entry& e = ring.entries[slot.ring_index];
+  slot.ring_pos = pos + 1;
+  slot.ring_index = slot.ring_index + 1 == ring.slots ? 0 : slot.ring_index + 1;
   // Claim the slot: only from a finished (even) older record. A slot still being written (odd)
   // or already taken by a newer position is left to its writer, and this record is dropped.
   std::uint64_t held = e.seq.load(kRelaxed);
@@ -709,6 +740,7 @@ std::vector<RequestRecord> Tracker::records() const {
   std::vector<RequestRecord> out;
   out.reserve(std::min<std::size_t>(ring.capacity, static_cast<std::size_t>(next - first)));
   std::array<std::uint64_t, Ring::kWords> w;
+  const std::int64_t offset = steady_offset();  // one offset for the whole read: differences stay exact
   // Newest first, until N complete records are found.
   for (std::uint64_t pos = next; pos-- > first && out.size() < ring.capacity;) {
     const Ring::Entry& e = ring.entries[pos % ring.slots];
@@ -724,8 +756,8 @@ std::vector<RequestRecord> Tracker::records() const {
     r.id = text;
     auto get = [&w](std::size_t i) { return static_cast<std::int64_t>(w[i]); };
     auto opt = [&get](std::size_t i) { return get(i) >= 0 ? std::optional<std::int64_t>(get(i)) : std::nullopt; };
-    r.begin_ns = get(Ring::kBegin);
-    r.end_ns = get(Ring::kEnd);
+    r.begin_ns = get(Ring::kBegin) + offset;
+    r.end_ns = get(Ring::kEnd) + offset;
     r.ttft_ns = opt(Ring::kTtft);
     r.e2el_ns = opt(Ring::kE2el);
     r.tpot_ps = opt(Ring::kTpot);
@@ -778,7 +810,18 @@ DistributionStats distribution(Histogram h, const std::vector<double>& ps, doubl
 Snapshot Tracker::snapshot() const {
   Snapshot s;
   s.percentiles = options_.percentiles;
-  s.uptime_ns = clock_() - start_ns_;
+  if (options_.clock != nullptr) {
+    s.clock = "injected";
+    s.clock_detail = "TrackerOptions::clock";
+  } else if (cycle_ != nullptr) {
+    s.clock = cycle_->source_name();
+    s.clock_detail = cycle_->description();
+  } else {
+    s.clock = "steady_clock";
+    s.clock_detail = options_.cycle_clock ? CycleClock::instance().description()
+                                          : "steady_clock (clock_gettime): TrackerOptions::cycle_clock is false";
+  }
+  s.uptime_ns = tick() - start_ns_;
   s.resources = resource_snapshot();  // reads the records: before the lock that registration takes
   std::lock_guard lock(mutex_);
   const std::size_t n_slots = slots_.size();
@@ -1015,6 +1058,8 @@ Result Tracker::to_result() const {
   r.workload.backend = "tracker";
   r.workload.model = options_.service;
   r.workload.device = "in-process";
+  r.workload.options["clock"] = s.clock;
+  r.workload.options["clock_detail"] = s.clock_detail;
   {
     std::lock_guard lock(mutex_);
     r.workload.threads = static_cast<std::uint32_t>(slots_.size());

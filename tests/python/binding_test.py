@@ -223,6 +223,7 @@ class Metrics(unittest.TestCase):
         self.assertEqual(s["percentiles"], [50.0, 99.9])
         self.assertIn("p99.9", s["request"])
         self.assertIsNone(trackiq.Tracker().snapshot()["request"])
+        self.assertIn(trackiq.Tracker().snapshot()["clock"], ("tsc", "cntvct", "steady_clock"))
 
     def test_bad_options_are_refused(self):
         with self.assertRaises(ValueError):
@@ -401,7 +402,7 @@ class Serve(unittest.TestCase):
             ctype, text = self.get(base + "/metrics")
             self.assertTrue(ctype.startswith("text/plain; version=0.0.4"), ctype)
             self.assertIn('trackiq_requests_total{outcome="completed"} 3', text)
-            self.assertIn('trackiq_tracker_info{service="py-served"', text)
+            self.assertRegex(text, r'trackiq_tracker_info\{clock="[a-z_]+",service="py-served"')
             # A Prometheus scrape asks for OpenMetrics first and gets it.
             ctype, om = self.get(base + "/metrics", "application/openmetrics-text;version=1.0.0,text/plain;q=0.5")
             self.assertTrue(ctype.startswith("application/openmetrics-text; version=1.0.0"), ctype)

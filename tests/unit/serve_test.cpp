@@ -701,7 +701,7 @@ TEST(HistoryJson, StoreChangesCallTheHookPerSeriesAndTheCliExtrasFrameTheDocumen
   const std::vector<store::SeriesPoint> left_out = {all[1].points[0]};
   const Json commit = Json::parse(history_json(all[0], *find_metric("latency_p50_ms"), h, &left_out));
   EXPECT_EQ(commit.at("order"), "commit");
-  EXPECT_EQ(commit.at("not_in_commit_order").at(0).at("run_id"), all[1].points[0].run_id);
+  EXPECT_EQ(commit.at("not_in_commit_order").at(0).at("run_id"), all[1].points[0].run_id());
   EXPECT_EQ(commit.at("change_points").at(0).at("index"), 8);
 }
 #endif

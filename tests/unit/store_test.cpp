@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <map>
+#include <tuple>
 #include <random>
 
 #include <fmt/format.h>
@@ -374,10 +376,10 @@ TEST_P(Store, SeriesGroupKeysAndMetricsInTimeOrderAndKeepDetectState) {
   EXPECT_EQ(p99[0].key.workload, "synthetic:synthetic");
   EXPECT_EQ(p99[0].key.hardware_fingerprint, "0123456789abcdef");
   ASSERT_EQ(p99[0].points.size(), 3u);
-  EXPECT_EQ(p99[0].points[0].run_id, runs[2].run_id);  // oldest first
+  EXPECT_EQ(p99[0].points[0].run_id(), runs[2].run_id);  // oldest first
   EXPECT_EQ(p99[0].points[0].value, 12.0);
-  EXPECT_EQ(p99[0].points[0].commit, "c2");
-  EXPECT_EQ(p99[0].points[2].started_at, "2026-11-03T10:00:00.000Z");
+  EXPECT_EQ(p99[0].points[0].commit(), "c2");
+  EXPECT_EQ(p99[0].points[2].started_at(), "2026-11-03T10:00:00.000Z");
   EXPECT_EQ(st->series({.hardware = "ffff"}, "latency_p99_ms").size(), 1u);
   EXPECT_EQ(st->series({.labels = {{"team", "vision"}}}, "").size(), 2u);
   EXPECT_TRUE(st->series({.workload = "torch:x"}, "").empty());
@@ -395,6 +397,107 @@ TEST_P(Store, SeriesGroupKeysAndMetricsInTimeOrderAndKeepDetectState) {
   EXPECT_EQ(states[0].count, 4u);
   EXPECT_EQ(states[0].last_run, runs[3].run_id);
   EXPECT_EQ(states[0].state, "{\"x\":1}");
+}
+
+// The streaming read of the SQL layer: typed columns in place, NULLs, bound parameters, and an
+// exception from the callback that stops the statement and leaves the connection usable.
+TEST_P(Store, EachStreamsTypedColumnsAndStopsOnAnException) {
+  open_store(t.path());  // the schema
+  auto db = t.raw();
+  db->exec_script("CREATE TABLE t (i BIGINT, x DOUBLE PRECISION, s TEXT)");
+  db->query("INSERT INTO t (i, x, s) VALUES (?1, ?2, ?3)", {std::int64_t{-9'007'199'254'740'993}, 0.1, std::string("a")});
+  db->query("INSERT INTO t (i, x, s) VALUES (?1, ?2, ?3)", {std::int64_t{2}, 1e300, std::string("h\xc3\xa9llo")});
+  db->query("INSERT INTO t (i) VALUES (3)");
+  struct Seen {
+    std::int64_t i;
+    double x;
+    std::string s;
+    bool null;
+  };
+  std::vector<Seen> seen;
+  db->each("SELECT i, x, s FROM t WHERE i <> ?1 ORDER BY i", {std::int64_t{99}}, [&](const sql::RowView& r) {
+    seen.push_back({r.integer(0), r.real(1), std::string(r.text(2)), r.is_null(2)});
+  });
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].i, -9'007'199'254'740'993);  // beyond a double's exact integers
+  EXPECT_EQ(seen[0].x, 0.1);                      // the same double, not a rounded text
+  EXPECT_EQ(seen[0].s, "a");
+  EXPECT_EQ(seen[1].x, 1e300);
+  EXPECT_EQ(seen[1].s, "h\xc3\xa9llo");
+  EXPECT_FALSE(seen[1].null);
+  EXPECT_TRUE(seen[2].null);
+  EXPECT_EQ(seen[2].s, "");
+  EXPECT_EQ(seen[2].x, 0.0);
+
+  std::size_t calls = 0;
+  EXPECT_THROW(db->each("SELECT i FROM t", {}, [&](const sql::RowView&) { ++calls, throw InputError("stop"); }), InputError);
+  EXPECT_EQ(calls, 1u);
+  EXPECT_EQ(db->query("SELECT COUNT(*) FROM t").at(0).integer(0), 3);  // still usable
+  EXPECT_THROW(db->each("SELECT nope FROM t", {}, [](const sql::RowView&) {}), Error);
+}
+
+// series() against the plain reading it replaced (every metric row as text, grouped in a map): the
+// same series, the same points in the same order, on runs saved out of time order, with a run
+// removed (a gap in the ids) and runs holding different metrics; and one SeriesRun per run.
+TEST_P(Store, SeriesMatchesAPlainGroupingOfTheRows) {
+  auto st = open_store(t.path());
+  std::mt19937_64 rng(7);
+  std::vector<Result> runs;
+  const char* names[] = {"latency_p99_ms", "latency_p50_ms", "throughput_samples_per_s", "latency_mean_ms"};
+  for (int i = 0; i < 60; ++i) {
+    Result r = make_result(i % 3 == 0 ? "detector" : i % 3 == 1 ? "other-hw" : "classifier",
+                           fmt::format("2026-11-{:02}T10:{:02}:00.000Z", 1 + rng() % 28, rng() % 60), 1);
+    r.labels.commit = fmt::format("c{}", i);
+    r.labels.version = fmt::format("1.{}", i);
+    r.metrics.clear();
+    for (const char* n : names)
+      if (rng() % 4 != 0) r.metrics.push_back({n, static_cast<double>(rng() % 1000) / 7.0});
+    runs.push_back(r);
+  }
+  st->save_all(runs);
+  st->remove(runs[10].run_id);
+  st->remove(runs[31].run_id);
+
+  // The reference: (key, metric) → points sorted by (started_at, insertion order).
+  std::map<std::pair<SeriesKey, std::string>, std::vector<std::tuple<std::string, std::int64_t, std::string, double>>> ref;
+  for (const auto& q : t.raw()->query("SELECT r.product, r.hardware_fingerprint, r.backend || ':' || r.model, r.scenario, "
+                                      "m.name, r.started_at, r.id, r.run_id, m.value FROM runs r JOIN metrics m ON m.run = r.id"))
+    ref[{SeriesKey{q.text(0), q.text(1), q.text(2), q.text(3)}, q.text(4)}].emplace_back(q.text(5), q.integer(6), q.text(7),
+                                                                                       q.real(8));
+  const auto all = st->series({}, "");
+  ASSERT_EQ(all.size(), ref.size());
+  auto it = ref.begin();
+  std::size_t points = 0;
+  for (const auto& s : all) {
+    EXPECT_EQ(s.key, it->first.first);
+    EXPECT_EQ(s.metric, it->first.second);
+    auto want = it->second;
+    std::sort(want.begin(), want.end());
+    ASSERT_EQ(s.points.size(), want.size()) << s.key.text() << " " << s.metric;
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(s.points[i].run_id(), std::get<2>(want[i]));
+      EXPECT_EQ(s.points[i].started_at(), std::get<0>(want[i]));
+      EXPECT_EQ(s.points[i].value, std::get<3>(want[i]));
+    }
+    points += s.points.size();
+    ++it;
+  }
+  EXPECT_GT(points, 100u);
+  // A run's points in its metrics' series share its identity.
+  const auto p99 = st->series({.product = "detector"}, "latency_p99_ms");
+  const auto p50 = st->series({.product = "detector"}, "latency_p50_ms");
+  ASSERT_EQ(p99.size(), 1u);
+  ASSERT_EQ(p50.size(), 1u);
+  std::map<std::string, const SeriesRun*> seen;
+  for (const auto& s : all)
+    for (const auto& p : s.points) {
+      const auto [at, fresh] = seen.emplace(p.run_id(), p.run.get());
+      EXPECT_EQ(at->second, p.run.get()) << p.run_id();
+    }
+  std::size_t with_metrics = 0;
+  for (std::size_t i = 0; i < runs.size(); ++i) with_metrics += i != 10 && i != 31 && !runs[i].metrics.empty();
+  EXPECT_EQ(seen.size(), with_metrics);
+  for (const auto& p : p99[0].points) EXPECT_EQ(p.version(), "1." + p.commit().substr(1));
 }
 
 // Store::generation() (the answer cache of `serve`): unchanged by reads, changed by every kind of

@@ -121,7 +121,9 @@ TEST(TrackerExposition, MetricsTextPassesPromtoolAndNamesItsSeriesInBaseUnits) {
   EXPECT_DOUBLE_EQ(sample(text, "trackiq_queue_depth"), 3.5);
   EXPECT_EQ(sample(text, "trackiq_batch_size_count"), 1000);
   EXPECT_EQ(sample(text, "trackiq_rss_peak_bytes_count"), 1000);
-  EXPECT_NE(text.find(R"(trackiq_tracker_info{service="tts",)"), std::string::npos) << text;
+  // The info series names the clock the record path reads (labels in name order).
+  EXPECT_NE(text.find(R"(trackiq_tracker_info{clock=")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(",service="tts",version=")"), std::string::npos) << text;
   // The request histogram's sum (from bucket midpoints) is the exact sum within 0.1 %.
   EXPECT_NEAR(sample(text, "trackiq_request_duration_seconds_sum"), 1000 * 1001 / 2 * 1e-6, 0.5 * 1e-3);
 }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
@@ -328,6 +329,46 @@ TEST(TrackerResources, AMissingChannelIsNamedAndLeavesItsValueEmpty) {
   const Snapshot s = tracker.snapshot();
   EXPECT_NE(s.resources.unavailable.find("gpuN.proc_mem_bytes"), std::string::npos) << s.resources.unavailable;
   EXPECT_NE(s.resources.unavailable.find("°C"), std::string::npos) << s.resources.unavailable;
+}
+
+// The default clocks on both sides (the tracker's cycle clock, the sampler's now_ns) are on one
+// time base: a request of 60 ms between real samples every 10 ms of this process is bracketed by
+// samples taken around it, not by ones far off (a clock off by more than a few periods would give
+// no opening sample or a window far larger than the request).
+TEST(TrackerResources, TheDefaultClocksOfTrackerAndSamplerShareATimeBase) {
+  Tracker tracker;
+  SamplerOptions so;
+  so.interval_ns = 10'000'000;
+  Sampler sampler(telemetry::make_collectors({"process"}, {}), so);
+  tracker.attach(sampler);
+  sampler.start();
+  // Waits (up to 5 s, for a loaded machine) until `done` holds.
+  auto wait_for = [](auto done) {
+    for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  };
+  wait_for([&] { return tracker.snapshot().resources.rows_taken >= 2; });
+  {
+    auto r = tracker.begin_request("real");
+    auto p = r.phase("sleep");
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  }
+  wait_for([&] {
+    const auto recs = tracker.records();
+    return !recs.empty() && recs[0].resources && recs[0].resources->complete;
+  });
+  sampler.stop();
+  const auto recs = tracker.records();
+  ASSERT_EQ(recs.size(), 1u);
+  ASSERT_TRUE(recs[0].resources) << tracker.snapshot().clock_detail;
+  const RequestResources& res = *recs[0].resources;
+  EXPECT_TRUE(res.complete);
+  EXPECT_LE(res.window_begin_ns, recs[0].begin_ns);
+  EXPECT_GE(res.window_end_ns, recs[0].end_ns);
+  EXPECT_GE(res.samples, 3u);
+  // Generous for a loaded machine: the sampler may run late, but not by half a second.
+  EXPECT_LE(res.window_end_ns - res.window_begin_ns, recs[0].latency_ns() + 500'000'000);
+  EXPECT_TRUE(res.rss_peak_seen_bytes);
+  EXPECT_TRUE(tracker.validate().empty());
 }
 
 TEST(TrackerResources, ValidateNamesAWindowThatMissesItsRequestAndANegativeCpuTime) {

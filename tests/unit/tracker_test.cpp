@@ -6,13 +6,17 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "support/process.hpp"
 #include "support/test_paths.hpp"
+#include "trackiq/core/clock.hpp"
+#include "trackiq/core/cycle_clock.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/load/llm_metrics.hpp"
 #include "trackiq/store/store.hpp"
@@ -91,6 +95,62 @@ TEST(Tracker, PhasesTimeARealSleepWithinGenerousBounds) {
   EXPECT_GE(s.phases.at("sleep").mean, 19.9);
   EXPECT_LT(s.phases.at("sleep").mean, 2000.0);
   EXPECT_GE(s.request->mean, s.phases.at("sleep").mean);
+}
+
+// The default clock (trackiq::CycleClock: the calibrated counter, or steady_clock where none is
+// usable) is named in the snapshot and the result, and the records' times are on steady_clock's
+// time base: they fall between now_ns() reads taken around the request (1 ms of slack for the
+// calibration), and the phase and the latency agree with the real sleep.
+TEST(Tracker, TheDefaultClockIsNamedAndItsTimesAreOnSteadyClocksTimeBase) {
+  Tracker t;
+  const std::int64_t s0 = now_ns();
+  {
+    auto r = t.begin_request("timed");
+    auto p = r.phase("sleep");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::int64_t s1 = now_ns();
+  const auto recs = t.records();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_GE(recs[0].begin_ns, s0 - 1'000'000);
+  EXPECT_LE(recs[0].end_ns, s1 + 1'000'000);
+  EXPECT_GE(recs[0].latency_ns(), 20'000'000 * 98 / 100);
+  EXPECT_LE(recs[0].latency_ns(), (s1 - s0) * 102 / 100);
+  ASSERT_EQ(recs[0].phases.size(), 1u);
+  EXPECT_GE(recs[0].phases[0].duration_ns, 20'000'000 * 98 / 100);
+  EXPECT_LE(recs[0].phases[0].duration_ns, recs[0].latency_ns());
+  const std::int64_t before = now_ns();
+  const std::int64_t now = t.now();
+  const std::int64_t after = now_ns();
+  EXPECT_GE(now, before - 1'000'000);
+  EXPECT_LE(now, after + 1'000'000);
+  const Snapshot s = t.snapshot();
+  const CycleClock& c = CycleClock::instance();
+  EXPECT_EQ(s.clock, c.source_name());
+  EXPECT_EQ(s.clock_detail, c.description());
+  EXPECT_TRUE(t.validate().empty());
+  const Result result = t.to_result();
+  EXPECT_EQ(result.workload.options.at("clock"), s.clock);
+}
+
+// cycle_clock = false reads steady_clock itself (the fallback, forced): the records' times are
+// now_ns() readings, exactly between those taken around the request; an injected clock is named.
+TEST(Tracker, WithoutTheCycleClockItReadsSteadyClockAndSaysSo) {
+  TrackerOptions o;
+  o.cycle_clock = false;
+  Tracker t(o);
+  const std::int64_t s0 = now_ns();
+  { auto r = t.begin_request("steady"); auto p = r.phase("p"); }
+  const std::int64_t s1 = now_ns();
+  const auto recs = t.records();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_GE(recs[0].begin_ns, s0);
+  EXPECT_LE(recs[0].end_ns, s1);
+  const Snapshot s = t.snapshot();
+  EXPECT_EQ(s.clock, "steady_clock");
+  EXPECT_NE(s.clock_detail.find("cycle_clock is false"), std::string::npos) << s.clock_detail;
+  Tracker injected(fake_clock_options());
+  EXPECT_EQ(injected.snapshot().clock, "injected");
 }
 
 // The same token times through the tracker and through load::compute_llm_metrics give the same
@@ -226,6 +286,36 @@ TEST(Tracker, TheRecordRingKeepsTheLastNRequests) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(recs[i].id, "r" + std::to_string(150 + i));
   EXPECT_EQ(t.snapshot().requests_completed, 250u);  // the histograms keep everything since start
   EXPECT_EQ(t.snapshot().request->count, 250u);
+}
+
+// Threads claim ring positions in blocks. A thread that recorded a little and then idled while
+// another lapped the ring holds a block of positions that are now among the oldest: its next
+// record must not land there (it would be dropped or hidden) but in a fresh block, so the last N
+// records are still the last N, the idle thread's late one the newest.
+TEST(Tracker, AThreadWhoseRingBlockWentStaleStillRecordsAmongTheNewest) {
+  TrackerOptions o;
+  o.record_window = 1'000;  // 2,000 entries: blocks of up to 15 positions, stale after 500
+  Tracker t(o);
+  std::promise<void> first_done, lapped;
+  std::thread idle([&] {
+    for (int i = 0; i < 100; ++i) t.begin_request("idle-" + std::to_string(i));  // mid-block now
+    first_done.set_value();
+    lapped.get_future().wait();
+    t.begin_request("late");
+  });
+  first_done.get_future().wait();
+  std::thread busy([&] {
+    for (int i = 0; i < 3'000; ++i) t.begin_request("busy-" + std::to_string(i));
+  });
+  busy.join();
+  lapped.set_value();
+  idle.join();
+  const auto recs = t.records();
+  ASSERT_EQ(recs.size(), 1'000u);
+  EXPECT_EQ(recs.back().id, "late");
+  for (std::size_t i = 0; i + 1 < recs.size(); ++i)
+    EXPECT_EQ(recs[i].id, "busy-" + std::to_string(3'000 - 999 + i)) << i;
+  EXPECT_EQ(t.snapshot().requests_completed, 3'101u);
 }
 
 TEST(Tracker, LongIdsAndMessagesAreCutInTheRecord) {

@@ -65,11 +65,27 @@ struct SeriesKey {
   auto operator<=>(const SeriesKey&) const = default;
 };
 
-// One run's value of one metric, with what identifies the run.
-struct SeriesPoint {
+// What identifies one run in the series: read once per run and shared by the run's points in
+// every metric's series (a store of 10 million points holds 1.7 million of these, not 10 million).
+struct SeriesRun {
   std::string run_id;
   std::string started_at;
   std::string version, commit;
+};
+
+// One run's value of one metric, with what identifies the run.
+struct SeriesPoint {
+  SeriesPoint(std::shared_ptr<const SeriesRun> run, double value) : run(std::move(run)), value(value) {}
+  SeriesPoint(std::string run_id, std::string started_at, std::string version, std::string commit, double value)
+      : run(std::make_shared<const SeriesRun>(
+            SeriesRun{std::move(run_id), std::move(started_at), std::move(version), std::move(commit)})),
+        value(value) {}
+  const std::string& run_id() const { return run->run_id; }
+  const std::string& started_at() const { return run->started_at; }
+  const std::string& version() const { return run->version; }
+  const std::string& commit() const { return run->commit; }
+
+  std::shared_ptr<const SeriesRun> run;  // never null
   double value = 0;
 };
 

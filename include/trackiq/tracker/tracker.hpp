@@ -29,8 +29,9 @@
 // ValueHistogram::observe) takes no lock and allocates nothing once the calling thread and
 // the names it uses have been seen (warm-up): each thread writes to its own slot (plain
 // atomic loads and stores, no read-modify-write), and the snapshot sums the slots. A finished
-// request's record goes to a ring shared by all threads through one fetch_add per 64 records
-// and a sequence number per entry (a seqlock whose data are atomics). A Request may end on
+// request's record goes to a ring shared by all threads, each thread claiming positions in
+// blocks of up to 64 (one fetch_add per block), with a sequence number per entry (a seqlock
+// whose data are atomics). A Request may end on
 // another thread than the one that began it; one Request must not be used by two threads at
 // once, and must not be moved while one of its phases is open. The Tracker must outlive its
 // handles. The first record on a thread allocates that thread's slot (begin_request is noexcept:
@@ -53,6 +54,7 @@
 #include <tuple>
 #include <vector>
 
+#include "trackiq/core/cycle_clock.hpp"
 #include "trackiq/core/histogram.hpp"
 #include "trackiq/core/metric_registry.hpp"
 #include "trackiq/core/result.hpp"
@@ -65,14 +67,21 @@ class RowSink;
 
 namespace trackiq::tracker {
 
-// A monotonic clock in ns (trackiq::now_ns() by default). Tests inject a fake one.
+// A monotonic clock in ns. Tests inject a fake one; by default the tracker reads
+// trackiq::CycleClock (include/trackiq/core/cycle_clock.hpp: the calibrated TSC or generic-timer
+// counter where this machine has a usable one, else steady_clock) and reports its times on
+// steady_clock's (trackiq::now_ns()'s) time base. Snapshot::clock says which clock is in use.
 using ClockFn = std::int64_t (*)() noexcept;
 
 struct TrackerOptions {
   std::string service = "service";      // the Result's workload.model
   std::size_t record_window = 100'000;  // per-request records kept: the last N (≥ 1)
   int significant_digits = 3;           // of the latency histograms (1 ns .. 1 h)
-  ClockFn clock = nullptr;              // nullptr: trackiq::now_ns
+  ClockFn clock = nullptr;              // nullptr: cycle_clock below
+  // With clock == nullptr: true reads trackiq::CycleClock (falls back to steady_clock, and says
+  // so, where no counter is usable; the first tracker of a process waits ~20 ms for the TSC's
+  // calibration); false reads steady_clock (trackiq::now_ns()) every time.
+  bool cycle_clock = true;
   std::vector<double> percentiles{50.0, 90.0, 95.0, 99.0, 99.9};
   // Telemetry rows kept for per-request resources once a sampler is attached (LIB-2): the last
   // N samples (≥ 2); at 100 ms, 4,096 rows cover the last 6.8 minutes. A record whose request
@@ -324,6 +333,10 @@ struct ResourceSnapshot {
 };
 
 struct Snapshot {
+  // The clock the record path reads: "tsc", "cntvct", "steady_clock" or "injected"
+  // (TrackerOptions::clock), and a sentence on it (calibration, or why there is no counter).
+  std::string clock;
+  std::string clock_detail;
   std::int64_t uptime_ns = 0;  // since the tracker was made
   std::uint64_t requests_started = 0;
   std::uint64_t requests_completed = 0;
@@ -379,7 +392,9 @@ class Tracker {
   // Per-request resources (LIB-2): the sampler's rows go to a ring of the last
   // options.resource_rows rows, and each record's resources are computed from it when records
   // or the snapshot are read; the record path is unchanged. The sampler's clock (SamplerOptions::
-  // now, default now_ns) must be the tracker's (TrackerOptions::clock, default now_ns). Call before
+  // now, default now_ns) must be on the tracker's time base: the defaults are (the tracker maps its
+  // cycle clock onto now_ns()'s); an injected TrackerOptions::clock needs the same
+  // SamplerOptions::now. Call before
   // sampler.start(); stop the sampler before the tracker is destroyed. One sampler per tracker
   // (Error on a second). Channels used: proc.rss_bytes and proc.cpu_time_s (the "process"
   // collector), gpuN.proc_mem_bytes, gpuN.mem_used_bytes and gpuN.throttled ("nvml"), and every
@@ -395,13 +410,17 @@ class Tracker {
   Snapshot snapshot() const;
   // The records of the last record_window finished requests, oldest first (by end time). A record
   // whose ring slot was still being written by a writer it lapped is dropped, not waited for.
+  // Positions a thread has claimed but not written yet (its block, see the thread-safety note)
+  // are skipped; the ring's margin covers them for up to 64 busy threads, beyond that fewer than
+  // record_window records may come back (never more).
   std::vector<RequestRecord> records() const;
   std::vector<std::string> validate() const;
   // The canonical result of the tracked window: backend "tracker", scenario "production".
   Result to_result() const;
 
   const TrackerOptions& options() const noexcept { return options_; }
-  std::int64_t now() const noexcept { return clock_(); }
+  // The tracker's clock now, on the time base of its records (steady_clock's by default).
+  std::int64_t now() const noexcept;
 
  private:
   friend class Request;
@@ -414,6 +433,10 @@ class Tracker {
   struct Ring;
   struct ResourceRing;
 
+  // One read of the record path's clock (CycleClock::now() or the injected clock).
+  std::int64_t tick() const noexcept { return cycle_ != nullptr ? cycle_->now() : clock_(); }
+  // What to add to a tick() value to put it on the reported time base (0 but for CycleClock).
+  std::int64_t steady_offset() const noexcept { return cycle_ != nullptr ? cycle_->to_steady(0) : 0; }
   Slot& local_slot() noexcept;
   Slot& register_slot();
   void finish(const Request& r, std::int64_t end_ns) noexcept;
@@ -423,6 +446,7 @@ class Tracker {
 
   TrackerOptions options_;
   ClockFn clock_;
+  const CycleClock* cycle_ = nullptr;  // the default clock when it reads a counter
   std::uint64_t uid_;  // tells this tracker from one made later at the same address
   std::int64_t start_ns_;
   std::string started_at_;
