@@ -6,6 +6,9 @@
 # ROUNDS times. Prints each round (requests/s, p50, p99, errors) and the medians, and the ratio
 # serve / nginx of requests/s. Both servers and the client share the machine's cores.
 #   bench/serve_vs_nginx.sh [BUILD_DIR]   env: ROUNDS=3 DURATION=5 CONNECTIONS=64 KEYS=20 RUNS=50 SERVE_THREADS=2
+#     SERVE_ARGS="--cache-mb 0" (more serve flags) SERVE_BIN=path (the serve under test, e.g. an
+#     older build's trackiq; `trackiq load` stays BUILD_DIR's) STORE=file (serve a copy of this
+#     SQLite store instead of filling one)
 set -euo pipefail
 build=${1:-build}
 trackiq=$build/bin/trackiq
@@ -25,8 +28,13 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-"$build/bin/detect_store_fill" "$tmp/store.db" "$keys" "$runs" >/dev/null
-"$trackiq" serve --store "$tmp/store.db" --listen 127.0.0.1:0 --threads "$serve_threads" 2> "$tmp/serve.log" &
+if [[ -n ${STORE:-} ]]; then
+  cp "$STORE" "$tmp/store.db"
+else
+  "$build/bin/detect_store_fill" "$tmp/store.db" "$keys" "$runs" >/dev/null
+fi
+# shellcheck disable=SC2086  # SERVE_ARGS: several flags
+"${SERVE_BIN:-$trackiq}" serve --store "$tmp/store.db" --listen 127.0.0.1:0 --threads "$serve_threads" ${SERVE_ARGS:-} 2> "$tmp/serve.log" &
 serve_pid=$!
 for _ in $(seq 100); do grep -q "listening on" "$tmp/serve.log" && break; sleep 0.05; done
 serve_base=$(sed -n 's|.*listening on \(http://[^/]*\)/api/v1.*|\1|p' "$tmp/serve.log")
@@ -51,7 +59,7 @@ m = {k: v["value"] for k, v in d["metrics"].items()}
 print(m["request_throughput"], m.get("latency_p50_ms", float("nan")), m.get("latency_p99_ms", float("nan")), d["errors"]["total"])
 PY
 }
-echo "serve $serve_base$path and nginx $nginx_url: the same $bytes-byte JSON; $connections connections, ${duration}s, $rounds rounds; $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
+echo "serve (${SERVE_BIN:-$trackiq} ${SERVE_ARGS:-}) $serve_base$path and nginx $nginx_url: the same $bytes-byte JSON; $connections connections, ${duration}s, $rounds rounds; $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p')"
 s_rps=(); n_rps=(); s_p99=(); n_p99=(); s_err=0; n_err=0
 for i in $(seq "$rounds"); do
   read -r sr sp50 sp99 se < <(run "$serve_base$path")

@@ -29,6 +29,7 @@ struct ServeFlags {
   bool read_only = false;
   std::size_t max_body = 16u << 20;
   unsigned threads = 4;
+  std::size_t cache_mb = 32;
 };
 
 std::chrono::milliseconds duration_flag(const std::string& text, const char* flag) {
@@ -60,6 +61,7 @@ int serve(const ServeFlags& f) {
   ao.token = read_token(f);
   ao.read_only = f.read_only;
   ao.max_body_bytes = f.max_body;
+  ao.cache_bytes = f.cache_mb << 20;
   server::ServerOptions so;
   so.listen = f.listen;
   so.threads = f.threads;
@@ -159,6 +161,14 @@ Action setup_serve(CLI::App& sub) {
       "                                   baselines, live telemetry (embedded; no network needed)\n\n"
       "Telemetry: the monitor collectors (--collectors, default all; none: off) are sampled every\n"
       "--telemetry-interval and the last --telemetry-window is kept in memory.\n\n"
+      "Caching: GET answers of the read routes (runs, a run, compare, baselines, history,\n"
+      "changes, the OpenAPI document, the dashboard) are kept in memory (--cache-mb, least\n"
+      "recently used dropped first; 0: off) and served again while the store is unchanged: every\n"
+      "write (this server's, a trackiq run or import on the same SQLite file, another serve on\n"
+      "the same PostgreSQL database) makes the next request compute them anew. They carry\n"
+      "X-Cache: hit or miss (counted as trackiq_serve_cache_hits_total and _misses_total in\n"
+      "/metrics), a strong ETag and Cache-Control: no-cache; If-None-Match with that ETag gets 304\n"
+      "without a body (cache on or off).\n\n"
       "Security: binds 127.0.0.1 unless --listen says otherwise; reads are open to whoever can\n"
       "reach it. Every write (POST, DELETE) needs Authorization: Bearer TOKEN, the token of\n"
       "--token-file or TRACKIQ_TOKEN (compared in constant time); with neither, writes are\n"
@@ -183,6 +193,10 @@ Action setup_serve(CLI::App& sub) {
   sub.add_flag("--read-only", f->read_only, "Refuse every write (403), whatever the token");
   sub.add_option("--max-body", f->max_body, "Largest request body in bytes (larger: 413)")
       ->capture_default_str();
+  sub.add_option("--cache-mb", f->cache_mb,
+                 "Memory for cached GET answers, in MiB (0: no cache; answers still carry ETags)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{0}, std::size_t{65536}));
   sub.add_option("--threads", f->threads, "Threads serving requests")
       ->capture_default_str()
       ->check(CLI::Range(1u, 256u));

@@ -7,14 +7,18 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
+#include <list>
 #include <map>
 #include <mutex>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -201,6 +205,152 @@ double parse_number(const QueryParams& q, std::string_view key, double fallback,
   return x;
 }
 
+// The GET routes whose answers depend only on the request target and the store (never on
+// headers, the clock or the machine): their answers are cached, and carry an ETag. Not: the
+// streamed samples, /telemetry and /metrics (live), anything that writes.
+bool cacheable(RouteId r) {
+  switch (r) {
+    case RouteId::kRuns:
+    case RouteId::kRun:
+    case RouteId::kCompare:
+    case RouteId::kBaselines:
+    case RouteId::kHistory:
+    case RouteId::kChanges:
+    case RouteId::kOpenapi:
+    case RouteId::kDashboard:
+    case RouteId::kAsset:
+      return true;
+    case RouteId::kRunSamples:
+    case RouteId::kTelemetry:
+    case RouteId::kMetrics:
+    case RouteId::kBaseline:
+      return false;
+  }
+  return false;
+}
+
+// The cache key of a GET: the route, its decoded path parameter and its decoded query with the
+// parameters sorted by name (stably: a repeated name keeps its values' order, which get() and
+// all() see), so "/runs?limit=5&product=a" and "/runs?product=a&limit=%35" share one answer.
+// '\0' separates the parts: parse_query refuses %00, so no part contains one.
+std::string cache_key(const RouteMatch& m, const QueryParams& q) {
+  auto items = q.items;
+  std::stable_sort(items.begin(), items.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string key = std::to_string(static_cast<int>(m.route));
+  key += '\0';
+  key += m.param;
+  for (const auto& [k, v] : items) {
+    key += '\0';
+    key += k;
+    key += '\0';
+    key += v;
+  }
+  return key;
+}
+
+// A strong ETag: a 64-bit hash of the body and its length. The same body always gets the same
+// tag (in any process of the same build: servers behind one balancer agree), a different body
+// a different one but for a 2^-64 chance.
+std::string etag_of(std::string_view body) {
+  return fmt::format("\"{:016x}-{:x}\"", std::hash<std::string_view>{}(body), body.size());
+}
+
+// Whether If-None-Match (a list of entity tags, or "*") names `etag`; weak comparison, as RFC
+// 9110 13.1.2 asks for If-None-Match (a W/ prefix is ignored).
+bool none_match_hits(std::string_view header, std::string_view etag) {
+  std::size_t at = 0;
+  while (at < header.size()) {
+    while (at < header.size() && (header[at] == ' ' || header[at] == '\t' || header[at] == ','))
+      ++at;
+    if (at >= header.size()) break;
+    if (header[at] == '*') return true;
+    if (header.substr(at, 2) == "W/") at += 2;
+    if (at >= header.size() || header[at] != '"') return false;  // not an entity tag: no match
+    const std::size_t close = header.find('"', at + 1);
+    if (close == std::string_view::npos) return false;
+    if (header.substr(at, close + 1 - at) == etag) return true;
+    at = close + 1;
+  }
+  return false;
+}
+
+// Answers of GET read routes, each valid for the store generation it was computed at, at most
+// `max_bytes` in all, least recently used dropped first. Thread-safe (one mutex, held only for
+// the lookup or the insertion; a hit's answer is shared, copied outside the lock).
+class AnswerCache {
+ public:
+  struct Answer {
+    std::uint64_t generation = 0;
+    HttpResponse response;  // with its ETag and Cache-Control
+    std::string etag;
+  };
+
+  AnswerCache(std::size_t max_bytes, prometheus::Gauge& bytes_gauge,
+              prometheus::Counter& evictions)
+      : max_bytes_(max_bytes), bytes_gauge_(bytes_gauge), evictions_(evictions) {}
+
+  bool enabled() const noexcept { return max_bytes_ > 0; }
+
+  // The answer of `key` when it was computed at `generation`; an entry of another generation
+  // is dropped (it can never be valid again: generations only move forward).
+  std::shared_ptr<const Answer> get(const std::string& key, std::uint64_t generation) {
+    std::lock_guard lock(mutex_);
+    const auto it = index_.find(key);
+    if (it == index_.end()) return nullptr;
+    if (it->second->answer->generation != generation) {
+      erase(it->second);
+      return nullptr;
+    }
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return it->second->answer;
+  }
+
+  // Keeps `answer` for `key`, unless it is larger than a quarter of the budget (one huge run
+  // with ?samples=1 would otherwise flush everything) or an entry of a newer generation is
+  // there already (two misses computed concurrently).
+  void put(const std::string& key, std::shared_ptr<const Answer> answer) {
+    std::size_t size = key.size() * 2 + answer->response.body.size() + answer->etag.size() + 256;
+    for (const auto& [k, v] : answer->response.headers) size += k.size() + v.size() + 64;
+    if (size > max_bytes_ / 4) return;
+    std::lock_guard lock(mutex_);
+    if (const auto it = index_.find(key); it != index_.end()) {
+      if (it->second->answer->generation > answer->generation) return;
+      erase(it->second);
+    }
+    while (bytes_ + size > max_bytes_ && !lru_.empty()) {
+      erase(std::prev(lru_.end()));
+      evictions_.Increment();
+    }
+    lru_.push_front({key, std::move(answer), size});
+    index_.emplace(lru_.front().key, lru_.begin());
+    bytes_ += size;
+    bytes_gauge_.Set(static_cast<double>(bytes_));
+  }
+
+ private:
+  struct Entry {
+    std::string key;
+    std::shared_ptr<const Answer> answer;
+    std::size_t bytes = 0;
+  };
+
+  void erase(std::list<Entry>::iterator e) {
+    bytes_ -= e->bytes;
+    index_.erase(e->key);
+    lru_.erase(e);
+    bytes_gauge_.Set(static_cast<double>(bytes_));
+  }
+
+  const std::size_t max_bytes_;
+  prometheus::Gauge& bytes_gauge_;
+  prometheus::Counter& evictions_;
+  std::mutex mutex_;
+  std::list<Entry> lru_;  // most recently used first
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  std::size_t bytes_ = 0;
+};
+
 }  // namespace
 
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
@@ -235,6 +385,73 @@ struct Api::Impl {
           .Name("trackiq_http_request_duration_seconds")
           .Help("Time from a parsed request to its response, by route pattern")
           .Register(*registry);
+  // The answer cache (AnswerCache): hits, misses (computed and kept), evictions, bytes held.
+  prometheus::Counter& cache_hits =
+      prometheus::BuildCounter()
+          .Name("trackiq_serve_cache_hits_total")
+          .Help("GET answers served from the answer cache (store generation unchanged)")
+          .Register(*registry)
+          .Add({});
+  prometheus::Counter& cache_misses =
+      prometheus::BuildCounter()
+          .Name("trackiq_serve_cache_misses_total")
+          .Help("Cacheable GET answers computed from the store (not cached, or the store changed)")
+          .Register(*registry)
+          .Add({});
+  prometheus::Counter& cache_evictions =
+      prometheus::BuildCounter()
+          .Name("trackiq_serve_cache_evictions_total")
+          .Help("Answers dropped from the answer cache to stay within its byte budget (--cache-mb)")
+          .Register(*registry)
+          .Add({});
+  prometheus::Gauge& cache_bytes =
+      prometheus::BuildGauge()
+          .Name("trackiq_serve_cache_bytes")
+          .Help("Bytes of answers held by the answer cache")
+          .Register(*registry)
+          .Add({});
+  AnswerCache cache{options.cache_bytes, cache_bytes, cache_evictions};
+
+  // A GET of a read route: from the cache when the store's generation is the one the answer
+  // was computed at, else computed (dispatch) and kept; a 200 carries its ETag and answers an
+  // If-None-Match naming it with 304. The generation is read before the answer is computed, so
+  // a kept answer is never older than its generation (a write in between makes it newer, and
+  // the next request, seeing the new generation, computes it again).
+  HttpResponse read(const RouteMatch& m, const HttpRequest& req, const QueryParams& q) {
+    std::string key;
+    std::uint64_t generation = 0;
+    if (cache.enabled()) {
+      key = cache_key(m, q);
+      std::lock_guard lock(store_mutex);
+      generation = store.generation();
+    }
+    std::shared_ptr<const AnswerCache::Answer> answer;
+    if (cache.enabled()) answer = cache.get(key, generation);
+    const bool hit = answer != nullptr;
+    if (!hit) {
+      auto fresh = std::make_shared<AnswerCache::Answer>();
+      fresh->generation = generation;
+      fresh->response = dispatch(m, req, q);
+      if (fresh->response.status != 200 || fresh->response.stream) return fresh->response;
+      fresh->etag = etag_of(fresh->response.body);
+      fresh->response.headers.emplace_back("ETag", fresh->etag);
+      // Browsers keep the answer and revalidate it on every use (If-None-Match): never stale.
+      fresh->response.headers.emplace_back("Cache-Control", "no-cache");
+      if (cache.enabled()) cache.put(key, fresh);
+      answer = std::move(fresh);
+    }
+    if (cache.enabled()) (hit ? cache_hits : cache_misses).Increment();
+    HttpResponse r;
+    if (!req.if_none_match.empty() && none_match_hits(req.if_none_match, answer->etag)) {
+      r.status = 304;  // no body; the headers the 200 would carry (RFC 9110 15.4.5)
+      r.content_type = answer->response.content_type;
+      r.headers = answer->response.headers;
+    } else {
+      r = answer->response;
+    }
+    if (cache.enabled()) r.headers.emplace_back("X-Cache", hit ? "hit" : "miss");
+    return r;
+  }
 
   // A store error message without the store's location (a path or URL of the server's machine).
   std::string clean(std::string message) const {
@@ -770,7 +987,9 @@ HttpResponse Api::handle(const HttpRequest& req) {
           413, fmt::format("the body has {} bytes; this server takes at most {} (--max-body)",
                            req.body.size(), impl_->options.max_body_bytes));
     } else {
-      resp = impl_->dispatch(m, req, parse_query(query));
+      const QueryParams q = parse_query(query);
+      resp = req.method == "GET" && cacheable(m.route) ? impl_->read(m, req, q)
+                                                       : impl_->dispatch(m, req, q);
     }
   } catch (const BadRequest& e) {
     resp = error_response(e.status, impl_->clean(e.message));

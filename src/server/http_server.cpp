@@ -90,6 +90,8 @@ class Session : public std::enable_shared_from_this<Session> {
       in.authorization = std::string(it->value());
     if (auto it = req.find(http::field::accept); it != req.end())
       in.accept = std::string(it->value());
+    if (auto it = req.find(http::field::if_none_match); it != req.end())
+      in.if_none_match = std::string(it->value());
     in.body = std::move(req.body());
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
@@ -212,6 +214,8 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = r.body;
     res->keep_alive(keep_alive);
     res->prepare_payload();
+    // A 304 has no body, and a Content-Length in it must be the 200's (RFC 9110 8.6): none.
+    if (r.status == 304) res->erase(http::field::content_length);
     stream_.expires_after(options_.idle_timeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {

@@ -10,7 +10,7 @@ std::string_view openapi_document() {
   "info": {
     "title": "TrackIQ results store API",
     "version": "1",
-    "description": "trackiq serve: the runs of a TrackIQ store over HTTP. Reads are open to whoever can reach the server (it binds 127.0.0.1 unless --listen says otherwise); every write (POST, DELETE) needs Authorization: Bearer TOKEN with the token of --token-file or TRACKIQ_TOKEN, and without a token writes are disabled (403). Errors are {\"error\": \"what\", \"status\": N}."
+    "description": "trackiq serve: the runs of a TrackIQ store over HTTP. Reads are open to whoever can reach the server (it binds 127.0.0.1 unless --listen says otherwise); every write (POST, DELETE) needs Authorization: Bearer TOKEN with the token of --token-file or TRACKIQ_TOKEN, and without a token writes are disabled (403). Errors are {\"error\": \"what\", \"status\": N}. The GET answers of the read routes (not /metrics, /telemetry or the samples) carry a strong ETag and Cache-Control: no-cache; If-None-Match with that ETag gets 304 Not Modified without a body. With the answer cache on (--cache-mb) they also say X-Cache: hit or miss; an answer is never older than a write that completed before the request."
   },
   "servers": [{"url": "/api/v1"}],
   "components": {

@@ -114,6 +114,17 @@ CREATE TABLE series_state (
 );
 )sql",
      ""},
+    // 5: the store's generation (Store::generation()): one row whose value every write transaction
+    // bumps before it commits, so that readers on other connections (another `serve` on the same
+    // PostgreSQL database) see exactly when a change a read could see has been committed.
+    {R"sql(
+CREATE TABLE store_generation (
+  id {int} PRIMARY KEY,
+  value {int} NOT NULL
+);
+INSERT INTO store_generation (id, value) VALUES (1, 0);
+)sql",
+     ""},
 };
 
 // A migration's statements for one dialect.
@@ -214,6 +225,7 @@ class SqlStore final : public Store {
   void save_all(const std::vector<Result>& runs) override {
     Transaction tx(*db_);
     for (const auto& r : runs) insert(r);
+    changed();
     tx.commit();
   }
 
@@ -321,6 +333,7 @@ class SqlStore final : public Store {
     const std::string run_id = resolve(id);
     Transaction tx(*db_);
     db_->query("DELETE FROM runs WHERE run_id = ?1", {run_id});
+    changed();
     tx.commit();
     return run_id;
   }
@@ -342,6 +355,7 @@ class SqlStore final : public Store {
         "SELECT CAST(?1 AS TEXT), hardware_fingerprint, id, CAST(?2 AS TEXT) FROM runs WHERE run_id = ?3 "
         "ON CONFLICT (name, hardware_fingerprint) DO UPDATE SET run = excluded.run, created_at = excluded.created_at",
         {name, utc_timestamp_now(), run_id});
+    changed();
     tx.commit();
     for (auto& b : list_baselines())
       if (b.name == name && b.run_id == run_id) return b;
@@ -374,6 +388,7 @@ class SqlStore final : public Store {
     const auto gone = db_->query(
         "DELETE FROM baselines WHERE name = ?1 AND (CAST(?2 AS TEXT) = '' OR hardware_fingerprint = ?2) RETURNING name",
         {name, hardware});
+    if (!gone.empty()) changed();
     tx.commit();
     if (gone.empty()) throw InputError(fmt::format("no baseline '{}' in {}", name, location()));
     return gone.size();
@@ -519,12 +534,37 @@ class SqlStore final : public Store {
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (series, metric) DO UPDATE SET point_count = excluded.point_count, "
           "last_run = excluded.last_run, state = excluded.state, updated_at = excluded.updated_at",
           {s.series, s.metric, static_cast<std::int64_t>(s.count), s.last_run, s.state, now});
+    changed();
     tx.commit();
   }
 
   std::string location() const override { return db_->location(); }
 
+  std::uint64_t generation() override {
+    if (db_->dialect() == Dialect::kPostgres)
+      return static_cast<std::uint64_t>(
+          db_->query("SELECT value FROM store_generation WHERE id = 1").at(0).integer(0));
+    // SQLite: data_version changes when another connection (another process, or another Store on
+    // the same file) has committed since this connection last looked; this connection's own
+    // commits do not change it, so changed() counts them here.
+    const std::int64_t v = db_->query("PRAGMA data_version").at(0).integer(0);
+    if (v != data_version_) {
+      data_version_ = v;
+      ++sqlite_generation_;
+    }
+    return sqlite_generation_;
+  }
+
  private:
+  // In every write transaction, before its commit: bumps the generation row (what other
+  // connections of a PostgreSQL store read) and this object's own count (what generation() adds
+  // on SQLite). Bumped before the commit: a commit that then fails costs a cache miss, never a
+  // stale answer.
+  void changed() {
+    db_->query("UPDATE store_generation SET value = value + 1 WHERE id = 1");
+    ++sqlite_generation_;
+  }
+
   void insert(const Result& r) {
     Result stored = r;
     std::vector<std::int64_t> samples, end_times;
@@ -618,6 +658,8 @@ class SqlStore final : public Store {
   }
 
   std::unique_ptr<Connection> db_;
+  std::uint64_t sqlite_generation_ = 0;  // SQLite: generation(), counted by this object
+  std::int64_t data_version_ = -1;       // SQLite: PRAGMA data_version when generation() last read it
 };
 
 bool is_postgres_url(const std::string& s) {

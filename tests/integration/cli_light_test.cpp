@@ -379,6 +379,70 @@ TEST(CliLight, ServeAnswersOverHttpAndComparesAsTheCli) {
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
+// `serve`'s answer cache over a SQLite file that other processes write: a `trackiq run` and a
+// `trackiq runs import` each make the next answer new; `--cache-mb 0` serves without it (an ETag
+// and 304 still); a budget out of range is refused before anything listens.
+TEST(CliLight, ServeCacheSeesRunsStoredByOtherProcesses) {
+  TempDir dir;
+  const auto run = [&](const char* product) {
+    const auto r = trackiq({"run", "synthetic:mean=1ms,cv=0.05", "--duration", "0.2", "--warmup", "5", "--product",
+                            product, "-q"},
+                           dir);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  };
+  run("det");
+  const auto too_big = trackiq({"serve", "--cache-mb", "70000", "--store", dir.file("store.db")}, dir);
+  EXPECT_EQ(too_big.exit_code, 2);
+  EXPECT_NE(too_big.err.find("--cache-mb"), std::string::npos) << too_big.err;
+  EXPECT_NE(trackiq({"serve", "--help"}, dir).out.find("--cache-mb"), std::string::npos);
+
+  Background serve({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0", "--collectors",
+                    "none", "--threads", "2"},
+                   dir.file("serve.log"));
+  ASSERT_TRUE(serve.ok());
+  const std::string addr = address_in_log(dir.file("serve.log"), R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)");
+  ASSERT_FALSE(addr.empty()) << read_file(dir.file("serve.log"));
+  const auto runs = [&](const std::string& address) {
+    const auto r = http_call(address, "GET", "/api/v1/runs");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return std::pair(nlohmann::json::parse(r.body).at("runs").size(), r.header("x-cache"));
+  };
+  EXPECT_EQ(runs(addr), std::pair(std::size_t{1}, std::string("miss")));
+  EXPECT_EQ(runs(addr), std::pair(std::size_t{1}, std::string("hit")));
+  run("det");  // another process, the same file
+  EXPECT_EQ(runs(addr), std::pair(std::size_t{2}, std::string("miss")));
+  EXPECT_EQ(runs(addr), std::pair(std::size_t{2}, std::string("hit")));
+  // A run exported from another store and imported into this one.
+  TempDir elsewhere;
+  run("speech");
+  const auto list = nlohmann::json::parse(http_call(addr, "GET", "/api/v1/runs?product=speech").body);
+  ASSERT_EQ(list.at("runs").size(), 1u) << list.dump();
+  const std::string speech_id = list["runs"][0].at("run_id");
+  const auto exported = trackiq({"runs", "export", speech_id, "-o", elsewhere.file("speech.json")}, dir);
+  ASSERT_EQ(exported.exit_code, 0) << exported.out << exported.err;
+  ASSERT_EQ(trackiq({"runs", "rm", speech_id}, dir).exit_code, 0);
+  EXPECT_EQ(runs(addr).first, 2u);
+  const auto imported = trackiq({"runs", "import", elsewhere.file("speech.json")}, dir);
+  ASSERT_EQ(imported.exit_code, 0) << imported.out << imported.err;
+  EXPECT_EQ(runs(addr), std::pair(std::size_t{3}, std::string("miss")));
+
+  // --cache-mb 0: no cache (no X-Cache), the same answers with the same ETags, 304 on a match.
+  Background uncached({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0", "--collectors",
+                       "none", "--cache-mb", "0"},
+                      dir.file("uncached.log"));
+  ASSERT_TRUE(uncached.ok());
+  const std::string addr0 = address_in_log(dir.file("uncached.log"), R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)");
+  ASSERT_FALSE(addr0.empty()) << read_file(dir.file("uncached.log"));
+  EXPECT_EQ(runs(addr0), std::pair(std::size_t{3}, std::string("")));
+  const auto cached = http_call(addr, "GET", "/api/v1/runs");
+  const auto fresh = http_call(addr0, "GET", "/api/v1/runs");
+  EXPECT_EQ(fresh.body, cached.body);
+  EXPECT_EQ(fresh.header("etag"), cached.header("etag"));
+  EXPECT_EQ(http_call(addr0, "GET", "/api/v1/runs", "", {{"If-None-Match", cached.header("etag")}}).status, 304);
+  const std::string metrics = http_call(addr0, "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("\ntrackiq_serve_cache_hits_total 0"), std::string::npos) << metrics;
+}
+
 // `serve`'s history and changes are the CLI's: a series of 16 runs with a planted step, stored by
 // `trackiq run`; /api/v1/history is `trackiq history --json` document for document, and
 // /api/v1/changes lists the changes of `trackiq detect --full --json`.

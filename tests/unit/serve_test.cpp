@@ -112,6 +112,8 @@ class Served {
     return http_call(address(), "GET", target, "", h);
   }
   const test::TempDir& dir() const { return dir_; }
+  // Where the store lives, for a second connection to it (another process, another server).
+  std::string location() const { return where_.location(dir_); }
 
  private:
   test::TempDir dir_;
@@ -931,6 +933,208 @@ TEST(Serve, ConcurrentReadsAndWritesAllSucceed) {
   for (auto& t : clients) t.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(s.store().list({.limit = 0}).size(), 1u + kClients * kEach);
+}
+
+// The value of an unlabelled sample of `name` in a /metrics scrape; -1 when absent.
+double scraped(Served& s, const std::string& name) {
+  const std::string body = s.get("/metrics").body;
+  const auto at = body.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(body.substr(at + name.size() + 2));
+}
+
+// The answer cache: an answer is served again while the store is unchanged (X-Cache and the
+// hit counter say so), whatever the order or encoding of the query, and computed anew after an
+// upload through the API; live routes are never cached.
+TEST(Serve, CachedAnswersAreServedAgainUntilAnUploadChangesTheStore) {
+  Served s({.token = "s3cret"});
+  const Result a = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1, 50);
+  s.store().save(a);
+  const auto first = s.get("/api/v1/runs?product=detector&limit=10");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.header("x-cache"), "miss");
+  EXPECT_EQ(first.header("cache-control"), "no-cache");
+  ASSERT_FALSE(first.header("etag").empty());
+  const auto again = s.get("/api/v1/runs?limit=1%30&product=detector");  // the same query
+  EXPECT_EQ(again.header("x-cache"), "hit");
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.header("etag"), first.header("etag"));
+  EXPECT_EQ(s.get("/api/v1/runs?product=detector&limit=11").header("x-cache"), "miss");  // another
+  EXPECT_EQ(scraped(s, "trackiq_serve_cache_hits_total"), 1);
+  EXPECT_EQ(scraped(s, "trackiq_serve_cache_misses_total"), 2);
+  EXPECT_GT(scraped(s, "trackiq_serve_cache_bytes"), 2.0 * 50);
+
+  // Every read route is cached; the live ones are not.
+  for (const std::string& target : std::vector<std::string>{
+           "/api/v1/runs/" + a.run_id, "/api/v1/baselines", "/api/v1/openapi.json", "/",
+        "/api/v1/history?metric=latency_p50_ms", "/api/v1/changes",
+        "/api/v1/compare?history=0&base=" + a.run_id + "&current=" + a.run_id}) {
+    const auto one = s.get(target);
+    ASSERT_EQ(one.status, 200) << target << ": " << one.body;
+    EXPECT_EQ(one.header("x-cache"), "miss") << target;
+    const auto two = s.get(target);
+    EXPECT_EQ(two.header("x-cache"), "hit") << target;
+    EXPECT_EQ(two.body, one.body) << target;
+  }
+  for (const std::string& target :
+       std::vector<std::string>{"/metrics", "/api/v1/runs/" + a.run_id + "/samples"}) {
+    const auto live = s.get(target);
+    EXPECT_EQ(live.status, 200) << target;
+    EXPECT_EQ(live.header("x-cache"), "") << target;
+    EXPECT_EQ(live.header("etag"), "") << target;
+    EXPECT_EQ(live.header("cache-control"), "no-store") << target;
+  }
+  EXPECT_EQ(s.get("/api/v1/runs/ffff0000").header("x-cache"), "");  // errors are not kept
+
+  // An upload: the next answer is computed again and shows it.
+  const Result b = make_run("detector", "2026-11-02T10:00:00.000Z", 2.0, 2, 50);
+  ASSERT_EQ(http_call(s.address(), "POST", "/api/v1/runs", to_json(b), kAuth).status, 201);
+  const auto after = s.get("/api/v1/runs?product=detector&limit=10");
+  EXPECT_EQ(after.header("x-cache"), "miss");
+  EXPECT_EQ(Json::parse(after.body).at("runs").size(), 2u);
+  EXPECT_NE(after.header("etag"), first.header("etag"));
+  EXPECT_EQ(s.get("/api/v1/runs?product=detector&limit=10").header("x-cache"), "hit");
+  // A baseline saved, then the run deleted, through the API: each one a change.
+  ASSERT_EQ(http_call(s.address(), "POST", "/api/v1/baselines",
+                      Json{{"name", "nightly"}, {"run", b.run_id}}.dump(), kAuth)
+                .status,
+            201);
+  EXPECT_EQ(Json::parse(s.get("/api/v1/baselines").body).at("baselines").size(), 1u);
+  ASSERT_EQ(http_call(s.address(), "DELETE", "/api/v1/runs/" + b.run_id, "", kAuth).status, 200);
+  EXPECT_EQ(s.get("/api/v1/runs/" + b.run_id).status, 404);
+  EXPECT_EQ(Json::parse(s.get("/api/v1/runs?product=detector&limit=10").body).at("runs").size(), 1u);
+  EXPECT_EQ(Json::parse(s.get("/api/v1/baselines").body).at("baselines").size(), 0u);
+}
+
+// A write through another connection to the same store — with SQLite, what another process
+// (`trackiq run`, `runs import`) does; with PostgreSQL (postgres.Serve.*), a second `serve` on the
+// same database, spoken to over HTTP — is seen by the next request.
+TEST(Serve, CachedAnswersGoStaleWhenAnotherWriterCommits) {
+  Served s({.token = "s3cret"});
+  s.store().save(make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1, 50));
+  auto other_store = store::open_store(s.location());
+  Api other_api(*other_store, {.token = "s3cret"});
+  HttpServer other(other_api, {.listen = "127.0.0.1:0"});
+  const auto count = [&] {
+    const auto r = s.get("/api/v1/runs");
+    return std::pair(Json::parse(r.body).at("runs").size(), r.header("x-cache"));
+  };
+  EXPECT_EQ(count(), std::pair(std::size_t{1}, std::string("miss")));
+  EXPECT_EQ(count(), std::pair(std::size_t{1}, std::string("hit")));
+  // The other server's answers are cached too (its own cache), and it sees the first's writes.
+  EXPECT_EQ(http_call(other.address(), "GET", "/api/v1/runs").header("x-cache"), "miss");
+  const Result b = make_run("detector", "2026-11-02T10:00:00.000Z", 2.0, 2, 50);
+  ASSERT_EQ(http_call(other.address(), "POST", "/api/v1/runs", to_json(b), kAuth).status, 201);
+  EXPECT_EQ(count(), std::pair(std::size_t{2}, std::string("miss")));
+  EXPECT_EQ(count(), std::pair(std::size_t{2}, std::string("hit")));
+  other_store->save(make_run("speech", "2026-11-03T10:00:00.000Z", 1.0, 3, 50));
+  EXPECT_EQ(count(), std::pair(std::size_t{3}, std::string("miss")));
+  ASSERT_EQ(http_call(s.address(), "DELETE", "/api/v1/runs/" + b.run_id, "", kAuth).status, 200);
+  const auto theirs = http_call(other.address(), "GET", "/api/v1/runs");
+  EXPECT_EQ(theirs.header("x-cache"), "miss");
+  EXPECT_EQ(Json::parse(theirs.body).at("runs").size(), 2u);
+  // Both servers give the same answer the same ETag (a hash of the body): behind one balancer,
+  // a client's If-None-Match works on either.
+  EXPECT_EQ(theirs.header("etag"), s.get("/api/v1/runs").header("etag"));
+}
+
+// If-None-Match with the answer's ETag: 304 without a body while the answer is the same, 200
+// with the new answer once it changed; with the cache on or off.
+TEST(Serve, AnETagThatStillMatchesGets304WithoutABody) {
+  for (const std::size_t cache_bytes : {std::size_t{32} << 20, std::size_t{0}}) {
+    SCOPED_TRACE(cache_bytes);
+    Served s({.token = "s3cret", .cache_bytes = cache_bytes});
+    s.store().save(make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1, 50));
+    const auto full = s.get("/api/v1/runs");
+    const std::string etag = full.header("etag");
+    ASSERT_EQ(etag.front(), '"');  // strong: no W/
+    ASSERT_EQ(etag.back(), '"');
+    for (const std::string& header :
+         std::vector<std::string>{etag, "W/" + etag, "\"other\", " + etag, "*"}) {
+      const auto not_modified = s.get("/api/v1/runs", {{"If-None-Match", header}});
+      EXPECT_EQ(not_modified.status, 304) << header;
+      EXPECT_EQ(not_modified.body, "") << header;
+      EXPECT_EQ(not_modified.header("etag"), etag) << header;
+      EXPECT_FALSE(not_modified.headers.contains("content-length")) << header;  // not the 200's
+    }
+    EXPECT_EQ(s.get("/api/v1/runs", {{"If-None-Match", "\"other\""}}).status, 200);
+    EXPECT_EQ(s.get("/api/v1/runs", {{"If-None-Match", "garbage"}}).status, 200);
+    EXPECT_EQ(s.get("/api/v1/runs", {{"If-None-Match", "\"" + etag}}).status, 200);
+    s.store().save(make_run("detector", "2026-11-02T10:00:00.000Z", 2.0, 2, 50));
+    const auto changed = s.get("/api/v1/runs", {{"If-None-Match", etag}});
+    EXPECT_EQ(changed.status, 200);
+    EXPECT_EQ(Json::parse(changed.body).at("runs").size(), 2u);
+    EXPECT_NE(changed.header("etag"), etag);
+    // A cached 304 is counted as a hit; off, nothing is counted and nothing says hit or miss.
+    if (cache_bytes) {
+      EXPECT_EQ(s.get("/api/v1/runs", {{"If-None-Match", changed.header("etag")}}).header("x-cache"),
+                "hit");
+    } else {
+      EXPECT_EQ(changed.header("x-cache"), "");
+      EXPECT_EQ(scraped(s, "trackiq_serve_cache_hits_total"), 0);
+      EXPECT_EQ(scraped(s, "trackiq_serve_cache_misses_total"), 0);
+    }
+  }
+}
+
+// The byte budget: the least recently used answers are dropped to stay within it; an answer
+// larger than a quarter of it is not kept.
+TEST(Serve, TheCacheStaysWithinItsByteBudget) {
+  constexpr std::size_t kBudget = 8192;
+  Served s({.cache_bytes = kBudget});
+  s.store().save(make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1, 50));
+  for (int i = 0; i < 60; ++i)  // small answers ({"runs": [], ...}): a few hundred bytes each
+    EXPECT_EQ(s.get(fmt::format("/api/v1/runs?product=p{}", i)).header("x-cache"), "miss");
+  EXPECT_GT(scraped(s, "trackiq_serve_cache_evictions_total"), 0);
+  EXPECT_LE(scraped(s, "trackiq_serve_cache_bytes"), kBudget);
+  EXPECT_GT(scraped(s, "trackiq_serve_cache_bytes"), kBudget / 2);
+  EXPECT_EQ(s.get("/api/v1/runs?product=p59").header("x-cache"), "hit");  // the newest stay
+  EXPECT_EQ(s.get("/api/v1/runs?product=p0").header("x-cache"), "miss");  // the oldest went
+  // The OpenAPI document is larger than a quarter of 8 KiB: never kept.
+  ASSERT_GT(s.get("/api/v1/openapi.json").body.size(), kBudget / 4);
+  EXPECT_EQ(s.get("/api/v1/openapi.json").header("x-cache"), "miss");
+}
+
+// Clients on several threads read while runs are written, through this server and through
+// another connection: no answer may be older than a write that completed before its request
+// began (each reader notes how many writes had completed when it sent the request).
+TEST(Serve, ConcurrentReadersNeverSeeAnAnswerOlderThanACompletedWrite) {
+  Served s({.token = "s3cret"}, {.threads = 4});
+  auto other = store::open_store(s.location());
+  constexpr int kWrites = 16, kReaders = 4;
+  std::atomic<int> completed{0};
+  std::atomic<bool> done{false};
+  std::atomic<int> stale{0}, failures{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int c = 0; c < kReaders; ++c)
+    readers.emplace_back([&] {
+      while (!done.load()) {
+        const int before = completed.load();
+        const auto r = http_call(s.address(), "GET", "/api/v1/runs?limit=1000");
+        if (r.status != 200) {
+          ++failures;
+          continue;
+        }
+        ++reads;
+        if (static_cast<int>(Json::parse(r.body).at("runs").size()) < before) ++stale;
+      }
+    });
+  for (int i = 0; i < kWrites; ++i) {
+    const Result r = make_run("detector", fmt::format("2026-11-01T10:00:{:02}.000Z", i), 2.0,
+                              static_cast<std::uint64_t>(i), 20);
+    if (i % 2) {
+      other->save(r);
+    } else if (http_call(s.address(), "POST", "/api/v1/runs", to_json(r), kAuth).status != 201) {
+      ++failures;
+    }
+    completed.store(i + 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // readers hit the cache between
+  }
+  done.store(true);
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(stale.load(), 0) << "of " << reads.load() << " reads";
+  EXPECT_GT(scraped(s, "trackiq_serve_cache_hits_total"), 0);
+  EXPECT_EQ(Json::parse(s.get("/api/v1/runs?limit=1000").body).at("runs").size(), std::size_t{kWrites});
 }
 
 TEST(Serve, RefusesABadListenAddressAndSaysWhenItCannotBind) {

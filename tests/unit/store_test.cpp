@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -497,6 +498,53 @@ TEST_P(Store, SeriesMatchesAPlainGroupingOfTheRows) {
   for (std::size_t i = 0; i < runs.size(); ++i) with_metrics += i != 10 && i != 31 && !runs[i].metrics.empty();
   EXPECT_EQ(seen.size(), with_metrics);
   for (const auto& p : p99[0].points) EXPECT_EQ(p.version(), "1." + p.commit().substr(1));
+}
+
+// Store::generation() (the answer cache of `serve`): unchanged by reads, changed by every kind of
+// write, by this object or by another connection to the same store, and only then.
+TEST_P(Store, GenerationChangesExactlyWhenAWriteIsCommitted) {
+  auto st = open_store(t.path());
+  auto other = open_store(t.path());  // another process's connection, as far as the store can tell
+  std::uint64_t g = st->generation();
+  const auto changed = [&](const char* what) {
+    const std::uint64_t now = st->generation();
+    EXPECT_NE(now, g) << what << ": the generation did not change";
+    EXPECT_EQ(st->generation(), now) << what << ": it changed again without a write";
+    g = now;
+  };
+  const auto unchanged = [&](const char* what) { EXPECT_EQ(st->generation(), g) << what; };
+
+  const Result a = make_result("detector", "2026-11-01T10:00:00.000Z");
+  const Result b = make_result("detector", "2026-11-02T10:00:00.000Z");
+  unchanged("nothing happened");
+  st->save(a);
+  changed("save on this connection");
+  (void)st->list({});
+  (void)st->load(a.run_id);
+  (void)other->list({});
+  (void)other->list_baselines();
+  unchanged("reads");
+  other->save(b);
+  changed("save on another connection");
+  other->save_baseline("nightly", b.run_id);
+  changed("baseline saved on another connection");
+  st->remove_baseline("nightly", "");
+  changed("baseline removed");
+  EXPECT_THROW(st->save(a), Error);  // a duplicate: rolled back, nothing visible changed
+  EXPECT_EQ(st->list({}).size(), 2u);
+  unchanged("a refused duplicate");
+  other->remove(a.run_id);
+  changed("run removed on another connection");
+  st->save_series_states({{"k", "latency_p99_ms", 1, b.run_id, "{}"}});
+  changed("detect state saved");
+  unchanged("after all");
+
+  // Its cost, for docs/performance.md §14 (printed, not asserted).
+  const auto start = std::chrono::steady_clock::now();
+  constexpr int kCalls = 2000;
+  for (int i = 0; i < kCalls; ++i) (void)st->generation();
+  std::printf("generation() on %s: %.2f us per call\n", GetParam().c_str(),
+              std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / kCalls);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Store, ::testing::Values("sqlite", "postgresql"),

@@ -34,11 +34,22 @@ struct ApiOptions {
   // The serving machine's live telemetry for /api/v1/telemetry and /metrics (not owned; must
   // outlive the Api). nullptr: /api/v1/telemetry answers 404 "not available".
   TelemetryRing* telemetry = nullptr;
+  // The answer cache of GET read routes (docs/architecture.md, "Answer cache"): at most this
+  // many bytes of answers, least recently used dropped first; an answer is served again only
+  // while Store::generation() is unchanged. 0: no cache (answers still carry an ETag).
+  std::size_t cache_bytes = 32u << 20;
 };
 
 // Thread-safe: any number of threads may call handle() at once. The store
 // connection is not (one SQLite/PostgreSQL connection, transactions on it), so every store access
-// holds one mutex; the request metrics are prometheus-cpp counters/histograms (thread-safe).
+// holds one mutex; the request metrics are prometheus-cpp counters/histograms (thread-safe); the
+// answer cache has its own mutex, never held while the store is queried.
+//
+// GET answers of the read routes (runs, a run, compare, baselines, history, changes, the OpenAPI
+// document, the dashboard's files) carry a strong ETag (a hash of the body) and
+// Cache-Control: no-cache, and a request whose If-None-Match names it gets 304 without a body.
+// With the cache on they also carry X-Cache: hit or miss, counted in /metrics as
+// trackiq_serve_cache_hits_total and trackiq_serve_cache_misses_total.
 class Api {
  public:
   // `store` must outlive the Api.

@@ -17,6 +17,7 @@ struct HttpRequest {
   std::string authorization;  // the Authorization header ("" when absent)
   std::string accept;         // the Accept header ("" when absent)
   std::string body;
+  std::string if_none_match;  // the If-None-Match header ("" when absent): 304 on a match
 };
 
 struct HttpResponse {
@@ -24,7 +25,8 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>>
-      headers;  // extra: Allow, WWW-Authenticate, Location
+      headers;  // extra: Allow, WWW-Authenticate, Location, ETag, X-Cache; a Cache-Control here
+                // replaces HttpServer's "no-store"
   // When set, the body is this generator's pieces instead of `body`: HttpServer calls it for the
   // next piece as the previous one has been written (std::nullopt ends the body) and sends them
   // with chunked transfer coding (HTTP/1.0 clients: gathered and sent whole). A large body is

@@ -151,6 +151,16 @@ class Store {
 
   // Where the store lives, for messages.
   virtual std::string location() const = 0;
+
+  // A number that changes whenever a change that a read could see has been committed since the
+  // previous call, by this object or by any other writer of the same store (another process on
+  // the same SQLite file, another server on the same PostgreSQL database); equal numbers from
+  // this object mean nothing was committed in between. Exact, never time-based: SQLite combines
+  // `PRAGMA data_version` (other connections' commits) with this object's own commits;
+  // PostgreSQL reads the one-row table `store_generation`, which every write transaction bumps
+  // (migration 5). For answer caches (`trackiq serve`); one query, no table scan (see
+  // docs/performance.md §14 for its cost).
+  virtual std::uint64_t generation() = 0;
 };
 
 // The stored history of the baseline's series for `compare`'s run-to-run noise band: the newest
