@@ -45,11 +45,11 @@ void BM_CycleClockRead(benchmark::State& state) {
 }
 BENCHMARK(BM_CycleClockRead)->Threads(1)->UseRealTime();
 
-void BM_TrackerRequestThreePhases(benchmark::State& state) {
-  auto& t = tracker();
-  static const std::uint32_t tokenize = t.phase_id("tokenize");
-  static const std::uint32_t forward = t.phase_id("forward");
-  static const std::uint32_t sample = t.phase_id("sample");
+// begin_request, three scoped phases by id and the end: the body of the request benchmarks.
+void three_phase_requests(benchmark::State& state, trackiq::tracker::Tracker& t) {
+  const std::uint32_t tokenize = t.phase_id("tokenize");
+  const std::uint32_t forward = t.phase_id("forward");
+  const std::uint32_t sample = t.phase_id("sample");
   for (auto _ : state) {
     auto r = t.begin_request("request-id-0001");
     { auto p = r.phase(tokenize); }
@@ -57,19 +57,12 @@ void BM_TrackerRequestThreePhases(benchmark::State& state) {
     { auto p = r.phase(sample); }
   }
 }
+
+void BM_TrackerRequestThreePhases(benchmark::State& state) { three_phase_requests(state, tracker()); }
 BENCHMARK(BM_TrackerRequestThreePhases)->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_TrackerRequestThreePhasesSteadyClock(benchmark::State& state) {
-  auto& t = steady_tracker();
-  static const std::uint32_t tokenize = t.phase_id("tokenize");
-  static const std::uint32_t forward = t.phase_id("forward");
-  static const std::uint32_t sample = t.phase_id("sample");
-  for (auto _ : state) {
-    auto r = t.begin_request("request-id-0001");
-    { auto p = r.phase(tokenize); }
-    { auto p = r.phase(forward); }
-    { auto p = r.phase(sample); }
-  }
+  three_phase_requests(state, steady_tracker());
 }
 BENCHMARK(BM_TrackerRequestThreePhasesSteadyClock)->Threads(2)->UseRealTime();
 
@@ -81,15 +74,7 @@ std::int64_t counting_clock() noexcept {
 }
 void BM_TrackerRequestThreePhasesCheapClock(benchmark::State& state) {
   static trackiq::tracker::Tracker t(trackiq::tracker::TrackerOptions{.clock = &counting_clock});
-  static const std::uint32_t tokenize = t.phase_id("tokenize");
-  static const std::uint32_t forward = t.phase_id("forward");
-  static const std::uint32_t sample = t.phase_id("sample");
-  for (auto _ : state) {
-    auto r = t.begin_request("request-id-0001");
-    { auto p = r.phase(tokenize); }
-    { auto p = r.phase(forward); }
-    { auto p = r.phase(sample); }
-  }
+  three_phase_requests(state, t);
 }
 BENCHMARK(BM_TrackerRequestThreePhasesCheapClock)->Threads(1)->Threads(2)->UseRealTime();
 

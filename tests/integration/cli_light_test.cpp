@@ -18,6 +18,7 @@
 #include <thread>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <cmath>
@@ -35,6 +36,19 @@
 namespace trackiq::test {
 namespace {
 namespace fs = std::filesystem;
+
+// A `trackiq serve` on the test's store at a free loopback port with `flags`, its output in
+// dir/LOG, and its address once it listens ("" and a failure when it does not).
+std::pair<std::unique_ptr<Background>, std::string> start_serve(const TempDir& dir, std::vector<std::string> flags,
+                                                                 const std::string& log) {
+  std::vector<std::string> args{kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  auto server = std::make_unique<Background>(std::move(args), dir.file(log));
+  std::string address;
+  if (server->ok()) address = address_in_log(dir.file(log), R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)");
+  EXPECT_FALSE(address.empty()) << read_file(dir.file(log));
+  return {std::move(server), std::move(address)};
+}
 
 std::size_t lines_of(const std::string& path) {
   const std::string text = read_file(path);
@@ -327,17 +341,8 @@ TEST(CliLight, ServeAnswersOverHttpAndComparesAsTheCli) {
   const std::string a_id = stored_id(a), slow_id = stored_id(slow);
   std::ofstream(dir.file("token")) << "t0ken-for-the-test\n";
 
-  Background serve({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0", "--token-file",
-                    dir.file("token"), "--threads", "2"},
-                   dir.file("serve.log"));
-  ASSERT_TRUE(serve.ok());
-  std::string addr;
-  ASSERT_TRUE(eventually(10, [&] {
-    std::smatch m;
-    const std::string log = read_file(dir.file("serve.log"));
-    if (std::regex_search(log, m, std::regex(R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)"))) addr = m[1];
-    return !addr.empty();
-  })) << read_file(dir.file("serve.log"));
+  const auto [serve, addr] = start_serve(dir, {"--token-file", dir.file("token"), "--threads", "2"}, "serve.log");
+  ASSERT_FALSE(addr.empty());
 
   const auto list = http_call(addr, "GET", "/api/v1/runs?product=det");
   ASSERT_EQ(list.status, 200) << list.body;
@@ -396,12 +401,8 @@ TEST(CliLight, ServeCacheSeesRunsStoredByOtherProcesses) {
   EXPECT_NE(too_big.err.find("--cache-mb"), std::string::npos) << too_big.err;
   EXPECT_NE(trackiq({"serve", "--help"}, dir).out.find("--cache-mb"), std::string::npos);
 
-  Background serve({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0", "--collectors",
-                    "none", "--threads", "2"},
-                   dir.file("serve.log"));
-  ASSERT_TRUE(serve.ok());
-  const std::string addr = address_in_log(dir.file("serve.log"), R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)");
-  ASSERT_FALSE(addr.empty()) << read_file(dir.file("serve.log"));
+  const auto [serve, addr] = start_serve(dir, {"--collectors", "none", "--threads", "2"}, "serve.log");
+  ASSERT_FALSE(addr.empty());
   const auto runs = [&](const std::string& address) {
     const auto r = http_call(address, "GET", "/api/v1/runs");
     EXPECT_EQ(r.status, 200) << r.body;
@@ -427,12 +428,8 @@ TEST(CliLight, ServeCacheSeesRunsStoredByOtherProcesses) {
   EXPECT_EQ(runs(addr), std::pair(std::size_t{3}, std::string("miss")));
 
   // --cache-mb 0: no cache (no X-Cache), the same answers with the same ETags, 304 on a match.
-  Background uncached({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0", "--collectors",
-                       "none", "--cache-mb", "0"},
-                      dir.file("uncached.log"));
-  ASSERT_TRUE(uncached.ok());
-  const std::string addr0 = address_in_log(dir.file("uncached.log"), R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)");
-  ASSERT_FALSE(addr0.empty()) << read_file(dir.file("uncached.log"));
+  const auto [uncached, addr0] = start_serve(dir, {"--collectors", "none", "--cache-mb", "0"}, "uncached.log");
+  ASSERT_FALSE(addr0.empty());
   EXPECT_EQ(runs(addr0), std::pair(std::size_t{3}, std::string("")));
   const auto cached = http_call(addr, "GET", "/api/v1/runs");
   const auto fresh = http_call(addr0, "GET", "/api/v1/runs");
@@ -454,12 +451,8 @@ TEST(CliLight, ServeHistoryAndChangesAreTheClis) {
                            dir);
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   }
-  Background serve({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0", "--collectors",
-                    "none"},
-                   dir.file("serve.log"));
-  ASSERT_TRUE(serve.ok());
-  const std::string addr = address_in_log(dir.file("serve.log"), R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)");
-  ASSERT_FALSE(addr.empty()) << read_file(dir.file("serve.log"));
+  const auto [serve, addr] = start_serve(dir, {"--collectors", "none"}, "serve.log");
+  ASSERT_FALSE(addr.empty());
 
   const auto api = http_call(addr, "GET", "/api/v1/history?metric=latency_p50_ms&product=det");
   ASSERT_EQ(api.status, 200) << api.body;
@@ -495,11 +488,8 @@ TEST(CliLight, APrometheusServerScrapesServe) {
   const auto& p50_entry = result.at("metrics").at("latency_p50_ms");
   const double p50_ms = p50_entry.is_object() ? p50_entry.at("value").get<double>() : p50_entry.get<double>();
   ASSERT_GT(p50_ms, 0) << result.dump();
-  Background serve({kTrackiqBin, "serve", "--store", dir.file("store.db"), "--listen", "127.0.0.1:0"},
-                   dir.file("serve.log"));
-  ASSERT_TRUE(serve.ok());
-  const std::string target = address_in_log(dir.file("serve.log"), R"(listening on http://(127\.0\.0\.1:\d+)/api/v1)");
-  ASSERT_FALSE(target.empty()) << read_file(dir.file("serve.log"));
+  const auto [serve, target] = start_serve(dir, {}, "serve.log");
+  ASSERT_FALSE(target.empty());
   const RealPrometheus prometheus(dir, "store", target);
   ASSERT_TRUE(prometheus.ok());
   const auto query = [&](const std::string& promql) { return prometheus.query(promql); };
