@@ -123,7 +123,8 @@ std::int64_t Histogram::lowest_equivalent(std::int64_t value) const noexcept {
 }
 
 std::int64_t Histogram::highest_equivalent(std::int64_t value) const noexcept {
-  return lowest_equivalent(value) + range_size(value) - 1;
+  // range - 1 first: for the top bucket below 2^63, lowest + range is 2^63 itself.
+  return lowest_equivalent(value) + (range_size(value) - 1);
 }
 
 std::int64_t Histogram::median_equivalent(std::int64_t value) const noexcept {
