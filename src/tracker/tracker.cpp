@@ -543,7 +543,8 @@ void Phase::end() noexcept {
   if (request_ == nullptr) return;
   Request* r = request_;
   request_ = nullptr;
-  const std::int64_t d = r->tracker_->tick() - begin_ns_;
+  // Never negative: an injected clock may step back (docs/metrics.md, "The tracker's clock").
+  const std::int64_t d = std::max<std::int64_t>(r->tracker_->tick() - begin_ns_, 0);
   --r->depth_;
   r->phase_ended(id_, depth_, d);
 }
@@ -568,9 +569,9 @@ void Request::token(std::int64_t tokens) noexcept {
       tracker_->record_gaps(gaps_);
       n_gaps_ = 0;
     }
-    gaps_[n_gaps_++] = t - last_out_ns_;
+    gaps_[n_gaps_++] = std::max<std::int64_t>(t - last_out_ns_, 0);
   }
-  last_out_ns_ = t;
+  last_out_ns_ = std::max(t, last_out_ns_);
   event_tokens_ += tokens > 0 && tokens <= kMaxTokensPerEvent ? tokens : 1;
 }
 
@@ -598,6 +599,11 @@ void Request::end() noexcept {
 
 void Tracker::finish(const Request& r, std::int64_t end_ns) noexcept {
   Slot& slot = local_slot();
+  // Times are ordered here, so no duration is negative: a request may end on another thread
+  // than the one that began it, and the cycle clock's unserialised read can put that end a few
+  // tens of ns before the begin (core/cycle_clock.hpp); an injected clock may step back. A
+  // negative duration would land in the histogram's out-of-range counter.
+  end_ns = std::max(end_ns, r.begin_ns_);
   const std::int64_t latency = end_ns - r.begin_ns_;
   std::int64_t ttft = -1, e2el = -1, tpot_ps = -1;
   const std::int64_t n_out = r.tokens_out_ >= 0 ? r.tokens_out_ : r.event_tokens_;
@@ -613,8 +619,8 @@ void Tracker::finish(const Request& r, std::int64_t end_ns) noexcept {
       for (std::uint32_t i = 0; i < r.n_gaps_; ++i) c.add(latency_index_(r.gaps_[i]), 1);
     }
     if (r.first_out_ns_ >= 0) {
-      ttft = r.first_out_ns_ - r.begin_ns_;
-      e2el = r.last_out_ns_ - r.begin_ns_;
+      ttft = std::max<std::int64_t>(r.first_out_ns_ - r.begin_ns_, 0);
+      e2el = std::max<std::int64_t>(r.last_out_ns_ - r.begin_ns_, ttft);
       Slot::record(slot.ttft, latency_index_, ttft);
       Slot::record(slot.e2el, latency_index_, e2el);
       if (n_out >= 2) {

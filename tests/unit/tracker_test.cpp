@@ -83,6 +83,43 @@ TEST(Tracker, NestedPhasesAreTimedByTheInjectedClock) {
   EXPECT_TRUE(t.validate().empty());
 }
 
+// A clock that steps back (an injected one; or the cycle clock across a thread hand-over, a few
+// tens of ns) gives durations of 0, never negative ones counted as out of range.
+TEST(Tracker, AClockThatStepsBackGivesZeroDurationsNotOutOfRangeOnes) {
+  set_now(10'000);
+  Tracker t(fake_clock_options());
+  {
+    auto r = t.begin_request("backwards");
+    {
+      auto p = r.phase("forward");
+      set_now(9'000);
+    }
+    set_now(8'000);
+    r.first_token();
+    set_now(7'000);
+    r.token();
+    set_now(6'000);
+  }
+  set_now(20'000);  // the clock itself going back is validate()'s to report (uptime < 0)
+  const auto recs = t.records();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].latency_ns(), 0);
+  ASSERT_EQ(recs[0].phases.size(), 1u);
+  EXPECT_EQ(recs[0].phases[0].duration_ns, 0);
+  const Snapshot s = t.snapshot();
+  EXPECT_EQ(s.requests_completed, 1u);
+  ASSERT_TRUE(s.request);
+  EXPECT_EQ(s.request->count, 1u);
+  EXPECT_DOUBLE_EQ(s.request->max, 0.0);
+  ASSERT_EQ(s.phases.count("forward"), 1u);
+  EXPECT_DOUBLE_EQ(s.phases.at("forward").max, 0.0);
+  ASSERT_TRUE(s.ttft);
+  EXPECT_DOUBLE_EQ(s.ttft->max, 0.0);
+  ASSERT_TRUE(s.itl);
+  EXPECT_DOUBLE_EQ(s.itl->max, 0.0);
+  EXPECT_TRUE(t.validate().empty()) << t.validate().front();
+}
+
 TEST(Tracker, PhasesTimeARealSleepWithinGenerousBounds) {
   Tracker t;
   {
