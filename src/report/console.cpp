@@ -1,6 +1,8 @@
 #include "trackiq/report/console.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -18,16 +20,79 @@ std::string num(double v) {
   return fmt::format("{:.3f}", v);
 }
 
-void row(std::string& out, std::string_view label, const Result& r, std::string_view metric_name) {
-  const auto v = r.metric_value(metric_name);
-  if (!v) return;
-  const auto& def = metric(metric_name);
-  if (def.unit == "B") {
-    fmt::format_to(std::back_inserter(out), "  {:<24} {:>12} MiB\n", label, num(*v / (1024.0 * 1024.0)));
-    return;
-  }
-  fmt::format_to(std::back_inserter(out), "  {:<24} {:>12} {}\n", label, num(*v), def.unit == "1" ? "" : def.unit);
+const MetricValue* find_value(const Result& r, std::string_view name) {
+  const auto it = std::find_if(r.metrics.begin(), r.metrics.end(), [&](const MetricValue& m) { return m.name == name; });
+  return it == r.metrics.end() ? nullptr : &*it;
 }
+
+// SPEC §0: an estimate says so wherever it is shown (measured and derived numbers need no note).
+std::string kind_note(const MetricValue& m) { return m.kind == ValueKind::kEstimated ? "  (estimated)" : ""; }
+
+// Prints the metrics of a run and remembers which, so that the rest can follow in one place.
+class Rows {
+ public:
+  Rows(std::string& out, const Result& r) : out_(out), r_(r) {}
+
+  void row(std::string_view label, std::string_view metric_name) {
+    const MetricValue* m = find_value(r_, metric_name);
+    if (!m) return;
+    shown_.insert(std::string(metric_name));
+    const auto* def = find_metric(metric_name);
+    const std::string_view unit = def ? def->unit : std::string_view();
+    if (unit == "B") {
+      fmt::format_to(std::back_inserter(out_), "  {:<24} {:>12} MiB{}\n", label, num(m->value / (1024.0 * 1024.0)),
+                     kind_note(*m));
+      return;
+    }
+    fmt::format_to(std::back_inserter(out_), "  {:<24} {:>12} {}{}\n", label, num(m->value), unit == "1" ? "" : unit,
+                   kind_note(*m));
+  }
+
+  // A load run's streaming metrics (vLLM's names: mean_ttft_ms, p99_itl_ms, ...) as one table,
+  // a row per quantity and a column per statistic.
+  void streaming_table() {
+    static constexpr std::string_view kStats[] = {"mean", "median", "p90", "p95", "p99", "std"};
+    static constexpr std::pair<std::string_view, std::string_view> kQuantities[] = {
+        {"ttft", "TTFT"}, {"ttft_sched", "TTFT from schedule"}, {"tpot", "TPOT"},
+        {"itl", "ITL"},   {"e2el", "E2EL"},                    {"e2el_sched", "E2EL from schedule"}};
+    std::string table;
+    for (const auto& [key, label] : kQuantities) {
+      std::string line = fmt::format("  {:<20}", label);
+      bool any = false;
+      for (const auto stat : kStats) {
+        const std::string name = fmt::format("{}_{}_ms", stat, key);
+        const MetricValue* m = find_value(r_, name);
+        if (m) {
+          any = true;
+          shown_.insert(name);
+        }
+        line += fmt::format(" {:>9}", m ? num(m->value) : "-");
+      }
+      if (any) table += line + "\n";
+    }
+    if (table.empty()) return;
+    std::string header = fmt::format("\n{:<22}", "streaming (ms)");
+    for (const auto stat : kStats) header += fmt::format(" {:>9}", stat);
+    out_ += header + "\n" + table;
+  }
+
+  // Every metric of the run not printed above, by name: imported and scenario-specific metrics
+  // would otherwise be only in the JSON.
+  void rest() {
+    bool header = false;
+    for (const MetricValue& m : r_.metrics) {
+      if (shown_.count(m.name)) continue;
+      if (!header) fmt::format_to(std::back_inserter(out_), "\nother metrics\n");
+      header = true;
+      row(m.name, m.name);
+    }
+  }
+
+ private:
+  std::string& out_;
+  const Result& r_;
+  std::set<std::string> shown_;
+};
 
 template <typename... T>
 void append(std::string& out, fmt::format_string<T...> format, T&&... args) {
@@ -38,6 +103,7 @@ void append(std::string& out, fmt::format_string<T...> format, T&&... args) {
 
 std::string render_console(const Result& r) {
   std::string out;
+  Rows rows(out, r);
   const auto& w = r.workload;
   append(out, "TrackIQ {} — run {}\n", r.tool_version, r.run_id);
   if (w.synthetic) append(out, "*** SYNTHETIC WORKLOAD: these numbers do not measure a model ***\n");
@@ -71,25 +137,27 @@ std::string render_console(const Result& r) {
     append(out, "\nlatency (summary statistics only: no raw samples)\n");
   }
   if (r.latency || r.metric_value("latency_mean_ms") || r.metric_value("latency_p50_ms")) {
-    row(out, "p50", r, "latency_p50_ms");
-    row(out, "p90", r, "latency_p90_ms");
-    row(out, "p95", r, "latency_p95_ms");
-    row(out, "p99", r, "latency_p99_ms");
-    row(out, "p99.9", r, "latency_p99_9_ms");
-    row(out, "mean", r, "latency_mean_ms");
-    row(out, "std", r, "latency_std_ms");
-    row(out, "cv", r, "latency_cv");
-    row(out, "min", r, "latency_min_ms");
-    row(out, "max", r, "latency_max_ms");
+    rows.row("p50", "latency_p50_ms");
+    rows.row("p90", "latency_p90_ms");
+    rows.row("p95", "latency_p95_ms");
+    rows.row("p99", "latency_p99_ms");
+    rows.row("p99.9", "latency_p99_9_ms");
+    rows.row("mean", "latency_mean_ms");
+    rows.row("std", "latency_std_ms");
+    rows.row("cv", "latency_cv");
+    rows.row("min", "latency_min_ms");
+    rows.row("max", "latency_max_ms");
   }
   append(out, "\nthroughput\n");
-  row(out, "samples/s", r, "throughput_samples_per_s");
-  row(out, "queries/s", r, "throughput_queries_per_s");
-  row(out, "achieved GFLOP/s", r, "achieved_gflops");
-  row(out, "scheduled q/s", r, "qps_scheduled");
-  row(out, "achieved q/s", r, "qps_achieved");
-  row(out, "measured time", r, "wall_time_s");
-  row(out, "errors", r, "errors_total");
+  rows.row("samples/s", "throughput_samples_per_s");
+  rows.row("queries/s", "throughput_queries_per_s");
+  rows.row("achieved GFLOP/s", "achieved_gflops");
+  rows.row("scheduled q/s", "qps_scheduled");
+  rows.row("achieved q/s", "qps_achieved");
+  rows.row("measured time", "wall_time_s");
+  rows.row("errors", "errors_total");
+  rows.row("error rate", "error_rate");
+  rows.streaming_table();
   if (!r.slo.empty()) {
     append(out, "\nchecks\n");
     for (const auto& v : r.slo) {
@@ -109,38 +177,39 @@ std::string render_console(const Result& r) {
   const bool per_query_processes = r.metric_value("workload_rss_peak_bytes").has_value();
   if (per_query_processes) {
     append(out, "\nworkload processes (one per query, from wait4)\n");
-    row(out, "rss peak", r, "workload_rss_peak_bytes");
-    row(out, "rss mean", r, "workload_rss_mean_bytes");
-    row(out, "rss p50", r, "workload_rss_p50_bytes");
-    row(out, "rss p99", r, "workload_rss_p99_bytes");
-    row(out, "cpu user per query", r, "workload_cpu_user_ms");
-    row(out, "cpu sys per query", r, "workload_cpu_sys_ms");
+    rows.row("rss peak", "workload_rss_peak_bytes");
+    rows.row("rss mean", "workload_rss_mean_bytes");
+    rows.row("rss p50", "workload_rss_p50_bytes");
+    rows.row("rss p99", "workload_rss_p99_bytes");
+    rows.row("cpu user per query", "workload_cpu_user_ms");
+    rows.row("cpu sys per query", "workload_cpu_sys_ms");
     if (r.metric_value("workload_tree_rss_peak_bytes")) {
       append(out, "workload process trees (process + descendants, sampled while running)\n");
-      row(out, "tree rss peak", r, "workload_tree_rss_peak_bytes");
-      row(out, "tree rss mean", r, "workload_tree_rss_mean_bytes");
-      row(out, "tree rss p50", r, "workload_tree_rss_p50_bytes");
-      row(out, "tree rss p99", r, "workload_tree_rss_p99_bytes");
+      rows.row("tree rss peak", "workload_tree_rss_peak_bytes");
+      rows.row("tree rss mean", "workload_tree_rss_mean_bytes");
+      rows.row("tree rss p50", "workload_tree_rss_p50_bytes");
+      rows.row("tree rss p99", "workload_tree_rss_p99_bytes");
     }
   }
   if (r.telemetry.available) {
     append(out, "\ntelemetry ({} samples)\n", r.telemetry.summary.count("samples") ? r.telemetry.summary.at("samples") : 0.0);
-    row(out, "cpu avg", r, "cpu_util_avg_pct");
-    row(out, "cpu max", r, "cpu_util_max_pct");
-    row(out, per_query_processes ? "trackiq rss peak" : "rss peak", r, "rss_peak_bytes");
-    row(out, "gpu util avg", r, "gpu_util_avg_pct");
-    row(out, "gpu memory peak", r, "gpu_memory_peak_bytes");
-    row(out, "temperature max", r, "temperature_max_c");
-    row(out, "power avg", r, "power_avg_w");
-    row(out, "power peak", r, "power_peak_w");
-    row(out, "energy", r, "energy_j");
-    row(out, "energy/inference", r, "energy_per_inference_j");
-    row(out, "inferences/J", r, "inferences_per_j");
-    row(out, "throttle events", r, "throttle_events_total");
+    rows.row("cpu avg", "cpu_util_avg_pct");
+    rows.row("cpu max", "cpu_util_max_pct");
+    rows.row(per_query_processes ? "trackiq rss peak" : "rss peak", "rss_peak_bytes");
+    rows.row("gpu util avg", "gpu_util_avg_pct");
+    rows.row("gpu memory peak", "gpu_memory_peak_bytes");
+    rows.row("temperature max", "temperature_max_c");
+    rows.row("power avg", "power_avg_w");
+    rows.row("power peak", "power_peak_w");
+    rows.row("energy", "energy_j");
+    rows.row("energy/inference", "energy_per_inference_j");
+    rows.row("inferences/J", "inferences_per_j");
+    rows.row("throttle events", "throttle_events_total");
     if (!r.telemetry.reason.empty()) append(out, "  unavailable: {}\n", r.telemetry.reason);
-  } else {
-    append(out, "telemetry  {}\n", r.telemetry.reason);
   }
+  rows.rest();
+  if (!r.telemetry.available)
+    append(out, "\ntelemetry  {}\n", r.telemetry.reason.empty() ? "not recorded" : r.telemetry.reason);
   for (const auto& wmsg : r.warnings) append(out, "warning: {}\n", wmsg);
   return out;
 }
