@@ -34,14 +34,27 @@
 //                                                 system-call path being cold after the wait)
 //                             clock_us            one CLOCK_THREAD_CPUTIME_ID read, the cost
 //                                                 of the probe itself (included in each phase)
+//   BM_Tick100msSyscallsOnly the floor under a tick: the same schedule and wait, but each tick
+//                           only makes the system calls the collectors make — one pread of each
+//                           file they keep open (found as the descriptors their construction
+//                           opened), fstat of a kept directory, getrusage when the process
+//                           collector is there — with no parsing and no row bookkeeping.
+//                           Counters: cpu_us_per_tick (the thread's CPU time / ticks, the
+//                           figure comparable with BM_Sampler100ms's cpu_us_per_sample),
+//                           wake_us and syscalls_us (medians over the ticks), files.
 #include <benchmark/benchmark.h>
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -195,6 +208,89 @@ void BM_Tick100msBreakdown(benchmark::State& state) {
   for (const auto& [name, us] : medians_us) state.counters[name] = us;
 }
 BENCHMARK(BM_Tick100msBreakdown)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The descriptors this process has open, in increasing order.
+std::vector<int> open_fds() {
+  std::vector<int> fds;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    const int own = ::dirfd(d);
+    while (const dirent* e = ::readdir(d)) {
+      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+      const int fd = std::atoi(e->d_name);
+      if (fd != own) fds.push_back(fd);
+    }
+    ::closedir(d);
+  }
+  std::sort(fds.begin(), fds.end());
+  return fds;
+}
+
+void BM_Tick100msSyscallsOnly(benchmark::State& state) {
+  double per_tick_us = 0, wake_us = 0, syscalls_us = 0;
+  std::size_t files = 0;
+  for (auto _ : state) {
+    const std::vector<int> before = open_fds();
+    auto cs = available_collectors();  // kept alive: their descriptors stay open
+    bool process = false;
+    std::size_t width = 0;
+    for (const auto& c : cs) width = std::max(width, c->channels().size());
+    std::vector<double> row(width);
+    for (const auto& c : cs) {
+      process = process || c->name() == "process";
+      // Two samples settle what a collector keeps: the process collector drops /proc/self/status
+      // once its cheaper sources are checked against it.
+      for (int i = 0; i < 2; ++i) c->sample(trackiq::now_ns(), std::span<double>(row.data(), c->channels().size()));
+    }
+    std::vector<int> read_fds, dir_fds;
+    for (const int fd : open_fds()) {
+      if (std::binary_search(before.begin(), before.end(), fd)) continue;
+      struct stat st {};
+      if (::fstat(fd, &st) != 0) continue;
+      (S_ISDIR(st.st_mode) ? dir_fds : read_fds).push_back(fd);
+    }
+    files = read_fds.size();
+    std::vector<double> wake_ns, syscall_ns;
+    double thread_ns = 0;
+    std::size_t ticks = 0;
+    std::thread t([&] {
+      std::vector<char> buf(1 << 16);
+      std::mutex m;
+      std::condition_variable cv;
+      const double start = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int k = 1; std::chrono::steady_clock::now() - t0 < kSamplerRun; ++k) {
+        const double c0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+        for (const int fd : read_fds) benchmark::DoNotOptimize(::pread(fd, buf.data(), buf.size(), 0));
+        for (const int fd : dir_fds) {
+          struct stat st {};
+          benchmark::DoNotOptimize(::fstat(fd, &st));
+        }
+        if (process) {
+          rusage ru{};
+          benchmark::DoNotOptimize(::getrusage(RUSAGE_SELF, &ru));
+        }
+        const double c1 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+        ++ticks;
+        {
+          std::unique_lock lock(m);
+          cv.wait_until(lock, t0 + k * std::chrono::nanoseconds(kIntervalNs), [] { return false; });
+        }
+        syscall_ns.push_back(c1 - c0);
+        wake_ns.push_back(cpu_ns(CLOCK_THREAD_CPUTIME_ID) - c1);
+      }
+      thread_ns = cpu_ns(CLOCK_THREAD_CPUTIME_ID) - start;
+    });
+    t.join();
+    per_tick_us = thread_ns / static_cast<double>(ticks) / 1e3;
+    wake_us = median(wake_ns) / 1e3;
+    syscalls_us = median(syscall_ns) / 1e3;
+  }
+  state.counters["cpu_us_per_tick"] = per_tick_us;
+  state.counters["wake_us"] = wake_us;
+  state.counters["syscalls_us"] = syscalls_us;
+  state.counters["files"] = static_cast<double>(files);
+}
+BENCHMARK(BM_Tick100msSyscallsOnly)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // One benchmark per available collector, and the collector lists in stderr and the JSON context.
 [[maybe_unused]] const bool registered = [] {

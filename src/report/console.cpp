@@ -154,6 +154,8 @@ std::string render_console(const Result& r) {
   rows.row("achieved GFLOP/s", "achieved_gflops");
   rows.row("scheduled q/s", "qps_scheduled");
   rows.row("achieved q/s", "qps_achieved");
+  rows.row("queries", "queries_total");
+  rows.row("samples", "samples_total");
   rows.row("measured time", "wall_time_s");
   rows.row("errors", "errors_total");
   rows.row("error rate", "error_rate");
