@@ -214,10 +214,15 @@ class Confirmer {
     // exactly when the shift is clear. Move each confirmed point to the best split within
     // ±min_segment, then confirm again at the new places.
     std::vector<std::size_t> placed, before;
+    bool too_late = false;
     for (std::size_t j = 0; j < tests_.size(); ++j) {
       before.push_back(segments_[j + 1].begin);
-      placed.push_back(relocate(j, placed.empty() ? 0 : placed.back()));
+      placed.push_back(relocate(j, placed.empty() ? 0 : placed.back(), too_late));
     }
+    // The newest change's best split leaves fewer than min_segment points after it: reported
+    // now, it would sit on an earlier split and name runs from before the change. It waits
+    // for the points that let it be placed.
+    if (too_late) placed.pop_back();
     if (placed != before) {
       segment_at(placed);
       prune(rho_out);
@@ -361,11 +366,15 @@ class Confirmer {
   // sides >= min_segment) with the least squared error around the two means; `begin` is where
   // the previous change point was placed, `end` the next one. The values are winsorised at the
   // pair's median ± winsor_mads robust σ, so a lone outlier next to the change cannot pull it.
-  // Ties keep the earlier split.
-  std::size_t relocate(std::size_t j, std::size_t begin) {
+  // Ties keep the earlier split. For the newest change point (its segment ends the series), the
+  // splits up to 2 points before the end are scored too: when one of those beyond end −
+  // min_segment is the best, the change cannot be placed yet and `too_late` is set.
+  std::size_t relocate(std::size_t j, std::size_t begin, bool& too_late) {
     const std::size_t m = o_.min_segment, at = segments_[j + 1].begin, end = segments_[j + 1].end;
     const std::size_t lo = std::max(begin + m, at > m ? at - m : 0), hi = std::min(end - m, at + m);
-    if (lo >= hi) return at;
+    const bool newest = end == x_.size() && j + 1 == tests_.size();
+    const std::size_t last = newest ? std::max(hi, std::min(end - 2, at + m)) : hi;
+    if (lo >= last) return at;
     scratch_.resize(segments_[j].sorted.size() + segments_[j + 1].sorted.size());
     std::merge(segments_[j].sorted.begin(), segments_[j].sorted.end(), segments_[j + 1].sorted.begin(),
                segments_[j + 1].sorted.end(), scratch_.begin());
@@ -380,12 +389,16 @@ class Confirmer {
     for (std::size_t i = begin; i < lo; ++i) prefix += clip(x_[i]) - centre;
     std::size_t best = at;
     double best_num2 = -1, best_den = 1;
-    for (std::size_t split = lo; split <= hi; ++split) {
+    for (std::size_t split = lo; split <= last; ++split) {
       const double t = static_cast<double>(split - begin);
       const double num = t * total - nd * prefix;
       const double num2 = num * num, den = t * (nd - t);
       if (num2 * best_den > best_num2 * den) best_num2 = num2, best_den = den, best = split;
       prefix += clip(x_[split]) - centre;
+    }
+    if (best > hi) {
+      too_late = true;
+      return at;
     }
     return best;
   }
