@@ -222,11 +222,15 @@ class Confirmer:
 
     def relocate(self, j, begin):
         """Least-squares split within +-m of the current one, values winsorised at the pair's
-        median +- winsor robust sigma; ties keep the earlier split."""
+        median +- winsor robust sigma; ties keep the earlier split. The newest change point also
+        scores splits up to 2 points before the end; when one beyond end - m is best it cannot be
+        placed yet: None (the detector drops it until m points follow it)."""
         m = self.o['m']
         at, end = self.segs[j + 1].b, self.segs[j + 1].e
         lo, hi = max(begin + m, at - m if at > m else 0), min(end - m, at + m)
-        if lo >= hi:
+        newest = end == len(self.x) and j + 1 == len(self.tests)
+        last = max(hi, min(end - 2, at + m)) if newest else hi
+        if lo >= last:
             return at
         v = self.x[begin:end]
         med, sc = robust(np.concatenate([self.segs[j].raw, self.segs[j + 1].raw]))
@@ -235,13 +239,13 @@ class Confirmer:
         L = end - begin
         tot, c = v.sum(), np.concatenate([[0.0], np.cumsum(v)])
         best, best_score = at, -1.0
-        for split in range(lo, hi + 1):
+        for split in range(lo, last + 1):
             t = split - begin
             num = t * tot - L * c[t]
             s = num * num / (t * (L - t))
             if s > best_score:
                 best_score, best = s, split
-        return best
+        return None if best > hi else best
 
     def run(self, cps):
         self.segment_at(cps)
@@ -250,6 +254,8 @@ class Confirmer:
             before, placed = [s.b for s in self.segs[1:]], []
             for j in range(len(self.tests)):
                 placed.append(self.relocate(j, placed[-1] if placed else 0))
+            if placed and placed[-1] is None:
+                placed.pop()
             if placed != before:
                 self.segment_at(placed)
                 self.prune()
@@ -275,7 +281,7 @@ class PlaceNoReconfirm(Confirmer):
         placed = []
         for j in range(len(self.tests)):
             placed.append(self.relocate(j, placed[-1] if placed else 0))
-        return placed
+        return [p for p in placed if p is not None]
 
 
 class ScanTail(Confirmer):
