@@ -94,9 +94,10 @@ Action setup_analyze(CLI::App& sub) {
       "a health rating (healthy, warning, critical) with the reasons. Malformed lines are skipped and\n"
       "counted.\n\n"
       "Examples:\n"
-      "  trackiq analyze tegrastats --log tegrastats.log\n"
+      "  trackiq analyze tegrastats tegrastats.log\n"
       "  trackiq analyze tegrastats --log board.log --throttle-temp 80 --json");
-  teg->add_option("--log", f->log, "The tegrastats log")->required();
+  // Positional like every other analyzer's input, and --log as documented before.
+  teg->add_option("log,--log", f->log, "The tegrastats log")->required();
   teg->add_option("--throttle-temp", f->throttle_temp, "Temperature (°C) at which a zone counts as throttling")
       ->capture_default_str();
   teg->add_option("--interval", f->interval,

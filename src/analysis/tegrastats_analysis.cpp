@@ -61,6 +61,7 @@ TegrastatsReport analyze_tegrastats(const telemetry::TegrastatsLog& log, double 
   }
 
   std::vector<double> cpu, gpu, emc, ram, power;
+  std::vector<std::pair<std::string, std::vector<double>>> rail_w;  // first-seen order
   std::map<std::string, ZoneReport> zones;
   std::map<std::string, bool> above;
   for (const auto& s : ss) {
@@ -90,7 +91,19 @@ TegrastatsReport analyze_tegrastats(const telemetry::TegrastatsLog& log, double 
       if (r.power_rail.empty()) r.power_rail = rail->name;
       power.push_back(rail->cur_mw / 1000.0);
     }
+    std::vector<std::string_view> seen;  // a name printed twice in one line keeps its first value
+    for (const auto& rail : s.rails) {
+      if (rail.name == "NC" || std::isnan(rail.cur_mw) || std::find(seen.begin(), seen.end(), rail.name) != seen.end())
+        continue;
+      seen.push_back(rail.name);
+      auto it = std::find_if(rail_w.begin(), rail_w.end(), [&](const auto& e) { return e.first == rail.name; });
+      if (it == rail_w.end()) it = rail_w.insert(rail_w.end(), {rail.name, {}});
+      it->second.push_back(rail.cur_mw / 1000.0);
+    }
   }
+  for (auto& [name, w] : rail_w)
+    if (auto st = stat_of(w))
+      r.rails.push_back({name, *st, st->mean * static_cast<double>(st->count) * r.interval_s});
   r.cpu_util_pct = stat_of(cpu);
   r.gpu_util_pct = stat_of(gpu);
   r.emc_util_pct = stat_of(emc);
@@ -159,7 +172,13 @@ std::string render_tegrastats_report(const TegrastatsReport& r) {
     out += fmt::format("  {:<18} avg {:.2f} W  peak {:.2f} W  energy {:.1f} J\n", r.power_rail, r.power_w->mean,
                        r.power_w->max, *r.energy_j);
   } else {
-    out += "  no input power rail in this log (VDD_IN / POM_5V_IN)\n";
+    out += "  no input power rail in this log (VDD_IN / POM_5V_IN)";
+    out += r.rails.empty() ? "\n" : ": each rail is one supply among others, so they are shown one by one and not added up\n";
+  }
+  for (const auto& rail : r.rails) {
+    if (rail.name == r.power_rail) continue;
+    out += fmt::format("  {:<18} avg {:.2f} W  peak {:.2f} W  energy {:.1f} J\n", rail.name, rail.power_w.mean,
+                       rail.power_w.max, rail.energy_j);
   }
   out += fmt::format("health: {}\n", r.health);
   for (const auto& why : r.reasons) out += fmt::format("  {}\n", why);
@@ -174,6 +193,9 @@ std::string tegrastats_report_json(const TegrastatsReport& r) {
   Json zones = Json::array();
   for (const auto& z : r.zones)
     zones.push_back({{"zone", z.zone}, {"max_c", z.max_c}, {"events", z.events}, {"samples_at_or_above", z.samples_at_or_above}});
+  Json rails = Json::array();
+  for (const auto& rail : r.rails)
+    rails.push_back({{"name", rail.name}, {"power_w", stat(rail.power_w)}, {"energy_j", rail.energy_j}});
   Json j{{"samples", r.samples},
          {"skipped_lines", r.skipped_lines},
          {"warnings", r.warnings},
@@ -190,6 +212,7 @@ std::string tegrastats_report_json(const TegrastatsReport& r) {
          {"power_rail", r.power_rail},
          {"power_w", stat(r.power_w)},
          {"energy_j", r.energy_j ? Json(*r.energy_j) : Json(nullptr)},
+         {"rails", rails},
          {"health", r.health},
          {"reasons", r.reasons}};
   return j.dump(2) + "\n";

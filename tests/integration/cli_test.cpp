@@ -427,6 +427,10 @@ TEST(CliAnalyze, TegrastatsLogsGetAHealthRating) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(health: (healthy|warning|critical))"))) << r.out;
   EXPECT_NE(r.out.find("POM_5V_IN"), std::string::npos) << r.out;
+  // The log is positional too, like every other analyzer's input.
+  const auto positional = trackiq({"analyze", "tegrastats", log, "--json"}, dir);
+  ASSERT_EQ(positional.exit_code, 0) << positional.err;
+  EXPECT_NE(positional.out.find("POM_5V_IN"), std::string::npos) << positional.out;
   const auto missing = trackiq({"analyze", "tegrastats", "--log", dir.file("none.log")}, dir);
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("none.log"), std::string::npos) << missing.err;

@@ -67,6 +67,44 @@ TEST(TegrastatsAnalysis, FlagsMemoryPressureAndMalformedLines) {
   EXPECT_EQ(r.reasons.size(), 2u);
 }
 
+// Every rail gets its own figures: on an AGX Orin (no input-rail monitor) they are the only power
+// figures of the log, and no total is made up from them; a repeated name keeps its first value.
+TEST(TegrastatsAnalysis, ReportsEachRailAndNoTotalWithoutAnInputRail) {
+  const std::string orin =
+      "RAM 17953/62841MB (lfb 9x4MB) CPU [7%@1728,31%@1036] GR3D_FREQ 39%@[305,0] cpu@43.9C "
+      "VDD_GPU_SOC {gpu}mW/2798mW VDD_CPU_CV 800mW/799mW VIN_SYS_5V0 3000mW/3315mW NC 0mW/0mW NC 5mW/0mW\n";
+  std::string text;
+  for (const int gpu : {2000, 4000}) {
+    std::string l = orin;
+    l.replace(l.find("{gpu}"), 5, std::to_string(gpu));
+    text += l;
+  }
+  const auto r = analyze_tegrastats(telemetry::parse_tegrastats_log(text, "orin.log"), 85, 2.0);
+  EXPECT_EQ(r.power_rail, "");
+  EXPECT_FALSE(r.power_w) << "no input rail: the rails are not added up into a total";
+  ASSERT_EQ(r.rails.size(), 3u) << "NC is not a rail";
+  EXPECT_EQ(r.rails[0].name, "VDD_GPU_SOC");
+  EXPECT_DOUBLE_EQ(r.rails[0].power_w.mean, 3.0);
+  EXPECT_DOUBLE_EQ(r.rails[0].power_w.max, 4.0);
+  EXPECT_DOUBLE_EQ(r.rails[0].energy_j, 3.0 * 2 * 2.0);
+  EXPECT_EQ(r.rails[1].name, "VDD_CPU_CV");
+  EXPECT_EQ(r.rails[2].name, "VIN_SYS_5V0");
+  EXPECT_DOUBLE_EQ(r.rails[2].power_w.mean, 3.0);
+  const std::string text_report = render_tegrastats_report(r);
+  EXPECT_NE(text_report.find("shown one by one and not added up"), std::string::npos) << text_report;
+  EXPECT_NE(text_report.find("VDD_GPU_SOC        avg 3.00 W  peak 4.00 W  energy 12.0 J"), std::string::npos) << text_report;
+  EXPECT_NE(tegrastats_report_json(r).find("\"name\": \"VIN_SYS_5V0\""), std::string::npos);
+  // With an input rail, it is the total and its sub-rails follow it.
+  const auto nx = analyze_tegrastats(
+      telemetry::read_tegrastats_log(std::string(trackiq::test::kTestdataDir) +
+                                     "/tegrastats/xavier_nx_jp5_nonroot_bjgeiser-tegra_burn.log"),
+      85, 1.0);
+  ASSERT_TRUE(nx.power_w);
+  ASSERT_GE(nx.rails.size(), 2u);
+  EXPECT_EQ(nx.rails[0].name, "VDD_IN");
+  EXPECT_DOUBLE_EQ(nx.rails[0].power_w.mean, nx.power_w->mean);
+}
+
 TEST(TegrastatsAnalysis, TakesTheIntervalFromTimestamps) {
   const auto log = telemetry::read_tegrastats_log(std::string(trackiq::test::kTestdataDir) +
                                                   "/tegrastats/xavier_nx_jp5_nonroot_bjgeiser-tegra_burn.log");

@@ -37,6 +37,15 @@ struct TegrastatsReport {
   std::string power_rail;  // the input rail used ("VDD_IN", "POM_5V_IN"), or ""
   std::optional<Stat> power_w;
   std::optional<double> energy_j;  // sum of rail power x interval
+  // Every rail of the log (`NC` left out), in the order of the first line: the input rail and the
+  // supplies it feeds, or, on modules without an input-rail monitor (AGX Xavier, AGX Orin, Thor),
+  // the only power figures there are.
+  struct Rail {
+    std::string name;
+    Stat power_w;
+    double energy_j = 0;  // mean x samples x interval, as energy_j
+  };
+  std::vector<Rail> rails;
   std::string health;              // "healthy", "warning" or "critical"
   std::vector<std::string> reasons;
 };
