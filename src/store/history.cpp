@@ -42,9 +42,11 @@ std::vector<Result> series_history(Store& st, const Result& base, const Result& 
 }
 
 std::string series_history_source(const Result& base, std::size_t runs) {
-  return fmt::format("the stored history of the baseline's series ({} run{} of {} {}:{} {} on {})",
+  // The version is part of the series: runs of other versions are not the baseline's noise.
+  return fmt::format("the stored history of the baseline's series ({} run{} of {}{} {}:{} {} on {})",
                      runs, runs == 1 ? "" : "s",
                      base.labels.product.empty() ? "(no product)" : base.labels.product,
+                     base.labels.version.empty() ? "" : " " + base.labels.version,
                      base.workload.backend, base.workload.model, base.scenario.name,
                      base.environment.hardware_fingerprint);
 }

@@ -570,5 +570,23 @@ TEST(PostgresStore, RedactsPasswordsInLocations) {
   EXPECT_EQ(sql::redact_url("/tmp/a:b@c/store.db"), "/tmp/a:b@c/store.db");
 }
 
+// The noise source names the whole series key, the version included: runs of other versions
+// of the same product are not the baseline's run-to-run noise, and the note must not read as if
+// they had been forgotten.
+TEST(SeriesHistory, TheSourceNamesTheVersionOfTheSeries) {
+  Result base;
+  base.labels.product = "detector";
+  base.labels.version = "2.1";
+  base.workload.backend = "builtin";
+  base.workload.model = "mlp";
+  base.scenario.name = "offline";
+  base.environment.hardware_fingerprint = "abc123";
+  EXPECT_EQ(series_history_source(base, 1),
+            "the stored history of the baseline's series (1 run of detector 2.1 builtin:mlp offline on abc123)");
+  base.labels.version.clear();
+  EXPECT_EQ(series_history_source(base, 3),
+            "the stored history of the baseline's series (3 runs of detector builtin:mlp offline on abc123)");
+}
+
 }  // namespace
 }  // namespace trackiq::store
