@@ -74,7 +74,7 @@ Action setup_report(CLI::App& sub) {
       "  trackiq report 3f2a --history latency_p99_ms -o run.html  # + the series' history and change points\n"
       "  trackiq report 3f2a --llm http://localhost:11434/v1 --model llama3.1:8b -o report.md");
   sub.add_option("runs", f->runs, "Runs: files, run ids or baseline names")->required();
-  sub.add_option("--format", f->format, "html, pdf, md, junit, json or csv (default: from the -o extension, else md)");
+  sub.add_option("--format", f->format, "html, pdf, md (or markdown), junit (or xml), json or csv (default: from the -o extension, else md)");
   sub.add_option("-o,--output", f->output, "Write to FILE (atomically) instead of stdout");
   sub.add_option("--title", f->title, "Report title");
   sub.add_option("--history", f->history, "METRIC: add the history of this metric over each reported run's series (repeatable)")

@@ -95,6 +95,9 @@ std::string report_format(const std::string& format, const std::string& path) {
     else if (path.empty() || path == "-") f = "md";
     else throw InputError(fmt::format("{}: cannot tell the report format from the extension (use .html, .pdf, .md, .xml, .json or .csv)", path));
   }
+  // The names people type for the same formats (`compare --markdown`, JUnit's "xml" files).
+  if (f == "markdown") f = "md";
+  else if (f == "xml") f = "junit";
   if (f != "md" && f != "junit" && f != "json" && f != "csv" && f != "html" && f != "pdf")
     throw InputError(fmt::format("report format '{}': use html, pdf, md, junit, json or csv", f));
   if (f == "pdf" && (path.empty() || path == "-")) throw InputError("a PDF report needs a file: -o FILE.pdf");

@@ -711,6 +711,14 @@ TEST(CliReport, WritesMarkdownJunitJsonAndCsvFromRunsAndComparisons) {
     EXPECT_EQ(r.exit_code, 0) << ext << ": " << r.err;
     EXPECT_NE(r.out.find("report  " + file), std::string::npos) << r.out;
   }
+  // The format's other names: markdown for md, xml for junit; anything else is refused.
+  const auto long_md = trackiq({"report", a, "--format", "markdown"}, dir);
+  EXPECT_EQ(long_md.exit_code, 0) << long_md.err;
+  EXPECT_EQ(long_md.out.rfind("## ", 0), 0u) << long_md.out;
+  const auto xml_alias = trackiq({"report", a, "--format", "xml"}, dir);
+  EXPECT_EQ(xml_alias.exit_code, 0) << xml_alias.err;
+  EXPECT_NE(xml_alias.out.find("<testsuites"), std::string::npos) << xml_alias.out;
+  EXPECT_EQ(trackiq({"report", a, "--format", "docx"}, dir).exit_code, 2);
   // Real parsers accept what we wrote.
   const auto xml = run_process({"/usr/bin/python3", "-c",
                                 "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
