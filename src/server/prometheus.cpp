@@ -135,6 +135,11 @@ PromSeries prometheus_series(const telemetry::Channel& c) {
 struct TelemetryGauges::Impl {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   struct Slot {
+    // The series is added to its family at the channel's first reading: before that a scrape
+    // must not show a value (prometheus-cpp starts every series at 0).
+    prometheus::Family<prometheus::Gauge>* gauge_family = nullptr;
+    prometheus::Family<prometheus::Counter>* counter_family = nullptr;
+    std::map<std::string, std::string> labels;
     prometheus::Gauge* gauge = nullptr;
     prometheus::Counter* counter = nullptr;
     double scale = 1.0;
@@ -173,14 +178,15 @@ void TelemetryGauges::begin(const std::vector<telemetry::Channel>& channels) {
     const std::map<std::string, std::string> labels(p.labels.begin(), p.labels.end());
     Impl::Slot slot;
     slot.scale = p.scale;
+    slot.labels = labels;
     if (p.counter) {
       auto& fam = counters[p.metric];
       if (!fam) fam = &prometheus::BuildCounter().Name(p.metric).Help(p.help).Register(*impl_->registry);
-      slot.counter = &fam->Add(labels);
+      slot.counter_family = fam;
     } else {
       auto& fam = gauges[p.metric];
       if (!fam) fam = &prometheus::BuildGauge().Name(p.metric).Help(p.help).Register(*impl_->registry);
-      slot.gauge = &fam->Add(labels);
+      slot.gauge_family = fam;
     }
     impl_->slots.push_back(slot);
   }
@@ -191,9 +197,11 @@ void TelemetryGauges::row(std::int64_t /*t_ns*/, std::span<const double> values)
     auto& s = impl_->slots[i];
     const double v = values[i];
     if (std::isnan(v)) continue;
-    if (s.gauge) {
+    if (s.gauge_family) {
+      if (!s.gauge) s.gauge = &s.gauge_family->Add(s.labels);
       s.gauge->Set(v * s.scale);
-    } else if (s.counter) {
+    } else if (s.counter_family) {
+      if (!s.counter) s.counter = &s.counter_family->Add(s.labels);
       // A cumulative reading: add what it grew by (a counter reset, e.g. a wrapped energy
       // register the collector did not unwrap, restarts from the new value).
       const double delta = std::isnan(s.last) ? v : (v >= s.last ? v - s.last : v);

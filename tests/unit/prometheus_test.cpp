@@ -96,6 +96,29 @@ TEST(PrometheusExporter, ServesScaledValuesThatPromtoolAccepts) {
   EXPECT_NE(scrape.out.find("trackiq_memory_used_bytes 2048\n"), std::string::npos) << scrape.out;
 }
 
+// A channel without a reading is not exported: no made-up 0 (before, a cgroup without memory
+// files showed trackiq_cgroup_memory_max_bytes 0, a limit of nothing). Its series appears at its
+// first reading, and a later missing reading keeps the last value (counters and gauges alike).
+TEST(PrometheusExporter, AChannelWithoutAReadingHasNoSeriesUntilItHasOne) {
+  PrometheusExporter e("127.0.0.1:0");
+  e.begin({{"cgroup.memory_max_bytes", "B"}, {"cgroup.nr_throttled", "1"}, {"mem.used_bytes", "B"}});
+  e.row(1, std::vector<double>{NAN, NAN, 1024});
+  std::string text = e.text();
+  EXPECT_EQ(text.find("trackiq_cgroup_memory_max_bytes"), std::string::npos) << text;
+  EXPECT_EQ(text.find("trackiq_cgroup_throttled_periods_total"), std::string::npos) << text;
+  EXPECT_NE(text.find("trackiq_memory_used_bytes 1024\n"), std::string::npos) << text;
+  e.row(2, std::vector<double>{4096, 7, NAN});
+  e.row(3, std::vector<double>{NAN, NAN, NAN});
+  text = e.text();
+  EXPECT_NE(text.find("trackiq_cgroup_memory_max_bytes 4096\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("trackiq_cgroup_throttled_periods_total 7\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("trackiq_memory_used_bytes 1024\n"), std::string::npos) << text;
+  const test::TempDir dir;
+  std::ofstream(dir.file("metrics.txt")) << text;
+  const auto check = test::run_process({"sh", "-c", "promtool check metrics < " + dir.file("metrics.txt")});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err << text;
+}
+
 TEST(PrometheusExporter, RejectsABadAddressAndSaysWhenItCannotBind) {
   EXPECT_THROW(PrometheusExporter("localhost"), InputError);
   EXPECT_THROW(PrometheusExporter("127.0.0.1:99999"), InputError);
