@@ -489,6 +489,21 @@ PYBIND11_MODULE(trackiq, m) {
           py::arg("message"), py::arg("error_class") = "error", "Marks the request failed (the first failure is kept).")
       .def_property_readonly("ended", [](const PyRequest& r) { return !r.request.has_value(); });
 
+  // Before Tracker, so that Tracker.serve's signature names it as Python sees it.
+  py::class_<trackiq::server::TrackerServer>(m, "MetricsServer",
+                                              "A tracker's /metrics, /metrics/summary and /metrics/export over HTTP.")
+      .def_property_readonly("address", &trackiq::server::TrackerServer::address, "HOST:PORT as bound.")
+      .def("stop", [](trackiq::server::TrackerServer& s) {
+        py::gil_scoped_release unlocked;  // joins the server's threads
+        s.stop();
+      })
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](trackiq::server::TrackerServer& s, py::args) {
+        py::gil_scoped_release unlocked;
+        s.stop();
+        return false;
+      });
+
   py::class_<PyTracker> tracker(m, "Tracker",
                         "Tracks one service's requests. Every method may be called from any Python thread.");
   tracker.def(py::init([](const std::string& service, std::size_t record_window, int significant_digits,
@@ -507,10 +522,10 @@ PYBIND11_MODULE(trackiq, m) {
            py::arg("significant_digits") = 3, py::arg("percentiles") = py::none())
       .def(
           "counter", [](PyTracker& t, const std::string& name) { return t.tracker->counter(name); }, py::arg("name"),
-          py::keep_alive<0, 1>())
+          py::keep_alive<0, 1>(), "The counter of this name (made on first use): .inc(n=1); its total is in snapshot().")
       .def(
           "gauge", [](PyTracker& t, const std::string& name) { return t.tracker->gauge(name); }, py::arg("name"),
-          py::keep_alive<0, 1>())
+          py::keep_alive<0, 1>(), "The gauge of this name (made on first use): .set(v), .value; the last set() wins.")
       .def(
           "histogram",
           [](PyTracker& t, const std::string& name, std::optional<std::string> unit, const std::string& direction,
@@ -546,7 +561,9 @@ PYBIND11_MODULE(trackiq, m) {
                s = t.tracker->snapshot();
              }
              return snapshot_dict(s);
-           })
+           },
+           "Everything so far as a dict: per-phase and per-histogram percentiles, counters, gauges, ratios, "
+           "errors by class, the clock used and, with a sampler attached, per-request resources.")
       .def("records",
            [](const PyTracker& t) {
              std::vector<tt::RequestRecord> rs;
@@ -557,7 +574,8 @@ PYBIND11_MODULE(trackiq, m) {
              py::list out;
              for (const auto& r : rs) out.append(record_dict(r));
              return out;
-           })
+           },
+           "The last record_window finished requests, oldest first (by end time), each a dict.")
       .def("validate",
            [](const PyTracker& t) {
              py::gil_scoped_release unlocked;
@@ -628,20 +646,6 @@ PYBIND11_MODULE(trackiq, m) {
           "Stops attach_sampler()'s sampler (the rows taken stay); it cannot be started again.")
       .def_property_readonly("service", [](const PyTracker& t) { return t.tracker->options().service; })
       .def_property_readonly("record_window", [](const PyTracker& t) { return t.tracker->options().record_window; });
-
-  py::class_<trackiq::server::TrackerServer>(m, "MetricsServer",
-                                              "A tracker's /metrics, /metrics/summary and /metrics/export over HTTP.")
-      .def_property_readonly("address", &trackiq::server::TrackerServer::address, "HOST:PORT as bound.")
-      .def("stop", [](trackiq::server::TrackerServer& s) {
-        py::gil_scoped_release unlocked;  // joins the server's threads
-        s.stop();
-      })
-      .def("__enter__", [](py::object self) { return self; })
-      .def("__exit__", [](trackiq::server::TrackerServer& s, py::args) {
-        py::gil_scoped_release unlocked;
-        s.stop();
-        return false;
-      });
 
   // The record path (see "The record path's fast methods" above).
   static PyMethodDef kRequestMethods[] = {
