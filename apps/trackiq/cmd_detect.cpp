@@ -69,6 +69,9 @@ std::string headline(const Change& c) {
 int run_detect(const DetectFlags& f) {
   if (!(f.fdr > 0 && f.fdr < 1)) throw InputError(fmt::format("--fdr {}: must be in (0, 1), e.g. 0.05", f.fdr));
   if (f.window < 12) throw InputError(fmt::format("--window {}: must be at least 12 (two segments of 6 runs)", f.window));
+  // "-" writes a report to stdout instead of the console summary; only one thing can go there.
+  if ((f.json ? 1 : 0) + (f.markdown == "-" ? 1 : 0) + (f.junit == "-" ? 1 : 0) > 1)
+    throw InputError("only one of --json, --markdown - and --junit - can write to stdout");
   Lap lap;
   const auto st = store::open_store(f.store);
   const double t_open = lap.next();
@@ -144,7 +147,8 @@ int run_detect(const DetectFlags& f) {
                           short_id(c.first().run_id()), md_cell(c.first().started_at()), md_cell(or_dash(c.first().version())),
                           md_cell(short_commit(c.first().commit())), md_cell(c.tested->series->key.text()), c.is_new ? "yes" : "no");
     }
-    write_file_atomic(f.markdown, md);
+    if (f.markdown == "-") std::cout << md;
+    else write_file_atomic(f.markdown, md);
   }
   if (!f.junit.empty()) {
     std::string cases;
@@ -164,10 +168,13 @@ int run_detect(const DetectFlags& f) {
       cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\"{}\n", xml_escape(t.series->key.text()),
                            xml_escape(t.series->metric), body.empty() ? "/>" : ">" + body + "</testcase>");
     }
-    write_file_atomic(f.junit, fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite "
-                                           "name=\"trackiq detect\" tests=\"{}\" failures=\"{}\">\n{}  </testsuite>\n</testsuites>\n",
-                                           tested.size(), failures, cases));
+    const std::string xml = fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite "
+                                        "name=\"trackiq detect\" tests=\"{}\" failures=\"{}\">\n{}  </testsuite>\n</testsuites>\n",
+                                        tested.size(), failures, cases);
+    if (f.junit == "-") std::cout << xml;
+    else write_file_atomic(f.junit, xml);
   }
+  if (f.markdown == "-" || f.junit == "-") return exit_code;
   if (f.json) {
     std::cout << server::changes_json(found, st->location(), &computed);
     return exit_code;
@@ -220,8 +227,8 @@ Action setup_detect(CLI::App& sub) {
   sub.add_option("--since", f->since, "DATE (YYYY-MM-DD[THH:MM[:SS]Z], UTC) or RUN id: exit 1 only on regressions newer than it");
   sub.add_option("--fdr", f->fdr, "False discovery rate across all series (Benjamini-Hochberg), in (0, 1)")->capture_default_str();
   sub.add_flag("--json", f->json, "Print JSON: fdr, tests, threshold, changes (newest first) with the runs around each");
-  sub.add_option("--junit", f->junit, "Also write JUnit XML: one test case per series, failed by a new regression");
-  sub.add_option("--markdown", f->markdown, "Also write a Markdown summary (for a PR comment)");
+  sub.add_option("--junit", f->junit, "Also write JUnit XML to FILE: one test case per series, failed by a new regression (- : stdout, instead of the summary)");
+  sub.add_option("--markdown", f->markdown, "Also write a Markdown summary (for a PR comment) to FILE (- : stdout, instead of the summary)");
   sub.add_option("--window", f->window, "Incremental re-test: at most this many last runs of a grown series")->capture_default_str();
   sub.add_flag("--full", f->full, "Ignore the kept per-series state: recompute every series in full");
   sub.add_flag("--timings", f->timings, "Print how long each phase took (open, read the series, detect, save the state) on stderr");

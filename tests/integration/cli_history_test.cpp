@@ -291,6 +291,18 @@ TEST(CliDetect, ReportsThePlantedStepAndExitsOnSince) {
   EXPECT_NE(xml.find("<failure"), std::string::npos);
   EXPECT_NE(xml.find(runs[20].run_id), std::string::npos);
   EXPECT_NE(read_file(dir.file("d.md")).find("| regression | latency_p50_ms |"), std::string::npos);
+  // "-" puts one report on stdout in place of the summary (a file named "-" would be a trap).
+  const auto md_out = trackiq({"detect", "--markdown", "-"}, dir);
+  EXPECT_EQ(md_out.exit_code, 1) << md_out.err;
+  EXPECT_EQ(md_out.out.rfind("# trackiq detect: ", 0), 0u) << md_out.out;
+  EXPECT_NE(md_out.out.find("| regression | latency_p50_ms |"), std::string::npos) << md_out.out;
+  EXPECT_FALSE(std::filesystem::exists("-")) << "a file named - in the working directory";
+  const auto xml_out = trackiq({"detect", "--junit", "-"}, dir);
+  EXPECT_EQ(xml_out.exit_code, 1) << xml_out.err;
+  EXPECT_EQ(xml_out.out.rfind("<?xml", 0), 0u) << xml_out.out;
+  const auto both = trackiq({"detect", "--json", "--markdown", "-"}, dir);
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("only one of --json, --markdown - and --junit -"), std::string::npos) << both.err;
 
   // The console says the level and the number of tests.
   const auto text = trackiq({"detect"}, dir);
