@@ -142,7 +142,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (on_refused_)
       on_refused_(parsed ? std::string(parser_->get().method_string()) : "other", r.status,
                   std::chrono::duration<double>(now - started_).count());
-    send(r, 11, false, parsed && parser_->get().method() == http::verb::head);
+    // A HEAD gets headers only here too. Its request line is parsed before the fields that may
+    // be refused (an announced length over the limit fails the header read), so the method is
+    // known then; before it, the method is unknown and not HEAD.
+    send(r, 11, false, parser_ && parser_->get().method() == http::verb::head);
   }
 
   // A streamed body (HttpResponse::stream): the header with chunked transfer coding, then one

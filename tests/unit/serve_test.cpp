@@ -1185,6 +1185,16 @@ TEST(Serve, HeadIsGetWithoutItsBodyOnEveryReadRoute) {
   EXPECT_EQ(got.substr(0, 15), "HTTP/1.0 200 OK");
   EXPECT_EQ(got.substr(got.find("\r\n\r\n") + 4), "");
   EXPECT_NE(got.find(fmt::format("Content-Length: {}\r\n", csv.body.size())), std::string::npos) << got;
+  // A HEAD the HTTP layer refuses itself (an announced body over the limit): headers only too.
+  const int big = connect_raw(s.address());
+  ASSERT_GE(big, 0);
+  const std::string too_large = "HEAD /api/v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n";
+  ASSERT_EQ(::send(big, too_large.data(), too_large.size(), 0), static_cast<ssize_t>(too_large.size()));
+  const std::string refused = read_until_closed(big);
+  ::close(big);
+  EXPECT_EQ(refused.substr(0, 12), "HTTP/1.1 413") << refused;
+  ASSERT_NE(refused.find("\r\n\r\n"), std::string::npos) << refused;
+  EXPECT_EQ(refused.substr(refused.find("\r\n\r\n") + 4), "");
 }
 
 // The byte budget: the least recently used answers are dropped to stay within it; an answer
