@@ -11,6 +11,7 @@
 //   GET  /metrics           Prometheus text (trackiq::server::handle_tracker_request)
 //   GET  /metrics/summary   the tracker's snapshot as JSON
 //   GET  /metrics/export    the canonical result (trackiq report / compare read it)
+//   HEAD on the three        as GET, without the body
 //
 //   trackiq_example_cpp_server [--listen 127.0.0.1:0] [--threads N] [--store FILE]
 //
@@ -83,6 +84,13 @@ struct Server {
       res.body() = R"({"error": "POST /infer, GET /metrics, /metrics/summary or /metrics/export"})";
     }
     res.prepare_payload();
+    // HEAD (curl -I, health checks): handle_tracker_request answers it as GET; the headers and
+    // the Content-Length of that body go out, the body does not (RFC 9110 9.3.2).
+    if (req.method() == http::verb::head) {
+      const auto length = res.body().size();
+      res.body().clear();
+      res.content_length(length);
+    }
     return res;
   }
 

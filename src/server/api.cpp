@@ -205,8 +205,8 @@ double parse_number(const QueryParams& q, std::string_view key, double fallback,
   return x;
 }
 
-// The GET routes whose answers depend only on the request target and the store (never on
-// headers, the clock or the machine): their answers are cached, and carry an ETag. Not: the
+// The GET (and HEAD) routes whose answers depend only on the request target and the store (never
+// on headers, the clock or the machine): their answers are cached, and carry an ETag. Not: the
 // streamed samples, /telemetry and /metrics (live), anything that writes.
 bool cacheable(RouteId r) {
   switch (r) {
@@ -412,9 +412,9 @@ struct Api::Impl {
           .Add({});
   AnswerCache cache{options.cache_bytes, cache_bytes, cache_evictions};
 
-  // A GET of a read route: from the cache when the store's generation is the one the answer
-  // was computed at, else computed (dispatch) and kept; a 200 carries its ETag and answers an
-  // If-None-Match naming it with 304. The generation is read before the answer is computed, so
+  // A GET (or HEAD) of a read route: from the cache when the store's generation is the one the
+  // answer was computed at, else computed (dispatch) and kept; a 200 carries its ETag and answers
+  // an If-None-Match naming it with 304. The generation is read before the answer is computed, so
   // a kept answer is never older than its generation (a write in between makes it newer, and
   // the next request, seeing the new generation, computes it again).
   HttpResponse read(const RouteMatch& m, const HttpRequest& req, const QueryParams& q) {
@@ -836,15 +836,15 @@ struct Api::Impl {
   HttpResponse dispatch(const RouteMatch& m, const HttpRequest& req, const QueryParams& q) {
     switch (m.route) {
       case RouteId::kRuns:
-        return req.method == "GET" ? list_runs(q) : upload(req.body);
+        return is_get_or_head(req.method) ? list_runs(q) : upload(req.body);
       case RouteId::kRun:
-        return req.method == "GET" ? get_run(m.param, q) : delete_run(m.param, q);
+        return is_get_or_head(req.method) ? get_run(m.param, q) : delete_run(m.param, q);
       case RouteId::kRunSamples:
         return get_samples(m.param, q, req.accept);
       case RouteId::kCompare:
         return compare(q);
       case RouteId::kBaselines:
-        return req.method == "GET" ? list_baselines(q) : save_baseline(req.body, q);
+        return is_get_or_head(req.method) ? list_baselines(q) : save_baseline(req.body, q);
       case RouteId::kBaseline:
         return delete_baseline(m.param, q);
       case RouteId::kHistory:
@@ -988,8 +988,10 @@ HttpResponse Api::handle(const HttpRequest& req) {
                            req.body.size(), impl_->options.max_body_bytes));
     } else {
       const QueryParams q = parse_query(query);
-      resp = req.method == "GET" && cacheable(m.route) ? impl_->read(m, req, q)
-                                                       : impl_->dispatch(m, req, q);
+      // A HEAD is answered as its GET, from the same cache entry (the key has no method), and
+      // HttpServer sends it without the body.
+      resp = is_get_or_head(req.method) && cacheable(m.route) ? impl_->read(m, req, q)
+                                                              : impl_->dispatch(m, req, q);
     }
   } catch (const BadRequest& e) {
     resp = error_response(e.status, impl_->clean(e.message));

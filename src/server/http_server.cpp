@@ -95,6 +95,7 @@ class Session : public std::enable_shared_from_this<Session> {
     in.body = std::move(req.body());
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
+    const bool head = req.method() == http::verb::head;
     HttpResponse out;
     try {
       out = handler_(in);
@@ -104,7 +105,7 @@ class Session : public std::enable_shared_from_this<Session> {
                      2, ' ', false, nlohmann::json::error_handler_t::replace) +
                  "\n";
     }
-    send(out, version, keep_alive);
+    send(out, version, keep_alive, head);
   }
 
   void fail(beast::error_code ec) {
@@ -137,31 +138,36 @@ class Session : public std::enable_shared_from_this<Session> {
     const nlohmann::json doc{{"error", message}, {"status", r.status}};
     r.body = doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     const auto now = std::chrono::steady_clock::now();
+    const bool parsed = parser_ && parser_->is_header_done();
     if (on_refused_)
-      on_refused_(parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string())
-                                                       : "other",
-                  r.status, std::chrono::duration<double>(now - started_).count());
-    send(r, 11, false);
+      on_refused_(parsed ? std::string(parser_->get().method_string()) : "other", r.status,
+                  std::chrono::duration<double>(now - started_).count());
+    // A HEAD gets headers only here too. Its request line is parsed before the fields that may
+    // be refused (an announced length over the limit fails the header read), so the method is
+    // known then; before it, the method is unknown and not HEAD.
+    send(r, 11, false, parser_ && parser_->get().method() == http::verb::head);
   }
 
   // A streamed body (HttpResponse::stream): the header with chunked transfer coding, then one
-  // chunk per generated piece, each written before the next is made, then the last chunk.
-  void send_stream(const HttpResponse& r, unsigned version, bool keep_alive) {
-    auto res = std::make_shared<http::response<http::empty_body>>(static_cast<http::status>(r.status), version);
-    res->set(http::field::server, fmt::format("trackiq/{}", trackiq::version()));
-    res->set(http::field::content_type, r.content_type);
-    res->set(http::field::cache_control, "no-store");
-    res->set("X-Content-Type-Options", "nosniff");
-    for (const auto& [k, v] : r.headers) res->set(k, v);
+  // chunk per generated piece, each written before the next is made, then the last chunk. To a
+  // HEAD, the header alone: the generator is never called.
+  void send_stream(const HttpResponse& r, unsigned version, bool keep_alive, bool head) {
+    auto res = std::make_shared<http::response<http::empty_body>>(
+        static_cast<http::status>(r.status), version);
+    set_fields(*res, r);
     res->keep_alive(keep_alive);
     res->chunked(true);
     auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*res);
-    auto next = std::make_shared<std::function<std::optional<std::string>()>>(r.stream);
+    // Null for a HEAD (async_write would add the last chunk, a body: the header only goes out).
+    auto next = head ? nullptr
+                     : std::make_shared<std::function<std::optional<std::string>()>>(r.stream);
     stream_.expires_after(options_.idle_timeout);
     http::async_write_header(stream_, *serializer,
                              [self = shared_from_this(), res, serializer, next](beast::error_code ec, std::size_t) {
                                if (ec) return self->close();
-                               self->write_chunk(res, next);
+                               if (next) return self->write_chunk(res, next);
+                               if (!res->keep_alive()) return self->close();
+                               self->read_header(self->options_.idle_timeout);
                              });
   }
 
@@ -192,9 +198,32 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
-  void send(const HttpResponse& r, unsigned version, bool keep_alive) {
+  // The fields every answer carries, then the handler's own (which may replace them).
+  static void set_fields(http::response_header<>& res, const HttpResponse& r) {
+    res.set(http::field::server, fmt::format("trackiq/{}", trackiq::version()));
+    res.set(http::field::content_type, r.content_type);
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+  }
+
+  // Writes a whole answer, then reads the next request (keep-alive) or closes.
+  template <class Body>
+  void write(std::shared_ptr<http::response<Body>> res) {
+    stream_.expires_after(options_.idle_timeout);
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        if (ec || !res->keep_alive()) return self->close();
+                        self->read_header(self->options_.idle_timeout);
+                      });
+  }
+
+  // Every answer goes out here. To a HEAD (RFC 9110 9.3.2) the handler's answer to the same GET,
+  // its status and headers, with the Content-Length its body would have, and no body: whatever
+  // the status (a 404 or 405 too), so the next request on the connection is read right.
+  void send(const HttpResponse& r, unsigned version, bool keep_alive, bool head) {
     if (r.stream) {
-      if (version >= 11) return send_stream(r, version, keep_alive);
+      if (version >= 11) return send_stream(r, version, keep_alive, head);
       HttpResponse whole = r;  // HTTP/1.0 has no chunked coding: gather the pieces
       whole.stream = nullptr;
       try {
@@ -202,26 +231,27 @@ class Session : public std::enable_shared_from_this<Session> {
       } catch (const std::exception&) {
         return close();
       }
-      return send(whole, version, keep_alive);
+      return send(whole, version, keep_alive, head);
+    }
+    // A 304 has no body, and a Content-Length in it must be the 200's (RFC 9110 8.6): none.
+    const bool length = r.status != 304;
+    if (head) {
+      // Beast writes no body for empty_body, and leaves a Content-Length set by hand as it is.
+      auto res = std::make_shared<http::response<http::empty_body>>(
+          static_cast<http::status>(r.status), version);
+      set_fields(*res, r);
+      res->keep_alive(keep_alive);
+      if (length) res->content_length(r.body.size());
+      return write(std::move(res));
     }
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version);
-    res->set(http::field::server, fmt::format("trackiq/{}", trackiq::version()));
-    res->set(http::field::content_type, r.content_type);
-    res->set(http::field::cache_control, "no-store");
-    res->set("X-Content-Type-Options", "nosniff");
-    for (const auto& [k, v] : r.headers) res->set(k, v);
+    set_fields(*res, r);
     res->body() = r.body;
     res->keep_alive(keep_alive);
     res->prepare_payload();
-    // A 304 has no body, and a Content-Length in it must be the 200's (RFC 9110 8.6): none.
-    if (r.status == 304) res->erase(http::field::content_length);
-    stream_.expires_after(options_.idle_timeout);
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-                        if (ec || !res->keep_alive()) return self->close();
-                        self->read_header(self->options_.idle_timeout);
-                      });
+    if (!length) res->erase(http::field::content_length);
+    write(std::move(res));
   }
 
   void close() {

@@ -238,7 +238,7 @@ PrometheusExporter::PrometheusExporter(const std::string& listen, telemetry::Row
   ServerOptions options;
   options.listen = listen;
   options.threads = 1;
-  options.max_body_bytes = 64 * 1024;  // GET only
+  options.max_body_bytes = 64 * 1024;  // GET and HEAD only
   const TelemetryGauges* gauges = &impl_->gauges;
   impl_->http = std::make_unique<HttpServer>(
       [gauges](const HttpRequest& r) {
@@ -248,11 +248,11 @@ PrometheusExporter::PrometheusExporter(const std::string& listen, telemetry::Row
           out.status = 404;
           out.content_type = "text/plain; charset=utf-8";
           out.body = "not found: monitor --listen serves GET /metrics\n";
-        } else if (r.method != "GET") {
+        } else if (!is_get_or_head(r.method)) {  // HEAD: as GET, sent without the body
           out.status = 405;
           out.content_type = "text/plain; charset=utf-8";
-          out.body = "GET only\n";
-          out.headers.emplace_back("Allow", "GET");
+          out.body = "GET or HEAD only\n";
+          out.headers.emplace_back("Allow", "GET, HEAD");
         } else {
           auto e = exposition(gauges->families(), r.accept);
           out.content_type = std::move(e.content_type);

@@ -19,22 +19,22 @@ int hex_value(char c) noexcept {
 struct RouteDef {
   RouteId id;
   std::string_view pattern;
-  std::string_view methods;  // ", "-separated, as sent in Allow
+  std::string_view methods;  // ", "-separated, as sent in Allow; HEAD wherever GET (http.hpp)
 };
 constexpr RouteDef kRoutes[] = {
-    {RouteId::kRuns, "/api/v1/runs", "GET, POST"},
-    {RouteId::kRun, "/api/v1/runs/{id}", "GET, DELETE"},
-    {RouteId::kRunSamples, "/api/v1/runs/{id}/samples", "GET"},
-    {RouteId::kCompare, "/api/v1/compare", "GET"},
-    {RouteId::kBaselines, "/api/v1/baselines", "GET, POST"},
+    {RouteId::kRuns, "/api/v1/runs", "GET, HEAD, POST"},
+    {RouteId::kRun, "/api/v1/runs/{id}", "GET, HEAD, DELETE"},
+    {RouteId::kRunSamples, "/api/v1/runs/{id}/samples", "GET, HEAD"},
+    {RouteId::kCompare, "/api/v1/compare", "GET, HEAD"},
+    {RouteId::kBaselines, "/api/v1/baselines", "GET, HEAD, POST"},
     {RouteId::kBaseline, "/api/v1/baselines/{name}", "DELETE"},
-    {RouteId::kHistory, "/api/v1/history", "GET"},
-    {RouteId::kChanges, "/api/v1/changes", "GET"},
-    {RouteId::kTelemetry, "/api/v1/telemetry", "GET"},
-    {RouteId::kOpenapi, "/api/v1/openapi.json", "GET"},
-    {RouteId::kMetrics, "/metrics", "GET"},
-    {RouteId::kDashboard, "/", "GET"},
-    {RouteId::kAsset, "/assets/{name}", "GET"},
+    {RouteId::kHistory, "/api/v1/history", "GET, HEAD"},
+    {RouteId::kChanges, "/api/v1/changes", "GET, HEAD"},
+    {RouteId::kTelemetry, "/api/v1/telemetry", "GET, HEAD"},
+    {RouteId::kOpenapi, "/api/v1/openapi.json", "GET, HEAD"},
+    {RouteId::kMetrics, "/metrics", "GET, HEAD"},
+    {RouteId::kDashboard, "/", "GET, HEAD"},
+    {RouteId::kAsset, "/assets/{name}", "GET, HEAD"},
 };
 
 std::vector<std::string_view> segments(std::string_view path) {

@@ -426,9 +426,9 @@ HttpResponse handle_tracker_request(const tracker::Tracker& tracker, std::string
     route = Route::kExport;
   else
     return error(404, "no such path: the tracker serves /metrics, /metrics/summary and /metrics/export");
-  if (method != "GET") {
-    HttpResponse r = error(405, fmt::format("{} is not allowed here: GET only", method));
-    r.headers.emplace_back("Allow", "GET");
+  if (!is_get_or_head(method)) {  // a HEAD gets the GET's answer; HttpServer drops its body
+    HttpResponse r = error(405, fmt::format("{} is not allowed here: GET or HEAD only", method));
+    r.headers.emplace_back("Allow", "GET, HEAD");
     return r;
   }
   const std::string_view type = route == Route::kMetrics ? "text/plain" : "application/json";
@@ -455,7 +455,7 @@ TrackerServer serve(const tracker::Tracker& tracker, const std::string& listen, 
   ServerOptions options;
   options.listen = listen;
   options.threads = threads;
-  options.max_body_bytes = 64 * 1024;  // GET only: no body is needed
+  options.max_body_bytes = 64 * 1024;  // GET and HEAD only: no body is needed
   return TrackerServer(std::make_unique<HttpServer>(
       [&tracker](const HttpRequest& r) { return handle_tracker_request(tracker, r.method, r.target, r.accept); },
       std::move(options)));

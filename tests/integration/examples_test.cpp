@@ -71,6 +71,13 @@ TEST(Examples, CppServerCountsWhatTheLoadGeneratorSent) {
       << metrics.body;
   EXPECT_NE(metrics.body.find("trackiq_request_phase_duration_seconds_count{phase=\"infer\"}"), std::string::npos);
   EXPECT_EQ(http_call(address, "GET", "/nope").status, 404);
+  // HEAD: the GET's headers and length, no body (the next request on the connection is answered).
+  const auto head = http_head(address, "/metrics/summary", {{"Accept", "application/json"}});
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-type"), "application/json");
+  EXPECT_GT(std::stoul("0" + head.header("content-length")), 100u);
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(head.next_status, 200);
 
   // A real Prometheus server scrapes it (the README's scrape config, 1 s interval) and reads the
   // same count; a quantile of the infer phase comes out of the exposed buckets.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/server/prometheus.hpp"
@@ -94,6 +95,19 @@ TEST(PrometheusExporter, ServesScaledValuesThatPromtoolAccepts) {
        "http://" + e.address() + "/metrics"});
   ASSERT_EQ(scrape.exit_code, 0) << scrape.err;
   EXPECT_NE(scrape.out.find("trackiq_memory_used_bytes 2048\n"), std::string::npos) << scrape.out;
+
+  // HEAD: the GET's status and headers with its body's length, no body (the next request on the
+  // connection is answered right), 404 and 405 included.
+  for (const std::string target : {"/metrics", "/nothing"}) {
+    const auto head = test::http_head(e.address(), target);
+    const auto get = test::http_call(e.address(), "GET", target);
+    EXPECT_EQ(head.status, get.status) << target;
+    EXPECT_EQ(head.headers, get.headers) << target;
+    EXPECT_EQ(head.header("content-length"), std::to_string(get.body.size())) << target;
+    EXPECT_EQ(head.body, "") << target;
+    EXPECT_EQ(head.next_status, 200) << target;
+  }
+  EXPECT_EQ(test::http_call(e.address(), "POST", "/metrics").header("allow"), "GET, HEAD");
 }
 
 // A channel without a reading is not exported: no made-up 0 (before, a cgroup without memory

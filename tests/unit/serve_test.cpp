@@ -143,7 +143,15 @@ TEST(ServeRouter, MatchesRoutesAndDecodesParameters) {
   EXPECT_EQ(match_route("GET", "/api/v1/runs/abcd/samples").route, RouteId::kRunSamples);
   const auto wrong = match_route("PUT", "/api/v1/runs");
   EXPECT_EQ(wrong.outcome, RouteMatch::Outcome::kMethodNotAllowed);
-  EXPECT_EQ(wrong.allow, "GET, POST");
+  EXPECT_EQ(wrong.allow, "GET, HEAD, POST");
+  // HEAD wherever GET, and nowhere else.
+  EXPECT_EQ(match_route("HEAD", "/api/v1/runs/abcd").outcome, RouteMatch::Outcome::kFound);
+  EXPECT_EQ(match_route("HEAD", "/api/v1/runs/abcd").route, RouteId::kRun);
+  EXPECT_EQ(match_route("HEAD", "/").outcome, RouteMatch::Outcome::kFound);
+  EXPECT_EQ(match_route("HEAD", "/metrics").outcome, RouteMatch::Outcome::kFound);
+  const auto delete_only = match_route("HEAD", "/api/v1/baselines/nightly");
+  EXPECT_EQ(delete_only.outcome, RouteMatch::Outcome::kMethodNotAllowed);
+  EXPECT_EQ(delete_only.allow, "DELETE");
   EXPECT_EQ(match_route("GET", "/api/v1/runs/a/b/c").outcome, RouteMatch::Outcome::kNotFound);
   EXPECT_EQ(match_route("GET", "/api/v1/runs/%zz").outcome, RouteMatch::Outcome::kNotFound);
   EXPECT_EQ(match_route("GET", "/api/v1/runs//samples").outcome, RouteMatch::Outcome::kNotFound);
@@ -235,16 +243,22 @@ TEST(Serve, EveryRouteOfTheOpenapiDocumentAnswers) {
         body = path == "/runs" ? to_json(uploaded)
                                : R"({"name": "nightly", "run": ")" + a.run_id + "\"}";
       calls.push_back({m, target + query, body});
+      // The document says every GET path answers HEAD too (RFC 9110 9.1).
+      if (m == "GET") calls.push_back({"HEAD", target + query, ""});
     }
   }
   std::stable_sort(calls.begin(), calls.end(), [](const Call& x, const Call& y) {
-    auto rank = [](const std::string& m) { return m == "GET" ? 0 : m == "POST" ? 1 : 2; };
+    auto rank = [](const std::string& m) {
+      return m == "GET" || m == "HEAD" ? 0 : m == "POST" ? 1 : 2;
+    };
     return rank(x.method) < rank(y.method);
   });
-  ASSERT_GE(calls.size(), 13u) << "the document lists fewer operations than the server has";
+  ASSERT_GE(calls.size(), 13u + 9u) << "the document lists fewer operations than the server has";
   for (const auto& c : calls) {
     const auto r = http_call(s.address(), c.method, c.target, c.body,
-                             c.method == "GET" ? std::map<std::string, std::string>{} : kAuth);
+                             c.method == "GET" || c.method == "HEAD"
+                                 ? std::map<std::string, std::string>{}
+                                 : kAuth);
     EXPECT_LT(r.status, 400) << c.method << " " << c.target << " -> " << r.status << ": "
                              << r.body.substr(0, 400);
   }
@@ -369,7 +383,7 @@ TEST(Serve, BadInputIs400UnknownIs404WrongMethodIs405) {
 
   const auto put = http_call(s.address(), "PUT", "/api/v1/runs/" + a.run_id, "{}", kAuth);
   EXPECT_EQ(put.status, 405);
-  EXPECT_EQ(put.header("allow"), "GET, DELETE");
+  EXPECT_EQ(put.header("allow"), "GET, HEAD, DELETE");
   EXPECT_EQ(http_call(s.address(), "POST", "/api/v1/compare", "", kAuth).status, 405);
 }
 
@@ -1074,6 +1088,113 @@ TEST(Serve, AnETagThatStillMatchesGets304WithoutABody) {
       EXPECT_EQ(scraped(s, "trackiq_serve_cache_misses_total"), 0);
     }
   }
+}
+
+// HEAD (RFC 9110 9.3.2) on a raw keep-alive connection: the status and headers of the same GET,
+// Content-Length that GET's body length, not one byte of body (the next request on the
+// connection is answered right), on every kind of route and answer; with the cache on and off.
+TEST(Serve, HeadIsGetWithoutItsBodyOnEveryReadRoute) {
+  for (const std::size_t cache_bytes : {std::size_t{32} << 20, std::size_t{0}}) {
+    SCOPED_TRACE(cache_bytes);
+    TelemetryRing ring(10);
+    ring.begin({{"cpu.util_pct", "%"}});
+    ring.row(0, std::vector<double>{12.5});
+    Served s({.token = "s3cret", .telemetry = &ring, .cache_bytes = cache_bytes});
+    const Result a = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1, 200);
+    const Result b = make_run("detector", "2026-11-02T10:00:00.000Z", 2.0, 2, 200);
+    s.store().save_all({a, b});
+    for (const std::string& target : std::vector<std::string>{
+             "/api/v1/runs", "/api/v1/runs?limit=1&product=detector", "/api/v1/runs/" + a.run_id,
+             "/api/v1/runs/" + a.run_id + "/samples", "/api/v1/runs/" + a.run_id + "/samples?format=csv",
+             "/api/v1/compare?base=" + a.run_id + "&current=" + b.run_id, "/api/v1/baselines",
+             "/api/v1/history?metric=latency_p99_ms", "/api/v1/changes", "/api/v1/openapi.json", "/",
+             "/assets/dashboard.js", "/assets/uPlot.min.css",
+             // errors: their headers and Content-Length, no body either
+             "/api/v1/runs?limit=0", "/api/v1/runs/ffffffff", "/nothing", "/assets/nothing.js"}) {
+      SCOPED_TRACE(target);
+      const auto first = s.get(target);  // a cached route: now in the cache, as for the HEAD
+      const auto head = test::http_head(s.address(), target, {}, "/api/v1/openapi.json");
+      const auto get = s.get(target);
+      ASSERT_NE(head.status, 0);
+      EXPECT_EQ(head.status, get.status);
+      EXPECT_EQ(head.headers, get.headers);  // Content-Type, Content-Length, ETag, X-Cache, ...
+      EXPECT_EQ(head.body, "");
+      EXPECT_EQ(head.next_status, 200) << "the connection lost its framing after the HEAD";
+      if (get.headers.contains("transfer-encoding")) {  // the streamed samples: no length known
+        EXPECT_EQ(head.header("transfer-encoding"), "chunked");
+        EXPECT_FALSE(head.headers.contains("content-length"));
+      } else {
+        EXPECT_EQ(head.header("content-length"), std::to_string(get.body.size()));
+        EXPECT_GT(get.body.size(), 0u);
+      }
+      EXPECT_EQ(get.body, first.body);  // the HEAD left the GET's answer (and cache entry) whole
+      if (cache_bytes && get.status == 200 && !get.headers.contains("transfer-encoding")) {
+        EXPECT_EQ(head.header("x-cache"), "hit");
+      }
+    }
+    // Live routes: the same fields and a length; their bodies change from one answer to the next.
+    for (const std::string target : {"/metrics", "/api/v1/telemetry"}) {
+      const auto head = test::http_head(s.address(), target, {}, "/api/v1/openapi.json");
+      const auto get = s.get(target);
+      EXPECT_EQ(head.status, 200) << target;
+      EXPECT_EQ(head.header("content-type"), get.header("content-type")) << target;
+      EXPECT_GT(std::stoul("0" + head.header("content-length")), 0u) << target;
+      EXPECT_EQ(head.body, "") << target;
+      EXPECT_EQ(head.next_status, 200) << target;
+    }
+    // A HEAD whose If-None-Match names the answer's ETag: 304, as the GET, without a length.
+    const auto full = s.get("/api/v1/runs");
+    const auto not_modified =
+        test::http_head(s.address(), "/api/v1/runs", {{"If-None-Match", full.header("etag")}});
+    EXPECT_EQ(not_modified.status, 304);
+    EXPECT_EQ(not_modified.header("etag"), full.header("etag"));
+    EXPECT_FALSE(not_modified.headers.contains("content-length"));
+    EXPECT_EQ(not_modified.body, "");
+    EXPECT_EQ(not_modified.next_status, 200);
+    EXPECT_EQ(test::http_head(s.address(), "/api/v1/runs", {{"If-None-Match", "\"other\""}}).status,
+              200);
+    // A route that takes no GET takes no HEAD: 405 with its Allow, headers only.
+    const auto refused = test::http_head(s.address(), "/api/v1/baselines/nightly");
+    EXPECT_EQ(refused.status, 405);
+    EXPECT_EQ(refused.header("allow"), "DELETE");
+    EXPECT_EQ(refused.body, "");
+    EXPECT_EQ(refused.next_status, 200);
+    const auto direct = s.api().handle({.method = "HEAD", .target = "/api/v1/baselines/nightly"});
+    EXPECT_EQ(refused.header("content-length"), std::to_string(direct.body.size()));
+    EXPECT_EQ(http_call(s.address(), "PUT", "/metrics").header("allow"), "GET, HEAD");
+    EXPECT_EQ(http_call(s.address(), "POST", "/", "").header("allow"), "GET, HEAD");
+    // HEADs are counted under their own method.
+    EXPECT_NE(s.get("/metrics").body.find(
+                  "trackiq_http_requests_total{code=\"200\",method=\"HEAD\",route=\"/api/v1/runs\"}"),
+              std::string::npos);
+  }
+  // The samples run is kept whole by GET (the HEAD never ran its generator): checked above by
+  // next_status; and HTTP/1.0 gets the gathered length.
+  Served s;
+  const Result a = make_run("detector", "2026-11-01T10:00:00.000Z", 2.0, 1, 1000);
+  s.store().save(a);
+  const std::string path = "/api/v1/runs/" + a.run_id + "/samples?format=csv";
+  const auto csv = s.get(path);
+  const int fd = connect_raw(s.address());
+  ASSERT_GE(fd, 0);
+  const std::string req = "HEAD " + path + " HTTP/1.0\r\n\r\n";
+  ASSERT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+  const std::string got = read_until_closed(fd);
+  ::close(fd);
+  ASSERT_NE(got.find("\r\n\r\n"), std::string::npos) << got;
+  EXPECT_EQ(got.substr(0, 15), "HTTP/1.0 200 OK");
+  EXPECT_EQ(got.substr(got.find("\r\n\r\n") + 4), "");
+  EXPECT_NE(got.find(fmt::format("Content-Length: {}\r\n", csv.body.size())), std::string::npos) << got;
+  // A HEAD the HTTP layer refuses itself (an announced body over the limit): headers only too.
+  const int big = connect_raw(s.address());
+  ASSERT_GE(big, 0);
+  const std::string too_large = "HEAD /api/v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n";
+  ASSERT_EQ(::send(big, too_large.data(), too_large.size(), 0), static_cast<ssize_t>(too_large.size()));
+  const std::string refused = read_until_closed(big);
+  ::close(big);
+  EXPECT_EQ(refused.substr(0, 12), "HTTP/1.1 413") << refused;
+  ASSERT_NE(refused.find("\r\n\r\n"), std::string::npos) << refused;
+  EXPECT_EQ(refused.substr(refused.find("\r\n\r\n") + 4), "");
 }
 
 // The byte budget: the least recently used answers are dropped to stay within it; an answer

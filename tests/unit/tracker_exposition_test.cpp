@@ -202,6 +202,12 @@ TEST(TrackerExposition, HandlerServesThreePathsAndRefusesTheRest) {
   EXPECT_EQ(post.status, 405);
   ASSERT_EQ(post.headers.size(), 1u);
   EXPECT_EQ(post.headers[0].first, "Allow");
+  EXPECT_EQ(post.headers[0].second, "GET, HEAD");
+  // HEAD is answered as GET, body included: the host's server sends the headers only.
+  const HttpResponse head = handle_tracker_request(f.t, "HEAD", "/metrics", "");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.content_type, metrics.content_type);
+  EXPECT_EQ(head.body, metrics.body);
   EXPECT_EQ(handle_tracker_request(f.t, "GET", "/metrics/summary", "text/html").status, 406);
   EXPECT_EQ(handle_tracker_request(f.t, "GET", "/metrics/summary", "application/json;q=0").status, 406);
   EXPECT_EQ(handle_tracker_request(f.t, "GET", "/metrics/summary", "application/*").status, 200);
@@ -335,6 +341,20 @@ TEST(TrackerExposition, ServeAnswersOverLoopbackAndStopsWhenDestroyed) {
     EXPECT_EQ(summary.status, 200);
     EXPECT_EQ(nlohmann::json::parse(summary.body)["requests"]["completed"], 1000);
     EXPECT_EQ(test::http_call(address, "GET", "/nope").status, 404);
+    // HEAD: the GET's status and headers with its body's length, and no body (the next request
+    // on the connection is answered right); a 405 or 404 has headers only too.
+    for (const std::string target : {"/metrics", "/metrics/summary", "/nope"}) {
+      const auto head = test::http_head(address, target);
+      const auto get = test::http_call(address, "GET", target);
+      EXPECT_EQ(head.status, get.status) << target;
+      EXPECT_EQ(head.headers, get.headers) << target;
+      EXPECT_EQ(head.header("content-length"), std::to_string(get.body.size())) << target;
+      EXPECT_EQ(head.body, "") << target;
+      EXPECT_EQ(head.next_status, 200) << target;
+    }
+    const auto put = test::http_call(address, "PUT", "/metrics");
+    EXPECT_EQ(put.status, 405);
+    EXPECT_EQ(put.header("allow"), "GET, HEAD");
     EXPECT_THROW(serve(f.t, address), NotAvailableError);  // the port is taken
   }
   EXPECT_ANY_THROW(test::http_call(address, "GET", "/metrics"));

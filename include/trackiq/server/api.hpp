@@ -49,7 +49,8 @@ struct ApiOptions {
 // document, the dashboard's files) carry a strong ETag (a hash of the body) and
 // Cache-Control: no-cache, and a request whose If-None-Match names it gets 304 without a body.
 // With the cache on they also carry X-Cache: hit or miss, counted in /metrics as
-// trackiq_serve_cache_hits_total and trackiq_serve_cache_misses_total.
+// trackiq_serve_cache_hits_total and trackiq_serve_cache_misses_total. Every route that takes
+// GET takes HEAD (the same answer and cache entry; HttpServer sends it without the body).
 class Api {
  public:
   // `store` must outlive the Api.

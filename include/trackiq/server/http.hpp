@@ -6,13 +6,14 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace trackiq::server {
 
 struct HttpRequest {
-  std::string method;         // "GET", "POST", ...
+  std::string method;         // "GET", "HEAD", "POST", ...
   std::string target;         // origin-form: "/api/v1/runs?limit=10" (percent-encoded)
   std::string authorization;  // the Authorization header ("" when absent)
   std::string accept;         // the Accept header ("" when absent)
@@ -34,5 +35,13 @@ struct HttpResponse {
   // deadline closes the connection). If it throws, the connection closes mid-body.
   std::function<std::optional<std::string>()> stream;
 };
+
+// GET or HEAD. A handler answers HEAD exactly as GET (RFC 9110 9.3.2: the same status and headers),
+// body included; HttpServer then sends the status and headers only, with the Content-Length of
+// that body (a streamed body: its Transfer-Encoding, and no chunk). Wherever a route takes GET,
+// it takes HEAD, and a 405's Allow lists both.
+inline bool is_get_or_head(std::string_view method) noexcept {
+  return method == "GET" || method == "HEAD";
+}
 
 }  // namespace trackiq::server

@@ -4,7 +4,9 @@
 // function from HttpRequest to HttpResponse). Limits that keep a slow or hostile client from holding a worker: a
 // deadline for the request line and headers, one for the body, an idle deadline between the
 // requests of a keep-alive connection (Beast's tcp_stream::expires_after closes the socket when
-// one passes), a body limit (413) and a header size limit (431).
+// one passes), a body limit (413) and a header size limit (431). A HEAD is handed to the handler
+// as it came (a handler answers it as GET: is_get_or_head, http.hpp); whatever the answer, its
+// status and headers go out with the Content-Length of its body and without the body.
 //
 //   HttpServer server(api, {.listen = "127.0.0.1:0"});     // or a function:
 //   HttpServer hello([](const HttpRequest&) { return HttpResponse{.body = "{}"}; }, {});

@@ -65,7 +65,7 @@ class TelemetryGauges : public telemetry::RowSink {
 };
 
 // A RowSink that keeps the latest row as Prometheus gauges/counters and serves them over HTTP
-// (HttpServer: text format 0.0.4, or OpenMetrics when the scrape prefers it) at GET /metrics, with the exporter's own
+// (HttpServer: text format 0.0.4, or OpenMetrics when the scrape prefers it) at GET (and HEAD) /metrics, with the exporter's own
 // series: trackiq_exporter_samples_total, trackiq_exporter_last_sample_timestamp_seconds.
 // A NaN value (no reading) removes nothing: the series keeps its last value and a scrape shows
 // it only once it has one. `next`, when given, receives every row too (e.g. a CSV file).

@@ -15,6 +15,7 @@ namespace trackiq::server {
 
 inline constexpr std::string_view kApiPrefix = "/api/v1";
 
+// Every route that takes GET takes HEAD too (answered as GET, sent without its body).
 enum class RouteId {
   kRuns,        // GET list, POST upload
   kRun,         // GET one, DELETE
@@ -39,7 +40,7 @@ struct RouteMatch {
   // (bounded: never the raw path); "unmatched" when nothing matched.
   std::string_view pattern = "unmatched";
   std::string param;  // {id} or {name}, percent-decoded
-  std::string allow;  // the methods the path accepts ("GET, DELETE"), for 405's Allow header
+  std::string allow;  // the methods the path accepts ("GET, HEAD, DELETE"), for 405's Allow header
 };
 
 // Matches a percent-encoded path (no query string). A path parameter holds one segment: an

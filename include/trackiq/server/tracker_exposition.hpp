@@ -15,7 +15,7 @@
 //   // At the end of a production window:
 //   trackiq::server::save(tracker, *trackiq::store::open_store("runs.db"));
 //
-// Paths (GET only): /metrics (Prometheus text 0.0.4), /metrics/summary (tracker_summary_json),
+// Paths (GET and HEAD): /metrics (Prometheus text 0.0.4), /metrics/summary (tracker_summary_json),
 // /metrics/export (the canonical result JSON of Tracker::to_result(), the document
 // `trackiq runs import`, `compare` and `report` read). docs/metrics.md "Tracker exposition" lists
 // every series.
@@ -41,9 +41,11 @@ std::string tracker_metrics_text(const tracker::Snapshot& snapshot, std::string_
 std::string tracker_summary_json(const tracker::Snapshot& snapshot, std::string_view service = "service");
 
 // Answers one request for a tracker's exposition: GET /metrics, /metrics/summary or
-// /metrics/export (a query string is ignored); 405 for another method on those paths, 406 when
-// `accept` admits none of the path's content type, 404 for any other path. Thread-safe (the
-// tracker's snapshot() is); never throws (a failure is a 500 with a message).
+// /metrics/export (a query string is ignored); HEAD as GET, body included (the host's server
+// sends the status and headers with that body's Content-Length, and not the body, as HttpServer
+// does); 405 (Allow: GET, HEAD) for another method on those paths, 406 when `accept` admits none
+// of the path's content type, 404 for any other path. Thread-safe (the tracker's snapshot() is);
+// never throws (a failure is a 500 with a message).
 HttpResponse handle_tracker_request(const tracker::Tracker& tracker, std::string_view method,
                                     std::string_view target, std::string_view accept = "");
 
