@@ -22,7 +22,7 @@ Endpoints:
                               usage chunk when stream_options.include_usage, "data: [DONE]")
   GET  /metrics/summary       Tracker.snapshot() as JSON, with "violations": Tracker.validate()
   GET  /metrics/export        Tracker.to_result_json(): the canonical result of the window
-  GET  /healthz               200 "ok"
+  GET  /healthz               200 "ok"  (every GET route answers HEAD too)
 Prometheus's /metrics is on --metrics-listen HOST:PORT (Tracker.serve()), not on this port.
 
 Needs Debian's python3-torch (`bash scripts/setup.sh`) and the binding (PYTHONPATH=build/python
@@ -115,6 +115,14 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, b"ok\n", "text/plain")
         else:
             self.reply(404, b'{"error": {"message": "not found"}}', "application/json")
+
+    def do_HEAD(self):
+        """GET's status and headers, Content-Length included, without the body (RFC 9110 9.3.2)."""
+        self.head_only = True
+        try:
+            self.do_GET()
+        finally:
+            self.head_only = False
 
     # ---- inference ----
     def do_POST(self):
@@ -216,7 +224,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if not getattr(self, "head_only", False):
+            self.wfile.write(data)
 
 
 def main():

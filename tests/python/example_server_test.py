@@ -26,6 +26,7 @@ flight, 4 s, 24 tokens each), reads the server's /metrics/summary and /metrics/e
 
 Exit 0 when all hold; otherwise prints each failed check and exits 1.
 """
+import http.client
 import json
 import os
 import re
@@ -53,6 +54,21 @@ def metric(result, name):
     if name not in result["metrics"]:
         raise KeyError(f"load's result has no metric {name}")
     return result["metrics"][name]["value"]
+
+
+def head_then_get(host, port, path):
+    """HEAD, then GET on the same keep-alive connection: a body sent after the HEAD's headers would
+    be read as the GET's answer. Returns (path, HEAD status, its Content-Length, GET status, GET body)."""
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request("HEAD", path)
+        head = conn.getresponse()
+        head.read()
+        conn.request("GET", path)
+        got = conn.getresponse()
+        return path, head.status, head.getheader("Content-Length"), got.status, got.read()
+    finally:
+        conn.close()
 
 
 def get(port, path):
@@ -98,6 +114,7 @@ def main():
                 open(export_path, "wb").write(resp.read())
             with urllib.request.urlopen(f"http://{metrics_address}/metrics", timeout=30) as resp:
                 prom_type, prom_text = resp.headers.get("Content-Type"), resp.read().decode()
+            heads = [head_then_get("127.0.0.1", port, "/healthz"), head_then_get(*metrics_address.rsplit(":", 1), "/metrics")]
         finally:
             server.send_signal(signal.SIGINT)
             try:
@@ -150,6 +167,13 @@ def main():
               f"Prometheus /metrics ({prom_type}): trackiq_requests_total{{outcome=\"completed\"}} {scraped} == {completed}")
         export = json.load(open(export_path))
         check(export["workload"]["backend"] == "tracker", "/metrics/export is the tracker's result")
+        # /healthz is fixed, so its lengths must agree; /metrics changes between two scrapes, so its
+        # GET must only parse as a whole exposition (a HEAD body would have been read in its place).
+        for (path, head_status, length, get_status, body), starts in zip(heads, (b"ok\n", b"# HELP ")):
+            check(head_status == 200 and get_status == 200 and length is not None and int(length) > 0
+                  and body.startswith(starts) and (path != "/healthz" or length == str(len(body))),
+                  f"HEAD {path}: {head_status}, Content-Length {length}; the GET after it on the same connection: "
+                  f"{get_status}, {len(body)} bytes starting {body[:12]!r}")
 
         if failures:
             print(f"{len(failures)} check(s) failed; server log:\n{server_log[-4000:]}")
