@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -371,8 +372,12 @@ int run_sweep(const RunFlags& f, runner::RunSettings& s, const workload::Workloa
         precisions = b.precisions;
         devices = b.devices;
       }
-    // One run's measuring time: the duration, else the max duration, else 10 s (an iteration
-    // count has no duration: the budget is then checked after each run).
+    // One run's nominal time: the duration, else the max duration, else 10 s (an iteration count
+    // has no duration), plus the warmup. The budget is wall time since the first run began: a run
+    // starts only when the time it is expected to take still fits, which is the last run's wall
+    // time once there is one (setup, an iteration minimum that outlasts the duration, storing, a
+    // loaded machine: the nominal time alone let a sweep overrun its budget by a whole run), else
+    // the nominal time. The numbers behind the decision are printed, so that it can be checked.
     const std::int64_t per_run = s.duration_ns.value_or(s.max_duration_ns.value_or(10'000'000'000LL)) +
                                  s.warmup_ns;
     const auto started = std::chrono::steady_clock::now();
@@ -381,17 +386,23 @@ int run_sweep(const RunFlags& f, runner::RunSettings& s, const workload::Workloa
       std::cout << fmt::format("auto: devices {} x precisions {} x batch 1, 2, 4, ... within {} ({} per run)\n",
                                fmt::join(devices, ","), fmt::join(precisions, ","), f.budget, format_duration_ns(static_cast<double>(per_run)));
     bool out_of_budget = false;
+    std::optional<std::int64_t> last_run_ns;
     for (const auto& device : devices) {
       for (const auto& precision : precisions) {
         double last_thr = 0;
         for (std::uint32_t batch = 1; batch <= 4096 && !out_of_budget; batch *= 2) {
-          if (spent() + per_run > budget_ns) {
+          const std::int64_t used = spent(), next = last_run_ns.value_or(per_run);
+          if (used + next > budget_ns) {
             out_of_budget = true;
-            if (!f.quiet) std::cout << fmt::format("auto: the budget {} is spent: stopping\n", f.budget);
+            if (!f.quiet)
+              std::cout << fmt::format("auto: the budget {} is spent: {:.1f} ms used, the next run would take {:.1f} ms ({}): stopping\n",
+                                       f.budget, static_cast<double>(used) / 1e6, static_cast<double>(next) / 1e6,
+                                       last_run_ns ? "as long as the last one" : "its duration and warmup");
             break;
           }
           const SweepConfig c{device, precision, batch, wo.threads};
           Result r = run_config(ctx, c, point_label(c, true, precisions.size() > 1, false, devices.size() > 1));
+          last_run_ns = spent() - used;
           const double thr = r.metric_value("throughput_samples_per_s").value_or(0);
           const double p99 = r.metric_value("latency_p99_ms").value_or(NAN);
           results.push_back(std::move(r));
@@ -752,7 +763,8 @@ Action setup_run(CLI::App& sub) {
                "Sweep every device x the backend's precisions x batch sizes doubling from 1, until throughput stops "
                "rising (< 5 %) or p99 passes --max-latency, within --budget");
   sub.add_option("--max-latency", f->max_latency, "--auto: stop doubling the batch once p99 passes this (e.g. 50ms)");
-  sub.add_option("--budget", f->budget, "--auto: total measuring time (each run's --duration and --warmup count)")
+  sub.add_option("--budget", f->budget, "--auto: wall time for the whole sweep, setup and storing included; a run starts only while its "
+                 "--duration and --warmup still fit")
       ->capture_default_str();
   sub.add_flag("--quiet,-q", f->quiet, "Print nothing on success");
   sub.add_flag("--no-progress", f->no_progress, "No progress bar (it shows only on a terminal anyway)");

@@ -209,16 +209,40 @@ TEST(CliRun, ASweepRunsTheProductOfTheListsAndPrintsTheTradeOff) {
 // passing configuration.
 TEST(CliRun, AutoDoublesTheBatchWithinTheBudget) {
   TempDir dir;
-  // A synthetic query takes 2 ms whatever its batch: samples/s doubles with the batch, so only the
-  // budget (5 runs of 200 ms) ends it.
-  const auto r = trackiq({"run", "synthetic:mean=2ms", "--auto", "--budget", "1s", "--duration", "200ms", "--warmup", "0",
-                          "--no-telemetry", "--profile", "ci_smoke"},
+  // A synthetic query sleeps 20 ms whatever its batch: samples/s doubles with the batch (a loaded
+  // machine adds a few ms to a 20 ms sleep, never the 90 % that would stop the doubling), so only
+  // the budget ends it: 12 runs of 200 ms fit in 2400 ms, while the 13 batch sizes up to 4096
+  // need 2600 ms at least. The budget is wall time and a run starts only when it is expected to
+  // fit (as long as the last run took), so how many runs fit depends on the machine: a second one
+  // does unless the first took 6 times its 200 ms. The rule is checked on the numbers the tool
+  // printed. (`-n 1`: the profile's minimum of 20 queries, 400 ms, would outlast the duration.)
+  const auto r = trackiq({"run", "synthetic:mean=20ms", "--auto", "--budget", "2400ms", "--duration", "200ms", "--warmup",
+                          "0", "-n", "1", "--no-telemetry", "--profile", "ci_smoke"},
                          dir);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("auto: devices cpu x precisions fp32 x batch 1, 2, 4, ... within 1s"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("auto: the budget 1s is spent: stopping"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("batch=1 "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("batch=2 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("auto: devices cpu x precisions fp32 x batch 1, 2, 4, ... within 2400ms (200.0 ms per run)"),
+            std::string::npos)
+      << r.out;
+  // The batches ran in order, each twice the one before, from 1.
+  std::vector<int> batches;
+  const std::regex point_re(R"((^|\n)batch=([0-9]+) +p50 )");
+  for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), point_re); it != std::sregex_iterator(); ++it)
+    batches.push_back(std::stoi((*it)[2].str()));
+  ASSERT_GE(batches.size(), 2u) << r.out;
+  for (std::size_t i = 0; i < batches.size(); ++i) EXPECT_EQ(batches[i], 1 << i) << r.out;
+  // It stopped because the next run would not fit: the time used plus the next run's expected
+  // time (the last run's, at least its 200 ms) is beyond the budget, and the time used holds at
+  // least each run's measured 200 ms.
+  std::smatch stop;
+  ASSERT_TRUE(std::regex_search(r.out, stop,
+                                std::regex(R"(auto: the budget 2400ms is spent: ([0-9.]+) ms used, the next run would take )"
+                                           R"(([0-9.]+) ms \(as long as the last one\): stopping)")))
+      << r.out;
+  const double used_ms = std::stod(stop[1].str()), next_ms = std::stod(stop[2].str());
+  EXPECT_GE(next_ms, 200.0) << r.out;
+  EXPECT_GT(used_ms + next_ms, 2400.0 - 0.1) << r.out;  // each printed to 0.1 ms
+  EXPECT_GE(used_ms + 0.1, next_ms + 200.0 * static_cast<double>(batches.size() - 1)) << r.out;
+  EXPECT_EQ(r.out.find("throughput stopped rising"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("best passing profile ci_smoke"), std::string::npos) << r.out;
   const auto bad = trackiq({"run", "synthetic:mean=2ms", "--auto", "--batch-sizes", "1,2"}, dir);
   EXPECT_EQ(bad.exit_code, 2);

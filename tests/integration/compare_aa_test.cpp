@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <future>
 #include <regex>
 #include <string>
 #include <utility>
@@ -108,20 +109,28 @@ TEST(CliCompare, SameConfigLoadRunsPassByIdAndFileAndASlowerServerBlocks) {
 }
 
 // Two sweeps compare point by point, paired by sweep point, one false-discovery rate for all.
+// The A/A pair must pass by construction, whatever the machine is doing: the two sweeps of the
+// same server run at the same time (with the slower server's sweep beside them), so a load that
+// slows the machine down slows both alike, and the server's latencies (TTFT 60 ms, 24 ms between
+// tokens) sit far above the few milliseconds a loaded scheduler adds to an event (with 4 ms
+// between tokens, one late last token on a busy 2-core machine moved TPOT by 5-8 % and blocked).
 TEST(CliCompare, TwoSweepsComparePointByPointAndASlowerServerBlocks) {
   TempDir dir;
-  RefServer server({"--ttft-ms", "20", "--itl-ms", "4", "--tokens", "8"});
-  RefServer slower({"--ttft-ms", "26", "--itl-ms", "6", "--tokens", "8"});
+  RefServer server({"--ttft-ms", "60", "--itl-ms", "24", "--tokens", "5"});
+  RefServer slower({"--ttft-ms", "78", "--itl-ms", "36", "--tokens", "5"});  // +30 % TTFT, +50 % TPOT
   ASSERT_TRUE(server.ok() && slower.ok());
   auto sweep = [&](const RefServer& s, const std::string& json) {
-    const auto r = trackiq({"load", s.url("/"), "--api", "openai-chat", "--model", "m", "--concurrency", "1,2",
-                            "--requests", "40", "--json", dir.file(json), "--no-store"},
-                           dir);
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    return std::async(std::launch::async, [&s, &dir, json] {
+      return trackiq({"load", s.url("/"), "--api", "openai-chat", "--model", "m", "--concurrency", "1,2", "--requests",
+                      "40", "--json", dir.file(json), "--no-store"},
+                     dir);
+    });
   };
-  sweep(server, "a.json");
-  sweep(server, "b.json");
-  sweep(slower, "s.json");
+  auto a = sweep(server, "a.json"), b = sweep(server, "b.json"), s = sweep(slower, "s.json");
+  for (auto* f : {&a, &b, &s}) {
+    const auto r = f->get();
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
   const auto same = trackiq({"compare", dir.file("a.json"), dir.file("b.json")}, dir);
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
   EXPECT_NE(same.out.find("== sweep point concurrency=1"), std::string::npos) << same.out;
@@ -155,11 +164,10 @@ TEST(CliCompare, TwoSweepsComparePointByPointAndASlowerServerBlocks) {
       << md.out;
   EXPECT_NE(md.out.find("### Sweep points: metrics that did not pass"), std::string::npos) << md.out;
   EXPECT_TRUE(std::regex_search(md.out, std::regex(R"(\| concurrency=[12] \| [a-z_]+ \| .* \| (BLOCK|WARN) \|)"))) << md.out;
-  // The A/A sweeps: the report's decision is the console's verdict (APPROVE with exit 0 when
-  // nothing blocks; on a loaded machine a real slowdown between the two sweeps may block both).
+  // The A/A sweeps: the report approves, as the console passes.
   const auto same_md = trackiq({"compare", dir.file("a.json"), dir.file("b.json"), "--markdown"}, dir);
-  EXPECT_EQ(same_md.exit_code, same.exit_code) << same_md.out << same_md.err;
-  EXPECT_EQ(same_md.out.rfind(same.exit_code == 0 ? "## ✅ APPROVE" : "## ❌ BLOCK", 0), 0u) << same_md.out;
+  EXPECT_EQ(same_md.exit_code, 0) << same_md.out << same_md.err;
+  EXPECT_EQ(same_md.out.rfind("## ✅ APPROVE", 0), 0u) << same_md.out;
   // JUnit: a suite per point and one for the curves, whose window fails; JSON keeps every point.
   const auto xml = trackiq({"compare", dir.file("a.json"), dir.file("s.json"), "--report", dir.file("sweeps.xml")}, dir);
   EXPECT_EQ(xml.exit_code, 1) << xml.err;
