@@ -763,8 +763,8 @@ Action setup_run(CLI::App& sub) {
                "Sweep every device x the backend's precisions x batch sizes doubling from 1, until throughput stops "
                "rising (< 5 %) or p99 passes --max-latency, within --budget");
   sub.add_option("--max-latency", f->max_latency, "--auto: stop doubling the batch once p99 passes this (e.g. 50ms)");
-  sub.add_option("--budget", f->budget, "--auto: wall time for the whole sweep, setup and storing included; a run starts only while its "
-                 "--duration and --warmup still fit")
+  sub.add_option("--budget", f->budget, "--auto: wall time for the whole sweep, setup and storing included; a run starts only while it "
+                 "still fits, expected to take as long as the last one (the first: its --duration and --warmup)")
       ->capture_default_str();
   sub.add_flag("--quiet,-q", f->quiet, "Print nothing on success");
   sub.add_flag("--no-progress", f->no_progress, "No progress bar (it shows only on a terminal anyway)");
