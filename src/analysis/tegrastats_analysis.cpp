@@ -60,7 +60,7 @@ TegrastatsReport analyze_tegrastats(const telemetry::TegrastatsLog& log, double 
     }
   }
 
-  std::vector<double> cpu, gpu, emc, ram, power;
+  std::vector<double> cpu, gpu, emc, ram;
   std::vector<std::pair<std::string, std::vector<double>>> rail_w;  // first-seen order
   std::map<std::string, ZoneReport> zones;
   std::map<std::string, bool> above;
@@ -87,10 +87,7 @@ TegrastatsReport analyze_tegrastats(const telemetry::TegrastatsLog& log, double 
       if (hot && !above[t.zone]) ++z.events;
       above[t.zone] = hot;
     }
-    if (const auto* rail = s.input_rail()) {
-      if (r.power_rail.empty()) r.power_rail = rail->name;
-      power.push_back(rail->cur_mw / 1000.0);
-    }
+    if (const auto* rail = s.input_rail(); rail && r.power_rail.empty()) r.power_rail = rail->name;
     std::vector<std::string_view> seen;  // a name printed twice in one line keeps its first value
     for (const auto& rail : s.rails) {
       if (rail.name == "NC" || std::isnan(rail.cur_mw) || std::find(seen.begin(), seen.end(), rail.name) != seen.end())
@@ -108,8 +105,9 @@ TegrastatsReport analyze_tegrastats(const telemetry::TegrastatsLog& log, double 
   r.gpu_util_pct = stat_of(gpu);
   r.emc_util_pct = stat_of(emc);
   r.ram_used_pct = stat_of(ram);
-  r.power_w = stat_of(power);
-  if (r.power_w) r.energy_j = r.power_w->mean * static_cast<double>(r.power_w->count) * r.interval_s;
+  // The total is the input rail's own figures (one of the rails above).
+  for (const auto& rail : r.rails)
+    if (rail.name == r.power_rail) r.power_w = rail.power_w, r.energy_j = rail.energy_j;
   for (auto& [name, z] : zones) {
     r.throttle_events += z.events;
     r.zones.push_back(z);

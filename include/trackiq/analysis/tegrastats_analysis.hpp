@@ -35,7 +35,7 @@ struct TegrastatsReport {
   std::vector<ZoneReport> zones;  // disabled sensors (-256 °C) and the PMIC placeholder excluded
   std::uint64_t throttle_events = 0;
   std::string power_rail;  // the input rail used ("VDD_IN", "POM_5V_IN"), or ""
-  std::optional<Stat> power_w;
+  std::optional<Stat> power_w;     // the input rail's entry of `rails`, when there is one
   std::optional<double> energy_j;  // sum of rail power x interval
   // Every rail of the log (`NC` left out), in the order of the first line: the input rail and the
   // supplies it feeds, or, on modules without an input-rail monitor (AGX Xavier, AGX Orin, Thor),
@@ -43,7 +43,7 @@ struct TegrastatsReport {
   struct Rail {
     std::string name;
     Stat power_w;
-    double energy_j = 0;  // mean x samples x interval, as energy_j
+    double energy_j = 0;  // mean x samples x interval
   };
   std::vector<Rail> rails;
   std::string health;              // "healthy", "warning" or "critical"
