@@ -12,6 +12,7 @@
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "history_util.hpp"
+#include "report_io.hpp"
 #include "trackiq/analysis/changepoint.hpp"
 #include "trackiq/analysis/history.hpp"
 #include "trackiq/core/error.hpp"
@@ -147,8 +148,7 @@ int run_detect(const DetectFlags& f) {
                           short_id(c.first().run_id()), md_cell(c.first().started_at()), md_cell(or_dash(c.first().version())),
                           md_cell(short_commit(c.first().commit())), md_cell(c.tested->series->key.text()), c.is_new ? "yes" : "no");
     }
-    if (f.markdown == "-") std::cout << md;
-    else write_file_atomic(f.markdown, md);
+    write_output(f.markdown, md);
   }
   if (!f.junit.empty()) {
     std::string cases;
@@ -171,8 +171,7 @@ int run_detect(const DetectFlags& f) {
     const std::string xml = fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite "
                                         "name=\"trackiq detect\" tests=\"{}\" failures=\"{}\">\n{}  </testsuite>\n</testsuites>\n",
                                         tested.size(), failures, cases);
-    if (f.junit == "-") std::cout << xml;
-    else write_file_atomic(f.junit, xml);
+    write_output(f.junit, xml);
   }
   if (f.markdown == "-" || f.junit == "-") return exit_code;
   if (f.json) {

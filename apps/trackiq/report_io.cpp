@@ -144,10 +144,7 @@ void write_report(const report::ReportInput& in, const std::string& format, cons
       report::print_pdf(h.html, path);
       return;
     }
-    if (path.empty() || path == "-") {
-      std::cout << h.html;
-      return;
-    }
+    if (path.empty() || path == "-") return write_output(path, h.html);
     // The data files first (the page links them), then the page; if any write fails, the data
     // files this call wrote are removed again, so a failed report leaves nothing behind.
     const std::string json_path = data_file_path(path, ".json"), csv_path = data_file_path(path, ".csv");
@@ -168,6 +165,10 @@ void write_report(const report::ReportInput& in, const std::string& format, cons
                            : f == "junit" ? report::render_junit(in)
                            : f == "json"  ? report::render_json(in)
                                           : report::render_csv(in);
+  write_output(path, text);
+}
+
+void write_output(const std::string& path, const std::string& text) {
   if (path.empty() || path == "-") std::cout << text;
   else write_file_atomic(path, text);
 }

@@ -50,6 +50,9 @@ void add_theme_option(CLI::App& sub, std::string& theme);
 // "out/report.html" → "out/report_data.json" (suffix ".json") or "out/report_data.csv".
 std::string data_file_path(const std::string& report_path, std::string_view suffix);
 
+// `text` to stdout when `path` is "" or "-", else atomically to the file `path`.
+void write_output(const std::string& path, const std::string& text);
+
 // Renders `in` and writes it atomically to `path` ("" or "-" = stdout). An HTML report also
 // writes its data beside it (data_file_path); a PDF is the HTML printed by headless Chromium.
 void write_report(const report::ReportInput& in, const std::string& format, const std::string& path,
