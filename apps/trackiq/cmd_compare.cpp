@@ -175,9 +175,10 @@ int compare(const CompareFlags& f) {
   if (!noise.baseline.empty() || !noise.current.empty()) {
     if (noise.baseline.empty()) noise.baseline = {base};
     if (noise.current.empty()) noise.current = {cur};
-    noise.source = fmt::format("{} ({} runs) vs {} ({} runs), each run's value", is_group(f.baseline) ? f.baseline : "the baseline",
-                               noise.baseline.size(), is_group(f.current) ? f.current : "the current run",
-                               noise.current.size());
+    auto runs = [](std::size_t n) { return fmt::format("{} run{}", n, n == 1 ? "" : "s"); };
+    noise.source = fmt::format("{} ({}) vs {} ({}), each run's value", is_group(f.baseline) ? f.baseline : "the baseline",
+                               runs(noise.baseline.size()), is_group(f.current) ? f.current : "the current run",
+                               runs(noise.current.size()));
   } else if (f.history > 1) {
     if (!st && (!f.store.empty() || std::filesystem::exists(store::default_store_location())))
       st = store::open_store(f.store);
