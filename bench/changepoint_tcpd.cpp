@@ -18,6 +18,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -44,8 +45,14 @@ struct Scores {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::cerr << "usage: changepoint_tcpd TCPD_DIR [--json OUT.json] [--alpha A] [--min-segment M] [--min-change R]\n";
+  constexpr const char* kUsage =
+      "usage: changepoint_tcpd TCPD_DIR [--json OUT.json] [--alpha A] [--min-segment M] [--min-change R]\n";
+  if (argc >= 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (argc < 2 || argc % 2 != 0) {  // TCPD_DIR, then flag-value pairs
+    std::cerr << kUsage;
     return 2;
   }
   try {
