@@ -303,6 +303,25 @@ Result run_config(SweepContext& ctx, const SweepConfig& c, const std::string& po
   return r;
 }
 
+// Exit 1 when a profile constraint FAILs (NOT MEASURED is shown, not failed) or when a run
+// measured nothing: every query failed, so there is no latency and no throughput to stand on (a
+// CI job must not pass on a command that exits non-zero every time). Such a run is still stored
+// and printed: its errors are the finding.
+int run_exit_code(const std::vector<Result>& results, bool quiet) {
+  int code = kExitOk;
+  for (const auto& r : results) {
+    for (const auto& v : r.slo)
+      if (v.state == SloState::kFail) code = kExitCheckFailed;
+    if (!r.latency && r.errors.total > 0) {
+      code = kExitCheckFailed;
+      if (!quiet)
+        std::cerr << fmt::format("trackiq: run {}: no query succeeded ({} failed): exit 1\n", r.run_id.substr(0, 8),
+                                 r.errors.total);
+    }
+  }
+  return code;
+}
+
 // The trade-off summary of a sweep: per configuration p50/p99/throughput and energy where
 // measured; the optimum for latency, throughput and efficiency; the Pareto front of throughput
 // against p99; with a profile, the best configuration that passes every constraint.
@@ -469,10 +488,7 @@ int run_sweep(const RunFlags& f, runner::RunSettings& s, const workload::Workloa
     write_report(in, "", f.report_path, f.theme);
     if (!f.quiet) std::cout << "report     " << f.report_path << "\n";
   }
-  for (const auto& r : results)
-    for (const auto& v : r.slo)
-      if (v.state == SloState::kFail) return kExitCheckFailed;
-  return kExitOk;
+  return run_exit_code(results, f.quiet);
 }
 
 int run_command(RunFlags f) {
@@ -644,10 +660,7 @@ int run_command(RunFlags f) {
   }
   if (!f.quiet && f.repeat > 1 && st)
     std::cout << fmt::format("group      {} ({} runs): trackiq compare group:{} group:OTHER\n", group, f.repeat, group);
-  for (const auto& result : results)
-    for (const auto& v : result.slo)
-      if (v.state == SloState::kFail) return kExitCheckFailed;  // NOT MEASURED is shown, not failed
-  return kExitOk;
+  return run_exit_code(results, f.quiet);
 }
 
 }  // namespace
@@ -665,7 +678,9 @@ Action setup_run(CLI::App& sub) {
       "the last query is due; exit 1 when it was not achieved (docs/metrics.md).\n"
       "Environment: TRACKIQ_SEED (default --seed), TRACKIQ_THREADS (default --threads),\n"
       "TRACKIQ_DETERMINISTIC=1 (seed 0 and 1 engine thread unless given); a flag wins, a bad value exits 2;\n"
-      "the result records them (environment.variables).\n\n"
+      "the result records them (environment.variables).\n"
+      "Exit status: 0; 1 when a --profile constraint FAILs or a run had no successful query (every\n"
+      "query failed: the run is stored and printed with its errors); 2 on bad input.\n\n"
       "Examples:\n"
       "  trackiq run\n"
       "  trackiq run builtin:transformer --seq-len 256 --iterations 50\n"

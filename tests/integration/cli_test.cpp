@@ -156,16 +156,25 @@ TEST(CliRun, ServerAboveCapacityFailsItsCheckWithExitCode1) {
   EXPECT_NE(r.out.find("SYNTHETIC WORKLOAD"), std::string::npos) << r.out;
 }
 
-TEST(CliRun, CountsFailingCommandsWithoutAborting) {
+// Failures are counted, not thrown: the run goes on, is written and stored with its errors. When
+// not one query succeeded there is nothing measured, and a CI job must not pass on it: exit 1.
+TEST(CliRun, CountsFailingCommandsWithoutAbortingAndExits1WhenNoneSucceeded) {
   TempDir dir;
   const auto r = trackiq({"run", "cmd:sh -c 'echo oom-killed >&2; exit 7'", "-n", "3", "--warmup", "0",
                           "--json", dir.file("r.json")},
                          dir);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("no query succeeded (3 failed): exit 1"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("stored     run"), std::string::npos) << r.out;
   const std::string json = read_file(dir.file("r.json"));
   EXPECT_NE(json.find("\"exit_status\": 3"), std::string::npos) << json;
   EXPECT_NE(json.find("oom-killed"), std::string::npos);
   expect_schema_valid(dir.file("r.json"));
+  // Some failures among successes: measured, warned about, exit 0.
+  const auto some = trackiq({"run", "synthetic:mean=1ms,fail_every=2", "-n", "10", "--warmup", "0", "--no-store"}, dir);
+  EXPECT_EQ(some.exit_code, 0) << some.out << some.err;
+  EXPECT_NE(some.out.find("errors"), std::string::npos) << some.out;
+  EXPECT_EQ(some.err.find("no query succeeded"), std::string::npos) << some.err;
 }
 
 // RUN-4: a sweep stores one run per configuration under one sweep id, prints the trade-off, and
