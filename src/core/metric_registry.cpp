@@ -88,7 +88,7 @@ constexpr MetricDef kMetrics[] = {
     {"request_throughput", "1/s", D::kHigherIsBetter, "Load: completed requests / duration D (first send to last completion)", G::kCanBlock, "throughput_queries_per_s"},
     {"retried_requests", "1", D::kLowerIsBetter,
      "Load: requests sent a second time on a new connection after their kept-alive connection closed before any response byte"},
-    {"rss_peak_bytes", "B", D::kLowerIsBetter, "VmHWM of TrackIQ's own process, which runs in-process workloads (builtin, torch, onnx); a cmd: workload's processes are workload_rss_*"},
+    {"rss_peak_bytes", "B", D::kLowerIsBetter, "Peak RSS (VmHWM) of TrackIQ's own process in the measured phase (the high-water mark is reset at its start), which runs in-process workloads (builtin, torch, onnx); a cmd: workload's processes are workload_rss_*"},
     {"rtf_mean", "1", D::kLowerIsBetter, "Load, audio responses: mean real-time factor = processing time (send to last byte) / audio duration"},
     {"samples_total", "1", D::kNeutral, "Samples completed successfully in the measured phase: queries x batch size (a query's samples)"},
     {"schedule_lag_growth_pct", "%", D::kLowerIsBetter, "Server scenario: growth of the late-start lag (start - scheduled): median of the last third of the schedule minus that of the first, over the time between them (1 % = 10 ms per s); a growing queue shows as > 0", G::kInformOnly},

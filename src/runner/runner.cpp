@@ -1,7 +1,12 @@
 #include "trackiq/runner/runner.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -58,6 +63,33 @@ void validate(const RunSettings& s) {
 }
 
 namespace {
+
+// rss_peak_bytes is the process's VmHWM, which the kernel keeps from the process's start: the
+// second run of a --repeat reported the first run's peak, or the memory of storing and rendering
+// it (+37 % on builtin:mlp), and compare blocked identical configurations on it. Writing "5" to
+// /proc/self/clear_refs (Linux >= 4.0, proc(5)) sets the high-water mark to the current RSS, so
+// the peak sampled from here on is the measured phase's. The process collector then reads VmHWM
+// from status until ru_maxrss, which keeps the old peak, is again <= it (collectors.cpp).
+// Returns "" on success, else what rss_peak_bytes means instead and why.
+std::string reset_peak_rss() {
+  const int fd = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  int err = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    if (::write(fd, "5", 1) != 1) err = errno;
+    ::close(fd);
+  }
+  if (err == 0) return "";
+  return fmt::format("rss_peak_bytes is this process's peak since it started, not the measured phase's: resetting "
+                     "it through /proc/self/clear_refs failed ({})",
+                     std::strerror(err));
+}
+
+// The process collector samples this process (not --pid, not a fake root).
+bool samples_own_peak_rss(const RunSettings& s) {
+  if (s.collector_options.pid > 0 || !(s.collector_options.root.empty() || s.collector_options.root == "/")) return false;
+  return std::any_of(s.collectors.begin(), s.collectors.end(),
+                     [](const std::string& c) { return c == "all" || c == "process"; });
+}
 
 // Decides whether one more query may be issued. Immutable during a run: shared by workers.
 // The minimum duration is met by the worker's last *completed* query, not by the clock at the
@@ -196,7 +228,10 @@ RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress*
       workers == 1 ? expected + 16 : std::min<std::size_t>(expected, expected / workers * 3 / 2 + 1024);
   for (auto& l : logs) l.records.resize(per_worker);  // value-initialised: pages touched now, not while measuring
 
-  if (sampler) sampler->start();
+  if (sampler) {
+    if (samples_own_peak_rss(s)) rec.rss_peak_note = reset_peak_rss();
+    sampler->start();
+  }
   // Give threads time to start so the first scheduled query is not late because of us.
   const std::int64_t t0 = now_ns() + (server ? 2'000'000 : 0);
   rec.t0_ns = t0;
@@ -397,8 +432,10 @@ void add_telemetry(Result& r, const RunRecording& rec, std::uint64_t inferences,
   if (!r.telemetry.available && reason.empty()) reason = "no telemetry sample was taken (the run was too short)";
   r.telemetry.reason = reason;
   const auto summary = telemetry::summarize_series(series, inferences);
-  for (const auto& m : summary.metrics)
+  for (const auto& m : summary.metrics) {
     r.metrics.push_back({m.name, m.value, m.derived ? ValueKind::kDerived : ValueKind::kMeasured});
+    if (m.name == "rss_peak_bytes" && !rec.rss_peak_note.empty()) r.warnings.push_back(rec.rss_peak_note);
+  }
   r.telemetry.summary = summary.channel_stats;
   r.telemetry.summary["samples"] = static_cast<double>(series.rows_taken);
   r.telemetry.summary["late_ticks"] = static_cast<double>(series.late_ticks);

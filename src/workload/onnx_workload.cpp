@@ -50,37 +50,13 @@ class OnnxWorkload final : public Workload {
     cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   }
 
+  // The model is read on the first call, and again only when the number of workers changed: the
+  // runs of a --repeat share the nets (as the README says) instead of re-importing the model and
+  // growing the process's RSS with each run. The validation query runs on every call.
   void prepare(std::uint32_t workers) override {
     const std::string& path = desc_.model;
-    if (!std::filesystem::exists(path)) throw InputError(path, 0, "no such file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError(path, 0, "cannot read");
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    desc_.model_hash = hash_file(path);
-    const OnnxGraph graph = parse_onnx_graph(bytes, path);
-    resolve_inputs(graph);
-
     cv::setNumThreads(static_cast<int>(options_.threads));
-    // cv::dnn::Net is not thread-safe: one per worker, each with its own inputs.
-    nets_.clear();
-    for (std::uint32_t w = 0; w < workers; ++w) {
-      try {
-        nets_.push_back(cv::dnn::readNetFromONNX(path));
-      } catch (const cv::Exception& e) {
-        throw InputError(path, 0, "OpenCV DNN cannot import this model: " + condense_opencv_error(e.what()));
-      }
-      nets_.back().setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-      nets_.back().setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-    }
-    blobs_.assign(workers, {});
-    std::mt19937_64 rng(options_.seed + 1);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    for (const auto& t : desc_.inputs) {
-      std::vector<int> dims(t.shape.begin(), t.shape.end());
-      cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F);
-      for (auto it = blob.begin<float>(); it != blob.end<float>(); ++it) *it = normal(rng);
-      for (std::uint32_t w = 0; w < workers; ++w) blobs_[w].push_back(blob.clone());
-    }
+    if (nets_.size() != workers) load(workers);
     out_names_ = nets_[0].getUnconnectedOutLayersNames();
     std::vector<cv::Mat> outs;
     try {
@@ -111,6 +87,39 @@ class OnnxWorkload final : public Workload {
   const WorkloadDescriptor& descriptor() const noexcept override { return desc_; }
 
  private:
+  // Reads and checks the model, then one cv::dnn::Net and one set of inputs per worker.
+  void load(std::uint32_t workers) {
+    const std::string& path = desc_.model;
+    if (!std::filesystem::exists(path)) throw InputError(path, 0, "no such file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InputError(path, 0, "cannot read");
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    desc_.model_hash = hash_file(path);
+    const OnnxGraph graph = parse_onnx_graph(bytes, path);
+    resolve_inputs(graph);
+
+    // cv::dnn::Net is not thread-safe: one per worker, each with its own inputs.
+    nets_.clear();
+    for (std::uint32_t w = 0; w < workers; ++w) {
+      try {
+        nets_.push_back(cv::dnn::readNetFromONNX(path));
+      } catch (const cv::Exception& e) {
+        throw InputError(path, 0, "OpenCV DNN cannot import this model: " + condense_opencv_error(e.what()));
+      }
+      nets_.back().setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+      nets_.back().setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    }
+    blobs_.assign(workers, {});
+    std::mt19937_64 rng(options_.seed + 1);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (const auto& t : desc_.inputs) {
+      std::vector<int> dims(t.shape.begin(), t.shape.end());
+      cv::Mat blob(static_cast<int>(dims.size()), dims.data(), CV_32F);
+      for (auto it = blob.begin<float>(); it != blob.end<float>(); ++it) *it = normal(rng);
+      for (std::uint32_t w = 0; w < workers; ++w) blobs_[w].push_back(blob.clone());
+    }
+  }
+
   void run(std::uint32_t worker, std::vector<cv::Mat>& outs) {
     auto& net = nets_[worker];
     for (std::size_t i = 0; i < desc_.inputs.size(); ++i) net.setInput(blobs_[worker][i], desc_.inputs[i].name);

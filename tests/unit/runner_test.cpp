@@ -1,11 +1,13 @@
 // Scenario semantics checked against known ground truth with the synthetic backend
 // (sleep-based service times). Bounds are generous: the machine is shared and noisy.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <cstring>
 #include <set>
 
 #include "trackiq/core/error.hpp"
@@ -203,6 +205,41 @@ TEST(Errors, AllFailingQueriesGiveNoLatencyButAResult) {
   const RunOutcome r = run("synthetic:mean=0,fail_every=1", s);
   EXPECT_FALSE(r.result.latency.has_value());
   EXPECT_EQ(metric(r.result, "errors_total"), 3);
+}
+
+double vm_hwm_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) * 1024;
+  return -1;
+}
+
+// rss_peak_bytes is the measured phase's peak: the kernel keeps VmHWM from the process's start,
+// so without the reset a run reported whatever the process touched before it (the first run of a
+// --repeat, storing it, rendering it).
+TEST(Telemetry, RssPeakIsTheMeasuredPhasesNotTheProcessLifetimes) {
+  constexpr std::size_t kSpike = 256u << 20;
+  void* p = ::mmap(nullptr, kSpike, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  std::memset(p, 1, kSpike);  // resident now: the process's high-water mark includes it
+  ::munmap(p, kSpike);
+  const double lifetime_peak = vm_hwm_bytes();
+  ASSERT_GT(lifetime_peak, static_cast<double>(kSpike));
+  RunSettings s;
+  s.iterations = 20;
+  s.collectors = {"process"};
+  s.telemetry_interval_ns = 10 * kMs;
+  const RunOutcome r = run("synthetic:mean=2ms", s);
+  const double peak = metric(r.result, "rss_peak_bytes");
+  if (r.rec.rss_peak_note.empty()) {
+    EXPECT_LT(peak, lifetime_peak - static_cast<double>(kSpike) / 2) << "the spike before the run is not its peak";
+    EXPECT_GT(peak, 0);
+  } else {  // a kernel or sandbox without clear_refs: the result says what the number covers
+    EXPECT_NE(std::find(r.result.warnings.begin(), r.result.warnings.end(), r.rec.rss_peak_note),
+              r.result.warnings.end());
+    EXPECT_GE(peak, lifetime_peak);
+  }
 }
 
 TEST(Server, OneCompletedQueryDefinesNoRateAndNoTrend) {

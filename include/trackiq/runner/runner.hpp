@@ -91,6 +91,9 @@ struct RunRecording {
   std::optional<telemetry::Series> telemetry;
   std::vector<std::string> telemetry_unavailable;  // "name: not available: why"
   double sampler_cpu_s = 0;                        // CPU time of the sampler thread
+  // Empty when this process's peak RSS was reset at the start of the measured phase (so that
+  // rss_peak_bytes is that phase's peak), else why not and what the peak covers instead.
+  std::string rss_peak_note;
 };
 
 // Live progress for a display; read from another thread while a run goes on.

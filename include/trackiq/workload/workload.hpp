@@ -51,7 +51,9 @@ class Workload {
   virtual ~Workload() = default;
 
   // Loads the model and prepares state for `workers` callers of infer(), then runs one
-  // validation query (not a measurement) so shape and engine errors surface here.
+  // validation query (not a measurement) so shape and engine errors surface here. The model is
+  // loaded by the first call only: later calls (the runs of a --repeat) keep it and re-create
+  // per-worker state only when `workers` changed.
   // Throws InputError (bad model, shape, precision) or NotAvailableError.
   virtual void prepare(std::uint32_t workers) = 0;
 
