@@ -176,9 +176,11 @@ std::string render_console(const Result& r) {
     for (const auto& e : r.errors.examples) append(out, "  e.g. {}\n", e);
   }
   // cmd: workloads: the queries' own processes (wait4), apart from TrackIQ's process below.
-  const bool per_query_processes = r.metric_value("workload_rss_peak_bytes").has_value();
+  const bool per_query_processes = r.metric_value("workload_cpu_user_ms").has_value();
   if (per_query_processes) {
     append(out, "\nworkload processes (one per query, from wait4)\n");
+    if (!r.metric_value("workload_rss_peak_bytes"))
+      append(out, "  {:<24} {:>12}\n", "rss", "not measured: each peaked at or below TrackIQ's own (see warnings)");
     rows.row("rss peak", "workload_rss_peak_bytes");
     rows.row("rss mean", "workload_rss_mean_bytes");
     rows.row("rss p50", "workload_rss_p50_bytes");

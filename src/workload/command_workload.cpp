@@ -147,8 +147,11 @@ class CommandWorkload final : public Workload, public ProcessUsageSource {
     // While the process runs, its tree is sampled every kTreeSampleIntervalNs: first while stderr
     // is drained until EOF (the child and its descendants closed it), keeping the tail; then, if
     // the process outlives its stderr, until it exits (a pidfd becomes readable then).
+    // The first sample is one interval in: at the spawn the new image has not been loaded yet
+    // (4-16 KiB of stack and arguments), which read as a tree peak for every short command. A
+    // process that ends sooner is not sampled, and the count of sampled queries says so.
     TreeStats tree;
-    std::int64_t next_sample = now_ns();
+    std::int64_t next_sample = now_ns() + kTreeSampleIntervalNs;
     auto sample_due = [&]() -> int {  // samples when due; the ms until the next one
       const std::int64_t now = now_ns();
       if (now >= next_sample) {
@@ -196,7 +199,15 @@ class CommandWorkload final : public Workload, public ProcessUsageSource {
     if (worker < usage_.size()) {
       auto ns = [](const timeval& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_usec * 1'000; };
       ProcessUsage& u = usage_[worker];
-      u = {static_cast<std::int64_t>(ru.ru_maxrss) * 1024, ns(ru.ru_utime), ns(ru.ru_stime)};  // ru_maxrss: KiB
+      // A spawned process's ru_maxrss starts at its parent's peak: exec() keeps the larger of the
+      // process's high-water mark and the image it replaces, which under posix_spawn is
+      // TrackIQ's own (a 1 MiB `true` read 13.5 MiB). TrackIQ's ru_maxrss now bounds that
+      // inherited floor from above; a figure at or below it is not known to be the process's own.
+      const std::int64_t max_rss = static_cast<std::int64_t>(ru.ru_maxrss) * 1024;  // ru_maxrss: KiB
+      rusage self{};
+      const bool above_floor =
+          ::getrusage(RUSAGE_SELF, &self) == 0 && max_rss > static_cast<std::int64_t>(self.ru_maxrss) * 1024;
+      u = {above_floor ? max_rss : -1, ns(ru.ru_utime), ns(ru.ru_stime)};
       if (tree.samples > 0) {
         u.tree_rss_peak_bytes = tree.peak;
         u.tree_rss_mean_bytes = static_cast<std::int64_t>(tree.sum / static_cast<double>(tree.samples) + 0.5);

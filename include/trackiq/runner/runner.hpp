@@ -67,7 +67,8 @@ struct QueryRecord {
   std::int64_t end_ns = 0;
   std::uint32_t worker = 0;
   bool ok = true;
-  // cmd: workloads: the query's process from wait4 (workload/process_usage.hpp); -1 otherwise.
+  // cmd: workloads: the query's process from wait4 (workload/process_usage.hpp); -1 otherwise,
+  // and process_max_rss_bytes also when the peak was not above TrackIQ's own (not known).
   std::int64_t process_max_rss_bytes = -1;
   std::int64_t process_user_cpu_ns = -1;
   std::int64_t process_sys_cpu_ns = -1;
