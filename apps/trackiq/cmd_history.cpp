@@ -269,7 +269,9 @@ Action setup_history(CLI::App& sub) {
   sub.add_option("--hardware", f->hardware, "Hardware fingerprint, or a prefix of it");
   sub.add_option("--workload", f->workload, "Workload as 'backend:model' (as 'trackiq runs list' shows it)");
   sub.add_option("--scenario", f->scenario, "Scenario (single-stream, multi-stream, server, offline, load, ...)");
-  sub.add_option("--label", f->labels, "KEY=VALUE: only runs with this extra label (repeatable)");
+  sub.add_option("--label", f->labels,
+                 "KEY=VALUE: only runs with this label (version, branch, commit: a prefix of the SHA, or any other "
+                 "label; repeatable)");
   sub.add_option("--order", f->order, "time (started_at) or commit (git rev-list of the current directory)")
       ->check(CLI::IsMember({"time", "commit"}))
       ->capture_default_str();

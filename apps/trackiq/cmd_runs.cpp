@@ -11,6 +11,7 @@
 #include "trackiq/importers/importers.hpp"
 #include "trackiq/load/load_result.hpp"
 #include "trackiq/report/console.hpp"
+#include "trackiq/server/history_json.hpp"
 #include "trackiq/store/store.hpp"
 
 namespace trackiq::cli {
@@ -70,6 +71,7 @@ Action setup_runs(CLI::App& sub) {
     std::vector<std::string> labels, from;
     std::size_t limit = 50;
     bool json = false;
+    bool with_baselines = false;
   };
   auto f = std::make_shared<Flags>();
   sub.footer(
@@ -77,13 +79,14 @@ Action setup_runs(CLI::App& sub) {
       "  list     newest first; filters: --product, --hardware (fingerprint prefix), --label k=v, --since, --until\n"
       "  show ID  the run's summary (ID may be a unique prefix of the run id)\n"
       "  export ID  the canonical result JSON, with every latency sample (-o FILE, default stdout)\n"
-      "  rm ID    delete the run\n"
+      "  rm ID    delete the run; the run of a baseline is refused (exit 2, naming the baselines) unless\n"
+      "           --with-baselines, which deletes those baselines too\n"
       "  import FILE...  store result JSON files (`runs export`: every sample; `run --json`, `load --json`: the\n"
       "           lossless histogram; a file may hold an array) as they are, with the same run ids, so runs move\n"
       "           between stores and `compare ID1 ID2` gives the same verdict in either. All files\n"
       "           are read first and stored in one transaction; a bad file (file:line: what), a run id stored\n"
       "           already or twice in the files, or another tool's file imported before (import_hash) stores\n"
-      "           nothing (exit 2)"
+      "           nothing (exit 2)\n"
       "  merge --group NAME  merge the runs of `trackiq load --shard K/N --group NAME` (client K of N) into one\n"
       "           stored run (label merged_from=\"N runs\"; -o FILE also writes its JSON): latency percentiles from\n"
       "           every request's exact sample, rates (achieved, offered, token, goodput) summed, counts and errors\n"
@@ -104,11 +107,15 @@ Action setup_runs(CLI::App& sub) {
   sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_option("--product", f->product, "list: only this product");
   sub.add_option("--hardware", f->hardware, "list: only this hardware fingerprint (or prefix)");
-  sub.add_option("--label", f->labels, "list: only runs with label KEY=VALUE; repeatable");
-  sub.add_option("--since", f->since, "list: started at or after (ISO-8601, e.g. 2026-11-01)");
-  sub.add_option("--until", f->until, "list: started before");
+  sub.add_option("--label", f->labels,
+                 "list: only runs with label KEY=VALUE (product, version, branch, commit: a prefix of the SHA, or any "
+                 "other label); repeatable");
+  sub.add_option("--since", f->since, "list: started at or after (UTC: 2026-11-01 or 2026-11-01T10:00:00Z; a bad date exits 2)");
+  sub.add_option("--until", f->until, "list: started before (UTC, as --since)");
   sub.add_option("--limit", f->limit, "list: at most N runs (0 = all)")->capture_default_str();
   sub.add_option("--output,-o", f->output, "export, merge: write the result JSON to FILE");
+  sub.add_flag("--with-baselines", f->with_baselines,
+               "rm: also delete the baselines that point at the run (without it, such a run is refused)");
   sub.add_option("--from", f->from,
                  "merge: read the shards from these result JSON files (each client's `load --json FILE`) instead of the "
                  "store; repeatable")
@@ -151,8 +158,8 @@ Action setup_runs(CLI::App& sub) {
       store::RunFilter filter;
       if (!f->product.empty()) filter.product = f->product;
       if (!f->hardware.empty()) filter.hardware = f->hardware;
-      if (!f->since.empty()) filter.since = f->since;
-      if (!f->until.empty()) filter.until = f->until;
+      if (!f->since.empty()) filter.since = server::parse_utc_time(f->since, fmt::format("--since '{}'", f->since));
+      if (!f->until.empty()) filter.until = server::parse_utc_time(f->until, fmt::format("--until '{}'", f->until));
       filter.limit = f->limit;
       for (const auto& l : f->labels) filter.labels.push_back(key_value(l, "--label"));
       const auto runs = st->list(filter);
@@ -177,7 +184,12 @@ Action setup_runs(CLI::App& sub) {
       return kExitOk;
     }
     if (f->action == "rm") {
-      fmt::print("removed run {}\n", st->remove(f->id));
+      const auto baselines = st->list_baselines();  // to say which go with the run
+      const std::string removed = st->remove(f->id, f->with_baselines);
+      fmt::print("removed run {}\n", removed);
+      for (const auto& b : baselines)
+        if (b.run_id == removed)
+          fmt::print("removed baseline {} (hardware {}) with it\n", b.name, b.hardware_fingerprint);
       return kExitOk;
     }
     Result r = st->load(f->id);

@@ -147,13 +147,11 @@ bool parse_flag(const QueryParams& q, std::string_view key) {
 
 std::string parse_time(const QueryParams& q, std::string_view key) {
   const std::string v = *q.get(key);
-  static const std::regex iso(R"(^\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d{1,9})?)?)?Z?)?$)");
-  if (!std::regex_match(v, iso))
-    throw BadRequest{
-        400,
-        fmt::format("{}={}: expected an ISO-8601 UTC time, e.g. 2026-11-01 or 2026-11-01T10:00:00Z",
-                    key, v)};
-  return v;
+  try {
+    return parse_utc_time(v, fmt::format("{}={}", key, v));
+  } catch (const InputError& e) {
+    throw BadRequest{400, e.what()};
+  }
 }
 
 Json summary_json(const store::RunSummary& r) {
@@ -680,11 +678,20 @@ struct Api::Impl {
     return resp;
   }
 
+  // The run of a baseline is refused (409, naming the baselines) unless with_baselines=true,
+  // which removes those baselines with it, as `trackiq runs rm --with-baselines`.
   HttpResponse delete_run(const std::string& id, const QueryParams& q) {
-    check_params(q, {});
+    check_params(q, {"with_baselines"});
+    const bool with_baselines = parse_flag(q, "with_baselines");
     if (!store::is_run_id_prefix(id)) throw BadRequest{404, fmt::format("no run '{}'", id)};
     std::lock_guard lock(store_mutex);
-    return json_response(200, Json{{"removed", store.remove(id)}});
+    try {
+      return json_response(200, Json{{"removed", store.remove(id, with_baselines)}});
+    } catch (const InputError& e) {
+      if (std::string_view(e.what()).find("is the run of baseline") != std::string_view::npos)
+        throw BadRequest{409, std::string(e.what()) + " (DELETE ...?with_baselines=true)"};
+      throw;
+    }
   }
 
   HttpResponse list_baselines(const QueryParams& q) {

@@ -3,6 +3,7 @@
 #include "trackiq/server/history_json.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <regex>
 
@@ -113,22 +114,37 @@ bool Since::is_new(const std::string& started_at) const {
   return text.empty() || (inclusive ? started_at >= from : started_at > from);
 }
 
+namespace {
+const std::regex& utc_time_pattern() {
+  static const std::regex date(R"((\d{4})-(\d{2})-(\d{2})([T ](\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?Z?)?)");
+  return date;
+}
+}  // namespace
+
+std::string parse_utc_time(const std::string& text, std::string_view what) {
+  std::smatch m;
+  if (!std::regex_match(text, m, utc_time_pattern()))
+    throw InputError(fmt::format("{}: expected a date, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z (UTC)", what));
+  const std::chrono::year_month_day day{std::chrono::year(std::stoi(m[1])),
+                                        std::chrono::month(static_cast<unsigned>(std::stoi(m[2]))),
+                                        std::chrono::day(static_cast<unsigned>(std::stoi(m[3])))};
+  const int hour = m[5].matched ? std::stoi(m[5]) : 0, minute = m[6].matched ? std::stoi(m[6]) : 0;
+  const int second = m[8].matched ? std::stoi(m[8]) : 0;
+  if (!day.ok() || hour > 23 || minute > 59 || second > 60)
+    throw InputError(fmt::format("{}: not a valid date", what));
+  std::string from = text;
+  if (from.size() > 10) from[10] = 'T';
+  if (from.back() == 'Z') from.pop_back();  // stored times end in Z: "…:00Z" >= "…:00"
+  return from;
+}
+
 Since parse_since(const std::string& text, std::string_view what,
                   const std::function<std::string(const std::string&)>& started_at_of_run) {
   Since s;
   s.text = text;
   if (text.empty()) return s;
-  static const std::regex date(R"((\d{4})-(\d{2})-(\d{2})([T ](\d{2}):(\d{2})(:(\d{2})(\.\d+)?)?Z?)?)");
-  std::smatch m;
-  if (std::regex_match(text, m, date)) {
-    const int month = std::stoi(m[2]), day = std::stoi(m[3]);
-    const int hour = m[5].matched ? std::stoi(m[5]) : 0, minute = m[6].matched ? std::stoi(m[6]) : 0;
-    const int second = m[8].matched ? std::stoi(m[8]) : 0;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-      throw InputError(fmt::format("{}: not a valid date", what));
-    s.from = text;
-    if (s.from.size() > 10) s.from[10] = 'T';
-    if (s.from.back() == 'Z') s.from.pop_back();  // stored times end in Z: "…:00Z" >= "…:00"
+  if (std::regex_match(text, utc_time_pattern())) {
+    s.from = parse_utc_time(text, what);
     return s;
   }
   if (store::is_run_id_prefix(text)) {

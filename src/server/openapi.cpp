@@ -90,13 +90,15 @@ std::string_view openapi_document() {
         }
       },
       "delete": {
-        "summary": "Remove the run (its metrics, samples and telemetry)",
+        "summary": "Remove the run (its metrics, samples and telemetry). The run of a baseline is refused with 409, naming the baselines, unless with_baselines=true, which removes them too",
         "security": [{"bearer": []}],
+        "parameters": [{"name": "with_baselines", "in": "query", "schema": {"type": "boolean", "default": false}, "example": true}],
         "responses": {
           "200": {"description": "Removed", "content": {"application/json": {"schema": {"type": "object", "properties": {"removed": {"type": "string"}}}}}},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
-          "404": {"$ref": "#/components/responses/NotFound"}
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {"description": "The run is a baseline's", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         }
       }
     },

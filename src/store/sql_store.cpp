@@ -216,6 +216,23 @@ class RunPositions {
   std::vector<std::pair<std::int64_t, std::uint32_t>> sorted_;
 };
 
+// One --label KEY=VALUE filter, as SQL on the runs row `r`. The built-in labels are columns of
+// runs (product, version, branch, and commit, matched as a prefix so that a short SHA finds its
+// runs); any other key is a row of run_labels. `param` binds a value and returns its placeholder.
+template <class Param>
+std::string label_condition(const std::string& key, const std::string& value, Param&& param) {
+  if (key == "product") return "r.product = " + param(value);
+  if (key == "version") return "r.version = " + param(value);
+  if (key == "branch") return "r.branch = " + param(value);
+  if (key == "commit") {
+    const std::string p = param(value);
+    return "substr(r.commit_sha, 1, length(" + p + ")) = " + p;
+  }
+  const std::string kp = param(key);
+  const std::string vp = param(value);
+  return "EXISTS (SELECT 1 FROM run_labels l WHERE l.run = r.id AND l.key = " + kp + " AND l.value = " + vp + ")";
+}
+
 class SqlStore final : public Store {
  public:
   explicit SqlStore(std::unique_ptr<Connection> db) : db_(std::move(db)) { migrate(); }
@@ -283,11 +300,7 @@ class SqlStore final : public Store {
     }
     if (f.since) sql += " AND r.started_at >= " + param(*f.since);
     if (f.until) sql += " AND r.started_at < " + param(*f.until);
-    for (const auto& [k, v] : f.labels) {
-      const std::string kp = param(k);
-      const std::string vp = param(v);
-      sql += " AND EXISTS (SELECT 1 FROM run_labels l WHERE l.run = r.id AND l.key = " + kp + " AND l.value = " + vp + ")";
-    }
+    for (const auto& [k, v] : f.labels) sql += " AND " + label_condition(k, v, param);
     if (f.search && !f.search->empty()) {
       // A LIKE pattern of the text, its own %, _ and \ escaped; lower() on both sides (ASCII in
       // SQLite, as documented).
@@ -329,10 +342,19 @@ class SqlStore final : public Store {
     return out;
   }
 
-  std::string remove(const std::string& id) override {
+  std::string remove(const std::string& id, bool with_baselines) override {
     const std::string run_id = resolve(id);
     Transaction tx(*db_);
-    db_->query("DELETE FROM runs WHERE run_id = ?1", {run_id});
+    const auto held = db_->query(
+        "SELECT b.name FROM baselines b JOIN runs r ON r.id = b.run WHERE r.run_id = ?1 ORDER BY b.name", {run_id});
+    if (!held.empty() && !with_baselines) {
+      std::vector<std::string> names;
+      for (const auto& row : held) names.push_back("'" + row.text(0) + "'");
+      throw InputError(fmt::format("run {} is the run of baseline {}: remove the baseline first (trackiq baseline rm "
+                                   "NAME), or remove both with --with-baselines",
+                                   run_id, fmt::join(names, ", ")));
+    }
+    db_->query("DELETE FROM runs WHERE run_id = ?1", {run_id});  // its baselines go with it (ON DELETE CASCADE)
     changed();
     tx.commit();
     return run_id;
@@ -414,11 +436,7 @@ class SqlStore final : public Store {
     }
     if (f.workload) where += " AND r.backend || ':' || r.model = " + param(*f.workload);
     if (f.scenario) where += " AND r.scenario = " + param(*f.scenario);
-    for (const auto& [k, v] : f.labels) {
-      const std::string kp = param(k);
-      const std::string vp = param(v);
-      where += " AND EXISTS (SELECT 1 FROM run_labels l WHERE l.run = r.id AND l.key = " + kp + " AND l.value = " + vp + ")";
-    }
+    for (const auto& [k, v] : f.labels) where += " AND " + label_condition(k, v, param);
     const bool filtered = !params.empty();
 
     std::vector<SeriesKey> keys;

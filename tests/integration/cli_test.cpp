@@ -557,13 +557,30 @@ TEST(CliRuns, ListShowAndRemoveStoredRuns) {
   TempDir dir;
   for (const char* product : {"detector", "speech"}) {
     const auto r = trackiq({"run", "synthetic:mean=0", "-n", "20", "--warmup", "0", "--no-telemetry", "--product", product,
-                            "--label", "team=edge"},
+                            "--label", "team=edge", "--label", std::string("commit=") + (product[0] == 'd' ? "abc1234def" : "fed9876"),
+                            "--version", product[0] == 'd' ? "1.4" : "2.0"},
                            dir);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   const auto all = trackiq({"runs", "list"}, dir);
   ASSERT_EQ(all.exit_code, 0) << all.err;
   EXPECT_EQ(lines_of(all.out).size(), 3u) << all.out;  // header and 2 runs
+  // --label filters the built-in labels too: version exactly, commit by a prefix of the SHA.
+  for (const char* label : {"version=1.4", "commit=abc12", "product=detector"}) {
+    const auto one = trackiq({"runs", "list", "--label", label, "--label", "team=edge"}, dir);
+    EXPECT_EQ(lines_of(one.out).size(), 2u) << label << "\n" << one.out << one.err;
+    EXPECT_NE(one.out.find("detector"), std::string::npos) << label << "\n" << one.out;
+  }
+  EXPECT_NE(trackiq({"runs", "list", "--label", "version=9"}, dir).out.find("(no runs in"), std::string::npos);
+  // Dates are checked: a day that does not exist, or words, exit 2 instead of filtering nothing.
+  for (const char* since : {"2026-13-45", "yesterday", "2026-02-30"}) {
+    const auto bad = trackiq({"runs", "list", "--since", since}, dir);
+    EXPECT_EQ(bad.exit_code, 2) << since << ": " << bad.out;
+    EXPECT_NE(bad.err.find(std::string("--since '") + since + "'"), std::string::npos) << bad.err;
+  }
+  EXPECT_NE(trackiq({"runs", "list", "--since", "2000-01-01", "--until", "2000-01-02T00:00:00Z"}, dir).out.find("(no runs in"),
+            std::string::npos);
+  EXPECT_EQ(lines_of(trackiq({"runs", "list", "--since", "2000-01-01"}, dir).out).size(), 3u);
   const auto det = trackiq({"runs", "list", "--product", "detector", "--json"}, dir);
   std::smatch m;
   ASSERT_TRUE(std::regex_search(det.out, m, std::regex(R"re("run_id": "([0-9a-f-]{36})")re"))) << det.out;
@@ -571,8 +588,15 @@ TEST(CliRuns, ListShowAndRemoveStoredRuns) {
   const auto show = trackiq({"runs", "show", m[1].str().substr(0, 6)}, dir);
   EXPECT_EQ(show.exit_code, 0) << show.err;
   EXPECT_NE(show.out.find(m[1].str()), std::string::npos);
-  const auto rm = trackiq({"runs", "rm", m[1].str()}, dir);
+  // The run of a baseline is not removed behind the baseline's back.
+  ASSERT_EQ(trackiq({"baseline", "save", "main", m[1].str()}, dir).exit_code, 0);
+  const auto refused = trackiq({"runs", "rm", m[1].str()}, dir);
+  EXPECT_EQ(refused.exit_code, 2) << refused.out;
+  EXPECT_NE(refused.err.find("is the run of baseline 'main'"), std::string::npos) << refused.err;
+  EXPECT_EQ(trackiq({"runs", "show", m[1].str()}, dir).exit_code, 0) << "refused: still there";
+  const auto rm = trackiq({"runs", "rm", m[1].str(), "--with-baselines"}, dir);
   EXPECT_EQ(rm.exit_code, 0) << rm.err;
+  EXPECT_NE(rm.out.find("removed baseline main"), std::string::npos) << rm.out;
   const auto again = trackiq({"runs", "show", m[1].str()}, dir);
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.err.find("no run"), std::string::npos) << again.err;

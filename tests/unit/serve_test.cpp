@@ -1013,7 +1013,12 @@ TEST(Serve, CachedAnswersAreServedAgainUntilAnUploadChangesTheStore) {
                 .status,
             201);
   EXPECT_EQ(Json::parse(s.get("/api/v1/baselines").body).at("baselines").size(), 1u);
-  ASSERT_EQ(http_call(s.address(), "DELETE", "/api/v1/runs/" + b.run_id, "", kAuth).status, 200);
+  // The run of a baseline is refused, naming it, and nothing changes; with_baselines removes both.
+  const auto refused = http_call(s.address(), "DELETE", "/api/v1/runs/" + b.run_id, "", kAuth);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(error_of(refused).find("is the run of baseline 'nightly'"), std::string::npos) << refused.body;
+  EXPECT_EQ(s.get("/api/v1/runs/" + b.run_id).status, 200);
+  ASSERT_EQ(http_call(s.address(), "DELETE", "/api/v1/runs/" + b.run_id + "?with_baselines=true", "", kAuth).status, 200);
   EXPECT_EQ(s.get("/api/v1/runs/" + b.run_id).status, 404);
   EXPECT_EQ(Json::parse(s.get("/api/v1/runs?product=detector&limit=10").body).at("runs").size(), 1u);
   EXPECT_EQ(Json::parse(s.get("/api/v1/baselines").body).at("baselines").size(), 0u);

@@ -178,10 +178,10 @@ TEST_P(Store, RemovingARunRemovesItsMetricsAndSamples) {
   auto st = open_store(t.path());
   const Result r = make_result("detector", "2026-11-01T10:00:00.000Z");
   st->save(r);
-  EXPECT_EQ(st->remove(r.run_id), r.run_id);
+  EXPECT_EQ(st->remove(r.run_id, false), r.run_id);
   EXPECT_TRUE(st->list({}).empty());
   for (const char* table : {"runs", "metrics", "samples", "run_labels", "telemetry"}) EXPECT_EQ(t.count(table), 0) << table;
-  EXPECT_THROW(st->remove(r.run_id), InputError);
+  EXPECT_THROW(st->remove(r.run_id, false), InputError);
 }
 
 TEST_P(Store, AFailedSaveLeavesNothingBehind) {
@@ -228,7 +228,17 @@ TEST_P(Store, BaselinesArePerHardwareAndReplaceable) {
   EXPECT_THROW(st->save_baseline("bad name", ""), InputError);
   EXPECT_EQ(st->remove_baseline("main", ""), 2u);
   EXPECT_THROW(st->remove_baseline("main", ""), InputError);
-  st->remove(other.run_id);
+  // A baseline's run is not removed behind the baseline's back: the refusal names it, and
+  // with_baselines removes both.
+  try {
+    st->remove(other.run_id.substr(0, 8), false);
+    ADD_FAILURE() << "removed the run of baseline 'latest'";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("is the run of baseline 'latest'"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(st->list_baselines().size(), 1u);
+  EXPECT_EQ(st->load(other.run_id).run_id, other.run_id) << "refused: nothing removed";
+  EXPECT_EQ(st->remove(other.run_id, true), other.run_id);
   EXPECT_TRUE(st->list_baselines().empty()) << "a baseline goes with its run";
 }
 
@@ -455,8 +465,8 @@ TEST_P(Store, SeriesMatchesAPlainGroupingOfTheRows) {
     runs.push_back(r);
   }
   st->save_all(runs);
-  st->remove(runs[10].run_id);
-  st->remove(runs[31].run_id);
+  st->remove(runs[10].run_id, false);
+  st->remove(runs[31].run_id, false);
 
   // The reference: (key, metric) → points sorted by (started_at, insertion order).
   std::map<std::pair<SeriesKey, std::string>, std::vector<std::tuple<std::string, std::int64_t, std::string, double>>> ref;
@@ -533,7 +543,7 @@ TEST_P(Store, GenerationChangesExactlyWhenAWriteIsCommitted) {
   EXPECT_THROW(st->save(a), Error);  // a duplicate: rolled back, nothing visible changed
   EXPECT_EQ(st->list({}).size(), 2u);
   unchanged("a refused duplicate");
-  other->remove(a.run_id);
+  other->remove(a.run_id, false);
   changed("run removed on another connection");
   st->save_series_states({{"k", "latency_p99_ms", 1, b.run_id, "{}"}});
   changed("detect state saved");

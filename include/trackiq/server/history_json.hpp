@@ -70,6 +70,12 @@ struct Since {
   bool is_new(const std::string& started_at) const;
 };
 
+// A UTC time YYYY-MM-DD[(T| )HH:MM[:SS[.f]]][Z], checked (a real calendar day, hour < 24,
+// minute < 60, second <= 60) and written as the prefix of the store's started_at form, which
+// compares as text: "2026-11-01", "2026-11-01T10:00:05". Bad input → InputError
+// "<what>: not a valid date" (the day does not exist) or "<what>: expected a date …".
+std::string parse_utc_time(const std::string& text, std::string_view what);
+
 // A date (YYYY-MM-DD[THH:MM[:SS[.f]]][Z], UTC) or a run id (its start by `started_at_of_run`).
 // Bad input → InputError "<what>: not a valid date" or "<what>: expected a date … or a run id";
 // `what` names the value as the caller's user wrote it ("--since 'x'", "since=x").

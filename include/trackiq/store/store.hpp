@@ -33,7 +33,9 @@ struct RunSummary {
 struct RunFilter {
   std::optional<std::string> product;
   std::optional<std::string> hardware;  // fingerprint (or a prefix of it)
-  std::vector<std::pair<std::string, std::string>> labels;  // each must match (extra labels)
+  // Each must match: product, version, branch (exact) and commit (a prefix) are the built-in
+  // labels; any other key an extra label.
+  std::vector<std::pair<std::string, std::string>> labels;
   std::optional<std::string> since;  // ISO-8601 UTC, inclusive
   std::optional<std::string> until;  // ISO-8601 UTC, exclusive
   std::size_t limit = 50;            // newest first; 0 = all
@@ -101,7 +103,7 @@ struct SeriesFilter {
   std::optional<std::string> hardware;  // fingerprint or a prefix of it
   std::optional<std::string> workload;  // "backend:model", exact
   std::optional<std::string> scenario;
-  std::vector<std::pair<std::string, std::string>> labels;  // extra labels; each must match
+  std::vector<std::pair<std::string, std::string>> labels;  // each must match, as RunFilter::labels
   std::vector<std::string> metrics;  // only these metrics (empty = no restriction)
 };
 
@@ -129,8 +131,9 @@ class Store {
   // several match. Samples and the telemetry series are included.
   virtual Result load(const std::string& id) = 0;
   virtual std::vector<RunSummary> list(const RunFilter& filter) = 0;
-  // Removes a run (and its metrics and samples). InputError when no run matches.
-  virtual std::string remove(const std::string& id) = 0;
+  // Removes a run (and its metrics and samples). InputError when no run matches, and when the run
+  // is a baseline's, naming the baselines, unless `with_baselines`: then they are removed too.
+  virtual std::string remove(const std::string& id, bool with_baselines) = 0;
   // Baselines (CMP-2): NAME points at a run, per hardware fingerprint of that run; saving the
   // same NAME on the same hardware replaces it. `run` is an id or prefix, or "" for the newest run.
   virtual BaselineInfo save_baseline(const std::string& name, const std::string& run) = 0;
