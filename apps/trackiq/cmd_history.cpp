@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 
@@ -32,7 +33,8 @@ using namespace history_util;  // NOLINT: the helpers shared with cmd_detect.cpp
 // ---------------------------------------------------------------------------------------------
 
 struct HistoryFlags {
-  std::string metric, product, hardware, workload, scenario, order = "time", html, store;
+  std::string metric, hardware, workload, scenario, order = "time", html, store;
+  std::optional<std::string> product;  // given, even as '' (imported runs may have no product)
   std::vector<std::string> labels;
   bool json = false, csv = false;
 };
@@ -114,7 +116,7 @@ int run_history(const HistoryFlags& f) {
   const MetricDef& def = registry_metric(f.metric);
   if (f.json && f.csv) throw InputError("--json and --csv: choose one");
   store::SeriesFilter filter;
-  if (!f.product.empty()) filter.product = f.product;
+  if (f.product) filter.product = *f.product;
   if (!f.hardware.empty()) filter.hardware = f.hardware;
   if (!f.workload.empty()) filter.workload = f.workload;
   if (!f.scenario.empty()) filter.scenario = f.scenario;
@@ -126,8 +128,9 @@ int run_history(const HistoryFlags& f) {
   if (found.size() > 1) {
     std::string keys;
     for (const auto& s : found)
-      keys += fmt::format("\n  --product '{}' --hardware {} --workload '{}' --scenario {}  ({} runs)", s.key.product,
-                          s.key.hardware_fingerprint, s.key.workload, s.key.scenario, s.points.size());
+      keys += fmt::format("\n  --product '{}' --hardware {} --workload '{}' --scenario {}  ({} run{})", s.key.product,
+                          s.key.hardware_fingerprint, s.key.workload, s.key.scenario, s.points.size(),
+                          s.points.size() == 1 ? "" : "s");
     throw InputError(fmt::format("{} series match (a series is one product, hardware, workload and scenario; they are "
                                  "never mixed): narrow the filters to one of{}",
                                  found.size(), keys));
@@ -170,8 +173,8 @@ int run_history(const HistoryFlags& f) {
     }
     return kExitOk;
   }
-  std::cout << fmt::format("history of {} ({}, {}): {} runs in {} order\n", s.metric, def.unit, direction_text(def),
-                           values.size(), f.order);
+  std::cout << fmt::format("history of {} ({}, {}): {} run{} in {} order\n", s.metric, def.unit, direction_text(def),
+                           values.size(), values.size() == 1 ? "" : "s", f.order);
   std::cout << fmt::format("series: product {} / hardware {} / workload {} / scenario {}\n", or_dash(s.key.product),
                            or_dash(s.key.hardware_fingerprint), s.key.workload, or_dash(s.key.scenario));
   std::cout << fmt::format("  {:>5}  {:<8}  {:<24}  {:<12}  {:<10}  {:>12}  {:>12}\n", "#", "run", "started", "version",
@@ -265,7 +268,7 @@ Action setup_history(CLI::App& sub) {
       "  trackiq history throughput_samples_per_s --product detector --hardware 3f2a --label team=vision --csv\n"
       "  trackiq history latency_p50_ms --product detector --order commit --html history.html");
   sub.add_option("metric", f->metric, "A metric of the registry ('trackiq metrics')")->required();
-  sub.add_option("--product", f->product, "Product label");
+  sub.add_option("--product", f->product, "Product label ('' for runs without one)");
   sub.add_option("--hardware", f->hardware, "Hardware fingerprint, or a prefix of it");
   sub.add_option("--workload", f->workload, "Workload as 'backend:model' (as 'trackiq runs list' shows it)");
   sub.add_option("--scenario", f->scenario, "Scenario (single-stream, multi-stream, server, offline, load, ...)");

@@ -197,6 +197,32 @@ TEST(CliHistory, SeveralSeriesAreRefusedAndListed) {
   auto runs = make_runs(a);
   for (auto& r : make_runs(b)) runs.push_back(r);
   fill(dir, runs);
+  {
+    // Imports and unlabelled runs have no product: the listed hint `--product ''` must narrow too.
+    TempDir mixed;
+    Plan c;
+    c.runs = 2;
+    c.product = "";
+    auto with_unlabelled = runs;
+    for (auto& r : make_runs(c)) with_unlabelled.push_back(r);
+    fill(mixed, with_unlabelled);
+    const auto all = trackiq({"history", "latency_p50_ms"}, mixed);
+    EXPECT_NE(all.err.find("3 series match"), std::string::npos) << all.err;
+    EXPECT_NE(all.err.find("--product '' "), std::string::npos) << all.err;
+    EXPECT_NE(all.err.find("(2 runs)"), std::string::npos) << all.err;
+    const auto unlabelled = trackiq({"history", "latency_p50_ms", "--product", "", "--json"}, mixed);
+    EXPECT_EQ(unlabelled.exit_code, 0) << unlabelled.err;
+    EXPECT_EQ(Json::parse(unlabelled.out)["n"], 2) << unlabelled.out;
+    // --label matches the built-in labels: version exactly, commit by a prefix of the SHA.
+    const auto version =
+        trackiq({"history", "latency_p50_ms", "--product", "tracker", "--label", "version=1.1", "--json"}, mixed);
+    EXPECT_EQ(version.exit_code, 0) << version.err;
+    EXPECT_EQ(Json::parse(version.out)["n"], 1) << version.out;
+    const auto commit =
+        trackiq({"history", "latency_p50_ms", "--product", "detector", "--label", "commit=c0ffee02", "--json"}, mixed);
+    EXPECT_EQ(commit.exit_code, 0) << commit.err;
+    EXPECT_EQ(Json::parse(commit.out)["n"], 1) << commit.out;
+  }
   const auto both = trackiq({"history", "latency_p50_ms"}, dir);
   EXPECT_EQ(both.exit_code, 2) << both.out << both.err;
   EXPECT_NE(both.err.find("2 series match"), std::string::npos) << both.err;
