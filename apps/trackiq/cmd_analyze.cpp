@@ -150,6 +150,13 @@ Action setup_analyze(CLI::App& sub) {
     const auto interval = parse_duration_ns(f->interval);
     if (!interval || *interval <= 0) throw InputError(fmt::format("--interval '{}': not a duration", f->interval));
     const auto log = telemetry::read_tegrastats_log(f->log);
+    // Not one line parsed: this is not a tegrastats log (a wrong file, a truncated capture).
+    // A report of "not in this log" everywhere with exit 0 would pass a CI step on nothing.
+    if (log.samples.empty()) {
+      if (!log.warnings.empty())
+        throw InputError(fmt::format("{} (and no line of the file is a tegrastats line)", log.warnings.front()));
+      throw InputError(f->log, 0, "no tegrastats line: the file is empty");
+    }
     const auto report = analysis::analyze_tegrastats(log, f->throttle_temp, static_cast<double>(*interval) / 1e9);
     std::cout << (f->json ? analysis::tegrastats_report_json(report) : analysis::render_tegrastats_report(report));
     return kExitOk;

@@ -477,6 +477,16 @@ TEST(CliAnalyze, TegrastatsLogsGetAHealthRating) {
   const auto missing = trackiq({"analyze", "tegrastats", "--log", dir.file("none.log")}, dir);
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("none.log"), std::string::npos) << missing.err;
+  // A file without one tegrastats line is bad input, not a "critical" report that exits 0.
+  std::ofstream(dir.file("other.log")) << "\nhello\nworld\n";
+  const auto other = trackiq({"analyze", "tegrastats", dir.file("other.log")}, dir);
+  EXPECT_EQ(other.exit_code, 2) << other.out;
+  EXPECT_NE(other.err.find("other.log:2: not a tegrastats line"), std::string::npos) << other.err;
+  EXPECT_EQ(other.out, "");
+  std::ofstream(dir.file("empty.log")).flush();
+  const auto empty = trackiq({"analyze", "tegrastats", dir.file("empty.log")}, dir);
+  EXPECT_EQ(empty.exit_code, 2) << empty.out;
+  EXPECT_NE(empty.err.find("empty.log"), std::string::npos) << empty.err;
 }
 
 // A history with a +12 % step at index 70 (line 73: the header is line 1, and a blank line
