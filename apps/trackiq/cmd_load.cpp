@@ -55,28 +55,43 @@ struct Row {
   std::map<std::string, std::string> fields;
 };
 
-// The dataset's rows: JSON Lines (objects; non-string values as JSON text) or CSV with a header.
+// The dataset's rows: JSON Lines (objects; non-string values as JSON text) or CSV with a header,
+// whose quoted fields may span lines (RFC 4180: prompts of several lines); a row's line is the
+// line it starts on.
 std::vector<Row> read_dataset(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path, 0, "cannot open the dataset");
   std::vector<Row> rows;
-  std::string line;
-  std::size_t lineno = 0;
+  std::string line, record;
+  std::size_t lineno = 0, first = 0;
   std::vector<std::string> header;
   const bool csv = path.ends_with(".csv");
   while (std::getline(in, line)) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    if (csv && !record.empty()) {  // inside a quoted field that spans lines
+      record += '\n';
+      record += line;
+      if (csv_quote_open(record)) continue;
+      line = std::move(record);
+      record.clear();
+    } else {
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      first = lineno;
+      if (csv && csv_quote_open(line)) {
+        record = std::move(line);
+        continue;
+      }
+    }
     if (csv) {
-      const std::vector<std::string> f = split_csv_record(line, path, lineno);
+      const std::vector<std::string> f = split_csv_record(line, path, first);
       if (header.empty()) {
         header = f;
         continue;
       }
       if (f.size() != header.size())
-        throw InputError(path, lineno, fmt::format("{} fields, the header has {}", f.size(), header.size()));
-      Row row{lineno, {}};
+        throw InputError(path, first, fmt::format("{} fields, the header has {}", f.size(), header.size()));
+      Row row{first, {}};
       for (std::size_t i = 0; i < f.size(); ++i) row.fields[header[i]] = f[i];
       rows.push_back(std::move(row));
     } else {
@@ -92,6 +107,8 @@ std::vector<Row> read_dataset(const std::string& path) {
       rows.push_back(std::move(row));
     }
   }
+  if (!record.empty())
+    throw InputError(path, first, "unterminated quoted field (its closing quote is missing: it runs to the end of the file)");
   if (rows.empty()) throw InputError(path, lineno, "the dataset has no rows");
   return rows;
 }

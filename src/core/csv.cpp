@@ -36,4 +36,23 @@ std::vector<std::string> split_csv_record(std::string_view line, const std::stri
   return out;
 }
 
+bool csv_quote_open(std::string_view text) {
+  bool quoted = false, field_start = true;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (quoted) {
+      if (ch == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') ++i;
+        else quoted = false;
+      }
+    } else if (ch == '"' && field_start) {
+      quoted = true;
+      field_start = false;
+    } else {
+      field_start = ch == ',';
+    }
+  }
+  return quoted;
+}
+
 }  // namespace trackiq

@@ -1137,7 +1137,8 @@ TEST(CliLoad, DatasetColumnsFillTheBodyAndStayValidJson) {
   // string, or the server answers 400; a number outside a string goes in as it is.
   std::ofstream(dir.file("rows.jsonl")) << R"({"text": "say \"hi\" to C:\\tmp\nthen\tstop", "n": 2})" << "\n"
                                         << R"({"text": "plain", "n": 3})" << "\n";
-  std::ofstream(dir.file("rows.csv")) << "text,n\n\"a \"\"quoted\"\" word\",2\n";
+  // CSV: a quoted field may span lines (RFC 4180), CRLF line ends included.
+  std::ofstream(dir.file("rows.csv")) << "text,n\n\"a \"\"quoted\"\" word\",2\r\n\"two\r\nlines, one comma\",3\r\n";
   std::ofstream(dir.file("body.json")) << R"({"model": "m", "prompt": "{{text}}", "max_tokens": {{ n }}, "stream": true})";
   for (const char* data : {"rows.jsonl", "rows.csv"}) {
     const auto r = trackiq({"load", server.url("/v1/completions"), "--body", "@" + dir.file("body.json"), "--dataset",
@@ -1193,6 +1194,14 @@ TEST(CliLoad, BadInputIsExit2WithFileAndLine) {
                          dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("bad.jsonl:2:"), std::string::npos) << r.err;
+  // A quoted field that never closes is named at the line where it opened, after a good
+  // multi-line row.
+  std::ofstream(dir.file("open.csv")) << "prompt,n\n\"fine\nrow\",1\n\"never\nclosed,2\n";
+  const auto open = trackiq({"load", "http://127.0.0.1:9/", "--api", "openai-chat", "--model", "m", "--dataset",
+                             dir.file("open.csv"), "--no-store"},
+                            dir);
+  EXPECT_EQ(open.exit_code, 2);
+  EXPECT_NE(open.err.find("open.csv:4: unterminated quoted field"), std::string::npos) << open.err;
 }
 
 TEST(CliImport, ImportsEveryFormatIntoTheStoreAndComparesImportedSamples) {

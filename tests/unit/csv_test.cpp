@@ -22,5 +22,19 @@ TEST(SplitCsvRecord, QuotingRules) {
   }
 }
 
+// A reader joins lines while a quoted field is open; the rules are split_csv_record's.
+TEST(CsvQuoteOpen, FollowsTheSplittersQuotingRules) {
+  EXPECT_FALSE(csv_quote_open("a,b"));
+  EXPECT_TRUE(csv_quote_open("a,\"two"));
+  EXPECT_FALSE(csv_quote_open("a,\"two\nlines\",b"));
+  EXPECT_TRUE(csv_quote_open("\"say \"\"hi\"\""))  << "an escaped quote does not close the field";
+  EXPECT_FALSE(csv_quote_open("x\"y,z")) << "a quote inside an unquoted field is data";
+  EXPECT_FALSE(csv_quote_open("\"ab\"c\"d")) << "after the closing quote, quotes are data";
+  EXPECT_TRUE(csv_quote_open("a,\""));
+  EXPECT_FALSE(csv_quote_open(""));
+  const std::string joined = std::string("\"two") + "\n" + "lines\",3";
+  EXPECT_EQ(split_csv_record(joined, "f", 1), (V{"two\nlines", "3"}));
+}
+
 }  // namespace
 }  // namespace trackiq
