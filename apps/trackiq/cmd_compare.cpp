@@ -35,6 +35,13 @@ struct CompareFlags {
 int compare_sweeps(const CompareFlags& f, const analysis::CompareOptions& o, const std::vector<Result>& bs,
                    const std::vector<Result>& cs) {
   if (!f.report_path.empty()) report_format(f.report_format, f.report_path);  // a bad format fails before the work
+  if (bs.size() == 1 || cs.size() == 1) {
+    const bool one_base = bs.size() == 1;
+    throw InputError(fmt::format("{} is one run and {} a sweep of {} results: a sweep compares with another sweep, "
+                                 "point by point (or compare the run with one point's run id)",
+                                 one_base ? f.baseline : f.current, one_base ? f.current : f.baseline,
+                                 one_base ? cs.size() : bs.size()));
+  }
   auto point = [](const Result& r) {
     const auto it = r.labels.extra.find("sweep_point");
     return it == r.labels.extra.end() ? std::string() : it->second;
@@ -115,6 +122,10 @@ int compare(const CompareFlags& f) {
 
   if (!(f.tail_share_pp >= 0)) throw InputError(fmt::format("--tail-share-pp {}: must be >= 0", f.tail_share_pp));
   o.tail_share_pp = f.tail_share_pp;
+  if (!f.automatic) {
+    check_named_file(f.baseline);
+    check_named_file(f.current);
+  }
   if (!f.automatic && !needs_store(f.baseline) && !needs_store(f.current)) {
     std::vector<Result> bs = read_results(f.baseline), cs = read_results(f.current);
     if (bs.size() > 1 || cs.size() > 1) return compare_sweeps(f, o, bs, cs);

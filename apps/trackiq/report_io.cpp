@@ -16,16 +16,22 @@ namespace trackiq::cli {
 
 bool needs_store(const std::string& what) { return !std::filesystem::is_regular_file(what); }
 
+void check_named_file(const std::string& what) {
+  // A path that does not exist is a missing file, not a run id or baseline name to look up.
+  if (!std::filesystem::is_regular_file(what) && (what.find('/') != std::string::npos || what.ends_with(".json")))
+    throw InputError(fmt::format("{}: no such file (a result file, or a stored run id, baseline name or group:NAME)", what));
+}
+
 Result resolve_run(const std::string& what, store::Store* st, const std::string& hardware) {
   if (std::filesystem::is_regular_file(what)) {
-    std::ifstream in(what);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return result_from_json(ss.str(), what);
+    std::vector<Result> rs = read_results(what);
+    if (rs.size() != 1)
+      throw InputError(fmt::format("{}: a sweep of {} results: it compares with another sweep file, point by point, "
+                                   "not with one run",
+                                   what, rs.size()));
+    return std::move(rs.front());
   }
-  // A path that does not exist is a missing file, not a run id or baseline name to look up.
-  if (what.find('/') != std::string::npos || what.ends_with(".json"))
-    throw InputError(fmt::format("{}: no such file (a result file, or a stored run id, baseline name or group:NAME)", what));
+  check_named_file(what);
   if (!st) throw InputError(fmt::format("'{}' is not a file", what));
   if (what.rfind("group:", 0) == 0) {
     // A sharded load group (trackiq load --shard K/N --group NAME) stands for its newest merged run.

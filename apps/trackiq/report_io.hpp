@@ -19,6 +19,9 @@ Result resolve_run(const std::string& what, store::Store* st, const std::string&
 
 // Whether `what` needs the store (it is not an existing file).
 bool needs_store(const std::string& what);
+// InputError "<what>: no such file ..." when `what` is a path (a '/' or .json) to no file: checked
+// for every argument before any is read, so that the message names the file that is missing.
+void check_named_file(const std::string& what);
 
 // group:NAME names every stored run labelled group=NAME (`trackiq run --repeat N --group NAME`).
 inline constexpr std::string_view kGroupPrefix = "group:";

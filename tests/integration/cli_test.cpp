@@ -199,6 +199,21 @@ TEST(CliRun, ASweepRunsTheProductOfTheListsAndPrintsTheTradeOff) {
   const auto same = trackiq({"compare", dir.file("sweep.json"), dir.file("sweep.json")}, dir);
   EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
   EXPECT_NE(same.out.find("sweep verdict: PASS (4 points)"), std::string::npos) << same.out;
+  // The wrong partner: a missing file is named whichever side it is on (before any file is read),
+  // and one run against a sweep is explained, not "$: expected an object".
+  for (const auto& args : {std::vector<std::string>{"compare", dir.file("gone.json"), dir.file("sweep.json")},
+                           std::vector<std::string>{"compare", dir.file("sweep.json"), dir.file("gone.json")}}) {
+    const auto gone = trackiq(args, dir);
+    EXPECT_EQ(gone.exit_code, 2);
+    EXPECT_NE(gone.err.find("gone.json: no such file"), std::string::npos) << gone.err;
+  }
+  std::smatch point_run;
+  ASSERT_TRUE(std::regex_search(listed.out, point_run, std::regex("\n([0-9a-f-]{36}) "))) << listed.out;
+  ASSERT_EQ(trackiq({"runs", "export", point_run[1].str(), "-o", dir.file("one.json")}, dir).exit_code, 0);
+  const auto mixed = trackiq({"compare", dir.file("one.json"), dir.file("sweep.json")}, dir);
+  EXPECT_EQ(mixed.exit_code, 2);
+  EXPECT_NE(mixed.err.find("one.json is one run and " + dir.file("sweep.json") + " a sweep of 4 results"), std::string::npos)
+      << mixed.err;
   const auto eff = trackiq({"analyze", "efficiency", dir.file("sweep.json")}, dir);
   EXPECT_EQ(eff.exit_code, 0) << eff.err;
   EXPECT_NE(eff.out.find("not available: no measured power"), std::string::npos) << eff.out;
