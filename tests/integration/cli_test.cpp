@@ -122,7 +122,7 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, CliBadInput,
     ::testing::Values(
         BadInput{"missing_onnx_file", {"run", "onnx:/nonexistent/model.onnx", "-n", "1"}, "/nonexistent/model.onnx: no such file"},
-        BadInput{"compare_missing_file", {"compare", "/nonexistent/a.json", "/nonexistent/b.json"}, "/nonexistent/b.json: no such file"},
+        BadInput{"compare_missing_file", {"compare", "/nonexistent/a.json", "/nonexistent/b.json"}, "/nonexistent/a.json: no such file"},
         BadInput{"compare_negative_tail_share", {"compare", "a", "b", "--tail-share-pp", "-1"}, "--tail-share-pp -1: must be >= 0"},
         BadInput{"missing_torch_file", {"run", "torch:/nonexistent/m.pt", "--shape", "1x2", "-n", "1"}, "/nonexistent/m.pt"},
         BadInput{"not_onnx", {"run", "onnx:" + kModels + "/not_onnx.onnx", "-n", "1"}, "not_onnx.onnx: not an ONNX model"},
