@@ -33,7 +33,7 @@ using namespace history_util;  // NOLINT: the helpers shared with cmd_detect.cpp
 // ---------------------------------------------------------------------------------------------
 
 struct HistoryFlags {
-  std::string metric, hardware, workload, scenario, order = "time", html, store;
+  std::string metric, hardware, workload, scenario, config, run, order = "time", html, store;
   std::optional<std::string> product;  // given, even as '' (imported runs may have no product)
   std::vector<std::string> labels;
   bool json = false, csv = false;
@@ -120,19 +120,30 @@ int run_history(const HistoryFlags& f) {
   if (!f.hardware.empty()) filter.hardware = f.hardware;
   if (!f.workload.empty()) filter.workload = f.workload;
   if (!f.scenario.empty()) filter.scenario = f.scenario;
+  if (!f.config.empty()) filter.config = f.config;
   for (const auto& l : f.labels) filter.labels.push_back(key_value(l, "--label"));
   const auto st = store::open_store(f.store);
+  if (!f.run.empty()) {  // the series of this run: its whole key
+    if (f.product || !f.hardware.empty() || !f.workload.empty() || !f.scenario.empty() || !f.config.empty())
+      throw InputError("--run names the whole series: drop --product, --hardware, --workload, --scenario and --config");
+    const Result r = st->load(f.run);
+    filter.product = r.labels.product;
+    filter.hardware = r.environment.hardware_fingerprint;
+    filter.workload = r.workload.backend + ":" + r.workload.model;
+    filter.scenario = r.scenario.name;
+    filter.config = store::series_config(r);
+  }
   auto found = st->series(filter, f.metric);
   if (found.empty())
     throw InputError(fmt::format("no stored run with metric {} matches these filters in {}", f.metric, st->location()));
   if (found.size() > 1) {
     std::string keys;
     for (const auto& s : found)
-      keys += fmt::format("\n  --product '{}' --hardware {} --workload '{}' --scenario {}  ({} run{})", s.key.product,
-                          s.key.hardware_fingerprint, s.key.workload, s.key.scenario, s.points.size(),
-                          s.points.size() == 1 ? "" : "s");
-    throw InputError(fmt::format("{} series match (a series is one product, hardware, workload and scenario; they are "
-                                 "never mixed): narrow the filters to one of{}",
+      keys += fmt::format("\n  --product '{}' --hardware {} --workload '{}' --scenario {} --config '{}'  ({} run{})",
+                          s.key.product, s.key.hardware_fingerprint, s.key.workload, s.key.scenario, s.key.config,
+                          s.points.size(), s.points.size() == 1 ? "" : "s");
+    throw InputError(fmt::format("{} series match (a series is one product, hardware, workload, scenario and "
+                                 "configuration; they are never mixed): narrow the filters to one of{}",
                                  found.size(), keys));
   }
   store::MetricSeries s = std::move(found[0]);
@@ -175,8 +186,9 @@ int run_history(const HistoryFlags& f) {
   }
   std::cout << fmt::format("history of {} ({}, {}): {} run{} in {} order\n", s.metric, def.unit, direction_text(def),
                            values.size(), values.size() == 1 ? "" : "s", f.order);
-  std::cout << fmt::format("series: product {} / hardware {} / workload {} / scenario {}\n", or_dash(s.key.product),
-                           or_dash(s.key.hardware_fingerprint), s.key.workload, or_dash(s.key.scenario));
+  std::cout << fmt::format("series: product {} / hardware {} / workload {} / scenario {}\nconfig: {}\n",
+                           or_dash(s.key.product), or_dash(s.key.hardware_fingerprint), s.key.workload,
+                           or_dash(s.key.scenario), or_dash(s.key.config));
   std::cout << fmt::format("  {:>5}  {:<8}  {:<24}  {:<12}  {:<10}  {:>12}  {:>12}\n", "#", "run", "started", "version",
                            "commit", "value", "segment mean");
   std::size_t next_cp = 0;
@@ -217,7 +229,7 @@ std::vector<report::HistorySection> history_util::history_sections(const std::ve
   std::vector<store::SeriesKey> keys;
   for (const auto& r : runs) {
     store::SeriesKey k{r.labels.product, r.environment.hardware_fingerprint, r.workload.backend + ":" + r.workload.model,
-                       r.scenario.name};
+                       r.scenario.name, store::series_config(r)};
     if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
   }
   std::vector<report::HistorySection> out;
@@ -229,6 +241,7 @@ std::vector<report::HistorySection> history_util::history_sections(const std::ve
       f.hardware = k.hardware_fingerprint;
       f.workload = k.workload;
       f.scenario = k.scenario;
+      f.config = k.config;
       const auto found = st.series(f, metric);
       // A fingerprint prefix can match another key: keep the exact one.
       const auto it = std::find_if(found.begin(), found.end(), [&](const auto& s) { return s.key == k; });
@@ -252,7 +265,8 @@ Action setup_history(CLI::App& sub) {
   auto f = std::make_shared<HistoryFlags>();
   sub.footer(
       "One metric over the stored runs of one series (a product on one hardware fingerprint, one workload\n"
-      "and one scenario), oldest first, with its change points: where the level shifted, by how much\n"
+      "and one scenario, in one configuration: batch size, precision, device, threads, workers, target rate\n"
+      "and the workload's options, as --config shows them), oldest first, with its change points: where the level shifted, by how much\n"
       "(segment means before and after), regression or improvement (from the metric registry's direction),\n"
       "p-value and confidence. The detector and its defaults: docs/metrics.md, \"Change points\" (alpha 0.01\n"
       "per series; at least 6 runs on each side of a change, so the last 5 runs cannot start one yet).\n"
@@ -266,12 +280,17 @@ Action setup_history(CLI::App& sub) {
       "Examples:\n"
       "  trackiq history latency_p99_ms --product detector\n"
       "  trackiq history throughput_samples_per_s --product detector --hardware 3f2a --label team=vision --csv\n"
-      "  trackiq history latency_p50_ms --product detector --order commit --html history.html");
+      "  trackiq history latency_p50_ms --product detector --order commit --html history.html\n"
+      "  trackiq history latency_p99_ms --run 3f2a9c1e          # the series of that run");
   sub.add_option("metric", f->metric, "A metric of the registry ('trackiq metrics')")->required();
   sub.add_option("--product", f->product, "Product label ('' for runs without one)");
   sub.add_option("--hardware", f->hardware, "Hardware fingerprint, or a prefix of it");
   sub.add_option("--workload", f->workload, "Workload as 'backend:model' (as 'trackiq runs list' shows it)");
   sub.add_option("--scenario", f->scenario, "Scenario (single-stream, multi-stream, server, offline, load, ...)");
+  sub.add_option("--config", f->config,
+                 "Configuration, exactly as the series list shows it ('batch=8 precision=fp32 device=cpu threads=2 "
+                 "workers=1')");
+  sub.add_option("--run", f->run, "The series of this stored run (id or prefix): its whole key");
   sub.add_option("--label", f->labels,
                  "KEY=VALUE: only runs with this label (version, branch, commit: a prefix of the SHA, or any other "
                  "label; repeatable)");

@@ -186,7 +186,8 @@ Json series_key_json(const store::SeriesKey& k) {
   return {{"product", k.product},
           {"hardware", k.hardware_fingerprint},
           {"workload", k.workload},
-          {"scenario", k.scenario}};
+          {"scenario", k.scenario},
+          {"config", k.config}};
 }
 
 // A number in the open interval (lo, hi).
@@ -736,7 +737,7 @@ struct Api::Impl {
   // One metric of one series, oldest first, with its change points: `trackiq history METRIC
   // --json` (time order) over the same store gives the same document.
   HttpResponse history(const QueryParams& q) {
-    check_params(q, {"metric", "product", "hardware", "workload", "scenario", "label"});
+    check_params(q, {"metric", "product", "hardware", "workload", "scenario", "config", "run", "label"});
     const auto metric = q.get("metric");
     if (!metric || metric->empty())
       throw BadRequest{400,
@@ -751,15 +752,28 @@ struct Api::Impl {
     if (auto v = q.get("hardware")) filter.hardware = *v;
     if (auto v = q.get("workload")) filter.workload = *v;
     if (auto v = q.get("scenario")) filter.scenario = *v;
+    if (auto v = q.get("config")) filter.config = *v;
     for (const auto& l : q.all("label")) {
       const auto eq = l.find('=');
       if (eq == std::string::npos || eq == 0)
         throw BadRequest{400, fmt::format("label={}: expected KEY=VALUE", l)};
       filter.labels.emplace_back(l.substr(0, eq), l.substr(eq + 1));
     }
+    const auto run = q.get("run");  // the series of this run: its whole key
+    if (run && (filter.product || filter.hardware || filter.workload || filter.scenario || filter.config))
+      throw BadRequest{400, "run= names the whole series: drop product, hardware, workload, scenario and config"};
+    if (run && !store::is_run_id_prefix(*run)) throw BadRequest{404, fmt::format("no run '{}'", *run)};
     std::vector<store::MetricSeries> found;
     {
       std::lock_guard lock(store_mutex);
+      if (run) {
+        const Result r = store.load(*run);
+        filter.product = r.labels.product;
+        filter.hardware = r.environment.hardware_fingerprint;
+        filter.workload = r.workload.backend + ":" + r.workload.model;
+        filter.scenario = r.scenario.name;
+        filter.config = store::series_config(r);
+      }
       found = store.series(filter, *metric);
     }
     if (found.empty())
@@ -773,13 +787,14 @@ struct Api::Impl {
         k["runs"] = s.points.size();
         keys.push_back(std::move(k));
         if (text.size() < 600)
-          text += fmt::format("{}product={} hardware={} workload={} scenario={} ({} runs)",
+          text += fmt::format("{}product={} hardware={} workload={} scenario={} config={} ({} run{})",
                               text.empty() ? "" : "; ", s.key.product, s.key.hardware_fingerprint,
-                              s.key.workload, s.key.scenario, s.points.size());
+                              s.key.workload, s.key.scenario, s.key.config, s.points.size(),
+                              s.points.size() == 1 ? "" : "s");
       }
       HttpResponse r =
           error_response(400, fmt::format("{} series match (a series is one product, hardware, "
-                                          "workload and scenario; they are never "
+                                          "workload, scenario and configuration; they are never "
                                           "mixed): narrow the filters to one of: {}",
                                           found.size(), text));
       Json body = Json::parse(r.body);

@@ -20,7 +20,8 @@ using Json = nlohmann::ordered_json;
 Json finite_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
 Json series_key_json(const store::SeriesKey& k) {
-  return {{"product", k.product}, {"hardware", k.hardware_fingerprint}, {"workload", k.workload}, {"scenario", k.scenario}};
+  return {{"product", k.product},   {"hardware", k.hardware_fingerprint}, {"workload", k.workload},
+          {"scenario", k.scenario}, {"config", k.config}};
 }
 
 Json point_run_json(const store::SeriesPoint& p) {

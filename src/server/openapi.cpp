@@ -167,13 +167,15 @@ std::string_view openapi_document() {
     },
     "/history": {
       "get": {
-        "summary": "One metric of one stored series (product, hardware, workload, scenario), oldest first, with its change points: as trackiq history METRIC --json. Filters that match several series: 400 listing them",
+        "summary": "One metric of one stored series (product, hardware, workload, scenario, configuration), oldest first, with its change points: as trackiq history METRIC --json. Filters that match several series: 400 listing them; run=ID: the series of that run",
         "parameters": [
           {"name": "metric", "in": "query", "required": true, "description": "a metric of the registry (trackiq metrics)", "schema": {"type": "string"}, "example": "latency_p99_ms"},
           {"name": "product", "in": "query", "schema": {"type": "string"}, "example": "detector"},
           {"name": "hardware", "in": "query", "description": "hardware fingerprint or a prefix of it", "schema": {"type": "string"}},
           {"name": "workload", "in": "query", "description": "backend:model", "schema": {"type": "string"}},
           {"name": "scenario", "in": "query", "schema": {"type": "string"}},
+          {"name": "config", "in": "query", "description": "the configuration, exactly as a series lists it (batch=8 precision=fp32 device=cpu threads=2 workers=1 ...)", "schema": {"type": "string"}},
+          {"name": "run", "in": "query", "description": "a run id (or prefix): the series of that run, instead of the other filters", "schema": {"type": "string"}},
           {"name": "label", "in": "query", "description": "KEY=VALUE; repeat for several", "schema": {"type": "string"}}
         ],
         "responses": {

@@ -30,7 +30,10 @@ using sql::Transaction;
 struct Migration {
   const char* tables;
   const char* postgres_only;
+  void (*then)(Connection&) = nullptr;  // data the SQL cannot compute, in the same transaction
 };
+
+void backfill_series_config(Connection& db);
 constexpr Migration kMigrations[] = {
     // 1: runs, labels, metrics, samples, baselines.
     {R"sql(
@@ -125,6 +128,18 @@ CREATE TABLE store_generation (
 INSERT INTO store_generation (id, value) VALUES (1, 0);
 )sql",
      ""},
+    // 6: each run's configuration (series_config()), part of the series key: batch 1 and batch 8
+    // of one model were one series, and detect saw a change wherever they alternated. Stored
+    // runs get theirs from their result document; the detect states, keyed by the old series,
+    // are dropped (the next detect computes them in full).
+    {R"sql(
+ALTER TABLE runs ADD COLUMN config TEXT NOT NULL DEFAULT '';
+DROP INDEX runs_by_series;
+CREATE INDEX runs_by_series ON runs (product, hardware_fingerprint, backend, model, scenario, config, started_at, id,
+                                     run_id, version, commit_sha);
+DELETE FROM series_state;
+)sql",
+     "", backfill_series_config},
 };
 
 // A migration's statements for one dialect.
@@ -436,6 +451,7 @@ class SqlStore final : public Store {
     }
     if (f.workload) where += " AND r.backend || ':' || r.model = " + param(*f.workload);
     if (f.scenario) where += " AND r.scenario = " + param(*f.scenario);
+    if (f.config) where += " AND r.config = " + param(*f.config);
     for (const auto& [k, v] : f.labels) where += " AND " + label_condition(k, v, param);
     const bool filtered = !params.empty();
 
@@ -445,16 +461,17 @@ class SqlStore final : public Store {
     std::vector<std::pair<std::int64_t, std::uint32_t>> ids;  // (runs.id, position)
     db_->each(
         "SELECT r.id, r.product, r.hardware_fingerprint, r.backend, r.model, r.scenario, r.run_id, r.started_at, r.version, "
-        "r.commit_sha FROM runs r WHERE " + where +
-            " ORDER BY r.product, r.hardware_fingerprint, r.backend, r.model, r.scenario, r.started_at, r.id",
+        "r.commit_sha, r.config FROM runs r WHERE " + where +
+            " ORDER BY r.product, r.hardware_fingerprint, r.backend, r.model, r.scenario, r.config, r.started_at, r.id",
         params, [&](const sql::RowView& q) {
           const std::string_view product = q.text(1), hardware = q.text(2), backend = q.text(3), model = q.text(4),
-                                 scenario = q.text(5);
+                                 scenario = q.text(5), config = q.text(10);
           const bool same = !keys.empty() && keys.back().product == product && keys.back().hardware_fingerprint == hardware &&
-                            keys.back().scenario == scenario && same_workload(keys.back().workload, backend, model);
+                            keys.back().scenario == scenario && keys.back().config == config &&
+                            same_workload(keys.back().workload, backend, model);
           if (!same)
             keys.push_back({std::string(product), std::string(hardware), fmt::format("{}:{}", backend, model),
-                            std::string(scenario)});
+                            std::string(scenario), std::string(config)});
           key_of.push_back(static_cast<std::uint32_t>(keys.size() - 1));
           ids.emplace_back(q.integer(0), static_cast<std::uint32_t>(runs->size()));
           runs->push_back({std::string(q.text(6)), std::string(q.text(7)), std::string(q.text(8)), std::string(q.text(9))});
@@ -599,11 +616,11 @@ class SqlStore final : public Store {
     const std::string json = to_json(stored, -1);
     const auto id_rows = db_->query(
         "INSERT INTO runs (run_id, started_at, finished_at, product, version, branch, commit_sha, ci, "
-        "hardware_fingerprint, hostname, backend, model, scenario, result_json) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+        "hardware_fingerprint, hostname, backend, model, scenario, result_json, config) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
         {r.run_id, r.started_at, r.finished_at, r.labels.product, r.labels.version, r.labels.branch, r.labels.commit,
          std::int64_t{r.labels.ci}, r.environment.hardware_fingerprint, r.environment.hostname, r.workload.backend,
-         r.workload.model, r.scenario.name, json});
+         r.workload.model, r.scenario.name, json, series_config(r)});
     const std::int64_t run = id_rows.at(0).integer(0);
     for (const auto& [k, v] : r.labels.extra)
       db_->query("INSERT INTO run_labels (run, key, value) VALUES (?1, ?2, ?3)", {run, k, v});
@@ -661,6 +678,7 @@ class SqlStore final : public Store {
       if (current_version() > v) continue;
       const Migration& m = kMigrations[v];
       db_->exec_script(dialect_sql(m, db_->dialect()));
+      if (m.then) m.then(*db_);
       db_->query("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", {v + 1, utc_timestamp_now()});
       tx.commit();
     }
@@ -684,11 +702,36 @@ bool is_postgres_url(const std::string& s) {
   return s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0;
 }
 
+// Migration 6: each stored run's series_config() from its own result document.
+void backfill_series_config(Connection& db) {
+  std::vector<std::pair<std::int64_t, std::string>> configs;
+  db.each("SELECT id, run_id, result_json FROM runs", {}, [&](const sql::RowView& q) {
+    const Result r = result_from_json(q.text(2), fmt::format("stored run {}", q.text(1)));
+    configs.emplace_back(q.integer(0), series_config(r));
+  });
+  for (const auto& [id, config] : configs) db.query("UPDATE runs SET config = ?1 WHERE id = ?2", {config, id});
+}
+
 }  // namespace
 
 std::string SeriesKey::text() const {
-  return fmt::format("{} / {} / {} / {}", product.empty() ? "-" : product, hardware_fingerprint.empty() ? "-" : hardware_fingerprint,
-                     workload, scenario.empty() ? "-" : scenario);
+  return fmt::format("{} / {} / {} / {} / {}", product.empty() ? "-" : product,
+                     hardware_fingerprint.empty() ? "-" : hardware_fingerprint, workload, scenario.empty() ? "-" : scenario,
+                     config.empty() ? "-" : config);
+}
+
+std::string series_config(const Result& r) {
+  const auto& w = r.workload;
+  const auto& s = r.scenario;
+  std::string out = fmt::format("batch={} precision={} device={} threads={} workers={}", w.batch_size, w.precision,
+                                w.device, w.threads, s.workers);
+  if (s.qps) out += fmt::format(" qps={:g}", *s.qps);
+  if (s.name == "multi-stream") out += fmt::format(" samples_per_query={}", s.samples_per_query);
+  // A synthetic workload's options (distribution, mean, ...) are its model, what a file is to
+  // torch:, and a changed model is what history shows: they stay out, as the model hash does.
+  if (w.backend != "synthetic")
+    for (const auto& [k, v] : w.options) out += fmt::format(" {}={}", k, v);  // a std::map: sorted by key
+  return out;
 }
 
 bool is_run_id_prefix(const std::string& text) noexcept {

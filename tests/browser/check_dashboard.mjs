@@ -163,6 +163,13 @@ step('run', async () => {
   // Stored runs keep their samples: the distribution and the timeline are drawn.
   await page.waitForFunction(() => document.querySelectorAll('#run-charts canvas').length >= 2);
   expect(await drawn('#run-charts'), 'run', 'the latency charts drew nothing');
+  // A card's history link opens the run's own series (run=ID: its configuration included).
+  await page.click('#key-metrics [data-metric=latency_p50_ms] a');
+  await page.waitForFunction(() => /^#\/history\?.*run=/.test(location.hash));
+  await settled();
+  await page.waitForSelector('#change-points');
+  const cps = await rowsOf('#change-points');
+  expect(cps.length === 1 && cps[0][0] === regressionRun.slice(0, 8), 'run', `the run's history: ${JSON.stringify(cps)}`);
 });
 
 step('compare', async () => {

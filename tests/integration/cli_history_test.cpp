@@ -243,6 +243,42 @@ TEST(CliHistory, SeveralSeriesAreRefusedAndListed) {
   EXPECT_EQ(trackiq({"history", "latency_p50_ms", "--label", "nokey"}, dir).exit_code, 2);
 }
 
+// Runs of one model in two configurations (batch 1 and batch 8, interleaved as a nightly sweep
+// stores them) are two series: mixed, their alternating levels read as change points.
+TEST(CliHistory, ConfigurationsAreSeparateSeries) {
+  TempDir dir;
+  Plan p;
+  p.runs = 24;
+  auto runs = make_runs(p);
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (i % 2) {
+      runs[i].workload.batch_size = 8;
+      for (auto& m : runs[i].metrics) m.value *= 3;  // batch 8 takes longer per query
+    }
+  fill(dir, runs);
+  const auto both = trackiq({"history", "latency_p50_ms", "--product", "detector"}, dir);
+  EXPECT_EQ(both.exit_code, 2) << both.out;
+  EXPECT_NE(both.err.find("2 series match"), std::string::npos) << both.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(both.err, m, std::regex("--config '(batch=8 [^']*)'"))) << both.err;
+  const auto batch8 = trackiq({"history", "latency_p50_ms", "--product", "detector", "--config", m[1].str(), "--json"}, dir);
+  ASSERT_EQ(batch8.exit_code, 0) << batch8.err;
+  const auto doc = Json::parse(batch8.out);
+  EXPECT_EQ(doc["n"], 12);
+  EXPECT_TRUE(doc["change_points"].empty()) << batch8.out;
+  EXPECT_EQ(doc["series"]["config"], m[1].str());
+  // --run: the series of that run, whole.
+  const auto of_run = trackiq({"history", "latency_p50_ms", "--run", runs[0].run_id.substr(0, 8), "--json"}, dir);
+  ASSERT_EQ(of_run.exit_code, 0) << of_run.err;
+  EXPECT_EQ(Json::parse(of_run.out)["n"], 12);
+  EXPECT_EQ(Json::parse(of_run.out)["points"][0]["run_id"], runs[0].run_id);
+  EXPECT_EQ(trackiq({"history", "latency_p50_ms", "--run", runs[0].run_id, "--product", "x"}, dir).exit_code, 2);
+  // detect keeps them apart too: no change in either series.
+  const auto detect = trackiq({"detect", "--json"}, dir);
+  EXPECT_EQ(detect.exit_code, 0) << detect.out << detect.err;
+  EXPECT_TRUE(Json::parse(detect.out)["changes"].empty()) << detect.out;
+}
+
 TEST(CliHistory, CommitOrderFollowsGitRevList) {
   TempDir dir;
   const std::string repo = dir.file("repo");

@@ -446,6 +446,66 @@ TEST_P(Store, EachStreamsTypedColumnsAndStopsOnAnException) {
   EXPECT_THROW(db->each("SELECT nope FROM t", {}, [](const sql::RowView&) {}), Error);
 }
 
+// A series is one configuration: batch 1 and batch 8 of one model (and two synthetic service
+// times, two target rates) are separate series, never one history; the configuration is the
+// key's, filterable, and part of the detect state's series text.
+TEST_P(Store, RunsOfDifferentConfigurationsAreDifferentSeries) {
+  auto st = open_store(t.path());
+  std::vector<Result> runs;
+  for (int i = 0; i < 6; ++i) {
+    Result r = make_result("detector", fmt::format("2026-11-0{}T10:00:00.000Z", 1 + i), 2);
+    if (i % 2) r.workload.batch_size = 8;
+    if (i == 5) r.workload.precision = "bf16";
+    if (i == 3) r.workload.options["mean_ns"] = "5000000";  // a synthetic workload's model: the same series
+    runs.push_back(r);
+  }
+  st->save_all(runs);
+  const auto p99 = st->series({.product = "detector"}, "latency_p99_ms");
+  ASSERT_EQ(p99.size(), 3u);
+  std::map<std::string, std::size_t> sizes;
+  for (const auto& s : p99) sizes[s.key.config] = s.points.size();
+  EXPECT_EQ(sizes["batch=1 precision=fp32 device=cpu threads=1 workers=1"], 3u);
+  EXPECT_EQ(sizes["batch=8 precision=fp32 device=cpu threads=1 workers=1"], 2u);
+  EXPECT_EQ(sizes["batch=8 precision=bf16 device=cpu threads=1 workers=1"], 1u);
+  const auto one = st->series({.product = "detector", .config = "batch=8 precision=fp32 device=cpu threads=1 workers=1"},
+                              "latency_p99_ms");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].points[0].run_id(), runs[1].run_id);
+  EXPECT_NE(one[0].key.text().find("/ batch=8 precision=fp32"), std::string::npos) << one[0].key.text();
+  Result server = runs[0];
+  server.scenario.qps = 200;
+  server.scenario.workers = 2;
+  EXPECT_EQ(series_config(server), "batch=1 precision=fp32 device=cpu threads=1 workers=2 qps=200");
+  Result transformer = runs[0];
+  transformer.workload.backend = "builtin";
+  transformer.workload.options = {{"seq_len", "256"}};
+  EXPECT_EQ(series_config(transformer), "batch=1 precision=fp32 device=cpu threads=1 workers=1 seq_len=256");
+}
+
+// Stores written before the configuration was part of the key (schema 5) get each run's
+// configuration from its result document when they are opened, and lose their detect states
+// (keyed by the old series text; the next detect computes them in full).
+TEST_P(Store, MigrationSixGivesStoredRunsTheirConfiguration) {
+  {
+    auto st = open_store(t.path());
+    Result a = make_result("detector", "2026-11-01T10:00:00.000Z", 2), b = make_result("detector", "2026-11-02T10:00:00.000Z", 2);
+    b.workload.batch_size = 4;
+    st->save_all({a, b});
+    st->save_series_states({{"detector / 0123456789abcdef / synthetic:synthetic / single-stream", "latency_p99_ms", 2, b.run_id, "{}"}});
+  }
+  // Back to schema 5: no config column, the old index.
+  t.raw()->exec_script("DROP INDEX runs_by_series; ALTER TABLE runs DROP COLUMN config; "
+                       "CREATE INDEX runs_by_series ON runs (product, hardware_fingerprint, backend, model, scenario, "
+                       "started_at, id, run_id, version, commit_sha); DELETE FROM schema_migrations WHERE version = 6;");
+  auto st = open_store(t.path());
+  EXPECT_EQ(t.count("schema_migrations"), schema_version());
+  const auto p99 = st->series({}, "latency_p99_ms");
+  ASSERT_EQ(p99.size(), 2u);
+  EXPECT_EQ(p99[0].key.config, "batch=1 precision=fp32 device=cpu threads=1 workers=1");
+  EXPECT_EQ(p99[1].key.config, "batch=4 precision=fp32 device=cpu threads=1 workers=1");
+  EXPECT_TRUE(st->series_states().empty());
+}
+
 // series() against the plain reading it replaced (every metric row as text, grouped in a map): the
 // same series, the same points in the same order, on runs saved out of time order, with a run
 // removed (a gap in the ids) and runs holding different metrics; and one SeriesRun per run.
@@ -457,6 +517,7 @@ TEST_P(Store, SeriesMatchesAPlainGroupingOfTheRows) {
   for (int i = 0; i < 60; ++i) {
     Result r = make_result(i % 3 == 0 ? "detector" : i % 3 == 1 ? "other-hw" : "classifier",
                            fmt::format("2026-11-{:02}T10:{:02}:00.000Z", 1 + rng() % 28, rng() % 60), 1);
+    if (i % 3 == 2 && i % 2 == 0) r.workload.batch_size = 8;  // classifier: two configurations, two series
     r.labels.commit = fmt::format("c{}", i);
     r.labels.version = fmt::format("1.{}", i);
     r.metrics.clear();
@@ -471,9 +532,9 @@ TEST_P(Store, SeriesMatchesAPlainGroupingOfTheRows) {
   // The reference: (key, metric) → points sorted by (started_at, insertion order).
   std::map<std::pair<SeriesKey, std::string>, std::vector<std::tuple<std::string, std::int64_t, std::string, double>>> ref;
   for (const auto& q : t.raw()->query("SELECT r.product, r.hardware_fingerprint, r.backend || ':' || r.model, r.scenario, "
-                                      "m.name, r.started_at, r.id, r.run_id, m.value FROM runs r JOIN metrics m ON m.run = r.id"))
-    ref[{SeriesKey{q.text(0), q.text(1), q.text(2), q.text(3)}, q.text(4)}].emplace_back(q.text(5), q.integer(6), q.text(7),
-                                                                                       q.real(8));
+                                      "m.name, r.started_at, r.id, r.run_id, m.value, r.config FROM runs r JOIN metrics m ON m.run = r.id"))
+    ref[{SeriesKey{q.text(0), q.text(1), q.text(2), q.text(3), q.text(9)}, q.text(4)}].emplace_back(q.text(5), q.integer(6),
+                                                                                                  q.text(7), q.real(8));
   const auto all = st->series({}, "");
   ASSERT_EQ(all.size(), ref.size());
   auto it = ref.begin();

@@ -225,8 +225,7 @@
       el('div', { class: 'stat-label' }, name),
       el('div', { class: 'stat-value' }, withUnit(metrics[name].value, metrics[name].unit)),
       el('div', { class: 'stat-note' }, `${metrics[name].direction || ''} is better`.replace(/^neutral is better$/, 'neutral'),
-        ' · ', el('a', { href: link('history', { metric: name, product: labels.product, hardware: env.hardware_fingerprint,
-          workload, scenario: (r.scenario || {}).name }) }, 'history')));
+        ' · ', el('a', { href: link('history', { metric: name, run: r.run_id }) }, 'history')));
     view.append(section(null,
       el('h1', { class: 'run-title' }, 'Run ', el('code', null, r.run_id)),
       el('p', { class: 'muted' }, `${dash(labels.product)} ${dash(labels.version)} · ${workload} · ${dash((r.scenario || {}).name)} · ` +
@@ -341,7 +340,7 @@
   // ---------------------------------------------------------------------------------------------
   // History of a series, with its change points
 
-  const SERIES_KEYS = ['product', 'hardware', 'workload', 'scenario'];
+  const SERIES_KEYS = ['product', 'hardware', 'workload', 'scenario', 'config'];
 
   async function historyView(params, gen) {
     const metric = params.get('metric') || 'latency_p99_ms';
@@ -361,7 +360,9 @@
     const out = el('div', { id: 'history' });
     view.append(section('History of a series', form, out));
     const query = new URLSearchParams({ metric });
-    SERIES_KEYS.forEach((k) => { if (filters[k]) query.set(k, filters[k]); });
+    // run=ID (a run page's link): the series of that run, configuration included.
+    if (params.get('run')) query.set('run', params.get('run'));
+    else SERIES_KEYS.forEach((k) => { if (filters[k]) query.set(k, filters[k]); });
     let h;
     try {
       h = await api('/history?' + query.toString());
@@ -375,7 +376,7 @@
     const here = Object.assign({ metric: h.metric }, key);
     const unit = unitText(h.unit);
     out.append(el('p', { class: 'muted' },
-      `${h.metric} (${h.better} is better) · ${dash(key.product)} / ${dash(key.hardware)} / ${dash(key.workload)} / ${dash(key.scenario)} · ${h.n} runs · ` +
+      `${h.metric} (${h.better} is better) · ${dash(key.product)} / ${dash(key.hardware)} / ${dash(key.workload)} / ${dash(key.scenario)} / ${dash(key.config)} · ${h.n} runs · ` +
       `${h.change_points.length} change point${h.change_points.length === 1 ? '' : 's'}` + (h.not_tested ? ` · ${h.not_tested}` : '')));
     const xs = h.points.map((p) => p.index);
     const values = h.points.map((p) => p.value);

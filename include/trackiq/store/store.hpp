@@ -62,7 +62,8 @@ struct BaselineInfo {
 // ("backend:model") and one scenario. Runs of different keys are never mixed in a series.
 struct SeriesKey {
   std::string product, hardware_fingerprint, workload, scenario;
-  // "product / hardware / workload / scenario", for messages and as the key of stored state.
+  std::string config;  // series_config() of the runs: batch 1 and batch 8 are two series
+  // "product / hardware / workload / scenario / config", for messages and as the key of stored state.
   std::string text() const;
   auto operator<=>(const SeriesKey&) const = default;
 };
@@ -98,11 +99,22 @@ struct MetricSeries {
   std::vector<SeriesPoint> points;
 };
 
+// How a run was configured, beyond its product, hardware, workload and scenario: what makes two
+// runs of one model comparable. Batch size, precision, device, engine threads, the workload's
+// options (a built-in's seq_len, a load's URL, API and connections) and the scenario's drive
+// (workers, target rate, samples per query), as
+// "batch=8 precision=bf16 device=cpu threads=2 workers=1 seq_len=256". Not the model: its hash,
+// nor a synthetic workload's options (its distribution and mean are its model): a new model of
+// the same name is the change history exists to show. Stored with each run (runs.config) and
+// part of the series key: runs of different configurations never share a series.
+std::string series_config(const Result& r);
+
 struct SeriesFilter {
   std::optional<std::string> product;
   std::optional<std::string> hardware;  // fingerprint or a prefix of it
   std::optional<std::string> workload;  // "backend:model", exact
   std::optional<std::string> scenario;
+  std::optional<std::string> config;    // series_config(), exact
   std::vector<std::pair<std::string, std::string>> labels;  // each must match, as RunFilter::labels
   std::vector<std::string> metrics;  // only these metrics (empty = no restriction)
 };
