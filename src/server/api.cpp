@@ -912,12 +912,12 @@ struct Api::Impl {
     {
       std::lock_guard lock(store_mutex);
       std::map<std::string, double> per_product;
-      // The newest run of each series (product, hardware, workload, scenario): list is newest
-      // first.
-      std::map<std::tuple<std::string, std::string, std::string, std::string>, std::string> newest;
+      // The newest run of each series (product, hardware, workload, scenario, configuration):
+      // list is newest first.
+      std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, std::string> newest;
       for (const auto& s : store.list({.limit = 0})) {
         per_product[s.product] += 1;
-        newest.try_emplace({s.product, s.hardware_fingerprint, s.workload, s.scenario}, s.run_id);
+        newest.try_emplace({s.product, s.hardware_fingerprint, s.workload, s.scenario, s.config}, s.run_id);
       }
       for (const auto& [product, n] : per_product) runs_family.Add({{"product", product}}).Set(n);
       std::set<std::string> live;
@@ -931,11 +931,12 @@ struct Api::Impl {
             if (const auto v = r.metric_value(g.metric)) values.emplace_back(g.metric, *v);
           it = key_metrics.emplace(run_id, std::move(values)).first;
         }
-        const auto& [product, hardware, workload, scenario] = series;
+        const auto& [product, hardware, workload, scenario, config] = series;
         const std::map<std::string, std::string> labels{{"product", product},
                                                         {"hardware", hardware},
                                                         {"workload", workload},
-                                                        {"scenario", scenario}};
+                                                        {"scenario", scenario},
+                                                        {"config", config}};
         for (std::size_t i = 0; i < std::size(kStoreGauges); ++i)
           for (const auto& [name, value] : it->second)
             if (name == kStoreGauges[i].metric)

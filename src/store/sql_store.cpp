@@ -293,7 +293,7 @@ class SqlStore final : public Store {
   std::vector<RunSummary> list(const RunFilter& f) override {
     std::string sql =
         "SELECT r.run_id, r.started_at, r.product, r.version, r.branch, r.commit_sha, r.ci, r.hardware_fingerprint, "
-        "r.hostname, r.backend || ':' || r.model, r.scenario, COALESCE(s.count, 0) "
+        "r.hostname, r.backend || ':' || r.model, r.scenario, COALESCE(s.count, 0), r.config "
         "FROM runs r LEFT JOIN samples s ON s.run = r.id WHERE 1 = 1";
     std::vector<Param> params;
     auto param = [&](const std::string& v) {
@@ -352,6 +352,7 @@ class SqlStore final : public Store {
       s.workload = q.text(9);
       s.scenario = q.text(10);
       s.samples = static_cast<std::uint64_t>(q.integer(11));
+      s.config = q.text(12);
       out.push_back(std::move(s));
     }
     return out;

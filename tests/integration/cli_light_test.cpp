@@ -519,7 +519,8 @@ TEST(CliLight, APrometheusServerScrapesServe) {
   })) << read_file(dir.file("prometheus.log")) << read_file(dir.file("serve.log"));
   EXPECT_NE(runs.find("('job', 'store'), ('product', 'det')] 1"), std::string::npos) << runs;
   const std::string p50 = query("trackiq_run_latency_p50_seconds");
-  EXPECT_NE(p50.find("[('hardware', '" + result.at("environment").at("hardware_fingerprint").get<std::string>() + "')"),
+  EXPECT_NE(p50.find("[('config', 'batch=1 precision=fp32 device=cpu threads="), std::string::npos) << p50;
+  EXPECT_NE(p50.find("('hardware', '" + result.at("environment").at("hardware_fingerprint").get<std::string>() + "')"),
             std::string::npos)
       << p50;
   EXPECT_NE(p50.find("('scenario', 'single-stream'), ('workload', 'synthetic:synthetic')]"), std::string::npos) << p50;

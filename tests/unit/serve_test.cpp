@@ -832,10 +832,10 @@ TEST(Serve, MetricsExposeStoreGaugesAndRequestsAndPassPromtool) {
   EXPECT_NE(
       m.body.find(
           fmt::format(
-              "trackiq_run_latency_p50_seconds{{hardware=\"0123456789abcdef\",product=\"detector\","
+              "trackiq_run_latency_p50_seconds{{config=\"{}\",hardware=\"0123456789abcdef\",product=\"detector\","
               "scenario=\"single-stream\",workload=\"synthetic:synthetic\"}} {}",
-              *latest.metric_value("latency_p50_ms") * 1e-3)
-              .substr(0, 150)),
+              store::series_config(latest), *latest.metric_value("latency_p50_ms") * 1e-3)
+              .substr(0, 200)),
       std::string::npos)
       << m.body;
   EXPECT_NE(

@@ -28,6 +28,7 @@ struct RunSummary {
   std::string workload;  // "backend:model"
   std::string scenario;
   std::uint64_t samples = 0;  // exact latency samples kept
+  std::string config;         // series_config() of the run
 };
 
 struct RunFilter {
