@@ -122,6 +122,7 @@ LoadPoint summarize_point(const EngineOutcome& out, const LoadPointOptions& o) {
   r.workload.backend = "http";
   r.workload.model = o.model.empty() ? o.url : o.model;
   r.workload.device = "remote";
+  r.workload.precision = "unknown";  // the server's business: an HTTP client cannot see it
   r.workload.threads = o.threads;
   r.workload.options["url"] = o.url;
   r.workload.options["api"] = o.api;

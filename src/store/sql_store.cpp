@@ -724,8 +724,12 @@ std::string SeriesKey::text() const {
 std::string series_config(const Result& r) {
   const auto& w = r.workload;
   const auto& s = r.scenario;
-  std::string out = fmt::format("batch={} precision={} device={} threads={} workers={}", w.batch_size, w.precision,
-                                w.device, w.threads, s.workers);
+  // The precision where TrackIQ sets it (an engine's): a command's, a server's or an import's is
+  // not known, and older results of those backends say fp32 for it.
+  const bool set_here = w.backend != "cmd" && w.backend != "synthetic" && w.backend != "http" &&
+                        w.precision != "unknown" && w.precision != "none";
+  std::string out = fmt::format("batch={}{} device={} threads={} workers={}", w.batch_size,
+                                set_here ? " precision=" + w.precision : std::string(), w.device, w.threads, s.workers);
   if (s.qps) out += fmt::format(" qps={:g}", *s.qps);
   if (s.name == "multi-stream") out += fmt::format(" samples_per_query={}", s.samples_per_query);
   // A synthetic workload's options (distribution, mean, ...) are its model, what a file is to

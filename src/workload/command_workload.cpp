@@ -109,6 +109,7 @@ class CommandWorkload final : public Workload, public ProcessUsageSource {
  public:
   explicit CommandWorkload(const WorkloadOptions& o) {
     desc_ = base_descriptor(o, "cmd", o.spec.substr(4), {"fp32"});
+    desc_.precision = "unknown";  // the command's own business: TrackIQ sets none and knows none
     if (!o.shapes.empty()) throw InputError("cmd: --shape does not apply to external commands");
     argv_ = split_command_line(desc_.model);
     if (argv_.empty()) throw InputError("cmd: needs a command, e.g. cmd:\"./infer --model m.onnx\"");

@@ -22,6 +22,7 @@ class SyntheticWorkload final : public Workload {
  public:
   explicit SyntheticWorkload(const WorkloadOptions& o) : seed_(o.seed) {
     desc_ = base_descriptor(o, "synthetic", "synthetic", {"fp32"});
+    desc_.precision = "none";  // nothing is computed
     desc_.synthetic = true;
     const auto colon = o.spec.find(':');
     if (colon != std::string::npos) parse(o.spec.substr(colon + 1));

@@ -176,7 +176,7 @@ TEST(CliLight, CmdWorkloadsReportTheQueryProcessesPeakRssAndCpu) {
   TempDir dir;
   const double kMiB = 1024.0 * 1024.0;
   const auto big = trackiq({"run", R"py(cmd:python3 -c "s = b'x' * (200 << 20)")py", "-n", "2", "--warmup", "0", "--no-store",
-                            "--json", dir.file("big.json")},
+                            "--json", dir.file("big.json"), "--samples-csv", dir.file("big.csv")},
                            dir);
   ASSERT_EQ(big.exit_code, 0) << big.out << big.err;
   EXPECT_NE(big.out.find("workload processes (one per query, from wait4)"), std::string::npos) << big.out;
@@ -189,19 +189,14 @@ TEST(CliLight, CmdWorkloadsReportTheQueryProcessesPeakRssAndCpu) {
   // TrackIQ's own peak (the telemetry's process collector) is not the child's.
   EXPECT_LT(metric_in(b, "rss_peak_bytes"), metric_in(b, "workload_rss_peak_bytes")) << b;
 
-  // The per-query figures are in the samples CSV too.
-  const auto mid = trackiq({"run", R"py(cmd:python3 -c "s = b'x' * (40 << 20)")py", "-n", "2", "--warmup", "0", "--no-store",
-                            "--no-telemetry", "--json", dir.file("mid.json"), "--samples-csv", dir.file("mid.csv")},
-                           dir);
-  ASSERT_EQ(mid.exit_code, 0) << mid.out << mid.err;
-  const std::string csv = read_file(dir.file("mid.csv"));
+  // The per-query figures are in the samples CSV too (a 200 MiB peak is above TrackIQ's own, also
+  // in the sanitizer builds).
+  const std::string csv = read_file(dir.file("big.csv"));
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "query,worker,scheduled_ns,start_ns,end_ns,latency_ns,ok,process_max_rss_bytes,process_user_cpu_ns,process_sys_cpu_ns,"
             "process_tree_rss_peak_bytes,process_tree_rss_mean_bytes");
-  EXPECT_TRUE(std::regex_search(csv, std::regex(R"(\n0,0,[0-9]+,[0-9]+,[0-9]+,[0-9]+,1,[1-9][0-9]{7,},[0-9]+,[0-9]+,[0-9]*,[0-9]*\n)"))) << csv;
-  const double mid_peak = metric_in(read_file(dir.file("mid.json")), "workload_rss_peak_bytes");
-  EXPECT_GT(mid_peak, 40 * kMiB);
-  EXPECT_LT(mid_peak, 100 * kMiB);
+  EXPECT_TRUE(std::regex_search(csv, std::regex(R"(\n0,0,[0-9]+,[0-9]+,[0-9]+,[0-9]+,1,[1-9][0-9]{8,},[0-9]+,[0-9]+,[0-9]*,[0-9]*\n)"))) << csv;
+  EXPECT_LT(metric_in(b, "workload_rss_peak_bytes"), 400 * kMiB) << b;
 
   // A process smaller than TrackIQ: Linux starts a spawned process's ru_maxrss at its parent's
   // peak (a 1 MiB `true` read as TrackIQ's ~13 MiB), so its own peak is not known and is not
@@ -212,6 +207,7 @@ TEST(CliLight, CmdWorkloadsReportTheQueryProcessesPeakRssAndCpu) {
   ASSERT_EQ(small.exit_code, 0) << small.out << small.err;
   const std::string sj = read_file(dir.file("small.json"));
   EXPECT_EQ(sj.find("\"workload_rss_peak_bytes\""), std::string::npos) << sj;
+  EXPECT_NE(sj.find("\"precision\": \"unknown\""), std::string::npos) << "a command's precision is its own" << sj;
   EXPECT_GE(metric_in(sj, "workload_cpu_user_ms"), 0.0) << sj;
   EXPECT_NE(small.out.find("workload_rss_* not measured: 3 of 3 queries' processes peaked at or below TrackIQ's own"),
             std::string::npos)
@@ -291,6 +287,8 @@ TEST(CliLight, LoadAgainstTheReferenceServerClosedAndStreaming) {
                               dir);
   ASSERT_EQ(closed.exit_code, 0) << closed.out << closed.err;
   EXPECT_NE(closed.out.find("Successful requests:"), std::string::npos) << closed.out;
+  EXPECT_NE(read_file(dir.file("closed.json")).find("\"precision\": \"unknown\""), std::string::npos)
+      << "an HTTP client cannot see the server's precision";
 
   std::ofstream(dir.file("prompts.jsonl")) << "{\"prompt\": \"one two\"}\n{\"prompt\": \"three\"}\n";
   const auto chat = trackiq({"load", server.url("/"), "--api", "openai-chat", "--model", "m", "--dataset",
@@ -519,7 +517,7 @@ TEST(CliLight, APrometheusServerScrapesServe) {
   })) << read_file(dir.file("prometheus.log")) << read_file(dir.file("serve.log"));
   EXPECT_NE(runs.find("('job', 'store'), ('product', 'det')] 1"), std::string::npos) << runs;
   const std::string p50 = query("trackiq_run_latency_p50_seconds");
-  EXPECT_NE(p50.find("[('config', 'batch=1 precision=fp32 device=cpu threads="), std::string::npos) << p50;
+  EXPECT_NE(p50.find("[('config', 'batch=1 device=cpu threads="), std::string::npos) << p50;
   EXPECT_NE(p50.find("('hardware', '" + result.at("environment").at("hardware_fingerprint").get<std::string>() + "')"),
             std::string::npos)
       << p50;

@@ -416,6 +416,7 @@ TEST(Result, CarriesScenarioWorkloadAndRegistryMetrics) {
   EXPECT_EQ(r.result.scenario.seed, 99u);
   EXPECT_EQ(r.result.workload.backend, "synthetic");
   EXPECT_TRUE(r.result.workload.synthetic);
+  EXPECT_EQ(r.result.workload.precision, "none") << "nothing is computed: no precision is made up";
   EXPECT_EQ(r.result.latency->samples_ns.size(), 10u);
   EXPECT_EQ(r.result.latency->histogram.count(), 10u);
   EXPECT_FALSE(r.result.metric_value("achieved_gflops").has_value()) << "FLOPs unknown: no GFLOP/s";

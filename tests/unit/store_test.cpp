@@ -455,7 +455,7 @@ TEST_P(Store, RunsOfDifferentConfigurationsAreDifferentSeries) {
   for (int i = 0; i < 6; ++i) {
     Result r = make_result("detector", fmt::format("2026-11-0{}T10:00:00.000Z", 1 + i), 2);
     if (i % 2) r.workload.batch_size = 8;
-    if (i == 5) r.workload.precision = "bf16";
+    if (i == 5) r.workload.threads = 4;
     if (i == 3) r.workload.options["mean_ns"] = "5000000";  // a synthetic workload's model: the same series
     runs.push_back(r);
   }
@@ -464,22 +464,23 @@ TEST_P(Store, RunsOfDifferentConfigurationsAreDifferentSeries) {
   ASSERT_EQ(p99.size(), 3u);
   std::map<std::string, std::size_t> sizes;
   for (const auto& s : p99) sizes[s.key.config] = s.points.size();
-  EXPECT_EQ(sizes["batch=1 precision=fp32 device=cpu threads=1 workers=1"], 3u);
-  EXPECT_EQ(sizes["batch=8 precision=fp32 device=cpu threads=1 workers=1"], 2u);
-  EXPECT_EQ(sizes["batch=8 precision=bf16 device=cpu threads=1 workers=1"], 1u);
-  const auto one = st->series({.product = "detector", .config = "batch=8 precision=fp32 device=cpu threads=1 workers=1"},
+  EXPECT_EQ(sizes["batch=1 device=cpu threads=1 workers=1"], 3u);
+  EXPECT_EQ(sizes["batch=8 device=cpu threads=1 workers=1"], 2u);
+  EXPECT_EQ(sizes["batch=8 device=cpu threads=4 workers=1"], 1u);
+  const auto one = st->series({.product = "detector", .config = "batch=8 device=cpu threads=1 workers=1"},
                               "latency_p99_ms");
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(one[0].points[0].run_id(), runs[1].run_id);
-  EXPECT_NE(one[0].key.text().find("/ batch=8 precision=fp32"), std::string::npos) << one[0].key.text();
+  EXPECT_NE(one[0].key.text().find("/ batch=8 device=cpu"), std::string::npos) << one[0].key.text();
   Result server = runs[0];
   server.scenario.qps = 200;
   server.scenario.workers = 2;
-  EXPECT_EQ(series_config(server), "batch=1 precision=fp32 device=cpu threads=1 workers=2 qps=200");
+  EXPECT_EQ(series_config(server), "batch=1 device=cpu threads=1 workers=2 qps=200");
   Result transformer = runs[0];
   transformer.workload.backend = "builtin";
   transformer.workload.options = {{"seq_len", "256"}};
-  EXPECT_EQ(series_config(transformer), "batch=1 precision=fp32 device=cpu threads=1 workers=1 seq_len=256");
+  transformer.workload.precision = "bf16";
+  EXPECT_EQ(series_config(transformer), "batch=1 precision=bf16 device=cpu threads=1 workers=1 seq_len=256");
 }
 
 // Stores written before the configuration was part of the key (schema 5) get each run's
@@ -501,8 +502,8 @@ TEST_P(Store, MigrationSixGivesStoredRunsTheirConfiguration) {
   EXPECT_EQ(t.count("schema_migrations"), schema_version());
   const auto p99 = st->series({}, "latency_p99_ms");
   ASSERT_EQ(p99.size(), 2u);
-  EXPECT_EQ(p99[0].key.config, "batch=1 precision=fp32 device=cpu threads=1 workers=1");
-  EXPECT_EQ(p99[1].key.config, "batch=4 precision=fp32 device=cpu threads=1 workers=1");
+  EXPECT_EQ(p99[0].key.config, "batch=1 device=cpu threads=1 workers=1");
+  EXPECT_EQ(p99[1].key.config, "batch=4 device=cpu threads=1 workers=1");
   EXPECT_TRUE(st->series_states().empty());
 }
 
