@@ -1,4 +1,5 @@
 // trackiq import FILE --format F: other tools' results into the store (STORE-4).
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -14,7 +15,7 @@ namespace trackiq::cli {
 namespace {
 
 struct ImportFlags {
-  std::string file, format, store, product, version;
+  std::string file, format, store, product, version, machine;
   std::vector<std::string> maps, labels, columns;
   bool json = false, allow_duplicate = false;
 };
@@ -22,6 +23,7 @@ struct ImportFlags {
 int import_runs(const ImportFlags& f) {
   importers::ImportOptions o;
   o.product = f.product;
+  o.machine = f.machine;
   o.version = f.version;
   for (const auto& l : f.labels) o.labels.insert(key_value(l, "--label"));
   for (const auto& m : f.maps) o.map.push_back(key_value(m, "--map"));
@@ -48,6 +50,16 @@ int import_runs(const ImportFlags& f) {
                                    f.file, same.labels.front().second, prior.front().run_id, prior.front().started_at));
   }
   st->save_all(runs);
+  // What the runs say about themselves (an unknown machine, skipped lines, a converted standard
+  // deviation): on stderr now, each once, not only in `runs show` later.
+  std::vector<std::string> said;
+  for (const auto& r : runs)
+    for (const auto& w : r.warnings)
+      if (std::find(said.begin(), said.end(), w) == said.end()) said.push_back(w);
+  constexpr std::size_t kShown = 20;
+  for (std::size_t i = 0; i < std::min(said.size(), kShown); ++i) fmt::print(stderr, "warning: {}\n", said[i]);
+  if (said.size() > kShown)
+    fmt::print(stderr, "warning: ... and {} more (trackiq runs show RUN lists a run's warnings)\n", said.size() - kShown);
   if (f.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : runs)
@@ -100,7 +112,9 @@ Action setup_import(CLI::App& sub) {
       "Benchmark items_per_second, MLPerf extras, k6 p(99.99), Locust 66%) stay <format>_* labels.\n"
       "Hardware comes from the file's machine description; a file naming only the host (Google\n"
       "Benchmark) is fingerprinted by host name and CPU count, and a file saying nothing gets a\n"
-      "warning.\n"
+      "warning: its runs share the fingerprint of an unknown machine, and with it their series, whatever\n"
+      "machine made them. --machine here (this machine) or --machine NAME (fingerprint from the name)\n"
+      "says which, instead of the file.\n"
       "A bad file gives file:line: what (exit 2) and nothing is stored: the file is parsed whole first,\n"
       "then saved in one transaction. Runs are labelled imported_from, source, benchmark and\n"
       "import_hash (the file's content hash): importing the same bytes again is refused (exit 2)\n"
@@ -108,7 +122,7 @@ Action setup_import(CLI::App& sub) {
       "Examples:\n"
       "  trackiq import bench.json --product arrow --version 9.0     # format detected\n"
       "  trackiq import bench.json --format gbench --product arrow --version 9.0\n"
-      "  trackiq import hyperfine.json --format hyperfine --label host=ci-7\n"
+      "  trackiq import hyperfine.json --format hyperfine --machine ci-7\n"
       "  trackiq import mlperf_log_summary.txt --format mlperf --product resnet50\n"
       "  trackiq import summary.json --format k6              # --summary-export / handleSummary\n"
       "  trackiq import run_stats.csv --format locust\n"
@@ -125,6 +139,9 @@ Action setup_import(CLI::App& sub) {
   sub.add_option("--product", f->product, "Product label");
   sub.add_option("--version", f->version, "Version label");
   sub.add_option("--label", f->labels, "KEY=VALUE label; repeatable");
+  sub.add_option("--machine", f->machine,
+                 "The machine the file was made on, instead of the file's description: 'here' (this machine) or a "
+                 "NAME (hardware fingerprint from the name); label machine=...");
   sub.add_option("--store", f->store, cli::kStoreHelp);
   sub.add_flag("--json", f->json, "Print the imported runs as JSON");
   sub.add_flag("--allow-duplicate", f->allow_duplicate, "Import a file whose content was imported before");

@@ -194,7 +194,10 @@ inline Result new_run(const Context& c, const std::string& benchmark) {
   r.throughput_method = fmt::format("as reported by {}", c.format);
   r.telemetry.reason = fmt::format("not available: imported from {}, which records no telemetry", c.format);
   if (c.env.hardware_fingerprint == fingerprint_of_nothing())
-    r.warnings.push_back(fmt::format("{}: the file does not describe the machine; hardware fingerprint is that of an unknown machine", c.origin));
+    r.warnings.push_back(fmt::format("{}: the file does not describe the machine; hardware fingerprint is that of an "
+                                     "unknown machine, shared by every such import (--machine here or --machine NAME "
+                                     "says which)",
+                                     c.origin));
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common.hpp"
+#include "trackiq/core/environment.hpp"
 
 // Order matters only for --help and for ties in detection (a tie is an error, not a choice).
 #define TRACKIQ_IMPORT_FORMATS(X) \
@@ -103,6 +104,29 @@ std::vector<Result> import_text(std::string_view text, const std::string& origin
     for (auto& w : r.warnings) w = detail::utf8_clean(w, &changed);
     if (changed) r.warnings.push_back("text in the file that is not UTF-8 was replaced by U+FFFD");
     r.labels.extra["import_hash"] = hash;
+  }
+  if (!options.machine.empty()) {
+    Environment env;
+    if (options.machine == "here") {
+      env = capture_environment();
+    } else {
+      env.hostname = options.machine;
+      env.cpu_model = "not available: imported; the machine is named by --machine";
+      env.cpu_governor = "not available: imported";
+      env.gpu_probe = "not available: imported; the machine is named by --machine";
+      env.hardware_fingerprint = stable_hash_hex("machine:" + options.machine);
+    }
+    const std::string unknown = fmt::format("{}: the file does not describe the machine", origin);
+    for (auto& r : runs) {
+      env.trackiq_version = r.environment.trackiq_version;
+      env.variables = r.environment.variables;
+      r.environment = env;
+      std::erase_if(r.warnings, [&](const std::string& w) { return w.starts_with(unknown); });
+      r.labels.extra["machine"] = options.machine;
+      r.warnings.push_back(options.machine == "here"
+                               ? "machine: this one (--machine here), not read from the file"
+                               : fmt::format("machine: '{}' (--machine), not read from the file", options.machine));
+    }
   }
   return runs;
 }

@@ -85,6 +85,11 @@ Result telemetry_run(const Context& c, const std::string& tool, TelemetrySeries 
   r.telemetry.reason.clear();
   summarise(r, s);
   r.labels.extra["telemetry_rows"] = std::to_string(s.rows());
+  // As a run's telemetry summary says them: the console's "telemetry (N samples)" read 0.
+  r.telemetry.summary["samples"] = static_cast<double>(s.rows());
+  if (s.rows() >= 2)
+    r.telemetry.summary["interval_ms"] =
+        static_cast<double>(s.t_ns.back() - s.t_ns.front()) / static_cast<double>(s.rows() - 1) / 1e6;
   r.labels.extra["telemetry_channels"] = std::to_string(s.width());
   if (s.rows() >= 2) add_metric(r, "wall_time_s", static_cast<double>(s.t_ns.back() - s.t_ns.front()) / 1e9, ValueKind::kDerived);
   r.telemetry.series = std::move(s);

@@ -1248,6 +1248,16 @@ TEST(CliImport, ImportsEveryFormatIntoTheStoreAndComparesImportedSamples) {
     return m.size() > 1 ? m[1].str() : "";
   };
   const std::string h1 = hyperfine_id(), h2 = hyperfine_id();
+  // What the import found is said at import, on stderr: hyperfine does not describe the machine.
+  const auto said = trackiq({"import", data + "/hyperfine/sleep0.3_runs5_export-json.json", "--allow-duplicate", "--json"}, dir);
+  EXPECT_NE(said.err.find("warning: " + data + "/hyperfine/sleep0.3_runs5_export-json.json: the file does not describe the machine"),
+            std::string::npos)
+      << said.err;
+  EXPECT_EQ(said.out.find("warning"), std::string::npos) << "--json stays one document";
+  const auto named = trackiq({"import", data + "/hyperfine/sleep0.3_runs5_export-json.json", "--allow-duplicate",
+                              "--machine", "ci-7", "--json"}, dir);
+  EXPECT_EQ(named.err.find("does not describe the machine"), std::string::npos) << named.err;
+  EXPECT_NE(named.err.find("machine: 'ci-7' (--machine)"), std::string::npos) << named.err;
   const auto cmp = trackiq({"compare", h1, h2, "--json"}, dir);
   EXPECT_EQ(cmp.exit_code, 0) << cmp.out << cmp.err;
   EXPECT_NE(cmp.out.find("\"samples_used\": true"), std::string::npos) << cmp.out;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "trackiq/core/environment.hpp"
 #include "trackiq/core/error.hpp"
 #include "trackiq/importers/importers.hpp"
 #include "support/test_paths.hpp"
@@ -113,6 +114,31 @@ TEST(ImportHyperfine, TimesBecomeSamplesInNanoseconds) {
   EXPECT_NEAR(metric_of(r, "latency_mean_ms"), 312.441386, 1e-6) << "hyperfine's mean";
   EXPECT_EQ(r.labels.extra.at("hyperfine_user_s"), "0.00182732");
   EXPECT_FALSE(r.warnings.empty()) << "the file does not describe the machine";
+}
+
+// A file that says nothing of its machine: every such import shares the unknown machine's
+// fingerprint (one series for all machines) unless --machine names it.
+TEST(ImportHyperfine, MachineNamesTheMachineTheFileDoesNotDescribe) {
+  const auto unknown = load("hyperfine/sleep0.3_runs5_export-json.json", "hyperfine");
+  ImportOptions a, b, here;
+  a.machine = "ci-a100-1";
+  b.machine = "ci-a100-2";
+  here.machine = "here";
+  const auto ra = load("hyperfine/sleep0.3_runs5_export-json.json", "hyperfine", a)[0];
+  const auto rb = load("hyperfine/sleep0.3_runs5_export-json.json", "hyperfine", b)[0];
+  const auto rh = load("hyperfine/sleep0.3_runs5_export-json.json", "hyperfine", here)[0];
+  EXPECT_NE(ra.environment.hardware_fingerprint, unknown[0].environment.hardware_fingerprint);
+  EXPECT_NE(ra.environment.hardware_fingerprint, rb.environment.hardware_fingerprint);
+  EXPECT_EQ(ra.environment.hardware_fingerprint,
+            load("hyperfine/sleep0.3_runs5_export-json.json", "hyperfine", a)[0].environment.hardware_fingerprint)
+      << "the same name, the same machine";
+  EXPECT_EQ(ra.environment.hostname, "ci-a100-1");
+  EXPECT_EQ(ra.labels.extra.at("machine"), "ci-a100-1");
+  EXPECT_EQ(rh.environment.hardware_fingerprint, capture_environment().hardware_fingerprint);
+  for (const auto& w : ra.warnings) EXPECT_EQ(w.find("does not describe the machine"), std::string::npos) << w;
+  bool said = false;
+  for (const auto& w : unknown[0].warnings) said |= w.find("--machine here or --machine NAME") != std::string::npos;
+  EXPECT_TRUE(said);
 }
 
 TEST(ImportHyperfine, KilledOrFailedCommandsAreErrorsNotSamples) {
@@ -537,6 +563,7 @@ TEST(ImportTelemetry, TegrastatsLogIsASeriesWithoutLatency) {
   EXPECT_TRUE(r.telemetry.available);
   ASSERT_TRUE(r.telemetry.series.has_value());
   EXPECT_EQ(r.telemetry.series->rows(), 30u);  // 30 lines
+  EXPECT_EQ(r.telemetry.summary.at("samples"), 30.0) << "the console's 'telemetry (N samples)'";
   // Line 1: RAM 936/3964MB ... GR3D_FREQ 0%@76 ... POM_5V_IN 920/920; line 3: GR3D_FREQ 42%, POM_5V_IN 2793/1750
   const auto mem = channel(r, "mem.used_bytes"), gpu = channel(r, "gpu0.util_pct"), in = channel(r, "power.total.w");
   ASSERT_EQ(mem.size(), 30u);
@@ -550,6 +577,8 @@ TEST(ImportTelemetry, TegrastatsLogIsASeriesWithoutLatency) {
   // Timestamped lines (JetPack 5+): 07-21-2025 16:33:42, 16:33:43 ... → 1 s apart.
   const auto orin = load("tegrastats/agx_orin_64gb_jp6_Hanner123-LLM_PIPELINE.log", "tegrastats");
   EXPECT_EQ(orin[0].telemetry.series->t_ns[1], 1'000'000'000);
+  EXPECT_EQ(orin[0].telemetry.summary.at("samples"), static_cast<double>(orin[0].telemetry.series->rows()));
+  EXPECT_NEAR(orin[0].telemetry.summary.at("interval_ms"), 1000.0, 100.0) << "a 1 s log, with its lines' own gaps";
   EXPECT_DOUBLE_EQ(channel(orin[0], "gpu0.util_pct")[0], 39);
   // A captured log with a shell prompt and a sudo prompt: those lines are skipped, and said.
   const auto tx2 = load("tegrastats/tx2_l4t28_sudo_prompt_putmotorsport-tx2-deep-learning-kit-bsp.log", "tegrastats");

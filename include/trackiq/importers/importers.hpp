@@ -41,6 +41,11 @@ struct ImportOptions {
   std::string imported_at;  // UTC timestamp for files that carry no time ("" = now)
   // nvidia-smi --format=csv,noheader: the --query-gpu field list, which the file does not name.
   std::vector<std::string> columns;
+  // The machine the file was made on, instead of what the file says (most files say nothing, and
+  // their runs then share the fingerprint of an unknown machine, so two machines' runs would be
+  // one series): "" = the file's; "here" = this machine (capture_environment()); any other text
+  // names it (hardware fingerprint = a hash of the name, hostname = the name).
+  std::string machine;
 };
 
 // `format` "" = detect_format. Every run carries the file's content hash in the `import_hash`
