@@ -23,6 +23,10 @@ std::string_view to_string(Verdict v) noexcept {
 
 namespace {
 
+// A p- or q-value as the reasons print it: "= 0.031", "= 6.4e-57", or "< 1e-300" where the
+// test's tail underflowed (it printed "p = 0", which reads as a certainty).
+std::string p_text(double p) { return p < 1e-300 ? std::string("< 1e-300") : fmt::format("= {:.2g}", p); }
+
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 double threshold_for(const std::string& name, const CompareOptions& o) {
@@ -509,9 +513,9 @@ Comparison compare_impl(const Result& base, const Result& cur, const CompareOpti
         // A significant test counts only when it points the bad way: its CI wholly above zero
         // (the current run slower), and the metric itself got worse.
         m.significant = t->q <= o.alpha && t->bad_side && practically && m.regression_pct > 0;
-        evidence = fmt::format("{}{}: p = {:.2g}, q = {:.2g} (Benjamini-Hochberg over {} tests), {}", t->name,
+        evidence = fmt::format("{}{}: p {}, q {} (Benjamini-Hochberg over {} tests), {}", t->name,
                                pe.plan->throughput_via_mean ? " latency (throughput = workers / mean latency)" : "",
-                               t->p, t->q, c.tests, ci_text(*t, 1.0 - o.alpha));
+                               p_text(t->p), p_text(t->q), c.tests, ci_text(*t, 1.0 - o.alpha));
       } else {
         evidence = t->why_not;
       }
@@ -600,7 +604,7 @@ Comparison compare_impl(const Result& base, const Result& cur, const CompareOpti
             ? fmt::format("no request beyond {}", cut)
             : fmt::format("{:.3g} % of requests now take more than {}, about {:.3g} ms (their median); baseline {:.3g} %",
                           m.current, cut, tail->current_beyond_median / 1e6, m.baseline);
-    std::string test = fmt::format("Fisher's exact test p = {:.2g}, q = {:.2g}", tail->p_value, tail_q);
+    std::string test = fmt::format("Fisher's exact test p {}, q {}", p_text(tail->p_value), p_text(tail_q));
     // Between-run noise: the runs' own tail shares beyond the same cut. A run-to-run difference in
     // the tail (a noisy neighbour in one run) is not a regression of the build.
     m.beyond_noise = true;

@@ -67,6 +67,16 @@ TEST(Compare, APlanted30PercentSlowdownBlocksWithHighConfidence) {
   EXPECT_EQ(metric(c, "latency_p99_ms").verdict, Verdict::kBlock) << render_comparison_table(c);
 }
 
+// A tail that underflows to 0 is printed as a bound, not "p = 0" (which reads as a certainty).
+TEST(Compare, AnUnderflowedPValueIsPrintedAsABound) {
+  const auto c = compare_results(result_with(lognormal(2e6, 1, 20000)), result_with(lognormal(6e6, 2, 20000)));
+  const auto& mean = metric(c, "latency_mean_ms");
+  ASSERT_TRUE(mean.p_value.has_value());
+  EXPECT_EQ(*mean.p_value, 0.0);
+  EXPECT_NE(mean.reason.find("p < 1e-300, q < 1e-300"), std::string::npos) << mean.reason;
+  EXPECT_EQ(mean.reason.find("p = 0"), std::string::npos) << mean.reason;
+}
+
 TEST(Compare, AFasterRunIsAnImprovementNotARegression) {
   const auto c = compare_results(result_with(lognormal(2e6, 1)), result_with(lognormal(1.6e6, 2)));
   EXPECT_EQ(c.verdict, Verdict::kPass) << render_comparison_table(c);
