@@ -53,7 +53,16 @@ Result resolve_run(const std::string& what, store::Store* st, const std::string&
       // not a run id after all: try it as a baseline name below
     }
   }
-  const auto b = st->find_baseline(what, hardware);
+  store::BaselineInfo b;
+  try {
+    b = st->find_baseline(what, hardware);
+  } catch (const InputError& e) {
+    // "no baseline 'x'" when x was meant as a run id: say every thing it could have been.
+    if (!std::string_view(e.what()).starts_with("no baseline")) throw;
+    throw InputError(fmt::format("'{}' is not a result file, a stored run (id or prefix of >= 4 characters) or a "
+                                 "baseline{} in {} (trackiq runs list, trackiq baseline list; group:NAME names a group)",
+                                 what, hardware.empty() ? "" : " for hardware " + hardware, st->location()));
+  }
   return st->load(b.run_id);
 }
 

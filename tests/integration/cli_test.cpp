@@ -688,6 +688,12 @@ TEST(CliBaseline, SaveListRemove) {
   const auto again = trackiq({"baseline", "rm", "main"}, dir);
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.err.find("no baseline 'main'"), std::string::npos);
+  // compare with a name that is nothing: every thing it could have been is said, not "no baseline".
+  const auto nothing = trackiq({"compare", "nosuchrun", "main"}, dir);
+  EXPECT_EQ(nothing.exit_code, 2);
+  EXPECT_NE(nothing.err.find("is not a result file, a stored run (id or prefix of >= 4 characters) or a baseline"),
+            std::string::npos)
+      << nothing.err;
 }
 
 
