@@ -357,6 +357,11 @@ Comparison compare_impl(const Result& base, const Result& cur, const CompareOpti
     c.notes.push_back(fmt::format("DIFFERENT HARDWARE: baseline {} vs current {}; differences may be the machine, not "
                                   "the change",
                                   base.environment.hardware_fingerprint, cur.environment.hardware_fingerprint));
+  if (base.workload.synthetic || cur.workload.synthetic)
+    c.notes.push_back(fmt::format("SYNTHETIC WORKLOAD ({}): these numbers do not measure a model",
+                                  base.workload.synthetic && cur.workload.synthetic ? "both sides"
+                                  : base.workload.synthetic                        ? "the baseline"
+                                                                                   : "the current run"));
   if (base.workload.model != cur.workload.model || base.scenario.name != cur.scenario.name)
     c.notes.push_back(fmt::format("different workload or scenario: {}:{} {} vs {}:{} {}", base.workload.backend,
                                   base.workload.model, base.scenario.name, cur.workload.backend, cur.workload.model,

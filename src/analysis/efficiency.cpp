@@ -1,6 +1,7 @@
 // `trackiq analyze efficiency` (ANA-3): energy figures of runs from measured power only.
 #include "trackiq/analysis/efficiency.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -94,6 +95,10 @@ EfficiencyReport analyze_efficiency(const std::vector<Result>& runs, std::option
   }
   for (std::size_t i = 0; i < e.rows.size(); ++i)
     if (e.rows[i].throughput > 0 && (!e.fastest || e.rows[i].throughput > e.rows[*e.fastest].throughput)) e.fastest = i;
+  const auto synthetic = std::count_if(runs.begin(), runs.end(), [](const Result& r) { return r.workload.synthetic; });
+  if (synthetic > 0)
+    e.notes.push_back(fmt::format("SYNTHETIC WORKLOAD ({} of {} runs): these numbers do not measure a model", synthetic,
+                                  runs.size()));
   if (!e.most_efficient) e.notes.push_back("performance per watt: not available: no run has measured power");
   return e;
 }

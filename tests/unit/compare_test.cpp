@@ -67,6 +67,19 @@ TEST(Compare, APlanted30PercentSlowdownBlocksWithHighConfidence) {
   EXPECT_EQ(metric(c, "latency_p99_ms").verdict, Verdict::kBlock) << render_comparison_table(c);
 }
 
+TEST(Compare, ASyntheticSideIsSaidToMeasureNoModel) {
+  Result a = result_with(lognormal(2e6, 1)), b = result_with(lognormal(2e6, 2));
+  const auto real = compare_results(a, b);
+  EXPECT_TRUE(std::none_of(real.notes.begin(), real.notes.end(),
+                           [](const std::string& n) { return n.find("SYNTHETIC") != std::string::npos; }));
+  b.workload.synthetic = true;
+  const auto c = compare_results(a, b);
+  EXPECT_NE(std::find(c.notes.begin(), c.notes.end(),
+                      "SYNTHETIC WORKLOAD (the current run): these numbers do not measure a model"),
+            c.notes.end());
+  EXPECT_NE(render_comparison_table(c).find("SYNTHETIC WORKLOAD (the current run)"), std::string::npos);
+}
+
 // A tail that underflows to 0 is printed as a bound, not "p = 0" (which reads as a certainty).
 TEST(Compare, AnUnderflowedPValueIsPrintedAsABound) {
   const auto c = compare_results(result_with(lognormal(2e6, 1, 20000)), result_with(lognormal(6e6, 2, 20000)));

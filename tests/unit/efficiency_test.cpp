@@ -44,6 +44,15 @@ TEST(Efficiency, JoulesPerInferencePerfPerWattCostAndTheParetoFront) {
   EXPECT_NE(efficiency_json(e).find("\"pareto\": true"), std::string::npos);
 }
 
+TEST(Efficiency, SyntheticRunsAreSaidToMeasureNoModel) {
+  std::vector<Result> runs{point(1, 100, 50, 12), point(4, 300, 60, 20)};
+  EXPECT_EQ(render_efficiency(analyze_efficiency(runs, std::nullopt)).find("SYNTHETIC"), std::string::npos);
+  runs[1].workload.synthetic = true;
+  const std::string text = render_efficiency(analyze_efficiency(runs, std::nullopt));
+  EXPECT_NE(text.find("note: SYNTHETIC WORKLOAD (1 of 2 runs): these numbers do not measure a model"), std::string::npos)
+      << text;
+}
+
 TEST(Efficiency, WithoutMeasuredPowerItSaysNotAvailable) {
   const std::vector<Result> runs{point(1, 100, std::nullopt, 12), point(2, 180, 75, 15, ValueKind::kEstimated)};
   const auto e = analyze_efficiency(runs, std::nullopt);
