@@ -1,6 +1,7 @@
 // trackiq analyze latency / variability: percentiles of a CSV column per group (ANA-1), and how
 // steady a series is (ANA-2), from a CSV column, a run's samples or a group's runs.
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -74,9 +75,23 @@ NamedSeries series_of(const std::string& what, const std::string& column, const 
     return s;
   }
   if (needs_store(what)) st = store::open_store(store_path);
-  const Result r = resolve_run(what, st.get(), "");
+  Result r = resolve_run(what, st.get(), "");
+  // A `run --json` file keeps the histogram, not the samples; the store keeps them, under the
+  // file's run id, when the run was stored (the default).
+  if ((!r.latency || r.latency->samples_ns.empty()) && !st &&
+      (!store_path.empty() || std::filesystem::exists(store::default_store_location()))) {
+    st = store::open_store(store_path);
+    try {
+      Result stored = st->load(r.run_id);
+      if (stored.latency && !stored.latency->samples_ns.empty()) r = std::move(stored);
+    } catch (const InputError&) {
+      // not stored there: said below
+    }
+  }
   if (!r.latency || r.latency->samples_ns.empty())
-    throw NotAvailableError(fmt::format("run {} holds no per-query samples (run with --include-samples, or store it)", what));
+    throw NotAvailableError(fmt::format("run {} holds no per-query samples, and the store has none under its id (run "
+                                        "with --include-samples, or store it)",
+                                        what));
   NamedSeries s;
   for (const auto v : r.latency->samples_ns) s.values.push_back(static_cast<double>(v) / 1e6);
   s.description = fmt::format("latency samples (ms) of run {}", r.run_id);

@@ -665,6 +665,17 @@ TEST(CliLight, AnalyzeLatencyAgreesWithNumpyAndVariabilityReadsRunsAndGroups) {
   ASSERT_EQ(one.exit_code, 0) << one.err;
   EXPECT_NE(one.out.find("latency samples (ms) of run"), std::string::npos) << one.out;
   EXPECT_NE(one.out.find("rating"), std::string::npos) << one.out;
+  // A plain `run --json` file keeps no samples: the stored run under its id has them (README).
+  ASSERT_EQ(trackiq({"run", "synthetic:mean=1ms", "-n", "30", "--warmup", "0", "--json", dir.file("plain.json")}, dir).exit_code, 0);
+  const auto plain = trackiq({"analyze", "variability", dir.file("plain.json"), "--store", dir.file("store.db")}, dir);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_NE(plain.out.find("latency samples (ms) of run"), std::string::npos) << plain.out;
+  ASSERT_EQ(trackiq({"run", "synthetic:mean=1ms", "-n", "30", "--warmup", "0", "--no-store", "--json", dir.file("gone.json")}, dir)
+                .exit_code,
+            0);
+  const auto gone = trackiq({"analyze", "variability", dir.file("gone.json"), "--store", dir.file("store.db")}, dir);
+  EXPECT_EQ(gone.exit_code, 2);
+  EXPECT_NE(gone.err.find("holds no per-query samples, and the store has none under its id"), std::string::npos) << gone.err;
 }
 
 TEST(CliLight, AnEngineWithoutItsPluginIsNotAvailable) {
