@@ -380,13 +380,16 @@ Comparison compare_impl(const Result& base, const Result& cur, const CompareOpti
     if (c.samples_source != "exact samples")
       c.notes.push_back("no raw samples on both sides: the tests use the latency histograms' bucket midpoints");
     // The smallest two-sided p-value a rank test can give is 2 / C(n_x + n_y, n_x): with 2 or 3
-    // values per side it stays above any usual alpha, so no difference can be significant.
+    // values per side it stays above any usual alpha, so no rank-tested difference can be
+    // significant. Welch's t-test of the mean has no such floor (it assumes near-normal values).
     const double nx = static_cast<double>(c.n_baseline), ny = static_cast<double>(c.n_current);
     const double log_choose = log_gamma(nx + ny + 1) - log_gamma(nx + 1) - log_gamma(ny + 1);
     const double min_p = std::min(1.0, 2.0 * std::exp(-log_choose));
     if (min_p > o.alpha)
-      c.notes.push_back(fmt::format("only {} vs {} latency values: no test can reach significance at {:g} with so few "
-                                    "(the smallest possible p is {:.2g}); regressions beyond a threshold WARN",
+      c.notes.push_back(fmt::format("only {} vs {} latency values: the rank tests (median, percentiles) cannot reach "
+                                    "significance at {:g} with so few (their smallest possible p is {:.2g}), so their "
+                                    "regressions beyond a threshold WARN; the t-test of the mean can, and rests on "
+                                    "the values being near normal",
                                     c.n_baseline, c.n_current, o.alpha, min_p));
   } else {
     c.notes.push_back("no raw latency samples or histograms on both sides: thresholds only, no significance test");
