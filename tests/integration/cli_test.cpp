@@ -953,6 +953,13 @@ TEST(CliLoad, ARateSweepGivesOneResultPerPointAndASummaryTable) {
                               "{x['workload']['options']['client_sched'] for x in d})",
                               dir.file("sweep.json")});
   EXPECT_EQ(n.out, "2 [50, 100] {'normal'}\n") << n.err;  // the open loop keeps normal scheduling
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(Target request rate \(req/s\): +50\.00\n)"))) << r.out;
+  EXPECT_EQ(r.out.find("Scheduled request rate"), std::string::npos) << "a constant schedule is the target" << r.out;
+  // Poisson arrivals over a short run draw a rate near the target: both are said, the target as given.
+  const auto poisson = trackiq({"load", server.url("/small"), "--rate", "2", "--requests", "6", "--seed", "3", "--no-store"}, dir);
+  ASSERT_EQ(poisson.exit_code, 0) << poisson.out << poisson.err;
+  EXPECT_TRUE(std::regex_search(poisson.out, std::regex(R"(Target request rate \(req/s\): +2\.00\n)"))) << poisson.out;
+  EXPECT_NE(poisson.out.find("Scheduled request rate (req/s):"), std::string::npos) << poisson.out;
   // The points' HTML report draws latency and throughput against the rate.
   std::vector<std::string> args{"report"};
   const std::regex stored("stored     run ([0-9a-f-]{36})");

@@ -46,6 +46,7 @@ struct LoadPoint {
   Result result;                      // the canonical result of this point
   std::optional<LlmRunMetrics> llm;   // OpenAI APIs
   double target_rate = 0;             // open loop: requests / schedule span (0 closed loop)
+  std::optional<double> requested_rate;  // --rate as given (a Poisson schedule draws near it)
   double achieved_rate = 0;           // completed requests / D
   double late_fraction = 0;           // sends > 1 ms behind schedule
   double client_busy_max = 0;         // the busiest engine thread: CPU / wall
