@@ -76,7 +76,8 @@ Action setup_runs(CLI::App& sub) {
   auto f = std::make_shared<Flags>();
   sub.footer(
       "The results store: every trackiq run, with its metrics and exact latency samples.\n\n"
-      "  list     newest first; filters: --product, --hardware (fingerprint prefix), --label k=v, --since, --until\n"
+      "  list     newest first; filters: --product, --hardware (fingerprint prefix), --label k=v, --since, --until;\n"
+      "           'latencies' counts the exact per-query latencies kept (a query of batch 8 is one)\n"
       "  show ID  the run's summary (ID may be a unique prefix of the run id)\n"
       "  export ID  the canonical result JSON, with every latency sample (-o FILE, default stdout)\n"
       "  rm ID    delete the run; the run of a baseline is refused (exit 2, naming the baselines) unless\n"
@@ -173,10 +174,11 @@ Action setup_runs(CLI::App& sub) {
         std::cout << a.dump(2) << "\n";
         return kExitOk;
       }
-      fmt::print("{:<36}  {:<24}  {:<14} {:<10} {:<16} {:<24} {:<13} {:>8}\n", "run", "started (UTC)", "product",
-                 "version", "hardware", "workload", "scenario", "samples");
+      // latencies: the exact per-query latencies kept (a query of batch 8 is one latency, 8 samples).
+      fmt::print("{:<36}  {:<24}  {:<14} {:<10} {:<16} {:<24} {:<13} {:>9}\n", "run", "started (UTC)", "product",
+                 "version", "hardware", "workload", "scenario", "latencies");
       for (const auto& r : runs)
-        fmt::print("{:<36}  {:<24}  {:<14} {:<10} {:<16} {:<24} {:<13} {:>8}{}\n", r.run_id, r.started_at,
+        fmt::print("{:<36}  {:<24}  {:<14} {:<10} {:<16} {:<24} {:<13} {:>9}{}\n", r.run_id, r.started_at,
                    r.product.empty() ? "-" : r.product, r.version.empty() ? "-" : r.version, r.hardware_fingerprint,
                    r.workload.size() > 24 ? r.workload.substr(0, 21) + "..." : r.workload, r.scenario, r.samples,
                    r.ci ? "  ci" : "");
