@@ -143,7 +143,9 @@ Action setup_monitor(CLI::App& sub) {
   sub.add_option("--pid", f->pid, "Process for the process collector (default: trackiq itself)");
   sub.add_option("--output,-o", f->output, "Write rows to FILE (.csv or .jsonl); default: CSV on stdout");
   sub.add_option("--format", f->format, "csv or jsonl (default: from the --output extension)");
-  sub.add_option("--tegrastats-log", f->tegrastats_log, "Replay a tegrastats log instead of running tegrastats");
+  sub.add_option("--tegrastats-log", f->tegrastats_log,
+                 "Replay a tegrastats log instead of running tegrastats: one line per --interval tick, on this "
+                 "clock (the log's own times are not kept: 'trackiq import LOG' keeps them)");
   sub.add_option("--root", f->root, "Read /proc and /sys under DIR (a fake tree, for tests)")->capture_default_str();
   auto* duration_opt = sub.get_option("--duration");
   sub.add_option("--listen", f->listen,
