@@ -126,12 +126,9 @@ int run_history(const HistoryFlags& f) {
   if (!f.run.empty()) {  // the series of this run: its whole key
     if (f.product || !f.hardware.empty() || !f.workload.empty() || !f.scenario.empty() || !f.config.empty())
       throw InputError("--run names the whole series: drop --product, --hardware, --workload, --scenario and --config");
-    const Result r = st->load(f.run);
-    filter.product = r.labels.product;
-    filter.hardware = r.environment.hardware_fingerprint;
-    filter.workload = r.workload.backend + ":" + r.workload.model;
-    filter.scenario = r.scenario.name;
-    filter.config = store::series_config(r);
+    auto labels = std::move(filter.labels);
+    filter = store::series_filter_of(st->load(f.run));
+    filter.labels = std::move(labels);
   }
   auto found = st->series(filter, f.metric);
   if (found.empty())

@@ -767,12 +767,9 @@ struct Api::Impl {
     {
       std::lock_guard lock(store_mutex);
       if (run) {
-        const Result r = store.load(*run);
-        filter.product = r.labels.product;
-        filter.hardware = r.environment.hardware_fingerprint;
-        filter.workload = r.workload.backend + ":" + r.workload.model;
-        filter.scenario = r.scenario.name;
-        filter.config = store::series_config(r);
+        auto labels = std::move(filter.labels);
+        filter = store::series_filter_of(store.load(*run));
+        filter.labels = std::move(labels);
       }
       found = store.series(filter, *metric);
     }

@@ -721,6 +721,16 @@ std::string SeriesKey::text() const {
                      config.empty() ? "-" : config);
 }
 
+SeriesFilter series_filter_of(const Result& r) {
+  SeriesFilter f;
+  f.product = r.labels.product;
+  f.hardware = r.environment.hardware_fingerprint;
+  f.workload = r.workload.backend + ":" + r.workload.model;
+  f.scenario = r.scenario.name;
+  f.config = series_config(r);
+  return f;
+}
+
 std::string series_config(const Result& r) {
   const auto& w = r.workload;
   const auto& s = r.scenario;

@@ -594,6 +594,24 @@ TEST(Serve, HistoryGivesTheSeriesAndItsPlantedChangePoint) {
   EXPECT_EQ(two.status, 400);
   EXPECT_NE(error_of(two).find("2 series match"), std::string::npos) << two.body;
   EXPECT_EQ(Json::parse(two.body).at("series").size(), 2u);
+  EXPECT_TRUE(Json::parse(two.body)["series"][0].contains("config")) << two.body;
+  // run=ID: that run's series, whole; with other filters it is refused.
+  const auto of_run = s.get("/api/v1/history?metric=latency_p50_ms&run=" + runs[3].run_id.substr(0, 8));
+  ASSERT_EQ(of_run.status, 200) << of_run.body;
+  EXPECT_EQ(Json::parse(of_run.body).at("n"), 16);
+  EXPECT_EQ(Json::parse(of_run.body)["series"].at("config"), store::series_config(runs[3]));
+  EXPECT_EQ(s.get("/api/v1/history?metric=latency_p50_ms&run=" + runs[3].run_id + "&product=detector").status, 400);
+  EXPECT_EQ(s.get("/api/v1/history?metric=latency_p50_ms&run=ffff0000").status, 404);
+  // config= selects one configuration among several.
+  Result batch8 = make_run("detector", "2026-11-21T10:00:00.000Z", 1.0, 9);
+  batch8.workload.batch_size = 8;
+  s.store().save_all({batch8});
+  EXPECT_EQ(s.get("/api/v1/history?metric=latency_p50_ms&product=detector").status, 400);
+  std::string encoded;
+  for (const char ch : store::series_config(batch8)) encoded += ch == ' ' ? "%20" : ch == '=' ? "%3D" : std::string(1, ch);
+  const auto one = s.get("/api/v1/history?metric=latency_p50_ms&product=detector&config=" + encoded);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(Json::parse(one.body).at("n"), 1);
 }
 
 TEST(Serve, ChangesFindThePlantedStepAcrossTheStore) {

@@ -120,6 +120,9 @@ struct SeriesFilter {
   std::vector<std::string> metrics;  // only these metrics (empty = no restriction)
 };
 
+// The filter of the series `r` belongs to: its whole key (`history --run`, `/history?run=`).
+SeriesFilter series_filter_of(const Result& r);
+
 // What `trackiq detect` keeps per series between calls (docs/architecture.md, "Change points over
 // the store"): the series had `count` points, the last of them run `last_run`, when `state` (the
 // detector's change points, JSON owned by the caller) was computed.
