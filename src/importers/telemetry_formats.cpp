@@ -2,6 +2,8 @@
 // the telemetry module's tegrastats reader), nvidia-smi `--query-gpu ... --format=csv` (with its
 // header) and `dmon` output, and a DCGM-exporter scrape (Prometheus text; one row). Channels are
 // named as our collectors name them (gpu0.util_pct, gpu0.power_w, power.<rail>.w, ...).
+#include <limits>
+
 #include "common.hpp"
 
 #include "trackiq/core/csv.hpp"
@@ -120,9 +122,16 @@ std::vector<Result> import_tegrastats(std::string_view text, Context& c) {
   SeriesBuilder b;
   const bool timed = std::all_of(log.samples.begin(), log.samples.end(), [](const auto& s) { return s.has_timestamp; });
   const std::int64_t t0 = timed ? civil_seconds(log.samples.front().timestamp) : 0;
+  // A time in ns fits 292 years: timestamps further apart than that are not one capture.
+  constexpr std::int64_t kMaxSpanS = std::numeric_limits<std::int64_t>::max() / 1'000'000'000;
   for (std::size_t i = 0; i < log.samples.size(); ++i) {
     const auto& s = log.samples[i];
-    const std::size_t row = b.row(timed ? (civil_seconds(s.timestamp) - t0) * 1'000'000'000 : static_cast<std::int64_t>(i) * 1'000'000'000);
+    const std::int64_t since_s = timed ? civil_seconds(s.timestamp) - t0 : static_cast<std::int64_t>(i);
+    if (since_s > kMaxSpanS || since_s < -kMaxSpanS)
+      throw InputError(c.origin, 0,
+                       fmt::format("valid line {}: its timestamp is {} years from the first line's: not one capture",
+                                   i + 1, std::llround(static_cast<double>(since_s) / 31'556'952.0)));
+    const std::size_t row = b.row(since_s * 1'000'000'000);
     b.set(row, "mem.used_bytes", "B", s.ram_used_mb * 1048576.0);
     if (!s.cpus.empty()) b.set(row, "cpu.util_pct", "%", s.cpu_util_avg_pct());
     if (!std::isnan(s.gpu_util_pct)) b.set(row, "gpu0.util_pct", "%", s.gpu_util_pct);

@@ -585,6 +585,14 @@ TEST(ImportTelemetry, TegrastatsLogIsASeriesWithoutLatency) {
   EXPECT_NE(std::find_if(tx2[0].warnings.begin(), tx2[0].warnings.end(), [](const std::string& w) { return w.find("skipped") != std::string::npos; }),
             tx2[0].warnings.end());
   expect_input_error([] { import_text("hello\nworld\n", "t.log", "tegrastats", {}); }, "t.log:1", "no valid tegrastats line");
+  // Timestamps thousands of years apart (found by importers_fuzz: the ns times overflowed).
+  expect_input_error(
+      [] {
+        import_text("07-21-2025 16:33:42 RAM 17953/62841MB (lfb 9x4MB) CPU [7%@1728]\n"
+                    "07-21-4050 16:33:43 RAM 17955/62841MB (lfb 9x4MB) CPU [20%@1728]\n",
+                    "far.log", "tegrastats", {});
+      },
+      "far.log", "valid line 2: its timestamp is 2025 years from the first line's");
 }
 
 TEST(ImportTelemetry, NvidiaSmiQueryCsvAndDmon) {
