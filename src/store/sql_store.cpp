@@ -703,12 +703,17 @@ bool is_postgres_url(const std::string& s) {
   return s.rfind("postgresql://", 0) == 0 || s.rfind("postgres://", 0) == 0;
 }
 
-// Migration 6: each stored run's series_config() from its own result document.
+// Migration 6: each stored run's series_config() from its own result document. A document this
+// build cannot read keeps the empty configuration (a series of its own, shown as "-") rather than
+// making the whole store unopenable.
 void backfill_series_config(Connection& db) {
   std::vector<std::pair<std::int64_t, std::string>> configs;
   db.each("SELECT id, run_id, result_json FROM runs", {}, [&](const sql::RowView& q) {
-    const Result r = result_from_json(q.text(2), fmt::format("stored run {}", q.text(1)));
-    configs.emplace_back(q.integer(0), series_config(r));
+    try {
+      const Result r = result_from_json(q.text(2), fmt::format("stored run {}", q.text(1)));
+      configs.emplace_back(q.integer(0), series_config(r));
+    } catch (const Error&) {
+    }
   });
   for (const auto& [id, config] : configs) db.query("UPDATE runs SET config = ?1 WHERE id = ?2", {config, id});
 }

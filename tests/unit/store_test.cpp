@@ -494,16 +494,25 @@ TEST_P(Store, MigrationSixGivesStoredRunsTheirConfiguration) {
     st->save_all({a, b});
     st->save_series_states({{"detector / 0123456789abcdef / synthetic:synthetic / single-stream", "latency_p99_ms", 2, b.run_id, "{}"}});
   }
-  // Back to schema 5: no config column, the old index.
+  // Back to schema 5: no config column, the old index; and a third run whose stored document this
+  // build cannot read, which must not make the store unopenable.
+  {
+    auto st = open_store(t.path());
+    Result c = make_result("detector", "2026-11-03T10:00:00.000Z", 2);
+    c.workload.batch_size = 2;
+    st->save(c);
+    t.raw()->query("UPDATE runs SET result_json = '{\"schema_version\": \"999.0\"}' WHERE run_id = ?1", {c.run_id});
+  }
   t.raw()->exec_script("DROP INDEX runs_by_series; ALTER TABLE runs DROP COLUMN config; "
                        "CREATE INDEX runs_by_series ON runs (product, hardware_fingerprint, backend, model, scenario, "
                        "started_at, id, run_id, version, commit_sha); DELETE FROM schema_migrations WHERE version = 6;");
   auto st = open_store(t.path());
   EXPECT_EQ(t.count("schema_migrations"), schema_version());
   const auto p99 = st->series({}, "latency_p99_ms");
-  ASSERT_EQ(p99.size(), 2u);
-  EXPECT_EQ(p99[0].key.config, "batch=1 device=cpu threads=1 workers=1");
-  EXPECT_EQ(p99[1].key.config, "batch=4 device=cpu threads=1 workers=1");
+  ASSERT_EQ(p99.size(), 3u);
+  EXPECT_EQ(p99[0].key.config, "") << "the unreadable document: a series of its own";
+  EXPECT_EQ(p99[1].key.config, "batch=1 device=cpu threads=1 workers=1");
+  EXPECT_EQ(p99[2].key.config, "batch=4 device=cpu threads=1 workers=1");
   EXPECT_TRUE(st->series_states().empty());
 }
 
