@@ -104,7 +104,9 @@ struct Progress {
 };
 
 // Prepares the workload for the scenario's workers, warms up and measures. Blocks until done.
-// Workload failures are counted in RunRecording::errors, never thrown.
+// Workload failures are counted in RunRecording::errors, never thrown. When the process collector
+// samples this process, its peak RSS (VmHWM) is reset at the start of the measured phase
+// (RunRecording::rss_peak_note): a host program embedding the runner sees its own VmHWM reset too.
 RunRecording run_scenario(workload::Workload& w, const RunSettings& s, Progress* progress = nullptr);
 
 // The server scenario's "target QPS achieved" (RUN-3), judged from the backlog rather than the
