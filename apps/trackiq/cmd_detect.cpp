@@ -206,7 +206,7 @@ Action setup_detect(CLI::App& sub) {
   sub.footer(
       "Every series of the store: each metric that can block a comparison (the registry's gate; neutral\n"
       "and inform-only metrics are skipped) of each series key (product, hardware fingerprint, workload,\n"
-      "scenario), in time order. Each series of at least 12 runs is one test: the change-point detector at\n"
+      "scenario, configuration: see trackiq history --help), in time order. Each series of at least 12 runs is one test: the change-point detector at\n"
       "alpha = --fdr, the series' p-value its smallest change-point p-value. Benjamini-Hochberg across all\n"
       "tests at level --fdr: with m tests sorted p(1) <= ... <= p(m), k the largest i with p(i) <= i*q/m,\n"
       "change points with p <= k*q/m are reported (docs/metrics.md, \"Change points over the store\").\n"

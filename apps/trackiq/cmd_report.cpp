@@ -60,7 +60,7 @@ Action setup_report(CLI::App& sub) {
       "adds its narrative under a heading naming the model (Markdown, JSON); if it fails or times out\n"
       "the report says what failed and is otherwise complete.\n"
       "--history METRIC (repeatable): a History section (HTML, Markdown, JSON) per metric and per series\n"
-      "of the reported runs (product, hardware, workload, scenario): the metric over that series' stored runs\n"
+      "of the reported runs (product, hardware, workload, scenario, configuration): the metric over that series' stored runs\n"
       "with its change points and the runs around each, as `trackiq history` shows it.\n"
       "The exit code is 0 whenever the report was written (gate with `compare` or `run --profile`).\n\n"
       "Each RUN is a result JSON file, a stored run id (or prefix), a baseline name, or group:NAME of a\n"
