@@ -171,6 +171,7 @@ struct Context {
   const ImportOptions& opts;
   std::string started_at;  // from the file, or the import time
   Environment env;         // what the file says about the machine
+  std::optional<Environment> machine;  // ImportOptions::machine's, made once: it replaces `env`
 };
 
 inline Result new_run(const Context& c, const std::string& benchmark) {
@@ -178,7 +179,7 @@ inline Result new_run(const Context& c, const std::string& benchmark) {
   r.tool_version = std::string(version());
   r.run_id = new_run_id();
   r.started_at = r.finished_at = c.started_at;
-  r.environment = c.env;
+  r.environment = c.machine ? *c.machine : c.env;
   r.environment.trackiq_version = r.tool_version;
   r.labels.product = c.opts.product;
   r.labels.version = c.opts.version;
@@ -193,11 +194,17 @@ inline Result new_run(const Context& c, const std::string& benchmark) {
   r.scenario.name = "single-stream";
   r.throughput_method = fmt::format("as reported by {}", c.format);
   r.telemetry.reason = fmt::format("not available: imported from {}, which records no telemetry", c.format);
-  if (c.env.hardware_fingerprint == fingerprint_of_nothing())
+  if (c.machine) {
+    r.labels.extra["machine"] = c.opts.machine;
+    r.warnings.push_back(c.opts.machine == "here"
+                             ? "machine: this one (--machine here), not read from the file"
+                             : fmt::format("machine: '{}' (--machine), not read from the file", c.opts.machine));
+  } else if (c.env.hardware_fingerprint == fingerprint_of_nothing()) {
     r.warnings.push_back(fmt::format("{}: the file does not describe the machine; hardware fingerprint is that of an "
                                      "unknown machine, shared by every such import (--machine here or --machine NAME "
                                      "says which)",
                                      c.origin));
+  }
   return r;
 }
 

@@ -82,10 +82,27 @@ std::string_view detect_format(std::string_view text, const std::string& origin)
   return tied.front();
 }
 
+namespace {
+
+// The machine --machine names: this one ("here"), or a name whose hash is the fingerprint.
+Environment machine_environment(const std::string& machine) {
+  if (machine == "here") return capture_environment();
+  Environment env;
+  env.hostname = machine;
+  env.cpu_model = "not available: imported; the machine is named by --machine";
+  env.cpu_governor = "not available: imported";
+  env.gpu_probe = "not available: imported; the machine is named by --machine";
+  env.hardware_fingerprint = stable_hash_hex("machine:" + machine);
+  return env;
+}
+
+}  // namespace
+
 std::vector<Result> import_text(std::string_view text, const std::string& origin, std::string_view format,
                                 const ImportOptions& options) {
   const detail::Format& f = find(format.empty() ? detect_format(text, origin) : format);
-  detail::Context c{origin, f.name, options, options.imported_at.empty() ? utc_timestamp_now() : options.imported_at, {}};
+  detail::Context c{origin, f.name, options, options.imported_at.empty() ? utc_timestamp_now() : options.imported_at, {}, {}};
+  if (!options.machine.empty()) c.machine = machine_environment(options.machine);
   c.env.cpu_governor = "not available: imported";
   c.env.gpu_probe = "not available: imported; the file does not list GPUs";
   auto runs = f.parse(text, c);
@@ -104,29 +121,6 @@ std::vector<Result> import_text(std::string_view text, const std::string& origin
     for (auto& w : r.warnings) w = detail::utf8_clean(w, &changed);
     if (changed) r.warnings.push_back("text in the file that is not UTF-8 was replaced by U+FFFD");
     r.labels.extra["import_hash"] = hash;
-  }
-  if (!options.machine.empty()) {
-    Environment env;
-    if (options.machine == "here") {
-      env = capture_environment();
-    } else {
-      env.hostname = options.machine;
-      env.cpu_model = "not available: imported; the machine is named by --machine";
-      env.cpu_governor = "not available: imported";
-      env.gpu_probe = "not available: imported; the machine is named by --machine";
-      env.hardware_fingerprint = stable_hash_hex("machine:" + options.machine);
-    }
-    const std::string unknown = fmt::format("{}: the file does not describe the machine", origin);
-    for (auto& r : runs) {
-      env.trackiq_version = r.environment.trackiq_version;
-      env.variables = r.environment.variables;
-      r.environment = env;
-      std::erase_if(r.warnings, [&](const std::string& w) { return w.starts_with(unknown); });
-      r.labels.extra["machine"] = options.machine;
-      r.warnings.push_back(options.machine == "here"
-                               ? "machine: this one (--machine here), not read from the file"
-                               : fmt::format("machine: '{}' (--machine), not read from the file", options.machine));
-    }
   }
   return runs;
 }
