@@ -688,10 +688,8 @@ struct Api::Impl {
     std::lock_guard lock(store_mutex);
     try {
       return json_response(200, Json{{"removed", store.remove(id, with_baselines)}});
-    } catch (const InputError& e) {
-      if (std::string_view(e.what()).find("is the run of baseline") != std::string_view::npos)
-        throw BadRequest{409, std::string(e.what()) + " (DELETE ...?with_baselines=true)"};
-      throw;
+    } catch (const store::BaselineRunError& e) {
+      throw BadRequest{409, std::string(e.what()) + " (DELETE ...?with_baselines=true)"};
     }
   }
 

@@ -366,7 +366,7 @@ class SqlStore final : public Store {
     if (!held.empty() && !with_baselines) {
       std::vector<std::string> names;
       for (const auto& row : held) names.push_back("'" + row.text(0) + "'");
-      throw InputError(fmt::format("run {} is the run of baseline {}: remove the baseline first (trackiq baseline rm "
+      throw BaselineRunError(fmt::format("run {} is the run of baseline {}: remove the baseline first (trackiq baseline rm "
                                    "NAME), or remove both with --with-baselines",
                                    run_id, fmt::join(names, ", ")));
     }

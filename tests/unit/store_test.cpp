@@ -233,7 +233,7 @@ TEST_P(Store, BaselinesArePerHardwareAndReplaceable) {
   try {
     st->remove(other.run_id.substr(0, 8), false);
     ADD_FAILURE() << "removed the run of baseline 'latest'";
-  } catch (const InputError& e) {
+  } catch (const BaselineRunError& e) {
     EXPECT_NE(std::string(e.what()).find("is the run of baseline 'latest'"), std::string::npos) << e.what();
   }
   EXPECT_EQ(st->list_baselines().size(), 1u);

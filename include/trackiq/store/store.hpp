@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "trackiq/core/error.hpp"
 #include "trackiq/core/result.hpp"
 
 namespace trackiq::store {
@@ -132,6 +133,13 @@ struct SeriesState {
   std::uint64_t count = 0;
   std::string last_run;
   std::string state;
+};
+
+// Store::remove's refusal of a baseline's run: bad input on the CLI (exit 2), a conflict (409)
+// over HTTP.
+class BaselineRunError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 class Store {
