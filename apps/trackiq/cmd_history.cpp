@@ -225,21 +225,14 @@ std::vector<report::HistorySection> history_util::history_sections(const std::ve
                                                                    store::Store& st) {
   std::vector<store::SeriesKey> keys;
   for (const auto& r : runs) {
-    store::SeriesKey k{r.labels.product, r.environment.hardware_fingerprint, r.workload.backend + ":" + r.workload.model,
-                       r.scenario.name, store::series_config(r)};
-    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+    store::SeriesKey k = store::series_key_of(r);
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(std::move(k));
   }
   std::vector<report::HistorySection> out;
   for (const auto& metric : metrics) {
     const MetricDef& def = registry_metric(metric);
     for (const auto& k : keys) {
-      store::SeriesFilter f;
-      f.product = k.product;
-      f.hardware = k.hardware_fingerprint;
-      f.workload = k.workload;
-      f.scenario = k.scenario;
-      f.config = k.config;
-      const auto found = st.series(f, metric);
+      const auto found = st.series(store::series_filter_of(k), metric);
       // A fingerprint prefix can match another key: keep the exact one.
       const auto it = std::find_if(found.begin(), found.end(), [&](const auto& s) { return s.key == k; });
       if (it == found.end()) {
@@ -263,9 +256,9 @@ Action setup_history(CLI::App& sub) {
   sub.footer(
       "One metric over the stored runs of one series (a product on one hardware fingerprint, one workload\n"
       "and one scenario, in one configuration: batch size, precision, device, threads, workers, target rate\n"
-      "and the workload's options, as --config shows them), oldest first, with its change points: where the level shifted, by how much\n"
-      "(segment means before and after), regression or improvement (from the metric registry's direction),\n"
-      "p-value and confidence. The detector and its defaults: docs/metrics.md, \"Change points\" (alpha 0.01\n"
+      "and the workload's options, as --config shows them), oldest first, with its change points: where\n"
+      "the level shifted, by how much (segment means before and after), regression or improvement (from\n"
+      "the metric registry's direction), p-value and confidence. The detector and its defaults: docs/metrics.md, \"Change points\" (alpha 0.01\n"
       "per series; at least 6 runs on each side of a change, so the last 5 runs cannot start one yet).\n"
       "When the filters match several series, nothing is mixed: the matching series are listed (exit 2).\n\n"
       "--order commit: runs in the order of their commit label in 'git rev-list --topo-order HEAD' of the\n"

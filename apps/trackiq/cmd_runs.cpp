@@ -186,7 +186,8 @@ Action setup_runs(CLI::App& sub) {
       return kExitOk;
     }
     if (f->action == "rm") {
-      const auto baselines = st->list_baselines();  // to say which go with the run
+      // To say which baselines go with the run (only they can: without the flag it is refused).
+      const auto baselines = f->with_baselines ? st->list_baselines() : std::vector<store::BaselineInfo>{};
       const std::string removed = st->remove(f->id, f->with_baselines);
       fmt::print("removed run {}\n", removed);
       for (const auto& b : baselines)

@@ -53,17 +53,14 @@ Result resolve_run(const std::string& what, store::Store* st, const std::string&
       // not a run id after all: try it as a baseline name below
     }
   }
-  store::BaselineInfo b;
-  try {
-    b = st->find_baseline(what, hardware);
-  } catch (const InputError& e) {
-    // "no baseline 'x'" when x was meant as a run id: say every thing it could have been.
-    if (!std::string_view(e.what()).starts_with("no baseline")) throw;
+  // No baseline of that name at all: `what` may have been meant as a run id, so say every thing
+  // it could have been (find_baseline would say only "no baseline").
+  const auto baselines = st->list_baselines();
+  if (std::none_of(baselines.begin(), baselines.end(), [&](const store::BaselineInfo& b) { return b.name == what; }))
     throw InputError(fmt::format("'{}' is not a result file, a stored run (id or prefix of >= 4 characters) or a "
-                                 "baseline{} in {} (trackiq runs list, trackiq baseline list; group:NAME names a group)",
-                                 what, hardware.empty() ? "" : " for hardware " + hardware, st->location()));
-  }
-  return st->load(b.run_id);
+                                 "baseline in {} (trackiq runs list, trackiq baseline list; group:NAME names a group)",
+                                 what, st->location()));
+  return st->load(st->find_baseline(what, hardware).run_id);
 }
 
 bool is_group(const std::string& what) { return what.rfind(kGroupPrefix, 0) == 0; }

@@ -726,15 +726,22 @@ std::string SeriesKey::text() const {
                      config.empty() ? "-" : config);
 }
 
-SeriesFilter series_filter_of(const Result& r) {
+SeriesKey series_key_of(const Result& r) {
+  return {r.labels.product, r.environment.hardware_fingerprint, r.workload.backend + ":" + r.workload.model,
+          r.scenario.name, series_config(r)};
+}
+
+SeriesFilter series_filter_of(const SeriesKey& k) {
   SeriesFilter f;
-  f.product = r.labels.product;
-  f.hardware = r.environment.hardware_fingerprint;
-  f.workload = r.workload.backend + ":" + r.workload.model;
-  f.scenario = r.scenario.name;
-  f.config = series_config(r);
+  f.product = k.product;
+  f.hardware = k.hardware_fingerprint;  // a prefix match: the full fingerprint matches itself
+  f.workload = k.workload;
+  f.scenario = k.scenario;
+  f.config = k.config;
   return f;
 }
+
+SeriesFilter series_filter_of(const Result& r) { return series_filter_of(series_key_of(r)); }
 
 std::string series_config(const Result& r) {
   const auto& w = r.workload;

@@ -121,7 +121,10 @@ struct SeriesFilter {
   std::vector<std::string> metrics;  // only these metrics (empty = no restriction)
 };
 
-// The filter of the series `r` belongs to: its whole key (`history --run`, `/history?run=`).
+// The key of the series `r` belongs to, and the filter that selects exactly it (`history --run`,
+// `/history?run=`, `report --history`).
+SeriesKey series_key_of(const Result& r);
+SeriesFilter series_filter_of(const SeriesKey& k);
 SeriesFilter series_filter_of(const Result& r);
 
 // What `trackiq detect` keeps per series between calls (docs/architecture.md, "Change points over
